@@ -1,0 +1,3 @@
+module gosd
+
+go 1.26.0

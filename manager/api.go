@@ -1,0 +1,318 @@
+package manager
+
+import (
+	"time"
+
+	"gosd/unitfile"
+)
+
+// This file is the contract between the manager and the reactor: the events
+// the reactor feeds in and the effects it must carry out. Everything that
+// needs a clock, a pid, a file or a syscall crosses this line as a value.
+
+// UnitSource gives the manager its unit definitions. *unitfile.Set satisfies
+// it; Get never returns nil (a missing unit comes back with LoadState
+// not-found) and instantiates templates on demand without I/O.
+type UnitSource interface {
+	Get(name string) *unitfile.Unit
+	Names() []string
+}
+
+// Event is an input to Step.
+type Event interface{ isEvent() }
+
+// Effect is an output of Step that the reactor performs.
+type Effect interface{ isEffect() }
+
+// JobKind names a job as systemctl does.
+type JobKind string
+
+const (
+	JobStart           JobKind = "start"
+	JobStop            JobKind = "stop"
+	JobRestart         JobKind = "restart"
+	JobTryRestart      JobKind = "try-restart"
+	JobReload          JobKind = "reload"
+	JobReloadOrRestart JobKind = "reload-or-restart"
+	JobVerifyActive    JobKind = "verify-active"
+)
+
+// JobMode is systemctl's --job-mode.
+type JobMode string
+
+const (
+	ModeReplace            JobMode = "replace"
+	ModeFail               JobMode = "fail"
+	ModeIsolate            JobMode = "isolate"
+	ModeIgnoreDependencies JobMode = "ignore-dependencies"
+	ModeIgnoreRequirements JobMode = "ignore-requirements"
+)
+
+// JobResult is the result of a finished job, with systemd's names.
+type JobResult string
+
+const (
+	ResultDone        JobResult = "done"
+	ResultCanceled    JobResult = "canceled"
+	ResultTimeout     JobResult = "timeout"
+	ResultFailed      JobResult = "failed"
+	ResultDependency  JobResult = "dependency"
+	ResultSkipped     JobResult = "skipped"
+	ResultInvalid     JobResult = "invalid"
+	ResultAssert      JobResult = "assert"
+	ResultUnsupported JobResult = "unsupported"
+)
+
+// WaitStatus is how a process ended.
+type WaitStatus struct {
+	Exited   bool // true: Code is valid; false: killed by Signal
+	Code     int
+	Signal   int
+	CoreDump bool
+}
+
+// ---- events ----
+
+// Request asks for a job, from boot, a control client or the manager's own
+// shutdown. ID (non-zero) is echoed in the JobFinished effect of that job.
+type Request struct {
+	ID   uint64
+	Unit string
+	Kind JobKind
+	Mode JobMode
+}
+
+// Spawned reports the result of a Spawn effect.
+type Spawned struct {
+	ID  uint64
+	Pid int
+	Err error
+}
+
+// Exited reports a reaped process (any process, adopted orphans included).
+type Exited struct {
+	Pid    int
+	Status WaitStatus
+}
+
+// TimerFired reports that a SetTimer deadline passed.
+type TimerFired struct{ ID TimerID }
+
+// PIDFileRead reports the result of a ReadPIDFile effect.
+type PIDFileRead struct {
+	Unit string
+	Pid  int
+	Err  error
+}
+
+// Notify is one sd_notify datagram, already parsed and validated.
+type Notify struct {
+	Pid    int
+	Unit   string      // set when the reactor could attribute the sender (cgroup); else ""
+	Fields [][2]string // KEY, VALUE in order
+	Fds    []int       // passed fds (FDSTORE=1), owned by the manager after this
+}
+
+// SocketsOpened reports the result of an OpenSockets effect.
+type SocketsOpened struct {
+	Unit string
+	Err  error
+}
+
+// SocketReady reports activity on an Accept=no socket unit's listening fds.
+type SocketReady struct{ Unit string }
+
+// Connection reports an accepted connection on an Accept=yes socket unit.
+// Instance is the instance name systemd would form for it.
+type Connection struct {
+	Unit     string
+	FD       int
+	Instance string
+}
+
+// Shutdown asks for an orderly stop of everything; Action says what the
+// reactor does after (exit, poweroff, reboot, halt, kexec).
+type Shutdown struct{ Action string }
+
+// Reload replaces the unit definitions (daemon-reload).
+type Reload struct{ Units UnitSource }
+
+// ---- effects ----
+
+// Spawn starts one process of a unit.
+type Spawn struct {
+	ID   uint64
+	Unit string
+	// Role: "main" (ExecStart of a service) or "control" (every other Exec*).
+	Role string
+	Cmd  unitfile.ExecCommand
+	// Exec is the unit's process environment; Kill tells the signal rules.
+	Exec *unitfile.ExecContext
+	// Env holds variables the manager sets (MAINPID, INVOCATION_ID,
+	// SERVICE_RESULT, EXIT_CODE, EXIT_STATUS, MONITOR_*), applied on top of
+	// the unit's own environment.
+	Env []string
+	// Sockets names the socket units whose listening fds the process gets
+	// at fd 3.. (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID).
+	Sockets []string
+	// Conn is an accepted connection fd for Accept=yes instances, or -1.
+	Conn int
+	// Notify asks for NOTIFY_SOCKET in the environment.
+	Notify bool
+	// StdinFromConn etc. follow Exec.StandardInput; nothing else to say here.
+}
+
+// Kill sends Signal to Pid, or with Group to the unit's whole control group
+// (its cgroup, or the process group of Pid where cgroups are unavailable).
+type Kill struct {
+	Unit   string
+	Pid    int
+	Group  bool
+	Signal int
+}
+
+// TimerID names a deadline. One per unit and purpose.
+type TimerID struct {
+	Unit string
+	Kind string
+}
+
+// SetTimer arms (or re-arms) a deadline at a monotonic time.
+type SetTimer struct {
+	ID TimerID
+	At time.Duration
+}
+
+// CancelTimer disarms a deadline; unknown IDs are ignored.
+type CancelTimer struct{ ID TimerID }
+
+// OpenSockets creates a socket unit's listening fds; answered by SocketsOpened.
+type OpenSockets struct{ Unit string }
+
+// CloseSockets closes them (socket unit stopped).
+type CloseSockets struct{ Unit string }
+
+// WatchSocket turns watching of a socket unit's listening fds on or off.
+type WatchSocket struct {
+	Unit  string
+	Watch bool
+}
+
+// ReadPIDFile reads a PIDFile= after a forking service's parent exited.
+type ReadPIDFile struct {
+	Unit string
+	Path string
+}
+
+// Cleanup removes what a unit left behind when it became inactive
+// (RuntimeDirectory= unless preserved, sockets with RemoveOnStop=).
+type Cleanup struct{ Unit string }
+
+// Level of a log message.
+type Level int
+
+const (
+	LevelDebug Level = iota
+	LevelInfo
+	LevelNotice
+	LevelWarning
+	LevelError
+)
+
+// Log is a message for gosd's log; Pos names the unit-file line when the
+// message is about a setting.
+type Log struct {
+	Unit  string
+	Pos   unitfile.Pos
+	Level Level
+	Msg   string
+}
+
+// UnitChanged reports a unit's new state (console progress, control watchers).
+type UnitChanged struct {
+	Unit   string
+	Active string // inactive, activating, active, reloading, deactivating, failed
+	Sub    string
+	Result string
+}
+
+// JobStarted and JobFinished bracket a job; ID is the Request's or 0.
+type JobStarted struct {
+	ID   uint64
+	Unit string
+	Kind JobKind
+}
+
+type JobFinished struct {
+	ID     uint64
+	Unit   string
+	Kind   JobKind
+	Result JobResult
+}
+
+// Action asks the reactor for a system action: FailureAction=,
+// SuccessAction=, StartLimitAction=, JobTimeoutAction= (poweroff, reboot,
+// exit, halt and their -force/-immediate forms), with the unit that caused it.
+type Action struct {
+	Unit     string
+	Action   string
+	ExitCode int
+}
+
+// Exit says shutdown is complete: every unit is stopped.
+type Exit struct {
+	Action string
+	Code   int
+}
+
+func (Request) isEvent()       {}
+func (Spawned) isEvent()       {}
+func (Exited) isEvent()        {}
+func (TimerFired) isEvent()    {}
+func (PIDFileRead) isEvent()   {}
+func (Notify) isEvent()        {}
+func (SocketsOpened) isEvent() {}
+func (SocketReady) isEvent()   {}
+func (Connection) isEvent()    {}
+func (Shutdown) isEvent()      {}
+func (Reload) isEvent()        {}
+
+func (Spawn) isEffect()        {}
+func (Kill) isEffect()         {}
+func (SetTimer) isEffect()     {}
+func (CancelTimer) isEffect()  {}
+func (OpenSockets) isEffect()  {}
+func (CloseSockets) isEffect() {}
+func (WatchSocket) isEffect()  {}
+func (ReadPIDFile) isEffect()  {}
+func (Cleanup) isEffect()      {}
+func (Log) isEffect()          {}
+func (UnitChanged) isEffect()  {}
+func (JobStarted) isEffect()   {}
+func (JobFinished) isEffect()  {}
+func (Action) isEffect()       {}
+func (Exit) isEffect()         {}
+
+// UnitStatus is a read-only snapshot of one unit for status/show/list.
+type UnitStatus struct {
+	Name        string
+	Description string
+	LoadState   string
+	Active      string
+	Sub         string
+	Result      string
+	MainPID     int
+	ControlPID  int
+	StatusText  string
+	NRestarts   int
+	// Monotonic times of the last transitions (0 = never).
+	ActiveEnter, ActiveExit, InactiveEnter, InactiveExit time.Duration
+	Job                                                  JobKind // pending job, "" if none
+}
+
+// Manager API (implemented in manager.go):
+//
+//	func New(units UnitSource) *Manager
+//	func (m *Manager) Step(now time.Duration, ev Event) []Effect
+//	func (m *Manager) Status(name string) (UnitStatus, bool)
+//	func (m *Manager) List() []UnitStatus
