@@ -1,0 +1,419 @@
+package cgroups
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"gosd/unitfile"
+)
+
+// controllersUsed are the controllers Apply writes to; only these are
+// enabled for units (each enabled controller costs the kernel accounting).
+var controllersUsed = []string{"cpu", "io", "memory", "pids"}
+
+// Hierarchy is gosd's part of the cgroup v2 tree: the root below which
+// slices and units live.
+type Hierarchy struct {
+	mount   mount
+	rootRel string // the root as a hierarchy path, as /proc/PID/cgroup shows it
+	root    string // the root's directory
+}
+
+// Group is one unit's cgroup.
+type Group struct {
+	unit string
+	dir  string
+}
+
+// Detect finds cgroup v2 and gosd's place in it, moving gosd into
+// <own>/init.scope unless it is in the real root cgroup (see the package
+// doc), and enables the controllers it can for units. The error matches
+// ErrUnavailable when the caller must fall back to process groups.
+func Detect() (*Hierarchy, error) {
+	m, own, err := findOwn()
+	if err != nil {
+		return nil, err
+	}
+	h := &Hierarchy{mount: m, rootRel: own, root: m.dir(own)}
+	if err := checkWritable(h.root); err != nil {
+		return nil, err
+	}
+	// The real root cgroup has no cgroup.type; every other one (a cgroup
+	// namespace's root included) obeys the no-internal-processes rule.
+	if _, err := os.Stat(filepath.Join(h.root, "cgroup.type")); err == nil {
+		scope := filepath.Join(h.root, "init.scope")
+		if err := mkdir(scope); err != nil {
+			return nil, err
+		}
+		if err := writeFile(filepath.Join(scope, "cgroup.procs"), strconv.Itoa(os.Getpid())); err != nil {
+			return nil, fmt.Errorf("cgroups: moving gosd into %s: %w", scope, err)
+		}
+	}
+	enableControllers(h.root)
+	return h, nil
+}
+
+// DetectAt is Detect with <own cgroup>/sub as the root, created if
+// missing; it moves no process. For tests and for callers that place
+// themselves.
+func DetectAt(sub string) (*Hierarchy, error) {
+	m, own, err := findOwn()
+	if err != nil {
+		return nil, err
+	}
+	rel := filepath.Join(own, sub)
+	if _, ok := below(rel, own); !ok || rel == own {
+		return nil, fmt.Errorf("cgroups: DetectAt(%q) must name a directory below the own cgroup", sub)
+	}
+	if err := checkWritable(m.dir(own)); err != nil {
+		return nil, err
+	}
+	h := &Hierarchy{mount: m, rootRel: rel, root: m.dir(rel)}
+	if err := os.MkdirAll(h.root, 0o755); err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	enableControllers(h.root)
+	return h, nil
+}
+
+// findOwn returns the cgroup2 mount and gosd's own cgroup path.
+func findOwn() (mount, string, error) {
+	procCgroup, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return mount{}, "", fmt.Errorf("cgroups: %w: %w", err, ErrUnavailable)
+	}
+	own, ok := v2Path(string(procCgroup))
+	if !ok {
+		return mount{}, "", fmt.Errorf("cgroups: no cgroup v2 line in /proc/self/cgroup: %w", ErrUnavailable)
+	}
+	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return mount{}, "", fmt.Errorf("cgroups: %w: %w", err, ErrUnavailable)
+	}
+	m, err := chooseMount(cgroup2Mounts(string(mountinfo)), own)
+	return m, own, err
+}
+
+// checkWritable fails with ErrUnavailable unless gosd may create cgroups
+// in dir and move processes into it (access(2) also says EROFS).
+func checkWritable(dir string) error {
+	for _, p := range []string{dir, filepath.Join(dir, "cgroup.procs")} {
+		if err := unix.Access(p, unix.W_OK); err != nil {
+			return fmt.Errorf("cgroups: cannot write %s: %w: %w", p, err, ErrUnavailable)
+		}
+	}
+	return nil
+}
+
+// enableControllers turns on, for dir's children, each used controller
+// dir offers. One write per controller: a write naming several fails
+// whole when one of them is refused.
+func enableControllers(dir string) {
+	offered, _ := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	have := strings.Fields(string(offered))
+	for _, c := range controllersUsed {
+		for _, h := range have {
+			if h == c {
+				// Refusals (EBUSY: dir holds processes) leave the
+				// controller off; Apply then reports it unavailable.
+				_ = writeFile(filepath.Join(dir, "cgroup.subtree_control"), "+"+c)
+			}
+		}
+	}
+}
+
+// Root is the directory below which slices and units live.
+func (h *Hierarchy) Root() string { return h.root }
+
+// Controllers lists the controllers units below the root can use.
+func (h *Hierarchy) Controllers() []string {
+	b, _ := os.ReadFile(filepath.Join(h.root, "cgroup.subtree_control"))
+	return strings.Fields(string(b))
+}
+
+// Create makes (or reuses) the cgroup of unit in slice ("" is
+// system.slice), creating the slices on the way.
+func (h *Hierarchy) Create(unit, slice string) (*Group, error) {
+	name, err := escapeUnit(unit)
+	if err != nil {
+		return nil, err
+	}
+	slices, err := slicePath(slice)
+	if err != nil {
+		return nil, err
+	}
+	dir := h.root
+	if slices != "" {
+		for _, s := range strings.Split(slices, "/") {
+			dir = filepath.Join(dir, s)
+			created, err := mkdirNew(dir)
+			if err != nil {
+				return nil, err
+			}
+			if created {
+				enableControllers(dir)
+			}
+		}
+	}
+	dir = filepath.Join(dir, name)
+	if err := mkdir(dir); err != nil {
+		return nil, err
+	}
+	return &Group{unit: unit, dir: dir}, nil
+}
+
+// UnitOf maps pid to the unit whose cgroup (or a cgroup below it) the
+// process is in, from /proc/PID/cgroup. It is false for processes outside
+// gosd's root. gosd itself, when moved, is in "init.scope".
+func (h *Hierarchy) UnitOf(pid int) (string, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return "", false
+	}
+	p, ok := v2Path(string(b))
+	if !ok {
+		return "", false
+	}
+	rel, ok := below(p, h.rootRel)
+	if !ok {
+		return "", false
+	}
+	return unitFromPath(rel)
+}
+
+// Path is the group's directory.
+func (g *Group) Path() string { return g.dir }
+
+// Unit is the unit name the group was created for.
+func (g *Group) Unit() string { return g.unit }
+
+// OpenFD opens the group's directory for SysProcAttr{UseCgroupFD: true,
+// CgroupFD: fd}: O_PATH is enough for CLONE_INTO_CGROUP. The caller
+// closes it.
+func (g *Group) OpenFD() (int, error) {
+	fd, err := unix.Open(g.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("cgroups: %w", &os.PathError{Op: "open", Path: g.dir, Err: err})
+	}
+	return fd, nil
+}
+
+// Procs lists the pids in the group and in any cgroup below it (a
+// delegated subtree).
+func (g *Group) Procs() ([]int, error) {
+	var pids []int
+	err := filepath.WalkDir(g.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if p != g.dir && errors.Is(err, os.ErrNotExist) {
+				return nil // a subgroup removed meanwhile
+			}
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(filepath.Join(p, "cgroup.procs"))
+		if err != nil {
+			if p != g.dir && errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	return pids, nil
+}
+
+// Populated reports whether any process is in the group or below it.
+func (g *Group) Populated() (bool, error) {
+	b, err := os.ReadFile(filepath.Join(g.dir, "cgroup.events"))
+	if err != nil {
+		return false, fmt.Errorf("cgroups: %w", err)
+	}
+	return parsePopulated(b)
+}
+
+// EventsFD opens the group's cgroup.events for the reactor: register it
+// with epoll for EPOLLPRI; when it fires, call PopulatedFD(fd), which
+// reads the new state and re-arms the notification. The caller closes it.
+func (g *Group) EventsFD() (int, error) {
+	p := filepath.Join(g.dir, "cgroup.events")
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return -1, fmt.Errorf("cgroups: %w", &os.PathError{Op: "open", Path: p, Err: err})
+	}
+	return fd, nil
+}
+
+// PopulatedFD reads "populated" from an fd returned by EventsFD.
+func PopulatedFD(fd int) (bool, error) {
+	var buf [256]byte
+	n, err := unix.Pread(fd, buf[:], 0)
+	if err != nil {
+		return false, fmt.Errorf("cgroups: reading cgroup.events: %w", err)
+	}
+	return parsePopulated(buf[:n])
+}
+
+func parsePopulated(events []byte) (bool, error) {
+	for _, line := range bytes.Split(events, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("populated ")); ok {
+			return string(v) == "1", nil
+		}
+	}
+	return false, fmt.Errorf("cgroups: no populated line in cgroup.events")
+}
+
+// Kill sends SIGKILL to every process in the group and below, through
+// cgroup.kill (Linux 5.14+, which also catches processes forking at that
+// moment), else by signalling each pid until no new pid appears. It
+// returns once all are signalled; the group empties when they have died
+// (watch EventsFD).
+func (g *Group) Kill() error {
+	err := writeFile(filepath.Join(g.dir, "cgroup.kill"), "1")
+	if errors.Is(err, os.ErrNotExist) {
+		return g.killEach()
+	}
+	return err
+}
+
+// killEach is Kill without cgroup.kill. A process that got SIGKILL can no
+// longer fork (the kernel fails a fork with a fatal signal pending), so
+// rounds end when one finds nobody new.
+func (g *Group) killEach() error {
+	killed := map[int]bool{}
+	for {
+		pids, err := g.Procs()
+		if err != nil {
+			return err
+		}
+		fresh := 0
+		for _, pid := range pids {
+			if !killed[pid] {
+				fresh++
+				killed[pid] = true
+				_ = unix.Kill(pid, unix.SIGKILL) // ESRCH: gone already
+			}
+		}
+		if fresh == 0 {
+			return nil
+		}
+	}
+}
+
+// Signal sends sig to every process in the group and below. Processes
+// forked while it runs may be missed; use Kill to end a group.
+func (g *Group) Signal(sig syscall.Signal) error {
+	pids, err := g.Procs()
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("cgroups: signal %d to %d: %w", sig, pid, err)
+		}
+	}
+	return nil
+}
+
+// Apply writes rc's settings to the group. Settings whose controller the
+// group does not have (hybrid layouts usually have none) are returned by
+// name in notApplied, e.g. "MemoryMax"; a refused write is an error.
+func (g *Group) Apply(rc unitfile.ResourceControl) (notApplied []string, err error) {
+	b, err := os.ReadFile(filepath.Join(g.dir, "cgroup.controllers"))
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	have := map[string]bool{}
+	for _, c := range strings.Fields(string(b)) {
+		have[c] = true
+	}
+	var errs []error
+	for _, s := range settings(rc) {
+		if !have[s.controller] {
+			notApplied = append(notApplied, s.name)
+			continue
+		}
+		err := writeFile(filepath.Join(g.dir, s.file), s.value)
+		if errors.Is(err, os.ErrNotExist) {
+			// e.g. memory.swap.max without swap accounting
+			notApplied = append(notApplied, s.name)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cgroups: %s=%s: %w", s.name, s.value, err))
+		}
+	}
+	return notApplied, errors.Join(errs...)
+}
+
+// Remove deletes the group (and any cgroups below it). It fails while
+// processes remain; removing a removed group is not an error.
+func (g *Group) Remove() error {
+	entries, err := os.ReadDir(g.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cgroups: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := (&Group{dir: filepath.Join(g.dir, e.Name())}).Remove(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := unix.Rmdir(g.dir); err != nil && err != unix.ENOENT {
+		return fmt.Errorf("cgroups: %w", &os.PathError{Op: "rmdir", Path: g.dir, Err: err})
+	}
+	return nil
+}
+
+// mkdir creates dir; an existing one is fine.
+func mkdir(dir string) error {
+	_, err := mkdirNew(dir)
+	return err
+}
+
+// mkdirNew creates dir and says whether it was new.
+func mkdirNew(dir string) (bool, error) {
+	err := unix.Mkdir(dir, 0o755)
+	if err == unix.EEXIST {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cgroups: %w", &os.PathError{Op: "mkdir", Path: dir, Err: err})
+	}
+	return true, nil
+}
+
+// writeFile writes one value to a cgroup file with a single write(2), as
+// the kernel parses each write on its own.
+func writeFile(p, value string) error {
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte(value)); err != nil {
+		return &os.PathError{Op: "write", Path: p, Err: err}
+	}
+	return nil
+}
