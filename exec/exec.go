@@ -1,0 +1,297 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"gosd/unitfile"
+)
+
+// Spec is everything needed to start one process of a unit.
+type Spec struct {
+	Unit string
+	Cmd  unitfile.ExecCommand
+	// Exec is the unit's process environment; nil means systemd's defaults.
+	Exec *unitfile.ExecContext
+	// Env is the manager's variables (MAINPID, INVOCATION_ID, ...), applied
+	// last.
+	Env []string
+	// NotifySocket, when set, becomes $NOTIFY_SOCKET.
+	NotifySocket string
+	// ListenFDs are passed at fd 3.. with LISTEN_FDS, LISTEN_FDNAMES and
+	// LISTEN_PID (the child's own pid, set in the child).
+	ListenFDs   []int
+	ListenNames []string
+	// Conn is an Accept=yes connection (StandardInput=socket), or -1.
+	Conn int
+	// Stdout and Stderr are the write ends of the reactor's log pipes, used
+	// for journal, syslog, kmsg and their +console forms; -1 means none
+	// (those kinds then go to /dev/null).
+	Stdout, Stderr int
+	// ForceHelper starts through the in-child helper even when the direct
+	// path would do (benchmarks and tests).
+	ForceHelper bool
+}
+
+// Process is a started process. It is its own session and process group
+// leader, so Pgid == Pid.
+type Process struct {
+	Pid   int
+	PidFD int // -1 when the platform has no pidfds
+	Pgid  int
+}
+
+// defaultPath is systemd's fixed search path for bare command names and the
+// default $PATH of system services (systemd.exec(5) "Command lines",
+// "Environment variables in spawned processes").
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// ExitError is a start failure with the exit status systemd would report for
+// it (systemd.exec(5) "PROCESS EXIT CODES").
+type ExitError struct {
+	Status int // 200 CHDIR... 203 EXEC, 216 GROUP, 217 USER, ...
+	Err    error
+}
+
+func (e *ExitError) Error() string { return fmt.Sprintf("%v (status %d)", e.Err, e.Status) }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// systemd's exit codes for set-up failures (systemd.exec(5)).
+const (
+	exitChdir        = 200
+	exitNice         = 201
+	exitFDs          = 202
+	exitExec         = 203
+	exitStdin        = 208
+	exitStdout       = 209
+	exitLimits       = 205
+	exitOOMAdjust    = 206
+	exitGroup        = 216
+	exitUser         = 217
+	exitCapabilities = 218
+	exitNoNewPrivs   = 237
+	exitChroot       = 210
+	exitRuntimeDir   = 233
+	exitStateDir     = 238
+	exitCacheDir     = 239
+	exitLogsDir      = 240
+	exitConfigDir    = 241
+)
+
+var defaultContext = unitfile.ExecContext{UMask: 0o022}
+
+// Start starts the process described by spec. It never waits for it: the
+// caller (the reactor) is the one reaper.
+func Start(spec Spec) (Process, error) {
+	ec := spec.Exec
+	if ec == nil {
+		ec = &defaultContext
+	}
+	var cred *credentials
+	if ec.User != "" || ec.Group != "" || len(ec.SupplementaryGroups) > 0 {
+		c, err := resolveCredentials(ec.User, ec.Group, ec.SupplementaryGroups)
+		if err != nil {
+			return Process{Pid: -1, PidFD: -1}, err
+		}
+		cred = c
+	}
+	dirEnv, err := makeDirectories(ec, cred)
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, err
+	}
+	env, err := buildEnv(spec, ec, cred, dirEnv)
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: err}
+	}
+	argv := unitfile.ExpandArgv(spec.Cmd, env)
+	if len(argv) == 0 {
+		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: errors.New("empty command line")}
+	}
+	path, err := resolvePath(spec.Cmd.Path, argv[0], ec.RootDirectory)
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: err}
+	}
+	dir, err := workingDirectory(ec, cred)
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitChdir, Err: err}
+	}
+	files, closeAfter, err := stdio(spec, ec)
+	defer func() {
+		for _, f := range closeAfter {
+			f.Close()
+		}
+	}()
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, err
+	}
+	files = append(files, uintptrs(spec.ListenFDs)...)
+
+	attr := &syscall.SysProcAttr{Setsid: true, Chroot: ec.RootDirectory}
+	if ec.StandardInput.Kind == "tty" || strings.HasPrefix(ec.StandardInput.Kind, "tty-") {
+		attr.Setctty = true
+		attr.Ctty = 0
+	}
+	caps, err := capabilityNumbers(ec.AmbientCapabilities)
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitCapabilities, Err: err}
+	}
+	if spec.Cmd.FullPrivileges {
+		cred = nil // "+": run with full privileges (systemd.service(5))
+	}
+	pa := &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: attr}
+
+	var pidfd = -1
+	setPidFD(attr, &pidfd)
+	var pid int
+	if spec.ForceHelper || needsHelper(spec, ec) {
+		ins := instructions{
+			Path: path, Argv: argv, NListen: len(spec.ListenFDs),
+			Umask: int(ec.UMask), Nice: ec.Nice, OOMScoreAdjust: ec.OOMScoreAdjust,
+			NoNewPrivileges: ec.NoNewPrivileges, Ambient: caps,
+		}
+		for name, l := range ec.Limits {
+			res, ok := rlimitResource(name)
+			if !ok {
+				return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitLimits, Err: fmt.Errorf("unknown limit Limit%s=", name)}
+			}
+			ins.Limits = append(ins.Limits, limit{Resource: res, Soft: l.Soft, Hard: l.Hard})
+		}
+		if ec.CapabilityBoundingSet != nil {
+			keep, err := boundingSet(ec.CapabilityBoundingSet)
+			if err != nil {
+				return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitCapabilities, Err: err}
+			}
+			ins.BoundingSet = keep
+			ins.SetBounding = true
+		}
+		if cred != nil {
+			ins.Cred = &helperCred{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}
+		}
+		pid, err = startHelper(ins, pa)
+	} else {
+		if cred != nil {
+			attr.Credential = &syscall.Credential{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}
+		}
+		setAmbient(attr, caps)
+		pid, err = syscall.ForkExec(path, argv, pa)
+	}
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: fmt.Errorf("%s: %w", path, err)}
+	}
+	return Process{Pid: pid, PidFD: pidfd, Pgid: pid}, nil
+}
+
+func uintptrs(fds []int) []uintptr {
+	out := make([]uintptr, len(fds))
+	for i, fd := range fds {
+		out[i] = uintptr(fd)
+	}
+	return out
+}
+
+// needsHelper says whether the unit needs something SysProcAttr cannot do in
+// the child (FINDINGS.md "Spawning").
+func needsHelper(spec Spec, ec *unitfile.ExecContext) bool {
+	return len(spec.ListenFDs) > 0 || // LISTEN_PID must be the child's own pid
+		int(ec.UMask) != processUmask ||
+		len(ec.Limits) > 0 || ec.Nice != nil || ec.OOMScoreAdjust != nil ||
+		ec.NoNewPrivileges || ec.CapabilityBoundingSet != nil
+}
+
+// processUmask is gosd's own umask, inherited by a directly spawned child.
+var processUmask = func() int {
+	m := syscall.Umask(0o022)
+	syscall.Umask(m)
+	return m
+}()
+
+// resolvePath finds the program: an absolute path as is, a bare name in the
+// fixed search path (systemd.service(5): "a bare name ... is searched in
+// /usr/local/sbin, ..."), looked up under RootDirectory when set.
+func resolvePath(path, argv0, root string) (string, error) {
+	if path == "" {
+		path = argv0
+	}
+	if filepath.IsAbs(path) {
+		return path, nil
+	}
+	if strings.Contains(path, "/") {
+		return "", fmt.Errorf("%q: relative paths are not allowed", path)
+	}
+	for _, d := range filepath.SplitList(defaultPath) {
+		full := filepath.Join(d, path)
+		st, err := os.Stat(filepath.Join(root, full))
+		if err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return full, nil
+		}
+	}
+	return "", fmt.Errorf("%q: not found in %s", path, defaultPath)
+}
+
+// workingDirectory applies WorkingDirectory= (systemd.exec(5)): "~" is the
+// user's home, a "-" prefix (WorkingDirectoryOptional) makes a missing
+// directory non-fatal; the default for system services is "/". The path is
+// relative to RootDirectory (Go chroots before it chdirs).
+func workingDirectory(ec *unitfile.ExecContext, cred *credentials) (string, error) {
+	dir := ec.WorkingDirectory
+	switch {
+	case dir == "":
+		return "/", nil
+	case dir == "~":
+		dir = "/root"
+		if cred != nil && cred.home != "" {
+			dir = cred.home
+		}
+	}
+	st, err := os.Stat(filepath.Join(ec.RootDirectory, dir))
+	if err == nil && !st.IsDir() {
+		err = fmt.Errorf("%s: not a directory", dir)
+	}
+	if err != nil {
+		if ec.WorkingDirectoryOptional {
+			return "/", nil
+		}
+		return "", fmt.Errorf("WorkingDirectory=%s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// Signal sends sig to one process, through its pidfd when it has one (no pid
+// reuse race).
+func Signal(p Process, sig syscall.Signal) error {
+	if p.PidFD >= 0 {
+		if err := pidfdSignal(p.PidFD, sig); err == nil || !errors.Is(err, syscall.ENOSYS) {
+			return err
+		}
+	}
+	if p.Pid <= 0 {
+		return fmt.Errorf("bad pid %d", p.Pid)
+	}
+	return syscall.Kill(p.Pid, sig)
+}
+
+// SignalGroup sends sig to every process of process group pgid.
+func SignalGroup(pgid int, sig syscall.Signal) error {
+	if pgid <= 1 {
+		return fmt.Errorf("bad process group %d", pgid)
+	}
+	return syscall.Kill(-pgid, sig)
+}
+
+// ListenEnv returns LISTEN_FDS and LISTEN_FDNAMES for n passed fds
+// (sd_listen_fds(3)); LISTEN_PID is set in the child.
+func ListenEnv(names []string, n int) []string {
+	if n == 0 {
+		return nil
+	}
+	env := []string{"LISTEN_FDS=" + strconv.Itoa(n)}
+	if len(names) > 0 {
+		env = append(env, "LISTEN_FDNAMES="+strings.Join(names, ":"))
+	}
+	return env
+}

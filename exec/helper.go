@@ -1,0 +1,111 @@
+package exec
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// The in-child helper is gosd's own binary started with argv[0] ==
+// HelperArgv0 and the instructions as JSON in argv[1]. It applies what
+// SysProcAttr cannot (FINDINGS.md "Spawning": LISTEN_PID, umask, rlimits,
+// nice, oom_score_adj, the capability bounding set, no_new_privs, stray
+// fds) and then execve's the target with the environment it was given.
+const HelperArgv0 = "gosd-exec-helper"
+
+type limit struct {
+	Resource int
+	Soft     uint64
+	Hard     uint64
+}
+
+type helperCred struct {
+	Uid, Gid uint32
+	Groups   []uint32
+}
+
+type instructions struct {
+	Path            string
+	Argv            []string
+	NListen         int
+	Umask           int
+	Limits          []limit
+	Nice            *int
+	OOMScoreAdjust  *int
+	NoNewPrivileges bool
+	SetBounding     bool
+	BoundingSet     []int // capabilities kept when SetBounding
+	Ambient         []int
+	Cred            *helperCred
+	Chroot          string
+	Dir             string
+}
+
+var helper struct {
+	once sync.Once
+	path string
+	file *os.File
+	err  error
+}
+
+// openHelper opens gosd's own binary once, by fd where /proc allows it, so
+// that replacing the binary on disk cannot break spawning.
+func openHelper() (string, error) {
+	helper.once.Do(func() {
+		if runtime.GOOS == "linux" {
+			f, err := os.OpenFile("/proc/self/exe", os.O_RDONLY|syscall.O_CLOEXEC, 0)
+			if err == nil {
+				helper.file = f
+				helper.path = "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+				return
+			}
+		}
+		helper.path, helper.err = os.Executable()
+	})
+	return helper.path, helper.err
+}
+
+// RunHelperIfRequested must be the first call in main (and in TestMain of
+// any test that spawns through the helper). In helper mode it never
+// returns: it sets the process up and execs the target, or exits with
+// systemd's exit status for the step that failed. Otherwise it marks every
+// fd gosd inherited (above 2) close-on-exec, so no service ever sees one,
+// opens the helper binary for later spawns and returns.
+func RunHelperIfRequested() {
+	if len(os.Args) == 2 && os.Args[0] == HelperArgv0 {
+		runtime.LockOSThread() // per-thread state (nice, caps, creds) must be on the exec'ing thread
+		var ins instructions
+		if err := json.Unmarshal([]byte(os.Args[1]), &ins); err != nil {
+			helperFail(exitExec, fmt.Errorf("bad helper instructions: %w", err))
+		}
+		status, err := applyAndExec(&ins)
+		helperFail(status, err)
+	}
+	closeStrayFDs(3)
+	openHelper()
+}
+
+func helperFail(status int, err error) {
+	fmt.Fprintf(os.Stderr, "gosd-exec-helper: %v\n", err)
+	os.Exit(status)
+}
+
+// startHelper forks the helper. Chroot and the working directory are left
+// to it, because the helper path lives outside any RootDirectory=.
+func startHelper(ins instructions, pa *syscall.ProcAttr) (int, error) {
+	path, err := openHelper()
+	if err != nil {
+		return 0, fmt.Errorf("helper binary: %w", err)
+	}
+	ins.Chroot, pa.Sys.Chroot = pa.Sys.Chroot, ""
+	ins.Dir, pa.Dir = pa.Dir, ""
+	data, err := json.Marshal(ins)
+	if err != nil {
+		return 0, err
+	}
+	return syscall.ForkExec(path, []string{HelperArgv0, string(data)}, pa)
+}

@@ -1,0 +1,73 @@
+//go:build linux || freebsd || darwin
+
+package exec
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// applyAndExec runs in the helper: root-only steps first (limits, nice,
+// oom_score_adj, chroot, the bounding set), then the credentials, then
+// no_new_privs, then execve. It returns only on failure.
+func applyAndExec(ins *instructions) (int, error) {
+	env := os.Environ()
+	if ins.NListen > 0 {
+		// sd_listen_fds(3) checks LISTEN_PID == getpid(); this process
+		// becomes the target, so its pid is the right one.
+		env = append(env, "LISTEN_PID="+strconv.Itoa(os.Getpid()))
+	}
+	if err := closeStrayFDs(3 + ins.NListen); err != nil {
+		return exitFDs, err
+	}
+	syscall.Umask(ins.Umask)
+	for _, l := range ins.Limits {
+		rl := makeRlimit(l.Soft, l.Hard)
+		if err := syscall.Setrlimit(l.Resource, &rl); err != nil {
+			return exitLimits, fmt.Errorf("setrlimit %d: %w", l.Resource, err)
+		}
+	}
+	if ins.Nice != nil {
+		if err := setNice(*ins.Nice); err != nil {
+			return exitNice, fmt.Errorf("nice %d: %w", *ins.Nice, err)
+		}
+	}
+	if ins.OOMScoreAdjust != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*ins.OOMScoreAdjust)), 0); err != nil {
+			return exitOOMAdjust, err
+		}
+	}
+	if ins.Chroot != "" {
+		if err := syscall.Chroot(ins.Chroot); err != nil {
+			return exitChroot, err
+		}
+	}
+	if ins.Dir != "" {
+		if err := syscall.Chdir(ins.Dir); err != nil {
+			return exitChdir, err
+		}
+	}
+	if ins.SetBounding {
+		if err := dropBoundingSet(ins.BoundingSet); err != nil {
+			return exitCapabilities, err
+		}
+	}
+	if ins.Cred != nil {
+		if status, err := setCredentials(ins.Cred, ins.Ambient); err != nil {
+			return status, err
+		}
+	} else if len(ins.Ambient) > 0 {
+		if err := raiseAmbient(ins.Ambient); err != nil {
+			return exitCapabilities, err
+		}
+	}
+	if ins.NoNewPrivileges {
+		if err := setNoNewPrivs(); err != nil {
+			return exitNoNewPrivs, err
+		}
+	}
+	err := syscall.Exec(ins.Path, ins.Argv, env)
+	return exitExec, fmt.Errorf("%s: %w", ins.Path, err)
+}

@@ -1,0 +1,121 @@
+package exec
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+
+	"gosd/unitfile"
+)
+
+// stdio opens fds 0, 1, 2 for the child as StandardInput=, StandardOutput=
+// and StandardError= say (systemd.exec(5) "LOGGING AND STANDARD INPUT/OUTPUT").
+// The returned files are the parent's copies, closed after the fork.
+func stdio(spec Spec, ec *unitfile.ExecContext) ([]uintptr, []*os.File, error) {
+	var opened []*os.File
+	open := func(path string, flag int) (uintptr, error) {
+		f, err := os.OpenFile(path, flag|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0o644)
+		if err != nil {
+			return 0, err
+		}
+		opened = append(opened, f)
+		return f.Fd(), nil
+	}
+	devNull := func(flag int) (uintptr, error) { return open(os.DevNull, flag) }
+	ttyPath := ec.TTYPath
+	if ttyPath == "" {
+		ttyPath = "/dev/console"
+	}
+
+	// stdin
+	var in uintptr
+	var err error
+	switch k := ec.StandardInput.Kind; {
+	case k == "" || k == "null":
+		in, err = devNull(os.O_RDONLY)
+	case k == "tty" || strings.HasPrefix(k, "tty-"):
+		in, err = open(ttyPath, os.O_RDWR)
+	case k == "socket":
+		if spec.Conn < 0 {
+			err = fmt.Errorf("StandardInput=socket without a connection")
+		}
+		in = uintptr(spec.Conn)
+	case k == "file":
+		in, err = open(ec.StandardInput.Path, os.O_RDONLY)
+	case k == "data":
+		in, err = dataFile(ec.StandardInputData, &opened)
+	default:
+		err = fmt.Errorf("StandardInput=%s is not supported", k)
+	}
+	if err != nil {
+		return nil, opened, &ExitError{Status: exitStdin, Err: err}
+	}
+
+	output := func(s unitfile.Stdio, pipe int, def string) (uintptr, error) {
+		k := s.Kind
+		if k == "" {
+			k = def
+		}
+		switch {
+		case k == "null":
+			return devNull(os.O_WRONLY)
+		case k == "inherit":
+			return 0, nil // resolved by the caller
+		case k == "tty" || k == "console":
+			return open(ttyPath, os.O_WRONLY)
+		case k == "socket":
+			if spec.Conn < 0 {
+				return 0, fmt.Errorf("StandardOutput=socket without a connection")
+			}
+			return uintptr(spec.Conn), nil
+		case k == "file":
+			return open(s.Path, os.O_WRONLY|os.O_CREATE)
+		case k == "append":
+			return open(s.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND)
+		case k == "truncate":
+			return open(s.Path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		case strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog") || strings.HasPrefix(k, "kmsg"):
+			if pipe < 0 {
+				return devNull(os.O_WRONLY)
+			}
+			return uintptr(pipe), nil
+		}
+		return 0, fmt.Errorf("output %s is not supported", k)
+	}
+	out, err := output(ec.StandardOutput, spec.Stdout, "journal")
+	if err != nil {
+		return nil, opened, &ExitError{Status: exitStdout, Err: err}
+	}
+	if k := ec.StandardOutput.Kind; k == "inherit" {
+		// StandardOutput=inherit duplicates standard input.
+		out = in
+	}
+	errFD, err := output(ec.StandardError, spec.Stderr, "inherit")
+	if err != nil {
+		return nil, opened, &ExitError{Status: exitStdout, Err: err}
+	}
+	if k := ec.StandardError.Kind; k == "" || k == "inherit" {
+		// StandardError=inherit (the default) duplicates standard output.
+		errFD = out
+	}
+	return []uintptr{in, out, errFD}, opened, nil
+}
+
+// dataFile holds StandardInputText=/StandardInputData= in an unlinked file,
+// so a large text cannot block the spawn the way a pipe would.
+func dataFile(data []byte, opened *[]*os.File) (uintptr, error) {
+	f, err := os.CreateTemp("", "gosd-stdin-")
+	if err != nil {
+		return 0, err
+	}
+	*opened = append(*opened, f)
+	os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		return 0, err
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return 0, err
+	}
+	return f.Fd(), nil
+}

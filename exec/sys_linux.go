@@ -1,0 +1,143 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func setPidFD(attr *syscall.SysProcAttr, fd *int) { attr.PidFD = fd }
+
+func setAmbient(attr *syscall.SysProcAttr, caps []int) {
+	for _, c := range caps {
+		attr.AmbientCaps = append(attr.AmbientCaps, uintptr(c))
+	}
+}
+
+func pidfdSignal(pidfd int, sig syscall.Signal) error {
+	return unix.PidfdSendSignal(pidfd, sig, nil, 0)
+}
+
+var rlimits = map[string]int{
+	"CPU": unix.RLIMIT_CPU, "FSIZE": unix.RLIMIT_FSIZE, "DATA": unix.RLIMIT_DATA,
+	"STACK": unix.RLIMIT_STACK, "CORE": unix.RLIMIT_CORE, "RSS": unix.RLIMIT_RSS,
+	"NOFILE": unix.RLIMIT_NOFILE, "AS": unix.RLIMIT_AS, "NPROC": unix.RLIMIT_NPROC,
+	"MEMLOCK": unix.RLIMIT_MEMLOCK, "LOCKS": unix.RLIMIT_LOCKS,
+	"SIGPENDING": unix.RLIMIT_SIGPENDING, "MSGQUEUE": unix.RLIMIT_MSGQUEUE,
+	"NICE": unix.RLIMIT_NICE, "RTPRIO": unix.RLIMIT_RTPRIO, "RTTIME": unix.RLIMIT_RTTIME,
+}
+
+func rlimitResource(name string) (int, bool) {
+	r, ok := rlimits[name]
+	return r, ok
+}
+
+// closeStrayFDs marks every fd from `from` up close-on-exec, so the target
+// gets exactly 0, 1, 2 and its passed fds even if someone leaked one.
+func closeStrayFDs(from int) error {
+	err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	entries, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("close_range: %v; /proc/self/fd: %w", err, rerr)
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= from {
+			syscall.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
+
+// setNice sets the calling thread's nice value; on Linux it is per thread,
+// and this thread is the one that execs.
+func setNice(n int) error { return unix.Setpriority(unix.PRIO_PROCESS, 0, n) }
+
+func lastCap() int {
+	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
+			return n
+		}
+	}
+	return len(capNames) - 1
+}
+
+func dropBoundingSet(keep []int) error {
+	kept := map[int]bool{}
+	for _, c := range keep {
+		kept[c] = true
+	}
+	for c := 0; c <= lastCap(); c++ {
+		if kept[c] {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
+		}
+	}
+	return nil
+}
+
+// setCredentials switches this thread to the unit's user with raw
+// per-thread system calls: execve takes the calling thread's credentials,
+// and the other runtime threads die with the exec.
+func setCredentials(c *helperCred, ambient []int) (int, error) {
+	if len(ambient) > 0 {
+		// Keep the permitted set across setuid so ambient caps can be raised.
+		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+			return exitCapabilities, err
+		}
+	}
+	var p unsafe.Pointer
+	if len(c.Groups) > 0 {
+		p = unsafe.Pointer(&c.Groups[0])
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(c.Groups)), uintptr(p), 0); e != 0 {
+		return exitGroup, fmt.Errorf("setgroups: %w", e)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(c.Gid), uintptr(c.Gid), uintptr(c.Gid)); e != 0 {
+		return exitGroup, fmt.Errorf("setgid %d: %w", c.Gid, e)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(c.Uid), uintptr(c.Uid), uintptr(c.Uid)); e != 0 {
+		return exitUser, fmt.Errorf("setuid %d: %w", c.Uid, e)
+	}
+	if len(ambient) > 0 {
+		if err := raiseAmbient(ambient); err != nil {
+			return exitCapabilities, err
+		}
+	}
+	return 0, nil
+}
+
+// raiseAmbient makes caps inheritable and raises them in the ambient set
+// (capabilities(7) "Ambient capability set").
+func raiseAmbient(caps []int) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	for _, c := range caps {
+		data[c/32].Inheritable |= 1 << (uint(c) % 32)
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %w", err)
+	}
+	for _, c := range caps {
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
+			return fmt.Errorf("raising ambient capability %d: %w", c, err)
+		}
+	}
+	return nil
+}
+
+func setNoNewPrivs() error { return unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
