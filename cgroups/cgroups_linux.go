@@ -366,10 +366,24 @@ func (g *Group) Apply(rc unitfile.ResourceControl) (notApplied []string, err err
 // Remove deletes the group (and any cgroups below it). It fails while
 // processes remain; removing a removed group is not an error.
 func (g *Group) Remove() error {
-	entries, err := os.ReadDir(g.dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	err := unix.Rmdir(g.dir)
+	if err == unix.EBUSY {
+		// Busy with processes, or with cgroups below it (a delegated
+		// subtree): remove those and try again. Listing only here keeps
+		// the common case to one rmdir.
+		if err := g.removeChildren(); err != nil {
+			return err
+		}
+		err = unix.Rmdir(g.dir)
 	}
+	if err != nil && err != unix.ENOENT {
+		return fmt.Errorf("cgroups: %w", &os.PathError{Op: "rmdir", Path: g.dir, Err: err})
+	}
+	return nil
+}
+
+func (g *Group) removeChildren() error {
+	entries, err := os.ReadDir(g.dir)
 	if err != nil {
 		return fmt.Errorf("cgroups: %w", err)
 	}
@@ -379,9 +393,6 @@ func (g *Group) Remove() error {
 				return err
 			}
 		}
-	}
-	if err := unix.Rmdir(g.dir); err != nil && err != unix.ENOENT {
-		return fmt.Errorf("cgroups: %w", &os.PathError{Op: "rmdir", Path: g.dir, Err: err})
 	}
 	return nil
 }
