@@ -42,6 +42,19 @@ func Detect() (*Hierarchy, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Already in init.scope (a re-exec of gosd, or a second Detect): the
+	// root is its parent and nothing moves.
+	if parent, ok := strings.CutSuffix(own, "/init.scope"); ok {
+		if parent == "" {
+			parent = "/"
+		}
+		h := &Hierarchy{mount: m, rootRel: parent, root: m.dir(parent)}
+		if err := checkWritable(h.root); err != nil {
+			return nil, err
+		}
+		enableControllers(h.root)
+		return h, nil
+	}
 	h := &Hierarchy{mount: m, rootRel: own, root: m.dir(own)}
 	if err := checkWritable(h.root); err != nil {
 		return nil, err

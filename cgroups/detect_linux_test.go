@@ -104,6 +104,22 @@ func TestDetectMovesSupervisorIntoInitScope(t *testing.T) {
 	}
 }
 
+// A gosd that is already in init.scope (re-exec'd) keeps it and the root.
+func TestDetectAgainInInitScope(t *testing.T) {
+	h := testHierarchy(t)
+	scope, err := h.Create("init.scope", "-.slice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := runHelper(t, scope, "detect", 0)
+	if want := fmt.Sprintf("ok %s %s/init.scope init.scope", h.Root(), h.rootRel); got != want {
+		t.Fatalf("helper said\n%s\nwant\n%s", got, want)
+	}
+	if _, err := os.Stat(scope.Path() + "/init.scope"); err == nil {
+		t.Fatal("Detect nested init.scope in init.scope")
+	}
+}
+
 func TestDetectUnavailable(t *testing.T) {
 	h := testHierarchy(t)
 	g, err := h.Create("helper.service", "")

@@ -21,8 +21,17 @@
 // supervisor started inside some cgroup, or PID1 in a cgroup namespace)
 // Detect moves gosd into <own>/init.scope and uses <own> as the root, so
 // <own> holds no processes of its own and controllers can be enabled in
-// its subtree_control, as systemd does with init.scope. DetectAt uses a
-// given subtree instead and moves nobody; tests use it.
+// its subtree_control, as systemd does with init.scope. A gosd already in
+// .../init.scope (re-exec'd) uses the parent as root and moves nothing.
+// If other processes share <own> (gosd started from a shell), enabling
+// controllers fails and units simply get none. DetectAt uses a given
+// subtree below the own cgroup instead and moves nobody; tests use it.
+//
+// # Spawning into a group
+//
+// OpenFD gives the fd for SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+// (clone3 CLONE_INTO_CGROUP). O_PATH is enough; an O_RDONLY directory fd
+// works as well. The process is in the group from its first instruction.
 //
 // Slices hold no processes; each slice enables for its children the
 // controllers gosd uses (cpu, io, memory, pids) when its parent offers
@@ -34,9 +43,11 @@
 // # Events
 //
 // The kernel signals a change of cgroup.events ("populated 0/1") as
-// EPOLLPRI (and EPOLLERR) on an open fd of that file, and as an inotify
-// IN_MODIFY. The notification stays pending until the file is read again
-// from offset 0 on that fd: PopulatedFD does that read.
+// EPOLLPRI on an open fd of that file (verified on Linux 6.18), and as an
+// inotify IN_MODIFY. The notification stays pending until the file is read
+// again from offset 0 on that fd: PopulatedFD does that read. A process
+// leaves its cgroup when it dies, before it is reaped, so "populated 0"
+// may arrive before the SIGCHLD of the last process.
 //
 // Nothing here is safe for concurrent use on one Group by design: the
 // reactor owns it. Every fd opened here is close-on-exec.
