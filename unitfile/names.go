@@ -66,7 +66,7 @@ func IsTemplate(name string) bool {
 		return false
 	}
 	prefix, inst, suffix := SplitName(name)
-	return inst == "" && len(prefix)+len(suffix)+2 < len(name)
+	return inst == "" && len(prefix)+len(suffix)+1 < len(name) // has the '@'
 }
 
 // IsInstance reports whether name is a valid instance name ("foo@bar.service").
