@@ -1,5 +1,11 @@
 package unitfile
 
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
 // BuildInfo is what Build needs besides the entries.
 type BuildInfo struct {
 	FragmentPath string
@@ -13,9 +19,415 @@ type BuildInfo struct {
 // order) into typed settings. It sets Unit/Install/Service/Socket, Extra,
 // Entries, Diags and LoadState (Loaded, or BadSetting when a setting that
 // systemd treats as fatal is wrong). The loader fills Name, Type, Template,
-// Instance, FragmentPath, DropIns and Names.
+// Instance, FragmentPath, DropIns and Names (Build sets Name, Type,
+// FragmentPath and DropIns from its arguments too, so it can be used on
+// its own).
 //
-// STUB: replaced by the typed-settings work.
+// The unit type comes from the name's suffix: .service fills Service,
+// .socket fills Socket; [Unit] and [Install] apply to every type. Every
+// setting starts at systemd's default, so nil entries give a valid empty
+// unit (a target with no file). Unknown keys and the sections of other
+// unit types are warnings; keys starting with "X-" and unknown sections
+// are kept in Extra. Keys gosd understands but does not enforce are
+// recorded in ExecContext.Unenforced (or UnitSection.Unenforced).
 func Build(name string, entries []Entry, info BuildInfo) *Unit {
-	return &Unit{LoadState: Loaded, Entries: entries}
+	u := &Unit{
+		Name:         name,
+		Type:         name[strings.LastIndexByte(name, '.')+1:],
+		FragmentPath: info.FragmentPath,
+		DropIns:      info.DropIns,
+		LoadState:    Loaded,
+		Unit:         defaultUnitSection(),
+	}
+	b := &builder{u: u, info: info, t: &buildTarget{u: u}, warnedSections: map[string]bool{}}
+	switch u.Type {
+	case "service":
+		u.Service = defaultService()
+		b.t.svc, b.t.exec, b.t.kill, b.t.res = u.Service, &u.Service.Exec, &u.Service.Kill, &u.Service.Resources
+	case "socket":
+		u.Socket = defaultSocket()
+		b.t.sock, b.t.exec, b.t.kill, b.t.res = u.Socket, &u.Socket.Exec, &u.Socket.Kill, &u.Socket.Resources
+	}
+	if len(entries) > 0 {
+		u.Entries = make([]Entry, 0, len(entries))
+	}
+	for _, e := range entries {
+		b.apply(e)
+	}
+	switch {
+	case u.Service != nil:
+		b.finishService()
+	case u.Socket != nil:
+		b.finishSocket()
+	}
+	return u
+}
+
+type builder struct {
+	u              *Unit
+	info           BuildInfo
+	t              *buildTarget
+	warnedSections map[string]bool
+	// firstPos is the first entry of the unit's own type section, where
+	// unit-wide refusals point.
+	firstPos Pos
+}
+
+func (b *builder) diag(pos Pos, sev Severity, format string, args ...any) {
+	b.u.Diags = append(b.u.Diags, Diag{Pos: pos, Unit: b.u.Name, Severity: sev, Msg: fmt.Sprintf(format, args...)})
+	if sev == Error {
+		b.u.LoadState = BadSetting
+	}
+}
+
+// typeSections are the type-specific sections of systemd's unit types;
+// for the types gosd does not run, that section is kept in Extra quietly.
+var typeSections = map[string]string{
+	"service": "Service", "socket": "Socket", "target": "", "device": "", "scope": "Scope",
+	"slice": "Slice", "mount": "Mount", "automount": "Automount", "swap": "Swap",
+	"timer": "Timer", "path": "Path",
+}
+
+// lookup finds the key's definition for the entry's section. unenforced
+// is set for keys accepted without effect; extra for entries kept as
+// written.
+func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
+	section := e.Section
+	if strings.HasPrefix(e.Key, "X-") {
+		return keyDef{}, false, false, true
+	}
+	switch {
+	case section == "Unit":
+		if def, ok := unitKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		return keyDef{}, false, unitUnenforced[e.Key], false
+	case section == "Install":
+		def, ok := installKeys[e.Key]
+		return def, ok, false, false
+	case section == "Service" && b.u.Service != nil:
+		if def, ok := serviceKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		if def, ok := execKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		return keyDef{}, false, serviceUnenforced[e.Key] || execUnenforced[e.Key], false
+	case section == "Socket" && b.u.Socket != nil:
+		if def, ok := socketKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		if def, ok := execKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		return keyDef{}, false, socketUnenforced[e.Key] || execUnenforced[e.Key], false
+	}
+	// A section this unit type does not have.
+	own := typeSections[b.u.Type]
+	if section != own && !strings.HasPrefix(section, "X-") && !b.warnedSections[section] {
+		b.warnedSections[section] = true
+		b.diag(e.Pos, Warning, "Unknown section '%s'. Ignoring.", section)
+	}
+	return keyDef{}, false, false, true
+}
+
+func (b *builder) apply(e Entry) {
+	if b.firstPos == (Pos{}) && e.Section == typeSections[b.u.Type] {
+		b.firstPos = e.Pos
+	}
+	def, found, unenforced, extra := b.lookup(e)
+	if !found && e.Section == "Unit" && b.condition(e) {
+		return
+	}
+	switch {
+	case extra:
+		b.u.Extra = append(b.u.Extra, e)
+		b.u.Entries = append(b.u.Entries, e)
+		return
+	case unenforced:
+		b.u.Entries = append(b.u.Entries, e)
+		if e.Section == "Unit" || b.t.exec == nil {
+			b.u.Unit.Unenforced = append(b.u.Unit.Unenforced, e)
+		} else {
+			b.t.exec.Unenforced = append(b.t.exec.Unenforced, e)
+		}
+		return
+	case !found:
+		b.diag(e.Pos, Warning, "Unknown key %q in section [%s], ignoring.", e.Key, e.Section)
+		return
+	}
+	v := e.Value
+	if def.specifiers && b.info.Expand != nil {
+		x, err := b.info.Expand(v)
+		if err != nil {
+			// An unresolvable specifier fails an Exec*= line (and with it
+			// the unit); elsewhere systemd ignores the assignment.
+			if strings.HasPrefix(e.Key, "Exec") {
+				b.diag(e.Pos, Error, "Failed to resolve specifiers in %s=%s: %v", e.Key, e.Value, err)
+			} else {
+				b.diag(e.Pos, Warning, "Failed to resolve specifiers in %s=%s, ignoring: %v", e.Key, e.Value, err)
+			}
+			return
+		}
+		v = x
+	}
+	e.Value = v
+	b.u.Entries = append(b.u.Entries, e)
+	b.t.e = e
+	if err := def.set(b.t, v); err != nil {
+		if f, ok := err.(fatalError); ok {
+			b.diag(e.Pos, Error, "Invalid %s=%s: %v", e.Key, v, f.err)
+		} else {
+			b.diag(e.Pos, Warning, "Invalid %s=%s, ignoring: %v", e.Key, v, err)
+		}
+	}
+}
+
+// condition applies a Condition*= or Assert*= entry; false if the key is
+// not one. An empty value resets every condition of that list
+// (systemd.unit(5) "Conditions and Asserts").
+func (b *builder) condition(e Entry) bool {
+	list, kind := &b.u.Unit.Conditions, strings.TrimPrefix(e.Key, "Condition")
+	if kind == e.Key {
+		list, kind = &b.u.Unit.Asserts, strings.TrimPrefix(e.Key, "Assert")
+		if kind == e.Key {
+			return false
+		}
+	}
+	if !conditionKinds[kind] {
+		return false
+	}
+	v := e.Value
+	if b.info.Expand != nil {
+		x, err := b.info.Expand(v)
+		if err != nil {
+			b.diag(e.Pos, Warning, "Failed to resolve specifiers in %s=%s, ignoring: %v", e.Key, e.Value, err)
+			return true
+		}
+		v = x
+	}
+	e.Value = v
+	b.u.Entries = append(b.u.Entries, e)
+	if v == "" {
+		*list = nil
+		return true
+	}
+	c, err := ParseCondition(kind, v, e.Pos)
+	if err != nil {
+		b.diag(e.Pos, Warning, "Invalid %s=%s, ignoring: %v", e.Key, v, err)
+		return true
+	}
+	*list = append(*list, c)
+	return true
+}
+
+func defaultUnitSection() UnitSection {
+	return UnitSection{
+		DefaultDependencies:     true,
+		OnFailureJobMode:        "replace",
+		JobTimeoutSec:           Infinity,
+		JobTimeoutAction:        "none",
+		StartLimitIntervalSec:   10 * time.Second,
+		StartLimitBurst:         5,
+		StartLimitAction:        "none",
+		FailureAction:           "none",
+		SuccessAction:           "none",
+		FailureActionExitStatus: -1,
+		SuccessActionExitStatus: -1,
+	}
+}
+
+func defaultExec() ExecContext {
+	return ExecContext{
+		UMask:                      0o022,
+		StandardInput:              Stdio{Kind: "null"},
+		StandardOutput:             Stdio{Kind: "journal"},
+		StandardError:              Stdio{Kind: "inherit"},
+		RuntimeDirectoryMode:       0o755,
+		StateDirectoryMode:         0o755,
+		CacheDirectoryMode:         0o755,
+		LogsDirectoryMode:          0o755,
+		ConfigurationDirectoryMode: 0o755,
+		RuntimeDirectoryPreserve:   "no",
+	}
+}
+
+// Signal numbers POSIX fixes on every system gosd builds for.
+const (
+	sigHUP  = 1
+	sigABRT = 6
+	sigKILL = 9
+	sigTERM = 15
+)
+
+func defaultKill() KillContext {
+	return KillContext{
+		KillMode:        "control-group",
+		KillSignal:      sigTERM,
+		SendSIGKILL:     true,
+		FinalKillSignal: sigKILL,
+		WatchdogSignal:  sigABRT,
+	}
+}
+
+func defaultService() *Service {
+	return &Service{
+		ExitType:                "main",
+		GuessMainPID:            true,
+		RestartSec:              100 * time.Millisecond,
+		TimeoutStartSec:         90 * time.Second,
+		TimeoutStopSec:          90 * time.Second,
+		TimeoutStartFailureMode: "terminate",
+		TimeoutStopFailureMode:  "terminate",
+		RuntimeMaxSec:           Infinity,
+		Restart:                 "no",
+		OOMPolicy:               "stop",
+		Exec:                    defaultExec(),
+		Kill:                    defaultKill(),
+	}
+}
+
+func defaultSocket() *Socket {
+	return &Socket{
+		MaxConnections:          64,
+		Backlog:                 4096,
+		BindIPv6Only:            "default",
+		SocketMode:              0o666,
+		DirectoryMode:           0o755,
+		Mark:                    -1,
+		IPTOS:                   -1,
+		IPTTL:                   -1,
+		Priority:                -1,
+		TriggerLimitIntervalSec: 2 * time.Second,
+		TimeoutSec:              90 * time.Second,
+		Exec:                    defaultExec(),
+		Kill:                    defaultKill(),
+	}
+}
+
+// finishExec applies the defaults that depend on other settings.
+func (b *builder) finishExec() {
+	t := b.t
+	if !t.restartKillSet {
+		t.kill.RestartKillSignal = t.kill.KillSignal
+	}
+	// StandardOutput= defaults to inherit when the input is a terminal or
+	// the socket (systemd.exec(5) "StandardOutput=").
+	if !b.keySet("StandardOutput") {
+		switch t.exec.StandardInput.Kind {
+		case "tty", "tty-force", "tty-fail", "socket", "fd":
+			t.exec.StandardOutput = Stdio{Kind: "inherit"}
+		}
+	}
+}
+
+// keySet reports whether an entry of the unit's own section set key.
+func (b *builder) keySet(key string) bool {
+	for _, e := range b.u.Entries {
+		if e.Key == key && e.Section == typeSections[b.u.Type] {
+			return true
+		}
+	}
+	return false
+}
+
+// finishService applies derived defaults and the checks systemd's
+// service_verify() makes; those failures make the unit BadSetting.
+func (b *builder) finishService() {
+	s := b.u.Service
+	b.finishExec()
+	if s.Type == "" {
+		// No Type=: dbus with BusName=, simple with ExecStart=, else oneshot.
+		switch {
+		case s.BusName != "":
+			s.Type = "dbus"
+		case len(s.ExecStart) > 0:
+			s.Type = "simple"
+		default:
+			s.Type = "oneshot"
+		}
+	}
+	if s.Type == "oneshot" && !b.t.startTimeoutSet {
+		s.TimeoutStartSec = Infinity // oneshot services have no start timeout by default
+	}
+	if !b.t.abortTimeoutSet {
+		s.TimeoutAbortSec = s.TimeoutStopSec
+	}
+	if s.NotifyAccess == "" {
+		s.NotifyAccess = "none"
+		if s.Type == "notify" || s.Type == "notify-reload" || s.WatchdogSec > 0 || s.FileDescriptorStoreMax > 0 {
+			s.NotifyAccess = "main"
+		}
+	}
+	pos := b.firstPos
+	if pos == (Pos{}) {
+		pos = Pos{File: b.info.FragmentPath}
+	}
+	noSuccessAction := b.u.Unit.SuccessAction == "none"
+	switch {
+	case len(s.ExecStart) == 0 && len(s.ExecStop) == 0 && noSuccessAction:
+		b.diag(pos, Error, "Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.")
+	case s.Type != "oneshot" && len(s.ExecStart) == 0:
+		b.diag(pos, Error, "Service has no ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.")
+	case !s.RemainAfterExit && len(s.ExecStart) == 0 && noSuccessAction:
+		b.diag(pos, Error, "Service has no ExecStart= and no SuccessAction= settings and does not have RemainAfterExit=yes set. Refusing.")
+	case s.Type != "oneshot" && len(s.ExecStart) > 1:
+		b.diag(s.ExecStart[1].Pos, Error, "Service has more than one ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.")
+	case s.Type == "oneshot" && (s.Restart == "always" || s.Restart == "on-success"):
+		b.diag(pos, Error, "Service has Restart= set to either always or on-success, which isn't allowed for Type=oneshot services. Refusing.")
+	case s.Type == "oneshot" && s.ExitType == "cgroup":
+		b.diag(pos, Error, "Service has ExitType=cgroup set, which isn't allowed for Type=oneshot services. Refusing.")
+	case s.Type == "dbus" && s.BusName == "":
+		b.diag(pos, Error, "Service is of type D-Bus but no D-Bus service name has been specified. Refusing.")
+	}
+	if s.Type == "oneshot" && s.RuntimeMaxSec != Infinity {
+		b.diag(pos, Warning, "RuntimeMaxSec= has no effect in combination with Type=oneshot. Ignoring.")
+	}
+}
+
+// finishSocket applies derived defaults and systemd's socket_verify()
+// checks.
+func (b *builder) finishSocket() {
+	s := b.u.Socket
+	b.finishExec()
+	pos := b.firstPos
+	if pos == (Pos{}) {
+		pos = Pos{File: b.info.FragmentPath}
+	}
+	prefix := strings.TrimSuffix(b.u.Name, ".socket")
+	if s.FileDescriptorName == "" {
+		s.FileDescriptorName = b.u.Name
+	}
+	if !b.t.triggerBurstSet {
+		s.TriggerLimitBurst = 20
+		if s.Accept {
+			s.TriggerLimitBurst = 200
+		}
+	}
+	if !b.t.maxPerSourceSet {
+		s.MaxConnectionsPerSource = s.MaxConnections
+	}
+	if len(s.Listen) == 0 {
+		b.diag(pos, Error, "Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing.")
+		return
+	}
+	if s.Accept {
+		for _, l := range s.Listen {
+			if l.Kind != ListenStream && l.Kind != ListenSequentialPacket || l.Family == "netlink" {
+				b.diag(l.Pos, Error, "Unit configured for accepting sockets, but sockets are non-accepting. Refusing.")
+				return
+			}
+		}
+		if s.Service != "" {
+			b.diag(pos, Error, "Explicit service configuration for accepting socket units not supported. Refusing.")
+			return
+		}
+		// Each connection gets an instance of the template foo@.service.
+		s.Service = prefix + "@.service"
+		if i := strings.IndexByte(prefix, '@'); i >= 0 {
+			s.Service = prefix[:i] + "@.service"
+		}
+	} else if s.Service == "" {
+		s.Service = prefix + ".service"
+	}
 }

@@ -134,6 +134,10 @@ type UnitSection struct {
 
 	Conditions []Condition `json:"conditions,omitempty"`
 	Asserts    []Condition `json:"asserts,omitempty"`
+
+	// Unenforced lists [Unit] and [Install] settings gosd understands but
+	// does not act on (JobRunningTimeoutSec=, CollectMode=, ...).
+	Unenforced []Entry `json:"unenforced,omitempty"`
 }
 
 // Condition is one Condition*= or Assert*= line.
@@ -313,6 +317,11 @@ type ResourceControl struct {
 	IOWeight      *uint64 `json:"io_weight,omitempty"`
 	Delegate      bool    `json:"delegate,omitempty"`
 	Slice         string  `json:"slice,omitempty"`
+	// Percent holds Memory*= and TasksMax= values given as a percentage
+	// (of physical memory, or of the system's task limit), keyed by the
+	// setting name ("MemoryMax"), in hundredths of a percent; the pointer
+	// field of that setting is then nil.
+	Percent map[string]uint64 `json:"percent,omitempty"`
 }
 
 // ExitStatusSet is a list of exit codes and signals (SuccessExitStatus= ...).

@@ -1,0 +1,161 @@
+package unitfile
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ExecSearchPath is where a bare program name in an Exec*= line is looked
+// up at exec time (systemd.service(5) "COMMAND LINES": a fixed search path
+// of the standard bin and sbin directories).
+const ExecSearchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// ParseExecLine parses an Exec*= value that holds exactly one command
+// line. Use ParseExecLines for values that may hold several separated by
+// ";".
+func ParseExecLine(value string, pos Pos) (ExecCommand, error) {
+	cmds, err := ParseExecLines(value, pos)
+	if err != nil {
+		return ExecCommand{}, err
+	}
+	if len(cmds) != 1 {
+		return ExecCommand{}, fmt.Errorf("expected one command line, found %d", len(cmds))
+	}
+	return cmds[0], nil
+}
+
+// ParseExecLines parses one Exec*= value as systemd.service(5) "COMMAND
+// LINES" (systemd 252) says: zero or more command lines separated by a
+// lone ";" word ("\;" is a literal ";" argument), each unquoted and
+// C-unescaped as in systemd.syntax(7). The first word may carry the
+// prefixes "@", "-", ":" together with at most one of "+", "!", "!!";
+// a repeated prefix is an error. The program must be an absolute path or
+// a plain file name (looked up in ExecSearchPath at exec time). "$VAR"
+// and "${VAR}" are left for ExpandArgv. An empty value yields no command
+// (callers treat that as a reset).
+func ParseExecLines(value string, pos Pos) ([]ExecCommand, error) {
+	var cmds []ExecCommand
+	rest := value
+	for {
+		rest = strings.TrimLeft(rest, " \t\n\r")
+		if rest == "" {
+			return cmds, nil
+		}
+		var words []string
+		var err error
+		words, rest, err = execWords(rest)
+		if err != nil {
+			return nil, err
+		}
+		if len(words) == 0 {
+			continue // an empty command between two ";"
+		}
+		cmd, err := execCommand(words, pos)
+		if err != nil {
+			return nil, err
+		}
+		cmds = append(cmds, cmd)
+	}
+}
+
+// execWords unquotes the words of one command line, up to a lone ";" or
+// the end, and returns what follows.
+func execWords(s string) (words []string, rest string, err error) {
+	for {
+		s = strings.TrimLeft(s, " \t\n\r")
+		if s == "" {
+			return words, "", nil
+		}
+		// The separator is recognised before unquoting, so only a bare
+		// ";" word separates; "\;" is a literal ";".
+		if wordIs(s, ";") {
+			return words, s[1:], nil
+		}
+		if wordIs(s, `\;`) {
+			words = append(words, ";")
+			s = s[2:]
+			continue
+		}
+		w, r, ok, err := nextWord(s)
+		if err != nil {
+			return nil, "", err
+		}
+		if !ok {
+			return words, "", nil
+		}
+		words = append(words, w)
+		s = r
+	}
+}
+
+// wordIs reports whether s starts with the whole word w.
+func wordIs(s, w string) bool {
+	return strings.HasPrefix(s, w) && (len(s) == len(w) || strings.ContainsRune(" \t\n\r", rune(s[len(w)])))
+}
+
+func execCommand(words []string, pos Pos) (ExecCommand, error) {
+	cmd := ExecCommand{Pos: pos}
+	first := words[0]
+	i := 0
+prefixes:
+	for ; i < len(first); i++ {
+		switch first[i] {
+		case '-':
+			if cmd.IgnoreFailure {
+				break prefixes
+			}
+			cmd.IgnoreFailure = true
+		case '@':
+			if cmd.ArgvZero {
+				break prefixes
+			}
+			cmd.ArgvZero = true
+		case ':':
+			if cmd.NoEnvExpand {
+				break prefixes
+			}
+			cmd.NoEnvExpand = true
+		case '+':
+			if cmd.FullPrivileges || cmd.NoSetuid || cmd.AmbientOnly {
+				break prefixes
+			}
+			cmd.FullPrivileges = true
+		case '!':
+			switch {
+			case cmd.FullPrivileges || cmd.AmbientOnly:
+				break prefixes
+			case cmd.NoSetuid:
+				// "!!" is its own prefix, not "!" twice.
+				cmd.NoSetuid, cmd.AmbientOnly = false, true
+			default:
+				cmd.NoSetuid = true
+			}
+		default:
+			break prefixes
+		}
+	}
+	cmd.Path = first[i:]
+	args := words[1:]
+	if cmd.ArgvZero {
+		if len(args) == 0 || args[0] == "" {
+			return ExecCommand{}, errors.New("empty executable name or zeroeth argument")
+		}
+	} else {
+		args = append([]string{cmd.Path}, args...)
+	}
+	cmd.Argv = args
+	if cmd.Path == "" {
+		return ExecCommand{}, errors.New("empty path in command line")
+	}
+	if strings.ContainsFunc(cmd.Path, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return ExecCommand{}, fmt.Errorf("executable path contains control characters: %q", cmd.Path)
+	}
+	if !strings.HasPrefix(cmd.Path, "/") && strings.Contains(cmd.Path, "/") {
+		return ExecCommand{}, fmt.Errorf("neither a valid executable name nor an absolute path: %s", cmd.Path)
+	}
+	if strings.HasSuffix(cmd.Path, "/") || cmd.Path == "." || cmd.Path == ".." {
+		return ExecCommand{}, fmt.Errorf("executable path specifies a directory: %s", cmd.Path)
+	}
+	return cmd, nil
+}

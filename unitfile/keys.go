@@ -1,0 +1,862 @@
+package unitfile
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file holds the tables of known keys per section and how each value
+// is parsed into the typed settings. A key handler returns nil, a warning
+// (the value is ignored and the default stays, as systemd does for most
+// settings), or a fatalError (the unit gets LoadState BadSetting).
+
+// fatalError marks a bad value that systemd refuses the whole unit for.
+type fatalError struct{ err error }
+
+func (f fatalError) Error() string { return f.err.Error() }
+
+// buildTarget is what a key handler writes to: the unit being built and the
+// sections of it that apply to the current entry.
+type buildTarget struct {
+	u    *Unit
+	e    Entry // the entry being applied (for Pos)
+	svc  *Service
+	sock *Socket
+	exec *ExecContext
+	kill *KillContext
+	res  *ResourceControl
+	// startTimeoutSet records an explicit TimeoutStartSec=/TimeoutSec=:
+	// oneshot services get no start timeout otherwise (systemd.service(5)).
+	startTimeoutSet bool
+	abortTimeoutSet bool
+	restartKillSet  bool
+	triggerBurstSet bool
+	maxPerSourceSet bool
+}
+
+// keyDef describes one known key.
+type keyDef struct {
+	// specifiers: systemd resolves %-specifiers in this key's value.
+	specifiers bool
+	set        func(t *buildTarget, v string) error
+}
+
+func withSpecifiers(f func(t *buildTarget, v string) error) keyDef {
+	return keyDef{specifiers: true, set: f}
+}
+func literal(f func(t *buildTarget, v string) error) keyDef { return keyDef{set: f} }
+
+// ---- generic setters ----
+
+func boolKey(p func(t *buildTarget) *bool) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		b, err := ParseBool(v)
+		if err != nil {
+			return err
+		}
+		*p(t) = b
+		return nil
+	})
+}
+
+func stringKey(p func(t *buildTarget) *string) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error { *p(t) = v; return nil })
+}
+
+// pathKey takes an absolute path; empty resets.
+func pathKey(p func(t *buildTarget) *string) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v != "" && !strings.HasPrefix(v, "/") {
+			return fmt.Errorf("path is not absolute: %s", v)
+		}
+		*p(t) = v
+		return nil
+	})
+}
+
+func enumKey(p func(t *buildTarget) *string, allowed ...string) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		for _, a := range allowed {
+			if v == a {
+				*p(t) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("invalid value %q (expected one of: %s)", v, strings.Join(allowed, ", "))
+	})
+}
+
+// listKey appends whitespace-separated words; an empty value resets the
+// list when resets is true (for dependencies it does not: an empty
+// After=/Wants= is a no-op in systemd).
+func listKey(p func(t *buildTarget) *[]string, resets bool) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			if resets {
+				*p(t) = nil
+			}
+			return nil
+		}
+		*p(t) = append(*p(t), strings.Fields(v)...)
+		return nil
+	})
+}
+
+// timeKey parses a time span; with zeroIsInfinity, 0 means "no timeout"
+// as systemd.service(5) says for the Timeout*= settings.
+func timeKey(p func(t *buildTarget) *time.Duration, zeroIsInfinity bool) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		d, err := ParseTimespan(v)
+		if err != nil {
+			return err
+		}
+		if d == 0 && zeroIsInfinity {
+			d = Infinity
+		}
+		*p(t) = d
+		return nil
+	})
+}
+
+func intKey(p func(t *buildTarget) *int, lo, hi int) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("invalid number %q (expected %d..%d)", v, lo, hi)
+		}
+		*p(t) = n
+		return nil
+	})
+}
+
+func modeKey(p func(t *buildTarget) *uint32) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		m, err := ParseMode(v)
+		if err != nil {
+			return err
+		}
+		*p(t) = m
+		return nil
+	})
+}
+
+func signalKey(p func(t *buildTarget) *int) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		n, err := ParseSignal(v)
+		if err != nil {
+			return err
+		}
+		*p(t) = n
+		return nil
+	})
+}
+
+func sizeKey(p func(t *buildTarget) *uint64) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		n, err := ParseSize(v)
+		if err != nil {
+			return err
+		}
+		*p(t) = n
+		return nil
+	})
+}
+
+// execKey parses Exec*= lines; empty resets. A bad line fails the unit
+// (systemd refuses units with unparsable command lines).
+func execKey(p func(t *buildTarget) *[]ExecCommand) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = nil
+			return nil
+		}
+		cmds, err := ParseExecLines(v, t.e.Pos)
+		if err != nil {
+			return fatalError{err}
+		}
+		*p(t) = append(*p(t), cmds...)
+		return nil
+	})
+}
+
+func exitStatusKey(p func(t *buildTarget) *ExitStatusSet) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = ExitStatusSet{}
+			return nil
+		}
+		return ParseExitStatusSet(p(t), v)
+	})
+}
+
+// actionKey parses the emergency actions of systemd.unit(5)
+// (FailureAction=, SuccessAction=, StartLimitAction=, JobTimeoutAction=).
+func actionKey(p func(t *buildTarget) *string) keyDef {
+	return enumKey(p, "none", "reboot", "reboot-force", "reboot-immediate", "poweroff",
+		"poweroff-force", "poweroff-immediate", "exit", "exit-force", "halt", "halt-force",
+		"halt-immediate", "kexec", "kexec-force", "kexec-immediate", "soft-reboot", "soft-reboot-force")
+}
+
+func exitCodeKey(p func(t *buildTarget) *int) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = -1
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 255 {
+			return fmt.Errorf("invalid exit status %q (expected 0..255)", v)
+		}
+		*p(t) = n
+		return nil
+	})
+}
+
+// ---- [Unit] ----
+
+func unitDeps(p func(s *UnitSection) *[]string) keyDef {
+	return listKey(func(t *buildTarget) *[]string { return p(&t.u.Unit) }, false)
+}
+
+var unitKeys = map[string]keyDef{
+	"Description":          stringKey(func(t *buildTarget) *string { return &t.u.Unit.Description }),
+	"Documentation":        listKey(func(t *buildTarget) *[]string { return &t.u.Unit.Documentation }, true),
+	"Wants":                unitDeps(func(s *UnitSection) *[]string { return &s.Wants }),
+	"Requires":             unitDeps(func(s *UnitSection) *[]string { return &s.Requires }),
+	"Requisite":            unitDeps(func(s *UnitSection) *[]string { return &s.Requisite }),
+	"BindsTo":              unitDeps(func(s *UnitSection) *[]string { return &s.BindsTo }),
+	"BindTo":               unitDeps(func(s *UnitSection) *[]string { return &s.BindsTo }),
+	"PartOf":               unitDeps(func(s *UnitSection) *[]string { return &s.PartOf }),
+	"Upholds":              unitDeps(func(s *UnitSection) *[]string { return &s.Upholds }),
+	"Conflicts":            unitDeps(func(s *UnitSection) *[]string { return &s.Conflicts }),
+	"OnFailure":            unitDeps(func(s *UnitSection) *[]string { return &s.OnFailure }),
+	"OnSuccess":            unitDeps(func(s *UnitSection) *[]string { return &s.OnSuccess }),
+	"Before":               unitDeps(func(s *UnitSection) *[]string { return &s.Before }),
+	"After":                unitDeps(func(s *UnitSection) *[]string { return &s.After }),
+	"PropagatesReloadTo":   unitDeps(func(s *UnitSection) *[]string { return &s.PropagatesReloadTo }),
+	"PropagateReloadTo":    unitDeps(func(s *UnitSection) *[]string { return &s.PropagatesReloadTo }),
+	"ReloadPropagatedFrom": unitDeps(func(s *UnitSection) *[]string { return &s.ReloadPropagatedFrom }),
+	"PropagateReloadFrom":  unitDeps(func(s *UnitSection) *[]string { return &s.ReloadPropagatedFrom }),
+	"JoinsNamespaceOf":     unitDeps(func(s *UnitSection) *[]string { return &s.JoinsNamespaceOf }),
+
+	"DefaultDependencies": boolKey(func(t *buildTarget) *bool { return &t.u.Unit.DefaultDependencies }),
+	"RefuseManualStart":   boolKey(func(t *buildTarget) *bool { return &t.u.Unit.RefuseManualStart }),
+	"RefuseManualStop":    boolKey(func(t *buildTarget) *bool { return &t.u.Unit.RefuseManualStop }),
+	"AllowIsolate":        boolKey(func(t *buildTarget) *bool { return &t.u.Unit.AllowIsolate }),
+	"StopWhenUnneeded":    boolKey(func(t *buildTarget) *bool { return &t.u.Unit.StopWhenUnneeded }),
+	"IgnoreOnIsolate":     boolKey(func(t *buildTarget) *bool { return &t.u.Unit.IgnoreOnIsolate }),
+	"OnFailureJobMode": enumKey(func(t *buildTarget) *string { return &t.u.Unit.OnFailureJobMode },
+		"fail", "replace", "replace-irreversibly", "isolate", "flush", "ignore-dependencies", "ignore-requirements"),
+
+	"JobTimeoutSec":           timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.JobTimeoutSec }, true),
+	"JobTimeoutAction":        actionKey(func(t *buildTarget) *string { return &t.u.Unit.JobTimeoutAction }),
+	"StartLimitIntervalSec":   timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.StartLimitIntervalSec }, false),
+	"StartLimitBurst":         intKey(func(t *buildTarget) *int { return &t.u.Unit.StartLimitBurst }, 0, 1<<31-1),
+	"StartLimitAction":        actionKey(func(t *buildTarget) *string { return &t.u.Unit.StartLimitAction }),
+	"FailureAction":           actionKey(func(t *buildTarget) *string { return &t.u.Unit.FailureAction }),
+	"SuccessAction":           actionKey(func(t *buildTarget) *string { return &t.u.Unit.SuccessAction }),
+	"FailureActionExitStatus": exitCodeKey(func(t *buildTarget) *int { return &t.u.Unit.FailureActionExitStatus }),
+	"SuccessActionExitStatus": exitCodeKey(func(t *buildTarget) *int { return &t.u.Unit.SuccessActionExitStatus }),
+	"RebootArgument":          stringKey(func(t *buildTarget) *string { return &t.u.Unit.RebootArgument }),
+	"SourcePath":              pathKey(func(t *buildTarget) *string { return &t.u.Unit.SourcePath }),
+}
+
+// unitUnenforced are [Unit] keys of systemd.unit(5) that gosd accepts
+// without acting on them.
+var unitUnenforced = keySet(`JobRunningTimeoutSec JobTimeoutRebootArgument CollectMode
+	OnSuccessJobMode PropagatesStopTo StopPropagatedFrom RequiresMountsFor OnFailureIsolate`)
+
+// ---- [Install] ----
+
+var installKeys = map[string]keyDef{
+	"WantedBy":        listKey(func(t *buildTarget) *[]string { return &t.u.Install.WantedBy }, true),
+	"RequiredBy":      listKey(func(t *buildTarget) *[]string { return &t.u.Install.RequiredBy }, true),
+	"Alias":           listKey(func(t *buildTarget) *[]string { return &t.u.Install.Alias }, true),
+	"Also":            listKey(func(t *buildTarget) *[]string { return &t.u.Install.Also }, true),
+	"DefaultInstance": stringKey(func(t *buildTarget) *string { return &t.u.Install.DefaultInstance }),
+}
+
+// ---- [Service] ----
+
+var serviceKeys = map[string]keyDef{
+	"Type": enumKey(func(t *buildTarget) *string { return &t.svc.Type },
+		"simple", "exec", "forking", "oneshot", "dbus", "notify", "notify-reload", "idle"),
+	"ExitType":        enumKey(func(t *buildTarget) *string { return &t.svc.ExitType }, "main", "cgroup"),
+	"RemainAfterExit": boolKey(func(t *buildTarget) *bool { return &t.svc.RemainAfterExit }),
+	"GuessMainPID":    boolKey(func(t *buildTarget) *bool { return &t.svc.GuessMainPID }),
+	"PIDFile":         pathKey(func(t *buildTarget) *string { return &t.svc.PIDFile }),
+	"BusName":         stringKey(func(t *buildTarget) *string { return &t.svc.BusName }),
+
+	"ExecCondition": execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecCondition }),
+	"ExecStartPre":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecStartPre }),
+	"ExecStart":     execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecStart }),
+	"ExecStartPost": execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecStartPost }),
+	"ExecReload":    execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecReload }),
+	"ExecStop":      execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecStop }),
+	"ExecStopPost":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecStopPost }),
+
+	"RestartSec": timeKey(func(t *buildTarget) *time.Duration { return &t.svc.RestartSec }, false),
+	"TimeoutStartSec": literal(func(t *buildTarget, v string) error {
+		t.startTimeoutSet = true
+		return timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutStartSec }, true).set(t, v)
+	}),
+	"TimeoutStopSec": timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutStopSec }, true),
+	"TimeoutAbortSec": literal(func(t *buildTarget, v string) error {
+		if v == "" { // empty: back to the TimeoutStopSec= default
+			t.abortTimeoutSet = false
+			return nil
+		}
+		t.abortTimeoutSet = true
+		return timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutAbortSec }, true).set(t, v)
+	}),
+	// TimeoutSec= sets both TimeoutStartSec= and TimeoutStopSec=.
+	"TimeoutSec": literal(func(t *buildTarget, v string) error {
+		d, err := ParseTimespan(v)
+		if err != nil {
+			return err
+		}
+		if d == 0 {
+			d = Infinity
+		}
+		t.svc.TimeoutStartSec, t.svc.TimeoutStopSec, t.startTimeoutSet = d, d, true
+		return nil
+	}),
+	"TimeoutStartFailureMode": enumKey(func(t *buildTarget) *string { return &t.svc.TimeoutStartFailureMode }, "terminate", "abort", "kill"),
+	"TimeoutStopFailureMode":  enumKey(func(t *buildTarget) *string { return &t.svc.TimeoutStopFailureMode }, "terminate", "abort", "kill"),
+	"RuntimeMaxSec":           timeKey(func(t *buildTarget) *time.Duration { return &t.svc.RuntimeMaxSec }, true),
+	"WatchdogSec":             timeKey(func(t *buildTarget) *time.Duration { return &t.svc.WatchdogSec }, false),
+
+	"Restart": enumKey(func(t *buildTarget) *string { return &t.svc.Restart },
+		"no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"),
+	"SuccessExitStatus":        exitStatusKey(func(t *buildTarget) *ExitStatusSet { return &t.svc.SuccessExitStatus }),
+	"RestartPreventExitStatus": exitStatusKey(func(t *buildTarget) *ExitStatusSet { return &t.svc.RestartPreventExitStatus }),
+	"RestartForceExitStatus":   exitStatusKey(func(t *buildTarget) *ExitStatusSet { return &t.svc.RestartForceExitStatus }),
+	"RootDirectoryStartOnly":   boolKey(func(t *buildTarget) *bool { return &t.svc.RootDirectoryStartOnly }),
+	"NonBlocking":              boolKey(func(t *buildTarget) *bool { return &t.svc.NonBlocking }),
+	"NotifyAccess":             enumKey(func(t *buildTarget) *string { return &t.svc.NotifyAccess }, "none", "main", "exec", "all"),
+	"Sockets":                  listKey(func(t *buildTarget) *[]string { return &t.svc.Sockets }, false),
+	"FileDescriptorStoreMax":   intKey(func(t *buildTarget) *int { return &t.svc.FileDescriptorStoreMax }, 0, 1<<31-1),
+	"OOMPolicy":                enumKey(func(t *buildTarget) *string { return &t.svc.OOMPolicy }, "continue", "stop", "kill"),
+	// The pre-v230 names in [Service] still set the [Unit] settings.
+	"StartLimitInterval": timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.StartLimitIntervalSec }, false),
+	"StartLimitBurst":    intKey(func(t *buildTarget) *int { return &t.u.Unit.StartLimitBurst }, 0, 1<<31-1),
+	"StartLimitAction":   actionKey(func(t *buildTarget) *string { return &t.u.Unit.StartLimitAction }),
+	"FailureAction":      actionKey(func(t *buildTarget) *string { return &t.u.Unit.FailureAction }),
+	"RebootArgument":     stringKey(func(t *buildTarget) *string { return &t.u.Unit.RebootArgument }),
+}
+
+var serviceUnenforced = keySet(`RuntimeRandomizedExtraSec USBFunctionDescriptors
+	USBFunctionStrings FileDescriptorStorePreserve ReloadSignal PermissionsStartOnly
+	SysVStartPriority OpenFile`)
+
+// ---- [Socket] ----
+
+func listenKey(kind ListenKind) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" { // an empty Listen*= resets every address
+			t.sock.Listen = nil
+			return nil
+		}
+		l, err := ParseListen(kind, v, t.e.Pos)
+		if err != nil {
+			return err
+		}
+		t.sock.Listen = append(t.sock.Listen, l)
+		return nil
+	})
+}
+
+func optIntKey(p func(t *buildTarget) *int, lo, hi int) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = -1
+			return nil
+		}
+		return intKey(p, lo, hi).set(t, v)
+	})
+}
+
+var socketKeys = map[string]keyDef{
+	"ListenStream":           listenKey(ListenStream),
+	"ListenDatagram":         listenKey(ListenDatagram),
+	"ListenSequentialPacket": listenKey(ListenSequentialPacket),
+	"ListenFIFO":             listenKey(ListenFIFO),
+	"ListenSpecial":          listenKey(ListenSpecial),
+	"ListenNetlink":          listenKey(ListenNetlink),
+	"ListenMessageQueue":     listenKey(ListenMessageQueue),
+	"ListenUSBFunction":      listenKey(ListenUSBFunction),
+
+	"Accept": boolKey(func(t *buildTarget) *bool { return &t.sock.Accept }),
+	"Service": withSpecifiers(func(t *buildTarget, v string) error {
+		if !strings.HasSuffix(v, ".service") || strings.HasSuffix(v, "@.service") || strings.HasPrefix(v, ".") {
+			return fmt.Errorf("unit must be of type service and not a template: %s", v)
+		}
+		t.sock.Service = v
+		return nil
+	}),
+	"MaxConnections": intKey(func(t *buildTarget) *int { return &t.sock.MaxConnections }, 1, 1<<31-1),
+	"MaxConnectionsPerSource": literal(func(t *buildTarget, v string) error {
+		t.maxPerSourceSet = true
+		return intKey(func(t *buildTarget) *int { return &t.sock.MaxConnectionsPerSource }, 1, 1<<31-1).set(t, v)
+	}),
+	"Backlog":       intKey(func(t *buildTarget) *int { return &t.sock.Backlog }, 0, 1<<31-1),
+	"BindIPv6Only":  enumKey(func(t *buildTarget) *string { return &t.sock.BindIPv6Only }, "default", "both", "ipv6-only"),
+	"BindToDevice":  stringKey(func(t *buildTarget) *string { return &t.sock.BindToDevice }),
+	"SocketUser":    stringKey(func(t *buildTarget) *string { return &t.sock.SocketUser }),
+	"SocketGroup":   stringKey(func(t *buildTarget) *string { return &t.sock.SocketGroup }),
+	"SocketMode":    modeKey(func(t *buildTarget) *uint32 { return &t.sock.SocketMode }),
+	"DirectoryMode": modeKey(func(t *buildTarget) *uint32 { return &t.sock.DirectoryMode }),
+	"RemoveOnStop":  boolKey(func(t *buildTarget) *bool { return &t.sock.RemoveOnStop }),
+	"Symlinks":      listKey(func(t *buildTarget) *[]string { return &t.sock.Symlinks }, true),
+	"FileDescriptorName": withSpecifiers(func(t *buildTarget, v string) error {
+		// sd_listen_fds_with_names(3): up to 255 printable ASCII, no ":".
+		if len(v) > 255 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == ':' }) {
+			return fmt.Errorf("invalid file descriptor name %q", v)
+		}
+		t.sock.FileDescriptorName = v
+		return nil
+	}),
+	"ReusePort":               boolKey(func(t *buildTarget) *bool { return &t.sock.ReusePort }),
+	"KeepAlive":               boolKey(func(t *buildTarget) *bool { return &t.sock.KeepAlive }),
+	"KeepAliveTimeSec":        timeKey(func(t *buildTarget) *time.Duration { return &t.sock.KeepAliveTimeSec }, false),
+	"KeepAliveIntervalSec":    timeKey(func(t *buildTarget) *time.Duration { return &t.sock.KeepAliveIntervalSec }, false),
+	"KeepAliveProbes":         intKey(func(t *buildTarget) *int { return &t.sock.KeepAliveProbes }, 0, 1<<31-1),
+	"NoDelay":                 boolKey(func(t *buildTarget) *bool { return &t.sock.NoDelay }),
+	"FreeBind":                boolKey(func(t *buildTarget) *bool { return &t.sock.FreeBind }),
+	"Transparent":             boolKey(func(t *buildTarget) *bool { return &t.sock.Transparent }),
+	"Broadcast":               boolKey(func(t *buildTarget) *bool { return &t.sock.Broadcast }),
+	"PassCredentials":         boolKey(func(t *buildTarget) *bool { return &t.sock.PassCredentials }),
+	"PassSecurity":            boolKey(func(t *buildTarget) *bool { return &t.sock.PassSecurity }),
+	"PassPacketInfo":          boolKey(func(t *buildTarget) *bool { return &t.sock.PassPacketInfo }),
+	"ReceiveBuffer":           sizeKey(func(t *buildTarget) *uint64 { return &t.sock.ReceiveBuffer }),
+	"SendBuffer":              sizeKey(func(t *buildTarget) *uint64 { return &t.sock.SendBuffer }),
+	"PipeSize":                sizeKey(func(t *buildTarget) *uint64 { return &t.sock.PipeSize }),
+	"Mark":                    optIntKey(func(t *buildTarget) *int { return &t.sock.Mark }, 0, 1<<31-1),
+	"IPTOS":                   optIntKey(func(t *buildTarget) *int { return &t.sock.IPTOS }, 0, 255),
+	"IPTTL":                   optIntKey(func(t *buildTarget) *int { return &t.sock.IPTTL }, 1, 255),
+	"Priority":                optIntKey(func(t *buildTarget) *int { return &t.sock.Priority }, 0, 1<<31-1),
+	"Writable":                boolKey(func(t *buildTarget) *bool { return &t.sock.Writable }),
+	"FlushPending":            boolKey(func(t *buildTarget) *bool { return &t.sock.FlushPending }),
+	"MessageQueueMaxMessages": int64Key(func(t *buildTarget) *int64 { return &t.sock.MessageQueueMaxMessages }),
+	"MessageQueueMessageSize": int64Key(func(t *buildTarget) *int64 { return &t.sock.MessageQueueMessageSize }),
+	"TriggerLimitIntervalSec": timeKey(func(t *buildTarget) *time.Duration { return &t.sock.TriggerLimitIntervalSec }, false),
+	"TriggerLimitBurst": literal(func(t *buildTarget, v string) error {
+		t.triggerBurstSet = true
+		return intKey(func(t *buildTarget) *int { return &t.sock.TriggerLimitBurst }, 0, 1<<31-1).set(t, v)
+	}),
+	"TimeoutSec": timeKey(func(t *buildTarget) *time.Duration { return &t.sock.TimeoutSec }, true),
+
+	"ExecStartPre":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.sock.ExecStartPre }),
+	"ExecStartPost": execKey(func(t *buildTarget) *[]ExecCommand { return &t.sock.ExecStartPost }),
+	"ExecStopPre":   execKey(func(t *buildTarget) *[]ExecCommand { return &t.sock.ExecStopPre }),
+	"ExecStopPost":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.sock.ExecStopPost }),
+}
+
+func int64Key(p func(t *buildTarget) *int64) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("invalid number %q", v)
+		}
+		*p(t) = n
+		return nil
+	})
+}
+
+var socketUnenforced = keySet(`DeferAcceptSec SocketProtocol TCPCongestion Timestamping
+	SELinuxContextFromNet SmackLabel SmackLabelIPIn SmackLabelIPOut PassFileDescriptorsToExec
+	PollLimitIntervalSec PollLimitBurst`)
+
+// ---- exec, kill and resource-control keys (shared by [Service] and [Socket]) ----
+
+// directoryListKey appends RuntimeDirectory= style lists: relative paths without
+// "..", empty resets (systemd.exec(5) "RuntimeDirectory=").
+func directoryListKey(p func(t *buildTarget) *[]string) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = nil
+			return nil
+		}
+		for _, w := range strings.Fields(v) {
+			dir, _, _ := strings.Cut(w, ":") // "dir:symlink" form (v250+)
+			if strings.HasPrefix(dir, "/") || dir == "" || strings.Contains("/"+dir+"/", "/../") {
+				return fmt.Errorf("directory %q must be a relative path without \"..\"", w)
+			}
+			*p(t) = append(*p(t), w)
+		}
+		return nil
+	})
+}
+
+// resourceValue parses Memory*=/TasksMax=: "infinity", a size or count,
+// or a percentage recorded in ResourceControl.Percent.
+func resourceValue(name string, p func(t *buildTarget) **uint64, bytes bool) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = nil
+			delete(t.res.Percent, name)
+			return nil
+		}
+		var n uint64
+		var err error
+		switch {
+		case v == "infinity":
+			n = RlimInfinity
+		case strings.HasSuffix(v, "%"):
+			pct, err := ParsePercent(v)
+			if err != nil {
+				return err
+			}
+			if t.res.Percent == nil {
+				t.res.Percent = map[string]uint64{}
+			}
+			t.res.Percent[name] = pct
+			*p(t) = nil
+			return nil
+		case bytes:
+			n, err = ParseSize(v)
+		default:
+			n, err = strconv.ParseUint(v, 10, 64)
+		}
+		if err != nil {
+			return err
+		}
+		delete(t.res.Percent, name)
+		*p(t) = &n
+		return nil
+	})
+}
+
+func weightKey(p func(t *buildTarget) **uint64) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = nil
+			return nil
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n < 1 || n > 10000 {
+			return fmt.Errorf("invalid weight %q (expected 1..10000)", v)
+		}
+		*p(t) = &n
+		return nil
+	})
+}
+
+func optionalIntKey(p func(t *buildTarget) **int, lo, hi int) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("invalid number %q (expected %d..%d)", v, lo, hi)
+		}
+		*p(t) = &n
+		return nil
+	})
+}
+
+var execKeys = map[string]keyDef{
+	"Environment": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.Environment = nil
+			return nil
+		}
+		assign, bad, err := ParseEnvironmentAssignments(v)
+		if err != nil {
+			return err
+		}
+		t.exec.Environment = append(t.exec.Environment, assign...)
+		return joinWarnings(bad)
+	}),
+	"EnvironmentFile": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.EnvironmentFiles = nil
+			return nil
+		}
+		f := EnvFile{Path: v}
+		if strings.HasPrefix(v, "-") {
+			f = EnvFile{Path: v[1:], Optional: true}
+		}
+		if !strings.HasPrefix(f.Path, "/") {
+			return fmt.Errorf("path is not absolute: %s", f.Path)
+		}
+		t.exec.EnvironmentFiles = append(t.exec.EnvironmentFiles, f)
+		return nil
+	}),
+	"PassEnvironment":  envNamesKey(func(t *buildTarget) *[]string { return &t.exec.PassEnvironment }),
+	"UnsetEnvironment": envNamesKey(func(t *buildTarget) *[]string { return &t.exec.UnsetEnvironment }),
+
+	"User":                stringKey(func(t *buildTarget) *string { return &t.exec.User }),
+	"Group":               stringKey(func(t *buildTarget) *string { return &t.exec.Group }),
+	"SupplementaryGroups": listKey(func(t *buildTarget) *[]string { return &t.exec.SupplementaryGroups }, true),
+	"DynamicUser":         boolKey(func(t *buildTarget) *bool { return &t.exec.DynamicUser }),
+
+	"WorkingDirectory": withSpecifiers(func(t *buildTarget, v string) error {
+		optional := strings.HasPrefix(v, "-")
+		dir := strings.TrimPrefix(v, "-")
+		if dir != "" && dir != "~" && !strings.HasPrefix(dir, "/") {
+			return fmt.Errorf("working directory must be absolute or \"~\": %s", dir)
+		}
+		t.exec.WorkingDirectory, t.exec.WorkingDirectoryOptional = dir, optional
+		return nil
+	}),
+	"RootDirectory": pathKey(func(t *buildTarget) *string { return &t.exec.RootDirectory }),
+	"UMask":         modeKey(func(t *buildTarget) *uint32 { return &t.exec.UMask }),
+	"Nice":          optionalIntKey(func(t *buildTarget) **int { return &t.exec.Nice }, -20, 19),
+	"OOMScoreAdjust": optionalIntKey(func(t *buildTarget) **int { return &t.exec.OOMScoreAdjust },
+		-1000, 1000),
+
+	"StandardInput":  stdioKey("input", func(t *buildTarget) *Stdio { return &t.exec.StandardInput }),
+	"StandardOutput": stdioKey("output", func(t *buildTarget) *Stdio { return &t.exec.StandardOutput }),
+	"StandardError":  stdioKey("error", func(t *buildTarget) *Stdio { return &t.exec.StandardError }),
+	"StandardInputText": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.StandardInputData = nil
+			return nil
+		}
+		// The value is C-unescaped and a newline appended
+		// (systemd.exec(5) "StandardInputText=").
+		var b strings.Builder
+		for i := 0; i < len(v); i++ {
+			if v[i] != '\\' {
+				b.WriteByte(v[i])
+				continue
+			}
+			r, n, err := cUnescape(v[i+1:])
+			if err != nil {
+				return err
+			}
+			b.WriteString(r)
+			i += n
+		}
+		t.exec.StandardInputData = append(t.exec.StandardInputData, b.String()+"\n"...)
+		return nil
+	}),
+	"StandardInputData": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.StandardInputData = nil
+			return nil
+		}
+		data, err := ParseStandardInputData(v)
+		if err != nil {
+			return fmt.Errorf("invalid base64 data: %v", err)
+		}
+		t.exec.StandardInputData = append(t.exec.StandardInputData, data...)
+		return nil
+	}),
+	"TTYPath":          pathKey(func(t *buildTarget) *string { return &t.exec.TTYPath }),
+	"SyslogIdentifier": stringKey(func(t *buildTarget) *string { return &t.exec.SyslogIdentifier }),
+
+	"RuntimeDirectory":           directoryListKey(func(t *buildTarget) *[]string { return &t.exec.RuntimeDirectory }),
+	"StateDirectory":             directoryListKey(func(t *buildTarget) *[]string { return &t.exec.StateDirectory }),
+	"CacheDirectory":             directoryListKey(func(t *buildTarget) *[]string { return &t.exec.CacheDirectory }),
+	"LogsDirectory":              directoryListKey(func(t *buildTarget) *[]string { return &t.exec.LogsDirectory }),
+	"ConfigurationDirectory":     directoryListKey(func(t *buildTarget) *[]string { return &t.exec.ConfigurationDirectory }),
+	"RuntimeDirectoryMode":       modeKey(func(t *buildTarget) *uint32 { return &t.exec.RuntimeDirectoryMode }),
+	"StateDirectoryMode":         modeKey(func(t *buildTarget) *uint32 { return &t.exec.StateDirectoryMode }),
+	"CacheDirectoryMode":         modeKey(func(t *buildTarget) *uint32 { return &t.exec.CacheDirectoryMode }),
+	"LogsDirectoryMode":          modeKey(func(t *buildTarget) *uint32 { return &t.exec.LogsDirectoryMode }),
+	"ConfigurationDirectoryMode": modeKey(func(t *buildTarget) *uint32 { return &t.exec.ConfigurationDirectoryMode }),
+	"RuntimeDirectoryPreserve": literal(func(t *buildTarget, v string) error {
+		if v == "restart" {
+			t.exec.RuntimeDirectoryPreserve = v
+			return nil
+		}
+		b, err := ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("invalid value %q (expected yes, no or restart)", v)
+		}
+		t.exec.RuntimeDirectoryPreserve = map[bool]string{true: "yes", false: "no"}[b]
+		return nil
+	}),
+
+	"NoNewPrivileges":       boolKey(func(t *buildTarget) *bool { return &t.exec.NoNewPrivileges }),
+	"CapabilityBoundingSet": capsKey(func(t *buildTarget) *[]string { return &t.exec.CapabilityBoundingSet }, true),
+	"AmbientCapabilities":   capsKey(func(t *buildTarget) *[]string { return &t.exec.AmbientCapabilities }, false),
+
+	// systemd.kill(5)
+	"KillMode":   enumKey(func(t *buildTarget) *string { return &t.kill.KillMode }, "control-group", "mixed", "process", "none"),
+	"KillSignal": signalKey(func(t *buildTarget) *int { return &t.kill.KillSignal }),
+	"RestartKillSignal": literal(func(t *buildTarget, v string) error {
+		t.restartKillSet = true
+		return signalKey(func(t *buildTarget) *int { return &t.kill.RestartKillSignal }).set(t, v)
+	}),
+	"SendSIGHUP":      boolKey(func(t *buildTarget) *bool { return &t.kill.SendSIGHUP }),
+	"SendSIGKILL":     boolKey(func(t *buildTarget) *bool { return &t.kill.SendSIGKILL }),
+	"FinalKillSignal": signalKey(func(t *buildTarget) *int { return &t.kill.FinalKillSignal }),
+	"WatchdogSignal":  signalKey(func(t *buildTarget) *int { return &t.kill.WatchdogSignal }),
+
+	// systemd.resource-control(5), the part gosd applies.
+	"CPUWeight": weightKey(func(t *buildTarget) **uint64 { return &t.res.CPUWeight }),
+	"CPUQuota": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.res.CPUQuota = nil
+			return nil
+		}
+		p, err := ParsePercent(v)
+		if err != nil || p == 0 {
+			return fmt.Errorf("invalid CPU quota %q", v)
+		}
+		pct := (p + 99) / 100
+		t.res.CPUQuota = &pct
+		return nil
+	}),
+	"MemoryMin":     resourceValue("MemoryMin", func(t *buildTarget) **uint64 { return &t.res.MemoryMin }, true),
+	"MemoryLow":     resourceValue("MemoryLow", func(t *buildTarget) **uint64 { return &t.res.MemoryLow }, true),
+	"MemoryHigh":    resourceValue("MemoryHigh", func(t *buildTarget) **uint64 { return &t.res.MemoryHigh }, true),
+	"MemoryMax":     resourceValue("MemoryMax", func(t *buildTarget) **uint64 { return &t.res.MemoryMax }, true),
+	"MemorySwapMax": resourceValue("MemorySwapMax", func(t *buildTarget) **uint64 { return &t.res.MemorySwapMax }, true),
+	"TasksMax":      resourceValue("TasksMax", func(t *buildTarget) **uint64 { return &t.res.TasksMax }, false),
+	"IOWeight":      weightKey(func(t *buildTarget) **uint64 { return &t.res.IOWeight }),
+	"Delegate": literal(func(t *buildTarget, v string) error {
+		// Delegate= also takes a list of controllers, which means yes.
+		if b, err := ParseBool(v); err == nil {
+			t.res.Delegate = b
+			return nil
+		}
+		t.res.Delegate = v != ""
+		return nil
+	}),
+	"Slice": withSpecifiers(func(t *buildTarget, v string) error {
+		if !strings.HasSuffix(v, ".slice") {
+			return fmt.Errorf("not a slice unit name: %s", v)
+		}
+		t.res.Slice = v
+		return nil
+	}),
+}
+
+func init() {
+	for r := range rlimitKind {
+		execKeys["Limit"+r] = limitKey(r)
+	}
+}
+
+func limitKey(resource string) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		l, err := ParseRlimit(resource, v)
+		if err != nil {
+			return err
+		}
+		if t.exec.Limits == nil {
+			t.exec.Limits = map[string]Rlimit{}
+		}
+		t.exec.Limits[resource] = l
+		return nil
+	})
+}
+
+func stdioKey(which string, p func(t *buildTarget) *Stdio) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		s, err := ParseStdio(which, v)
+		if err != nil {
+			return err
+		}
+		*p(t) = s
+		return nil
+	})
+}
+
+func envNamesKey(p func(t *buildTarget) *[]string) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = nil
+			return nil
+		}
+		words, err := SplitQuoted(v)
+		if err != nil {
+			return err
+		}
+		var bad []error
+		for _, w := range words {
+			if !ValidEnvName(w) {
+				bad = append(bad, fmt.Errorf("invalid environment variable name %q, ignoring", w))
+				continue
+			}
+			*p(t) = append(*p(t), w)
+		}
+		return joinWarnings(bad)
+	})
+}
+
+// capsKey keeps capability names as written (upper case, "CAP_" prefix).
+// A leading "~" inverts the assignment: the names are then recorded as
+// "~CAP_X" (drop these from the full set). For the bounding set an empty
+// value means the empty set (drop all), so the list is reset to empty
+// rather than nil; for ambient capabilities it resets to none.
+func capsKey(p func(t *buildTarget) *[]string, emptyIsNone bool) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			if emptyIsNone {
+				*p(t) = []string{}
+			} else {
+				*p(t) = nil
+			}
+			return nil
+		}
+		invert := strings.HasPrefix(v, "~")
+		for _, w := range strings.Fields(strings.TrimPrefix(v, "~")) {
+			w = strings.ToUpper(w)
+			if !strings.HasPrefix(w, "CAP_") {
+				return fmt.Errorf("invalid capability %q", w)
+			}
+			if invert {
+				w = "~" + w
+			}
+			*p(t) = append(*p(t), w)
+		}
+		return nil
+	})
+}
+
+// joinWarnings turns per-word problems into one warning.
+func joinWarnings(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
+}
+
+// execUnenforced are the keys of systemd.exec(5) and
+// systemd.resource-control(5) that gosd understands but does not enforce
+// (mostly sandboxing); they are recorded in ExecContext.Unenforced.
+var execUnenforced = keySet(`AppArmorProfile BindPaths BindReadOnlyPaths CPUAffinity
+	CPUSchedulingPolicy CPUSchedulingPriority CPUSchedulingResetOnFork CoredumpFilter
+	ExecPaths ExecSearchPath ExtensionDirectories ExtensionImages IOSchedulingClass
+	IOSchedulingPriority IPCNamespacePath IgnoreSIGPIPE InaccessiblePaths KeyringMode
+	LoadCredential LoadCredentialEncrypted LockPersonality LogExtraFields LogLevelMax LogNamespace
+	LogRateLimitBurst LogRateLimitIntervalSec MemoryDenyWriteExecute MountAPIVFS MountFlags
+	MountImages NUMAMask NUMAPolicy NetworkNamespacePath NoExecPaths PAMName Personality
+	PrivateDevices PrivateIPC PrivateMounts PrivateNetwork PrivateTmp PrivateUsers ProcSubset
+	ProtectClock ProtectControlGroups ProtectHome ProtectHostname ProtectKernelLogs
+	ProtectKernelModules ProtectKernelTunables ProtectProc ProtectSystem ReadOnlyPaths
+	ReadWritePaths ReadOnlyDirectories ReadWriteDirectories InaccessibleDirectories RemoveIPC
+	RestrictAddressFamilies RestrictFileSystems RestrictNamespaces RestrictRealtime
+	RestrictSUIDSGID RootHash RootHashSignature RootImage RootImageOptions RootVerity
+	SELinuxContext SecureBits SetCredential SetCredentialEncrypted SmackProcessLabel
+	SyslogFacility SyslogLevel SyslogLevelPrefix SystemCallArchitectures
+	SystemCallErrorNumber SystemCallFilter SystemCallLog TTYColumns TTYReset TTYRows
+	TTYVHangup TTYVTDisallocate TemporaryFileSystem TimeoutCleanSec TimerSlackNSec
+	UtmpIdentifier UtmpMode ImportCredential MountAPIVFS Capabilities
+	AllowedCPUs AllowedMemoryNodes BPFProgram CPUAccounting CPUQuotaPeriodSec DeviceAllow
+	DevicePolicy DisableControllers IOAccounting IODeviceLatencyTargetSec IODeviceWeight
+	IOReadBandwidthMax IOReadIOPSMax IOWriteBandwidthMax IOWriteIOPSMax IPAccounting
+	IPAddressAllow IPAddressDeny IPEgressFilterPath IPIngressFilterPath
+	ManagedOOMMemoryPressure ManagedOOMMemoryPressureLimit ManagedOOMPreference ManagedOOMSwap
+	MemoryAccounting MemoryZSwapMax RestrictNetworkInterfaces SocketBindAllow SocketBindDeny
+	StartupAllowedCPUs StartupAllowedMemoryNodes StartupCPUWeight StartupIOWeight
+	StartupMemoryLow StartupMemoryHigh StartupMemoryMax StartupMemorySwapMax TasksAccounting
+	CPUShares StartupCPUShares MemoryLimit BlockIOAccounting BlockIOWeight StartupBlockIOWeight
+	BlockIODeviceWeight BlockIOReadBandwidth BlockIOWriteBandwidth NetClass`)
+
+func keySet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
