@@ -301,9 +301,15 @@ func parsePopulated(events []byte) (bool, error) {
 func (g *Group) Kill() error {
 	err := writeFile(filepath.Join(g.dir, "cgroup.kill"), "1")
 	if errors.Is(err, os.ErrNotExist) {
-		return g.killEach()
+		if _, statErr := os.Stat(g.dir); statErr != nil {
+			return fmt.Errorf("cgroups: %w", statErr) // the group is gone
+		}
+		return g.killEach() // a kernel before 5.14
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("cgroups: %w", err)
+	}
+	return nil
 }
 
 // killEach is Kill without cgroup.kill. A process that got SIGKILL can no

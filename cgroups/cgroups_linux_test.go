@@ -548,4 +548,7 @@ func TestRemove(t *testing.T) {
 	if _, err := os.Stat(g.Path()); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("still there: %v", err)
 	}
+	if err := g.Kill(); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Kill of a removed group: %v, want ErrNotExist", err)
+	}
 }
