@@ -1,0 +1,432 @@
+package control
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// This file is enable, disable, mask, unmask, is-enabled and
+// list-unit-files: they work on the unit files and symlinks directly, with
+// no running gosd, as systemctl does.
+
+// DefaultUnitPath is the system unit search path, highest priority first.
+var DefaultUnitPath = []string{
+	"/etc/systemd/system",
+	"/run/systemd/system",
+	"/usr/local/lib/systemd/system",
+	"/usr/lib/systemd/system",
+	"/lib/systemd/system",
+}
+
+// UnitFileSet is a unit search path. Links are made in LinkDir.
+type UnitFileSet struct {
+	Paths []string
+}
+
+// NewUnitFileSet uses paths if given, else DefaultUnitPath under root
+// ("" or "/" = the running system).
+func NewUnitFileSet(root string, paths []string) *UnitFileSet {
+	if len(paths) == 0 {
+		for _, p := range DefaultUnitPath {
+			paths = append(paths, filepath.Join(root, p))
+		}
+	}
+	return &UnitFileSet{Paths: paths}
+}
+
+// LinkDir is where enable and mask put links: the first directory of the
+// path that is writable (or can be created), else the first.
+func (s *UnitFileSet) LinkDir() string {
+	for _, d := range s.Paths {
+		if unix.Access(d, unix.W_OK) == nil {
+			return d
+		}
+		if _, err := os.Stat(d); os.IsNotExist(err) && unix.Access(filepath.Dir(d), unix.W_OK) == nil {
+			return d
+		}
+	}
+	return s.Paths[0]
+}
+
+// Change is one link made or removed, printed as systemctl prints it.
+type Change struct {
+	Removed bool
+	Path    string
+	Target  string
+}
+
+func (c Change) String() string {
+	if c.Removed {
+		return fmt.Sprintf("Removed %q.", c.Path)
+	}
+	return fmt.Sprintf("Created symlink %s → %s.", c.Path, c.Target)
+}
+
+// ErrNoUnitFile is returned for a unit with no file in the search path.
+var ErrNoUnitFile = errors.New("unit file does not exist")
+
+// find returns the file that defines name: the first search-path entry
+// called name, else (for an instance) the template's.
+func (s *UnitFileSet) find(name string) (string, error) {
+	cands := []string{name}
+	if t := templateOf(name); t != "" {
+		cands = append(cands, t)
+	}
+	for _, c := range cands {
+		for _, d := range s.Paths {
+			p := filepath.Join(d, c)
+			if _, err := os.Lstat(p); err == nil {
+				return p, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: %w", name, ErrNoUnitFile)
+}
+
+// templateOf: "foo@bar.service" → "foo@.service"; "" if not an instance.
+func templateOf(name string) string {
+	at := strings.IndexByte(name, '@')
+	dot := strings.LastIndexByte(name, '.')
+	if at < 0 || dot < at || dot == at+1 {
+		return ""
+	}
+	return name[:at+1] + name[dot:]
+}
+
+func isMaskLink(p string) bool {
+	t, err := os.Readlink(p)
+	return err == nil && t == "/dev/null"
+}
+
+// install is the [Install] section of a unit file, with the specifiers
+// systemd resolves there (%n %N %p %i %%) applied.
+type install struct {
+	WantedBy, RequiredBy, Alias, Also []string
+	DefaultInstance                   string
+}
+
+func (in install) empty() bool {
+	return len(in.WantedBy)+len(in.RequiredBy)+len(in.Alias)+len(in.Also) == 0
+}
+
+func readInstall(file, name string) (install, error) {
+	var in install
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return in, err
+	}
+	section := ""
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	var cont string
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if cont != "" {
+			if strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") {
+				continue
+			}
+			line = cont + " " + line
+			cont = ""
+		}
+		if strings.HasSuffix(line, "\\") {
+			cont = strings.TrimSuffix(line, "\\")
+			continue
+		}
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			section = strings.Trim(line, "[]")
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || section != "Install" {
+			continue
+		}
+		words := strings.Fields(expandSpecifiers(strings.TrimSpace(v), name))
+		switch strings.TrimSpace(k) {
+		case "WantedBy":
+			in.WantedBy = appendOrReset(in.WantedBy, words)
+		case "RequiredBy":
+			in.RequiredBy = appendOrReset(in.RequiredBy, words)
+		case "Alias":
+			in.Alias = appendOrReset(in.Alias, words)
+		case "Also":
+			in.Also = appendOrReset(in.Also, words)
+		case "DefaultInstance":
+			in.DefaultInstance = strings.TrimSpace(v)
+		}
+	}
+	return in, sc.Err()
+}
+
+func appendOrReset(list, words []string) []string {
+	if len(words) == 0 {
+		return nil
+	}
+	return append(list, words...)
+}
+
+func expandSpecifiers(v, name string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	prefix := strings.TrimSuffix(name, filepath.Ext(name))
+	inst := ""
+	if at := strings.IndexByte(prefix, '@'); at >= 0 {
+		prefix, inst = prefix[:at], prefix[at+1:]
+	}
+	r := strings.NewReplacer("%%", "%", "%n", name, "%N", strings.TrimSuffix(name, filepath.Ext(name)),
+		"%p", prefix, "%i", inst)
+	return r.Replace(v)
+}
+
+// Enable makes the links the [Install] sections of names (and their
+// Also= units) ask for.
+func (s *UnitFileSet) Enable(names []string) ([]Change, error) {
+	var changes []Change
+	done := map[string]bool{}
+	var enable func(name string) error
+	enable = func(name string) error {
+		if done[name] {
+			return nil
+		}
+		done[name] = true
+		file, err := s.find(name)
+		if err != nil {
+			return err
+		}
+		if isMaskLink(file) {
+			return fmt.Errorf("unit %s is masked", name)
+		}
+		in, err := readInstall(file, name)
+		if err != nil {
+			return err
+		}
+		target, err := filepath.Abs(file)
+		if err != nil {
+			return err
+		}
+		inst := name
+		if templateOf(name) == "" && strings.HasSuffix(strings.TrimSuffix(name, filepath.Ext(name)), "@") {
+			if in.DefaultInstance == "" {
+				return fmt.Errorf("unit %s is a template without DefaultInstance=; enable an instance", name)
+			}
+			inst = strings.TrimSuffix(name, filepath.Ext(name)) + in.DefaultInstance + filepath.Ext(name)
+		}
+		dir := s.LinkDir()
+		var links []string
+		for _, t := range in.WantedBy {
+			links = append(links, filepath.Join(dir, t+".wants", inst))
+		}
+		for _, t := range in.RequiredBy {
+			links = append(links, filepath.Join(dir, t+".requires", inst))
+		}
+		for _, a := range in.Alias {
+			links = append(links, filepath.Join(dir, a))
+		}
+		for _, l := range links {
+			if cur, err := os.Readlink(l); err == nil && cur == target {
+				continue
+			}
+			if err := os.MkdirAll(filepath.Dir(l), 0o755); err != nil {
+				return err
+			}
+			os.Remove(l)
+			if err := os.Symlink(target, l); err != nil {
+				return err
+			}
+			changes = append(changes, Change{Path: l, Target: target})
+		}
+		for _, a := range in.Also {
+			if err := enable(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := enable(n); err != nil {
+			return changes, err
+		}
+	}
+	return changes, nil
+}
+
+// Disable removes, from the link directory, every .wants/.requires link
+// named after the units, their Alias= links, and those of Also= units.
+func (s *UnitFileSet) Disable(names []string) ([]Change, error) {
+	var changes []Change
+	dir := s.LinkDir()
+	done := map[string]bool{}
+	var disable func(name string) error
+	disable = func(name string) error {
+		if done[name] {
+			return nil
+		}
+		done[name] = true
+		var in install
+		if file, err := s.find(name); err == nil && !isMaskLink(file) {
+			in, _ = readInstall(file, name)
+		}
+		links, _ := filepath.Glob(filepath.Join(dir, "*.wants", name))
+		req, _ := filepath.Glob(filepath.Join(dir, "*.requires", name))
+		links = append(links, req...)
+		if templateOf(name) == "" && strings.Contains(name, "@.") {
+			pre := strings.TrimSuffix(name, filepath.Ext(name))
+			inst, _ := filepath.Glob(filepath.Join(dir, "*.wants", pre+"*"+filepath.Ext(name)))
+			links = append(links, inst...)
+		}
+		for _, a := range in.Alias {
+			links = append(links, filepath.Join(dir, a))
+		}
+		for _, l := range links {
+			fi, err := os.Lstat(l)
+			if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+				continue
+			}
+			if err := os.Remove(l); err != nil {
+				return err
+			}
+			changes = append(changes, Change{Removed: true, Path: l})
+		}
+		for _, a := range in.Also {
+			if err := disable(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := disable(n); err != nil {
+			return changes, err
+		}
+	}
+	return changes, nil
+}
+
+// Mask links each unit to /dev/null in the link directory.
+func (s *UnitFileSet) Mask(names []string) ([]Change, error) {
+	var changes []Change
+	dir := s.LinkDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		l := filepath.Join(dir, n)
+		if isMaskLink(l) {
+			continue
+		}
+		if fi, err := os.Lstat(l); err == nil && fi.Mode()&fs.ModeSymlink == 0 {
+			return changes, fmt.Errorf("cannot mask %s: file %s exists", n, l)
+		}
+		os.Remove(l)
+		if err := os.Symlink("/dev/null", l); err != nil {
+			return changes, err
+		}
+		changes = append(changes, Change{Path: l, Target: "/dev/null"})
+	}
+	return changes, nil
+}
+
+// Unmask removes /dev/null links of the units from the link directory.
+func (s *UnitFileSet) Unmask(names []string) ([]Change, error) {
+	var changes []Change
+	dir := s.LinkDir()
+	for _, n := range names {
+		l := filepath.Join(dir, n)
+		if !isMaskLink(l) {
+			continue
+		}
+		if err := os.Remove(l); err != nil {
+			return changes, err
+		}
+		changes = append(changes, Change{Removed: true, Path: l})
+	}
+	return changes, nil
+}
+
+// State is a unit file's enablement as is-enabled prints it: enabled,
+// disabled, static, indirect, alias, masked, or not-found.
+func (s *UnitFileSet) State(name string) string {
+	file, err := s.find(name)
+	if err != nil {
+		return "not-found"
+	}
+	if isMaskLink(file) {
+		return "masked"
+	}
+	if t, err := os.Readlink(file); err == nil && filepath.Base(t) != filepath.Base(file) {
+		return "alias" // a link under another unit file's name
+	}
+	for _, d := range s.Paths {
+		for _, kind := range []string{"*.wants", "*.requires"} {
+			if m, _ := filepath.Glob(filepath.Join(d, kind, name)); len(m) > 0 {
+				return "enabled"
+			}
+		}
+	}
+	in, err := readInstall(file, name)
+	if err != nil {
+		return "bad"
+	}
+	for _, a := range in.Alias {
+		for _, d := range s.Paths {
+			if _, err := os.Lstat(filepath.Join(d, a)); err == nil {
+				return "enabled"
+			}
+		}
+	}
+	switch {
+	case in.empty():
+		return "static"
+	case len(in.WantedBy)+len(in.RequiredBy)+len(in.Alias) == 0:
+		return "indirect"
+	}
+	return "disabled"
+}
+
+// EnabledState says whether a State counts as enabled for is-enabled's
+// exit code.
+func EnabledState(state string) bool {
+	switch state {
+	case "enabled", "enabled-runtime", "static", "alias", "indirect", "generated":
+		return true
+	}
+	return false
+}
+
+// UnitFileState is one row of list-unit-files.
+type UnitFileState struct {
+	Name  string `json:"unit_file"`
+	State string `json:"state"`
+}
+
+// List returns every unit file of the search path (the first of a name
+// wins) with its state, sorted by name.
+func (s *UnitFileSet) List() []UnitFileState {
+	seen := map[string]bool{}
+	var out []UnitFileState
+	for _, d := range s.Paths {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() || seen[n] || NormalizeName(n) != n || IsGlob(n) {
+				continue
+			}
+			seen[n] = true
+			out = append(out, UnitFileState{Name: n, State: s.State(n)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

@@ -1,0 +1,523 @@
+//go:build linux || freebsd
+
+package control
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"time"
+
+	"gosd/manager"
+)
+
+type access int
+
+const (
+	anyone   access = iota // read-only: any uid
+	rootOnly               // changes state or reveals logs: uid 0 only
+)
+
+type method struct {
+	access access
+	run    func(*call)
+}
+
+// methods is the whole API; docs/control-api.md documents each entry.
+var methods = map[string]method{
+	MethodList:         {anyone, runList},
+	MethodStatus:       {anyone, runStatus},
+	MethodCat:          {anyone, runCat},
+	MethodDependencies: {anyone, runDependencies},
+	MethodUnitPaths:    {anyone, runUnitPaths},
+	MethodJob:          {rootOnly, runJob},
+	MethodKill:         {rootOnly, runKill},
+	MethodResetFailed:  {rootOnly, runResetFailed},
+	MethodReload:       {rootOnly, runReload},
+	MethodPower:        {rootOnly, runPower},
+	MethodLogs:         {rootOnly, runLogs},
+}
+
+// call is one request being handled.
+type call struct {
+	c        *session
+	id       json.RawMessage
+	params   json.RawMessage
+	answered bool
+}
+
+func (k *call) decode(v any) bool {
+	dec := json.NewDecoder(bytes.NewReader(k.params))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		k.fail(errorf(CodeInvalidParams, "invalid params: %v", err))
+		return false
+	}
+	return true
+}
+
+func (k *call) result(v any)  { k.answered = true; k.c.reply(k.id, v) }
+func (k *call) fail(e *Error) { k.answered = true; k.c.sendError(k.id, e) }
+
+func (k *call) failData(code int, msg string, data any) {
+	e := &Error{Code: code, Message: msg}
+	if b, err := json.Marshal(data); err == nil {
+		e.Data = b
+	}
+	k.fail(e)
+}
+
+// reactor runs fn on the reactor goroutine; fn answers the call itself
+// (now, or later from a job's completion).
+func (k *call) reactor(fn func()) {
+	err := k.c.onReactor(fn)
+	if err == nil || k.answered {
+		return
+	}
+	code := CodeInternalError
+	if err == errShuttingDown {
+		code = CodeShuttingDown
+	}
+	k.fail(errorf(code, "%v", err))
+}
+
+func (k *call) be() Backend { return k.c.srv.b }
+
+func (k *call) info(st manager.UnitStatus, now time.Duration) UnitInfo {
+	wall := time.Now()
+	usec := func(t time.Duration) int64 {
+		if t == 0 {
+			return 0
+		}
+		return wall.Add(t - now).UnixMicro()
+	}
+	return UnitInfo{
+		Name: st.Name, Description: st.Description, LoadState: st.LoadState,
+		ActiveState: st.Active, SubState: st.Sub, Result: st.Result,
+		MainPID: st.MainPID, ControlPID: st.ControlPID, StatusText: st.StatusText,
+		NRestarts: st.NRestarts, Job: string(st.Job),
+		ActiveEnterUsec: usec(st.ActiveEnter), ActiveExitUsec: usec(st.ActiveExit),
+		InactiveEnterUsec: usec(st.InactiveEnter), InactiveExitUsec: usec(st.InactiveExit),
+	}
+}
+
+func matchAny(patterns []string, name string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok || p == name {
+			return true
+		}
+	}
+	return false
+}
+
+func runList(k *call) {
+	var p ListParams
+	if !k.decode(&p) {
+		return
+	}
+	k.reactor(func() {
+		now := k.c.srv.opts.now()
+		out := []UnitInfo{}
+		for _, st := range k.be().List() {
+			if matchAny(p.Patterns, st.Name) {
+				out = append(out, k.info(st, now))
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		k.result(out)
+	})
+}
+
+// expand turns unit arguments into names: globs match loaded units, plain
+// names get their suffix. Runs on the reactor.
+func expand(b Backend, args []string) []string {
+	var names []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	var all []manager.UnitStatus
+	for _, a := range args {
+		if !IsGlob(a) {
+			add(NormalizeName(a))
+			continue
+		}
+		if all == nil {
+			all = b.List()
+			sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+		}
+		for _, st := range all {
+			if ok, _ := path.Match(a, st.Name); ok {
+				add(st.Name)
+			}
+		}
+	}
+	return names
+}
+
+func needUnits(k *call, units []string) bool {
+	if len(units) == 0 {
+		k.fail(errorf(CodeInvalidParams, "invalid params: no units given"))
+		return false
+	}
+	return true
+}
+
+func runStatus(k *call) {
+	var p StatusParams
+	if !k.decode(&p) || !needUnits(k, p.Units) {
+		return
+	}
+	root := k.c.uid == 0
+	k.reactor(func() {
+		b := k.be()
+		now := k.c.srv.opts.now()
+		out := []UnitDetail{}
+		for _, name := range expand(b, p.Units) {
+			st, ok := b.Status(name)
+			if !ok {
+				out = append(out, UnitDetail{Info: UnitInfo{Name: name, LoadState: "not-found", ActiveState: "inactive", SubState: "dead"}})
+				continue
+			}
+			d := UnitDetail{Found: true, Info: k.info(st, now), Unit: b.Unit(name)}
+			if root && p.Lines > 0 {
+				d.Logs = b.Logs(name, p.Lines)
+			}
+			out = append(out, d)
+		}
+		// Marshalled here, on the reactor, because Unit points into
+		// manager state that a later daemon-reload may change.
+		k.result(out)
+	})
+}
+
+const maxCatFile = 1 << 20
+
+func runCat(k *call) {
+	var p UnitsParams
+	if !k.decode(&p) || !needUnits(k, p.Units) {
+		return
+	}
+	var out []UnitFiles
+	var missing []string
+	k.reactor(func() {
+		b := k.be()
+		for _, name := range expand(b, p.Units) {
+			u := b.Unit(name)
+			if u == nil || u.FragmentPath == "" {
+				missing = append(missing, name)
+				continue
+			}
+			f := UnitFiles{Unit: name}
+			for _, pth := range append([]string{u.FragmentPath}, u.DropIns...) {
+				f.Files = append(f.Files, FileText{Path: pth})
+			}
+			out = append(out, f)
+		}
+	})
+	if k.answered {
+		return
+	}
+	if len(missing) > 0 {
+		k.failData(CodeNoSuchUnit, "no such unit: "+missing[0], missing)
+		return
+	}
+	// The files are read here, on netpoll's goroutine: disk I/O has no
+	// place on the reactor.
+	for i := range out {
+		for j := range out[i].Files {
+			f := &out[i].Files[j]
+			text, err := readLimited(f.Path, maxCatFile)
+			if err != nil {
+				f.Error = err.Error()
+			}
+			f.Text = text
+		}
+	}
+	k.result(out)
+}
+
+func readLimited(name string, n int64) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, n))
+	return string(b), err
+}
+
+// maxTreeNodes bounds a dependency tree answer (the tree of a dense graph
+// grows exponentially with depth).
+const maxTreeNodes = 10000
+
+func runDependencies(k *call) {
+	var p DependenciesParams
+	if !k.decode(&p) {
+		return
+	}
+	if p.Unit == "" {
+		p.Unit = "default.target"
+	}
+	root := NormalizeName(p.Unit)
+	k.reactor(func() {
+		b := k.be()
+		edges := forwardEdges(b)
+		if p.Reverse {
+			edges = reverseEdges(b)
+		}
+		nodes := 0
+		var walk func(name string, onPath map[string]bool) DependencyNode
+		walk = func(name string, onPath map[string]bool) DependencyNode {
+			nodes++
+			n := DependencyNode{Unit: name, ActiveState: "inactive"}
+			if st, ok := b.Status(name); ok {
+				n.ActiveState = st.Active
+			}
+			if onPath[name] {
+				n.Cycle = true
+				return n
+			}
+			onPath[name] = true
+			for _, d := range edges(name) {
+				if nodes >= maxTreeNodes {
+					break
+				}
+				n.Children = append(n.Children, walk(d, onPath))
+			}
+			delete(onPath, name)
+			return n
+		}
+		k.result(walk(root, map[string]bool{}))
+	})
+}
+
+// forwardEdges lists what a unit pulls in, as systemctl list-dependencies
+// shows it: Requires, Requisite, Wants, BindsTo, Upholds.
+func forwardEdges(b Backend) func(string) []string {
+	return func(name string) []string {
+		u := b.Unit(name)
+		if u == nil {
+			return nil
+		}
+		s := u.Unit
+		return sortedUnique(s.Requires, s.Requisite, s.Wants, s.BindsTo, s.Upholds)
+	}
+}
+
+func reverseEdges(b Backend) func(string) []string {
+	rev := map[string][]string{}
+	fwd := forwardEdges(b)
+	for _, st := range b.List() {
+		for _, d := range fwd(st.Name) {
+			rev[d] = append(rev[d], st.Name)
+		}
+	}
+	return func(name string) []string { return sortedUnique(rev[name]) }
+}
+
+func sortedUnique(lists ...[]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range lists {
+		for _, n := range l {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+var jobKinds = map[manager.JobKind]bool{
+	manager.JobStart: true, manager.JobStop: true, manager.JobRestart: true,
+	manager.JobTryRestart: true, manager.JobReload: true, manager.JobReloadOrRestart: true,
+	manager.JobVerifyActive: true,
+}
+
+var jobModes = map[manager.JobMode]bool{
+	manager.ModeReplace: true, manager.ModeFail: true, manager.ModeIsolate: true,
+	manager.ModeIgnoreDependencies: true, manager.ModeIgnoreRequirements: true,
+}
+
+// unknownUnits returns the names the manager cannot load. On the reactor.
+func unknownUnits(b Backend, names []string) []string {
+	var missing []string
+	for _, n := range names {
+		if _, ok := b.Status(n); !ok {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+func runJob(k *call) {
+	var p JobParams
+	if !k.decode(&p) || !needUnits(k, p.Units) {
+		return
+	}
+	if p.Mode == "" {
+		p.Mode = manager.ModeReplace
+	}
+	if !jobKinds[p.Kind] || !jobModes[p.Mode] {
+		k.fail(errorf(CodeInvalidParams, "invalid params: unknown job kind %q or mode %q", p.Kind, p.Mode))
+		return
+	}
+	k.reactor(func() {
+		b := k.be()
+		names := expand(b, p.Units)
+		if missing := unknownUnits(b, names); len(missing) > 0 {
+			k.failData(CodeNoSuchUnit, "no such unit: "+missing[0], missing)
+			return
+		}
+		out := make([]JobOutcome, len(names))
+		if p.NoBlock {
+			for i, n := range names {
+				out[i] = JobOutcome{Unit: n, Result: "queued"}
+				b.Enqueue(n, p.Kind, p.Mode, nil)
+			}
+			k.result(out)
+			return
+		}
+		pending := len(names)
+		failed := false
+		for i, n := range names {
+			out[i].Unit = n
+			b.Enqueue(n, p.Kind, p.Mode, func(r manager.JobResult) {
+				// The reactor calls this once per job, on its goroutine.
+				out[i].Result = string(r)
+				failed = failed || r != manager.ResultDone
+				if pending--; pending > 0 {
+					return
+				}
+				if failed {
+					k.failData(CodeJobFailed, "job failed", out)
+				} else {
+					k.result(out)
+				}
+			})
+		}
+	})
+}
+
+func runKill(k *call) {
+	var p KillParams
+	if !k.decode(&p) || !needUnits(k, p.Units) {
+		return
+	}
+	if p.Whom == "" {
+		p.Whom = "all"
+	}
+	if p.Signal == 0 {
+		p.Signal = 15
+	}
+	if p.Whom != "all" && p.Whom != "main" && p.Whom != "control" || p.Signal < 1 || p.Signal > 128 {
+		k.fail(errorf(CodeInvalidParams, "invalid params: whom must be main, control or all and signal 1..128"))
+		return
+	}
+	k.reactor(func() {
+		b := k.be()
+		names := expand(b, p.Units)
+		if missing := unknownUnits(b, names); len(missing) > 0 {
+			k.failData(CodeNoSuchUnit, "no such unit: "+missing[0], missing)
+			return
+		}
+		for _, n := range names {
+			if err := b.Kill(n, p.Whom, p.Signal); err != nil {
+				k.fail(errorf(CodeFailed, "kill %s: %v", n, err))
+				return
+			}
+		}
+		k.result(nil)
+	})
+}
+
+func runResetFailed(k *call) {
+	var p UnitsParams
+	if !k.decode(&p) {
+		return
+	}
+	k.reactor(func() {
+		b := k.be()
+		if len(p.Units) == 0 {
+			b.ResetFailed("")
+		}
+		for _, n := range expand(b, p.Units) {
+			b.ResetFailed(n)
+		}
+		k.result(nil)
+	})
+}
+
+func runReload(k *call) {
+	k.reactor(func() {
+		if err := k.be().Reload(); err != nil {
+			k.fail(errorf(CodeFailed, "daemon-reload: %v", err))
+			return
+		}
+		k.result(nil)
+	})
+}
+
+func runPower(k *call) {
+	var p PowerParams
+	if !k.decode(&p) {
+		return
+	}
+	switch p.Action {
+	case "poweroff", "reboot", "halt", "exit":
+	default:
+		k.fail(errorf(CodeInvalidParams, "invalid params: action must be poweroff, reboot, halt or exit"))
+		return
+	}
+	k.reactor(func() {
+		k.be().PowerOff(p.Action)
+		k.result(nil)
+	})
+}
+
+func runLogs(k *call) {
+	var p LogsParams
+	if !k.decode(&p) {
+		return
+	}
+	unit := NormalizeName(p.Unit)
+	c := k.c
+	k.reactor(func() {
+		b := k.be()
+		lines := b.Logs(unit, p.Lines)
+		if lines == nil {
+			lines = []string{}
+		}
+		k.result(LogsResult{Lines: lines})
+		if !p.Follow || c.gone {
+			return
+		}
+		// Registered in the same reactor turn as the snapshot: no line
+		// falls between the two.
+		c.follows = append(c.follows, b.FollowLogs(unit, func(u, line string) {
+			c.notify(NotifyLogLine, LogLine{Unit: u, Line: line})
+		}))
+	})
+}
+
+func runUnitPaths(k *call) {
+	k.reactor(func() {
+		paths := k.be().UnitPaths()
+		if paths == nil {
+			paths = []string{}
+		}
+		k.result(paths)
+	})
+}

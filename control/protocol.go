@@ -1,0 +1,221 @@
+package control
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"gosd/manager"
+	"gosd/unitfile"
+)
+
+// The wire protocol is JSON-RPC 2.0, one JSON object per line in each
+// direction (docs/control-api.md). These are the method names.
+const (
+	MethodList         = "List"         // ListParams → []UnitInfo
+	MethodStatus       = "Status"       // StatusParams → []UnitDetail
+	MethodCat          = "Cat"          // UnitsParams → []UnitFiles
+	MethodDependencies = "Dependencies" // DependenciesParams → DependencyNode
+	MethodJob          = "Job"          // JobParams → []JobOutcome
+	MethodKill         = "Kill"         // KillParams → null
+	MethodResetFailed  = "ResetFailed"  // UnitsParams → null
+	MethodReload       = "Reload"       // no params → null
+	MethodPower        = "Power"        // PowerParams → null
+	MethodLogs         = "Logs"         // LogsParams → LogsResult, then LogLine notifications
+	MethodUnitPaths    = "UnitPaths"    // no params → []string
+
+	// NotifyLogLine is the method of the notifications a following Logs
+	// request streams; its params are a LogLine.
+	NotifyLogLine = "LogLine"
+)
+
+// JSON-RPC error codes: the standard ones and gosd's own.
+const (
+	CodeParseError     = -32700
+	CodeInvalidRequest = -32600
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602
+	CodeInternalError  = -32603
+
+	CodePermissionDenied = -32001 // the peer's uid may not call this method
+	CodeNoSuchUnit       = -32002 // data: the unit names that were not found
+	CodeJobFailed        = -32003 // data: []JobOutcome of every unit in the request
+	CodeFailed           = -32004 // the manager refused or failed (message says why)
+	CodeShuttingDown     = -32005 // the server is closing
+)
+
+// Error is a JSON-RPC error object; the client returns it as a Go error.
+type Error struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+type request struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id,omitempty"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params,omitempty"`
+}
+
+type response struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Result  any             `json:"result,omitempty"`
+	Error   *Error          `json:"error,omitempty"`
+}
+
+type notification struct {
+	JSONRPC string `json:"jsonrpc"`
+	Method  string `json:"method"`
+	Params  any    `json:"params"`
+}
+
+// ListParams selects units for List. Patterns are shell globs on the unit
+// name; empty means every unit.
+type ListParams struct {
+	Patterns []string `json:"patterns,omitempty"`
+}
+
+// UnitsParams names units (no suffix means ".service").
+type UnitsParams struct {
+	Units []string `json:"units"`
+}
+
+// StatusParams asks for details of units (names or globs); Lines > 0 adds
+// the last Lines log lines of each unit (root only; ignored for others).
+type StatusParams struct {
+	Units []string `json:"units"`
+	Lines int      `json:"lines,omitempty"`
+}
+
+// DependenciesParams asks for the dependency tree of one unit.
+type DependenciesParams struct {
+	Unit    string `json:"unit"`
+	Reverse bool   `json:"reverse,omitempty"`
+}
+
+// JobParams enqueues one job per unit. Kind is a manager.JobKind, Mode a
+// manager.JobMode ("" = replace). Without NoBlock the answer comes when
+// every job has finished.
+type JobParams struct {
+	Units   []string        `json:"units"`
+	Kind    manager.JobKind `json:"kind"`
+	Mode    manager.JobMode `json:"mode,omitempty"`
+	NoBlock bool            `json:"no_block,omitempty"`
+}
+
+// KillParams signals units' processes. Whom is main, control or all
+// ("" = all); Signal 0 means SIGTERM.
+type KillParams struct {
+	Units  []string `json:"units"`
+	Whom   string   `json:"whom,omitempty"`
+	Signal int      `json:"signal,omitempty"`
+}
+
+// PowerParams asks for poweroff, reboot, halt or exit.
+type PowerParams struct {
+	Action string `json:"action"`
+}
+
+// LogsParams asks for a unit's captured output ("" = every unit).
+type LogsParams struct {
+	Unit   string `json:"unit,omitempty"`
+	Lines  int    `json:"lines,omitempty"`
+	Follow bool   `json:"follow,omitempty"`
+}
+
+// LogsResult answers Logs; with Follow, LogLine notifications come after it.
+type LogsResult struct {
+	Lines []string `json:"lines"`
+}
+
+// LogLine is one followed output line.
+type LogLine struct {
+	Unit string `json:"unit"`
+	Line string `json:"line"`
+}
+
+// UnitInfo is manager.UnitStatus on the wire, with wall-clock times
+// (Unix microseconds, 0 = never) instead of the reactor's monotonic ones.
+type UnitInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	LoadState   string `json:"load_state"`
+	ActiveState string `json:"active_state"`
+	SubState    string `json:"sub_state"`
+	Result      string `json:"result,omitempty"`
+	MainPID     int    `json:"main_pid,omitempty"`
+	ControlPID  int    `json:"control_pid,omitempty"`
+	StatusText  string `json:"status_text,omitempty"`
+	NRestarts   int    `json:"n_restarts,omitempty"`
+	Job         string `json:"job,omitempty"`
+
+	ActiveEnterUsec   int64 `json:"active_enter_usec,omitempty"`
+	ActiveExitUsec    int64 `json:"active_exit_usec,omitempty"`
+	InactiveEnterUsec int64 `json:"inactive_enter_usec,omitempty"`
+	InactiveExitUsec  int64 `json:"inactive_exit_usec,omitempty"`
+}
+
+// UnitDetail answers Status for one unit. Found is false for a name the
+// manager does not know (Info then holds only the name).
+type UnitDetail struct {
+	Found bool           `json:"found"`
+	Info  UnitInfo       `json:"info"`
+	Unit  *unitfile.Unit `json:"unit,omitempty"`
+	Logs  []string       `json:"logs,omitempty"`
+}
+
+// UnitFiles answers Cat for one unit: the fragment then the drop-ins.
+type UnitFiles struct {
+	Unit  string     `json:"unit"`
+	Files []FileText `json:"files"`
+}
+
+// FileText is one file's path and content (Error set if it could not be read).
+type FileText struct {
+	Path  string `json:"path"`
+	Text  string `json:"text,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// DependencyNode is one unit of a dependency tree. Cycle marks a unit
+// already shown further up the same branch (its children are omitted).
+type DependencyNode struct {
+	Unit        string           `json:"unit"`
+	ActiveState string           `json:"active_state"`
+	Cycle       bool             `json:"cycle,omitempty"`
+	Children    []DependencyNode `json:"children,omitempty"`
+}
+
+// JobOutcome is one unit's job result ("queued" with NoBlock).
+type JobOutcome struct {
+	Unit   string `json:"unit"`
+	Result string `json:"result"`
+}
+
+var unitSuffixes = []string{".service", ".socket", ".target", ".device", ".mount",
+	".automount", ".swap", ".timer", ".path", ".slice", ".scope"}
+
+// NormalizeName appends ".service" to a unit name without a known type
+// suffix, as systemctl does. Glob patterns are left alone.
+func NormalizeName(name string) string {
+	if name == "" || IsGlob(name) {
+		return name
+	}
+	for _, s := range unitSuffixes {
+		if strings.HasSuffix(name, s) && len(name) > len(s) {
+			return name
+		}
+	}
+	return name + ".service"
+}
+
+// IsGlob says whether a unit argument is a shell pattern.
+func IsGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+func errorf(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,426 @@
+//go:build linux || freebsd
+
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	// One poller is plenty below 20 cores (FINDINGS.md); netpoll reads
+	// this only before its pollers start, hence init.
+	netpoll.Configure(netpoll.Config{PollerNum: 1})
+}
+
+
+// Limits of the server; each can be changed with an Option.
+const (
+	DefaultMaxLine      = 1 << 20 // a request line longer than this closes the connection
+	DefaultMaxQueue     = 8 << 20 // unsent reply bytes beyond this drop the connection
+	DefaultMaxConns     = 4096    // connections beyond this are closed at accept
+	DefaultWriteTimeout = 10 * time.Second
+)
+
+type options struct {
+	maxLine, maxQueue, maxConns int
+	writeTimeout                time.Duration
+	mode                        os.FileMode
+	now                         func() time.Duration
+}
+
+// Option changes a server limit.
+type Option func(*options)
+
+// WithMaxLine bounds the length of one request line.
+func WithMaxLine(n int) Option { return func(o *options) { o.maxLine = n } }
+
+// WithMaxQueue bounds the reply bytes queued for a client that does not read.
+func WithMaxQueue(n int) Option { return func(o *options) { o.maxQueue = n } }
+
+// WithMaxConns bounds the number of open connections.
+func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
+// WithWriteTimeout drops a client that accepts no reply bytes for this long.
+func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writeTimeout = d } }
+
+// WithSocketMode sets the socket file's mode (default 0666: every user may
+// connect; what they may do is decided per request).
+func WithSocketMode(m os.FileMode) Option { return func(o *options) { o.mode = m } }
+
+// WithClock tells the server the reactor's monotonic clock, the one
+// manager.UnitStatus times are measured on. It is called on the reactor
+// goroutine. The default is CLOCK_MONOTONIC.
+func WithClock(now func() time.Duration) Option { return func(o *options) { o.now = now } }
+
+// Server serves the control socket. Its handlers run on netpoll's
+// goroutines and reach the manager only through Backend.Submit.
+type Server struct {
+	b    Backend
+	path string
+	opts options
+	ln   *unixListener
+	loop netpoll.EventLoop
+
+	conns    atomic.Int64
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closed   chan struct{}
+	served   chan error
+	once     sync.Once
+}
+
+// Listen creates the control socket at path (its directory too) and starts
+// serving it. Call Close to stop.
+func Listen(path string, b Backend, opt ...Option) (*Server, error) {
+	o := options{
+		maxLine: DefaultMaxLine, maxQueue: DefaultMaxQueue, maxConns: DefaultMaxConns,
+		writeTimeout: DefaultWriteTimeout, mode: 0o666, now: monotonicNow,
+	}
+	for _, f := range opt {
+		f(&o)
+	}
+	// Start netpoll's poller now, so its fds exist and can be fixed before
+	// anyone forks.
+	netpoll.Initialize()
+	if err := markPollerFdsCloexec(); err != nil {
+		return nil, fmt.Errorf("control: marking netpoll fds close-on-exec: %w", err)
+	}
+	ln, err := listenUnix(path, o.mode)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{b: b, path: path, opts: o, ln: ln,
+		sessions: map[*session]struct{}{}, closed: make(chan struct{}), served: make(chan error, 1)}
+	ln.admit = func() bool { return s.conns.Load() < int64(o.maxConns) }
+	s.loop, err = netpoll.NewEventLoop(s.onRequest,
+		netpoll.WithOnPrepare(s.onPrepare))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	go func() { s.served <- s.loop.Serve(ln) }()
+	return s, nil
+}
+
+// Path is the socket's path.
+func (s *Server) Path() string { return s.path }
+
+// Close stops accepting, drops every connection (cancelling log follows)
+// and removes the socket file. Requests waiting for the reactor give up.
+func (s *Server) Close() error {
+	s.once.Do(func() {
+		close(s.closed)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		s.loop.Shutdown(ctx)
+		s.ln.Close()
+		s.mu.Lock()
+		all := make([]*session, 0, len(s.sessions))
+		for c := range s.sessions {
+			all = append(all, c)
+		}
+		s.mu.Unlock()
+		for _, c := range all {
+			c.conn.Close()
+		}
+		os.Remove(s.path)
+	})
+	return nil
+}
+
+func monotonicNow() time.Duration {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Duration(ts.Nano())
+}
+
+type sessionKey struct{}
+
+// session is one connection's state.
+type session struct {
+	srv  *Server
+	conn netpoll.Connection
+	uid  int // -1 if unknown: treated as unprivileged
+	pid  int
+
+	// partial holds bytes of a request line not yet ended; only the
+	// request handler touches it (netpoll runs one at a time per conn).
+	partial []byte
+	dead    bool // a fatal input error: further input is discarded
+
+	mu       sync.Mutex
+	out      []byte
+	writing  bool
+	closed   bool
+	closeEnd bool // close once the queue is written
+
+	// On the reactor goroutine only.
+	follows []func()
+	gone    bool
+}
+
+func (s *Server) onPrepare(conn netpoll.Connection) context.Context {
+	c := &session{srv: s, conn: conn, uid: -1}
+	if f, ok := conn.(interface{ Fd() int }); ok {
+		if uid, pid, err := peerUID(f.Fd()); err == nil {
+			c.uid, c.pid = uid, pid
+		}
+	}
+	conn.SetWriteTimeout(s.opts.writeTimeout)
+	s.conns.Add(1)
+	s.mu.Lock()
+	s.sessions[c] = struct{}{}
+	s.mu.Unlock()
+	conn.AddCloseCallback(func(netpoll.Connection) error {
+		c.mu.Lock()
+		c.closed = true
+		c.out = nil
+		c.mu.Unlock()
+		s.conns.Add(-1)
+		s.mu.Lock()
+		delete(s.sessions, c)
+		s.mu.Unlock()
+		select {
+		case <-s.closed:
+			// The reactor may be gone too; follows die with the server.
+		default:
+			s.b.Submit(func() {
+				c.gone = true
+				for _, cancel := range c.follows {
+					cancel()
+				}
+				c.follows = nil
+			})
+		}
+		return nil
+	})
+	return context.WithValue(context.Background(), sessionKey{}, c)
+}
+
+// onRequest takes every readable byte (netpoll calls it again while any
+// input is left unread), splits it into lines and handles each in order.
+func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) error {
+	c, _ := ctx.Value(sessionKey{}).(*session)
+	r := conn.Reader()
+	if c == nil || c.dead {
+		r.Skip(r.Len())
+		return r.Release()
+	}
+	data, err := r.Next(r.Len())
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	c.partial = append(c.partial, data...)
+	r.Release()
+	for !c.dead {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 || i > s.opts.maxLine {
+			if i > s.opts.maxLine || len(c.partial) > s.opts.maxLine {
+				c.fatal(CodeInvalidRequest, fmt.Sprintf("request line longer than %d bytes", s.opts.maxLine))
+			}
+			break
+		}
+		line := c.partial[:i]
+		c.partial = c.partial[i+1:]
+		c.handleLine(line)
+	}
+	if len(c.partial) == 0 || c.dead {
+		c.partial = nil // let a large buffer go
+	}
+	return nil
+}
+
+// fatal answers with an error (id null) and closes the connection once the
+// answer is written.
+func (c *session) fatal(code int, msg string) {
+	c.dead = true
+	c.partial = nil
+	c.sendError(nil, &Error{Code: code, Message: msg})
+	c.mu.Lock()
+	c.closeEnd = true
+	idle := !c.writing
+	c.mu.Unlock()
+	if idle {
+		c.conn.Close()
+	}
+}
+
+func (c *session) handleLine(line []byte) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return
+	}
+	if line[0] == '[' {
+		c.sendError(nil, errorf(CodeInvalidRequest, "batch requests are not supported"))
+		return
+	}
+	var req request
+	if err := json.Unmarshal(line, &req); err != nil {
+		c.sendError(nil, errorf(CodeParseError, "parse error: %v", err))
+		return
+	}
+	id := req.ID
+	if req.JSONRPC != "2.0" || req.Method == "" || !validID(id) {
+		c.sendError(validIDOrNull(id), errorf(CodeInvalidRequest, `invalid request: need "jsonrpc":"2.0", a method and a string, number or null id`))
+		return
+	}
+	m, ok := methods[req.Method]
+	if !ok {
+		c.sendError(id, errorf(CodeMethodNotFound, "no such method %q", req.Method))
+		return
+	}
+	if m.access != anyone && c.uid != 0 {
+		c.sendError(id, errorf(CodePermissionDenied, "permission denied: %s needs root (peer uid %d)", req.Method, c.uid))
+		return
+	}
+	params := req.Params
+	if len(params) == 0 || string(params) == "null" {
+		params = json.RawMessage("{}")
+	}
+	m.run(&call{c: c, id: id, params: params})
+}
+
+// validID: JSON-RPC ids are strings, numbers or null (absent: a notification).
+func validID(id json.RawMessage) bool {
+	if len(id) == 0 {
+		return true
+	}
+	switch id[0] {
+	case '"', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return true
+	}
+	return false
+}
+
+func validIDOrNull(id json.RawMessage) json.RawMessage {
+	if len(id) > 0 && validID(id) {
+		return id
+	}
+	return nil
+}
+
+// reply and sendError queue a response; a request without id (a JSON-RPC
+// notification) gets none unless it could not be parsed.
+func (c *session) reply(id json.RawMessage, result any) {
+	if len(id) == 0 {
+		return
+	}
+	b, err := json.Marshal(response{JSONRPC: "2.0", ID: id, Result: json.RawMessage("null")})
+	if result != nil {
+		b, err = json.Marshal(response{JSONRPC: "2.0", ID: id, Result: result})
+	}
+	if err != nil {
+		c.sendError(id, errorf(CodeInternalError, "encoding result: %v", err))
+		return
+	}
+	c.send(append(b, '\n'))
+}
+
+func (c *session) sendError(id json.RawMessage, e *Error) {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	b, err := json.Marshal(response{JSONRPC: "2.0", ID: id, Error: e})
+	if err != nil {
+		return
+	}
+	c.send(append(b, '\n'))
+}
+
+func (c *session) notify(method string, params any) {
+	b, err := json.Marshal(notification{JSONRPC: "2.0", Method: method, Params: params})
+	if err != nil {
+		return
+	}
+	c.send(append(b, '\n'))
+}
+
+// send queues bytes for the client and never blocks: it is called on the
+// reactor goroutine. A writer goroutine exists only while bytes are queued.
+// A client whose queue outgrows the bound is dropped.
+func (c *session) send(b []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.out)+len(b) > c.srv.opts.maxQueue {
+		c.closed = true
+		c.out = nil
+		c.mu.Unlock()
+		go c.conn.Close() // netpoll's Close may take its locks: not on the reactor
+		return
+	}
+	c.out = append(c.out, b...)
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		go c.drain()
+	}
+}
+
+func (c *session) drain() {
+	for {
+		c.mu.Lock()
+		buf := c.out
+		c.out = nil
+		if len(buf) == 0 || c.closed {
+			c.writing = false
+			closeNow := c.closeEnd && !c.closed
+			c.mu.Unlock()
+			if closeNow {
+				c.conn.Close()
+			}
+			return
+		}
+		c.mu.Unlock()
+		// Write blocks until the kernel took every byte or the write
+		// timeout passed; on error the client is gone or stuck: drop it.
+		if _, err := c.conn.Write(buf); err != nil {
+			c.mu.Lock()
+			c.closed = true
+			c.out = nil
+			c.writing = false
+			c.mu.Unlock()
+			c.conn.Close()
+			return
+		}
+	}
+}
+
+var errShuttingDown = errors.New("control server is shutting down")
+
+// onReactor runs fn on the reactor goroutine and waits until it has run.
+// Waiting per request bounds each connection to one reactor task at a
+// time. A panic in fn is turned into an error instead of killing gosd.
+func (c *session) onReactor(fn func()) error {
+	done := make(chan struct{})
+	var panicked any
+	c.srv.b.Submit(func() {
+		defer close(done)
+		defer func() { panicked = recover() }()
+		fn()
+	})
+	select {
+	case <-done:
+		if panicked != nil {
+			return fmt.Errorf("internal error: %v", panicked)
+		}
+		return nil
+	case <-c.srv.closed:
+		return errShuttingDown
+	}
+}
