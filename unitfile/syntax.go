@@ -17,6 +17,9 @@ const MaxLineSize = 1 << 20
 // memory.
 const MaxFileSize = 8 << 20
 
+// maxDiagsPerFile bounds the diagnostics of one file.
+const maxDiagsPerFile = 50
+
 // whitespace is what systemd strips around keys, values and lines
 // (WHITESPACE in systemd's sources).
 const whitespace = " \t\n\r"
@@ -33,7 +36,8 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 //     becomes one space and the next line is appended as written;
 //   - key and value are trimmed of blanks; a line without '=' or outside any
 //     section is ignored with a warning;
-//   - lines are ended by "\n", "\r\n" or "\r".
+//   - lines are ended by "\n", "\r\n" or "\r";
+//   - a file with a NUL byte is binary: one Error, no entries.
 //
 // Values are kept as written (no unquoting, no escapes: those are per key).
 // Each entry carries the line where its assignment started. Severity Error
@@ -41,7 +45,12 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 func Parse(path string, data []byte) ([]Entry, []Diag) {
 	var entries []Entry
 	var diags []Diag
+	dropped := 0
 	diag := func(line int, sev Severity, format string, args ...any) {
+		if len(diags) >= maxDiagsPerFile {
+			dropped++ // garbage would otherwise drown the real problems
+			return
+		}
 		diags = append(diags, Diag{Pos: Pos{File: path, Line: line}, Severity: sev, Msg: fmt.Sprintf(format, args...)})
 	}
 	if len(data) > MaxFileSize {
@@ -49,6 +58,12 @@ func Parse(path string, data []byte) ([]Entry, []Diag) {
 		return nil, diags
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		// Text never holds NUL; this is a binary file, so say so once
+		// instead of once per "line".
+		diag(1+bytes.Count(data[:i], []byte("\n")), Error, "NUL byte: binary data, not a unit file")
+		return nil, diags
+	}
 
 	section := ""
 	inSection := false
@@ -57,10 +72,6 @@ func Parse(path string, data []byte) ([]Entry, []Diag) {
 	contStart := 0
 
 	handle := func(lineNo int, raw []byte) {
-		if i := bytes.IndexByte(raw, 0); i >= 0 {
-			diag(lineNo, Warning, "line contains a NUL byte, ignoring line")
-			return
-		}
 		if !utf8.Valid(raw) {
 			diag(lineNo, Warning, "line is not valid UTF-8, ignoring line")
 			return
@@ -142,6 +153,9 @@ func Parse(path string, data []byte) ([]Entry, []Diag) {
 	}
 	if cont != nil {
 		handle(contStart, cont)
+	}
+	if dropped > 0 {
+		diags = append(diags, Diag{Pos: Pos{File: path, Line: lineNo}, Severity: Warning, Msg: fmt.Sprintf("%d more problems not shown", dropped)})
 	}
 	return entries, diags
 }

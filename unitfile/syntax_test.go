@@ -53,7 +53,7 @@ func TestParse(t *testing.T) {
 		{"missing =", "[S]\nfoo\nB=2\n", []kv{{"S", "B", "2", 3}}, []string{"t:2: warning: missing '='"}},
 		{"missing key", "[S]\n=foo\n", []kv{}, []string{"t:2: warning: missing key name"}},
 		{"bad header", "[S\nA=1\n[T]\nB=2\n", []kv{{"T", "B", "2", 4}}, []string{"t:1: invalid section header"}},
-		{"NUL", "[S]\nA=1\x002\nB=2\n", []kv{{"S", "B", "2", 3}}, []string{"t:2: warning: line contains a NUL"}},
+		{"NUL", "[S]\nA=1\x002\nB=2\n", []kv{}, []string{"t:2: NUL byte: binary data"}},
 		{"invalid UTF-8", "[S]\nA=\xff\xfe\nB=2\n", []kv{{"S", "B", "2", 3}}, []string{"t:2: warning: line is not valid UTF-8"}},
 		{"repeated keys kept in order", "[S]\nA=1\nA=\nA=2\n", []kv{{"S", "A", "1", 2}, {"S", "A", "", 3}, {"S", "A", "2", 4}}, nil},
 		{"section ] inside", "[a]b]\nA=1\n", []kv{{"a]b", "A", "1", 2}}, nil},
