@@ -160,6 +160,12 @@ type Spawn struct {
 	// Notify asks for NOTIFY_SOCKET in the environment.
 	Notify bool
 	// StdinFromConn etc. follow Exec.StandardInput; nothing else to say here.
+
+	// Fds are the service's stored fds (FDSTORE=1), passed after Sockets'
+	// fds; FdNames are their FDNAME= names ("stored" when none was given).
+	// Added by the manager.
+	Fds     []int
+	FdNames []string
 }
 
 // Kill sends Signal to Pid, or with Group to the unit's whole control group
@@ -248,6 +254,11 @@ type JobFinished struct {
 	Unit   string
 	Kind   JobKind
 	Result JobResult
+	// Error is set when a Request was refused before any job existed (unit
+	// not found, conflicting job with --job-mode=fail, cyclic ordering,
+	// type not applicable); Result is then "failed" (or "invalid").
+	// Added by the manager.
+	Error string
 }
 
 // Action asks the reactor for a system action: FailureAction=,
@@ -316,3 +327,33 @@ type UnitStatus struct {
 //	func (m *Manager) Step(now time.Duration, ev Event) []Effect
 //	func (m *Manager) Status(name string) (UnitStatus, bool)
 //	func (m *Manager) List() []UnitStatus
+
+// ---- additions by the manager (documented; the reactor may rely on them) ----
+
+// ConditionsChecked answers a CheckConditions effect. Met is false when the
+// Condition*= lines fail (the unit is skipped, systemd.unit(5)); AssertOK is
+// false when an Assert*= line fails (the start job fails with "assert").
+// Failed names the first failing line, for the log.
+type ConditionsChecked struct {
+	Unit     string
+	Met      bool
+	AssertOK bool
+	Failed   string
+}
+
+// CheckConditions asks the reactor to evaluate a unit's Condition*= and
+// Assert*= lines (they need the filesystem, the kernel command line, ...).
+// Only emitted for units that have any; answered by ConditionsChecked.
+type CheckConditions struct{ Unit string }
+
+// CloseFD asks the reactor to close an fd the manager owns: a refused
+// Accept=yes connection, a BARRIER=1 fd, an fd passed without FDSTORE=1 or
+// beyond FileDescriptorStoreMax, or the fd store of a service that stopped.
+type CloseFD struct {
+	Unit string
+	FD   int
+}
+
+func (ConditionsChecked) isEvent() {}
+func (CheckConditions) isEffect()  {}
+func (CloseFD) isEffect()          {}

@@ -1,0 +1,610 @@
+package manager
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gosd/unitfile"
+)
+
+// Manager holds every unit's state and the installed jobs. It is not safe
+// for concurrent use: the reactor owns it and calls Step from one goroutine.
+type Manager struct {
+	src   UnitSource
+	units map[string]*unit
+	// loadOrder keeps List and every whole-tree walk deterministic.
+	loadOrder []*unit
+	edgeSeen  map[edgeKey]struct{}
+
+	now time.Duration
+	out []Effect
+
+	nextSpawnID   uint64
+	spawns        map[uint64]spawnRef
+	pids          map[int]pidRef
+	nextInvoc     uint64
+	txnGen        uint64
+	ready         []*job // jobs whose blockers reached zero, run by drain
+	jobs          int    // installed jobs
+	busyUnits     int    // units neither inactive nor failed
+	shuttingDown  bool
+	shutdownAct   string
+	exitSent      bool
+	exitCode      int
+	pendingChecks map[string]bool // units waiting for ConditionsChecked
+}
+
+type spawnRef struct {
+	u    *unit
+	role string // "main" or "control"
+}
+
+type pidRef struct {
+	u    *unit
+	role string
+}
+
+type edgeKey struct {
+	from, to *unit
+	rel      rel
+}
+
+type rel uint8
+
+const (
+	relAfter rel = iota
+	relRequires
+	relWants
+	relRequisite
+	relBindsTo
+	relPartOf
+	relUpholds
+	relConflicts
+	relOnFailure
+	relOnSuccess
+	relTriggers
+)
+
+// unit is one loaded unit: its definition, resolved edges and runtime state.
+type unit struct {
+	name string
+	def  *unitfile.Unit
+
+	// Ordering, both directions: after holds units this one starts after.
+	after, before []*unit
+	// Forward requirement edges and their reverses.
+	requires, wants, requisite, bindsTo, partOf, upholds, conflicts []*unit
+	requiredBy, wantedBy, requisiteOf, boundBy, consistsOf, upheldBy, conflictedBy []*unit
+	onFailure, onSuccess                                                   []*unit
+	triggers, triggeredBy                                                  []*unit
+
+	active, sub, result string
+	job                 *job
+
+	activeEnter, activeExit, inactiveEnter, inactiveExit time.Duration
+
+	svc  *serviceRun
+	sock *socketRun
+
+	// timers that are armed, by kind, so stale TimerFired events are ignored.
+	timers map[string]time.Duration
+
+	startLimitWindow time.Duration
+	startLimitCount  int
+	// acceptOf is the Accept=yes socket that created this instance.
+	acceptOf *unit
+}
+
+// New makes a manager over units. Every unit Names() lists is loaded at
+// once so that reverse edges (RequiredBy, Before from other units, ...)
+// are known before the first request.
+func New(units UnitSource) *Manager {
+	m := &Manager{
+		src:           units,
+		units:         map[string]*unit{},
+		edgeSeen:      map[edgeKey]struct{}{},
+		spawns:        map[uint64]spawnRef{},
+		pids:          map[int]pidRef{},
+		pendingChecks: map[string]bool{},
+		exitCode:      0,
+	}
+	for _, n := range units.Names() {
+		m.load(n)
+	}
+	return m
+}
+
+// Step feeds one event at monotonic time now and returns what the reactor
+// must do. It never panics on odd input: unknown pids, ids and units are
+// logged and ignored.
+func (m *Manager) Step(now time.Duration, ev Event) []Effect {
+	if now > m.now {
+		m.now = now
+	}
+	m.out = nil
+	switch e := ev.(type) {
+	case Request:
+		m.request(e.ID, e.Unit, e.Kind, e.Mode)
+	case Spawned:
+		m.onSpawned(e)
+	case Exited:
+		m.onExited(e)
+	case TimerFired:
+		m.onTimer(e.ID)
+	case PIDFileRead:
+		m.onPIDFile(e)
+	case Notify:
+		m.onNotify(e)
+	case SocketsOpened:
+		m.onSocketsOpened(e)
+	case SocketReady:
+		m.onSocketReady(e.Unit)
+	case Connection:
+		m.onConnection(e)
+	case ConditionsChecked:
+		m.onConditions(e)
+	case Shutdown:
+		m.onShutdown(e.Action)
+	case Reload:
+		m.onReload(e.Units)
+	case nil:
+		m.logf(nil, LevelWarning, "ignoring nil event")
+	default:
+		m.logf(nil, LevelWarning, "ignoring unknown event %T", ev)
+	}
+	m.drain()
+	m.checkExit()
+	out := m.out
+	m.out = nil
+	return out
+}
+
+// Status returns a snapshot of one unit (by name or alias).
+func (m *Manager) Status(name string) (UnitStatus, bool) {
+	u := m.units[name]
+	if u == nil {
+		return UnitStatus{}, false
+	}
+	return m.status(u), true
+}
+
+// List returns every loaded unit, sorted by name.
+func (m *Manager) List() []UnitStatus {
+	out := make([]UnitStatus, 0, len(m.loadOrder))
+	for _, u := range m.loadOrder {
+		out = append(out, m.status(u))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (m *Manager) status(u *unit) UnitStatus {
+	s := UnitStatus{
+		Name: u.name, Description: u.def.Unit.Description, LoadState: string(u.def.LoadState),
+		Active: u.active, Sub: u.sub, Result: u.result,
+		ActiveEnter: u.activeEnter, ActiveExit: u.activeExit,
+		InactiveEnter: u.inactiveEnter, InactiveExit: u.inactiveExit,
+	}
+	if u.svc != nil {
+		s.MainPID, s.ControlPID, s.StatusText, s.NRestarts = u.svc.mainPID, u.svc.controlPID, u.svc.statusText, u.svc.nRestarts
+	}
+	if u.sock != nil {
+		s.ControlPID = u.sock.controlPID
+	}
+	if u.job != nil {
+		s.Job = u.job.kind
+	}
+	return s
+}
+
+// ---- loading and edges ----
+
+// load returns the unit called name, loading it (and the units it names)
+// from the source on first use.
+func (m *Manager) load(name string) *unit {
+	if u := m.units[name]; u != nil {
+		return u
+	}
+	def := m.src.Get(name)
+	if def == nil { // the contract says never nil; do not trust it blindly
+		def = &unitfile.Unit{Name: name, LoadState: unitfile.NotFound}
+	}
+	canon := def.Name
+	if canon == "" {
+		canon = name
+	}
+	if u := m.units[canon]; u != nil {
+		m.units[name] = u
+		return u
+	}
+	u := &unit{name: canon, def: def, active: "inactive", sub: "dead", timers: map[string]time.Duration{}}
+	if def.Type == "" {
+		def.Type = unitType(canon)
+	}
+	m.units[canon] = u
+	m.units[name] = u
+	m.loadOrder = append(m.loadOrder, u)
+	m.resetRuntime(u)
+	m.addEdges(u)
+	return u
+}
+
+func unitType(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[i+1:]
+	}
+	return ""
+}
+
+func (m *Manager) resetRuntime(u *unit) {
+	switch {
+	case u.def.Service != nil || (u.def.Type == "service" && u.def.LoadState == unitfile.Loaded):
+		if u.def.Service == nil {
+			u.def.Service = &unitfile.Service{}
+		}
+		if u.svc == nil {
+			u.svc = &serviceRun{}
+		}
+	case u.def.Socket != nil:
+		if u.sock == nil {
+			u.sock = &socketRun{}
+		}
+	}
+}
+
+// loadedExists reports whether name is a unit the source really has; implicit
+// dependencies are only added on those, because gosd runs unit trees that lack
+// systemd's special targets.
+func (m *Manager) loadedExists(name string) bool {
+	if u := m.units[name]; u != nil {
+		return u.def.LoadState == unitfile.Loaded
+	}
+	d := m.src.Get(name)
+	return d != nil && d.LoadState == unitfile.Loaded
+}
+
+func (m *Manager) addEdges(u *unit) {
+	if u.def.LoadState != unitfile.Loaded {
+		return
+	}
+	us := &u.def.Unit
+	for _, n := range us.After {
+		m.edge(u, m.load(n), relAfter)
+	}
+	for _, n := range us.Before {
+		m.edge(m.load(n), u, relAfter)
+	}
+	for _, n := range us.Requires {
+		m.edge(u, m.load(n), relRequires)
+	}
+	for _, n := range us.Wants {
+		m.edge(u, m.load(n), relWants)
+	}
+	for _, n := range us.Requisite {
+		m.edge(u, m.load(n), relRequisite)
+	}
+	for _, n := range us.BindsTo {
+		m.edge(u, m.load(n), relBindsTo)
+	}
+	for _, n := range us.PartOf {
+		m.edge(u, m.load(n), relPartOf)
+	}
+	for _, n := range us.Upholds {
+		m.edge(u, m.load(n), relUpholds)
+	}
+	for _, n := range us.Conflicts {
+		m.edge(u, m.load(n), relConflicts)
+	}
+	for _, n := range us.OnFailure {
+		m.edge(u, m.load(n), relOnFailure)
+	}
+	for _, n := range us.OnSuccess {
+		m.edge(u, m.load(n), relOnSuccess)
+	}
+	dd := us.DefaultDependencies
+	// implicit adds rels from u to name; before stands for Before=.
+	const before = rel(255)
+	implicit := func(name string, rels ...rel) {
+		if name == u.name || !m.loadedExists(name) {
+			return
+		}
+		t := m.load(name)
+		for _, r := range rels {
+			if r == before {
+				m.edge(t, u, relAfter)
+			} else {
+				m.edge(u, t, r)
+			}
+		}
+	}
+	switch u.def.Type {
+	case "service":
+		if dd {
+			// systemd.service(5) "Default Dependencies".
+			implicit("sysinit.target", relRequires, relAfter)
+			implicit("basic.target", relAfter)
+			implicit("shutdown.target", relConflicts, before)
+		}
+		if s := u.def.Service; s != nil {
+			// systemd.service(5): Sockets= pulls in with Wants= and After=.
+			for _, n := range s.Sockets {
+				sk := m.load(n)
+				m.edge(u, sk, relWants)
+				m.edge(u, sk, relAfter)
+				m.edge(sk, u, relTriggers)
+			}
+			if s.Type == "dbus" && m.loadedExists("dbus.socket") {
+				implicit("dbus.socket", relRequires, relAfter)
+			}
+		}
+	case "socket":
+		if dd {
+			// systemd.socket(5): Before=sockets.target; plus sysinit/shutdown
+			// like every default-dependency unit.
+			implicit("sockets.target", before)
+			implicit("sysinit.target", relRequires, relAfter)
+			implicit("shutdown.target", relConflicts, before)
+		}
+		if sk := u.def.Socket; sk != nil && !sk.Accept {
+			// systemd.socket(5): a socket is Before= the service it
+			// activates; systemd.service(5): the service is After= it.
+			svc := m.load(socketServiceName(u))
+			m.edge(svc, u, relAfter)
+			m.edge(u, svc, relTriggers)
+		}
+	case "target":
+		if dd {
+			// systemd.target(5): Wants=/Requires= get an implicit After=.
+			for _, n := range us.Wants {
+				m.edge(u, m.load(n), relAfter)
+			}
+			for _, n := range us.Requires {
+				m.edge(u, m.load(n), relAfter)
+			}
+			implicit("shutdown.target", relConflicts, before)
+		}
+	}
+}
+
+func socketServiceName(u *unit) string {
+	if u.def.Socket != nil && u.def.Socket.Service != "" {
+		return u.def.Socket.Service
+	}
+	return strings.TrimSuffix(u.name, ".socket") + ".service"
+}
+
+func (m *Manager) edge(from, to *unit, r rel) {
+	if from == to {
+		return
+	}
+	k := edgeKey{from, to, r}
+	if _, ok := m.edgeSeen[k]; ok {
+		return
+	}
+	m.edgeSeen[k] = struct{}{}
+	switch r {
+	case relAfter:
+		from.after = append(from.after, to)
+		to.before = append(to.before, from)
+	case relRequires:
+		from.requires = append(from.requires, to)
+		to.requiredBy = append(to.requiredBy, from)
+	case relWants:
+		from.wants = append(from.wants, to)
+		to.wantedBy = append(to.wantedBy, from)
+	case relRequisite:
+		from.requisite = append(from.requisite, to)
+		to.requisiteOf = append(to.requisiteOf, from)
+	case relBindsTo:
+		from.bindsTo = append(from.bindsTo, to)
+		to.boundBy = append(to.boundBy, from)
+	case relPartOf:
+		from.partOf = append(from.partOf, to)
+		to.consistsOf = append(to.consistsOf, from)
+	case relUpholds:
+		from.upholds = append(from.upholds, to)
+		to.upheldBy = append(to.upheldBy, from)
+	case relConflicts:
+		from.conflicts = append(from.conflicts, to)
+		to.conflictedBy = append(to.conflictedBy, from)
+	case relOnFailure:
+		from.onFailure = append(from.onFailure, to)
+	case relOnSuccess:
+		from.onSuccess = append(from.onSuccess, to)
+	case relTriggers:
+		from.triggers = append(from.triggers, to)
+		to.triggeredBy = append(to.triggeredBy, from)
+	}
+}
+
+// onReload swaps definitions (daemon-reload). Runtime state stays: running
+// processes keep running and the new settings apply from the next start.
+func (m *Manager) onReload(src UnitSource) {
+	if src == nil {
+		m.logf(nil, LevelWarning, "ignoring reload without units")
+		return
+	}
+	m.src = src
+	m.edgeSeen = map[edgeKey]struct{}{}
+	old := m.loadOrder
+	for _, u := range old {
+		u.after, u.before = nil, nil
+		u.requires, u.wants, u.requisite, u.bindsTo, u.partOf, u.upholds, u.conflicts = nil, nil, nil, nil, nil, nil, nil
+		u.requiredBy, u.wantedBy, u.requisiteOf, u.boundBy, u.consistsOf, u.upheldBy, u.conflictedBy = nil, nil, nil, nil, nil, nil, nil
+		u.onFailure, u.onSuccess, u.triggers, u.triggeredBy = nil, nil, nil, nil
+	}
+	for _, u := range old {
+		def := src.Get(u.name)
+		if def == nil {
+			def = &unitfile.Unit{Name: u.name, LoadState: unitfile.NotFound}
+		}
+		if def.Type == "" {
+			def.Type = unitType(u.name)
+		}
+		u.def = def
+		m.resetRuntime(u)
+	}
+	for _, n := range src.Names() {
+		m.load(n)
+	}
+	for _, u := range old {
+		m.addEdges(u)
+	}
+	// Ordering edges changed: recount what every waiting job waits for.
+	for _, u := range m.loadOrder {
+		if j := u.job; j != nil && !j.running {
+			m.recount(j)
+		}
+	}
+	m.logf(nil, LevelInfo, "Reloaded unit definitions (%d units)", len(src.Names()))
+}
+
+// ---- small helpers ----
+
+func (m *Manager) emit(e Effect) { m.out = append(m.out, e) }
+
+func (m *Manager) logf(u *unit, lvl Level, format string, args ...any) {
+	l := Log{Level: lvl, Msg: fmt.Sprintf(format, args...)}
+	if u != nil {
+		l.Unit = u.name
+	}
+	m.emit(l)
+}
+
+// logAt logs a message about a setting, with the unit-file line that set it.
+func (m *Manager) logAt(u *unit, key string, lvl Level, format string, args ...any) {
+	l := Log{Unit: u.name, Level: lvl, Msg: fmt.Sprintf(format, args...), Pos: settingPos(u.def, key)}
+	m.emit(l)
+}
+
+// settingPos finds the last assignment of key (it is the effective one).
+func settingPos(def *unitfile.Unit, key string) unitfile.Pos {
+	for i := len(def.Entries) - 1; i >= 0; i-- {
+		if def.Entries[i].Key == key {
+			return def.Entries[i].Pos
+		}
+	}
+	return unitfile.Pos{}
+}
+
+func (m *Manager) setTimer(u *unit, kind string, at time.Duration) {
+	u.timers[kind] = at
+	m.emit(SetTimer{ID: TimerID{Unit: u.name, Kind: kind}, At: at})
+}
+
+// setTimeout arms kind after d unless d is infinity (or 0, which systemd
+// also treats as "no timeout").
+func (m *Manager) setTimeout(u *unit, kind string, d time.Duration) {
+	if d <= 0 || d == unitfile.Infinity {
+		m.cancelTimer(u, kind)
+		return
+	}
+	m.setTimer(u, kind, m.now+d)
+}
+
+func (m *Manager) cancelTimer(u *unit, kind string) {
+	if _, ok := u.timers[kind]; ok {
+		delete(u.timers, kind)
+		m.emit(CancelTimer{ID: TimerID{Unit: u.name, Kind: kind}})
+	}
+}
+
+func (m *Manager) onTimer(id TimerID) {
+	u := m.units[id.Unit]
+	if u == nil {
+		m.logf(nil, LevelDebug, "ignoring timer %s/%s of unknown unit", id.Unit, id.Kind)
+		return
+	}
+	if _, ok := u.timers[id.Kind]; !ok {
+		m.logf(u, LevelDebug, "ignoring stale timer %s", id.Kind)
+		return
+	}
+	delete(u.timers, id.Kind)
+	switch {
+	case u.svc != nil:
+		m.serviceTimer(u, id.Kind)
+	case u.sock != nil:
+		m.socketTimer(u, id.Kind)
+	default:
+		m.logf(u, LevelDebug, "ignoring timer %s", id.Kind)
+	}
+}
+
+// setState moves u to a new active/sub state, keeps the timestamps and
+// counters, reports UnitChanged and lets jobs and dependents react.
+func (m *Manager) setState(u *unit, active, sub string) {
+	if u.active == active && u.sub == sub {
+		return
+	}
+	old := u.active
+	wasBusy := old != "inactive" && old != "failed"
+	isBusy := active != "inactive" && active != "failed"
+	if wasBusy != isBusy {
+		if isBusy {
+			m.busyUnits++
+		} else {
+			m.busyUnits--
+		}
+	}
+	if old != active {
+		switch {
+		case active == "active":
+			u.activeEnter = m.now
+		case old == "active":
+			u.activeExit = m.now
+		}
+		if !isBusy && wasBusy {
+			u.inactiveEnter = m.now
+		}
+		if isBusy && !wasBusy {
+			u.inactiveExit = m.now
+		}
+	}
+	u.active, u.sub = active, sub
+	m.emit(UnitChanged{Unit: u.name, Active: active, Sub: sub, Result: u.result})
+	m.unitStateChanged(u, old)
+}
+
+func isInactive(u *unit) bool { return u.active == "inactive" || u.active == "failed" }
+func isActive(u *unit) bool   { return u.active == "active" || u.active == "reloading" }
+
+func (m *Manager) newInvocation() string {
+	m.nextInvoc++
+	return fmt.Sprintf("%032x", m.nextInvoc)
+}
+
+func (m *Manager) newSpawnID(u *unit, role string) uint64 {
+	m.nextSpawnID++
+	m.spawns[m.nextSpawnID] = spawnRef{u: u, role: role}
+	return m.nextSpawnID
+}
+
+func (m *Manager) checkExit() {
+	if !m.shuttingDown || m.exitSent {
+		return
+	}
+	if m.jobs == 0 && m.busyUnits == 0 {
+		m.exitSent = true
+		m.logf(nil, LevelInfo, "All units stopped, shutdown complete")
+		m.emit(Exit{Action: m.shutdownAct, Code: m.exitCode})
+	}
+}
+
+func (m *Manager) onShutdown(action string) {
+	if action == "" {
+		action = "exit"
+	}
+	if m.shuttingDown {
+		m.logf(nil, LevelInfo, "Shutdown already in progress")
+		return
+	}
+	m.shuttingDown, m.shutdownAct = true, action
+	m.logf(nil, LevelInfo, "Shutting down (%s)", action)
+	for _, u := range m.loadOrder {
+		if !isInactive(u) || (u.job != nil && u.job.kind != JobStop) {
+			m.request(0, u.name, JobStop, ModeReplace)
+		}
+	}
+}

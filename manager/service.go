@@ -1,0 +1,1157 @@
+package manager
+
+import (
+	"fmt"
+	"strconv"
+	"syscall"
+	"time"
+
+	"gosd/unitfile"
+)
+
+// control is the sequence of "control" commands a unit is running
+// (ExecStartPre=, ExecStop=, ...), one process at a time, in order.
+type control struct {
+	controlPID   int
+	controlSpawn uint64
+	cmds         []unitfile.ExecCommand
+	idx          int
+	phase        string // the sub-state the sequence belongs to
+}
+
+// serviceRun is the runtime state of a service unit.
+type serviceRun struct {
+	control
+	mainPID    int
+	mainSpawn  uint64
+	mainIdx    int // oneshot: index of the running ExecStart
+	mainStatus WaitStatus
+	mainExited bool
+	// started: start went through; ExecStop= only runs then (systemd.service(5)).
+	started bool
+	// noPID: Type=forking without PIDFile=: the daemon's pid is unknown.
+	noPID bool
+	// forbidRestart: stopped on request; systemd.service(5): "the service
+	// will not be restarted if ... stopped with systemctl stop".
+	forbidRestart bool
+	// restarting: stopped for a restart job: RestartKillSignal= applies.
+	restarting bool
+	invocation string
+	statusText string
+	errno      int
+	nRestarts  int
+	conn       int // Accept=yes connection fd, or -1
+	hasConn    bool
+	fds        []int
+	fdNames    []string
+}
+
+var cleanSignals = []int{int(syscall.SIGHUP), int(syscall.SIGINT), int(syscall.SIGTERM), int(syscall.SIGPIPE)}
+
+func inInts(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// mainResult classifies how the main process ended (systemd.service(5)
+// SuccessExitStatus=: exit 0 and SIGHUP, SIGINT, SIGTERM, SIGPIPE are clean).
+func mainResult(s *unitfile.Service, st WaitStatus) string {
+	if st.Exited {
+		if st.Code == 0 || inInts(s.SuccessExitStatus.Codes, st.Code) {
+			return "success"
+		}
+		return "exit-code"
+	}
+	if inInts(cleanSignals, st.Signal) || inInts(s.SuccessExitStatus.Signals, st.Signal) {
+		return "success"
+	}
+	if st.CoreDump {
+		return "core-dump"
+	}
+	return "signal"
+}
+
+func controlResult(st WaitStatus) string {
+	switch {
+	case st.Exited && st.Code == 0:
+		return "success"
+	case st.Exited:
+		return "exit-code"
+	case st.CoreDump:
+		return "core-dump"
+	}
+	return "signal"
+}
+
+func statusEnv(st WaitStatus) (code, status string) {
+	switch {
+	case st.Exited:
+		return "exited", strconv.Itoa(st.Code)
+	case st.CoreDump:
+		return "dumped", signalName(st.Signal)
+	}
+	return "killed", signalName(st.Signal)
+}
+
+func signalName(sig int) string {
+	names := map[syscall.Signal]string{
+		syscall.SIGHUP: "HUP", syscall.SIGINT: "INT", syscall.SIGQUIT: "QUIT", syscall.SIGILL: "ILL",
+		syscall.SIGTRAP: "TRAP", syscall.SIGABRT: "ABRT", syscall.SIGBUS: "BUS", syscall.SIGFPE: "FPE",
+		syscall.SIGKILL: "KILL", syscall.SIGUSR1: "USR1", syscall.SIGSEGV: "SEGV", syscall.SIGUSR2: "USR2",
+		syscall.SIGPIPE: "PIPE", syscall.SIGALRM: "ALRM", syscall.SIGTERM: "TERM",
+	}
+	if n, ok := names[syscall.Signal(sig)]; ok {
+		return n
+	}
+	return strconv.Itoa(sig)
+}
+
+func (m *Manager) setResult(u *unit, r string) {
+	if u.result == "" || u.result == "success" {
+		u.result = r
+	}
+}
+
+// ---- start ----
+
+// startUnit begins activation of u for its running start job.
+func (m *Manager) startUnit(u *unit) {
+	if u.svc != nil {
+		switch u.sub {
+		case "auto-restart":
+			m.cancelTimer(u, "restart")
+		case "dead", "failed":
+		default:
+			return // a start is already under way
+		}
+	}
+	if u.sock != nil && u.sub != "dead" && u.sub != "failed" {
+		return
+	}
+	if (u.svc != nil || u.sock != nil) && m.startLimitHit(u) {
+		return
+	}
+	u.result = "success"
+	if len(u.def.Unit.Conditions)+len(u.def.Unit.Asserts) > 0 {
+		m.pendingChecks[u.name] = true
+		m.emit(CheckConditions{Unit: u.name})
+		return
+	}
+	m.afterConditions(u)
+}
+
+// startLimitHit applies StartLimitIntervalSec=/StartLimitBurst= (systemd.unit(5)).
+func (m *Manager) startLimitHit(u *unit) bool {
+	iv, burst := u.def.Unit.StartLimitIntervalSec, u.def.Unit.StartLimitBurst
+	if iv <= 0 || burst <= 0 {
+		return false
+	}
+	if u.startLimitCount == 0 || m.now-u.startLimitWindow >= iv {
+		u.startLimitWindow, u.startLimitCount = m.now, 0
+	}
+	u.startLimitCount++
+	if u.startLimitCount <= burst {
+		return false
+	}
+	m.logAt(u, "StartLimitBurst", LevelWarning, "Start request repeated too quickly.")
+	u.result = "start-limit-hit"
+	if u.svc != nil {
+		m.cancelTimer(u, "restart")
+	}
+	if a := u.def.Unit.StartLimitAction; a != "" && a != "none" {
+		m.action(u, a, -1)
+	}
+	m.logf(u, LevelWarning, "Failed with result 'start-limit-hit'.")
+	m.setState(u, "failed", "failed")
+	return true
+}
+
+func (m *Manager) action(u *unit, a string, code int) {
+	if code < 0 {
+		code = 0
+	}
+	if a == "exit" || a == "exit-force" {
+		m.exitCode = code
+	}
+	m.logf(u, LevelNotice, "Triggering action %s", a)
+	m.emit(Action{Unit: u.name, Action: a, ExitCode: code})
+}
+
+func (m *Manager) onConditions(e ConditionsChecked) {
+	u := m.units[e.Unit]
+	if u == nil || !m.pendingChecks[u.name] {
+		m.logf(u, LevelDebug, "ignoring unexpected condition result for %s", e.Unit)
+		return
+	}
+	delete(m.pendingChecks, u.name)
+	j := u.job
+	if j == nil || !j.running {
+		m.logf(u, LevelDebug, "condition result for %s arrived without its start job", e.Unit)
+		return
+	}
+	if !e.AssertOK {
+		m.logf(u, LevelWarning, "Assertion failed for %s (%s).", describe(u), e.Failed)
+		m.finishJob(j, ResultAssert)
+		return
+	}
+	if !e.Met {
+		m.logf(u, LevelInfo, "%s was skipped because of an unmet condition check (%s).", describe(u), e.Failed)
+		m.finishJob(j, ResultDone)
+		return
+	}
+	m.afterConditions(u)
+}
+
+func (m *Manager) afterConditions(u *unit) {
+	switch {
+	case u.svc != nil:
+		m.serviceStart(u)
+	case u.sock != nil:
+		m.socketStart(u)
+	default:
+		if u.def.Type != "target" {
+			m.logf(u, LevelDebug, "unit type %q has no runtime in gosd; treated like a target", u.def.Type)
+		}
+		m.setState(u, "active", "active")
+	}
+}
+
+func (m *Manager) serviceStart(u *unit) {
+	s, d := u.svc, u.def.Service
+	s.mainExited, s.mainStatus, s.started, s.noPID = false, WaitStatus{}, false, false
+	s.forbidRestart, s.restarting, s.statusText, s.errno = false, false, "", 0
+	s.invocation = m.newInvocation()
+	if !s.hasConn {
+		s.conn = -1
+	}
+	m.setTimeout(u, "state", d.TimeoutStartSec)
+	if len(d.ExecCondition) > 0 {
+		m.runControl(u, "condition", d.ExecCondition)
+		return
+	}
+	m.serviceStartPre(u)
+}
+
+func (m *Manager) serviceStartPre(u *unit) {
+	if cmds := u.def.Service.ExecStartPre; len(cmds) > 0 {
+		m.runControl(u, "start-pre", cmds)
+		return
+	}
+	m.serviceExecStart(u)
+}
+
+func (m *Manager) serviceExecStart(u *unit) {
+	s, d := u.svc, u.def.Service
+	if len(d.ExecStart) == 0 {
+		if d.Type == "oneshot" {
+			m.setState(u, "activating", "start")
+			m.serviceStartPost(u)
+			return
+		}
+		m.logAt(u, "ExecStart", LevelError, "Service has no ExecStart= setting. Refusing.")
+		u.result = "resources"
+		m.serviceDead(u)
+		return
+	}
+	s.mainIdx = 0
+	m.spawnMain(u, d.ExecStart[0])
+	m.setState(u, "activating", "start")
+	switch d.Type {
+	case "", "simple", "idle", "dbus":
+		// systemd.service(5) Type=simple: started as soon as the process is
+		// forked. dbus: bus-name readiness cannot be observed by gosd.
+		if d.Type == "dbus" {
+			m.logAt(u, "Type", LevelNotice, "Type=dbus: bus name readiness is not supported, treating the service as simple")
+		}
+		m.serviceStartPost(u)
+	}
+}
+
+func (m *Manager) spawnMain(u *unit, cmd unitfile.ExecCommand) {
+	s, d := u.svc, u.def.Service
+	id := m.newSpawnID(u, "main")
+	s.mainSpawn = id
+	sp := Spawn{ID: id, Unit: u.name, Role: "main", Cmd: cmd, Exec: &d.Exec,
+		Env: []string{"INVOCATION_ID=" + s.invocation}, Sockets: m.socketsFor(u),
+		Conn: -1, Notify: notifyEnabled(d)}
+	if s.hasConn {
+		sp.Conn = s.conn
+	}
+	if len(s.fds) > 0 {
+		sp.Fds = append([]int(nil), s.fds...)
+		sp.FdNames = append([]string(nil), s.fdNames...)
+	}
+	m.emit(sp)
+}
+
+func notifyEnabled(d *unitfile.Service) bool {
+	return d.Type == "notify" || d.Type == "notify-reload" || d.WatchdogSec > 0 ||
+		(d.NotifyAccess != "" && d.NotifyAccess != "none")
+}
+
+// socketsFor lists the open socket units that pass their fds to u.
+func (m *Manager) socketsFor(u *unit) []string {
+	var out []string
+	for _, s := range u.triggeredBy {
+		if s.sock != nil && (s.sub == "listening" || s.sub == "running") {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+func (m *Manager) serviceStartPost(u *unit) {
+	if cmds := u.def.Service.ExecStartPost; len(cmds) > 0 {
+		m.runControl(u, "start-post", cmds)
+		return
+	}
+	m.serviceRunning(u)
+}
+
+// serviceRunning ends a successful start.
+func (m *Manager) serviceRunning(u *unit) {
+	s, d := u.svc, u.def.Service
+	m.cancelTimer(u, "state")
+	s.started = true
+	mainGone := s.mainPID == 0 && s.mainSpawn == 0 && !s.noPID
+	if mainGone {
+		if u.result == "success" && d.RemainAfterExit {
+			m.setState(u, "active", "exited")
+			return
+		}
+		m.serviceStop(u)
+		return
+	}
+	m.setState(u, "active", "running")
+	m.setTimeout(u, "runtime", d.RuntimeMaxSec)
+	if d.WatchdogSec > 0 {
+		m.setTimeout(u, "watchdog", d.WatchdogSec)
+	}
+}
+
+// ---- control commands ----
+
+func (m *Manager) ctl(u *unit) *control {
+	if u.svc != nil {
+		return &u.svc.control
+	}
+	if u.sock != nil {
+		return &u.sock.control
+	}
+	return nil
+}
+
+// runControl starts a sequence of control commands in sub-state phase.
+func (m *Manager) runControl(u *unit, phase string, cmds []unitfile.ExecCommand) {
+	c := m.ctl(u)
+	c.phase, c.cmds, c.idx = phase, cmds, 0
+	m.setState(u, activeFor(u, phase), phase)
+	m.spawnControl(u)
+}
+
+func (m *Manager) spawnControl(u *unit) {
+	c := m.ctl(u)
+	cmd := c.cmds[c.idx]
+	id := m.newSpawnID(u, "control")
+	c.controlSpawn = id
+	sp := Spawn{ID: id, Unit: u.name, Role: "control", Cmd: cmd, Conn: -1}
+	if s := u.svc; s != nil {
+		sp.Exec = &u.def.Service.Exec
+		sp.Env = []string{"INVOCATION_ID=" + s.invocation}
+		if s.mainPID != 0 {
+			sp.Env = append(sp.Env, "MAINPID="+strconv.Itoa(s.mainPID))
+		}
+		if c.phase == "stop-post" {
+			sp.Env = append(sp.Env, "SERVICE_RESULT="+u.result)
+			if s.mainExited {
+				code, status := statusEnv(s.mainStatus)
+				sp.Env = append(sp.Env, "EXIT_CODE="+code, "EXIT_STATUS="+status)
+			}
+		}
+		sp.Notify = notifyEnabled(u.def.Service)
+	} else if u.def.Socket != nil {
+		sp.Exec = &u.def.Socket.Exec
+	}
+	m.emit(sp)
+}
+
+func activeFor(u *unit, sub string) string {
+	switch sub {
+	case "condition", "start-pre", "start", "start-post", "auto-restart":
+		return "activating"
+	case "running", "exited", "listening":
+		return "active"
+	case "reload":
+		return "reloading"
+	case "dead":
+		return "inactive"
+	case "failed":
+		return "failed"
+	}
+	return "deactivating"
+}
+
+// controlExited continues or ends a control sequence.
+func (m *Manager) controlExited(u *unit, st WaitStatus) {
+	c := m.ctl(u)
+	c.controlPID = 0
+	cmd := c.cmds[c.idx]
+	res := controlResult(st)
+	ok := res == "success" || cmd.IgnoreFailure
+	if !ok {
+		m.logAt(u, "", LevelWarning, "Control process %s (%s) exited: %s", cmd.Path, c.phase, describeStatus(st))
+	}
+	if m.inKillPhase(u) {
+		m.killPhaseProgress(u)
+		return
+	}
+	if ok && c.idx+1 < len(c.cmds) {
+		c.idx++
+		m.spawnControl(u)
+		return
+	}
+	if u.svc != nil {
+		m.serviceControlDone(u, c.phase, ok, st, res)
+	} else {
+		m.socketControlDone(u, c.phase, ok, res)
+	}
+}
+
+func describeStatus(st WaitStatus) string {
+	if st.Exited {
+		return fmt.Sprintf("status=%d", st.Code)
+	}
+	return "signal=" + signalName(st.Signal)
+}
+
+func (m *Manager) serviceControlDone(u *unit, phase string, ok bool, st WaitStatus, res string) {
+	switch phase {
+	case "condition":
+		if ok {
+			m.serviceStartPre(u)
+			return
+		}
+		if st.Exited && st.Code >= 1 && st.Code <= 254 {
+			// systemd.service(5) ExecCondition=: exit 1..254 skips the unit.
+			m.cancelTimer(u, "state")
+			m.logf(u, LevelInfo, "%s was skipped because of an unmet condition check (ExecCondition=).", describe(u))
+			u.result = "success"
+			m.setState(u, "inactive", "dead")
+			return
+		}
+		m.setResult(u, "exec-condition")
+		m.serviceSignal(u, "stop-sigterm")
+	case "start-pre":
+		if !ok {
+			m.setResult(u, res)
+			m.serviceSignal(u, "stop-sigterm")
+			return
+		}
+		m.serviceExecStart(u)
+	case "start-post":
+		if !ok {
+			m.setResult(u, res)
+			m.serviceStop(u)
+			return
+		}
+		m.serviceRunning(u)
+	case "reload":
+		m.cancelTimer(u, "state")
+		if j := u.job; j != nil && j.kind == JobReload && !ok {
+			j.special = ResultFailed
+		}
+		m.backToRunning(u)
+	case "stop":
+		m.serviceSignal(u, "stop-sigterm")
+	case "stop-post":
+		m.serviceSignal(u, "final-sigterm")
+	}
+}
+
+// backToRunning returns from reload to running (or exited).
+func (m *Manager) backToRunning(u *unit) {
+	s := u.svc
+	if s.mainPID == 0 && s.mainSpawn == 0 && !s.noPID {
+		m.serviceRunning(u)
+		return
+	}
+	m.setState(u, "active", "running")
+}
+
+// ---- stop ----
+
+// stopUnit begins deactivation for a stop or restart job.
+func (m *Manager) stopUnit(u *unit, restart bool) {
+	switch {
+	case u.svc != nil:
+		s := u.svc
+		s.forbidRestart, s.restarting = true, restart
+		delete(m.pendingChecks, u.name)
+		switch u.sub {
+		case "auto-restart":
+			m.cancelTimer(u, "restart")
+			m.serviceDead(u)
+		case "dead", "failed":
+			m.serviceDead(u)
+		case "condition", "start-pre", "start", "start-post":
+			m.serviceSignal(u, "stop-sigterm")
+		case "running", "exited", "reload":
+			m.serviceStop(u)
+		}
+	case u.sock != nil:
+		m.socketStop(u)
+	default:
+		delete(m.pendingChecks, u.name)
+		m.setState(u, "inactive", "dead")
+	}
+}
+
+// serviceStop runs ExecStop= (only after a successful start), then kills.
+func (m *Manager) serviceStop(u *unit) {
+	s, d := u.svc, u.def.Service
+	m.cancelTimer(u, "runtime")
+	m.cancelTimer(u, "watchdog")
+	if s.started && len(d.ExecStop) > 0 {
+		m.setTimeout(u, "state", d.TimeoutStopSec)
+		m.runControl(u, "stop", d.ExecStop)
+		return
+	}
+	m.serviceSignal(u, "stop-sigterm")
+}
+
+func (m *Manager) inKillPhase(u *unit) bool {
+	switch u.sub {
+	case "stop-sigterm", "stop-sigkill", "stop-watchdog", "final-sigterm", "final-sigkill":
+		return true
+	}
+	return false
+}
+
+// serviceSignal enters a kill phase: signals per KillMode= (systemd.kill(5))
+// and waits for the known processes to go, up to the stop timeout.
+func (m *Manager) serviceSignal(u *unit, sub string) {
+	s, d := u.svc, u.def.Service
+	k := d.Kill
+	m.cancelTimer(u, "runtime")
+	m.cancelTimer(u, "watchdog")
+	var sig int
+	kill := sub == "stop-sigkill" || sub == "final-sigkill"
+	switch {
+	case kill:
+		sig = k.FinalKillSignal
+		if sig == 0 {
+			sig = int(syscall.SIGKILL)
+		}
+	case sub == "stop-watchdog":
+		sig = k.WatchdogSignal
+		if sig == 0 {
+			sig = int(syscall.SIGABRT)
+		}
+	case s.restarting && k.RestartKillSignal != 0:
+		sig = k.RestartKillSignal
+	default:
+		sig = k.KillSignal
+		if sig == 0 {
+			sig = int(syscall.SIGTERM)
+		}
+	}
+	alive := s.mainPID != 0 || s.controlPID != 0 || s.mainSpawn != 0 || s.controlSpawn != 0
+	mode := k.KillMode
+	if mode == "" {
+		mode = "control-group"
+	}
+	if mode != "none" {
+		group := mode == "control-group" || (mode == "mixed" && kill)
+		if group {
+			pid := s.mainPID
+			if pid == 0 {
+				pid = s.controlPID
+			}
+			// Pid 0 with Group: the unit's cgroup (forking without
+			// PIDFile=, or leftovers after the main process exited).
+			if pid != 0 || sub == "stop-sigterm" || (kill && s.noPID) {
+				m.emit(Kill{Unit: u.name, Pid: pid, Group: true, Signal: sig})
+				if k.SendSIGHUP && !kill {
+					m.emit(Kill{Unit: u.name, Pid: pid, Group: true, Signal: int(syscall.SIGHUP)})
+				}
+			}
+		} else {
+			for _, pid := range []int{s.mainPID, s.controlPID} {
+				if pid != 0 {
+					m.emit(Kill{Unit: u.name, Pid: pid, Signal: sig})
+					if k.SendSIGHUP && !kill {
+						m.emit(Kill{Unit: u.name, Pid: pid, Signal: int(syscall.SIGHUP)})
+					}
+				}
+			}
+		}
+	}
+	if s.noPID && sub == "stop-sigterm" {
+		s.noPID = false // the daemon got its signal; nothing left to wait for
+	}
+	if !alive || mode == "none" {
+		m.setState(u, "deactivating", sub)
+		m.killPhaseNext(u)
+		return
+	}
+	timeout := d.TimeoutStopSec
+	if sub == "stop-watchdog" && d.TimeoutAbortSec > 0 {
+		timeout = d.TimeoutAbortSec
+	}
+	m.setTimeout(u, "state", timeout)
+	m.setState(u, "deactivating", sub)
+}
+
+// killPhaseProgress: a process of a unit in a kill phase went away.
+func (m *Manager) killPhaseProgress(u *unit) {
+	s := u.svc
+	if s == nil {
+		return
+	}
+	if s.mainPID == 0 && s.controlPID == 0 && s.mainSpawn == 0 && s.controlSpawn == 0 {
+		m.killPhaseNext(u)
+	}
+}
+
+func (m *Manager) killPhaseNext(u *unit) {
+	m.cancelTimer(u, "state")
+	switch u.sub {
+	case "stop-sigterm", "stop-sigkill", "stop-watchdog":
+		m.serviceStopPost(u)
+	default:
+		m.serviceDead(u)
+	}
+}
+
+func (m *Manager) serviceStopPost(u *unit) {
+	d := u.def.Service
+	if len(d.ExecStopPost) > 0 {
+		m.setTimeout(u, "state", d.TimeoutStopSec)
+		m.runControl(u, "stop-post", d.ExecStopPost)
+		return
+	}
+	m.serviceDead(u)
+}
+
+// serviceDead ends a run: auto-restart per Restart=, or dead/failed.
+func (m *Manager) serviceDead(u *unit) {
+	s, d := u.svc, u.def.Service
+	for _, k := range []string{"state", "runtime", "watchdog"} {
+		m.cancelTimer(u, k)
+	}
+	if u.result == "" {
+		u.result = "success"
+	}
+	if !s.forbidRestart && !m.shuttingDown && m.shouldRestart(u) {
+		m.logAt(u, "Restart", LevelInfo, "Scheduled restart job, restart counter is at %d.", s.nRestarts+1)
+		m.setTimeout(u, "restart", max(d.RestartSec, 1))
+		m.setState(u, "activating", "auto-restart")
+		return
+	}
+	m.closeFDStore(u)
+	if s.hasConn && u.acceptOf == nil {
+		s.hasConn = false
+	}
+	m.emit(Cleanup{Unit: u.name})
+	if u.result == "success" {
+		wasActive := s.started
+		m.setState(u, "inactive", "dead")
+		if a := u.def.Unit.SuccessAction; wasActive && a != "" && a != "none" && !m.shuttingDown {
+			m.action(u, a, u.def.Unit.SuccessActionExitStatus)
+		}
+		return
+	}
+	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
+	m.setState(u, "failed", "failed")
+	if a := u.def.Unit.FailureAction; a != "" && a != "none" && !m.shuttingDown {
+		m.action(u, a, u.def.Unit.FailureActionExitStatus)
+	}
+}
+
+// shouldRestart applies Restart= (systemd.service(5), table 2) and the
+// RestartPreventExitStatus=/RestartForceExitStatus= exceptions.
+func (m *Manager) shouldRestart(u *unit) bool {
+	s, d := u.svc, u.def.Service
+	if u.result == "start-limit-hit" || u.result == "exec-condition" {
+		return false
+	}
+	if s.mainExited {
+		st := s.mainStatus
+		set := d.RestartPreventExitStatus
+		if (st.Exited && inInts(set.Codes, st.Code)) || (!st.Exited && inInts(set.Signals, st.Signal)) {
+			return false
+		}
+		set = d.RestartForceExitStatus
+		if (st.Exited && inInts(set.Codes, st.Code)) || (!st.Exited && inInts(set.Signals, st.Signal)) {
+			return true
+		}
+	}
+	r := u.result
+	switch d.Restart {
+	case "always":
+		return true
+	case "on-success":
+		return r == "success"
+	case "on-failure":
+		return r != "success"
+	case "on-abnormal":
+		return r == "signal" || r == "core-dump" || r == "timeout" || r == "watchdog"
+	case "on-abort":
+		return r == "signal" || r == "core-dump"
+	case "on-watchdog":
+		return r == "watchdog"
+	}
+	return false
+}
+
+func (m *Manager) closeFDStore(u *unit) {
+	s := u.svc
+	for _, fd := range s.fds {
+		m.emit(CloseFD{Unit: u.name, FD: fd})
+	}
+	s.fds, s.fdNames = nil, nil
+}
+
+// ---- reload ----
+
+func (m *Manager) reloadUnit(u *unit) {
+	if u.svc == nil {
+		m.finishJob(u.job, ResultDone)
+		return
+	}
+	d := u.def.Service
+	m.setTimeout(u, "state", d.TimeoutStartSec)
+	if len(d.ExecReload) > 0 {
+		m.runControl(u, "reload", d.ExecReload)
+		return
+	}
+	// notify-reload: SIGHUP, then wait for RELOADING=1 ... READY=1.
+	if u.svc.mainPID != 0 {
+		m.emit(Kill{Unit: u.name, Pid: u.svc.mainPID, Signal: int(syscall.SIGHUP)})
+	}
+	m.setState(u, "reloading", "reload")
+}
+
+// ---- process events ----
+
+func (m *Manager) onSpawned(e Spawned) {
+	ref, ok := m.spawns[e.ID]
+	if !ok {
+		m.logf(nil, LevelDebug, "ignoring Spawned for unknown id %d", e.ID)
+		return
+	}
+	delete(m.spawns, e.ID)
+	u := ref.u
+	var c *control
+	var s *serviceRun
+	if s = u.svc; s != nil {
+		c = &s.control
+	} else if u.sock != nil {
+		c = &u.sock.control
+	}
+	if c == nil {
+		return
+	}
+	if ref.role == "main" && s != nil {
+		if s.mainSpawn != e.ID {
+			m.logf(u, LevelDebug, "ignoring stale Spawned %d", e.ID)
+			return
+		}
+		s.mainSpawn = 0
+		if e.Err != nil {
+			m.logf(u, LevelError, "Failed to spawn main process: %v", e.Err)
+			m.mainGone(u, WaitStatus{Exited: true, Code: 203})
+			return
+		}
+		s.mainPID = e.Pid
+		m.pids[e.Pid] = pidRef{u: u, role: "main"}
+		if u.def.Service.Type == "exec" && u.sub == "start" {
+			m.serviceStartPost(u)
+		}
+		return
+	}
+	if c.controlSpawn != e.ID {
+		m.logf(u, LevelDebug, "ignoring stale Spawned %d", e.ID)
+		return
+	}
+	c.controlSpawn = 0
+	if e.Err != nil {
+		m.logf(u, LevelError, "Failed to spawn control process: %v", e.Err)
+		m.controlExited(u, WaitStatus{Exited: true, Code: 203})
+		return
+	}
+	c.controlPID = e.Pid
+	m.pids[e.Pid] = pidRef{u: u, role: "control"}
+}
+
+func (m *Manager) onExited(e Exited) {
+	ref, ok := m.pids[e.Pid]
+	if !ok {
+		m.logf(nil, LevelDebug, "reaped unknown process %d", e.Pid)
+		return
+	}
+	delete(m.pids, e.Pid)
+	u := ref.u
+	if ref.role == "main" && u.svc != nil && u.svc.mainPID == e.Pid {
+		u.svc.mainPID = 0
+		m.mainGone(u, e.Status)
+		return
+	}
+	if c := m.ctl(u); c != nil && c.controlPID == e.Pid {
+		m.controlExited(u, e.Status)
+		return
+	}
+	m.logf(u, LevelDebug, "process %d of %s exited after it was forgotten", e.Pid, u.name)
+}
+
+// mainGone handles the end of the main process (systemd.service(5) Type=).
+func (m *Manager) mainGone(u *unit, st WaitStatus) {
+	s, d := u.svc, u.def.Service
+	s.mainPID = 0
+	s.mainExited, s.mainStatus = true, st
+	res := mainResult(d, st)
+	if res != "success" {
+		m.logf(u, LevelWarning, "Main process exited, code=%s", describeStatus(st))
+	}
+	switch u.sub {
+	case "start":
+		switch d.Type {
+		case "oneshot":
+			if res != "success" {
+				m.setResult(u, res)
+				m.serviceSignal(u, "stop-sigterm")
+				return
+			}
+			if s.mainIdx+1 < len(d.ExecStart) {
+				s.mainIdx++
+				m.spawnMain(u, d.ExecStart[s.mainIdx])
+				return
+			}
+			m.serviceStartPost(u)
+		case "forking":
+			if res != "success" {
+				m.setResult(u, res)
+				m.serviceSignal(u, "stop-sigterm")
+				return
+			}
+			if d.PIDFile != "" {
+				m.emit(ReadPIDFile{Unit: u.name, Path: d.PIDFile})
+				return
+			}
+			// Without PIDFile= gosd cannot guess the daemon's pid (it sees
+			// no cgroup members): the unit stays running with no main pid
+			// until stopped, and stop signals its cgroup.
+			s.noPID = true
+			m.logAt(u, "Type", LevelNotice, "Type=forking without PIDFile=: main process unknown, tracking the unit's cgroup only")
+			m.serviceStartPost(u)
+		case "notify", "notify-reload":
+			if res == "success" {
+				res = "protocol"
+				m.logf(u, LevelWarning, "Main process exited before sending READY=1")
+			}
+			m.setResult(u, res)
+			m.serviceSignal(u, "stop-sigterm")
+		default: // exec before Spawned, or the spawn failed
+			m.setResult(u, res)
+			m.serviceSignal(u, "stop-sigterm")
+		}
+	case "start-post", "condition", "start-pre":
+		m.setResult(u, res) // serviceRunning notices the main process is gone
+	case "running", "reload":
+		m.setResult(u, res)
+		if j := u.job; j != nil && j.kind == JobReload {
+			j.special = ResultFailed
+		}
+		if res == "success" && d.RemainAfterExit {
+			m.setState(u, "active", "exited")
+			return
+		}
+		m.serviceStop(u)
+	case "stop":
+		m.setResult(u, res)
+	default:
+		if m.inKillPhase(u) {
+			m.killPhaseProgress(u)
+		}
+	}
+}
+
+func (m *Manager) onPIDFile(e PIDFileRead) {
+	u := m.units[e.Unit]
+	if u == nil || u.svc == nil || u.sub != "start" {
+		m.logf(u, LevelDebug, "ignoring PID file result for %s", e.Unit)
+		return
+	}
+	if e.Err != nil || e.Pid <= 0 {
+		m.logAt(u, "PIDFile", LevelError, "Can't open PID file %s (yet?) after start: %v", u.def.Service.PIDFile, e.Err)
+		m.setResult(u, "protocol")
+		m.serviceSignal(u, "stop-sigterm")
+		return
+	}
+	u.svc.mainPID = e.Pid
+	m.pids[e.Pid] = pidRef{u: u, role: "main"}
+	m.serviceStartPost(u)
+}
+
+// ---- timers ----
+
+func (m *Manager) serviceTimer(u *unit, kind string) {
+	d := u.def.Service
+	switch kind {
+	case "restart":
+		if u.sub != "auto-restart" {
+			return
+		}
+		u.svc.nRestarts++
+		if j := u.job; j != nil && j.running && (j.kind == JobStart || j.kind == JobRestart) {
+			m.startUnit(u)
+			return
+		}
+		// systemd enqueues a restart job so that units bound to this one
+		// are restarted too.
+		m.request(0, u.name, JobRestart, ModeReplace)
+	case "watchdog":
+		if u.sub != "running" && u.sub != "reload" {
+			return
+		}
+		m.logAt(u, "WatchdogSec", LevelError, "Watchdog timeout (limit %s)!", d.WatchdogSec)
+		m.setResult(u, "watchdog")
+		m.serviceSignal(u, "stop-watchdog")
+	case "runtime":
+		m.logAt(u, "RuntimeMaxSec", LevelWarning, "Service reached runtime time limit. Stopping.")
+		m.setResult(u, "timeout")
+		m.serviceStop(u)
+	case "state":
+		m.stateTimeout(u)
+	}
+}
+
+func (m *Manager) stateTimeout(u *unit) {
+	d := u.def.Service
+	switch u.sub {
+	case "condition", "start-pre", "start", "start-post":
+		m.logAt(u, "TimeoutStartSec", LevelWarning, "%s operation timed out. Terminating.", u.sub)
+		m.setResult(u, "timeout")
+		switch d.TimeoutStartFailureMode {
+		case "abort":
+			m.serviceSignal(u, "stop-watchdog")
+		case "kill":
+			m.serviceSignal(u, "stop-sigkill")
+		default:
+			m.serviceSignal(u, "stop-sigterm")
+		}
+	case "reload":
+		m.logf(u, LevelWarning, "Reload operation timed out. Killing reload process.")
+		if c := u.svc.controlPID; c != 0 {
+			m.emit(Kill{Unit: u.name, Pid: c, Signal: int(syscall.SIGKILL)})
+		}
+		if j := u.job; j != nil && j.kind == JobReload {
+			j.special = ResultFailed
+		}
+		m.backToRunning(u)
+	case "stop":
+		m.logAt(u, "TimeoutStopSec", LevelWarning, "Stopping timed out. Terminating.")
+		m.setResult(u, "timeout")
+		m.serviceSignal(u, "stop-sigterm")
+	case "stop-sigterm", "stop-watchdog":
+		m.setResult(u, "timeout")
+		if d.Kill.SendSIGKILL {
+			m.logf(u, LevelWarning, "State '%s' timed out. Killing.", u.sub)
+			m.serviceSignal(u, "stop-sigkill")
+			return
+		}
+		m.logf(u, LevelWarning, "State '%s' timed out. Skipping SIGKILL.", u.sub)
+		m.forgetProcesses(u)
+		m.serviceStopPost(u)
+	case "stop-sigkill":
+		m.logf(u, LevelWarning, "Processes still around after SIGKILL. Ignoring.")
+		m.forgetProcesses(u)
+		m.serviceStopPost(u)
+	case "stop-post":
+		m.logAt(u, "TimeoutStopSec", LevelWarning, "State 'stop-post' timed out. Terminating.")
+		m.setResult(u, "timeout")
+		m.serviceSignal(u, "final-sigterm")
+	case "final-sigterm":
+		m.setResult(u, "timeout")
+		if d.Kill.SendSIGKILL {
+			m.serviceSignal(u, "final-sigkill")
+			return
+		}
+		m.forgetProcesses(u)
+		m.serviceDead(u)
+	case "final-sigkill":
+		m.logf(u, LevelWarning, "Processes still around after final SIGKILL. Entering failed mode.")
+		m.forgetProcesses(u)
+		m.serviceDead(u)
+	}
+}
+
+// forgetProcesses stops waiting for processes that would not die; their
+// exits, should they come, are ignored.
+func (m *Manager) forgetProcesses(u *unit) {
+	c := m.ctl(u)
+	if s := u.svc; s != nil {
+		if s.mainPID != 0 {
+			delete(m.pids, s.mainPID)
+		}
+		s.mainPID, s.mainSpawn = 0, 0
+	}
+	if c.controlPID != 0 {
+		delete(m.pids, c.controlPID)
+	}
+	c.controlPID, c.controlSpawn = 0, 0
+}
+
+// ---- sd_notify ----
+
+func (m *Manager) onNotify(e Notify) {
+	var u *unit
+	if ref, ok := m.pids[e.Pid]; ok {
+		u = ref.u
+	} else if e.Unit != "" {
+		u = m.units[e.Unit]
+	}
+	if u == nil || u.svc == nil {
+		m.logf(nil, LevelDebug, "ignoring notification from unknown pid %d", e.Pid)
+		m.closeFDs("", e.Fds)
+		return
+	}
+	s, d := u.svc, u.def.Service
+	access := d.NotifyAccess
+	if access == "" || (access == "none" && settingPos(u.def, "NotifyAccess").File == "" && notifyEnabled(&unitfile.Service{Type: d.Type, WatchdogSec: d.WatchdogSec})) {
+		access = "main"
+		if !notifyEnabled(d) {
+			access = "none"
+		}
+	}
+	allowed := false
+	switch access {
+	case "all":
+		allowed = true
+	case "exec":
+		allowed = e.Pid == s.mainPID || e.Pid == s.controlPID
+	case "main":
+		allowed = e.Pid == s.mainPID
+	}
+	if !allowed {
+		m.logAt(u, "NotifyAccess", LevelWarning, "Got notification message from PID %d, but reception only permitted for %s (NotifyAccess=%s)", e.Pid, accessWho(access, s), access)
+		m.closeFDs(u.name, e.Fds)
+		return
+	}
+	fdstore, barrier := false, false
+	fdname := "stored"
+	for _, f := range e.Fields {
+		k, v := f[0], f[1]
+		switch k {
+		case "READY":
+			if v == "1" {
+				m.notifyReady(u)
+			}
+		case "RELOADING":
+			if v == "1" && u.sub == "running" {
+				m.setState(u, "reloading", "reload")
+			}
+		case "STOPPING":
+			if v == "1" && (u.sub == "running" || u.sub == "reload") {
+				// systemd: the service stops by itself; wait for it.
+				m.cancelTimer(u, "runtime")
+				m.cancelTimer(u, "watchdog")
+				s.forbidRestart = false
+				m.setTimeout(u, "state", d.TimeoutStopSec)
+				m.setState(u, "deactivating", "stop-sigterm")
+			}
+		case "STATUS":
+			s.statusText = v
+		case "ERRNO":
+			if n, err := strconv.Atoi(v); err == nil {
+				s.errno = n
+				m.logf(u, LevelInfo, "Service reported errno %d", n)
+			}
+		case "MAINPID":
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				m.logf(u, LevelWarning, "Invalid MAINPID=%q", v)
+				continue
+			}
+			if s.mainPID != 0 && m.pids[s.mainPID].u == u {
+				delete(m.pids, s.mainPID)
+			}
+			s.mainPID, s.noPID = n, false
+			m.pids[n] = pidRef{u: u, role: "main"}
+		case "EXTEND_TIMEOUT_USEC":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				continue
+			}
+			if at, ok := u.timers["state"]; ok {
+				if na := m.now + time.Duration(n)*time.Microsecond; na > at {
+					m.setTimer(u, "state", na)
+				}
+			}
+		case "WATCHDOG":
+			switch v {
+			case "1":
+				if _, ok := u.timers["watchdog"]; ok && d.WatchdogSec > 0 {
+					m.setTimeout(u, "watchdog", d.WatchdogSec)
+				}
+			case "trigger":
+				m.setResult(u, "watchdog")
+				m.serviceSignal(u, "stop-watchdog")
+			}
+		case "FDSTORE":
+			fdstore = v == "1"
+		case "FDNAME":
+			fdname = v
+		case "BARRIER":
+			barrier = v == "1"
+		}
+	}
+	switch {
+	case barrier || !fdstore:
+		// BARRIER=1: the sender waits for its fd to be closed.
+		m.closeFDs(u.name, e.Fds)
+	default:
+		for _, fd := range e.Fds {
+			if len(s.fds) >= d.FileDescriptorStoreMax {
+				m.logAt(u, "FileDescriptorStoreMax", LevelWarning, "Too many stored file descriptors, closing %d", fd)
+				m.emit(CloseFD{Unit: u.name, FD: fd})
+				continue
+			}
+			s.fds = append(s.fds, fd)
+			s.fdNames = append(s.fdNames, fdname)
+		}
+	}
+}
+
+func accessWho(access string, s *serviceRun) string {
+	switch access {
+	case "main":
+		return "main PID " + strconv.Itoa(s.mainPID)
+	case "exec":
+		return "main and control PIDs"
+	}
+	return "nobody"
+}
+
+func (m *Manager) closeFDs(unit string, fds []int) {
+	for _, fd := range fds {
+		m.emit(CloseFD{Unit: unit, FD: fd})
+	}
+}
+
+func (m *Manager) notifyReady(u *unit) {
+	switch u.sub {
+	case "start":
+		t := u.def.Service.Type
+		if t == "notify" || t == "notify-reload" {
+			m.serviceStartPost(u)
+		}
+	case "reload":
+		m.cancelTimer(u, "state")
+		m.setState(u, "active", "running")
+	}
+}
