@@ -218,10 +218,10 @@ func hasLog(effs []Effect, substr string) bool {
 	return false
 }
 
-func exited(code int) WaitStatus  { return WaitStatus{Exited: true, Code: code} }
-func killed(sig int) WaitStatus   { return WaitStatus{Signal: sig} }
-func sigTERM() int                { return int(syscall.SIGTERM) }
-func sigKILL() int                { return int(syscall.SIGKILL) }
+func exited(code int) WaitStatus { return WaitStatus{Exited: true, Code: code} }
+func killed(sig int) WaitStatus  { return WaitStatus{Signal: sig} }
+func sigTERM() int               { return int(syscall.SIGTERM) }
+func sigKILL() int               { return int(syscall.SIGKILL) }
 func index(effs []Effect, f func(Effect) bool) int {
 	for i, e := range effs {
 		if f(e) {

@@ -75,10 +75,10 @@ type unit struct {
 	// Ordering, both directions: after holds units this one starts after.
 	after, before []*unit
 	// Forward requirement edges and their reverses.
-	requires, wants, requisite, bindsTo, partOf, upholds, conflicts []*unit
+	requires, wants, requisite, bindsTo, partOf, upholds, conflicts                []*unit
 	requiredBy, wantedBy, requisiteOf, boundBy, consistsOf, upheldBy, conflictedBy []*unit
-	onFailure, onSuccess                                                   []*unit
-	triggers, triggeredBy                                                  []*unit
+	onFailure, onSuccess                                                           []*unit
+	triggers, triggeredBy                                                          []*unit
 
 	active, sub, result string
 	job                 *job
