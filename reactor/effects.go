@@ -1,0 +1,357 @@
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"gosd/exec"
+	"gosd/manager"
+	"gosd/sockets"
+	"gosd/unitfile"
+)
+
+// perform carries out one effect. A panic is logged with the unit and, for
+// a Spawn, answered with a failed Spawned so the manager does not wait
+// forever.
+func (r *Reactor) perform(e manager.Effect) {
+	unit := effectUnit(e)
+	if r.guard(unit, fmt.Sprintf("effect %T", e), func() { r.performUnguarded(e) }) {
+		if s, ok := e.(manager.Spawn); ok {
+			r.Feed(manager.Spawned{ID: s.ID, Err: errors.New("internal error while spawning (see log)")})
+		}
+	}
+	if r.cfg.Observe != nil {
+		r.guard(unit, "observer", func() { r.cfg.Observe(e) })
+	}
+}
+
+func (r *Reactor) performUnguarded(e manager.Effect) {
+	switch e := e.(type) {
+	case manager.Spawn:
+		r.spawn(e)
+	case manager.Kill:
+		r.kill(e)
+	case manager.SetTimer:
+		r.timers.set(e.ID, e.At)
+	case manager.CancelTimer:
+		r.timers.cancel(e.ID)
+	case manager.OpenSockets:
+		r.Feed(manager.SocketsOpened{Unit: e.Unit, Err: r.openSockets(e.Unit)})
+	case manager.CloseSockets:
+		r.closeSockets(e.Unit)
+	case manager.WatchSocket:
+		if e.Watch {
+			r.watch(e.Unit)
+		} else {
+			r.unwatch(e.Unit)
+		}
+	case manager.ReadPIDFile:
+		pid, err := readPIDFile(e.Path)
+		r.Feed(manager.PIDFileRead{Unit: e.Unit, Pid: pid, Err: err})
+	case manager.Cleanup:
+		if ec := r.execContext(e.Unit); ec != nil {
+			if err := exec.CleanupDirectories(ec, false); err != nil {
+				r.logf(e.Unit, "cleanup: %v", err)
+			}
+		}
+	case manager.Log:
+		r.log.WriteString(LogLine(e.Unit, e.Pos, e.Level, e.Msg))
+		r.log.WriteByte('\n')
+	case manager.UnitChanged:
+		// Progress is printed per job (JobStarted/JobFinished), as systemd does.
+	case manager.JobStarted, manager.JobFinished:
+		r.console(e)
+	case manager.Action:
+		if r.cfg.OnAction != nil {
+			r.cfg.OnAction(e)
+		} else {
+			r.log.WriteString(LogLine(e.Unit, unitfile.Pos{}, manager.LevelNotice,
+				fmt.Sprintf("action %s requested (exit code %d)", e.Action, e.ExitCode)))
+			r.log.WriteByte('\n')
+		}
+	case manager.Exit:
+		r.done, r.exitCode, r.exitAction = true, e.Code, e.Action
+	default:
+		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
+	}
+}
+
+func (r *Reactor) console(e manager.Effect) {
+	if r.cfg.Console == nil {
+		return
+	}
+	var desc string
+	if u := r.unit(effectUnit(e)); u != nil {
+		desc = u.Unit.Description
+	}
+	if line := ConsoleLine(e, desc); line != "" {
+		fmt.Fprintln(r.cfg.Console, line)
+	}
+}
+
+func (r *Reactor) unit(name string) *unitfile.Unit {
+	if r.cfg.Units == nil || name == "" {
+		return nil
+	}
+	return r.cfg.Units.Get(name)
+}
+
+func (r *Reactor) execContext(name string) *unitfile.ExecContext {
+	u := r.unit(name)
+	switch {
+	case u == nil:
+		return nil
+	case u.Service != nil:
+		return &u.Service.Exec
+	case u.Socket != nil:
+		return &u.Socket.Exec
+	}
+	return nil
+}
+
+// needsLogPipe says whether stdout or stderr goes to the log (journal,
+// syslog, kmsg and the defaults).
+func needsLogPipe(ec *unitfile.ExecContext) bool {
+	if ec == nil {
+		return true
+	}
+	toLog := func(k string) bool {
+		return k == "" || strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog") || strings.HasPrefix(k, "kmsg")
+	}
+	return toLog(ec.StandardOutput.Kind) || (ec.StandardError.Kind != "inherit" && toLog(ec.StandardError.Kind))
+}
+
+// startProcess is exec.Start; a variable only so a test can make it panic.
+var startProcess = exec.Start
+
+func (r *Reactor) spawn(s manager.Spawn) {
+	if s.Conn >= 0 {
+		// The child gets its own copy of the connection; ours goes.
+		defer syscall.Close(s.Conn)
+	}
+	if s.Exec != nil && len(s.Exec.Unenforced) > 0 && !r.warned[s.Unit] {
+		r.warned[s.Unit] = true
+		for _, en := range s.Exec.Unenforced {
+			r.log.WriteString(LogLine(s.Unit, en.Pos, manager.LevelWarning, en.Key+"= is not enforced by gosd"))
+			r.log.WriteByte('\n')
+		}
+	}
+	spec := exec.Spec{Unit: s.Unit, Cmd: s.Cmd, Exec: s.Exec, Env: s.Env, Conn: s.Conn, Stdout: -1, Stderr: -1}
+	if s.Notify && r.notify != nil {
+		spec.NotifySocket = r.notify.Path()
+	}
+	for _, su := range s.Sockets {
+		set := r.sets[su]
+		if set == nil {
+			r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("socket unit %s has no open sockets", su)})
+			return
+		}
+		spec.ListenFDs = append(spec.ListenFDs, set.FDs()...)
+		spec.ListenNames = append(spec.ListenNames, set.Names()...)
+	}
+	readFD := -1
+	if needsLogPipe(s.Exec) {
+		rfd, wfd, err := pipe()
+		if err != nil {
+			r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("log pipe: %w", err)})
+			return
+		}
+		readFD, spec.Stdout, spec.Stderr = rfd, wfd, wfd
+		defer syscall.Close(wfd) // the child has its copy
+	}
+	started := false
+	defer func() {
+		// Also on a panic: the read end must not leak.
+		if !started && readFD >= 0 {
+			syscall.Close(readFD)
+		}
+	}()
+	p, err := startProcess(spec)
+	if err != nil {
+		r.log.WriteString(LogLine(s.Unit, s.Cmd.Pos, manager.LevelError, "spawn failed: "+err.Error()))
+		r.log.WriteByte('\n')
+		r.Feed(manager.Spawned{ID: s.ID, Err: err})
+		return
+	}
+	started = true
+	pr := &proc{unit: s.Unit, pidfd: p.PidFD}
+	r.procs[p.Pid] = pr
+	if registerPidFD(r.poll, p.PidFD, p.Pid) {
+		r.sources[p.PidFD] = &procSource{pid: p.Pid}
+	} else if p.PidFD >= 0 {
+		syscall.Close(p.PidFD)
+		pr.pidfd = -1
+	}
+	if r.groups[s.Unit] == nil {
+		r.groups[s.Unit] = map[int]bool{}
+	}
+	r.groups[s.Unit][p.Pgid] = true
+	if readFD >= 0 {
+		if err := r.addSource(readFD, &outputPipe{unit: s.Unit, pid: p.Pid, fd: readFD}); err != nil {
+			r.logf(s.Unit, "cannot watch output: %v", err)
+			syscall.Close(readFD)
+		}
+	}
+	r.Feed(manager.Spawned{ID: s.ID, Pid: p.Pid})
+}
+
+// kill signals one process, or with Group every process group the unit's
+// processes lead (each spawned process is a session leader) plus the group
+// of Pid. systemd.kill(5): KillMode=control-group reaches every process.
+func (r *Reactor) kill(k manager.Kill) {
+	sig := syscall.Signal(k.Signal)
+	if !k.Group {
+		if k.Pid <= 1 {
+			r.logf(k.Unit, "refusing to signal pid %d", k.Pid)
+			return
+		}
+		p := exec.Process{Pid: k.Pid, PidFD: -1}
+		if pr := r.procs[k.Pid]; pr != nil {
+			p.PidFD = pr.pidfd
+		}
+		if err := exec.Signal(p, sig); err != nil && err != syscall.ESRCH {
+			r.logf(k.Unit, "kill %d %v: %v", k.Pid, sig, err)
+		}
+		return
+	}
+	own := syscall.Getpgrp()
+	pgids := r.groups[k.Unit]
+	if k.Pid > 1 {
+		if g, err := syscall.Getpgid(k.Pid); err == nil && g != own {
+			if pgids == nil {
+				pgids = map[int]bool{}
+				r.groups[k.Unit] = pgids
+			}
+			pgids[g] = true
+		}
+	}
+	for g := range pgids {
+		if g == own || g <= 1 {
+			delete(pgids, g)
+			continue
+		}
+		if err := exec.SignalGroup(g, sig); err == syscall.ESRCH {
+			delete(pgids, g) // nothing of that group is left
+		} else if err != nil {
+			r.logf(k.Unit, "kill group %d %v: %v", g, sig, err)
+		}
+	}
+	if len(pgids) == 0 {
+		delete(r.groups, k.Unit)
+	}
+}
+
+func (r *Reactor) openSockets(unit string) error {
+	u := r.unit(unit)
+	if u == nil || u.Socket == nil {
+		return fmt.Errorf("%s is not a socket unit", unit)
+	}
+	if r.sets[unit] != nil {
+		return nil
+	}
+	set, err := sockets.Open(unit, u.Socket)
+	if err != nil {
+		return err
+	}
+	for _, w := range set.Warnings() {
+		r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelWarning, w))
+		r.log.WriteByte('\n')
+	}
+	r.sets[unit] = set
+	return nil
+}
+
+func (r *Reactor) closeSockets(unit string) {
+	r.unwatch(unit)
+	set := r.sets[unit]
+	if set == nil {
+		return
+	}
+	delete(r.sets, unit)
+	remove := false
+	if u := r.unit(unit); u != nil && u.Socket != nil {
+		remove = u.Socket.RemoveOnStop
+	}
+	if err := set.Close(remove); err != nil {
+		r.logf(unit, "closing sockets: %v", err)
+	}
+}
+
+func (r *Reactor) watch(unit string) {
+	set := r.sets[unit]
+	if set == nil || r.watched[unit] {
+		return
+	}
+	accept := false
+	if u := r.unit(unit); u != nil && u.Socket != nil {
+		accept = u.Socket.Accept
+	}
+	for _, fd := range set.FDs() {
+		if err := r.addSource(fd, &listenSource{unit: unit, accept: accept}); err != nil {
+			r.logf(unit, "watch fd %d: %v", fd, err)
+		}
+	}
+	r.watched[unit] = true
+}
+
+func (r *Reactor) unwatch(unit string) {
+	set := r.sets[unit]
+	if set == nil || !r.watched[unit] {
+		return
+	}
+	for _, fd := range set.FDs() {
+		r.removeSource(fd)
+	}
+	delete(r.watched, unit)
+}
+
+// readPIDFile reads a PIDFile= (systemd.service(5)): one decimal pid.
+func readPIDFile(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("PID file %s: no valid pid in %q", path, strings.TrimSpace(string(data)))
+	}
+	return pid, nil
+}
+
+func effectUnit(e manager.Effect) string {
+	switch e := e.(type) {
+	case manager.Spawn:
+		return e.Unit
+	case manager.Kill:
+		return e.Unit
+	case manager.SetTimer:
+		return e.ID.Unit
+	case manager.CancelTimer:
+		return e.ID.Unit
+	case manager.OpenSockets:
+		return e.Unit
+	case manager.CloseSockets:
+		return e.Unit
+	case manager.WatchSocket:
+		return e.Unit
+	case manager.ReadPIDFile:
+		return e.Unit
+	case manager.Cleanup:
+		return e.Unit
+	case manager.Log:
+		return e.Unit
+	case manager.UnitChanged:
+		return e.Unit
+	case manager.JobStarted:
+		return e.Unit
+	case manager.JobFinished:
+		return e.Unit
+	case manager.Action:
+		return e.Unit
+	}
+	return ""
+}

@@ -1,0 +1,476 @@
+package reactor
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"gosd/manager"
+	"gosd/sockets"
+	"gosd/unitfile"
+)
+
+// Stepper is the manager as the reactor sees it (*manager.Manager).
+type Stepper interface {
+	Step(now time.Duration, ev manager.Event) []manager.Effect
+}
+
+// DefaultNotifySocket is NOTIFY_SOCKET when Config.NotifySocket is empty.
+const DefaultNotifySocket = "/run/gosd/notify"
+
+// Config is what Run needs.
+type Config struct {
+	Units   manager.UnitSource // unit definitions (descriptions, sockets, exec contexts)
+	Target  string             // started at boot with mode replace; "" = none
+	Manager Stepper            // required
+	// Log receives gosd's log: service output as "unit[pid]: line" and
+	// messages as LogLine renders them. Default os.Stderr.
+	Log io.Writer
+	// Console receives systemd-style progress lines (ConsoleLine); nil = none.
+	Console io.Writer
+	// NotifySocket is the sd_notify socket path; "" = DefaultNotifySocket,
+	// "-" = no notify socket.
+	NotifySocket string
+	PID1         bool // gosd is PID1: SIGINT means reboot, SIGRTMIN+n shut down
+	Subreaper    bool // become a child subreaper (ignored as PID1)
+	RingLines    int  // lines kept per unit for Lines; default DefaultRingLines
+
+	// OnAction is called (on the reactor goroutine) for every Action
+	// effect; nil logs it. The PID1 power-off path hooks in here and after
+	// Run returns (ExitAction).
+	OnAction func(manager.Action)
+	// Observe sees every effect after it was performed (control watchers).
+	Observe func(manager.Effect)
+	// Reload is called on SIGHUP; its units are fed as manager.Reload.
+	// nil: SIGHUP is logged and ignored.
+	Reload func() (manager.UnitSource, error)
+}
+
+// Reactor is gosd's one event loop. All its state belongs to the goroutine
+// running Run; other goroutines use Submit.
+type Reactor struct {
+	cfg   Config
+	poll  poller
+	log   *bufio.Writer
+	start time.Time
+
+	qmu   sync.Mutex
+	queue []func()
+
+	pending []manager.Event
+	sources map[int]any // fd -> *outputPipe, *procSource, *listenSource, notifySource
+	procs   map[int]*proc
+	groups  map[string]map[int]bool // unit -> live process groups it leads
+	timers  timers
+	sets    map[string]*sockets.Set
+	watched map[string]bool
+	connNr  uint64
+	notify  *sockets.NotifySocket
+	warned  map[string]bool
+
+	ringsMu sync.Mutex
+	rings   map[string]*ring
+	readBuf []byte
+
+	shuttingDown bool
+	done         bool
+	exitCode     int
+	exitAction   string
+}
+
+type proc struct {
+	unit  string
+	pidfd int
+}
+
+type procSource struct{ pid int }
+type listenSource struct {
+	unit   string
+	accept bool
+}
+type notifySource struct{}
+
+// New prepares a reactor; nothing runs until Run.
+func New(cfg Config) (*Reactor, error) {
+	if cfg.Manager == nil {
+		return nil, fmt.Errorf("reactor: Config.Manager is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	if cfg.RingLines <= 0 {
+		cfg.RingLines = DefaultRingLines
+	}
+	if cfg.NotifySocket == "" {
+		cfg.NotifySocket = DefaultNotifySocket
+	}
+	p, err := newPoller()
+	if err != nil {
+		return nil, fmt.Errorf("reactor: %w", err)
+	}
+	return &Reactor{
+		cfg: cfg, poll: p, log: bufio.NewWriterSize(cfg.Log, 64<<10), start: time.Now(),
+		sources: map[int]any{}, procs: map[int]*proc{}, groups: map[string]map[int]bool{},
+		sets: map[string]*sockets.Set{}, watched: map[string]bool{}, warned: map[string]bool{},
+		rings: map[string]*ring{}, readBuf: make([]byte, readChunk),
+	}, nil
+}
+
+// Run is New then (*Reactor).Run; it returns the exit code (2 when the
+// reactor cannot start).
+func Run(cfg Config) int {
+	r, err := New(cfg)
+	if err != nil {
+		fmt.Fprintln(logOr(cfg.Log), err)
+		return 2
+	}
+	return r.Run()
+}
+
+func logOr(w io.Writer) io.Writer {
+	if w == nil {
+		return os.Stderr
+	}
+	return w
+}
+
+// Submit hands fn to the reactor goroutine; safe from any goroutine. fn
+// may call Feed.
+func (r *Reactor) Submit(fn func()) {
+	r.qmu.Lock()
+	r.queue = append(r.queue, fn)
+	r.qmu.Unlock()
+	r.poll.wake()
+}
+
+// Feed queues an event for the manager. Only on the reactor goroutine
+// (inside Run, or a function given to Submit).
+func (r *Reactor) Feed(ev manager.Event) { r.pending = append(r.pending, ev) }
+
+// ExitAction is the Action of the Exit effect that ended Run ("exit",
+// "poweroff", "reboot", "halt", "kexec"); the PID1 path acts on it.
+func (r *Reactor) ExitAction() string { return r.exitAction }
+
+// Now is the reactor's monotonic clock, the time given to Step.
+func (r *Reactor) Now() time.Duration { return time.Since(r.start) }
+
+// Run runs the loop until an Exit effect and returns its code.
+func (r *Reactor) Run() int {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	InstallSignals()
+	stop := make(chan struct{})
+	go r.bridgeSignals(stop)
+	defer close(stop)
+	defer r.flush()
+
+	if r.cfg.Subreaper && !r.cfg.PID1 && os.Getpid() != 1 {
+		if err := becomeSubreaper(); err != nil {
+			r.logf("", "cannot become a child subreaper: %v", err)
+		}
+	}
+	r.openNotify()
+	// Children may have exited before signal.Notify; collect them now.
+	r.reap()
+	if r.cfg.Target != "" {
+		r.Feed(manager.Request{Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
+	}
+
+	ready := make([]int, 0, 256)
+	for {
+		r.drainQueue()
+		r.dispatch()
+		r.fireTimers()
+		r.dispatch()
+		if r.done {
+			return r.exitCode
+		}
+		timeout := time.Duration(-1)
+		if at, ok := r.timers.next(); ok {
+			timeout = max(at-r.Now(), 0)
+		}
+		r.flush()
+		var woken, exited bool
+		var err error
+		ready, woken, exited, err = r.poll.wait(timeout, ready[:0])
+		if err != nil {
+			r.logf("", "wait: %v", err)
+			continue
+		}
+		_ = woken // the queue is drained on every turn anyway
+		if exited {
+			r.reap()
+		}
+		for _, fd := range ready {
+			r.handleFD(fd)
+		}
+	}
+}
+
+func (r *Reactor) flush() {
+	if err := r.log.Flush(); err != nil {
+		// A broken log must not stop the loop; drop what is buffered.
+		r.log.Reset(r.cfg.Log)
+	}
+}
+
+// bridgeSignals hands signals to the reactor through the wake-up until Run
+// returns (signalfd cannot work under the Go runtime: FINDINGS.md).
+func (r *Reactor) bridgeSignals(stop chan struct{}) {
+	for {
+		select {
+		case sig := <-signals.ch:
+			s := sig.(syscall.Signal)
+			r.Submit(func() { r.onSignal(s) })
+		case <-stop:
+			return
+		}
+	}
+}
+
+func (r *Reactor) drainQueue() {
+	r.qmu.Lock()
+	q := r.queue
+	r.queue = nil
+	r.qmu.Unlock()
+	for _, fn := range q {
+		r.guard("", "submitted work", fn)
+	}
+}
+
+// dispatch feeds pending events to the manager and performs its effects
+// until nothing is pending.
+func (r *Reactor) dispatch() {
+	for len(r.pending) > 0 && !r.done {
+		ev := r.pending[0]
+		r.pending = r.pending[1:]
+		var effects []manager.Effect
+		r.guard(eventUnit(ev), fmt.Sprintf("manager step on %T", ev), func() {
+			effects = r.cfg.Manager.Step(r.Now(), ev)
+		})
+		for _, e := range effects {
+			r.perform(e)
+		}
+	}
+	if len(r.pending) == 0 {
+		r.pending = nil // let the backing array go
+	}
+}
+
+// guard runs fn and turns a panic into a log line: PID1 must never die.
+func (r *Reactor) guard(unit, what string, fn func()) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicked = true
+			r.logf(unit, "panic in %s: %v\n%s", what, v, debug.Stack())
+		}
+	}()
+	fn()
+	return false
+}
+
+func (r *Reactor) logf(unit, format string, args ...any) {
+	r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelError, fmt.Sprintf(format, args...)))
+	r.log.WriteByte('\n')
+}
+
+func (r *Reactor) fireTimers() {
+	for _, id := range r.timers.expired(r.Now()) {
+		r.Feed(manager.TimerFired{ID: id})
+	}
+}
+
+func (r *Reactor) onSignal(sig syscall.Signal) {
+	switch sig {
+	case syscall.SIGCHLD:
+		r.reap()
+	case syscall.SIGTERM, syscall.SIGINT:
+		action := "exit"
+		if r.cfg.PID1 && sig == syscall.SIGINT {
+			// Ctrl-Alt-Del (and a microVM host's) arrives as SIGINT to PID1.
+			action = "reboot"
+		}
+		r.shutdown(action, sig)
+	case syscall.SIGHUP:
+		if r.cfg.Reload == nil {
+			r.logf("", "SIGHUP: reload is not configured, ignored")
+			return
+		}
+		units, err := r.cfg.Reload()
+		if err != nil {
+			r.logf("", "reload failed: %v", err)
+			return
+		}
+		r.cfg.Units = units
+		r.Feed(manager.Reload{Units: units})
+	default:
+		if a := rtShutdown(sig); a != "" && r.cfg.PID1 {
+			r.shutdown(a, sig)
+			return
+		}
+		if isPowerSignal(sig) {
+			r.logf("", "SIGPWR received; sigpwr.target is not supported yet")
+			return
+		}
+		r.logf("", "signal %v ignored", sig)
+	}
+}
+
+func (r *Reactor) shutdown(action string, sig syscall.Signal) {
+	if r.shuttingDown {
+		r.logf("", "%v while shutting down: already stopping every unit", sig)
+		return
+	}
+	r.shuttingDown = true
+	r.Feed(manager.Shutdown{Action: action})
+}
+
+// reap is the one reaper: wait4(-1, WNOHANG) until nothing is left, so
+// coalesced SIGCHLDs and adopted orphans are all collected.
+func (r *Reactor) reap() {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return
+		}
+		if p := r.procs[pid]; p != nil {
+			if p.pidfd >= 0 {
+				r.removeSource(p.pidfd)
+				syscall.Close(p.pidfd)
+			}
+			delete(r.procs, pid)
+		}
+		st := manager.WaitStatus{Exited: ws.Exited(), Code: ws.ExitStatus()}
+		if ws.Signaled() {
+			st = manager.WaitStatus{Signal: int(ws.Signal()), CoreDump: ws.CoreDump()}
+		}
+		r.Feed(manager.Exited{Pid: pid, Status: st})
+	}
+}
+
+func (r *Reactor) addSource(fd int, src any) error {
+	if err := r.poll.add(fd); err != nil {
+		return err
+	}
+	r.sources[fd] = src
+	return nil
+}
+
+func (r *Reactor) removeSource(fd int) {
+	if _, ok := r.sources[fd]; ok {
+		r.poll.del(fd)
+		delete(r.sources, fd)
+	}
+}
+
+func (r *Reactor) handleFD(fd int) {
+	src := r.sources[fd]
+	switch s := src.(type) {
+	case *outputPipe:
+		r.guard(s.unit, "reading output", func() { r.readOutput(s) })
+	case *procSource:
+		r.reap()
+	case *listenSource:
+		r.guard(s.unit, "socket activity", func() { r.onListen(fd, s) })
+	case notifySource:
+		r.guard("", "notify socket", r.readNotify)
+	}
+}
+
+func (r *Reactor) openNotify() {
+	if r.cfg.NotifySocket == "-" {
+		return
+	}
+	path := r.cfg.NotifySocket
+	if path[0] != '@' {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			r.logf("", "notify socket: %v", err)
+			return
+		}
+	}
+	n, err := sockets.ListenNotify(path)
+	if err != nil {
+		r.logf("", "notify socket %s: %v", path, err)
+		return
+	}
+	if err := r.addSource(n.FD(), notifySource{}); err != nil {
+		r.logf("", "notify socket: %v", err)
+		n.Close()
+		return
+	}
+	r.notify = n
+}
+
+// readNotify takes a bounded number of datagrams per turn.
+func (r *Reactor) readNotify() {
+	for i := 0; i < 64; i++ {
+		m, err := r.notify.Receive()
+		if err == sockets.ErrNoMessage {
+			return
+		}
+		if err != nil {
+			r.logf("", "notify message from pid %d rejected: %v", m.Pid, err)
+			continue
+		}
+		if m.Barrier {
+			// The sender (sd_notify_barrier, systemd-notify) waits for this close.
+			sockets.CloseFds(m)
+			continue
+		}
+		unit := ""
+		if p := r.procs[m.Pid]; p != nil {
+			unit = p.unit
+		}
+		r.Feed(manager.Notify{Pid: m.Pid, Unit: unit, Fields: m.Fields, Fds: m.Fds})
+	}
+}
+
+func (r *Reactor) onListen(fd int, s *listenSource) {
+	if !s.accept {
+		// Level-triggered: stop watching until the manager re-arms it
+		// (WatchSocket) after the service is gone, or the loop would spin.
+		r.unwatch(s.unit)
+		r.Feed(manager.SocketReady{Unit: s.unit})
+		return
+	}
+	r.connNr++
+	conn, instance, err := sockets.Accept(fd, r.connNr)
+	if err != nil {
+		if err != syscall.EAGAIN {
+			r.logf(s.unit, "accept: %v", err)
+		}
+		return
+	}
+	r.Feed(manager.Connection{Unit: s.unit, FD: conn, Instance: instance})
+}
+
+func eventUnit(ev manager.Event) string {
+	switch e := ev.(type) {
+	case manager.Request:
+		return e.Unit
+	case manager.PIDFileRead:
+		return e.Unit
+	case manager.Notify:
+		return e.Unit
+	case manager.SocketsOpened:
+		return e.Unit
+	case manager.SocketReady:
+		return e.Unit
+	case manager.Connection:
+		return e.Unit
+	case manager.TimerFired:
+		return e.ID.Unit
+	}
+	return ""
+}

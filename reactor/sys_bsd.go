@@ -1,0 +1,41 @@
+//go:build freebsd || darwin
+
+package reactor
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+func platformSignals() []os.Signal     { return nil }
+func rtShutdown(syscall.Signal) string { return "" }
+func isPowerSignal(syscall.Signal) bool {
+	return false
+}
+
+func registerPidFD(p poller, pidfd, pid int) bool {
+	p.watchProcess(pid)
+	return false
+}
+
+func pipe() (r, w int, err error) {
+	var fds [2]int
+	syscall.ForkLock.RLock()
+	err = unix.Pipe(fds[:])
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return -1, -1, err
+	}
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return -1, -1, err
+	}
+	return fds[0], fds[1], nil
+}
