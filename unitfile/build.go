@@ -311,6 +311,11 @@ func (b *builder) finishExec() {
 	if !t.restartKillSet {
 		t.kill.RestartKillSignal = t.kill.KillSignal
 	}
+	// Input data alone selects StandardInput=data (systemd.exec(5)
+	// "StandardInputText=").
+	if len(t.exec.StandardInputData) > 0 && !b.keySet("StandardInput") {
+		t.exec.StandardInput = Stdio{Kind: "data"}
+	}
 	// StandardOutput= defaults to inherit when the input is a terminal or
 	// the socket (systemd.exec(5) "StandardOutput=").
 	if !b.keySet("StandardOutput") {

@@ -523,3 +523,16 @@ func BenchmarkBuildJournald(b *testing.B) {
 		Build("systemd-journald.service", entries, BuildInfo{})
 	}
 }
+
+func TestBuildDependencyNames(t *testing.T) {
+	u := buildText(t, "w.service", "[Unit]\nWants=a.service foo@.service no-suffix b@x.service\nAfter=\n[Service]\nExecStart=/bin/true\nStandardInputText=hi\n")
+	if !reflect.DeepEqual(u.Unit.Wants, []string{"a.service", "b@x.service"}) {
+		t.Errorf("wants %q", u.Unit.Wants)
+	}
+	if d := diagsText(u); len(u.Diags) != 1 || !strings.Contains(d, ":2: warning:") || !strings.Contains(d, "foo@.service, no-suffix") {
+		t.Errorf("diags:\n%s", d)
+	}
+	if u.Service.Exec.StandardInput.Kind != "data" || string(u.Service.Exec.StandardInputData) != "hi\n" {
+		t.Errorf("input data alone selects StandardInput=data: %+v", u.Service.Exec.StandardInput)
+	}
+}

@@ -162,7 +162,9 @@ func ParseEnvironmentFile(data []byte) ([]string, error) {
 		out = append(out, k+"="+v)
 	}
 	state := preKey
-	for _, c := range string(data) {
+	// Bytes, not runes: every special character is ASCII, and multi-byte
+	// UTF-8 passes through unchanged (invalid UTF-8 is then caught).
+	for _, c := range data {
 		newline := c == '\n' || c == '\r'
 		space := c == ' ' || c == '\t'
 		switch state {
@@ -172,7 +174,7 @@ func ParseEnvironmentFile(data []byte) ([]string, error) {
 				state = comment
 			case !newline && !space:
 				state = inKey
-				key.WriteRune(c)
+				key.WriteByte(c)
 			}
 		case inKey:
 			switch {
@@ -182,7 +184,7 @@ func ParseEnvironmentFile(data []byte) ([]string, error) {
 			case c == '=':
 				state = preValue
 			default:
-				key.WriteRune(c)
+				key.WriteByte(c)
 			}
 		case preValue:
 			switch {
@@ -197,7 +199,7 @@ func ParseEnvironmentFile(data []byte) ([]string, error) {
 				state = valueEscape
 			case !space:
 				state = inValue
-				value.WriteRune(c)
+				value.WriteByte(c)
 			}
 		case inValue:
 			switch {
@@ -211,21 +213,21 @@ func ParseEnvironmentFile(data []byte) ([]string, error) {
 				if trimTo < 0 {
 					trimTo = value.Len()
 				}
-				value.WriteRune(c)
+				value.WriteByte(c)
 			default:
 				trimTo = -1
-				value.WriteRune(c)
+				value.WriteByte(c)
 			}
 		case valueEscape:
 			state = inValue
 			if !newline { // an escaped newline joins the lines
-				value.WriteRune(c)
+				value.WriteByte(c)
 			}
 		case singleQuote:
 			if c == '\'' {
 				state = preValue
 			} else {
-				value.WriteRune(c)
+				value.WriteByte(c)
 			}
 		case doubleQuote:
 			switch c {
@@ -234,17 +236,17 @@ func ParseEnvironmentFile(data []byte) ([]string, error) {
 			case '\\':
 				state = doubleQuoteEscape
 			default:
-				value.WriteRune(c)
+				value.WriteByte(c)
 			}
 		case doubleQuoteEscape:
 			state = doubleQuote
 			switch {
-			case strings.ContainsRune("\"\\`$", c):
-				value.WriteRune(c)
+			case strings.IndexByte("\"\\`$", c) >= 0:
+				value.WriteByte(c)
 			case newline:
 			default:
 				value.WriteByte('\\')
-				value.WriteRune(c)
+				value.WriteByte(c)
 			}
 		case comment:
 			if c == '\\' {

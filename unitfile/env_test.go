@@ -122,3 +122,10 @@ func TestParseEnvironmentFileReal(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestParseEnvironmentFileUTF8(t *testing.T) {
+	got, err := ParseEnvironmentFile([]byte("A=é ü\nB=\xff\xfe\n"))
+	if !reflect.DeepEqual(got, []string{"A=é ü"}) || err == nil || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("got %q, %v", got, err)
+	}
+}

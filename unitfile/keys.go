@@ -216,8 +216,24 @@ func exitCodeKey(p func(t *buildTarget) *int) keyDef {
 
 // ---- [Unit] ----
 
+// unitDeps appends dependency names. An empty value is a no-op (systemd
+// does not reset dependencies); names that are not valid unit names, or
+// are templates, are warned about and skipped.
 func unitDeps(p func(s *UnitSection) *[]string) keyDef {
-	return listKey(func(t *buildTarget) *[]string { return p(&t.u.Unit) }, false)
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		var bad []string
+		for _, w := range strings.Fields(v) {
+			if !ValidName(w) || IsTemplate(w) {
+				bad = append(bad, w)
+				continue
+			}
+			*p(&t.u.Unit) = append(*p(&t.u.Unit), w)
+		}
+		if len(bad) > 0 {
+			return fmt.Errorf("invalid unit name %s", strings.Join(bad, ", "))
+		}
+		return nil
+	})
 }
 
 var unitKeys = map[string]keyDef{
