@@ -75,9 +75,35 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		}
 	case manager.Exit:
 		r.done, r.exitCode, r.exitAction = true, e.Code, e.Action
+	case manager.CloseFD:
+		if e.FD > 2 {
+			syscall.Close(e.FD)
+		}
+	case manager.CheckConditions:
+		r.Feed(r.checkConditions(e.Unit))
 	default:
 		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
 	}
+}
+
+func (r *Reactor) checkConditions(unit string) manager.ConditionsChecked {
+	res := manager.ConditionsChecked{Unit: unit, Met: true, AssertOK: true}
+	u := r.unit(unit)
+	if u == nil {
+		return res
+	}
+	var notes, more []string
+	res.Met, res.Failed, notes = evalConditions(u.Unit.Conditions, "Condition")
+	var failedAssert string
+	res.AssertOK, failedAssert, more = evalConditions(u.Unit.Asserts, "Assert")
+	if res.Failed == "" {
+		res.Failed = failedAssert
+	}
+	for _, n := range append(notes, more...) {
+		r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelWarning, n))
+		r.log.WriteByte('\n')
+	}
+	return res
 }
 
 func (r *Reactor) console(e manager.Effect) {
@@ -351,6 +377,10 @@ func effectUnit(e manager.Effect) string {
 	case manager.JobFinished:
 		return e.Unit
 	case manager.Action:
+		return e.Unit
+	case manager.CheckConditions:
+		return e.Unit
+	case manager.CloseFD:
 		return e.Unit
 	}
 	return ""
