@@ -56,14 +56,21 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Call sends one request and decodes its result into result (may be nil).
 // A JSON-RPC error comes back as *Error.
 func (c *Client) Call(method string, params, result any) error {
-	return c.Stream(method, params, result, nil)
+	return c.Stream(method, params, func(raw json.RawMessage) error {
+		if result == nil || len(raw) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(raw, result); err != nil {
+			return fmt.Errorf("bad result from server: %v", err)
+		}
+		return nil
+	}, nil)
 }
 
-// Stream is Call for requests that are followed by notifications (Logs
-// with Follow): after the answer, onNotify gets each notification until
-// the connection ends or onNotify returns false. With onNotify nil it
-// returns after the answer.
-func (c *Client) Stream(method string, params, result any, onNotify func(method string, params json.RawMessage) bool) error {
+// Stream sends one request and hands its result to onAnswer. For requests
+// followed by notifications (Logs with Follow), onNotify (if not nil) then
+// gets each notification until the connection ends or it returns false.
+func (c *Client) Stream(method string, params any, onAnswer func(result json.RawMessage) error, onNotify func(method string, params json.RawMessage) bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.next++
@@ -114,9 +121,9 @@ func (c *Client) Stream(method string, params, result any, onNotify func(method 
 		if m.Error != nil {
 			return m.Error
 		}
-		if result != nil && len(m.Result) > 0 {
-			if err := json.Unmarshal(m.Result, result); err != nil {
-				return fmt.Errorf("bad result from server: %v", err)
+		if onAnswer != nil {
+			if err := onAnswer(m.Result); err != nil {
+				return err
 			}
 		}
 		if onNotify == nil {

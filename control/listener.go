@@ -48,7 +48,7 @@ func listenUnix(path string, mode os.FileMode) (*unixListener, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	if err := unix.Listen(fd, 512); err != nil {
+	if err := unix.Listen(fd, 4096); err != nil {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("listen", err)
 	}

@@ -1,0 +1,947 @@
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"golang.org/x/sys/unix"
+
+	"gosd/manager"
+	"gosd/unitfile"
+)
+
+// This file is the systemctl-compatible command line (gosdctl, systemctl,
+// gosd ctl). cmd/gosd calls Main.
+
+// Exit codes (systemctl(1) "EXIT STATUS", LSB).
+const (
+	ExitOK          = 0
+	ExitFailure     = 1 // generic failure; is-failed: not failed
+	ExitNotActive   = 3 // status, is-active: not running
+	ExitNoSuchUnit  = 4 // status: no such unit; also access denied
+	ExitJobNotFound = 5 // start/stop...: unit not loaded (systemctl's behaviour)
+)
+
+type ctlFlags struct {
+	Socket   string   `help:"Control socket (default $GOSD_SOCKET or /run/gosd/control.sock)." placeholder:"PATH"`
+	Output   string   `short:"o" enum:"text,json" default:"text" help:"Output format: text or json."`
+	NoPager  bool     `help:"Accepted for systemctl compatibility; gosdctl never pages."`
+	NoLegend bool     `help:"Omit table headers and footers."`
+	Quiet    bool     `short:"q" help:"Print less."`
+	All      bool     `short:"a" help:"Show all units, also inactive ones."`
+	Type     []string `short:"t" sep:"," help:"Only units of these types (service, socket, target...)."`
+	State    []string `sep:"," help:"Only units in these load, active or sub states."`
+	Property []string `short:"p" sep:"," help:"show: only these properties."`
+	Value    bool     `help:"show: print values only."`
+	Signal   string   `short:"s" default:"SIGTERM" help:"kill: signal to send."`
+	KillWhom string   `default:"all" enum:"main,control,all" help:"kill: which processes (main, control, all)."`
+	Reverse  bool     `help:"list-dependencies: show what depends on the unit."`
+	Lines    int      `short:"n" default:"10" help:"Log lines to show."`
+	Follow   bool     `short:"f" help:"logs: keep printing new lines."`
+	Unit     string   `short:"u" help:"logs: the unit."`
+	NoBlock  bool     `help:"Do not wait for jobs to finish."`
+	Now      bool     `help:"enable/disable/mask: also start or stop the units."`
+	JobMode  string   `default:"replace" enum:"replace,fail,isolate,ignore-dependencies,ignore-requirements" help:"How a job treats queued jobs."`
+	Root     string   `help:"enable/disable...: operate on unit files below this root." placeholder:"DIR"`
+	UnitPath []string `help:"enable/disable...: unit directories to use instead of the system path (first gets the links)." placeholder:"DIR"`
+	Full     bool     `short:"l" help:"Do not shorten output."`
+}
+
+type unitsArg struct {
+	Units []string `arg:"" optional:"" name:"unit"`
+}
+
+type noArgs struct{}
+
+type ctlCLI struct {
+	ctlFlags
+	ListUnits        unitsArg `cmd:"" name:"list-units" help:"List loaded units (patterns allowed)."`
+	ListUnitFiles    unitsArg `cmd:"" name:"list-unit-files" help:"List unit files and their enablement."`
+	ListSockets      unitsArg `cmd:"" name:"list-sockets" help:"List socket units and what they listen on."`
+	ListDependencies unitsArg `cmd:"" name:"list-dependencies" help:"Show a unit's dependency tree."`
+	Status           unitsArg `cmd:"" help:"Show units' state and recent log."`
+	Show             unitsArg `cmd:"" help:"Show units' properties."`
+	Cat              unitsArg `cmd:"" help:"Show units' files."`
+	Start            unitsArg `cmd:"" help:"Start units."`
+	Stop             unitsArg `cmd:"" help:"Stop units."`
+	Restart          unitsArg `cmd:"" help:"Restart units."`
+	TryRestart       unitsArg `cmd:"" name:"try-restart" help:"Restart units that are running."`
+	Reload           unitsArg `cmd:"" help:"Reload units."`
+	ReloadOrRestart  unitsArg `cmd:"" name:"reload-or-restart" help:"Reload units, or restart those that cannot reload."`
+	Isolate          unitsArg `cmd:"" help:"Start a unit and stop everything it does not need."`
+	Kill             unitsArg `cmd:"" help:"Send a signal to units' processes."`
+	ResetFailed      unitsArg `cmd:"" name:"reset-failed" help:"Reset the failed state of units (all without arguments)."`
+	IsActive         unitsArg `cmd:"" name:"is-active" help:"Exit 0 if any unit is active."`
+	IsFailed         unitsArg `cmd:"" name:"is-failed" help:"Exit 0 if any unit has failed."`
+	IsEnabled        unitsArg `cmd:"" name:"is-enabled" help:"Exit 0 if any unit file is enabled."`
+	Enable           unitsArg `cmd:"" help:"Enable unit files ([Install] links)."`
+	Disable          unitsArg `cmd:"" help:"Disable unit files."`
+	Reenable         unitsArg `cmd:"" help:"Disable then enable unit files."`
+	Mask             unitsArg `cmd:"" help:"Link units to /dev/null."`
+	Unmask           unitsArg `cmd:"" help:"Undo mask."`
+	DaemonReload     noArgs   `cmd:"" name:"daemon-reload" help:"Re-read unit files."`
+	Poweroff         noArgs   `cmd:"" help:"Stop everything and power off."`
+	Reboot           noArgs   `cmd:"" help:"Stop everything and reboot."`
+	Halt             noArgs   `cmd:"" help:"Stop everything and halt."`
+	Logs             unitsArg `cmd:"" help:"Show captured output (-u UNIT, -n N, -f)."`
+}
+
+type exitPanic int
+
+// ctl is one invocation.
+type ctl struct {
+	ctlFlags
+	name        string
+	out, errw   io.Writer
+	color       bool
+	client      *Client
+	interactive bool
+}
+
+// Main runs the client with systemctl's verbs and exit codes; name is
+// how it was invoked (for messages).
+func Main(name string, args []string, stdout, stderr io.Writer) (code int) {
+	var cli ctlCLI
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(exitPanic); ok {
+				code = int(e)
+				return
+			}
+			panic(r)
+		}
+	}()
+	parser, err := kong.New(&cli, kong.Name(name),
+		kong.Description("Control gosd, with systemctl's verbs."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { panic(exitPanic(c)) }))
+	if err != nil {
+		fmt.Fprintln(stderr, name+":", err)
+		return ExitFailure
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitFailure
+	}
+	c := &ctl{ctlFlags: cli.ctlFlags, name: name, out: stdout, errw: stderr}
+	if f, ok := stdout.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			c.interactive = true
+			c.color = os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+		}
+	}
+	defer func() {
+		if c.client != nil {
+			c.client.Close()
+		}
+	}()
+	verb := strings.Fields(kctx.Command())[0]
+	var units []string
+	if v, ok := kctx.Selected().Target.Addr().Interface().(*unitsArg); ok {
+		units = v.Units
+	}
+	return c.run(verb, units)
+}
+
+func (c *ctl) run(verb string, units []string) int {
+	needUnits := func() bool {
+		if len(units) == 0 {
+			c.errf("Too few arguments.")
+			return false
+		}
+		return true
+	}
+	norm := func() []string {
+		out := make([]string, len(units))
+		for i, u := range units {
+			out[i] = NormalizeName(u)
+		}
+		return out
+	}
+	switch verb {
+	case "list-units":
+		return c.listUnits(units)
+	case "list-unit-files":
+		return c.listUnitFiles(units)
+	case "list-sockets":
+		return c.listSockets(units)
+	case "list-dependencies":
+		u := "default.target"
+		if len(units) > 0 {
+			u = units[0]
+		}
+		return c.listDependencies(NormalizeName(u))
+	case "status":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.status(norm())
+	case "show":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.show(norm())
+	case "cat":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.cat(norm())
+	case "start", "stop", "restart", "try-restart", "reload", "reload-or-restart":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.job(manager.JobKind(verb), manager.JobMode(c.JobMode), norm())
+	case "isolate":
+		if len(units) != 1 {
+			c.errf("isolate takes exactly one unit.")
+			return ExitFailure
+		}
+		u := units[0]
+		if !strings.Contains(u, ".") {
+			u += ".target"
+		}
+		return c.job(manager.JobStart, manager.ModeIsolate, []string{u})
+	case "kill":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.kill(norm())
+	case "reset-failed":
+		return c.simple(MethodResetFailed, UnitsParams{Units: norm()})
+	case "is-active", "is-failed":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.isState(verb, norm())
+	case "is-enabled":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.isEnabled(norm())
+	case "enable", "disable", "reenable", "mask", "unmask":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.unitFiles(verb, norm())
+	case "daemon-reload":
+		return c.simple(MethodReload, nil)
+	case "poweroff", "reboot", "halt":
+		return c.simple(MethodPower, PowerParams{Action: verb})
+	case "logs":
+		return c.logs()
+	}
+	c.errf("Unknown verb %s.", verb)
+	return ExitFailure
+}
+
+func (c *ctl) errf(format string, args ...any) {
+	fmt.Fprintf(c.errw, format+"\n", args...)
+}
+
+// call dials on first use, so verbs that need no manager work without one.
+func (c *ctl) call(method string, params, result any) error {
+	if c.client == nil {
+		cl, err := Dial(SocketFromEnv(c.Socket))
+		if err != nil {
+			return fmt.Errorf("failed to connect to gosd at %s: %w", SocketFromEnv(c.Socket), err)
+		}
+		c.client = cl
+	}
+	return c.client.Call(method, params, result)
+}
+
+// fail prints a call error the way systemctl would and picks its exit code.
+func (c *ctl) fail(what string, err error) int {
+	c.errf("Failed to %s: %v", what, err)
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.Code {
+		case CodePermissionDenied:
+			return ExitNoSuchUnit // systemctl's "access denied" is 4 too
+		case CodeNoSuchUnit:
+			return ExitJobNotFound
+		}
+	}
+	return ExitFailure
+}
+
+func (c *ctl) printJSON(v any) int {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		c.errf("%v", err)
+		return ExitFailure
+	}
+	fmt.Fprintln(c.out, string(b))
+	return ExitOK
+}
+
+const (
+	colGreen = "\x1b[0;1;32m"
+	colRed   = "\x1b[0;1;31m"
+	colBold  = "\x1b[0;1;39m"
+	colOff   = "\x1b[0m"
+)
+
+func (c *ctl) paint(color, s string) string {
+	if !c.color {
+		return s
+	}
+	return color + s + colOff
+}
+
+func (c *ctl) stateColor(active string) string {
+	switch active {
+	case "active", "reloading":
+		return colGreen
+	case "failed":
+		return colRed
+	}
+	return ""
+}
+
+func (c *ctl) wantUnit(u UnitInfo) bool {
+	if len(c.Type) > 0 {
+		ok := false
+		for _, t := range c.Type {
+			ok = ok || strings.HasSuffix(u.Name, "."+t)
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(c.State) > 0 {
+		for _, s := range c.State {
+			if s == u.LoadState || s == u.ActiveState || s == u.SubState {
+				return true
+			}
+		}
+		return false
+	}
+	return c.All || u.ActiveState != "inactive" || u.Job != "" || u.LoadState != "loaded"
+}
+
+func (c *ctl) table() *tabwriter.Writer {
+	return tabwriter.NewWriter(c.out, 0, 0, 1, ' ', 0)
+}
+
+func (c *ctl) listUnits(patterns []string) int {
+	var list []UnitInfo
+	if err := c.call(MethodList, ListParams{Patterns: patterns}, &list); err != nil {
+		return c.fail("list units", err)
+	}
+	var shown []UnitInfo
+	for _, u := range list {
+		if c.wantUnit(u) {
+			shown = append(shown, u)
+		}
+	}
+	if c.Output == "json" {
+		if shown == nil {
+			shown = []UnitInfo{}
+		}
+		return c.printJSON(shown)
+	}
+	tw := c.table()
+	if !c.NoLegend {
+		fmt.Fprintln(tw, "  UNIT\tLOAD\tACTIVE\tSUB\tDESCRIPTION")
+	}
+	for _, u := range shown {
+		mark := " "
+		if u.ActiveState == "failed" || u.LoadState != "loaded" {
+			mark = c.paint(colRed, "●")
+		}
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\n", mark, u.Name, u.LoadState,
+			u.ActiveState, u.SubState, u.Description)
+	}
+	tw.Flush()
+	if !c.NoLegend {
+		fmt.Fprintf(c.out, "\n%d loaded units listed.", len(shown))
+		if !c.All {
+			fmt.Fprint(c.out, " Pass --all to see loaded but inactive units, too.")
+		}
+		fmt.Fprintln(c.out)
+	}
+	return ExitOK
+}
+
+func (c *ctl) fileSet() *UnitFileSet {
+	return NewUnitFileSet(c.Root, c.UnitPath)
+}
+
+func (c *ctl) listUnitFiles(patterns []string) int {
+	var rows []UnitFileState
+	for _, r := range c.fileSet().List() {
+		if matchGlobs(patterns, r.Name) && c.wantFileType(r.Name) {
+			rows = append(rows, r)
+		}
+	}
+	if c.Output == "json" {
+		if rows == nil {
+			rows = []UnitFileState{}
+		}
+		return c.printJSON(rows)
+	}
+	tw := c.table()
+	if !c.NoLegend {
+		fmt.Fprintln(tw, "UNIT FILE\tSTATE")
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.State)
+	}
+	tw.Flush()
+	if !c.NoLegend {
+		fmt.Fprintf(c.out, "\n%d unit files listed.\n", len(rows))
+	}
+	return ExitOK
+}
+
+func (c *ctl) wantFileType(name string) bool {
+	if len(c.Type) == 0 {
+		return true
+	}
+	for _, t := range c.Type {
+		if strings.HasSuffix(name, "."+t) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchGlobs(patterns []string, name string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok || p == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *ctl) listSockets(patterns []string) int {
+	if len(patterns) == 0 {
+		patterns = []string{"*.socket"}
+	}
+	var details []UnitDetail
+	if err := c.call(MethodStatus, StatusParams{Units: patterns}, &details); err != nil {
+		return c.fail("list sockets", err)
+	}
+	type row struct{ Listen, Unit, Activates string }
+	var rows []row
+	for _, d := range details {
+		if !d.Found || d.Unit == nil || d.Unit.Socket == nil || !(c.All || d.Info.ActiveState != "inactive") {
+			continue
+		}
+		svc := d.Unit.Socket.Service
+		if svc == "" {
+			svc = strings.TrimSuffix(d.Info.Name, ".socket") + ".service"
+			if d.Unit.Socket.Accept {
+				svc = strings.TrimSuffix(d.Info.Name, ".socket") + "@.service"
+			}
+		}
+		for _, l := range d.Unit.Socket.Listen {
+			rows = append(rows, row{l.Address, d.Info.Name, svc})
+		}
+	}
+	if c.Output == "json" {
+		if rows == nil {
+			rows = []row{}
+		}
+		return c.printJSON(rows)
+	}
+	tw := c.table()
+	if !c.NoLegend {
+		fmt.Fprintln(tw, "LISTEN\tUNIT\tACTIVATES")
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Listen, r.Unit, r.Activates)
+	}
+	tw.Flush()
+	if !c.NoLegend {
+		fmt.Fprintf(c.out, "\n%d sockets listed.\n", len(rows))
+	}
+	return ExitOK
+}
+
+func (c *ctl) listDependencies(unit string) int {
+	var tree DependencyNode
+	if err := c.call(MethodDependencies, DependenciesParams{Unit: unit, Reverse: c.Reverse}, &tree); err != nil {
+		return c.fail("list dependencies", err)
+	}
+	if c.Output == "json" {
+		return c.printJSON(tree)
+	}
+	fmt.Fprintln(c.out, tree.Unit)
+	var walk func(n DependencyNode, prefix string)
+	walk = func(n DependencyNode, prefix string) {
+		for i, ch := range n.Children {
+			branch, next := "├─", "│ "
+			if i == len(n.Children)-1 {
+				branch, next = "└─", "  "
+			}
+			dot := c.paint(c.stateColor(ch.ActiveState), "●")
+			if ch.ActiveState != "active" && !c.color {
+				dot = "○"
+			}
+			fmt.Fprintf(c.out, "%s%s%s %s\n", prefix, branch, dot, ch.Unit)
+			if !ch.Cycle {
+				walk(ch, prefix+next)
+			}
+		}
+	}
+	walk(tree, "")
+	return ExitOK
+}
+
+func (c *ctl) details(units []string, lines int) ([]UnitDetail, error) {
+	var details []UnitDetail
+	err := c.call(MethodStatus, StatusParams{Units: units, Lines: lines}, &details)
+	return details, err
+}
+
+func fmtTime(usec int64) string {
+	if usec == 0 {
+		return ""
+	}
+	return time.UnixMicro(usec).Format("Mon 2006-01-02 15:04:05 MST")
+}
+
+func ago(usec int64) string {
+	d := time.Since(time.UnixMicro(usec)).Round(time.Second)
+	if d < time.Second {
+		return "now"
+	}
+	return strings.TrimSuffix(d.String(), "0s") + " ago"
+}
+
+// status prints systemctl's layout; exit 0 if all are active, 3 if one
+// is not, 4 if one is unknown.
+func (c *ctl) status(units []string) int {
+	lines := c.Lines
+	if lines < 0 {
+		lines = 0
+	}
+	details, err := c.details(units, lines)
+	if err != nil {
+		return c.fail("get status", err)
+	}
+	code := ExitOK
+	for _, d := range details {
+		if !d.Found {
+			code = ExitNoSuchUnit
+		} else if d.Info.ActiveState != "active" && d.Info.ActiveState != "reloading" && code == ExitOK {
+			code = ExitNotActive
+		}
+	}
+	if c.Output == "json" {
+		c.printJSON(details)
+		return code
+	}
+	files := c.fileSet()
+	first := true
+	for _, d := range details {
+		if !d.Found {
+			c.errf("Unit %s could not be found.", d.Info.Name)
+			continue
+		}
+		if !first {
+			fmt.Fprintln(c.out)
+		}
+		first = false
+		i := d.Info
+		dot := "○"
+		if i.ActiveState != "inactive" {
+			dot = "●"
+		}
+		head := i.Name
+		if i.Description != "" {
+			head += " - " + i.Description
+		}
+		fmt.Fprintf(c.out, "%s %s\n", c.paint(c.stateColor(i.ActiveState), dot), head)
+		loaded := i.LoadState
+		if d.Unit != nil && d.Unit.FragmentPath != "" {
+			loaded += fmt.Sprintf(" (%s; %s)", d.Unit.FragmentPath, files.State(i.Name))
+		}
+		fmt.Fprintf(c.out, "     Loaded: %s\n", loaded)
+		if d.Unit != nil && len(d.Unit.DropIns) > 0 {
+			fmt.Fprintf(c.out, "    Drop-In: %s\n", strings.Join(d.Unit.DropIns, "\n             "))
+		}
+		active := fmt.Sprintf("%s (%s)", i.ActiveState, i.SubState)
+		if i.Result != "" && i.Result != "success" && i.ActiveState == "failed" {
+			active += fmt.Sprintf(" (Result: %s)", i.Result)
+		}
+		if since := sinceOf(i); since != 0 {
+			active += fmt.Sprintf(" since %s; %s", fmtTime(since), ago(since))
+		}
+		fmt.Fprintf(c.out, "     Active: %s\n", c.paint(c.stateColor(i.ActiveState), active))
+		if i.Job != "" {
+			fmt.Fprintf(c.out, "        Job: %s\n", i.Job)
+		}
+		if i.MainPID != 0 {
+			fmt.Fprintf(c.out, "   Main PID: %d%s\n", i.MainPID, procName(i.MainPID))
+		}
+		if i.ControlPID != 0 {
+			fmt.Fprintf(c.out, "Control PID: %d%s\n", i.ControlPID, procName(i.ControlPID))
+		}
+		if i.StatusText != "" {
+			fmt.Fprintf(c.out, "     Status: %q\n", i.StatusText)
+		}
+		if len(d.Logs) > 0 {
+			fmt.Fprintln(c.out)
+			for _, l := range d.Logs {
+				fmt.Fprintln(c.out, l)
+			}
+		}
+	}
+	return code
+}
+
+// sinceOf is the time of the transition into the current state.
+func sinceOf(i UnitInfo) int64 {
+	switch i.ActiveState {
+	case "active", "reloading":
+		return i.ActiveEnterUsec
+	case "activating":
+		return i.InactiveExitUsec
+	case "deactivating":
+		return i.ActiveExitUsec
+	}
+	return i.InactiveEnterUsec
+}
+
+func procName(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return " (" + strings.TrimSpace(string(b)) + ")"
+}
+
+// properties renders a unit as systemctl show's Key=Value list.
+func properties(d UnitDetail) [][2]string {
+	i := d.Info
+	u := d.Unit
+	if u == nil {
+		u = &unitfile.Unit{}
+	}
+	names := append([]string{i.Name}, u.Names...)
+	p := [][2]string{
+		{"Id", i.Name},
+		{"Names", strings.Join(names, " ")},
+		{"Description", i.Description},
+		{"LoadState", i.LoadState},
+		{"ActiveState", i.ActiveState},
+		{"SubState", i.SubState},
+		{"Result", i.Result},
+		{"MainPID", strconv.Itoa(i.MainPID)},
+		{"ControlPID", strconv.Itoa(i.ControlPID)},
+		{"ExecMainPID", strconv.Itoa(i.MainPID)},
+		{"NRestarts", strconv.Itoa(i.NRestarts)},
+		{"StatusText", i.StatusText},
+		{"FragmentPath", u.FragmentPath},
+		{"DropInPaths", strings.Join(u.DropIns, " ")},
+		{"Job", i.Job},
+		{"ActiveEnterTimestamp", fmtTime(i.ActiveEnterUsec)},
+		{"ActiveExitTimestamp", fmtTime(i.ActiveExitUsec)},
+		{"InactiveEnterTimestamp", fmtTime(i.InactiveEnterUsec)},
+		{"InactiveExitTimestamp", fmtTime(i.InactiveExitUsec)},
+		{"Requires", strings.Join(u.Unit.Requires, " ")},
+		{"Wants", strings.Join(u.Unit.Wants, " ")},
+		{"BindsTo", strings.Join(u.Unit.BindsTo, " ")},
+		{"Conflicts", strings.Join(u.Unit.Conflicts, " ")},
+		{"Before", strings.Join(u.Unit.Before, " ")},
+		{"After", strings.Join(u.Unit.After, " ")},
+		{"WantedBy", strings.Join(u.Install.WantedBy, " ")},
+	}
+	if s := u.Service; s != nil {
+		p = append(p, [2]string{"Type", s.Type}, [2]string{"Restart", s.Restart})
+	}
+	return p
+}
+
+func (c *ctl) show(units []string) int {
+	details, err := c.details(units, 0)
+	if err != nil {
+		return c.fail("get properties", err)
+	}
+	want := map[string]bool{}
+	for _, p := range c.Property {
+		want[p] = true
+	}
+	var all []map[string]string
+	for n, d := range details {
+		props := properties(d)
+		if c.Output == "json" {
+			m := map[string]string{}
+			for _, kv := range props {
+				if len(want) == 0 || want[kv[0]] {
+					m[kv[0]] = kv[1]
+				}
+			}
+			all = append(all, m)
+			continue
+		}
+		if n > 0 && !c.Value {
+			fmt.Fprintln(c.out)
+		}
+		for _, kv := range props {
+			if len(want) > 0 && !want[kv[0]] {
+				continue
+			}
+			if len(want) == 0 && kv[1] == "" && !c.All {
+				continue
+			}
+			if c.Value {
+				fmt.Fprintln(c.out, kv[1])
+			} else {
+				fmt.Fprintf(c.out, "%s=%s\n", kv[0], kv[1])
+			}
+		}
+	}
+	if c.Output == "json" {
+		return c.printJSON(all)
+	}
+	return ExitOK
+}
+
+func (c *ctl) cat(units []string) int {
+	var files []UnitFiles
+	if err := c.call(MethodCat, UnitsParams{Units: units}, &files); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Code == CodeNoSuchUnit {
+			c.errf("No files found for %s.", strings.TrimPrefix(e.Message, "no such unit: "))
+			return ExitFailure
+		}
+		return c.fail("cat", err)
+	}
+	if c.Output == "json" {
+		return c.printJSON(files)
+	}
+	first := true
+	for _, u := range files {
+		for _, f := range u.Files {
+			if !first {
+				fmt.Fprintln(c.out)
+			}
+			first = false
+			fmt.Fprintln(c.out, c.paint(colBold, "# "+f.Path))
+			if f.Error != "" {
+				c.errf("Failed to read %s: %s", f.Path, f.Error)
+			}
+			fmt.Fprint(c.out, f.Text)
+			if f.Text != "" && !strings.HasSuffix(f.Text, "\n") {
+				fmt.Fprintln(c.out)
+			}
+		}
+	}
+	return ExitOK
+}
+
+func (c *ctl) job(kind manager.JobKind, mode manager.JobMode, units []string) int {
+	var out []JobOutcome
+	err := c.call(MethodJob, JobParams{Units: units, Kind: kind, Mode: mode, NoBlock: c.NoBlock}, &out)
+	if err == nil {
+		return ExitOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.Code {
+		case CodeJobFailed:
+			var res []JobOutcome
+			json.Unmarshal(e.Data, &res)
+			for _, r := range res {
+				if r.Result != string(manager.ResultDone) {
+					c.errf("Job for %s failed (result: %s).\nSee \"%s status %s\" for details.", r.Unit, r.Result, c.name, r.Unit)
+				}
+			}
+			return ExitFailure
+		case CodeNoSuchUnit:
+			var missing []string
+			json.Unmarshal(e.Data, &missing)
+			for _, m := range missing {
+				c.errf("Failed to %s %s: Unit %s not found.", kind, m, m)
+			}
+			return ExitJobNotFound
+		}
+	}
+	return c.fail(fmt.Sprintf("%s %s", kind, strings.Join(units, " ")), err)
+}
+
+func (c *ctl) kill(units []string) int {
+	sig, err := strconv.Atoi(c.Signal)
+	if err != nil {
+		name := strings.ToUpper(c.Signal)
+		if !strings.HasPrefix(name, "SIG") {
+			name = "SIG" + name
+		}
+		sig = int(unix.SignalNum(name))
+	}
+	if sig <= 0 {
+		c.errf("Failed to parse signal string %s.", c.Signal)
+		return ExitFailure
+	}
+	return c.simple(MethodKill, KillParams{Units: units, Whom: c.KillWhom, Signal: sig})
+}
+
+func (c *ctl) simple(method string, params any) int {
+	if err := c.call(method, params, nil); err != nil {
+		return c.fail(strings.ToLower(method), err)
+	}
+	return ExitOK
+}
+
+func (c *ctl) isState(verb string, units []string) int {
+	details, err := c.details(units, 0)
+	if err != nil {
+		return c.fail("get unit state", err)
+	}
+	hit := false
+	for _, d := range details {
+		st := d.Info.ActiveState
+		if verb == "is-active" {
+			hit = hit || st == "active" || st == "reloading"
+		} else {
+			hit = hit || st == "failed"
+		}
+		if !c.Quiet {
+			fmt.Fprintln(c.out, st)
+		}
+	}
+	switch {
+	case hit:
+		return ExitOK
+	case verb == "is-active":
+		return ExitNotActive
+	}
+	return ExitFailure
+}
+
+func (c *ctl) isEnabled(units []string) int {
+	files := c.fileSet()
+	enabled, found := false, false
+	for _, u := range units {
+		st := files.State(u)
+		enabled = enabled || EnabledState(st)
+		found = found || st != "not-found"
+		if !c.Quiet {
+			fmt.Fprintln(c.out, st)
+		}
+	}
+	switch {
+	case enabled:
+		return ExitOK
+	case !found:
+		return ExitNoSuchUnit
+	}
+	return ExitFailure
+}
+
+// unitFiles changes links on disk, then (when a gosd is reachable) asks it
+// to re-read them, and with --now starts or stops the units.
+func (c *ctl) unitFiles(verb string, units []string) int {
+	files := c.fileSet()
+	var changes []Change
+	var err error
+	switch verb {
+	case "enable":
+		changes, err = files.Enable(units)
+	case "disable":
+		changes, err = files.Disable(units)
+	case "reenable":
+		changes, err = files.Disable(units)
+		if err == nil {
+			var more []Change
+			more, err = files.Enable(units)
+			changes = append(changes, more...)
+		}
+	case "mask":
+		changes, err = files.Mask(units)
+	case "unmask":
+		changes, err = files.Unmask(units)
+	}
+	if !c.Quiet {
+		for _, ch := range changes {
+			fmt.Fprintln(c.errw, ch)
+		}
+	}
+	if err != nil {
+		c.errf("Failed to %s unit: %v", verb, err)
+		if errors.Is(err, ErrNoUnitFile) {
+			return ExitNoSuchUnit
+		}
+		return ExitFailure
+	}
+	if len(changes) > 0 && c.Root == "" && len(c.UnitPath) == 0 {
+		if _, serr := os.Stat(SocketFromEnv(c.Socket)); serr == nil {
+			c.call(MethodReload, nil, nil) // best effort, as systemctl does
+		}
+	}
+	if !c.Now {
+		return ExitOK
+	}
+	kind := manager.JobStart
+	switch verb {
+	case "disable", "mask":
+		kind = manager.JobStop
+	case "reenable":
+		kind = manager.JobRestart
+	case "unmask":
+		return ExitOK
+	}
+	return c.job(kind, manager.JobMode(c.JobMode), units)
+}
+
+func (c *ctl) logs() int {
+	unit := ""
+	if c.Unit != "" {
+		unit = NormalizeName(c.Unit)
+	}
+	if c.client == nil {
+		if err := c.call(MethodUnitPaths, nil, nil); err != nil {
+			return c.fail("read logs", err)
+		}
+	}
+	print := func(u, line string) {
+		if unit == "" && u != "" {
+			fmt.Fprintf(c.out, "%s: %s\n", u, line)
+		} else {
+			fmt.Fprintln(c.out, line)
+		}
+	}
+	onAnswer := func(raw json.RawMessage) error {
+		var res LogsResult
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return err
+		}
+		for _, l := range res.Lines {
+			print("", l)
+		}
+		return nil
+	}
+	var onNotify func(string, json.RawMessage) bool
+	if c.Follow {
+		onNotify = func(method string, params json.RawMessage) bool {
+			var l LogLine
+			if method == NotifyLogLine && json.Unmarshal(params, &l) == nil {
+				print(l.Unit, l.Line)
+			}
+			return true
+		}
+	}
+	err := c.client.Stream(MethodLogs, LogsParams{Unit: unit, Lines: c.Lines, Follow: c.Follow}, onAnswer, onNotify)
+	if err != nil {
+		return c.fail("read logs", err)
+	}
+	return ExitOK
+}
