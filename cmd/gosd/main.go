@@ -1,13 +1,82 @@
 // Command gosd is the service manager (the default command, also as PID1),
-// `gosd verify`, and the control client when called as gosdctl or systemctl.
+// `gosd verify`, and the control client when called as gosdctl or
+// systemctl (or as `gosd ctl`).
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+
+	"github.com/alecthomas/kong"
 )
 
+// CLI is gosd's command line (DESIGN.md "Command-line contract").
+type CLI struct {
+	Run    RunCmd    `cmd:"" default:"withargs" help:"Run the service manager in the foreground (the default)."`
+	Verify VerifyCmd `cmd:"" help:"Parse unit files as the manager would; print each problem as file:line: message."`
+}
+
+// exitCode lets a command end the process with a specific status.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 func main() {
-	fmt.Fprintln(os.Stderr, "gosd: not built yet")
-	os.Exit(1)
+	os.Exit(realMain(os.Args))
+}
+
+func realMain(args []string) int {
+	if code, ok := earlyHooks(); ok {
+		return code
+	}
+	name := filepath.Base(args[0])
+	switch {
+	case name == "gosdctl" || name == "systemctl":
+		return ctlMain(name, args[1:])
+	case len(args) > 1 && args[1] == "ctl":
+		return ctlMain("gosd ctl", args[2:])
+	}
+
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("gosd"),
+		kong.Description("Run systemd unit files without systemd."),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gosd:", err)
+		return 2
+	}
+	ctx, err := parser.Parse(args[1:])
+	if err != nil {
+		if os.Getpid() != 1 {
+			parser.FatalIfErrorf(err)
+		}
+		// The kernel hands init the command-line words it does not know;
+		// PID1 must boot anyway, with the defaults.
+		fmt.Fprintln(os.Stderr, "gosd: ignoring arguments:", err)
+		return exitStatus(new(RunCmd).Run())
+	}
+	return exitStatus(ctx.Run())
+}
+
+func exitStatus(err error) int {
+	var code exitCode
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	default:
+		fmt.Fprintln(os.Stderr, "gosd:", err)
+		return 1
+	}
+}
+
+// ctlMain is the systemctl-compatible client; the control API fills it in.
+func ctlMain(name string, args []string) int {
+	fmt.Fprintf(os.Stderr, "%s: the control client is not available in this build\n", name)
+	return 1
 }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/BurntSushi/toml"
+)
+
+// defaultConfigPath is read when present; an explicit --config must exist.
+const defaultConfigPath = "/etc/gosd/gosd.toml"
+
+// Config is gosd's own configuration file (TOML). Command-line flags win
+// over it; it wins over the built-in defaults.
+type Config struct {
+	// UnitPath replaces systemd's unit search path when non-empty.
+	UnitPath []string `toml:"unit_path"`
+	// Target is the unit started at boot (default.target).
+	Target string `toml:"target"`
+	// ControlSocket is the control API's unix socket.
+	ControlSocket string `toml:"control_socket"`
+	// NotifySocket is where services send sd_notify datagrams.
+	NotifySocket string `toml:"notify_socket"`
+	// LogLevel: debug, info, notice, warning, err.
+	LogLevel string `toml:"log_level"`
+}
+
+// Built-in defaults (DESIGN.md "Command-line contract").
+var builtinConfig = Config{
+	Target:        "default.target",
+	ControlSocket: "/run/gosd/control.sock",
+	NotifySocket:  "/run/gosd/notify",
+	LogLevel:      "info",
+}
+
+// loadConfig reads path (or the default path when empty) over the built-in
+// defaults. Unknown keys are an error: a typo must not pass silently.
+func loadConfig(path string) (Config, error) {
+	cfg := builtinConfig
+	explicit := path != ""
+	if !explicit {
+		path = defaultConfigPath
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	md, err := toml.Decode(string(data), &cfg)
+	if err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		return cfg, fmt.Errorf("config %s: unknown key %q", path, undecoded[0].String())
+	}
+	return cfg, nil
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"gosd/exec"
+	"gosd/manager"
+	"gosd/reactor"
+	"gosd/unitfile"
+)
+
+// RunCmd is the manager: `gosd [--config FILE] [--unit-path DIR]...
+// [--target UNIT] [--control-socket PATH]`.
+type RunCmd struct {
+	Config        string   `help:"gosd's TOML config file (default /etc/gosd/gosd.toml when present)." type:"path"`
+	UnitPath      []string `name:"unit-path" help:"Load units from this directory (repeatable); replaces systemd's search path." type:"path"`
+	Target        string   `help:"Unit to start (default default.target)."`
+	ControlSocket string   `name:"control-socket" help:"Control API socket (default /run/gosd/control.sock)." type:"path"`
+	NotifySocket  string   `name:"notify-socket" help:"sd_notify socket services report to (default /run/gosd/notify)." type:"path"`
+}
+
+// earlyHooks runs before anything else in main: the in-child exec helper
+// (which never returns) and signal routing, which must be in place before
+// the first child can exit (FINDINGS.md "Signals and reaping").
+func earlyHooks() (int, bool) {
+	exec.RunHelperIfRequested()
+	reactor.InstallSignals()
+	return 0, false
+}
+
+// settings merges flags over the config file over the built-in defaults.
+func (c *RunCmd) settings() (Config, error) {
+	cfg, err := loadConfig(c.Config)
+	if err != nil {
+		return cfg, err
+	}
+	if len(c.UnitPath) > 0 {
+		cfg.UnitPath = c.UnitPath
+	}
+	for dst, src := range map[*string]string{&cfg.Target: c.Target, &cfg.ControlSocket: c.ControlSocket, &cfg.NotifySocket: c.NotifySocket} {
+		if src != "" {
+			*dst = src
+		}
+	}
+	if len(cfg.UnitPath) == 0 {
+		cfg.UnitPath = unitfile.DefaultSearchPath()
+	}
+	return cfg, nil
+}
+
+func (c *RunCmd) Run() error {
+	cfg, err := c.settings()
+	if err != nil {
+		return err
+	}
+	sp := unitfile.SystemSpecifiers()
+	load := func() *unitfile.Set {
+		set := unitfile.Load(unitfile.Options{SearchPath: cfg.UnitPath, Specifiers: &sp})
+		for _, d := range set.Diags() {
+			fmt.Fprintln(os.Stderr, "gosd:", d.String())
+		}
+		return set
+	}
+	set := load()
+	pid1 := os.Getpid() == 1
+	code := reactor.Run(reactor.Config{
+		Units:        set,
+		Target:       cfg.Target,
+		Manager:      manager.New(set),
+		Log:          os.Stderr,
+		Console:      os.Stdout,
+		NotifySocket: cfg.NotifySocket,
+		PID1:         pid1,
+		Subreaper:    !pid1,
+		Reload:       func() (manager.UnitSource, error) { return load(), nil },
+	})
+	if code != 0 {
+		return exitCode(code)
+	}
+	return nil
+}
