@@ -39,7 +39,7 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		LoadState:    Loaded,
 		Unit:         defaultUnitSection(),
 	}
-	b := &builder{u: u, info: info, t: &buildTarget{u: u}, warnedSections: map[string]bool{}}
+	b := &builder{u: u, info: info, t: &buildTarget{u: u, expand: info.Expand}, warnedSections: map[string]bool{}}
 	switch u.Type {
 	case "service":
 		u.Service = defaultService()
@@ -174,10 +174,19 @@ func (b *builder) apply(e Entry) {
 	e.Value = v
 	b.u.Entries = append(b.u.Entries, e)
 	b.t.e = e
-	if err := def.set(b.t, v); err != nil {
-		if f, ok := err.(fatalError); ok {
-			b.diag(e.Pos, Error, "Invalid %s=%s: %v", e.Key, v, f.err)
-		} else {
+	err := def.set(b.t, v)
+	if f, ok := err.(fatalError); ok {
+		b.diag(e.Pos, Error, "Invalid %s=%s: %v", e.Key, v, f.err)
+		return
+	}
+	// Several problems in one value (bad words of a list) are warned
+	// about one by one, as systemd does.
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, err := range errs {
+		if err != nil {
 			b.diag(e.Pos, Warning, "Invalid %s=%s, ignoring: %v", e.Key, v, err)
 		}
 	}

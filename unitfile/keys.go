@@ -1,6 +1,7 @@
 package unitfile
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,6 +28,9 @@ type buildTarget struct {
 	exec *ExecContext
 	kill *KillContext
 	res  *ResourceControl
+	// expand resolves specifiers (BuildInfo.Expand), for keys that
+	// resolve them word by word.
+	expand func(string) (string, error)
 	// startTimeoutSet records an explicit TimeoutStartSec=/TimeoutSec=:
 	// oneshot services get no start timeout otherwise (systemd.service(5)).
 	startTimeoutSet bool
@@ -217,28 +221,67 @@ func exitCodeKey(p func(t *buildTarget) *int) keyDef {
 // ---- [Unit] ----
 
 // unitDeps appends dependency names. An empty value is a no-op (systemd
-// does not reset dependencies); names that are not valid unit names, or
-// are templates, are warned about and skipped.
+// does not reset dependencies). Specifiers are resolved per word, and a
+// word that fails, or is not a valid unit name, is skipped with its own
+// warning. A template name is instantiated with this unit's instance, or
+// its prefix when it has none, as systemd does ("foo@.service" in
+// bar.service means foo@bar.service).
 func unitDeps(p func(s *UnitSection) *[]string) keyDef {
-	return withSpecifiers(func(t *buildTarget, v string) error {
-		var bad []string
+	return literal(func(t *buildTarget, v string) error {
+		var errs []error
 		for _, w := range strings.Fields(v) {
-			if !ValidName(w) || IsTemplate(w) {
-				bad = append(bad, w)
+			if t.expand != nil {
+				x, err := t.expand(w)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("failed to resolve unit specifiers in %q: %v", w, err))
+					continue
+				}
+				w = x
+			}
+			if !ValidName(w) {
+				errs = append(errs, fmt.Errorf("invalid unit name %q", w))
 				continue
+			}
+			if IsTemplate(w) {
+				inst := t.u.Instance
+				if inst == "" {
+					inst, _, _ = strings.Cut(strings.TrimSuffix(t.u.Name, "."+t.u.Type), "@")
+				}
+				x, err := InstanceOf(w, inst)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("cannot instantiate %q: %v", w, err))
+					continue
+				}
+				w = x
 			}
 			*p(&t.u.Unit) = append(*p(&t.u.Unit), w)
 		}
-		if len(bad) > 0 {
-			return fmt.Errorf("invalid unit name %s", strings.Join(bad, ", "))
-		}
-		return nil
+		return errors.Join(errs...)
 	})
 }
 
 var unitKeys = map[string]keyDef{
-	"Description":          stringKey(func(t *buildTarget) *string { return &t.u.Unit.Description }),
-	"Documentation":        listKey(func(t *buildTarget) *[]string { return &t.u.Unit.Documentation }, true),
+	"Description": stringKey(func(t *buildTarget) *string { return &t.u.Unit.Description }),
+	"Documentation": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.u.Unit.Documentation = nil
+			return nil
+		}
+		// systemd.unit(5): "http://", "https://", "file:", "info:", "man:".
+		var errs []error
+		for _, w := range strings.Fields(v) {
+			ok := false
+			for _, scheme := range []string{"http://", "https://", "file:/", "info:", "man:"} {
+				ok = ok || strings.HasPrefix(w, scheme) && len(w) > len(scheme)
+			}
+			if !ok {
+				errs = append(errs, fmt.Errorf("invalid URL %q", w))
+				continue
+			}
+			t.u.Unit.Documentation = append(t.u.Unit.Documentation, w)
+		}
+		return errors.Join(errs...)
+	}),
 	"Wants":                unitDeps(func(s *UnitSection) *[]string { return &s.Wants }),
 	"Requires":             unitDeps(func(s *UnitSection) *[]string { return &s.Requires }),
 	"Requisite":            unitDeps(func(s *UnitSection) *[]string { return &s.Requisite }),
@@ -582,7 +625,7 @@ var execKeys = map[string]keyDef{
 			return err
 		}
 		t.exec.Environment = append(t.exec.Environment, assign...)
-		return joinWarnings(bad)
+		return errors.Join(bad...)
 	}),
 	"EnvironmentFile": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
@@ -611,7 +654,8 @@ var execKeys = map[string]keyDef{
 		optional := strings.HasPrefix(v, "-")
 		dir := strings.TrimPrefix(v, "-")
 		if dir != "" && dir != "~" && !strings.HasPrefix(dir, "/") {
-			return fmt.Errorf("working directory must be absolute or \"~\": %s", dir)
+			// systemd refuses the unit for this one (not just the line).
+			return fatalError{fmt.Errorf("WorkingDirectory= path is not absolute: %s", dir)}
 		}
 		t.exec.WorkingDirectory, t.exec.WorkingDirectoryOptional = dir, optional
 		return nil
@@ -791,7 +835,7 @@ func envNamesKey(p func(t *buildTarget) *[]string) keyDef {
 			}
 			*p(t) = append(*p(t), w)
 		}
-		return joinWarnings(bad)
+		return errors.Join(bad...)
 	})
 }
 
@@ -823,18 +867,6 @@ func capsKey(p func(t *buildTarget) *[]string, emptyIsNone bool) keyDef {
 		}
 		return nil
 	})
-}
-
-// joinWarnings turns per-word problems into one warning.
-func joinWarnings(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	return fmt.Errorf("%s", strings.Join(msgs, "; "))
 }
 
 // execUnenforced are the keys of systemd.exec(5) and
