@@ -874,6 +874,9 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 	case "stop":
 		m.setResult(u, res)
 	default:
+		// systemd records how the main process ended in every state: a
+		// daemon exiting non-zero on SIGTERM fails the unit.
+		m.setResult(u, res)
 		if m.inKillPhase(u) {
 			m.killPhaseProgress(u)
 		}
