@@ -23,7 +23,6 @@ func init() {
 	netpoll.Configure(netpoll.Config{PollerNum: 1})
 }
 
-
 // Limits of the server; each can be changed with an Option.
 const (
 	DefaultMaxLine      = 1 << 20 // a request line longer than this closes the connection
