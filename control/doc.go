@@ -1,3 +1,21 @@
-// Package control is gosd's control API: the request and response types,
-// the server on a unix socket and the client that gosdctl uses.
+// Package control is gosd's control API: the JSON-RPC 2.0 protocol types
+// (protocol.go), the server on a unix socket (server.go, methods.go), the
+// client (client.go), the systemctl-compatible command line that gosdctl,
+// systemctl and `gosd ctl` run (ctl.go), and the unit-file operations that
+// need no running manager: enable, disable, mask, is-enabled,
+// list-unit-files (install.go). docs/control-api.md is the wire reference.
+//
+// The server is served by netpoll on its own goroutines. Handlers parse a
+// line, check the peer's uid (SO_PEERCRED, read once per connection: uid 0
+// may do anything, others only read), and hand the work to the reactor
+// with Backend.Submit; every Backend method is called inside a submitted
+// func. Answers from the reactor goroutine are queued per connection and
+// written by a short-lived goroutine, so the reactor never blocks on a
+// client; a client whose queue passes a bound, or that takes no bytes for
+// the write timeout, is dropped. A line longer than the bound (1 MiB) is
+// answered with an error and the connection closed.
+//
+// Every fd is close-on-exec: the listener accepts with
+// accept4(SOCK_CLOEXEC|SOCK_NONBLOCK), and Listen marks netpoll's epoll fd
+// and eventfd close-on-exec, which netpoll itself does not.
 package control
