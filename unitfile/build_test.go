@@ -215,7 +215,17 @@ func TestBuildExecForms(t *testing.T) {
 		{"/bin/echo", "a b", "cA", "de fg", ";", "A", "$$X", "${Y}"},
 		{"mysh", "-c", "exit 0"},
 		{"/bin/echo", "$A", `-p -- \u`, "x y"},
+		{"/bin/e", "", "a", "x'y", `p"q`, "ABé", "a b", "tab\there"},
+		{"/bin/e", `a\ b`, "semi;", ";x", `\;y`},
+		{"/bin/e", "%", "good-exec-forms.service", "its", `\$`, "abcd"},
+		{"/bin/e", "$X${Y}z", "$$", "${}"},
+		{"/bin/e"},
+		{"/bin/e2"},
+		{"/bin/e", "a", ";/bin/f"},
 		{"/bin/true"},
+	}
+	if x := u.Service.Exec; !reflect.DeepEqual(x.Environment, []string{"C=1"}) || !reflect.DeepEqual(x.PassEnvironment, []string{"XqY", "Z"}) {
+		t.Errorf("environment as systemd reads it: %q %q", x.Environment, x.PassEnvironment)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)

@@ -35,54 +35,66 @@ func ParseExecLine(value string, pos Pos) (ExecCommand, error) {
 // and "${VAR}" are left for ExpandArgv. An empty value yields no command
 // (callers treat that as a reset).
 func ParseExecLines(value string, pos Pos) ([]ExecCommand, error) {
-	var cmds []ExecCommand
+	cmds, _, err := parseExecLines(value, pos)
+	return cmds, err
+}
+
+// parseExecLines is ParseExecLines that also reports, as warning, each
+// word with unknown escapes it kept as written (systemd warns "Ignoring
+// unknown escape sequences" once per such word).
+func parseExecLines(value string, pos Pos) (cmds []ExecCommand, warning error, err error) {
 	rest := value
 	for {
 		rest = strings.TrimLeft(rest, " \t\n\r")
 		if rest == "" {
-			return cmds, nil
+			return cmds, warning, nil
 		}
 		var words []string
-		var err error
-		words, rest, err = execWords(rest)
+		var relaxed []error
+		words, rest, relaxed, err = execWords(rest)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		warning = errors.Join(append([]error{warning}, relaxed...)...)
 		if len(words) == 0 {
 			continue // an empty command between two ";"
 		}
 		cmd, err := execCommand(words, pos)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cmds = append(cmds, cmd)
 	}
 }
 
 // execWords unquotes the words of one command line, up to a lone ";" or
-// the end, and returns what follows.
-func execWords(s string) (words []string, rest string, err error) {
+// the end, and returns what follows. relaxed has one error per word with
+// unknown escapes kept as written.
+func execWords(s string) (words []string, rest string, relaxed []error, err error) {
 	for {
 		s = strings.TrimLeft(s, " \t\n\r")
 		if s == "" {
-			return words, "", nil
+			return words, "", relaxed, nil
 		}
 		// The separator is recognised before unquoting, so only a bare
 		// ";" word separates; "\;" is a literal ";".
 		if wordIs(s, ";") {
-			return words, s[1:], nil
+			return words, s[1:], relaxed, nil
 		}
 		if wordIs(s, `\;`) {
 			words = append(words, ";")
 			s = s[2:]
 			continue
 		}
-		w, r, ok, err := nextWord(s)
+		w, r, ok, err := nextWord(s, escCRelax)
+		if err == errRelaxed {
+			relaxed, err = append(relaxed, fmt.Errorf("%v: %q", err, w)), nil
+		}
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		if !ok {
-			return words, "", nil
+			return words, "", relaxed, nil
 		}
 		words = append(words, w)
 		s = r

@@ -176,12 +176,12 @@ func execKey(p func(t *buildTarget) *[]ExecCommand) keyDef {
 			*p(t) = nil
 			return nil
 		}
-		cmds, err := ParseExecLines(v, t.e.Pos)
+		cmds, warning, err := parseExecLines(v, t.e.Pos)
 		if err != nil {
 			return fatalError{err}
 		}
 		*p(t) = append(*p(t), cmds...)
-		return nil
+		return warning
 	})
 }
 
@@ -621,11 +621,8 @@ var execKeys = map[string]keyDef{
 			return nil
 		}
 		assign, bad, err := ParseEnvironmentAssignments(v)
-		if err != nil {
-			return err
-		}
 		t.exec.Environment = append(t.exec.Environment, assign...)
-		return errors.Join(bad...)
+		return errors.Join(append(bad, err)...)
 	}),
 	"EnvironmentFile": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
@@ -823,12 +820,18 @@ func envNamesKey(p func(t *buildTarget) *[]string) keyDef {
 			*p(t) = nil
 			return nil
 		}
-		words, err := SplitQuoted(v)
-		if err != nil {
-			return err
-		}
+		// Names are unquoted, but not C-unescaped (a backslash takes the
+		// next character as it is).
 		var bad []error
-		for _, w := range words {
+		for rest := v; ; {
+			w, r, ok, err := nextWord(rest, escLiteral)
+			if err != nil {
+				return errors.Join(append(bad, err)...)
+			}
+			if !ok {
+				break
+			}
+			rest = r
 			if !ValidEnvName(w) {
 				bad = append(bad, fmt.Errorf("invalid environment variable name %q, ignoring", w))
 				continue

@@ -313,22 +313,27 @@ func ValidEnvName(s string) bool {
 
 // ParseEnvironmentAssignments parses one Environment= value
 // (systemd.exec(5)): space-separated words, quoted and C-escaped as in
-// systemd.syntax(7), each KEY=VALUE. Valid assignments are returned; each
-// invalid word yields an error in bad (systemd warns and skips it).
+// systemd.syntax(7), each KEY=VALUE. Words are taken in order: each
+// invalid assignment yields an error in bad (systemd warns and skips it),
+// and a syntax error (bad quoting or escape) stops there, keeping the
+// assignments before it, as systemd does.
 func ParseEnvironmentAssignments(s string) (assign []string, bad []error, err error) {
-	words, err := SplitQuoted(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, w := range words {
-		k, _, ok := strings.Cut(w, "=")
-		if !ok || !ValidEnvName(k) || !utf8.ValidString(w) {
-			bad = append(bad, fmt.Errorf("Invalid environment assignment, ignoring: %s", w))
+	for {
+		w, rest, ok, err := nextWord(s, escC)
+		if err != nil {
+			return assign, bad, fmt.Errorf("invalid syntax: %v", err)
+		}
+		if !ok {
+			return assign, bad, nil
+		}
+		s = rest
+		k, _, found := strings.Cut(w, "=")
+		if !found || !ValidEnvName(k) || !utf8.ValidString(w) {
+			bad = append(bad, fmt.Errorf("invalid environment assignment %q", w))
 			continue
 		}
 		assign = append(assign, w)
 	}
-	return assign, bad, nil
 }
 
 // conditionKinds are the Condition*=/Assert*= kinds of systemd.unit(5)
@@ -425,11 +430,12 @@ func ParseStandardInputData(s string) ([]byte, error) {
 // SplitQuoted splits s into words the way systemd.syntax(7) "Quoting"
 // describes: words are separated by whitespace; single and double quotes
 // group characters (also inside a word, `a"b c"d` is one word "ab cd");
-// C-style escapes are decoded inside and outside quotes.
+// C-style escapes are decoded inside and outside quotes, and an unknown
+// escape is an error.
 func SplitQuoted(s string) ([]string, error) {
 	var words []string
 	for {
-		w, rest, ok, err := nextWord(s)
+		w, rest, ok, err := nextWord(s, escC)
 		if err != nil {
 			return nil, err
 		}
@@ -441,22 +447,48 @@ func SplitQuoted(s string) ([]string, error) {
 	}
 }
 
+// escapeMode is how nextWord treats a backslash.
+type escapeMode int
+
+const (
+	escC       escapeMode = iota // C escapes; an unknown one is an error
+	escCRelax                    // C escapes; an unknown one is kept as written (Exec*= lines)
+	escLiteral                   // the next character is taken literally (name lists)
+)
+
+// errRelaxed is returned with a word in escCRelax mode when an unknown
+// escape was kept as written; systemd warns "Ignoring unknown escape
+// sequences" and goes on.
+var errRelaxed = errors.New("ignoring unknown escape sequences")
+
 // nextWord extracts the first quoted/escaped word of s. ok is false when
-// only whitespace is left.
-func nextWord(s string) (word, rest string, ok bool, err error) {
+// only whitespace is left. In escCRelax mode err may be errRelaxed with a
+// valid word.
+func nextWord(s string, mode escapeMode) (word, rest string, ok bool, err error) {
 	s = strings.TrimLeft(s, " \t\n\r")
 	if s == "" {
 		return "", "", false, nil
 	}
 	var b strings.Builder
 	var quote byte
+	var relaxed error
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
+		case c == '\\' && mode == escLiteral:
+			if i+1 >= len(s) {
+				return "", "", false, errors.New("trailing backslash")
+			}
+			b.WriteByte(s[i+1])
+			i += 2
+			continue
 		case c == '\\':
 			r, n, err := cUnescape(s[i+1:])
 			if err != nil {
-				return "", "", false, err
+				if mode != escCRelax || i+1 >= len(s) {
+					return "", "", false, err
+				}
+				r, n, relaxed = "\\"+s[i+1:i+2], 1, errRelaxed
 			}
 			b.WriteString(r)
 			i += 1 + n
@@ -466,7 +498,7 @@ func nextWord(s string) (word, rest string, ok bool, err error) {
 		case quote == 0 && (c == '\'' || c == '"'):
 			quote = c
 		case quote == 0 && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			return b.String(), s[i:], true, nil
+			return b.String(), s[i:], true, relaxed
 		default:
 			b.WriteByte(c)
 		}
@@ -475,7 +507,7 @@ func nextWord(s string) (word, rest string, ok bool, err error) {
 	if quote != 0 {
 		return "", "", false, fmt.Errorf("unbalanced quoting in %q", s)
 	}
-	return b.String(), "", true, nil
+	return b.String(), "", true, relaxed
 }
 
 // cUnescape decodes one C escape (the part after the backslash) as
