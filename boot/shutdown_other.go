@@ -1,0 +1,13 @@
+//go:build !linux
+
+package boot
+
+import "errors"
+
+// No unmount pass outside Linux: gosd is a jail's init there, and the jail's
+// filesystems belong to the host.
+func unmountAll(top string, log Logf) {}
+
+func rebootSyscall(a Action) error {
+	return errors.New("reboot is not supported on this system")
+}

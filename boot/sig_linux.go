@@ -1,0 +1,8 @@
+package boot
+
+import "syscall"
+
+const (
+	sigRTMIN = syscall.Signal(34)
+	sigPWR   = syscall.SIGPWR
+)
