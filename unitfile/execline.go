@@ -28,7 +28,9 @@ func ParseExecLine(value string, pos Pos) (ExecCommand, error) {
 // ParseExecLines parses one Exec*= value as systemd.service(5) "COMMAND
 // LINES" (systemd 252) says: zero or more command lines separated by a
 // lone ";" word ("\;" is a literal ";" argument), each unquoted and
-// C-unescaped as in systemd.syntax(7). The first word may carry the
+// C-unescaped as in systemd.syntax(7); an unknown escape ("\q") is kept
+// as written, as systemd does after warning, while bad quoting is an
+// error. The first word may carry the
 // prefixes "@", "-", ":" together with at most one of "+", "!", "!!";
 // a repeated prefix is an error. The program must be an absolute path or
 // a plain file name (looked up in ExecSearchPath at exec time). "$VAR"

@@ -455,10 +455,10 @@ var socketKeys = map[string]keyDef{
 		t.sock.Service = v
 		return nil
 	}),
-	"MaxConnections": intKey(func(t *buildTarget) *int { return &t.sock.MaxConnections }, 1, 1<<31-1),
+	"MaxConnections": intKey(func(t *buildTarget) *int { return &t.sock.MaxConnections }, 0, 1<<31-1),
 	"MaxConnectionsPerSource": literal(func(t *buildTarget, v string) error {
 		t.maxPerSourceSet = true
-		return intKey(func(t *buildTarget) *int { return &t.sock.MaxConnectionsPerSource }, 1, 1<<31-1).set(t, v)
+		return intKey(func(t *buildTarget) *int { return &t.sock.MaxConnectionsPerSource }, 0, 1<<31-1).set(t, v)
 	}),
 	"Backlog":       intKey(func(t *buildTarget) *int { return &t.sock.Backlog }, 0, 1<<31-1),
 	"BindIPv6Only":  enumKey(func(t *buildTarget) *string { return &t.sock.BindIPv6Only }, "default", "both", "ipv6-only"),
@@ -468,7 +468,21 @@ var socketKeys = map[string]keyDef{
 	"SocketMode":    modeKey(func(t *buildTarget) *uint32 { return &t.sock.SocketMode }),
 	"DirectoryMode": modeKey(func(t *buildTarget) *uint32 { return &t.sock.DirectoryMode }),
 	"RemoveOnStop":  boolKey(func(t *buildTarget) *bool { return &t.sock.RemoveOnStop }),
-	"Symlinks":      listKey(func(t *buildTarget) *[]string { return &t.sock.Symlinks }, true),
+	"Symlinks": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.sock.Symlinks = nil
+			return nil
+		}
+		var errs []error
+		for _, w := range strings.Fields(v) {
+			if !strings.HasPrefix(w, "/") {
+				errs = append(errs, fmt.Errorf("path is not absolute: %s", w))
+				continue
+			}
+			t.sock.Symlinks = append(t.sock.Symlinks, w)
+		}
+		return errors.Join(errs...)
+	}),
 	"FileDescriptorName": withSpecifiers(func(t *buildTarget, v string) error {
 		// sd_listen_fds_with_names(3): up to 255 printable ASCII, no ":".
 		if len(v) > 255 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == ':' }) {
@@ -477,25 +491,34 @@ var socketKeys = map[string]keyDef{
 		t.sock.FileDescriptorName = v
 		return nil
 	}),
-	"ReusePort":               boolKey(func(t *buildTarget) *bool { return &t.sock.ReusePort }),
-	"KeepAlive":               boolKey(func(t *buildTarget) *bool { return &t.sock.KeepAlive }),
-	"KeepAliveTimeSec":        timeKey(func(t *buildTarget) *time.Duration { return &t.sock.KeepAliveTimeSec }, false),
-	"KeepAliveIntervalSec":    timeKey(func(t *buildTarget) *time.Duration { return &t.sock.KeepAliveIntervalSec }, false),
-	"KeepAliveProbes":         intKey(func(t *buildTarget) *int { return &t.sock.KeepAliveProbes }, 0, 1<<31-1),
-	"NoDelay":                 boolKey(func(t *buildTarget) *bool { return &t.sock.NoDelay }),
-	"FreeBind":                boolKey(func(t *buildTarget) *bool { return &t.sock.FreeBind }),
-	"Transparent":             boolKey(func(t *buildTarget) *bool { return &t.sock.Transparent }),
-	"Broadcast":               boolKey(func(t *buildTarget) *bool { return &t.sock.Broadcast }),
-	"PassCredentials":         boolKey(func(t *buildTarget) *bool { return &t.sock.PassCredentials }),
-	"PassSecurity":            boolKey(func(t *buildTarget) *bool { return &t.sock.PassSecurity }),
-	"PassPacketInfo":          boolKey(func(t *buildTarget) *bool { return &t.sock.PassPacketInfo }),
-	"ReceiveBuffer":           sizeKey(func(t *buildTarget) *uint64 { return &t.sock.ReceiveBuffer }),
-	"SendBuffer":              sizeKey(func(t *buildTarget) *uint64 { return &t.sock.SendBuffer }),
-	"PipeSize":                sizeKey(func(t *buildTarget) *uint64 { return &t.sock.PipeSize }),
-	"Mark":                    optIntKey(func(t *buildTarget) *int { return &t.sock.Mark }, 0, 1<<31-1),
-	"IPTOS":                   optIntKey(func(t *buildTarget) *int { return &t.sock.IPTOS }, 0, 255),
-	"IPTTL":                   optIntKey(func(t *buildTarget) *int { return &t.sock.IPTTL }, 1, 255),
-	"Priority":                optIntKey(func(t *buildTarget) *int { return &t.sock.Priority }, 0, 1<<31-1),
+	"ReusePort":            boolKey(func(t *buildTarget) *bool { return &t.sock.ReusePort }),
+	"KeepAlive":            boolKey(func(t *buildTarget) *bool { return &t.sock.KeepAlive }),
+	"KeepAliveTimeSec":     timeKey(func(t *buildTarget) *time.Duration { return &t.sock.KeepAliveTimeSec }, false),
+	"KeepAliveIntervalSec": timeKey(func(t *buildTarget) *time.Duration { return &t.sock.KeepAliveIntervalSec }, false),
+	"KeepAliveProbes":      intKey(func(t *buildTarget) *int { return &t.sock.KeepAliveProbes }, 0, 1<<31-1),
+	"NoDelay":              boolKey(func(t *buildTarget) *bool { return &t.sock.NoDelay }),
+	"FreeBind":             boolKey(func(t *buildTarget) *bool { return &t.sock.FreeBind }),
+	"Transparent":          boolKey(func(t *buildTarget) *bool { return &t.sock.Transparent }),
+	"Broadcast":            boolKey(func(t *buildTarget) *bool { return &t.sock.Broadcast }),
+	"PassCredentials":      boolKey(func(t *buildTarget) *bool { return &t.sock.PassCredentials }),
+	"PassSecurity":         boolKey(func(t *buildTarget) *bool { return &t.sock.PassSecurity }),
+	"PassPacketInfo":       boolKey(func(t *buildTarget) *bool { return &t.sock.PassPacketInfo }),
+	"ReceiveBuffer":        sizeKey(func(t *buildTarget) *uint64 { return &t.sock.ReceiveBuffer }),
+	"SendBuffer":           sizeKey(func(t *buildTarget) *uint64 { return &t.sock.SendBuffer }),
+	"PipeSize":             sizeKey(func(t *buildTarget) *uint64 { return &t.sock.PipeSize }),
+	// Mark=, IPTTL= and Priority= take any integer (the kernel judges);
+	// IPTOS= takes 0..255 or the names of ip(7).
+	"Mark":     optIntKey(func(t *buildTarget) *int { return &t.sock.Mark }, -1<<31, 1<<31-1),
+	"IPTTL":    optIntKey(func(t *buildTarget) *int { return &t.sock.IPTTL }, -1<<31, 1<<31-1),
+	"Priority": optIntKey(func(t *buildTarget) *int { return &t.sock.Priority }, -1<<31, 1<<31-1),
+	"IPTOS": literal(func(t *buildTarget, v string) error {
+		names := map[string]int{"low-delay": 0x10, "throughput": 0x08, "reliability": 0x04, "low-cost": 0x02}
+		if n, ok := names[v]; ok {
+			t.sock.IPTOS = n
+			return nil
+		}
+		return optIntKey(func(t *buildTarget) *int { return &t.sock.IPTOS }, 0, 255).set(t, v)
+	}),
 	"Writable":                boolKey(func(t *buildTarget) *bool { return &t.sock.Writable }),
 	"FlushPending":            boolKey(func(t *buildTarget) *bool { return &t.sock.FlushPending }),
 	"MessageQueueMaxMessages": int64Key(func(t *buildTarget) *int64 { return &t.sock.MessageQueueMaxMessages }),
