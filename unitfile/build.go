@@ -145,6 +145,10 @@ func (b *builder) apply(e Entry) {
 		b.u.Entries = append(b.u.Entries, e)
 		return
 	case unenforced:
+		if err := checkUnenforced(e.Key, e.Value); err != nil {
+			b.diag(e.Pos, Warning, "Invalid %s=%s, ignoring: %v", e.Key, e.Value, err)
+			return
+		}
 		b.u.Entries = append(b.u.Entries, e)
 		if e.Section == "Unit" || b.t.exec == nil {
 			b.u.Unit.Unenforced = append(b.u.Unit.Unenforced, e)

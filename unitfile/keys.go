@@ -927,6 +927,34 @@ var execUnenforced = keySet(`AppArmorProfile BindPaths BindReadOnlyPaths CPUAffi
 	CPUShares StartupCPUShares MemoryLimit BlockIOAccounting BlockIOWeight StartupBlockIOWeight
 	BlockIODeviceWeight BlockIOReadBandwidth BlockIOWriteBandwidth NetClass`)
 
+// checkUnenforced validates the value of an unenforced key where its form
+// is simple (booleans and time spans), so a typo is reported as systemd
+// would report it even though gosd does not apply the setting.
+func checkUnenforced(key, value string) error {
+	if value == "" {
+		return nil
+	}
+	switch {
+	case unenforcedBools[key]:
+		_, err := ParseBool(value)
+		return err
+	case unenforcedTimes[key]:
+		_, err := ParseTimespan(value)
+		return err
+	}
+	return nil
+}
+
+var unenforcedBools = keySet(`PrivateTmp PrivateDevices PrivateNetwork PrivateIPC PrivateMounts
+	ProtectKernelTunables ProtectKernelModules ProtectKernelLogs ProtectClock ProtectControlGroups
+	ProtectHostname LockPersonality MemoryDenyWriteExecute RestrictRealtime RestrictSUIDSGID
+	RemoveIPC IgnoreSIGPIPE TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
+	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting CPUSchedulingResetOnFork
+	MountAPIVFS PassFileDescriptorsToExec SELinuxContextFromNet SyslogLevelPrefix`)
+
+var unenforcedTimes = keySet(`JobRunningTimeoutSec RuntimeRandomizedExtraSec TimeoutCleanSec
+	LogRateLimitIntervalSec CPUQuotaPeriodSec DeferAcceptSec PollLimitIntervalSec`)
+
 func keySet(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {

@@ -350,9 +350,17 @@ var conditionKinds = map[string]bool{
 	"MemoryPressure": true, "CPUPressure": true, "IOPressure": true,
 }
 
+// conditionPaths are the kinds whose value must be an absolute path.
+var conditionPaths = map[string]bool{
+	"PathExists": true, "PathExistsGlob": true, "PathIsDirectory": true, "PathIsSymbolicLink": true,
+	"PathIsMountPoint": true, "PathIsReadWrite": true, "PathIsEncrypted": true,
+	"DirectoryNotEmpty": true, "FileNotEmpty": true, "FileIsExecutable": true, "NeedsUpdate": true,
+}
+
 // ParseCondition parses the value of a Condition<kind>= or Assert<kind>=
 // line: an optional "|" (triggering) then an optional "!" (negation)
-// prefix, each followed by optional spaces, then the value.
+// prefix, each followed by optional spaces, then the value. Path kinds
+// (PathExists= and the like) need an absolute path.
 func ParseCondition(kind, value string, pos Pos) (Condition, error) {
 	if !conditionKinds[kind] {
 		return Condition{}, fmt.Errorf("unknown condition kind %q", kind)
@@ -367,8 +375,8 @@ func ParseCondition(kind, value string, pos Pos) (Condition, error) {
 		c.Negate = true
 		v = strings.TrimLeft(v[1:], " \t")
 	}
-	if v == "" {
-		return Condition{}, fmt.Errorf("empty condition value")
+	if conditionPaths[kind] && !strings.HasPrefix(v, "/") {
+		return Condition{}, fmt.Errorf("path is not absolute: %s", v)
 	}
 	c.Value = v
 	return c, nil

@@ -233,8 +233,11 @@ func TestParseCondition(t *testing.T) {
 	if _, err := ParseCondition("Bogus", "x", pos); err == nil {
 		t.Error("unknown kind accepted")
 	}
-	if _, err := ParseCondition("PathExists", "|!", pos); err == nil {
-		t.Error("empty value accepted")
+	if _, err := ParseCondition("PathExists", "|!relative", pos); err == nil {
+		t.Error("relative path accepted")
+	}
+	if c, err := ParseCondition("Virtualization", "!", pos); err != nil || !c.Negate || c.Value != "" {
+		t.Errorf("systemd accepts an empty negated value: %+v %v", c, err)
 	}
 }
 
