@@ -538,27 +538,8 @@ func (m *Manager) serviceSignal(u *unit, sub string) {
 	k := d.Kill
 	m.cancelTimer(u, "runtime")
 	m.cancelTimer(u, "watchdog")
-	var sig int
+	sig := killSignal(u, sub)
 	kill := sub == "stop-sigkill" || sub == "final-sigkill"
-	switch {
-	case kill:
-		sig = k.FinalKillSignal
-		if sig == 0 {
-			sig = int(syscall.SIGKILL)
-		}
-	case sub == "stop-watchdog":
-		sig = k.WatchdogSignal
-		if sig == 0 {
-			sig = int(syscall.SIGABRT)
-		}
-	case s.restarting && k.RestartKillSignal != 0:
-		sig = k.RestartKillSignal
-	default:
-		sig = k.KillSignal
-		if sig == 0 {
-			sig = int(syscall.SIGTERM)
-		}
-	}
 	alive := s.mainPID != 0 || s.controlPID != 0 || s.mainSpawn != 0 || s.controlSpawn != 0
 	mode := k.KillMode
 	if mode == "" {
@@ -604,6 +585,39 @@ func (m *Manager) serviceSignal(u *unit, sub string) {
 	}
 	m.setTimeout(u, "state", timeout)
 	m.setState(u, "deactivating", sub)
+}
+
+// killSignal is the signal of a kill phase (systemd.kill(5)).
+func killSignal(u *unit, sub string) int {
+	k := u.def.Service.Kill
+	sig := k.KillSignal
+	switch {
+	case sub == "stop-sigkill" || sub == "final-sigkill":
+		sig = k.FinalKillSignal
+		if sig == 0 {
+			sig = int(syscall.SIGKILL)
+		}
+	case sub == "stop-watchdog":
+		sig = k.WatchdogSignal
+		if sig == 0 {
+			sig = int(syscall.SIGABRT)
+		}
+	case u.svc.restarting && k.RestartKillSignal != 0:
+		sig = k.RestartKillSignal
+	}
+	if sig == 0 {
+		sig = int(syscall.SIGTERM)
+	}
+	return sig
+}
+
+// signalLate signals a process whose pid arrived (Spawned) after its unit
+// entered a kill phase.
+func (m *Manager) signalLate(u *unit, pid int) {
+	if !m.inKillPhase(u) || u.def.Service.Kill.KillMode == "none" {
+		return
+	}
+	m.emit(Kill{Unit: u.name, Pid: pid, Signal: killSignal(u, u.sub)})
 }
 
 // killPhaseProgress: a process of a unit in a kill phase went away.
@@ -769,6 +783,7 @@ func (m *Manager) onSpawned(e Spawned) {
 		}
 		s.mainPID = e.Pid
 		m.pids[e.Pid] = pidRef{u: u, role: "main"}
+		m.signalLate(u, e.Pid)
 		if u.def.Service.Type == "exec" && u.sub == "start" {
 			m.serviceStartPost(u)
 		}
@@ -786,6 +801,9 @@ func (m *Manager) onSpawned(e Spawned) {
 	}
 	c.controlPID = e.Pid
 	m.pids[e.Pid] = pidRef{u: u, role: "control"}
+	if s != nil {
+		m.signalLate(u, e.Pid)
+	}
 }
 
 func (m *Manager) onExited(e Exited) {

@@ -553,3 +553,21 @@ func TestSpawnErrorAndStalePids(t *testing.T) {
 	h.step(TimerFired{ID: TimerID{Unit: "gone.service", Kind: "state"}})
 	h.wantState("a.service", "failed/failed")
 }
+
+// A stop that arrives before the pid does: the pid is signalled on arrival.
+func TestStopBeforeSpawned(t *testing.T) {
+	a := svc("a.service", "notify")
+	h := newHarness(t, memSource{}.add(a))
+	effs := h.start("a.service")
+	sp := spawnsOf(effs, "a.service")
+	h.step(Shutdown{Action: "exit"})
+	h.wantState("a.service", "deactivating/stop-sigterm")
+	effs = h.step(Spawned{ID: sp[0].ID, Pid: 77})
+	if k := find[Kill](effs); len(k) != 1 || k[0].Pid != 77 || k[0].Signal != sigTERM() {
+		t.Fatalf("late pid not signalled:\n%s", dump(effs))
+	}
+	effs = h.step(Exited{Pid: 77, Status: killed(sigTERM())})
+	if len(find[Exit](effs)) != 1 {
+		t.Fatalf("no exit:\n%s", dump(effs))
+	}
+}
