@@ -70,8 +70,9 @@ func FinalShutdown(action Action, status int, log Logf) {
 func killAll(log Logf) {
 	for _, step := range []struct {
 		sig   syscall.Signal
+		name  string
 		grace time.Duration
-	}{{syscall.SIGTERM, termGrace}, {syscall.SIGKILL, killGrace}} {
+	}{{syscall.SIGTERM, "SIGTERM", termGrace}, {syscall.SIGKILL, "SIGKILL", killGrace}} {
 		err := syscall.Kill(-1, step.sig)
 		if errors.Is(err, syscall.ESRCH) {
 			// Nobody is left to signal; reap what is already dead.
@@ -80,13 +81,13 @@ func killAll(log Logf) {
 			return
 		}
 		if err != nil {
-			log.printf("boot: kill(-1, %v): %v", step.sig, err)
+			log.printf("boot: kill(-1, %s): %v", step.name, err)
 		}
 		if step.sig == syscall.SIGTERM {
 			syscall.Kill(-1, syscall.SIGCONT)
 		}
 		n, all := reapUntil(time.Now().Add(step.grace))
-		log.printf("boot: %v to every process: reaped %d", step.sig, n)
+		log.printf("boot: %s to every process, reaped %d", step.name, n)
 		if all {
 			return
 		}
