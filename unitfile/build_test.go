@@ -546,3 +546,15 @@ func TestBuildDependencyNames(t *testing.T) {
 		t.Errorf("input data alone selects StandardInput=data: %+v", u.Service.Exec.StandardInput)
 	}
 }
+
+func TestBuildServiceValueForms(t *testing.T) {
+	u := buildText(t, "p.service", "[Service]\nExecStart=/bin/true\nPIDFile=p.pid\nBusName=org.example.P\nSockets=a.socket b.service\nKillMode=process\nKillMode=\nDelegate=memory bogus\n")
+	s := u.Service
+	if s.PIDFile != "/run/p.pid" || s.BusName != "org.example.P" || !reflect.DeepEqual(s.Sockets, []string{"a.socket"}) ||
+		s.Kill.KillMode != "control-group" || !s.Resources.Delegate {
+		t.Errorf("%+v", s)
+	}
+	if len(u.Diags) != 2 {
+		t.Errorf("want warnings for b.service and bogus:\n%s", diagsText(u))
+	}
+}

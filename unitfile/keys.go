@@ -345,8 +345,21 @@ var serviceKeys = map[string]keyDef{
 	"ExitType":        enumKey(func(t *buildTarget) *string { return &t.svc.ExitType }, "main", "cgroup"),
 	"RemainAfterExit": boolKey(func(t *buildTarget) *bool { return &t.svc.RemainAfterExit }),
 	"GuessMainPID":    boolKey(func(t *buildTarget) *bool { return &t.svc.GuessMainPID }),
-	"PIDFile":         pathKey(func(t *buildTarget) *string { return &t.svc.PIDFile }),
-	"BusName":         stringKey(func(t *buildTarget) *string { return &t.svc.BusName }),
+	// A relative PIDFile= is taken below /run (systemd.service(5)).
+	"PIDFile": withSpecifiers(func(t *buildTarget, v string) error {
+		if v != "" && !strings.HasPrefix(v, "/") {
+			v = "/run/" + v
+		}
+		t.svc.PIDFile = v
+		return nil
+	}),
+	"BusName": withSpecifiers(func(t *buildTarget, v string) error {
+		if !validBusName(v) {
+			return fmt.Errorf("invalid bus name %q", v)
+		}
+		t.svc.BusName = v
+		return nil
+	}),
 
 	"ExecCondition": execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecCondition }),
 	"ExecStartPre":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecStartPre }),
@@ -395,9 +408,19 @@ var serviceKeys = map[string]keyDef{
 	"RootDirectoryStartOnly":   boolKey(func(t *buildTarget) *bool { return &t.svc.RootDirectoryStartOnly }),
 	"NonBlocking":              boolKey(func(t *buildTarget) *bool { return &t.svc.NonBlocking }),
 	"NotifyAccess":             enumKey(func(t *buildTarget) *string { return &t.svc.NotifyAccess }, "none", "main", "exec", "all"),
-	"Sockets":                  listKey(func(t *buildTarget) *[]string { return &t.svc.Sockets }, false),
-	"FileDescriptorStoreMax":   intKey(func(t *buildTarget) *int { return &t.svc.FileDescriptorStoreMax }, 0, 1<<31-1),
-	"OOMPolicy":                enumKey(func(t *buildTarget) *string { return &t.svc.OOMPolicy }, "continue", "stop", "kill"),
+	"Sockets": withSpecifiers(func(t *buildTarget, v string) error {
+		var errs []error
+		for _, w := range strings.Fields(v) {
+			if !ValidName(w) || !strings.HasSuffix(w, ".socket") || IsTemplate(w) {
+				errs = append(errs, fmt.Errorf("unit must be of type socket: %s", w))
+				continue
+			}
+			t.svc.Sockets = append(t.svc.Sockets, w)
+		}
+		return errors.Join(errs...)
+	}),
+	"FileDescriptorStoreMax": intKey(func(t *buildTarget) *int { return &t.svc.FileDescriptorStoreMax }, 0, 1<<31-1),
+	"OOMPolicy":              enumKey(func(t *buildTarget) *string { return &t.svc.OOMPolicy }, "continue", "stop", "kill"),
 	// The pre-v230 names in [Service] still set the [Unit] settings.
 	"StartLimitInterval": timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.StartLimitIntervalSec }, false),
 	"StartLimitBurst":    intKey(func(t *buildTarget) *int { return &t.u.Unit.StartLimitBurst }, 0, 1<<31-1),
@@ -591,6 +614,9 @@ func resourceValue(name string, p func(t *buildTarget) **uint64, bytes bool) key
 			if err != nil {
 				return err
 			}
+			if pct > 10000 {
+				return fmt.Errorf("percentage above 100%%: %s", v)
+			}
 			if t.res.Percent == nil {
 				t.res.Percent = map[string]uint64{}
 			}
@@ -755,7 +781,13 @@ var execKeys = map[string]keyDef{
 	"AmbientCapabilities":   capsKey(func(t *buildTarget) *[]string { return &t.exec.AmbientCapabilities }, false),
 
 	// systemd.kill(5)
-	"KillMode":   enumKey(func(t *buildTarget) *string { return &t.kill.KillMode }, "control-group", "mixed", "process", "none"),
+	"KillMode": literal(func(t *buildTarget, v string) error {
+		if v == "" { // empty: back to the default
+			t.kill.KillMode = "control-group"
+			return nil
+		}
+		return enumKey(func(t *buildTarget) *string { return &t.kill.KillMode }, "control-group", "mixed", "process", "none").set(t, v)
+	}),
 	"KillSignal": signalKey(func(t *buildTarget) *int { return &t.kill.KillSignal }),
 	"RestartKillSignal": literal(func(t *buildTarget, v string) error {
 		t.restartKillSet = true
@@ -794,8 +826,14 @@ var execKeys = map[string]keyDef{
 			t.res.Delegate = b
 			return nil
 		}
-		t.res.Delegate = v != ""
-		return nil
+		var errs []error
+		for _, w := range strings.Fields(v) {
+			if !cgroupControllers[w] {
+				errs = append(errs, fmt.Errorf("invalid controller name %q", w))
+			}
+		}
+		t.res.Delegate = len(errs) == 0 || t.res.Delegate
+		return errors.Join(errs...)
 	}),
 	"Slice": withSpecifiers(func(t *buildTarget, v string) error {
 		if !strings.HasSuffix(v, ".slice") {
@@ -880,11 +918,12 @@ func capsKey(p func(t *buildTarget) *[]string, emptyIsNone bool) keyDef {
 			}
 			return nil
 		}
+		// systemd skips names it does not know without a warning, so
+		// they are kept here and judged where capabilities are applied.
 		invert := strings.HasPrefix(v, "~")
 		for _, w := range strings.Fields(strings.TrimPrefix(v, "~")) {
-			w = strings.ToUpper(w)
-			if !strings.HasPrefix(w, "CAP_") {
-				return fmt.Errorf("invalid capability %q", w)
+			if strings.HasPrefix(strings.ToUpper(w), "CAP_") {
+				w = strings.ToUpper(w)
 			}
 			if invert {
 				w = "~" + w
@@ -954,6 +993,32 @@ var unenforcedBools = keySet(`PrivateTmp PrivateDevices PrivateNetwork PrivateIP
 
 var unenforcedTimes = keySet(`JobRunningTimeoutSec RuntimeRandomizedExtraSec TimeoutCleanSec
 	LogRateLimitIntervalSec CPUQuotaPeriodSec DeferAcceptSec PollLimitIntervalSec`)
+
+// cgroupControllers are the names Delegate= accepts
+// (systemd.resource-control(5)).
+var cgroupControllers = keySet(`cpu cpuacct cpuset io blkio memory devices pids bpf-firewall
+	bpf-devices bpf-foreign bpf-socket-bind bpf-restrict-network-interfaces`)
+
+// validBusName reports whether s is a well-known D-Bus name: two or more
+// dot-separated elements of [A-Za-z0-9_-], none empty or starting with a
+// digit, at most 255 characters.
+func validBusName(s string) bool {
+	elems := strings.Split(s, ".")
+	if len(s) > 255 || len(elems) < 2 {
+		return false
+	}
+	for _, e := range elems {
+		if e == "" || e[0] >= '0' && e[0] <= '9' {
+			return false
+		}
+		for _, c := range e {
+			if !(c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 func keySet(s string) map[string]bool {
 	m := map[string]bool{}
