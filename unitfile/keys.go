@@ -832,7 +832,8 @@ var execKeys = map[string]keyDef{
 				errs = append(errs, fmt.Errorf("invalid controller name %q", w))
 			}
 		}
-		t.res.Delegate = len(errs) == 0 || t.res.Delegate
+		// Bad names are skipped; the list still turns delegation on.
+		t.res.Delegate = true
 		return errors.Join(errs...)
 	}),
 	"Slice": withSpecifiers(func(t *buildTarget, v string) error {
