@@ -221,6 +221,7 @@ func (m *Manager) finishJob(j *job, result JobResult) {
 	}
 	u.job = nil
 	m.jobs--
+	m.cancelTimer(u, "job")
 	m.unblock(j)
 	// One JobFinished per request merged into this job.
 	if len(j.ids) == 0 {
@@ -674,6 +675,10 @@ func (m *Manager) install(t *txn, id uint64) {
 		m.jobs++
 		fresh = append(fresh, j)
 		m.emit(JobStarted{ID: firstID(j), Unit: u.name, Kind: j.kind})
+		// systemd.unit(5) JobTimeoutSec=: the job, not the unit, times out.
+		if jt := u.def.Unit.JobTimeoutSec; jt > 0 && jt != unitfile.Infinity {
+			m.setTimer(u, "job", m.now+jt)
+		}
 	}
 	for _, j := range fresh {
 		m.block(j, gen)
@@ -798,6 +803,9 @@ func (m *Manager) becameInactive(u *unit) {
 	m.checkUnneededDeps(u)
 	if u.acceptOf != nil && u.job == nil {
 		m.acceptInstanceGone(u)
+		if u.active == "inactive" {
+			m.forget(u) // systemd garbage-collects finished connection instances
+		}
 	}
 }
 

@@ -371,3 +371,32 @@ func TestUnitChangedAndTimestamps(t *testing.T) {
 		t.Fatalf("UnitChanged %+v", ch)
 	}
 }
+
+func TestJobTimeout(t *testing.T) {
+	a := svc("a.service", "notify")
+	a.Unit.JobTimeoutSec = 5 * time.Second
+	a.Unit.JobTimeoutAction = "poweroff-force"
+	h := newHarness(t, memSource{}.add(a))
+	h.spawnAll(h.start("a.service"))
+	h.advance(5 * time.Second)
+	effs := h.step(TimerFired{ID: TimerID{Unit: "a.service", Kind: "job"}})
+	h.wantJob("a.service", ResultTimeout)
+	if a := find[Action](effs); len(a) != 1 || a[0].Action != "poweroff-force" {
+		t.Fatalf("JobTimeoutAction:\n%s", dump(effs))
+	}
+	// The unit itself goes on starting.
+	h.wantState("a.service", "activating/start")
+}
+
+func TestStartLimitOnFailedUnitEndsJob(t *testing.T) {
+	a := svc("a.service", "oneshot")
+	a.Unit.StartLimitBurst = 1
+	h := newHarness(t, memSource{}.add(a))
+	pids, _ := h.spawnAll(h.start("a.service"))
+	h.step(Exited{Pid: pids["a.service/main"], Status: exited(1)})
+	h.wantState("a.service", "failed/failed")
+	effs := h.step(Request{ID: 9, Unit: "a.service", Kind: JobStart})
+	if f := find[JobFinished](effs); len(f) != 1 || f[0].ID != 9 || f[0].Result != ResultFailed {
+		t.Fatalf("start-limit on failed unit:\n%s", dump(effs))
+	}
+}

@@ -522,6 +522,16 @@ func (m *Manager) onTimer(id TimerID) {
 		return
 	}
 	delete(u.timers, id.Kind)
+	if id.Kind == "job" {
+		if j := u.job; j != nil {
+			m.logAt(u, "JobTimeoutSec", LevelWarning, "Job %s/%s timed out.", u.name, j.asked)
+			m.finishJob(j, ResultTimeout)
+			if a := u.def.Unit.JobTimeoutAction; a != "" && a != "none" {
+				m.action(u, a, -1)
+			}
+		}
+		return
+	}
 	switch {
 	case u.svc != nil:
 		m.serviceTimer(u, id.Kind)
@@ -607,4 +617,76 @@ func (m *Manager) onShutdown(action string) {
 			m.request(0, u.name, JobStop, ModeReplace)
 		}
 	}
+}
+
+// forget unloads a finished Accept=yes instance and its edges, so that a
+// busy socket does not grow the manager without bound.
+func (m *Manager) forget(u *unit) {
+	if u.job != nil || !isInactive(u) || m.unitBusy(u) {
+		return
+	}
+	for _, k := range []string{"state", "restart", "watchdog", "runtime", "job"} {
+		m.cancelTimer(u, k)
+	}
+	pairs := []struct {
+		fwd []*unit
+		rev func(x *unit) *[]*unit
+		r   rel
+	}{
+		{u.after, func(x *unit) *[]*unit { return &x.before }, relAfter},
+		{u.requires, func(x *unit) *[]*unit { return &x.requiredBy }, relRequires},
+		{u.wants, func(x *unit) *[]*unit { return &x.wantedBy }, relWants},
+		{u.requisite, func(x *unit) *[]*unit { return &x.requisiteOf }, relRequisite},
+		{u.bindsTo, func(x *unit) *[]*unit { return &x.boundBy }, relBindsTo},
+		{u.partOf, func(x *unit) *[]*unit { return &x.consistsOf }, relPartOf},
+		{u.upholds, func(x *unit) *[]*unit { return &x.upheldBy }, relUpholds},
+		{u.conflicts, func(x *unit) *[]*unit { return &x.conflictedBy }, relConflicts},
+		{u.triggers, func(x *unit) *[]*unit { return &x.triggeredBy }, relTriggers},
+	}
+	for _, p := range pairs {
+		for _, x := range p.fwd {
+			*p.rev(x) = without(*p.rev(x), u)
+			delete(m.edgeSeen, edgeKey{u, x, p.r})
+		}
+	}
+	back := []struct {
+		rev []*unit
+		fwd func(x *unit) *[]*unit
+		r   rel
+	}{
+		{u.before, func(x *unit) *[]*unit { return &x.after }, relAfter},
+		{u.requiredBy, func(x *unit) *[]*unit { return &x.requires }, relRequires},
+		{u.wantedBy, func(x *unit) *[]*unit { return &x.wants }, relWants},
+		{u.requisiteOf, func(x *unit) *[]*unit { return &x.requisite }, relRequisite},
+		{u.boundBy, func(x *unit) *[]*unit { return &x.bindsTo }, relBindsTo},
+		{u.consistsOf, func(x *unit) *[]*unit { return &x.partOf }, relPartOf},
+		{u.upheldBy, func(x *unit) *[]*unit { return &x.upholds }, relUpholds},
+		{u.conflictedBy, func(x *unit) *[]*unit { return &x.conflicts }, relConflicts},
+		{u.triggeredBy, func(x *unit) *[]*unit { return &x.triggers }, relTriggers},
+	}
+	for _, p := range back {
+		for _, x := range p.rev {
+			*p.fwd(x) = without(*p.fwd(x), u)
+			delete(m.edgeSeen, edgeKey{x, u, p.r})
+		}
+	}
+	for _, name := range append([]string{u.name}, u.def.Names...) {
+		if m.units[name] == u {
+			delete(m.units, name)
+		}
+	}
+	m.loadOrder = without(m.loadOrder, u)
+}
+
+func without(list []*unit, u *unit) []*unit {
+	out := list[:0]
+	for _, x := range list {
+		if x != u {
+			out = append(out, x)
+		}
+	}
+	for i := len(out); i < len(list); i++ {
+		list[i] = nil
+	}
+	return out
 }

@@ -167,6 +167,9 @@ func (m *Manager) startLimitHit(u *unit) bool {
 	}
 	m.logf(u, LevelWarning, "Failed with result 'start-limit-hit'.")
 	m.setState(u, "failed", "failed")
+	if j := u.job; j != nil && j.running {
+		m.finishJob(j, ResultFailed) // the unit may have been failed already
+	}
 	return true
 }
 

@@ -117,7 +117,17 @@ func TestAcceptYes(t *testing.T) {
 	}
 	// One instance ends: room again.
 	h.step(Exited{Pid: pids["conn@0-1-2.service/main"], Status: exited(0)})
-	h.wantState("conn@0-1-2.service", "inactive/dead")
+	// Finished instances are unloaded, edges and all.
+	if _, ok := h.m.Status("conn@0-1-2.service"); ok {
+		t.Fatal("finished instance still loaded")
+	}
+	for _, u := range h.m.loadOrder {
+		for _, x := range append(append([]*unit{}, u.before...), u.after...) {
+			if x.name == "conn@0-1-2.service" {
+				t.Fatalf("%s still has an edge to the instance", u.name)
+			}
+		}
+	}
 	effs = h.step(Connection{Unit: "conn.socket", FD: 23, Instance: "3-1-2"})
 	if len(spawnsOf(effs, "conn@3-1-2.service")) != 1 {
 		t.Fatalf("after release:\n%s", dump(effs))
