@@ -13,12 +13,16 @@ import (
 // (":" prefix) the words are used as they are. The result is argv
 // (Argv[0] first).
 //
-//   - A word that is exactly "$NAME" becomes the value split at
-//     whitespace, quotes respected and removed: zero or more words.
+//   - A word that starts with "$" but not "${" or "$$" is a whole-word
+//     variable: "$NAME" becomes the value split at whitespace, quotes
+//     respected and removed, zero or more words (systemd takes the whole
+//     rest of the word as the name, so "$NAME-x" is the unset variable
+//     "NAME-x" and expands to no word).
 //   - "${NAME}" anywhere in a word is replaced in place by the exact value;
 //     the word stays one word.
 //   - "$$" is a literal "$"; "$" followed by anything else stays as it is
-//     (so "a$NAME" inside a word is not expanded).
+//     (so "a$NAME" inside a word is not expanded), and so does "${A:-b}"
+//     (no shell-style defaults).
 //   - Unset variables expand to nothing.
 func ExpandArgv(cmd ExecCommand, env []string) []string {
 	if cmd.NoEnvExpand {
@@ -34,7 +38,7 @@ func ExpandArgv(cmd ExecCommand, env []string) []string {
 	}
 	out := make([]string, 0, len(cmd.Argv))
 	for _, w := range cmd.Argv {
-		if len(w) > 1 && w[0] == '$' && ValidEnvName(w[1:]) {
+		if len(w) > 0 && w[0] == '$' && (len(w) == 1 || w[1] != '{' && w[1] != '$') {
 			v, _ := lookup(w[1:])
 			out = append(out, splitEnvValue(v)...)
 			continue
@@ -61,6 +65,9 @@ func expandBraces(w string, lookup func(string) (string, bool)) string {
 			i++
 		case '{':
 			end := strings.IndexByte(w[i+2:], '}')
+			if colon := strings.IndexByte(w[i+2:], ':'); colon >= 0 && (end < 0 || colon < end) {
+				end = -1 // "${A:-b}" is not supported syntax: kept as written
+			}
 			if end < 0 {
 				b.WriteByte('$')
 				continue

@@ -47,7 +47,10 @@ func TestExpandArgv(t *testing.T) {
 		`/bin/e ${UNSET} x`:  {"/bin/e", "", "x"}, // one empty word
 		`/bin/e $E`:          {"/bin/e"},
 		`/bin/e $$ $$A a$$b`: {"/bin/e", "$", "$A", "a$b"},
-		`/bin/e a$A $1 ${A`:  {"/bin/e", "a$A", "$1", "${A"}, // not expanded
+		`/bin/e a$A ${A`:     {"/bin/e", "a$A", "${A"}, // not expanded
+		`/bin/e $A-x $1 $ y`: {"/bin/e", "y"},          // whole-word names that are unset
+		`/bin/e ${A:-d}${A}`: {"/bin/e", "${A:-d}last"},
+		`/bin/e "${A B}"`:    {"/bin/e", ""},
 		`:/bin/e $A ${A} $$`: {"/bin/e", "$A", "${A}", "$$"},
 		`@/bin/e zero $B`:    {"zero", "p", "q"},
 	}
