@@ -170,6 +170,9 @@ type Spawn struct {
 
 // Kill sends Signal to Pid, or with Group to the unit's whole control group
 // (its cgroup, or the process group of Pid where cgroups are unavailable).
+// The manager sends Group with Pid 0 when it knows no live process of the
+// unit (Type=forking without PIDFile=, leftovers after the main process
+// exited): that means the unit's cgroup only, nothing without cgroups.
 type Kill struct {
 	Unit   string
 	Pid    int

@@ -669,7 +669,9 @@ func (m *Manager) serviceDead(u *unit) {
 		m.setState(u, "activating", "auto-restart")
 		return
 	}
-	m.closeFDStore(u)
+	if j := u.job; j == nil || j.kind != JobRestart {
+		m.closeFDStore(u) // kept across restarts, passed to the next start
+	}
 	if s.hasConn && u.acceptOf == nil {
 		s.hasConn = false
 	}
@@ -1045,13 +1047,7 @@ func (m *Manager) onNotify(e Notify) {
 		return
 	}
 	s, d := u.svc, u.def.Service
-	access := d.NotifyAccess
-	if access == "" || (access == "none" && settingPos(u.def, "NotifyAccess").File == "" && notifyEnabled(&unitfile.Service{Type: d.Type, WatchdogSec: d.WatchdogSec})) {
-		access = "main"
-		if !notifyEnabled(d) {
-			access = "none"
-		}
-	}
+	access := notifyAccess(u.def)
 	allowed := false
 	switch access {
 	case "all":
@@ -1149,6 +1145,22 @@ func (m *Manager) onNotify(e Notify) {
 			s.fdNames = append(s.fdNames, fdname)
 		}
 	}
+}
+
+// notifyAccess is the effective NotifyAccess= (systemd.service(5)): "main"
+// for Type=notify/notify-reload or with WatchdogSec= unless set explicitly
+// (a "none" with no NotifyAccess= line is the loader's default, not a choice).
+func notifyAccess(def *unitfile.Unit) string {
+	d := def.Service
+	a := d.NotifyAccess
+	explicit := a != "" && (a != "none" || settingPos(def, "NotifyAccess").File != "")
+	if explicit {
+		return a
+	}
+	if d.Type == "notify" || d.Type == "notify-reload" || d.WatchdogSec > 0 {
+		return "main"
+	}
+	return "none"
 }
 
 func accessWho(access string, s *serviceRun) string {

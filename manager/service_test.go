@@ -571,3 +571,58 @@ func TestStopBeforeSpawned(t *testing.T) {
 		t.Fatalf("no exit:\n%s", dump(effs))
 	}
 }
+
+func TestRestartKillSignalAndStartFailureMode(t *testing.T) {
+	a := svc("a.service", "simple")
+	a.Service.Kill.RestartKillSignal = int(syscall.SIGUSR1)
+	h := newHarness(t, memSource{}.add(a))
+	h.spawnAll(h.start("a.service"))
+	effs := h.step(Request{ID: 2, Unit: "a.service", Kind: JobRestart})
+	if k := find[Kill](effs); len(k) != 1 || k[0].Signal != int(syscall.SIGUSR1) {
+		t.Fatalf("RestartKillSignal:\n%s", dump(effs))
+	}
+
+	for mode, sig := range map[string]int{"abort": int(syscall.SIGABRT), "kill": sigKILL(), "terminate": sigTERM()} {
+		b := svc("b.service", "notify")
+		b.Service.TimeoutStartFailureMode = mode
+		h := newHarness(t, memSource{}.add(b))
+		h.spawnAll(h.start("b.service"))
+		h.advance(90 * time.Second)
+		effs := h.step(TimerFired{ID: TimerID{Unit: "b.service", Kind: "state"}})
+		if k := find[Kill](effs); len(k) != 1 || k[0].Signal != sig {
+			t.Fatalf("TimeoutStartFailureMode=%s:\n%s", mode, dump(effs))
+		}
+	}
+}
+
+func TestNotifyAccess(t *testing.T) {
+	for _, tc := range []struct {
+		typ, access string
+		explicit    bool
+		want        string
+	}{
+		{"notify", "none", false, "main"}, {"notify", "none", true, "none"}, {"notify", "all", true, "all"},
+		{"simple", "none", false, "none"}, {"simple", "", false, "none"}, {"notify", "", false, "main"},
+	} {
+		u := svc("a.service", tc.typ)
+		u.Service.NotifyAccess = tc.access
+		if tc.explicit {
+			u.Entries = []unitfile.Entry{{Section: "Service", Key: "NotifyAccess", Value: tc.access, Pos: unitfile.Pos{File: "a.service", Line: 3}}}
+		}
+		if got := notifyAccess(u); got != tc.want {
+			t.Errorf("%+v: %s", tc, got)
+		}
+	}
+	// NotifyAccess=exec accepts the control process too.
+	a := svc("a.service", "notify")
+	a.Service.NotifyAccess = "exec"
+	a.Service.ExecStartPost = []unitfile.ExecCommand{cmd("/bin/post")}
+	h := newHarness(t, memSource{}.add(a))
+	pids, _ := h.spawnAll(h.start("a.service"))
+	effs := h.step(Notify{Pid: pids["a.service/main"], Fields: [][2]string{{"READY", "1"}}})
+	cp, _ := h.spawnAll(effs)
+	h.step(Notify{Pid: cp["a.service/control"], Fields: [][2]string{{"STATUS", "from control"}}})
+	if s, _ := h.m.Status("a.service"); s.StatusText != "from control" {
+		t.Fatalf("status %q", s.StatusText)
+	}
+}
