@@ -400,3 +400,35 @@ func TestStartLimitOnFailedUnitEndsJob(t *testing.T) {
 		t.Fatalf("start-limit on failed unit:\n%s", dump(effs))
 	}
 }
+
+// Only what the requested target needs is started.
+func TestPruning(t *testing.T) {
+	a := svc("a.service", "simple")
+	a.Unit.Requires = []string{"b.service"}
+	h := newHarness(t, memSource{}.add(target("t.target", "a.service"), a, svc("b.service", "simple"), svc("other.service", "simple"), target("other.target", "other.service")))
+	effs := h.start("t.target")
+	for _, sp := range find[Spawn](effs) {
+		if sp.Unit != "a.service" && sp.Unit != "b.service" {
+			t.Fatalf("%s started though not needed", sp.Unit)
+		}
+	}
+	if len(find[Spawn](effs)) != 2 {
+		t.Fatalf("want a and b:\n%s", dump(effs))
+	}
+}
+
+func TestControlFailureLogHasPos(t *testing.T) {
+	a := svc("a.service", "simple")
+	pre := cmd("/bin/pre")
+	pre.Pos = unitfile.Pos{File: "/etc/a.service", Line: 7}
+	a.Service.ExecStartPre = []unitfile.ExecCommand{pre}
+	h := newHarness(t, memSource{}.add(a))
+	pids, _ := h.spawnAll(h.start("a.service"))
+	effs := h.step(Exited{Pid: pids["a.service/control"], Status: exited(2)})
+	for _, l := range find[Log](effs) {
+		if l.Pos == pre.Pos {
+			return
+		}
+	}
+	t.Fatalf("no log with the ExecStartPre= line:\n%s", dump(effs))
+}

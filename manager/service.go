@@ -405,8 +405,9 @@ func (m *Manager) controlExited(u *unit, st WaitStatus) {
 	cmd := c.cmds[c.idx]
 	res := controlResult(st)
 	ok := res == "success" || cmd.IgnoreFailure
-	if !ok {
-		m.logAt(u, "", LevelWarning, "Control process %s (%s) exited: %s", cmd.Path, c.phase, describeStatus(st))
+	if res != "success" {
+		m.emit(Log{Unit: u.name, Pos: cmd.Pos, Level: LevelWarning,
+			Msg: fmt.Sprintf("Control process %s (%s) exited, %s%s", cmd.Path, c.phase, describeStatus(st), ignoredNote(cmd))})
 	}
 	if m.inKillPhase(u) {
 		m.killPhaseProgress(u)
@@ -422,6 +423,13 @@ func (m *Manager) controlExited(u *unit, st WaitStatus) {
 	} else {
 		m.socketControlDone(u, c.phase, ok, res)
 	}
+}
+
+func ignoredNote(cmd unitfile.ExecCommand) string {
+	if cmd.IgnoreFailure {
+		return " (ignored: \"-\" prefix)"
+	}
+	return ""
 }
 
 func describeStatus(st WaitStatus) string {
@@ -838,7 +846,11 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 	s.mainExited, s.mainStatus = true, st
 	res := mainResult(d, st)
 	if res != "success" {
-		m.logf(u, LevelWarning, "Main process exited, code=%s", describeStatus(st))
+		var pos unitfile.Pos
+		if i := s.mainIdx; i < len(d.ExecStart) {
+			pos = d.ExecStart[i].Pos
+		}
+		m.emit(Log{Unit: u.name, Pos: pos, Level: LevelWarning, Msg: "Main process exited, " + describeStatus(st)})
 	}
 	switch u.sub {
 	case "start":
