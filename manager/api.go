@@ -360,3 +360,10 @@ type CloseFD struct {
 func (ConditionsChecked) isEvent() {}
 func (CheckConditions) isEffect()  {}
 func (CloseFD) isEffect()          {}
+
+// ResetFailed is systemctl reset-failed: a failed unit (every failed unit
+// when Unit is "") goes back to inactive with result success, and its start
+// rate limit counter is reset. Added by the manager.
+type ResetFailed struct{ Unit string }
+
+func (ResetFailed) isEvent() {}

@@ -432,3 +432,22 @@ func TestControlFailureLogHasPos(t *testing.T) {
 	}
 	t.Fatalf("no log with the ExecStartPre= line:\n%s", dump(effs))
 }
+
+func TestResetFailed(t *testing.T) {
+	a := svc("a.service", "oneshot")
+	a.Unit.StartLimitBurst = 1
+	a.Unit.OnSuccess = []string{"b.service"}
+	h := newHarness(t, memSource{}.add(a, svc("b.service", "simple")))
+	pids, _ := h.spawnAll(h.start("a.service"))
+	h.step(Exited{Pid: pids["a.service/main"], Status: exited(1)})
+	h.wantState("a.service", "failed/failed")
+	effs := h.step(ResetFailed{})
+	h.wantState("a.service", "inactive/dead")
+	if len(find[Spawn](effs)) != 0 {
+		t.Fatal("reset-failed must not trigger OnSuccess=")
+	}
+	// The start limit counter is reset too: a start works again.
+	if len(spawnsOf(h.start("a.service"), "a.service")) != 1 {
+		t.Fatal("start after reset-failed refused")
+	}
+}

@@ -149,6 +149,8 @@ func (m *Manager) Step(now time.Duration, ev Event) []Effect {
 		m.onShutdown(e.Action)
 	case Reload:
 		m.onReload(e.Units)
+	case ResetFailed:
+		m.onResetFailed(e.Unit)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:
@@ -689,4 +691,23 @@ func without(list []*unit, u *unit) []*unit {
 		list[i] = nil
 	}
 	return out
+}
+
+func (m *Manager) onResetFailed(name string) {
+	var list []*unit
+	if name == "" {
+		list = m.loadOrder
+	} else if u := m.units[name]; u != nil {
+		list = []*unit{u}
+	} else {
+		m.logf(nil, LevelDebug, "reset-failed: unit %s not loaded", name)
+		return
+	}
+	for _, u := range list {
+		u.startLimitCount = 0
+		if u.active == "failed" && u.job == nil {
+			u.result = "success"
+			m.setState(u, "inactive", "dead")
+		}
+	}
 }
