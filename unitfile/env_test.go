@@ -132,3 +132,64 @@ func TestParseEnvironmentFileUTF8(t *testing.T) {
 		t.Errorf("got %q, %v", got, err)
 	}
 }
+
+// systemd's own env-file parser is reachable without a running systemd
+// through systemd-environment-d-generator, which reads environment.d files
+// with the same parser and prints the result. Values here hold no "$" (the
+// generator also expands variables, EnvironmentFile= does not).
+func TestParseEnvironmentFileAgainstSystemd(t *testing.T) {
+	const gen = "/lib/systemd/user-environment-generators/30-systemd-environment-d-generator"
+	if _, err := os.Stat(gen); err != nil {
+		t.Skip("systemd's environment.d generator is not installed")
+	}
+	data, err := os.ReadFile("testdata/values_envfile/oracle.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	dir := home + "/.config/environment.d"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/oracle.conf", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(gen)
+	cmd.Env = []string{"HOME=" + home, "XDG_CONFIG_HOME=" + home + "/.config", "SYSTEMD_LOG_LEVEL=debug"}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	// Its debug log has "FILE:LINE: setting KEY=VALUE" for each variable,
+	// the raw value (a value with a newline continues on the next lines).
+	var sd []string
+	inFile := false
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if _, kv, ok := strings.Cut(l, ": setting "); ok && strings.HasPrefix(l, dir) {
+			sd, inFile = append(sd, kv), true
+			continue
+		}
+		if l == "" || strings.Contains(l, ": ") || strings.HasPrefix(l, "Reading ") || !inFile || len(sd) == 0 {
+			inFile = inFile && strings.HasPrefix(l, dir)
+			continue
+		}
+		sd[len(sd)-1] += "\n" + l
+	}
+	ours, _ := ParseEnvironmentFile(data)
+	fromFile := sd
+	// systemd drops "E=" in the generator (its push refuses empty values);
+	// EnvironmentFile= keeps it, so compare without it.
+	var oursCmp []string
+	for _, kv := range ours {
+		if kv != "E=" {
+			oursCmp = append(oursCmp, kv)
+		}
+	}
+	if !reflect.DeepEqual(oursCmp, fromFile) {
+		t.Errorf("ours:    %q\nsystemd: %q", oursCmp, fromFile)
+	}
+	if len(fromFile) < 12 {
+		t.Errorf("too few variables compared: %q", fromFile)
+	}
+}
