@@ -16,7 +16,9 @@ import (
 	"gosd/unitfile"
 )
 
-func pos(line int) unitfile.Pos { return unitfile.Pos{File: "/etc/systemd/system/t.socket", Line: line} }
+func pos(line int) unitfile.Pos {
+	return unitfile.Pos{File: "/etc/systemd/system/t.socket", Line: line}
+}
 
 func boundPort(t *testing.T, fd int) int {
 	t.Helper()
@@ -94,8 +96,6 @@ func TestOpenInetKinds(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-
 
 func waitReadable(t *testing.T, fd int) {
 	t.Helper()
