@@ -156,6 +156,9 @@ type Spawn struct {
 	// at fd 3.. (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID).
 	Sockets []string
 	// Conn is an accepted connection fd for Accept=yes instances, or -1.
+	// The reactor owns it from this Spawn on (the manager never closes it
+	// after handing it over; a connection whose instance fails before
+	// ExecStart= comes back as a CloseFD effect instead).
 	Conn int
 	// Notify asks for NOTIFY_SOCKET in the environment.
 	Notify bool

@@ -282,7 +282,10 @@ func (m *Manager) spawnMain(u *unit, cmd unitfile.ExecCommand) {
 		Env: []string{"INVOCATION_ID=" + s.invocation}, Sockets: m.socketsFor(u),
 		Conn: -1, Notify: notifyEnabled(d)}
 	if s.hasConn {
+		// The Spawn hands the connection to the reactor, which closes its
+		// copy once the process has it.
 		sp.Conn = s.conn
+		s.hasConn, s.conn = false, -1
 	}
 	if len(s.fds) > 0 {
 		sp.Fds = append([]int(nil), s.fds...)

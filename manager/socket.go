@@ -243,7 +243,8 @@ func (m *Manager) acceptInstanceGone(inst *unit) {
 	}
 	inst.acceptOf = nil
 	if inst.svc != nil && inst.svc.hasConn {
-		// The service owned the connection; gosd's copy is closed now.
+		// The connection never reached a process (the start failed before
+		// ExecStart=): the manager still owns it.
 		m.emit(CloseFD{Unit: inst.name, FD: inst.svc.conn})
 		inst.svc.hasConn, inst.svc.conn = false, -1
 	}

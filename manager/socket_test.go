@@ -151,3 +151,29 @@ func TestTriggerLimit(t *testing.T) {
 		t.Fatalf("result %q", st.Result)
 	}
 }
+
+func TestAcceptConnOwnership(t *testing.T) {
+	s := sock("c.socket", true)
+	tmpl := svc("c@.service", "simple")
+	tmpl.Service.ExecStartPre = []unitfile.ExecCommand{cmd("/bin/pre")}
+	h := newHarness(t, memSource{}.add(s, tmpl))
+	h.start("c.socket")
+	h.step(SocketsOpened{Unit: "c.socket"})
+	// Fails before ExecStart=: the manager closes the connection.
+	pids, _ := h.spawnAll(h.step(Connection{Unit: "c.socket", FD: 30, Instance: "a"}))
+	effs := h.step(Exited{Pid: pids["c@a.service/control"], Status: exited(1)})
+	if c := find[CloseFD](effs); len(c) != 1 || c[0].FD != 30 {
+		t.Fatalf("unused connection not closed:\n%s", dump(effs))
+	}
+	// Handed over in the Spawn: never closed by the manager.
+	pids, _ = h.spawnAll(h.step(Connection{Unit: "c.socket", FD: 31, Instance: "b"}))
+	effs = h.step(Exited{Pid: pids["c@b.service/control"], Status: exited(0)})
+	if sp := spawnsOf(effs, "c@b.service"); len(sp) != 1 || sp[0].Conn != 31 {
+		t.Fatalf("conn not passed:\n%s", dump(effs))
+	}
+	pids, _ = h.spawnAll(effs)
+	effs = h.step(Exited{Pid: pids["c@b.service/main"], Status: exited(0)})
+	if c := find[CloseFD](effs); len(c) != 0 {
+		t.Fatalf("handed-over connection closed again:\n%s", dump(effs))
+	}
+}
