@@ -1,7 +1,9 @@
 package unitfile
 
 import (
+	"os/exec"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -280,5 +282,36 @@ func TestParseStandardInputData(t *testing.T) {
 	}
 	if _, err := ParseStandardInputData("!!!"); err == nil {
 		t.Error("bad base64 accepted")
+	}
+}
+
+// `systemd-analyze timespan` prints systemd's own parse of a time span.
+func TestParseTimespanAgainstSystemd(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed")
+	}
+	inputs := []string{"1min 30s", "5.5s", "2h30min", "1y 12month", "55s500ms", "300ms20s 5day",
+		"10us", "10µs", "1w", "2m", "0", "90", "1.5h", "1 minute 1 sec", "0.000001s", "3 usec",
+		"1d 2h 3min 4s", "48hr", "1M", "1y", "1.25d", "5 parsecs", "-5s", "1.2.3s", "s", "5ss", "abc"}
+	for _, in := range inputs {
+		out, err := exec.Command(analyze, "timespan", in).CombinedOutput()
+		want := time.Duration(-1)
+		if err == nil {
+			_, rest, ok := strings.Cut(string(out), "μs: ")
+			usec, perr := strconv.ParseUint(strings.Fields(rest)[0], 10, 64)
+			if !ok || perr != nil {
+				t.Fatalf("%q: cannot read %s", in, out)
+			}
+			want = time.Duration(usec) * time.Microsecond
+		}
+		got, gerr := ParseTimespan(in)
+		if gerr != nil {
+			got = -1
+		}
+		// systemd counts in microseconds; compare at that resolution.
+		if got != want && got.Truncate(time.Microsecond) != want {
+			t.Errorf("ParseTimespan(%q) = %v, systemd says %v", in, got, want)
+		}
 	}
 }
