@@ -789,9 +789,8 @@ func (m *Manager) becameInactive(u *unit) {
 			m.uphold(by, u)
 		}
 	}
-	if u.svc != nil && u.sub == "auto-restart" {
-		return
-	}
+	// (A service waiting in auto-restart is "activating", so it never gets
+	// here: its sockets stay unwatched and OnFailure= waits for the end.)
 	for _, s := range u.triggeredBy {
 		m.socketRearm(s)
 	}
