@@ -170,6 +170,12 @@ func (r *Reactor) spawn(s manager.Spawn) {
 	if s.Notify && r.notify != nil {
 		spec.NotifySocket = r.notify.Path()
 	}
+	if s.Conn >= 0 {
+		// Accept=yes: the connection is also fd 3 with LISTEN_FDS=1, named
+		// "connection" as systemd names it (sd_listen_fds(3)).
+		spec.ListenFDs = append(spec.ListenFDs, s.Conn)
+		spec.ListenNames = append(spec.ListenNames, "connection")
+	}
 	for _, su := range s.Sockets {
 		set := r.sets[su]
 		if set == nil {
@@ -178,6 +184,15 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		}
 		spec.ListenFDs = append(spec.ListenFDs, set.FDs()...)
 		spec.ListenNames = append(spec.ListenNames, set.Names()...)
+	}
+	// Stored fds (FDSTORE=1) follow the sockets; the manager keeps owning them.
+	for i, fd := range s.Fds {
+		name := "stored"
+		if i < len(s.FdNames) && s.FdNames[i] != "" {
+			name = s.FdNames[i]
+		}
+		spec.ListenFDs = append(spec.ListenFDs, fd)
+		spec.ListenNames = append(spec.ListenNames, name)
 	}
 	readFD := -1
 	if needsLogPipe(s.Exec) {

@@ -134,5 +134,9 @@ func (r *Reactor) emitLine(p *outputPipe, line []byte) {
 	r.log.WriteString("]: ")
 	r.log.Write(line)
 	r.log.WriteByte('\n')
-	r.ringFor(p.unit).add("[" + strconv.Itoa(p.pid) + "] " + string(line))
+	text := "[" + strconv.Itoa(p.pid) + "] " + string(line)
+	r.ringFor(p.unit).add(text)
+	if len(r.followers) > 0 {
+		r.notifyFollowers(p.unit, text)
+	}
 }

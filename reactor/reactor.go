@@ -75,6 +75,9 @@ type Reactor struct {
 	notify  *sockets.NotifySocket
 	warned  map[string]bool
 
+	followers   map[int]follower
+	followerSeq int
+
 	ringsMu sync.Mutex
 	rings   map[string]*ring
 	readBuf []byte
@@ -299,17 +302,9 @@ func (r *Reactor) onSignal(sig syscall.Signal) {
 		}
 		r.shutdown(action, sig)
 	case syscall.SIGHUP:
-		if r.cfg.Reload == nil {
-			r.logf("", "SIGHUP: reload is not configured, ignored")
-			return
+		if err := r.Reload(); err != nil {
+			r.logf("", "SIGHUP: %v", err)
 		}
-		units, err := r.cfg.Reload()
-		if err != nil {
-			r.logf("", "reload failed: %v", err)
-			return
-		}
-		r.cfg.Units = units
-		r.Feed(manager.Reload{Units: units})
 	default:
 		if a := rtShutdown(sig); a != "" && r.cfg.PID1 {
 			r.shutdown(a, sig)
@@ -473,4 +468,20 @@ func eventUnit(ev manager.Event) string {
 		return e.ID.Unit
 	}
 	return ""
+}
+
+// Reload re-reads the unit definitions through Config.Reload and hands them
+// to the manager (daemon-reload: running services stay up; changed
+// definitions apply at their next start). Reactor goroutine only.
+func (r *Reactor) Reload() error {
+	if r.cfg.Reload == nil {
+		return fmt.Errorf("reload is not configured")
+	}
+	units, err := r.cfg.Reload()
+	if err != nil {
+		return fmt.Errorf("reload failed: %w", err)
+	}
+	r.cfg.Units = units
+	r.Feed(manager.Reload{Units: units})
+	return nil
 }

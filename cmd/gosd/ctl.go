@@ -6,9 +6,8 @@ import (
 	"gosd/control"
 )
 
-// ctlMainImpl is the systemctl-compatible client (gosdctl VERB, systemctl
-// VERB, gosd ctl VERB). It becomes ctlMain once the placeholder in main.go
-// is removed.
-func ctlMainImpl(name string, args []string) int {
+// ctlMain is the systemctl-compatible client (gosdctl VERB, systemctl
+// VERB, gosd ctl VERB).
+func ctlMain(name string, args []string) int {
 	return control.Main(name, args, os.Stdout, os.Stderr)
 }

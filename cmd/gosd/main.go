@@ -74,9 +74,3 @@ func exitStatus(err error) int {
 		return 1
 	}
 }
-
-// ctlMain is the systemctl-compatible client; the control API fills it in.
-func ctlMain(name string, args []string) int {
-	fmt.Fprintf(os.Stderr, "%s: the control client is not available in this build\n", name)
-	return 1
-}

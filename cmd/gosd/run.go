@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"gosd/control"
 	"gosd/exec"
 	"gosd/manager"
 	"gosd/reactor"
@@ -55,27 +56,44 @@ func (c *RunCmd) Run() error {
 		return err
 	}
 	sp := unitfile.SystemSpecifiers()
+	var current *unitfile.Set
 	load := func() *unitfile.Set {
-		set := unitfile.Load(unitfile.Options{SearchPath: cfg.UnitPath, Specifiers: &sp})
-		for _, d := range set.Diags() {
+		current = unitfile.Load(unitfile.Options{SearchPath: cfg.UnitPath, Specifiers: &sp})
+		for _, d := range current.Diags() {
 			fmt.Fprintln(os.Stderr, "gosd:", d.String())
 		}
-		return set
+		return current
 	}
-	set := load()
+	load()
 	pid1 := os.Getpid() == 1
-	code := reactor.Run(reactor.Config{
-		Units:        set,
+	m := manager.New(current)
+	b := &backend{m: m, units: func() *unitfile.Set { return current }, paths: cfg.UnitPath,
+		waiting: map[uint64]func(manager.JobResult){}}
+	r, err := reactor.New(reactor.Config{
+		Units:        current,
 		Target:       cfg.Target,
-		Manager:      manager.New(set),
+		Manager:      m,
 		Log:          os.Stderr,
 		Console:      os.Stdout,
 		NotifySocket: cfg.NotifySocket,
 		PID1:         pid1,
 		Subreaper:    !pid1,
+		Observe:      b.observe,
 		Reload:       func() (manager.UnitSource, error) { return load(), nil },
 	})
-	if code != 0 {
+	if err != nil {
+		return err
+	}
+	b.r = r
+	// The control server starts before anything is spawned: netpoll's own
+	// fds are made close-on-exec as it starts (FINDINGS.md "netpoll").
+	srv, err := control.Listen(cfg.ControlSocket, b, control.WithClock(r.Now))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gosd: control socket %s: %v (running without it)\n", cfg.ControlSocket, err)
+	} else {
+		defer srv.Close()
+	}
+	if code := r.Run(); code != 0 {
 		return exitCode(code)
 	}
 	return nil

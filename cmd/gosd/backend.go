@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"syscall"
+
+	"gosd/manager"
+	"gosd/reactor"
+	"gosd/unitfile"
+)
+
+// backend serves the control API from the running manager: every method
+// runs on the reactor goroutine (control.Backend's contract), so it reads
+// and feeds the manager directly.
+type backend struct {
+	r     *reactor.Reactor
+	m     *manager.Manager
+	units func() *unitfile.Set
+	paths []string
+
+	nextJob uint64
+	waiting map[uint64]func(manager.JobResult)
+}
+
+// observe is the reactor's Observe hook: it answers waiting job requests.
+func (b *backend) observe(e manager.Effect) {
+	if jf, ok := e.(manager.JobFinished); ok && jf.ID != 0 {
+		if done := b.waiting[jf.ID]; done != nil {
+			delete(b.waiting, jf.ID)
+			done(jf.Result)
+		}
+	}
+}
+
+func (b *backend) Submit(fn func()) { b.r.Submit(fn) }
+
+func (b *backend) List() []manager.UnitStatus {
+	list := b.m.List()
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	return list
+}
+
+func (b *backend) Status(name string) (manager.UnitStatus, bool) {
+	if st, ok := b.m.Status(name); ok {
+		return st, true
+	}
+	u := b.units().Get(name)
+	if u.LoadState == unitfile.NotFound {
+		return manager.UnitStatus{}, false
+	}
+	return manager.UnitStatus{Name: u.Name, Description: u.Unit.Description, LoadState: string(u.LoadState),
+		Active: "inactive", Sub: "dead"}, true
+}
+
+func (b *backend) Unit(name string) *unitfile.Unit { return b.units().Get(name) }
+
+func (b *backend) Logs(name string, n int) []string {
+	lines := b.r.Lines(name)
+	if n > 0 && len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+func (b *backend) FollowLogs(name string, fn func(unit, line string)) (cancel func()) {
+	return b.r.Follow(name, fn)
+}
+
+func (b *backend) Enqueue(unit string, kind manager.JobKind, mode manager.JobMode, done func(manager.JobResult)) {
+	b.nextJob++
+	id := b.nextJob
+	if done != nil {
+		b.waiting[id] = done
+	}
+	b.r.Feed(manager.Request{ID: id, Unit: unit, Kind: kind, Mode: mode})
+}
+
+func (b *backend) Kill(unit, whom string, signal int) error {
+	st, ok := b.m.Status(unit)
+	if !ok {
+		return fmt.Errorf("unit %s is not loaded", unit)
+	}
+	sig := syscall.Signal(signal)
+	switch whom {
+	case "main":
+		if st.MainPID <= 0 {
+			return fmt.Errorf("no main process to kill")
+		}
+		b.r.Signal(unit, st.MainPID, false, sig)
+	case "control":
+		if st.ControlPID <= 0 {
+			return fmt.Errorf("no control process to kill")
+		}
+		b.r.Signal(unit, st.ControlPID, false, sig)
+	case "all", "":
+		if st.MainPID <= 0 && st.ControlPID <= 0 && st.Active == "inactive" {
+			return fmt.Errorf("no process to kill")
+		}
+		pid := st.MainPID
+		if pid <= 0 {
+			pid = st.ControlPID
+		}
+		b.r.Signal(unit, pid, true, sig)
+	default:
+		return fmt.Errorf("unknown --kill-whom %q (main, control, all)", whom)
+	}
+	return nil
+}
+
+func (b *backend) ResetFailed(unit string) {
+	b.r.Feed(manager.ResetFailed{Unit: unit})
+}
+
+func (b *backend) Reload() error { return b.r.Reload() }
+
+func (b *backend) PowerOff(action string) { b.r.Feed(manager.Shutdown{Action: action}) }
+
+func (b *backend) UnitPaths() []string { return b.paths }
