@@ -58,3 +58,7 @@ func checkFdFlags(t *testing.T, fd int, nonblock bool) {
 		t.Errorf("fd %d O_NONBLOCK = %v, want %v", fd, got, nonblock)
 	}
 }
+
+func pos(line int) unitfile.Pos {
+	return unitfile.Pos{File: "/etc/systemd/system/t.socket", Line: line}
+}

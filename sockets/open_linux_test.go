@@ -16,10 +16,6 @@ import (
 	"gosd/unitfile"
 )
 
-func pos(line int) unitfile.Pos {
-	return unitfile.Pos{File: "/etc/systemd/system/t.socket", Line: line}
-}
-
 func boundPort(t *testing.T, fd int) int {
 	t.Helper()
 	sa, err := unix.Getsockname(fd)
