@@ -294,7 +294,6 @@ func defaultService() *Service {
 		TimeoutStopFailureMode:  "terminate",
 		RuntimeMaxSec:           Infinity,
 		Restart:                 "no",
-		OOMPolicy:               "stop",
 		Exec:                    defaultExec(),
 		Kill:                    defaultKill(),
 	}
@@ -367,6 +366,13 @@ func (b *builder) finishService() {
 	}
 	if s.Type == "oneshot" && !b.t.startTimeoutSet {
 		s.TimeoutStartSec = Infinity // oneshot services have no start timeout by default
+	}
+	if s.OOMPolicy == "" {
+		// systemd.service(5): stop, but continue for delegated services.
+		s.OOMPolicy = "stop"
+		if s.Resources.Delegate {
+			s.OOMPolicy = "continue"
+		}
 	}
 	if !b.t.abortTimeoutSet {
 		s.TimeoutAbortSec = s.TimeoutStopSec

@@ -54,6 +54,18 @@ func literal(f func(t *buildTarget, v string) error) keyDef { return keyDef{set:
 
 // ---- generic setters ----
 
+// markOnSuccess records in a flag that k was set successfully, for
+// defaults that depend on whether a setting was given.
+func markOnSuccess(flag func(t *buildTarget) *bool, k keyDef) keyDef {
+	return keyDef{specifiers: k.specifiers, set: func(t *buildTarget, v string) error {
+		err := k.set(t, v)
+		if err == nil {
+			*flag(t) = true
+		}
+		return err
+	}}
+}
+
 func boolKey(p func(t *buildTarget) *bool) keyDef {
 	return literal(func(t *buildTarget, v string) error {
 		b, err := ParseBool(v)
@@ -370,18 +382,16 @@ var serviceKeys = map[string]keyDef{
 	"ExecStopPost":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecStopPost }),
 
 	"RestartSec": timeKey(func(t *buildTarget) *time.Duration { return &t.svc.RestartSec }, false),
-	"TimeoutStartSec": literal(func(t *buildTarget, v string) error {
-		t.startTimeoutSet = true
-		return timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutStartSec }, true).set(t, v)
-	}),
+	"TimeoutStartSec": markOnSuccess(func(t *buildTarget) *bool { return &t.startTimeoutSet },
+		timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutStartSec }, true)),
 	"TimeoutStopSec": timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutStopSec }, true),
 	"TimeoutAbortSec": literal(func(t *buildTarget, v string) error {
 		if v == "" { // empty: back to the TimeoutStopSec= default
 			t.abortTimeoutSet = false
 			return nil
 		}
-		t.abortTimeoutSet = true
-		return timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutAbortSec }, true).set(t, v)
+		return markOnSuccess(func(t *buildTarget) *bool { return &t.abortTimeoutSet },
+			timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutAbortSec }, false)).set(t, v)
 	}),
 	// TimeoutSec= sets both TimeoutStartSec= and TimeoutStopSec=.
 	"TimeoutSec": literal(func(t *buildTarget, v string) error {
@@ -397,8 +407,9 @@ var serviceKeys = map[string]keyDef{
 	}),
 	"TimeoutStartFailureMode": enumKey(func(t *buildTarget) *string { return &t.svc.TimeoutStartFailureMode }, "terminate", "abort", "kill"),
 	"TimeoutStopFailureMode":  enumKey(func(t *buildTarget) *string { return &t.svc.TimeoutStopFailureMode }, "terminate", "abort", "kill"),
-	"RuntimeMaxSec":           timeKey(func(t *buildTarget) *time.Duration { return &t.svc.RuntimeMaxSec }, true),
-	"WatchdogSec":             timeKey(func(t *buildTarget) *time.Duration { return &t.svc.WatchdogSec }, false),
+	// Unlike the start/stop timeouts, 0 here is 0 (as systemd 252 reads it).
+	"RuntimeMaxSec": timeKey(func(t *buildTarget) *time.Duration { return &t.svc.RuntimeMaxSec }, false),
+	"WatchdogSec":   timeKey(func(t *buildTarget) *time.Duration { return &t.svc.WatchdogSec }, false),
 
 	"Restart": enumKey(func(t *buildTarget) *string { return &t.svc.Restart },
 		"no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"),
@@ -479,10 +490,8 @@ var socketKeys = map[string]keyDef{
 		return nil
 	}),
 	"MaxConnections": intKey(func(t *buildTarget) *int { return &t.sock.MaxConnections }, 0, 1<<31-1),
-	"MaxConnectionsPerSource": literal(func(t *buildTarget, v string) error {
-		t.maxPerSourceSet = true
-		return intKey(func(t *buildTarget) *int { return &t.sock.MaxConnectionsPerSource }, 0, 1<<31-1).set(t, v)
-	}),
+	"MaxConnectionsPerSource": markOnSuccess(func(t *buildTarget) *bool { return &t.maxPerSourceSet },
+		intKey(func(t *buildTarget) *int { return &t.sock.MaxConnectionsPerSource }, 0, 1<<31-1)),
 	"Backlog":       intKey(func(t *buildTarget) *int { return &t.sock.Backlog }, 0, 1<<31-1),
 	"BindIPv6Only":  enumKey(func(t *buildTarget) *string { return &t.sock.BindIPv6Only }, "default", "both", "ipv6-only"),
 	"BindToDevice":  stringKey(func(t *buildTarget) *string { return &t.sock.BindToDevice }),
@@ -547,10 +556,8 @@ var socketKeys = map[string]keyDef{
 	"MessageQueueMaxMessages": int64Key(func(t *buildTarget) *int64 { return &t.sock.MessageQueueMaxMessages }),
 	"MessageQueueMessageSize": int64Key(func(t *buildTarget) *int64 { return &t.sock.MessageQueueMessageSize }),
 	"TriggerLimitIntervalSec": timeKey(func(t *buildTarget) *time.Duration { return &t.sock.TriggerLimitIntervalSec }, false),
-	"TriggerLimitBurst": literal(func(t *buildTarget, v string) error {
-		t.triggerBurstSet = true
-		return intKey(func(t *buildTarget) *int { return &t.sock.TriggerLimitBurst }, 0, 1<<31-1).set(t, v)
-	}),
+	"TriggerLimitBurst": markOnSuccess(func(t *buildTarget) *bool { return &t.triggerBurstSet },
+		intKey(func(t *buildTarget) *int { return &t.sock.TriggerLimitBurst }, 0, 1<<31-1)),
 	"TimeoutSec": timeKey(func(t *buildTarget) *time.Duration { return &t.sock.TimeoutSec }, true),
 
 	"ExecStartPre":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.sock.ExecStartPre }),
@@ -789,10 +796,8 @@ var execKeys = map[string]keyDef{
 		return enumKey(func(t *buildTarget) *string { return &t.kill.KillMode }, "control-group", "mixed", "process", "none").set(t, v)
 	}),
 	"KillSignal": signalKey(func(t *buildTarget) *int { return &t.kill.KillSignal }),
-	"RestartKillSignal": literal(func(t *buildTarget, v string) error {
-		t.restartKillSet = true
-		return signalKey(func(t *buildTarget) *int { return &t.kill.RestartKillSignal }).set(t, v)
-	}),
+	"RestartKillSignal": markOnSuccess(func(t *buildTarget) *bool { return &t.restartKillSet },
+		signalKey(func(t *buildTarget) *int { return &t.kill.RestartKillSignal })),
 	"SendSIGHUP":      boolKey(func(t *buildTarget) *bool { return &t.kill.SendSIGHUP }),
 	"SendSIGKILL":     boolKey(func(t *buildTarget) *bool { return &t.kill.SendSIGKILL }),
 	"FinalKillSignal": signalKey(func(t *buildTarget) *int { return &t.kill.FinalKillSignal }),
