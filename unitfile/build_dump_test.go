@@ -141,47 +141,77 @@ func TestBuildAgainstSystemdDump(t *testing.T) {
 	compared := 0
 	for _, f := range files {
 		abs, _ := filepath.Abs(f)
-		dump := systemdDump(t, analyze, abs)
-		if len(dump) == 0 {
-			t.Errorf("%s: no dump from systemd-analyze", f)
-			continue
-		}
-		u := buildFile(t, f)
-		fields := serviceDumpFields
-		if u.Socket != nil {
-			fields = socketDumpFields
-		}
-		for key, ours := range fields {
-			vals, ok := dump[key]
-			if !ok {
-				continue // systemd prints some settings only when set
-			}
-			compared++
-			if got, want := ours(u), normalise(key, vals[0]); got != want {
-				t.Errorf("%s: %s = %q, systemd %q", f, key, got, want)
-			}
-		}
-		// Listen addresses, in order and by kind.
-		if u.Socket != nil {
-			var sd, ourL []string
-			for _, kind := range []ListenKind{ListenStream, ListenDatagram, ListenSequentialPacket, ListenFIFO, ListenNetlink} {
-				for _, v := range dump["Listen"+string(kind)] {
-					sd = append(sd, string(kind)+" "+v)
-				}
-				for _, l := range u.Socket.Listen {
-					if l.Kind == kind {
-						ourL = append(ourL, string(kind)+" "+listenText(l))
-					}
-				}
-			}
-			if strings.Join(sd, "\n") != strings.Join(ourL, "\n") {
-				t.Errorf("%s: listen\n ours    %q\n systemd %q", f, ourL, sd)
-			}
-		}
+		compared += compareWithDump(t, analyze, abs, f)
 	}
 	if compared < 100 {
 		t.Errorf("only %d fields compared", compared)
 	}
+}
+
+// TestBuildDebianAgainstSystemdDump does the same for every service and
+// socket unit Debian installs.
+func TestBuildDebianAgainstSystemdDump(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze not installed")
+	}
+	files, _ := filepath.Glob("/lib/systemd/system/*.s[eo]*")
+	compared := 0
+	for _, f := range files {
+		st, err := os.Lstat(f)
+		if err != nil || !st.Mode().IsRegular() || st.Size() == 0 || strings.Contains(f, "@") {
+			continue // aliases, masks, drop-in folders, templates
+		}
+		compared += compareWithDump(t, analyze, f, f)
+	}
+	if compared < 500 {
+		t.Errorf("only %d fields compared", compared)
+	}
+}
+
+// compareWithDump builds file and compares it with systemd's dump of abs;
+// it returns how many fields it compared.
+func compareWithDump(t *testing.T, analyze, abs, file string) int {
+	dump := systemdDump(t, analyze, abs)
+	if len(dump) == 0 {
+		t.Errorf("%s: no dump from systemd-analyze", file)
+		return 0
+	}
+	u := buildFile(t, file)
+	fields := serviceDumpFields
+	if u.Socket != nil {
+		fields = socketDumpFields
+	}
+	compared := 0
+	for key, ours := range fields {
+		vals, ok := dump[key]
+		if !ok {
+			continue // systemd prints some settings only when set
+		}
+		compared++
+		if got, want := ours(u), normalise(key, vals[0]); got != want {
+			t.Errorf("%s: %s = %q, systemd %q", file, key, got, want)
+		}
+	}
+	// Listen addresses, in order and by kind.
+	if u.Socket != nil {
+		var sd, ourL []string
+		for _, kind := range []ListenKind{ListenStream, ListenDatagram, ListenSequentialPacket, ListenFIFO, ListenSpecial, ListenNetlink} {
+			for _, v := range dump["Listen"+string(kind)] {
+				sd = append(sd, string(kind)+" "+v)
+			}
+			for _, l := range u.Socket.Listen {
+				if l.Kind == kind {
+					ourL = append(ourL, string(kind)+" "+listenText(l))
+				}
+			}
+		}
+		if strings.Join(sd, "\n") != strings.Join(ourL, "\n") {
+			t.Errorf("%s: listen\n ours    %q\n systemd %q", file, ourL, sd)
+		}
+		compared++
+	}
+	return compared
 }
 
 // listenText renders a Listen as systemd's dump prints it.
