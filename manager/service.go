@@ -287,6 +287,12 @@ func (m *Manager) spawnMain(u *unit, cmd unitfile.ExecCommand) {
 		sp.Conn = s.conn
 		s.hasConn, s.conn = false, -1
 	}
+	if d.WatchdogSec > 0 && d.WatchdogSec != unitfile.Infinity {
+		// sd_watchdog_enabled(3): WATCHDOG_USEC tells the service how often
+		// to ping. WATCHDOG_PID is optional and left out: the pid is only
+		// known after the fork.
+		sp.Env = append(sp.Env, "WATCHDOG_USEC="+strconv.FormatInt(d.WatchdogSec.Microseconds(), 10))
+	}
 	if len(s.fds) > 0 {
 		sp.Fds = append([]int(nil), s.fds...)
 		sp.FdNames = append([]string(nil), s.fdNames...)
