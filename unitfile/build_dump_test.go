@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,34 @@ func systemdDump(t *testing.T, analyze, path string) map[string][]string {
 		fields[k] = append(fields[k], v)
 	}
 	return fields
+}
+
+func sortedWords(w []string) string {
+	w = append([]string(nil), w...)
+	sort.Strings(w)
+	return strings.Join(w, " ")
+}
+
+func optInt(p *int) string {
+	if p == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*p)
+}
+
+func limit(u *Unit, res string, soft bool) string {
+	l, ok := u.Service.Exec.Limits[res]
+	if !ok {
+		return "unset"
+	}
+	v := l.Hard
+	if soft {
+		v = l.Soft
+	}
+	if v == RlimInfinity {
+		return "infinity"
+	}
+	return fmt.Sprint(v)
 }
 
 func yesNo(b bool) string {
@@ -86,6 +115,15 @@ var serviceDumpFields = map[string]func(u *Unit) string{
 	"RuntimeDirectoryMode":     func(u *Unit) string { return fmt.Sprintf("%04o", u.Service.Exec.RuntimeDirectoryMode) },
 	"StateDirectoryMode":       func(u *Unit) string { return fmt.Sprintf("%04o", u.Service.Exec.StateDirectoryMode) },
 	"StandardInput":            func(u *Unit) string { return u.Service.Exec.StandardInput.Kind },
+	"OOMScoreAdjust":           func(u *Unit) string { return optInt(u.Service.Exec.OOMScoreAdjust) },
+	"Nice":                     func(u *Unit) string { return optInt(u.Service.Exec.Nice) },
+	"LimitNOFILE":              func(u *Unit) string { return limit(u, "NOFILE", false) },
+	"LimitNOFILESoft":          func(u *Unit) string { return limit(u, "NOFILE", true) },
+	"LimitCORE":                func(u *Unit) string { return limit(u, "CORE", false) },
+	"LimitNPROC":               func(u *Unit) string { return limit(u, "NPROC", false) },
+	"LimitMEMLOCK":             func(u *Unit) string { return limit(u, "MEMLOCK", false) },
+	"RuntimeDirectory":         func(u *Unit) string { return sortedWords(u.Service.Exec.RuntimeDirectory) },
+	"StateDirectory":           func(u *Unit) string { return sortedWords(u.Service.Exec.StateDirectory) },
 	"DefaultDependencies":      func(u *Unit) string { return yesNo(u.Unit.DefaultDependencies) },
 	"RefuseManualStart":        func(u *Unit) string { return yesNo(u.Unit.RefuseManualStart) },
 	"RefuseManualStop":         func(u *Unit) string { return yesNo(u.Unit.RefuseManualStop) },
@@ -189,7 +227,11 @@ func compareWithDump(t *testing.T, analyze, abs, file string) int {
 			continue // systemd prints some settings only when set
 		}
 		compared++
-		if got, want := ours(u), normalise(key, vals[0]); got != want {
+		want := normalise(key, vals[0])
+		if strings.HasSuffix(key, "Directory") { // one line per entry, sorted
+			want = strings.Join(vals, " ")
+		}
+		if got := ours(u); got != want {
 			t.Errorf("%s: %s = %q, systemd %q", file, key, got, want)
 		}
 	}
