@@ -542,6 +542,9 @@ func TestBuildDependencyNames(t *testing.T) {
 	if d := diagsText(u); len(u.Diags) != 1 || !strings.Contains(d, ":2: warning:") || !strings.Contains(d, `"no-suffix"`) {
 		t.Errorf("diags:\n%s", d)
 	}
+	if i := buildText(t, "getty@tty1.service", "[Unit]\nWants=foo@.service\n[Service]\nExecStart=/bin/true\n"); !reflect.DeepEqual(i.Unit.Wants, []string{"foo@tty1.service"}) {
+		t.Errorf("a template dependency of an instance takes its instance: %q", i.Unit.Wants)
+	}
 	if u.Service.Exec.StandardInput.Kind != "data" || string(u.Service.Exec.StandardInputData) != "hi\n" {
 		t.Errorf("input data alone selects StandardInput=data: %+v", u.Service.Exec.StandardInput)
 	}

@@ -127,8 +127,10 @@ func splitEnvValue(v string) []string {
 // continuation (other backslashes stay); outside quotes a backslash takes
 // the next character literally and a trailing backslash joins the next
 // line. Quoted and unquoted parts concatenate. A line without "=" is
-// ignored. Assignments with an invalid name or value are left out and
-// reported together in the error; the valid ones are still returned.
+// ignored, and so is an assignment whose name is not a valid variable
+// name (systemd drops those when it builds the environment). A value that
+// is not valid UTF-8 is an error, as in systemd, where it fails the
+// start; the other assignments are still returned with it.
 func ParseEnvironmentFile(data []byte) ([]string, error) {
 	const (
 		preKey = iota
@@ -159,11 +161,10 @@ func ParseEnvironmentFile(data []byte) ([]string, error) {
 		value.Reset()
 		trimTo = -1
 		if !ValidEnvName(k) {
-			errs = append(errs, fmt.Errorf("line %d: invalid variable name %q, ignoring", line, k))
 			return
 		}
 		if !utf8.ValidString(v) {
-			errs = append(errs, fmt.Errorf("line %d: invalid UTF-8 in value of %s, ignoring", line, k))
+			errs = append(errs, fmt.Errorf("line %d: invalid UTF-8 in the value of %s", line, k))
 			return
 		}
 		out = append(out, k+"="+v)

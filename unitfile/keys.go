@@ -255,9 +255,9 @@ func unitDeps(p func(s *UnitSection) *[]string) keyDef {
 				continue
 			}
 			if IsTemplate(w) {
-				inst := t.u.Instance
+				prefix, inst, _ := SplitName(t.u.Name)
 				if inst == "" {
-					inst, _, _ = strings.Cut(strings.TrimSuffix(t.u.Name, "."+t.u.Type), "@")
+					inst = prefix
 				}
 				x, err := InstanceOf(w, inst)
 				if err != nil {
@@ -695,8 +695,9 @@ var execKeys = map[string]keyDef{
 		t.exec.EnvironmentFiles = append(t.exec.EnvironmentFiles, f)
 		return nil
 	}),
-	"PassEnvironment":  envNamesKey(func(t *buildTarget) *[]string { return &t.exec.PassEnvironment }),
-	"UnsetEnvironment": envNamesKey(func(t *buildTarget) *[]string { return &t.exec.UnsetEnvironment }),
+	"PassEnvironment": envNamesKey(func(t *buildTarget) *[]string { return &t.exec.PassEnvironment }, false),
+	// UnsetEnvironment= also takes KEY=VALUE: unset only that assignment.
+	"UnsetEnvironment": envNamesKey(func(t *buildTarget) *[]string { return &t.exec.UnsetEnvironment }, true),
 
 	"User":                stringKey(func(t *buildTarget) *string { return &t.exec.User }),
 	"Group":               stringKey(func(t *buildTarget) *string { return &t.exec.Group }),
@@ -881,7 +882,7 @@ func stdioKey(which string, p func(t *buildTarget) *Stdio) keyDef {
 	})
 }
 
-func envNamesKey(p func(t *buildTarget) *[]string) keyDef {
+func envNamesKey(p func(t *buildTarget) *[]string, assignments bool) keyDef {
 	return withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
 			*p(t) = nil
@@ -899,7 +900,8 @@ func envNamesKey(p func(t *buildTarget) *[]string) keyDef {
 				break
 			}
 			rest = r
-			if !ValidEnvName(w) {
+			name, _, isAssign := strings.Cut(w, "=")
+			if !ValidEnvName(name) || isAssign && !assignments {
 				bad = append(bad, fmt.Errorf("invalid environment variable name %q, ignoring", w))
 				continue
 			}
