@@ -250,10 +250,16 @@ func seedMachineID(etcPath, runPath, fromCmdline string, log Logf) error {
 	return nil
 }
 
+// randomMachineID asks for GRND_INSECURE bytes first: an id needs to be
+// unique, not secret, and early in a microVM's boot the kernel's random pool
+// may not be ready yet: crypto/rand would block boot until it is (measured
+// under qemu: 0.8 s). Kernels before 5.6 refuse the flag; then crypto/rand.
 func randomMachineID() (string, error) {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
+	if n, err := unix.Getrandom(b[:], unix.GRND_INSECURE); err != nil || n != len(b) {
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
 	}
 	b[6] = b[6]&0x0f | 0x40 // version 4
 	b[8] = b[8]&0x3f | 0x80 // variant 1

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Reports what early boot set up, on the serial console, for the qemu test.
+{
+	echo "MARKER pid=$$ hostname=$(cat /proc/sys/kernel/hostname) machine-id=$(cat /etc/machine-id) lo-flags=$(cat /sys/class/net/lo/flags)"
+	while read -r src dst fs rest; do
+		echo "MOUNT $dst $fs"
+	done < /proc/self/mounts
+	echo "MARKER-END"
+} > /dev/console

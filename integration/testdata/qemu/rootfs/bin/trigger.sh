@@ -1,0 +1,7 @@
+#!/bin/sh
+# Asks PID1 for an orderly power-off, a little after the target is reached:
+# SIGRTMIN+4, which is 38 with glibc's SIGRTMIN (34), as systemd and
+# `kill -s SIGRTMIN+4` number it.
+sleep 2
+echo "TRIGGER poweroff" > /dev/console
+kill -38 1
