@@ -413,12 +413,13 @@ func ParseStdio(which, s string) (Stdio, error) {
 	}
 	for _, k := range allowed[which] {
 		if s == k {
-			// "fd" alone means fd:<unit's socket name>; not a bare kind.
 			return Stdio{Kind: s}, nil
 		}
 	}
 	if s == "fd" {
-		return Stdio{Kind: "fd"}, nil
+		// "fd" alone names the socket unit's fd "stdin", "stdout" or
+		// "stderr" (systemd.exec(5)).
+		return Stdio{Kind: "fd", Name: map[string]string{"input": "stdin", "output": "stdout", "error": "stderr"}[which]}, nil
 	}
 	return Stdio{}, fmt.Errorf("invalid standard %s %q", which, s)
 }

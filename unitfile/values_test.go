@@ -259,6 +259,8 @@ func TestParseStdio(t *testing.T) {
 		{"output", "append:/var/log/x.log", Stdio{Kind: "append", Path: "/var/log/x.log"}},
 		{"output", "truncate:/tmp/o", Stdio{Kind: "truncate", Path: "/tmp/o"}},
 		{"error", "inherit", Stdio{Kind: "inherit"}},
+		{"input", "fd", Stdio{Kind: "fd", Name: "stdin"}},
+		{"error", "fd", Stdio{Kind: "fd", Name: "stderr"}},
 		{"error", "syslog+console", Stdio{Kind: "syslog+console"}},
 	}
 	for _, c := range good {
