@@ -325,12 +325,12 @@ func (b *builder) finishExec() {
 	}
 	// Input data alone selects StandardInput=data (systemd.exec(5)
 	// "StandardInputText=").
-	if len(t.exec.StandardInputData) > 0 && !b.keySet("StandardInput") {
+	if len(t.exec.StandardInputData) > 0 && !b.wasSet("StandardInput") {
 		t.exec.StandardInput = Stdio{Kind: "data"}
 	}
 	// StandardOutput= defaults to inherit when the input is a terminal or
 	// the socket (systemd.exec(5) "StandardOutput=").
-	if !b.keySet("StandardOutput") {
+	if !b.wasSet("StandardOutput") {
 		switch t.exec.StandardInput.Kind {
 		case "tty", "tty-force", "tty-fail", "socket", "fd":
 			t.exec.StandardOutput = Stdio{Kind: "inherit"}
@@ -338,8 +338,8 @@ func (b *builder) finishExec() {
 	}
 }
 
-// keySet reports whether an entry of the unit's own section set key.
-func (b *builder) keySet(key string) bool {
+// wasSet reports whether an entry of the unit's own section set key.
+func (b *builder) wasSet(key string) bool {
 	for _, e := range b.u.Entries {
 		if e.Key == key && e.Section == typeSections[b.u.Type] {
 			return true
