@@ -560,11 +560,9 @@ func (m *Manager) serviceSignal(u *unit, sub string) {
 	m.cancelTimer(u, "watchdog")
 	sig := killSignal(u, sub)
 	kill := sub == "stop-sigkill" || sub == "final-sigkill"
-	alive := s.mainPID != 0 || s.controlPID != 0 || s.mainSpawn != 0 || s.controlSpawn != 0
-	mode := k.KillMode
-	if mode == "" {
-		mode = "control-group"
-	}
+	mode := killMode(u)
+	alive := s.mainPID != 0 || s.controlPID != 0 || s.mainSpawn != 0 || s.controlSpawn != 0 ||
+		m.waitCgroup(u, sub)
 	if mode != "none" {
 		group := mode == "control-group" || (mode == "mixed" && kill)
 		if group {
@@ -574,7 +572,7 @@ func (m *Manager) serviceSignal(u *unit, sub string) {
 			}
 			// Pid 0 with Group: the unit's cgroup (forking without
 			// PIDFile=, or leftovers after the main process exited).
-			if pid != 0 || sub == "stop-sigterm" || (kill && s.noPID) {
+			if pid != 0 || sub == "stop-sigterm" || (kill && s.noPID) || (m.cgroups && u.cgPopulated) {
 				m.emit(Kill{Unit: u.name, Pid: pid, Group: true, Signal: sig})
 				if k.SendSIGHUP && !kill {
 					m.emit(Kill{Unit: u.name, Pid: pid, Group: true, Signal: int(syscall.SIGHUP)})
@@ -605,6 +603,81 @@ func (m *Manager) serviceSignal(u *unit, sub string) {
 	}
 	m.setTimeout(u, "state", timeout)
 	m.setState(u, "deactivating", sub)
+}
+
+// killMode is KillMode= with its default.
+func killMode(u *unit) string {
+	if mode := u.def.Service.Kill.KillMode; mode != "" {
+		return mode
+	}
+	return "control-group"
+}
+
+// waitCgroup says whether kill phase sub also waits for the unit's cgroup
+// to be empty: with cgroups, when the phase signalled the whole group
+// (systemd.kill(5): control-group always, mixed only with SIGKILL).
+func (m *Manager) waitCgroup(u *unit, sub string) bool {
+	if !m.cgroups || !u.cgPopulated {
+		return false
+	}
+	switch killMode(u) {
+	case "control-group":
+		return true
+	case "mixed":
+		return sub == "stop-sigkill" || sub == "final-sigkill"
+	}
+	return false
+}
+
+// onCgroupEmpty: the unit's cgroup has no process left.
+func (m *Manager) onCgroupEmpty(name string) {
+	u := m.units[name]
+	if u == nil {
+		return
+	}
+	u.cgPopulated = false
+	s := u.svc
+	if s == nil {
+		return
+	}
+	switch {
+	case m.inKillPhase(u):
+		m.killPhaseProgress(u)
+	case u.sub == "running" && s.noPID && s.mainPID == 0 && s.controlPID == 0 && s.controlSpawn == 0:
+		// Type=forking without PIDFile=: the cgroup was the only trace of
+		// the daemon; it is gone (systemd: "cgroup empty" stops the unit).
+		s.noPID = false
+		m.logf(u, LevelInfo, "Control group is empty: the daemon is gone.")
+		m.serviceStop(u)
+	}
+}
+
+// onOOM applies OOMPolicy= (systemd.service(5)) after the kernel's OOM
+// killer killed a process of the unit: stop and kill end the unit with
+// result oom-kill; continue only logs.
+func (m *Manager) onOOM(name string) {
+	u := m.units[name]
+	if u == nil || u.svc == nil {
+		return
+	}
+	policy := u.def.Service.OOMPolicy
+	m.logAt(u, "OOMPolicy", LevelWarning, "A process of this unit has been killed by the OOM killer.")
+	if policy == "continue" {
+		return
+	}
+	switch u.sub {
+	case "dead", "failed", "auto-restart":
+		return
+	}
+	m.setResult(u, "oom-kill")
+	if m.inKillPhase(u) {
+		return
+	}
+	if policy == "kill" {
+		m.serviceSignal(u, "stop-sigkill")
+		return
+	}
+	m.serviceStop(u)
 }
 
 // killSignal is the signal of a kill phase (systemd.kill(5)).
@@ -646,13 +719,25 @@ func (m *Manager) killPhaseProgress(u *unit) {
 	if s == nil {
 		return
 	}
-	if s.mainPID == 0 && s.controlPID == 0 && s.mainSpawn == 0 && s.controlSpawn == 0 {
+	if s.mainPID == 0 && s.controlPID == 0 && s.mainSpawn == 0 && s.controlSpawn == 0 && !m.waitCgroup(u, u.sub) {
 		m.killPhaseNext(u)
 	}
 }
 
 func (m *Manager) killPhaseNext(u *unit) {
 	m.cancelTimer(u, "state")
+	if m.cgroups && u.cgPopulated && killMode(u) == "mixed" && u.def.Service.Kill.SendSIGKILL {
+		// systemd.kill(5) mixed: SIGTERM went to the main process only;
+		// the SIGKILL goes to every process left in the cgroup.
+		switch u.sub {
+		case "stop-sigterm", "stop-watchdog":
+			m.serviceSignal(u, "stop-sigkill")
+			return
+		case "final-sigterm":
+			m.serviceSignal(u, "final-sigkill")
+			return
+		}
+	}
 	switch u.sub {
 	case "stop-sigterm", "stop-sigkill", "stop-watchdog":
 		m.serviceStopPost(u)
@@ -782,6 +867,9 @@ func (m *Manager) onSpawned(e Spawned) {
 	}
 	delete(m.spawns, e.ID)
 	u := ref.u
+	if e.Err == nil && e.Pid > 0 {
+		u.cgPopulated = true
+	}
 	var c *control
 	var s *serviceRun
 	if s = u.svc; s != nil {
@@ -1116,6 +1204,12 @@ func (m *Manager) onNotify(e Notify) {
 			n, err := strconv.Atoi(v)
 			if err != nil || n <= 0 {
 				m.logf(u, LevelWarning, "Invalid MAINPID=%q", v)
+				continue
+			}
+			if n == 1 {
+				// PID 1 is the init (gosd itself, or the container's): never a
+				// service's main process (systemd refuses it as well).
+				m.logf(u, LevelWarning, "New main PID %d does not belong to service, refusing MAINPID=", n)
 				continue
 			}
 			if s.mainPID != 0 && m.pids[s.mainPID].u == u {
