@@ -325,6 +325,9 @@ type UnitStatus struct {
 	// Monotonic times of the last transitions (0 = never).
 	ActiveEnter, ActiveExit, InactiveEnter, InactiveExit time.Duration
 	Job                                                  JobKind // pending job, "" if none
+	// ControlGroup is the unit's cgroup as /proc/PID/cgroup shows it, ""
+	// without cgroups (CgroupCreated).
+	ControlGroup string
 }
 
 // Manager API (implemented in manager.go):
@@ -370,3 +373,35 @@ func (CloseFD) isEffect()          {}
 type ResetFailed struct{ Unit string }
 
 func (ResetFailed) isEvent() {}
+
+// ---- cgroups (added with the reactor's cgroup support) ----
+
+// CgroupsAvailable is fed once at start, before any request, when every
+// unit gets its own cgroup v2 group. From then on a stop waits, per
+// KillMode= (systemd.kill(5)), for the unit's cgroup to be empty
+// (CgroupEmpty) besides its main and control processes, and a Kill with
+// Group and Pid 0 reaches the whole cgroup. Without it gosd runs on process
+// groups and nothing waits for CgroupEmpty.
+type CgroupsAvailable struct{}
+
+// CgroupCreated reports the cgroup of a unit, created before its first
+// process; Path is the hierarchy path as /proc/PID/cgroup shows it
+// (e.g. "/system.slice/foo.service"), shown as UnitStatus.ControlGroup.
+type CgroupCreated struct {
+	Unit string
+	Path string
+}
+
+// CgroupEmpty reports that the unit's cgroup holds no process any more
+// ("populated 0" in cgroup.events). It may arrive before the Exited of the
+// unit's last process. The reactor only feeds it while it is still true.
+type CgroupEmpty struct{ Unit string }
+
+// OOMKilled reports that the kernel's OOM killer killed a process of the
+// unit (memory.events oom_kill went up). OOMPolicy= decides what follows.
+type OOMKilled struct{ Unit string }
+
+func (CgroupsAvailable) isEvent() {}
+func (CgroupCreated) isEvent()    {}
+func (CgroupEmpty) isEvent()      {}
+func (OOMKilled) isEvent()        {}

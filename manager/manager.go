@@ -21,6 +21,9 @@ type Manager struct {
 	now time.Duration
 	out []Effect
 
+	// cgroups: every unit has its own cgroup (CgroupsAvailable).
+	cgroups bool
+
 	nextSpawnID   uint64
 	spawns        map[uint64]spawnRef
 	pids          map[int]pidRef
@@ -95,6 +98,11 @@ type unit struct {
 	startLimitCount  int
 	// acceptOf is the Accept=yes socket that created this instance.
 	acceptOf *unit
+
+	// cgroupPath is the unit's cgroup (CgroupCreated); cgPopulated says
+	// processes may be in it: set by every spawn, cleared by CgroupEmpty.
+	cgroupPath  string
+	cgPopulated bool
 }
 
 // New makes a manager over units. Every unit Names() lists is loaded at
@@ -151,6 +159,16 @@ func (m *Manager) Step(now time.Duration, ev Event) []Effect {
 		m.onReload(e.Units)
 	case ResetFailed:
 		m.onResetFailed(e.Unit)
+	case CgroupsAvailable:
+		m.cgroups = true
+	case CgroupCreated:
+		if u := m.units[e.Unit]; u != nil {
+			u.cgroupPath = e.Path
+		}
+	case CgroupEmpty:
+		m.onCgroupEmpty(e.Unit)
+	case OOMKilled:
+		m.onOOM(e.Unit)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:
@@ -188,6 +206,7 @@ func (m *Manager) status(u *unit) UnitStatus {
 		Active: u.active, Sub: u.sub, Result: u.result,
 		ActiveEnter: u.activeEnter, ActiveExit: u.activeExit,
 		InactiveEnter: u.inactiveEnter, InactiveExit: u.inactiveExit,
+		ControlGroup: u.cgroupPath,
 	}
 	if u.svc != nil {
 		s.MainPID, s.ControlPID, s.StatusText, s.NRestarts = u.svc.mainPID, u.svc.controlPID, u.svc.statusText, u.svc.nRestarts
