@@ -63,6 +63,9 @@ func inNamespaces(t *testing.T, name string, flags uintptr) (int, string) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	// A helper may leave a child holding stderr (detach does): stop
+	// reading once the helper itself has exited.
+	cmd.WaitDelay = time.Second
 	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
