@@ -33,6 +33,12 @@ type Spec struct {
 	// for journal, syslog, kmsg and their +console forms; -1 means none
 	// (those kinds then go to /dev/null).
 	Stdout, Stderr int
+	// CgroupFD, when > 0, is an fd of the unit's cgroup directory
+	// (cgroups.Group.OpenFD): the process is created in that cgroup
+	// (clone3 CLONE_INTO_CGROUP), on the direct and the helper path alike,
+	// so it never runs outside it. Linux only; ignored elsewhere. The caller
+	// keeps owning the fd.
+	CgroupFD int
 	// ForceHelper starts through the in-child helper even when the direct
 	// path would do (benchmarks and tests).
 	ForceHelper bool
@@ -147,6 +153,9 @@ func Start(spec Spec) (Process, error) {
 
 	var pidfd = -1
 	setPidFD(attr, &pidfd)
+	if spec.CgroupFD > 0 {
+		setCgroupFD(attr, spec.CgroupFD)
+	}
 	var pid int
 	if spec.ForceHelper || needsHelper(spec, ec) {
 		ins := instructions{

@@ -11,6 +11,7 @@ import (
 )
 
 func setPidFD(attr *syscall.SysProcAttr, fd *int)      {}
+func setCgroupFD(attr *syscall.SysProcAttr, fd int)    {}
 func setAmbient(attr *syscall.SysProcAttr, caps []int) {}
 
 func pidfdSignal(pidfd int, sig syscall.Signal) error { return syscall.ENOSYS }

@@ -14,6 +14,12 @@ import (
 
 func setPidFD(attr *syscall.SysProcAttr, fd *int) { attr.PidFD = fd }
 
+// setCgroupFD makes the clone place the child in the cgroup of fd.
+func setCgroupFD(attr *syscall.SysProcAttr, fd int) {
+	attr.UseCgroupFD = true
+	attr.CgroupFD = fd
+}
+
 func setAmbient(attr *syscall.SysProcAttr, caps []int) {
 	for _, c := range caps {
 		attr.AmbientCaps = append(attr.AmbientCaps, uintptr(c))
