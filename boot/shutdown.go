@@ -25,7 +25,8 @@ const (
 // gosd is not PID1 at all it exits with status instead: reboot(2) would not
 // reach a machine, and the caller's status (0 after an orderly shutdown) is
 // what the runtime reports. Outside PID1 nothing is killed: kill(-1) would
-// reach every process of the user.
+// reach every process of the user. For the init of a machine, Exit means
+// PowerOff: an init that exits panics the kernel.
 //
 // Every wait is bounded, and a syscall that may block forever (sync on a
 // dead NFS server, umount) runs on its own goroutine with a deadline.
@@ -35,6 +36,9 @@ func FinalShutdown(action Action, status int, log Logf) {
 		// Never panic out of PID1: the kernel would panic with us.
 		if r := recover(); r != nil {
 			log.printf("boot: final shutdown: %v", r)
+			if os.Getpid() == 1 && !InContainer() {
+				rebootSyscall(action)
+			}
 			os.Exit(status)
 		}
 	}()
@@ -47,7 +51,11 @@ func FinalShutdown(action Action, status int, log Logf) {
 	if !bounded(syncLimit, func() { syscall.Sync() }) {
 		log.printf("boot: sync still running after %v, going on", syncLimit)
 	}
-	if !pid1 || container || action == Exit {
+	if pid1 && !container && action == Exit {
+		// The init of a machine cannot just exit: the kernel would panic.
+		action = PowerOff
+	}
+	if !pid1 || container {
 		log.printf("boot: exit %d", status)
 		os.Exit(status)
 	}
