@@ -1,0 +1,456 @@
+// Command bench measures gosd against a minimal floor and writes
+// docs/benchmarks.md and docs/bench-*.svg. Run it from the module root, as root:
+//
+//	go run ./bench            # full pass: N=10,100,1000, 10 runs (5 for N=1000)
+//	go run ./bench -quick     # a fast pass: N=10,100, 3 runs, short footprint windows
+//	go run ./bench -n 10,100 -runs 10 -shapes flat,chain -types simple
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"gosd/bench/spec"
+)
+
+type config struct {
+	quick      bool
+	ns         []int
+	runs       int
+	bigRuns    int
+	shapes     []string
+	types      []string
+	seed       int64
+	out        string
+	skip       map[string]bool
+	idleWindow time.Duration
+	floodFor   time.Duration
+	floodSvcs  int
+	floodRate  int
+}
+
+type bins struct{ gosd, floor, helper string }
+
+type ttResult struct {
+	shape, typ                   string
+	n, critical                  int
+	gosdT, floorT, gosdX, floorX []float64 // time to target / to exit, ms
+	failures                     []string
+}
+
+func main() {
+	var c config
+	var ns, shapes, types, skip string
+	flag.BoolVar(&c.quick, "quick", false, "fast pass: N=10,100, 3 runs, short footprint windows")
+	flag.StringVar(&ns, "n", "", "comma-separated N values (default 10,100,1000; quick 10,100)")
+	flag.IntVar(&c.runs, "runs", 0, "runs per configuration and side (default 10; quick 3)")
+	flag.IntVar(&c.bigRuns, "bigruns", 0, "runs for N>=1000 (default 5; quick = runs)")
+	flag.StringVar(&shapes, "shapes", "flat,chain,dag", "shapes")
+	flag.StringVar(&types, "types", "simple,notify,oneshot", "service types")
+	flag.StringVar(&skip, "skip", "", "comma-separated suites to skip: target,socket,footprint")
+	flag.Int64Var(&c.seed, "seed", 1, "DAG seed")
+	flag.StringVar(&c.out, "out", "docs", "directory for benchmarks.md and the SVG plots ('' = do not write)")
+	flag.Parse()
+	if ns == "" {
+		ns = "10,100,1000"
+		if c.quick {
+			ns = "10,100"
+		}
+	}
+	for _, s := range strings.Split(ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fatal("bad -n %q", s)
+		}
+		c.ns = append(c.ns, n)
+	}
+	if c.runs == 0 {
+		c.runs = 10
+		if c.quick {
+			c.runs = 3
+		}
+	}
+	if c.bigRuns == 0 {
+		c.bigRuns = 5
+		if c.quick {
+			c.bigRuns = c.runs
+		}
+	}
+	c.shapes = strings.Split(shapes, ",")
+	c.types = strings.Split(types, ",")
+	c.skip = map[string]bool{}
+	for _, s := range strings.Split(skip, ",") {
+		c.skip[s] = true
+	}
+	c.idleWindow, c.floodFor, c.floodSvcs, c.floodRate = 10*time.Second, 10*time.Second, 4, 100000
+	if c.quick {
+		c.idleWindow, c.floodFor = 3*time.Second, 3*time.Second
+	}
+	if os.Geteuid() != 0 {
+		fatal("run as root (gosd manages services as root)")
+	}
+	if _, err := os.Stat("go.mod"); err != nil {
+		fatal("run from the module root (go run ./bench)")
+	}
+	work, err := os.MkdirTemp("/tmp", "gb-")
+	check(err)
+	defer os.RemoveAll(work)
+
+	progress("building gosd, floor and helper (CGO_ENABLED=0, -s -w) in %s", work)
+	b := bins{gosd: filepath.Join(work, "gosd"), floor: filepath.Join(work, "floor"), helper: filepath.Join(work, "helper")}
+	build(b.gosd, "./cmd/gosd")
+	build(b.floor, "./bench/floor")
+	build(b.helper, "./bench/helper")
+
+	r := &report{cfg: c, cmdline: "go run ./bench " + strings.Join(os.Args[1:], " ")}
+	if !c.skip["target"] {
+		for _, n := range c.ns {
+			for _, shape := range c.shapes {
+				for _, typ := range c.types {
+					r.tt = append(r.tt, timeToTarget(c, b, work, shape, typ, n))
+				}
+			}
+		}
+	}
+	if !c.skip["socket"] {
+		r.sock = socketActivation(c, b, work)
+	}
+	if !c.skip["footprint"] {
+		r.fp = footprint(c, b, work)
+	}
+	if c.out != "" {
+		r.write(c.out)
+		progress("wrote %s", filepath.Join(c.out, "benchmarks.md"))
+	}
+}
+
+func build(out, pkg string) {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fatal("build %s: %v", pkg, err)
+	}
+}
+
+func gosdArgs(b bins, units, run string) []string {
+	return []string{b.gosd, "run", "--unit-path", units,
+		"--control-socket", filepath.Join(run, "c.sock"), "--notify-socket", filepath.Join(run, "n.sock")}
+}
+
+const gosdMarker = "Reached target default.target"
+const floorMarker = "floor: all up"
+
+func timeToTarget(c config, b bins, work, shape, typ string, n int) *ttResult {
+	tree := genTree(shape, typ, n, c.seed, b.helper)
+	res := &ttResult{shape: shape, typ: typ, n: n, critical: criticalPath(tree)}
+	dir := filepath.Join(work, fmt.Sprintf("%s-%s-%d", shape, typ, n))
+	units := filepath.Join(dir, "units")
+	check(writeFiles(units, unitFiles(tree, nil)))
+	specPath := filepath.Join(dir, "spec.json")
+	data, _ := json.Marshal(tree)
+	check(os.WriteFile(specPath, data, 0o644))
+	run := filepath.Join(dir, "run")
+	check(os.MkdirAll(run, 0o755))
+	runs := c.runs
+	if n >= 1000 {
+		runs = c.bigRuns
+	}
+	timeout := 30*time.Second + time.Duration(n)*20*time.Millisecond
+	one := func(argv []string, marker string) (float64, float64, error) {
+		os.Remove(filepath.Join(run, "c.sock"))
+		os.Remove(filepath.Join(run, "n.sock"))
+		p, err := startProc(argv, marker)
+		if err != nil {
+			return 0, 0, err
+		}
+		t, err := p.waitReady(timeout)
+		if err != nil {
+			p.kill()
+			return 0, 0, err
+		}
+		x, err := p.stop(timeout)
+		if err != nil {
+			p.kill()
+			return 0, 0, err
+		}
+		return msf(t), msf(x), nil
+	}
+	for i := 0; i < runs; i++ {
+		// Interleave, alternating which side goes first.
+		sides := []string{"floor", "gosd"}
+		if i%2 == 1 {
+			sides = []string{"gosd", "floor"}
+		}
+		for _, side := range sides {
+			var t, x float64
+			var err error
+			if side == "floor" {
+				t, x, err = one([]string{b.floor, specPath, filepath.Join(run, "n.sock")}, floorMarker)
+			} else {
+				t, x, err = one(gosdArgs(b, units, run), gosdMarker)
+			}
+			if err != nil {
+				res.failures = append(res.failures, fmt.Sprintf("%s run %d: %v", side, i, firstLines(err.Error(), 12)))
+				progress("  %s %s N=%d %s run %d FAILED: %v", shape, typ, n, side, i, firstLines(err.Error(), 12))
+				continue
+			}
+			if side == "floor" {
+				res.floorT, res.floorX = append(res.floorT, t), append(res.floorX, x)
+			} else {
+				res.gosdT, res.gosdX = append(res.gosdT, t), append(res.gosdX, x)
+			}
+		}
+	}
+	g, f := summarize(res.gosdT), summarize(res.floorT)
+	progress("%-5s %-7s N=%-4d runs=%d  gosd %s ms  floor %s ms  ratio %.2f", shape, typ, n, runs, g, f, g.Median/f.Median)
+	return res
+}
+
+type sockResult struct {
+	gosd, floor []float64
+	failures    []string
+}
+
+// socketActivation: connect to an idle Accept=no socket unit until the first
+// answered byte, against spawning the same service on an already listening
+// socket and connecting at once (spawn + accept).
+func socketActivation(c config, b bins, work string) *sockResult {
+	res := &sockResult{}
+	dir := filepath.Join(work, "sock")
+	units := filepath.Join(dir, "units")
+	run := filepath.Join(dir, "run")
+	check(os.MkdirAll(run, 0o755))
+	sockPath := filepath.Join(dir, "act.sock")
+	check(writeFiles(units, map[string]string{
+		"act.socket":     "[Socket]\nListenStream=" + sockPath + "\n",
+		"act.service":    "[Service]\nExecStart=" + b.helper + " lsock\n",
+		"default.target": "[Unit]\nDescription=Benchmark target\nWants=act.socket\nAfter=act.socket\n",
+	}))
+	runs := max(c.runs, 10)
+	for i := 0; i < runs; i++ {
+		// floor
+		d, err := func() (float64, error) {
+			fp := filepath.Join(dir, "floor.sock")
+			os.Remove(fp)
+			l, err := net.ListenUnix("unix", &net.UnixAddr{Name: fp, Net: "unix"})
+			if err != nil {
+				return 0, err
+			}
+			defer l.Close()
+			f, err := l.File()
+			if err != nil {
+				return 0, err
+			}
+			defer f.Close()
+			cmd := exec.Command(b.helper, "lsock")
+			cmd.ExtraFiles = []*os.File{f}
+			cmd.Env = append(os.Environ(), "LISTEN_FDS=1")
+			t := time.Now()
+			if err := cmd.Start(); err != nil {
+				return 0, err
+			}
+			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			if err := readOneByte(fp); err != nil {
+				return 0, err
+			}
+			return msf(time.Since(t)), nil
+		}()
+		if err != nil {
+			res.failures = append(res.failures, "floor: "+err.Error())
+		} else {
+			res.floor = append(res.floor, d)
+		}
+		// gosd
+		d, err = func() (float64, error) {
+			os.Remove(sockPath)
+			p, err := startProc(gosdArgs(b, units, run), gosdMarker)
+			if err != nil {
+				return 0, err
+			}
+			if _, err := p.waitReady(30 * time.Second); err != nil {
+				p.kill()
+				return 0, err
+			}
+			defer func() {
+				if _, err := p.stop(10 * time.Second); err != nil {
+					p.kill()
+				}
+			}()
+			time.Sleep(200 * time.Millisecond) // settle: the socket is idle
+			t := time.Now()
+			if err := readOneByte(sockPath); err != nil {
+				return 0, fmt.Errorf("%v; output:\n%s", err, p.Tail())
+			}
+			return msf(time.Since(t)), nil
+		}()
+		if err != nil {
+			res.failures = append(res.failures, "gosd: "+firstLines(err.Error(), 12))
+		} else {
+			res.gosd = append(res.gosd, d)
+		}
+	}
+	g, f := summarize(res.gosd), summarize(res.floor)
+	progress("socket activation: gosd %s ms  floor %s ms  diff %.2f ms (%d failures)", g, f, g.Median-f.Median, len(res.failures))
+	return res
+}
+
+func readOneByte(path string) error {
+	conn, err := net.DialTimeout("unix", path, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var buf [1]byte
+	_, err = conn.Read(buf[:])
+	return err
+}
+
+type fpResult struct {
+	binSize                   int64
+	idle                      []idleFig
+	floodPeakKiB, floodEndKiB int64
+	floodBaseKiB              int64
+	floodCPU                  float64 // gosd CPU seconds per wall second during the flood
+	floodRates                []float64
+	floodMaxWriteMs           []float64
+	floodWindow               time.Duration
+	notes                     []string
+}
+
+type idleFig struct {
+	n           int
+	rssKiB      int64
+	vol, nonvol int64
+	threads     int
+	window      time.Duration
+}
+
+func footprint(c config, b bins, work string) *fpResult {
+	res := &fpResult{floodWindow: c.floodFor}
+	if st, err := os.Stat(b.gosd); err == nil {
+		res.binSize = st.Size()
+	}
+	for _, n := range []int{10, 1000} {
+		dir := filepath.Join(work, fmt.Sprintf("idle-%d", n))
+		units := filepath.Join(dir, "units")
+		run := filepath.Join(dir, "run")
+		check(os.MkdirAll(run, 0o755))
+		check(writeFiles(units, unitFiles(genTree("flat", "simple", n, c.seed, b.helper), nil)))
+		p, err := startProc(gosdArgs(b, units, run), gosdMarker)
+		check(err)
+		if _, err := p.waitReady(60 * time.Second); err != nil {
+			p.kill()
+			res.notes = append(res.notes, fmt.Sprintf("idle N=%d: %v", n, firstLines(err.Error(), 8)))
+			continue
+		}
+		time.Sleep(2 * time.Second)
+		pid := p.cmd.Process.Pid
+		f := idleFig{n: n, rssKiB: rssKiB(pid), window: c.idleWindow}
+		v0, nv0, _ := ctxSwitches(pid)
+		time.Sleep(c.idleWindow)
+		v1, nv1, th := ctxSwitches(pid)
+		f.vol, f.nonvol, f.threads = v1-v0, nv1-nv0, th
+		if r := rssKiB(pid); r > f.rssKiB {
+			f.rssKiB = r
+		}
+		res.idle = append(res.idle, f)
+		progress("idle N=%d: RSS %d KiB, %d voluntary + %d involuntary switches in %v over %d threads", n, f.rssKiB, f.vol, f.nonvol, c.idleWindow, th)
+		if _, err := p.stop(60 * time.Second); err != nil {
+			res.notes = append(res.notes, fmt.Sprintf("idle N=%d stop: %v", n, err))
+		}
+	}
+	// Log flood.
+	dir := filepath.Join(work, "flood")
+	units := filepath.Join(dir, "units")
+	run := filepath.Join(dir, "run")
+	check(os.MkdirAll(run, 0o755))
+	files := map[string]string{}
+	var wants []string
+	for i := 0; i < c.floodSvcs; i++ {
+		name := fmt.Sprintf("flood%d.service", i)
+		wants = append(wants, name)
+		files[name] = fmt.Sprintf("[Service]\nExecStart=%s flood %d %s\n", b.helper, c.floodRate, filepath.Join(run, fmt.Sprintf("flood%d.stats", i)))
+	}
+	files["default.target"] = "[Unit]\nDescription=Benchmark target\nWants=" + strings.Join(wants, " ") + "\n"
+	check(writeFiles(units, files))
+	p, err := startProc(gosdArgs(b, units, run), gosdMarker)
+	check(err)
+	if _, err := p.waitReady(30 * time.Second); err != nil {
+		p.kill()
+		res.notes = append(res.notes, "flood: "+firstLines(err.Error(), 8))
+		return res
+	}
+	pid := p.cmd.Process.Pid
+	res.floodBaseKiB = rssKiB(pid)
+	cpu0, t0 := cpuTicks(pid), time.Now()
+	for time.Since(t0) < c.floodFor {
+		time.Sleep(200 * time.Millisecond)
+		if r := rssKiB(pid); r > res.floodPeakKiB {
+			res.floodPeakKiB = r
+		}
+	}
+	cpu1 := cpuTicks(pid)
+	res.floodCPU = float64(cpu1-cpu0) / 100 / time.Since(t0).Seconds() // USER_HZ is 100 on Linux
+	res.floodEndKiB = rssKiB(pid)
+	time.Sleep(600 * time.Millisecond) // let the helpers write their last stats
+	for i := 0; i < c.floodSvcs; i++ {
+		data, err := os.ReadFile(filepath.Join(run, fmt.Sprintf("flood%d.stats", i)))
+		if err != nil {
+			res.notes = append(res.notes, fmt.Sprintf("flood%d: no stats: %v", i, err))
+			continue
+		}
+		var lines, us, maxus int64
+		fmt.Sscan(string(data), &lines, &us, &maxus)
+		if us > 0 {
+			res.floodRates = append(res.floodRates, float64(lines)/(float64(us)/1e6))
+			res.floodMaxWriteMs = append(res.floodMaxWriteMs, float64(maxus)/1000)
+		}
+	}
+	if _, err := p.stop(30 * time.Second); err != nil {
+		res.notes = append(res.notes, "flood stop: "+err.Error())
+	}
+	progress("flood: %d services x %d lines/s for %v: gosd RSS %d -> peak %d KiB, CPU %.2f cores, achieved %v lines/s, max write() %v ms",
+		c.floodSvcs, c.floodRate, c.floodFor, res.floodBaseKiB, res.floodPeakKiB, res.floodCPU, res.floodRates, res.floodMaxWriteMs)
+	return res
+}
+
+func msf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+func firstLines(s string, n int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > n {
+		l = l[:n]
+	}
+	return strings.Join(l, "\n")
+}
+
+func progress(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "[bench %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+}
+
+func check(err error) {
+	if err != nil {
+		fatal("%v", err)
+	}
+}
+
+func fatal(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+var _ = runtime.NumCPU
+var _ = syscall.Getpid
+var _ spec.Tree
