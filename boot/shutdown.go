@@ -51,6 +51,10 @@ func FinalShutdown(action Action, status int, log Logf) {
 	if !bounded(syncLimit, func() { syscall.Sync() }) {
 		log.printf("boot: sync still running after %v, going on", syncLimit)
 	}
+	if action == "kexec" {
+		// gosd loads no kexec kernel; systemd then reboots too.
+		action = Reboot
+	}
 	if pid1 && !container && action == Exit {
 		// The init of a machine cannot just exit: the kernel would panic.
 		action = PowerOff
@@ -129,17 +133,22 @@ func reapUntil(deadline time.Time) (n int, all bool) {
 // bounded runs f and waits for it at most limit. A stuck f is left behind
 // on its goroutine: the process is about to end anyway.
 func bounded(limit time.Duration, f func()) bool {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
+	return boundedErr(limit, func() error { f(); return nil }) != errTimedOut
+}
+
+var errTimedOut = errors.New("timed out")
+
+// boundedErr is bounded for a call with an error; errTimedOut when f is
+// still running after limit.
+func boundedErr(limit time.Duration, f func() error) error {
+	done := make(chan error, 1) // buffered: a late f must not block forever
+	go func() { done <- f() }()
 	t := time.NewTimer(limit)
 	defer t.Stop()
 	select {
-	case <-done:
-		return true
+	case err := <-done:
+		return err
 	case <-t.C:
-		return false
+		return errTimedOut
 	}
 }

@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -69,9 +68,7 @@ func unmountAll(top string, log Logf) {
 			}
 			var err error
 			if m.Point != "/" {
-				if !bounded(umountLimit, func() { err = unix.Unmount(m.Point, 0) }) {
-					err = fmt.Errorf("timed out")
-				}
+				err = boundedErr(umountLimit, func() error { return unix.Unmount(m.Point, 0) })
 				if err == nil {
 					log.printf("boot: unmounted %s", m.Point)
 					progress = true
@@ -81,12 +78,9 @@ func unmountAll(top string, log Logf) {
 			if hasOption(m.Options, "ro") {
 				continue
 			}
-			var rerr error
-			if !bounded(umountLimit, func() {
-				rerr = unix.Mount("", m.Point, "", unix.MS_REMOUNT|unix.MS_RDONLY, "")
-			}) {
-				rerr = fmt.Errorf("timed out")
-			}
+			rerr := boundedErr(umountLimit, func() error {
+				return unix.Mount("", m.Point, "", unix.MS_REMOUNT|unix.MS_RDONLY, "")
+			})
 			if rerr == nil {
 				log.printf("boot: remounted %s read-only", m.Point)
 				progress = true
