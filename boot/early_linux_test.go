@@ -301,3 +301,44 @@ func helperMachineID(_ Logf) error {
 	}
 	return nil
 }
+
+// TestEarlyBootInContainer runs the whole of EarlyBoot as the PID1 of new
+// PID, mount, UTS and network namespaces, as a container runtime would
+// start it: what is mounted stays, what is missing is mounted, and it
+// reports no failure.
+func TestEarlyBootInContainer(t *testing.T) {
+	runInNS(t, "earlyboot", syscall.CLONE_NEWNS|syscall.CLONE_NEWPID|syscall.CLONE_NEWUTS|syscall.CLONE_NEWNET)
+}
+
+func init() { helpers["earlyboot"] = helperEarlyBoot }
+
+func helperEarlyBoot(_ Logf) error {
+	if os.Getpid() != 1 || !InContainer() {
+		return fmt.Errorf("pid %d, InContainer %v: want PID1 of a container", os.Getpid(), InContainer())
+	}
+	present := 0
+	for _, m := range apiMounts {
+		if mountedAt(readMountinfo(), m.point) != nil {
+			present++
+		}
+	}
+	var rec logRecorder
+	if err := EarlyBoot(rec.logf); err != nil {
+		return err
+	}
+	for _, m := range apiMounts {
+		if mountedAt(readMountinfo(), m.point) == nil {
+			return fmt.Errorf("%s not mounted after EarlyBoot", m.point)
+		}
+	}
+	if n := rec.count("already mounted"); n != present {
+		return fmt.Errorf("%d mounts skipped, %d were there", n, present)
+	}
+	if rec.count("ctrl-alt-del") != 0 {
+		return errors.New("touched Ctrl-Alt-Del in a container")
+	}
+	if lo, err := net.InterfaceByName("lo"); err != nil || lo.Flags&net.FlagUp == 0 {
+		return fmt.Errorf("lo not up: %v", err)
+	}
+	return nil
+}
