@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"gosd/boot"
 	"gosd/control"
 	"gosd/exec"
 	"gosd/manager"
@@ -55,6 +56,19 @@ func (c *RunCmd) Run() error {
 	if err != nil {
 		return err
 	}
+	pid1 := os.Getpid() == 1
+	bootLog := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "gosd: "+format+"\n", args...) }
+	if pid1 {
+		// Before anything else: spawning needs /dev/null, sockets need /run.
+		if err := boot.EarlyBoot(bootLog); err != nil {
+			bootLog("early boot: %v", err)
+		}
+		// systemd.unit= / gosd.unit= on the kernel command line choose the
+		// target unless --target did (kernel-command-line(7)).
+		if cl := boot.ParseKernelCmdline(boot.ReadKernelCmdline()); cl.Unit != "" && c.Target == "" {
+			cfg.Target = cl.Unit
+		}
+	}
 	sp := unitfile.SystemSpecifiers()
 	var current *unitfile.Set
 	load := func() *unitfile.Set {
@@ -65,7 +79,6 @@ func (c *RunCmd) Run() error {
 		return current
 	}
 	load()
-	pid1 := os.Getpid() == 1
 	m := manager.New(current)
 	b := &backend{m: m, units: func() *unitfile.Set { return current }, paths: cfg.UnitPath,
 		waiting: map[uint64]func(manager.JobResult){}}
@@ -90,10 +103,20 @@ func (c *RunCmd) Run() error {
 	srv, err := control.Listen(cfg.ControlSocket, b, control.WithClock(r.Now))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gosd: control socket %s: %v (running without it)\n", cfg.ControlSocket, err)
+		srv = nil
 	} else {
 		defer srv.Close()
 	}
-	if code := r.Run(); code != 0 {
+	code := r.Run()
+	if pid1 {
+		// PID1 never returns to the kernel: stop what is left, sync,
+		// unmount, then power off / reboot / halt, or exit in a container.
+		if srv != nil {
+			srv.Close()
+		}
+		boot.FinalShutdown(boot.Action(r.ExitAction()), code, bootLog)
+	}
+	if code != 0 {
 		return exitCode(code)
 	}
 	return nil
