@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -446,4 +447,86 @@ func writeFile(p, value string) error {
 		return &os.PathError{Op: "write", Path: p, Err: err}
 	}
 	return nil
+}
+
+// Rel is the hierarchy path of a directory below the root, as
+// /proc/PID/cgroup shows it (e.g. "/system.slice/foo.service").
+func (h *Hierarchy) Rel(dir string) string {
+	rel, ok := strings.CutPrefix(dir, h.root)
+	if !ok {
+		return ""
+	}
+	return path.Join("/", h.rootRel, rel)
+}
+
+// Stats are the figures of a group that status shows; Have* say which
+// files exist (memory.current needs the memory controller).
+type Stats struct {
+	Pids          []int
+	TasksCurrent  uint64 // pids.current, else the number of Pids
+	MemoryCurrent uint64
+	HaveMemory    bool
+	CPUUsageNSec  uint64 // cpu.stat usage_usec * 1000
+	HaveCPU       bool
+}
+
+// Stats reads the group's current figures.
+func (g *Group) Stats() Stats {
+	var s Stats
+	s.Pids, _ = g.Procs()
+	s.TasksCurrent = uint64(len(s.Pids))
+	if v, err := readUint(filepath.Join(g.dir, "pids.current")); err == nil {
+		s.TasksCurrent = v
+	}
+	if v, err := readUint(filepath.Join(g.dir, "memory.current")); err == nil {
+		s.MemoryCurrent, s.HaveMemory = v, true
+	}
+	if b, err := os.ReadFile(filepath.Join(g.dir, "cpu.stat")); err == nil {
+		if v, ok := keyed(b, "usage_usec"); ok {
+			s.CPUUsageNSec, s.HaveCPU = v*1000, true
+		}
+	}
+	return s
+}
+
+// MemoryEventsFD opens memory.events (memory controller only) for
+// EPOLLPRI; OOMKillsFD reads its oom_kill count. The caller closes it.
+func (g *Group) MemoryEventsFD() (int, error) {
+	p := filepath.Join(g.dir, "memory.events")
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return -1, fmt.Errorf("cgroups: %w", &os.PathError{Op: "open", Path: p, Err: err})
+	}
+	return fd, nil
+}
+
+// OOMKillsFD reads the oom_kill count from an fd of MemoryEventsFD and
+// re-arms its notification.
+func OOMKillsFD(fd int) (uint64, error) {
+	var buf [512]byte
+	n, err := unix.Pread(fd, buf[:], 0)
+	if err != nil {
+		return 0, fmt.Errorf("cgroups: reading memory.events: %w", err)
+	}
+	v, _ := keyed(buf[:n], "oom_kill")
+	return v, nil
+}
+
+func readUint(p string) (uint64, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+}
+
+// keyed finds "key value" in a flat-keyed cgroup file.
+func keyed(b []byte, key string) (uint64, bool) {
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte(key+" ")); ok {
+			n, err := strconv.ParseUint(string(bytes.TrimSpace(v)), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

@@ -43,3 +43,20 @@ func (g *Group) Kill() error                                         { return er
 func (g *Group) Signal(sig syscall.Signal) error                     { return errNoCgroups }
 func (g *Group) Remove() error                                       { return errNoCgroups }
 func (g *Group) Apply(rc unitfile.ResourceControl) ([]string, error) { return nil, errNoCgroups }
+
+// Stats are the figures of a group; there are none here.
+type Stats struct {
+	Pids          []int
+	TasksCurrent  uint64
+	MemoryCurrent uint64
+	HaveMemory    bool
+	CPUUsageNSec  uint64
+	HaveCPU       bool
+}
+
+// OOMKillsFD fails: cgroups exist only on Linux.
+func OOMKillsFD(fd int) (uint64, error) { return 0, errNoCgroups }
+
+func (h *Hierarchy) Rel(dir string) string    { return "" }
+func (g *Group) Stats() Stats                 { return Stats{} }
+func (g *Group) MemoryEventsFD() (int, error) { return -1, errNoCgroups }

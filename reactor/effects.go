@@ -63,6 +63,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.log.WriteByte('\n')
 	case manager.UnitChanged:
 		// Progress is printed per job (JobStarted/JobFinished), as systemd does.
+		r.onUnitState(e.Unit, e.Active)
 	case manager.JobStarted, manager.JobFinished:
 		r.console(e)
 	case manager.Action:
@@ -194,6 +195,17 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		spec.ListenFDs = append(spec.ListenFDs, fd)
 		spec.ListenNames = append(spec.ListenNames, name)
 	}
+	if r.cg != nil {
+		// Created before the first process, which starts inside it.
+		c, err := r.cgroupFor(s.Unit)
+		if err != nil {
+			r.log.WriteString(LogLine(s.Unit, s.Cmd.Pos, manager.LevelError, "cannot create the unit's cgroup: "+err.Error()))
+			r.log.WriteByte('\n')
+			r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("cgroup: %w", err)})
+			return
+		}
+		spec.CgroupFD = c.dirFD
+	}
 	readFD := -1
 	if needsLogPipe(s.Exec) {
 		rfd, wfd, err := pipe()
@@ -257,6 +269,9 @@ func (r *Reactor) kill(k manager.Kill) {
 		if err := exec.Signal(p, sig); err != nil && err != syscall.ESRCH {
 			r.logf(k.Unit, "kill %d %v: %v", k.Pid, sig, err)
 		}
+		return
+	}
+	if r.cg != nil && r.killGroup(k.Unit, sig) {
 		return
 	}
 	own := syscall.Getpgrp()

@@ -10,6 +10,9 @@ type poller interface {
 	// error count as readable).
 	add(fd int) error
 	del(fd int) error
+	// addPri watches fd for EPOLLPRI (cgroup.events, memory.events);
+	// Linux only, an error elsewhere. del removes it.
+	addPri(fd int) error
 	// watchProcess asks for a wake-up when pid exits, where the platform
 	// needs it (kqueue EVFILT_PROC); on Linux the pidfd is added instead.
 	watchProcess(pid int)

@@ -38,6 +38,8 @@ func (p *kqueuePoller) change(ev unix.Kevent_t) error {
 	return err
 }
 
+func (p *kqueuePoller) addPri(fd int) error { return unix.EOPNOTSUPP }
+
 func (p *kqueuePoller) add(fd int) error {
 	var ev unix.Kevent_t
 	unix.SetKevent(&ev, fd, unix.EVFILT_READ, unix.EV_ADD)

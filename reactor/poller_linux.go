@@ -36,6 +36,11 @@ func (p *epollPoller) add(fd int) error {
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
+func (p *epollPoller) addPri(fd int) error {
+	ev := unix.EpollEvent{Events: unix.EPOLLPRI, Fd: int32(fd)}
+	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+}
+
 func (p *epollPoller) del(fd int) error {
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 }

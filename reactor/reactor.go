@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"gosd/cgroups"
 	"gosd/manager"
 	"gosd/sockets"
 	"gosd/unitfile"
@@ -51,6 +52,13 @@ type Config struct {
 	// Reload is called on SIGHUP; its units are fed as manager.Reload.
 	// nil: SIGHUP is logged and ignored.
 	Reload func() (manager.UnitSource, error)
+	// CgroupRoot chooses how units are contained. "" (default): cgroup v2
+	// when available (cgroups.Detect; a private subtree when gosd sits in
+	// the machine's root cgroup without being its init), else process
+	// groups; $GOSD_CGROUP_ROOT is read when this is empty. "-": process
+	// groups only. Anything else: a subtree below gosd's own cgroup
+	// (cgroups.DetectAt), created and removed by gosd.
+	CgroupRoot string
 }
 
 // Reactor is gosd's one event loop. All its state belongs to the goroutine
@@ -74,6 +82,11 @@ type Reactor struct {
 	connNr  uint64
 	notify  *sockets.NotifySocket
 	warned  map[string]bool
+
+	cg        *cgroups.Hierarchy // nil: process groups
+	cgPrivate bool               // cg's root was made by gosd (DetectAt)
+	cgUnits   map[string]*unitCgroup
+	sliceDirs map[string]bool
 
 	followers   map[int]follower
 	followerSeq int
@@ -123,6 +136,7 @@ func New(cfg Config) (*Reactor, error) {
 		sources: map[int]any{}, procs: map[int]*proc{}, groups: map[string]map[int]bool{},
 		sets: map[string]*sockets.Set{}, watched: map[string]bool{}, warned: map[string]bool{},
 		rings: map[string]*ring{}, readBuf: make([]byte, readChunk),
+		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 	}, nil
 }
 
@@ -180,6 +194,8 @@ func (r *Reactor) Run() int {
 		}
 	}
 	r.openNotify()
+	r.setupCgroups()
+	defer r.closeCgroups()
 	// Children may have exited before signal.Notify; collect them now.
 	r.reap()
 	if r.cfg.Target != "" {
@@ -254,6 +270,13 @@ func (r *Reactor) dispatch() {
 	for len(r.pending) > 0 && !r.done {
 		ev := r.pending[0]
 		r.pending = r.pending[1:]
+		if e, ok := ev.(manager.CgroupEmpty); ok && r.populated(e.Unit) {
+			continue // stale: a process came into the cgroup since
+		}
+		if e, ok := ev.(manager.Reload); ok && e.Units != nil {
+			r.cfg.Units = e.Units
+			defer r.reapply()
+		}
 		var effects []manager.Effect
 		r.guard(eventUnit(ev), fmt.Sprintf("manager step on %T", ev), func() {
 			effects = r.cfg.Manager.Step(r.Now(), ev)
@@ -380,6 +403,10 @@ func (r *Reactor) handleFD(fd int) {
 		r.guard(s.unit, "socket activity", func() { r.onListen(fd, s) })
 	case notifySource:
 		r.guard("", "notify socket", r.readNotify)
+	case *cgroupSource:
+		r.guard(s.unit, "cgroup events", func() { r.onCgroupEvent(s.unit) })
+	case *memEventsSource:
+		r.guard(s.unit, "memory events", func() { r.onMemoryEvent(s.unit) })
 	}
 }
 
@@ -426,6 +453,10 @@ func (r *Reactor) readNotify() {
 		unit := ""
 		if p := r.procs[m.Pid]; p != nil {
 			unit = p.unit
+		} else if r.cg != nil {
+			// A process the unit forked (NotifyAccess=all): its cgroup
+			// names the unit.
+			unit, _ = r.cg.UnitOf(m.Pid)
 		}
 		r.Feed(manager.Notify{Pid: m.Pid, Unit: unit, Fields: m.Fields, Fds: m.Fds})
 	}
@@ -466,6 +497,10 @@ func eventUnit(ev manager.Event) string {
 		return e.Unit
 	case manager.TimerFired:
 		return e.ID.Unit
+	case manager.CgroupEmpty:
+		return e.Unit
+	case manager.OOMKilled:
+		return e.Unit
 	}
 	return ""
 }

@@ -1,0 +1,364 @@
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"gosd/cgroups"
+	"gosd/manager"
+	"gosd/unitfile"
+)
+
+// CgroupRootEnv is read when Config.CgroupRoot is empty, so the mode can be
+// chosen without a flag (tests, operators): same values as CgroupRoot.
+const CgroupRootEnv = "GOSD_CGROUP_ROOT"
+
+// unitCgroup is the reactor's handle on one unit's cgroup.
+type unitCgroup struct {
+	unit     string
+	g        *cgroups.Group
+	rel      string // hierarchy path, as /proc/PID/cgroup shows it
+	dirFD    int    // O_PATH fd for CLONE_INTO_CGROUP
+	eventsFD int    // cgroup.events, EPOLLPRI
+	memFD    int    // memory.events, EPOLLPRI, or -1
+	oomKills uint64
+	inactive bool // the unit's last state was inactive or failed
+	applied  string
+}
+
+type cgroupSource struct{ unit string }
+type memEventsSource struct{ unit string }
+
+// setupCgroups picks the mode at start and logs it in one line.
+func (r *Reactor) setupCgroups() {
+	mode := r.cfg.CgroupRoot
+	if mode == "" {
+		mode = os.Getenv(CgroupRootEnv)
+	}
+	const lost = "processes that leave their process group (setsid, double fork) escape a stop, " +
+		"resource settings (Memory*=, TasksMax=, CPU*=, IO*=) and OOM detection are not available"
+	if mode == "-" {
+		r.notice("", "cgroups: disabled by configuration; running on process groups: "+lost)
+		return
+	}
+	var h *cgroups.Hierarchy
+	var err error
+	if mode == "" {
+		h, err = cgroups.Detect()
+		if err == nil && r.sharedRoot(h) {
+			// gosd is in the machine's root cgroup without being its init
+			// (a plain process, or PID1 of a PID namespace without a cgroup
+			// namespace): take a private subtree rather than the host's
+			// system.slice.
+			mode = privateRootName()
+			h, err = cgroups.DetectAt(mode)
+			r.cgPrivate = err == nil
+		}
+	} else {
+		h, err = cgroups.DetectAt(mode)
+		r.cgPrivate = err == nil
+	}
+	if err != nil {
+		r.notice("", fmt.Sprintf("cgroups: not available (%v); running on process groups: %s", err, lost))
+		return
+	}
+	r.cg = h
+	ctrl := strings.Join(h.Controllers(), " ")
+	if ctrl == "" {
+		ctrl = "none (resource settings will not be applied)"
+	}
+	r.notice("", fmt.Sprintf("cgroups: using cgroup v2, units in %s/<slice>/<unit>; controllers for units: %s", h.Root(), ctrl))
+	r.Feed(manager.CgroupsAvailable{})
+}
+
+// sharedRoot: Detect chose the hierarchy's root although gosd is not the
+// machine's init (PID 1 of the initial PID namespace has kthreadd as pid 2).
+func (r *Reactor) sharedRoot(h *cgroups.Hierarchy) bool {
+	if h.Rel(h.Root()) != "/" {
+		return false
+	}
+	if os.Getpid() == 1 {
+		b, err := os.ReadFile("/proc/2/comm")
+		if err == nil && strings.TrimSpace(string(b)) == "kthreadd" {
+			return false
+		}
+	}
+	return true
+}
+
+func privateRootName() string {
+	ns, _ := os.Readlink("/proc/self/ns/pid") // "pid:[4026531836]"
+	ns = strings.Trim(strings.TrimPrefix(ns, "pid:"), "[]")
+	return fmt.Sprintf("gosd-%s-%d", ns, os.Getpid())
+}
+
+func (r *Reactor) notice(unit, msg string) {
+	r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelNotice, msg))
+	r.log.WriteByte('\n')
+}
+
+func (r *Reactor) warn(unit, msg string) {
+	r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelWarning, msg))
+	r.log.WriteByte('\n')
+}
+
+func (r *Reactor) resources(name string) *unitfile.ResourceControl {
+	u := r.unit(name)
+	switch {
+	case u == nil:
+		return nil
+	case u.Service != nil:
+		return &u.Service.Resources
+	case u.Socket != nil:
+		return &u.Socket.Resources
+	}
+	return nil
+}
+
+// cgroupFor returns the unit's cgroup, creating it (with its resource
+// settings and its watches) before the unit's first process.
+func (r *Reactor) cgroupFor(unit string) (*unitCgroup, error) {
+	if c := r.cgUnits[unit]; c != nil {
+		return c, nil
+	}
+	slice := ""
+	rc := r.resources(unit)
+	if rc != nil {
+		slice = rc.Slice
+	}
+	g, err := r.cg.Create(unit, slice)
+	if err != nil {
+		return nil, err
+	}
+	c := &unitCgroup{unit: unit, g: g, rel: r.cg.Rel(g.Path()), dirFD: -1, eventsFD: -1, memFD: -1}
+	if c.dirFD, err = g.OpenFD(); err != nil {
+		g.Remove()
+		return nil, err
+	}
+	if c.eventsFD, err = g.EventsFD(); err == nil {
+		if err = r.poll.addPri(c.eventsFD); err != nil {
+			syscall.Close(c.eventsFD)
+			c.eventsFD = -1
+		}
+	}
+	if err != nil {
+		syscall.Close(c.dirFD)
+		g.Remove()
+		return nil, fmt.Errorf("watching cgroup.events: %w", err)
+	}
+	r.sources[c.eventsFD] = &cgroupSource{unit: unit}
+	if fd, err := g.MemoryEventsFD(); err == nil {
+		if r.poll.addPri(fd) == nil {
+			c.memFD = fd
+			c.oomKills, _ = cgroups.OOMKillsFD(fd)
+			r.sources[fd] = &memEventsSource{unit: unit}
+		} else {
+			syscall.Close(fd)
+		}
+	}
+	r.cgUnits[unit] = c
+	for d := filepath.Dir(g.Path()); d != r.cg.Root() && strings.HasPrefix(d, r.cg.Root()); d = filepath.Dir(d) {
+		r.sliceDirs[d] = true
+	}
+	r.apply(c)
+	r.Feed(manager.CgroupCreated{Unit: unit, Path: c.rel})
+	return c, nil
+}
+
+// apply writes the unit's resource settings and says once (per distinct
+// outcome) which could not be applied.
+func (r *Reactor) apply(c *unitCgroup) {
+	rc := r.resources(c.unit)
+	if rc == nil {
+		return
+	}
+	notApplied, err := c.g.Apply(*rc)
+	for name := range rc.Percent {
+		notApplied = append(notApplied, name+" (percentage)")
+	}
+	if err != nil {
+		r.warn(c.unit, "resource settings: "+err.Error())
+	}
+	msg := ""
+	if len(notApplied) > 0 {
+		msg = fmt.Sprintf("resource settings NOT applied (their cgroup v2 controller is not available here: %s): %s",
+			orNone(strings.Join(r.cg.Controllers(), " ")), strings.Join(notApplied, ", "))
+	}
+	if msg != c.applied {
+		c.applied = msg
+		if msg != "" {
+			r.warn(c.unit, msg)
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "the root offers none"
+	}
+	return "the root offers " + s
+}
+
+// reapply writes every loaded unit's settings again (daemon-reload).
+func (r *Reactor) reapply() {
+	for _, c := range r.cgUnits {
+		r.apply(c)
+	}
+}
+
+// onCgroupEvent reads cgroup.events after EPOLLPRI.
+func (r *Reactor) onCgroupEvent(unit string) {
+	c := r.cgUnits[unit]
+	if c == nil {
+		return
+	}
+	populated, err := cgroups.PopulatedFD(c.eventsFD)
+	if err != nil {
+		r.logf(unit, "%v", err)
+		return
+	}
+	if populated {
+		return
+	}
+	r.Feed(manager.CgroupEmpty{Unit: unit})
+	if c.inactive {
+		r.removeCgroup(c)
+	}
+}
+
+func (r *Reactor) onMemoryEvent(unit string) {
+	c := r.cgUnits[unit]
+	if c == nil || c.memFD < 0 {
+		return
+	}
+	n, err := cgroups.OOMKillsFD(c.memFD)
+	if err != nil {
+		return
+	}
+	if n > c.oomKills {
+		c.oomKills = n
+		r.Feed(manager.OOMKilled{Unit: unit})
+	}
+}
+
+// populated reads the unit's cgroup state now; false without a cgroup.
+func (r *Reactor) populated(unit string) bool {
+	c := r.cgUnits[unit]
+	if c == nil {
+		return false
+	}
+	p, err := cgroups.PopulatedFD(c.eventsFD)
+	return err == nil && p
+}
+
+// onUnitState follows units to remove a cgroup once the unit is dead and
+// its cgroup empty.
+func (r *Reactor) onUnitState(unit, active string) {
+	c := r.cgUnits[unit]
+	if c == nil {
+		return
+	}
+	c.inactive = active == "inactive" || active == "failed"
+	if c.inactive && !r.populated(unit) {
+		r.removeCgroup(c)
+	}
+}
+
+func (r *Reactor) removeCgroup(c *unitCgroup) {
+	if err := c.g.Remove(); err != nil {
+		return // a process came back meanwhile: keep it and its watch
+	}
+	r.closeCgroup(c)
+}
+
+func (r *Reactor) closeCgroup(c *unitCgroup) {
+	for _, fd := range []int{c.eventsFD, c.memFD} {
+		if fd >= 0 {
+			r.removeSource(fd)
+			syscall.Close(fd)
+		}
+	}
+	if c.dirFD >= 0 {
+		syscall.Close(c.dirFD)
+	}
+	delete(r.cgUnits, c.unit)
+}
+
+// closeCgroups runs when Run returns: every empty unit cgroup, then the
+// slices gosd made, and a private root are removed.
+func (r *Reactor) closeCgroups() {
+	if r.cg == nil {
+		return
+	}
+	dirs := map[string]bool{}
+	for _, c := range r.cgUnits {
+		if c.g.Remove() == nil {
+			r.closeCgroup(c)
+		}
+	}
+	for d := range r.sliceDirs {
+		dirs[d] = true
+	}
+	// Deepest first.
+	for len(dirs) > 0 {
+		deepest := ""
+		for d := range dirs {
+			if len(d) > len(deepest) {
+				deepest = d
+			}
+		}
+		delete(dirs, deepest)
+		syscall.Rmdir(deepest)
+	}
+	if r.cgPrivate {
+		syscall.Rmdir(r.cg.Root())
+	}
+}
+
+// killGroup signals the unit's cgroup (systemd.kill(5)); false when the
+// unit has no cgroup, so the caller uses process groups. SIGKILL goes
+// through cgroup.kill; other signals are followed by SIGCONT, as systemd
+// does, so stopped processes see them.
+func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
+	c := r.cgUnits[unit]
+	if c == nil {
+		return false
+	}
+	var err error
+	if sig == syscall.SIGKILL {
+		err = c.g.Kill()
+	} else {
+		err = c.g.Signal(sig)
+		if err == nil && sig != syscall.SIGCONT {
+			err = c.g.Signal(syscall.SIGCONT)
+		}
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		r.logf(unit, "kill cgroup %s %v: %v", c.rel, sig, err)
+	}
+	return true
+}
+
+// CgroupInfo is what status shows about a unit's cgroup.
+type CgroupInfo struct {
+	Path string // as /proc/PID/cgroup shows it
+	cgroups.Stats
+}
+
+// CgroupInfo reads the unit's cgroup figures; false when the unit has no
+// cgroup (cgroups unavailable or never started). Reactor goroutine only:
+// call it from a function given to Submit.
+func (r *Reactor) CgroupInfo(unit string) (CgroupInfo, bool) {
+	c := r.cgUnits[unit]
+	if c == nil {
+		return CgroupInfo{}, false
+	}
+	return CgroupInfo{Path: c.rel, Stats: c.g.Stats()}, true
+}
+
+// CgroupsEnabled says whether units run in their own cgroups.
+func (r *Reactor) CgroupsEnabled() bool { return r.cg != nil }
