@@ -374,8 +374,18 @@ func (c *ctl) listUnits(patterns []string) int {
 	return ExitOK
 }
 
+// fileSet is the unit files the client works on: --unit-path when given,
+// else the running manager's own search path (so status reports the
+// enablement of the files gosd actually loaded), else systemd's default.
 func (c *ctl) fileSet() *UnitFileSet {
-	return NewUnitFileSet(c.Root, c.UnitPath)
+	paths := c.UnitPath
+	if len(paths) == 0 && c.Root == "" {
+		var served []string
+		if err := c.call(MethodUnitPaths, nil, &served); err == nil {
+			paths = served
+		}
+	}
+	return NewUnitFileSet(c.Root, paths)
 }
 
 func (c *ctl) listUnitFiles(patterns []string) int {
