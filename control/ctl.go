@@ -571,7 +571,11 @@ func (c *ctl) status(units []string) int {
 		first = false
 		i := d.Info
 		dot := "○"
-		if i.ActiveState != "inactive" {
+		switch i.ActiveState {
+		case "inactive":
+		case "failed":
+			dot = "×" // systemctl's mark for a failed unit
+		default:
 			dot = "●"
 		}
 		head := i.Name
@@ -587,7 +591,12 @@ func (c *ctl) status(units []string) int {
 		if d.Unit != nil && len(d.Unit.DropIns) > 0 {
 			fmt.Fprintf(c.out, "    Drop-In: %s\n", strings.Join(d.Unit.DropIns, "\n             "))
 		}
-		active := fmt.Sprintf("%s (%s)", i.ActiveState, i.SubState)
+		// systemctl leaves the sub-state out when it repeats the state
+		// ("failed (Result: exit-code)").
+		active := i.ActiveState
+		if i.SubState != "" && i.SubState != i.ActiveState {
+			active += " (" + i.SubState + ")"
+		}
 		if i.Result != "" && i.Result != "success" && i.ActiveState == "failed" {
 			active += fmt.Sprintf(" (Result: %s)", i.Result)
 		}

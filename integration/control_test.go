@@ -1,0 +1,351 @@
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+)
+
+// The control API end to end: the real gosd, its real control socket, the
+// real client binary (`gosd ctl`), real processes.
+
+// ctlResult is one run of the client binary.
+type ctlResult struct {
+	out, err string
+	code     int
+}
+
+func (r ctlResult) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
+}
+
+// ctlAs runs `gosd ctl --socket S args...` as uid (0: the test's own).
+func ctlAs(t *testing.T, in *instance, uid int, args ...string) ctlResult {
+	t.Helper()
+	cmd := exec.Command(gosdBin, append([]string{"ctl", "--socket", filepath.Join(in.dir, "control.sock")}, args...)...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+	}
+	done := make(chan struct{})
+	var err error
+	go func() { err = cmd.Run(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("gosd ctl %v did not finish", args)
+	}
+	r := ctlResult{out: o.String(), err: e.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("gosd ctl %v: %v", args, err)
+	}
+	return r
+}
+
+func ctlRun(t *testing.T, in *instance, args ...string) ctlResult {
+	t.Helper()
+	return ctlAs(t, in, 0, args...)
+}
+
+// ctlOK runs the client and fails the test unless it exits with want.
+func ctlWant(t *testing.T, in *instance, want int, args ...string) ctlResult {
+	t.Helper()
+	r := ctlRun(t, in, args...)
+	if r.code != want {
+		t.Fatalf("gosd ctl %s: want exit %d, got %s", strings.Join(args, " "), want, r)
+	}
+	return r
+}
+
+// showValue is `show -p PROP --value UNIT`.
+func showValue(t *testing.T, in *instance, unit, prop string) string {
+	t.Helper()
+	return strings.TrimSpace(ctlWant(t, in, 0, "show", "-p", prop, "--value", unit).out)
+}
+
+func mainPID(t *testing.T, in *instance, unit string) int {
+	t.Helper()
+	pid, err := strconv.Atoi(showValue(t, in, unit, "MainPID"))
+	if err != nil {
+		t.Fatalf("MainPID of %s: %v", unit, err)
+	}
+	return pid
+}
+
+func procAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && !strings.HasPrefix(strings.TrimSpace(s[i+1:]), "Z")
+}
+
+// waitActive polls is-active until the unit reaches state.
+func (in *instance) waitState(t *testing.T, unit, state string, timeout time.Duration) {
+	t.Helper()
+	var last string
+	in.waitFor(unit+" "+state, timeout, func() bool {
+		last = strings.TrimSpace(ctlRun(t, in, "is-active", unit).out)
+		return last == state
+	})
+}
+
+// loop is a long-running shell service body that keeps its shell as the
+// main process (so traps run) and wakes often enough for them to fire.
+const loop = `while :; do sleep 0.1; done`
+
+func controlUnits() map[string]string {
+	return map[string]string{
+		"default.target": "[Unit]\nDescription=Default\nWants=web.service worker.service setup.service echo.socket broken.service reloader.service chatty.service\n",
+		"web.service": "[Unit]\nDescription=Web server\n[Service]\n" +
+			"ExecStart=/bin/sh -c 'trap \"echo usr1 >> @T@/usr1\" USR1; echo web up $$$$; " + loop + "'\n" +
+			"[Install]\nWantedBy=default.target\n",
+		"worker.service": "[Unit]\nDescription=Worker\n[Service]\nExecStart=/bin/sh -c 'echo run >> @T@/worker-runs; " + loop + "'\n" +
+			"[Install]\nWantedBy=multi-user.target\n",
+		"setup.service": "[Unit]\nDescription=One-time setup\n[Service]\nType=oneshot\nRemainAfterExit=yes\n" +
+			"ExecStart=/bin/sh -c 'echo setup >> @T@/setup'\n",
+		"echo.socket":  "[Unit]\nDescription=Echo socket\n[Socket]\nListenStream=@T@/echo.sock\n",
+		"echo.service": "[Unit]\nDescription=Echo\n[Service]\nExecStart=/bin/cat\n",
+		"broken.service": "[Unit]\nDescription=Always fails\n[Service]\nType=oneshot\n" +
+			"ExecStart=/bin/sh -c 'echo about to fail; exit 3'\n",
+		"reloader.service": "[Unit]\nDescription=Reloadable\n[Service]\n" +
+			"ExecStart=/bin/sh -c '" + loop + "'\nExecReload=/bin/sh -c 'echo reloaded >> @T@/reloaded'\n",
+		"chatty.service": "[Unit]\nDescription=Says what it is told\n[Service]\n" +
+			"ExecStart=/bin/sh -c 'echo chatty line 1; echo chatty line 2; echo chatty line 3; " +
+			"while :; do if [ -f @T@/say ]; then cat @T@/say; rm -f @T@/say; fi; sleep 0.05; done'\n",
+		"slow.service": "[Unit]\nDescription=Slow to start\n[Service]\nExecStartPre=/bin/sleep 2\n" +
+			"ExecStart=/bin/sh -c '" + loop + "'\n",
+		"notifying.service": "[Unit]\nDescription=Has a status\n[Service]\nType=notify\nNotifyAccess=all\n" +
+			"ExecStart=/bin/sh -c 'systemd-notify --ready --status=\"serving 42\"; " + loop + "'\n",
+		"changing.service": "[Unit]\nDescription=Old text\n[Service]\nExecStart=/bin/sh -c 'echo old >> @T@/changing; " + loop + "'\n",
+		"rescue.target":    "[Unit]\nDescription=Rescue\nAllowIsolate=yes\nWants=web.service\n",
+		"multi-user.target": "[Unit]\nDescription=Multi-user\n",
+		"installable.service": "[Unit]\nDescription=Installable\n[Service]\nExecStart=/bin/sh -c '" + loop + "'\n" +
+			"[Install]\nWantedBy=default.target\nAlias=inst-alias.service\n",
+	}
+}
+
+func bootControl(t *testing.T, m mode) *instance {
+	t.Helper()
+	in := start(t, m, controlUnits())
+	in.waitOutput("Reached target default.target", 15*time.Second)
+	in.waitFile("setup", 5*time.Second)
+	in.waitState(t, "broken.service", "failed", 10*time.Second)
+	in.waitState(t, "web.service", "active", 10*time.Second)
+	return in
+}
+
+// Read-only verbs: listing, status layout, show, cat, dependencies, and
+// systemctl's exit codes for them.
+func TestControlReadVerbs(t *testing.T) {
+	in := bootControl(t, asSubreaper)
+
+	t.Run("list-units", func(t *testing.T) {
+		out := ctlWant(t, in, 0, "list-units").out
+		for _, want := range []string{"web.service", "worker.service", "setup.service", "echo.socket", "broken.service", "default.target", "loaded units listed"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("list-units lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "slow.service") {
+			t.Errorf("list-units without --all shows inactive slow.service:\n%s", out)
+		}
+		if !regexp.MustCompile(`(?m)^● broken\.service +loaded +failed +failed`).MatchString(out) {
+			t.Errorf("broken.service not shown as failed with a mark:\n%s", out)
+		}
+		if !regexp.MustCompile(`(?m)^  web\.service +loaded +active +running +Web server$`).MatchString(out) {
+			t.Errorf("web.service row wrong:\n%s", out)
+		}
+		all := ctlWant(t, in, 0, "list-units", "--all").out
+		if !strings.Contains(all, "slow.service") {
+			t.Errorf("list-units --all lacks slow.service:\n%s", all)
+		}
+		typ := ctlWant(t, in, 0, "list-units", "--all", "--type=socket", "--no-legend").out
+		if got := lines(typ); len(got) != 1 || !strings.Contains(got[0], "echo.socket") || !strings.Contains(got[0], "listening") {
+			t.Errorf("--type=socket: %q", got)
+		}
+		st := ctlWant(t, in, 0, "list-units", "--state=failed", "--no-legend").out
+		if got := lines(st); len(got) != 1 || !strings.Contains(got[0], "broken.service") {
+			t.Errorf("--state=failed: %q", got)
+		}
+		pat := ctlWant(t, in, 0, "list-units", "--no-legend", "w*").out
+		if got := lines(pat); len(got) != 2 {
+			t.Errorf("pattern w*: %q", got)
+		}
+	})
+
+	t.Run("list-unit-files", func(t *testing.T) {
+		out := ctlWant(t, in, 0, "list-unit-files", "--no-legend").out
+		for _, re := range []string{`(?m)^web\.service +disabled$`, `(?m)^setup\.service +static$`, `(?m)^echo\.socket +static$`, `(?m)^default\.target +static$`} {
+			if !regexp.MustCompile(re).MatchString(out) {
+				t.Errorf("list-unit-files lacks %s:\n%s", re, out)
+			}
+		}
+		typ := ctlWant(t, in, 0, "list-unit-files", "--no-legend", "--type=target").out
+		if got := lines(typ); len(got) != 3 {
+			t.Errorf("--type=target: %q", got)
+		}
+	})
+
+	t.Run("list-sockets", func(t *testing.T) {
+		out := ctlWant(t, in, 0, "list-sockets").out
+		if !regexp.MustCompile(regexp.QuoteMeta(filepath.Join(in.dir, "echo.sock")) + ` +echo\.socket +echo\.service`).MatchString(out) {
+			t.Errorf("list-sockets:\n%s", out)
+		}
+		if !strings.Contains(out, "1 sockets listed.") {
+			t.Errorf("list-sockets footer:\n%s", out)
+		}
+	})
+
+	t.Run("list-dependencies", func(t *testing.T) {
+		out := ctlWant(t, in, 0, "list-dependencies").out
+		l := strings.Split(strings.TrimSpace(out), "\n")
+		if l[0] != "default.target" || len(l) != 8 {
+			t.Fatalf("list-dependencies:\n%s", out)
+		}
+		if !strings.Contains(out, "● web.service") || !strings.Contains(out, "○ broken.service") || !strings.Contains(out, "└─● worker.service") {
+			t.Errorf("list-dependencies:\n%s", out)
+		}
+		rev := ctlWant(t, in, 0, "list-dependencies", "--reverse", "web.service").out
+		if got := lines(rev); len(got) != 3 || got[0] != "web.service" || !strings.Contains(rev, "default.target") || !strings.Contains(rev, "rescue.target") {
+			t.Errorf("list-dependencies --reverse web.service:\n%s", rev)
+		}
+	})
+
+	t.Run("status", func(t *testing.T) {
+		pid := mainPID(t, in, "web")
+		r := ctlWant(t, in, 0, "status", "web")
+		out := r.out
+		for _, re := range []string{
+			`(?m)^● web\.service - Web server$`,
+			`(?m)^     Loaded: loaded \(` + regexp.QuoteMeta(filepath.Join(in.dir, "units", "web.service")) + `; disabled\)$`,
+			`(?m)^     Active: active \(running\) since \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+; (\d+s ago|now)$`,
+			fmt.Sprintf(`(?m)^   Main PID: %d \(sh\)$`, pid),
+			fmt.Sprintf(`(?m)^\[%d\] web up %d$`, pid, pid),
+		} {
+			if !regexp.MustCompile(re).MatchString(out) {
+				t.Errorf("status web lacks %s:\n%s", re, out)
+			}
+		}
+		// The Type=notify status text.
+		in.waitState(t, "notifying", "inactive", time.Second)
+		ctlWant(t, in, 0, "start", "notifying")
+		out = ctlWant(t, in, 0, "status", "notifying").out
+		if !strings.Contains(out, `     Status: "serving 42"`) {
+			t.Errorf("status notifying lacks the status text:\n%s", out)
+		}
+		// Failed: exit 3, Result shown, its log lines.
+		r = ctlWant(t, in, 3, "status", "broken")
+		if !regexp.MustCompile(`(?m)^× broken\.service - Always fails$`).MatchString(r.out) ||
+			!strings.Contains(r.out, "     Active: failed (Result: exit-code) since") ||
+			!strings.Contains(r.out, "about to fail") {
+			t.Errorf("status broken:\n%s", r)
+		}
+		// Inactive: 3; unknown: 4 with a message.
+		ctlWant(t, in, 3, "status", "slow")
+		r = ctlWant(t, in, 4, "status", "nosuch")
+		if !strings.Contains(r.err, "Unit nosuch.service could not be found.") {
+			t.Errorf("status nosuch:\n%s", r)
+		}
+		// Oneshot with RemainAfterExit: active (exited).
+		if out := ctlWant(t, in, 0, "status", "setup").out; !strings.Contains(out, "Active: active (exited) since") {
+			t.Errorf("status setup:\n%s", out)
+		}
+		// -n limits the log lines.
+		out = ctlWant(t, in, 0, "status", "-n", "2", "chatty").out
+		if !strings.Contains(out, "chatty line 3") || !strings.Contains(out, "chatty line 2") || strings.Contains(out, "chatty line 1") {
+			t.Errorf("status -n 2 chatty:\n%s", out)
+		}
+		// Several units: the worst code.
+		ctlWant(t, in, 4, "status", "web", "slow", "nosuch")
+		ctlWant(t, in, 3, "status", "web", "slow")
+	})
+
+	t.Run("show", func(t *testing.T) {
+		out := ctlWant(t, in, 0, "show", "web").out
+		for _, want := range []string{"Id=web.service\n", "ActiveState=active\n", "SubState=running\n", "Description=Web server\n", "FragmentPath=" + filepath.Join(in.dir, "units", "web.service") + "\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("show web lacks %q:\n%s", want, out)
+			}
+		}
+		out = ctlWant(t, in, 0, "show", "-p", "ActiveState,SubState", "broken").out
+		if out != "ActiveState=failed\nSubState=failed\n" {
+			t.Errorf("show -p: %q", out)
+		}
+		out = ctlWant(t, in, 0, "show", "-p", "ActiveState", "--value", "setup").out
+		if out != "active\n" {
+			t.Errorf("show --value: %q", out)
+		}
+		out = ctlWant(t, in, 0, "show", "-p", "LoadState", "--value", "nosuch").out
+		if out != "not-found\n" {
+			t.Errorf("show nosuch: %q", out)
+		}
+	})
+
+	t.Run("cat", func(t *testing.T) {
+		out := ctlWant(t, in, 0, "cat", "web").out
+		want := "# " + filepath.Join(in.dir, "units", "web.service") + "\n" + strings.ReplaceAll(controlUnits()["web.service"], "@T@", in.dir)
+		if out != want {
+			t.Errorf("cat web: got\n%s\nwant\n%s", out, want)
+		}
+		r := ctlWant(t, in, 1, "cat", "nosuch")
+		if !strings.Contains(r.err, "No files found for nosuch.service") {
+			t.Errorf("cat nosuch: %s", r)
+		}
+	})
+
+	t.Run("is-active/is-failed", func(t *testing.T) {
+		if r := ctlWant(t, in, 0, "is-active", "web"); r.out != "active\n" {
+			t.Errorf("is-active web: %s", r)
+		}
+		if r := ctlWant(t, in, 3, "is-active", "broken"); r.out != "failed\n" {
+			t.Errorf("is-active broken: %s", r)
+		}
+		ctlWant(t, in, 3, "is-active", "slow")
+		if r := ctlWant(t, in, 3, "is-active", "nosuch"); r.out != "inactive\n" {
+			t.Errorf("is-active nosuch: %s", r)
+		}
+		ctlWant(t, in, 0, "is-active", "slow", "web")
+		if r := ctlWant(t, in, 0, "is-active", "-q", "web"); r.out != "" {
+			t.Errorf("is-active -q printed %q", r.out)
+		}
+		if r := ctlWant(t, in, 0, "is-failed", "broken"); r.out != "failed\n" {
+			t.Errorf("is-failed broken: %s", r)
+		}
+		ctlWant(t, in, 1, "is-failed", "web")
+		ctlWant(t, in, 1, "is-failed", "nosuch")
+	})
+
+	t.Run("unknown unit jobs", func(t *testing.T) {
+		for _, verb := range []string{"start", "stop", "restart", "kill"} {
+			r := ctlRun(t, in, verb, "nosuch")
+			if r.code != 5 || !strings.Contains(r.err, "nosuch.service") {
+				t.Errorf("%s nosuch: want exit 5 naming the unit, got %s", verb, r)
+			}
+		}
+	})
+
+	// Nothing above changed anything.
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("gosd exit status %d", code)
+	}
+}
