@@ -27,7 +27,13 @@ type unitCgroup struct {
 	memFD    int    // memory.events, EPOLLPRI, or -1
 	oomKills uint64
 	inactive bool // the unit's last state was inactive or failed
-	applied  string
+	// killed: cgroup.kill was written. Measured on this kernel (6.18): a
+	// process later cloned into that cgroup with CLONE_INTO_CGROUP gets a
+	// SIGKILL at birth (its kill sequence is compared with the parent's
+	// cgroup's), so an emptied killed group is replaced before the next
+	// spawn.
+	killed  bool
+	applied string
 }
 
 type cgroupSource struct{ unit string }
@@ -123,7 +129,13 @@ func (r *Reactor) resources(name string) *unitfile.ResourceControl {
 // settings and its watches) before the unit's first process.
 func (r *Reactor) cgroupFor(unit string) (*unitCgroup, error) {
 	if c := r.cgUnits[unit]; c != nil {
-		return c, nil
+		if !c.killed || r.populated(unit) {
+			return c, nil
+		}
+		if err := c.g.Remove(); err != nil {
+			return nil, err
+		}
+		r.closeCgroup(c)
 	}
 	slice := ""
 	rc := r.resources(unit)
@@ -330,6 +342,7 @@ func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
 	}
 	var err error
 	if sig == syscall.SIGKILL {
+		c.killed = true
 		err = c.g.Kill()
 	} else {
 		err = c.g.Signal(sig)
