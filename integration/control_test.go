@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 // The control API end to end: the real gosd, its real control socket, the
@@ -136,8 +135,8 @@ func controlUnits() map[string]string {
 			"ExecStart=/bin/sh -c '" + loop + "'\n",
 		"notifying.service": "[Unit]\nDescription=Has a status\n[Service]\nType=notify\nNotifyAccess=all\n" +
 			"ExecStart=/bin/sh -c 'systemd-notify --ready --status=\"serving 42\"; " + loop + "'\n",
-		"changing.service": "[Unit]\nDescription=Old text\n[Service]\nExecStart=/bin/sh -c 'echo old >> @T@/changing; " + loop + "'\n",
-		"rescue.target":    "[Unit]\nDescription=Rescue\nAllowIsolate=yes\nWants=web.service\n",
+		"changing.service":  "[Unit]\nDescription=Old text\n[Service]\nExecStart=/bin/sh -c 'echo old >> @T@/changing; " + loop + "'\n",
+		"rescue.target":     "[Unit]\nDescription=Rescue\nAllowIsolate=yes\nWants=web.service\n",
 		"multi-user.target": "[Unit]\nDescription=Multi-user\n",
 		"installable.service": "[Unit]\nDescription=Installable\n[Service]\nExecStart=/bin/sh -c '" + loop + "'\n" +
 			"[Install]\nWantedBy=default.target\nAlias=inst-alias.service\n",
@@ -345,6 +344,173 @@ func TestControlReadVerbs(t *testing.T) {
 	})
 
 	// Nothing above changed anything.
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("gosd exit status %d", code)
+	}
+}
+
+// Jobs change real processes: stop kills the pid, restart gives a new one,
+// kill delivers the signal, reload runs ExecReload, isolate stops what the
+// target does not want, reset-failed clears the failed state.
+func TestControlJobVerbs(t *testing.T) {
+	in := bootControl(t, asSubreaper)
+
+	t.Run("stop/start", func(t *testing.T) {
+		pid := mainPID(t, in, "web")
+		if !procAlive(pid) {
+			t.Fatalf("web's MainPID %d is not running", pid)
+		}
+		ctlWant(t, in, 0, "stop", "web")
+		if procAlive(pid) {
+			t.Fatalf("stop returned but pid %d still runs", pid)
+		}
+		if s := showValue(t, in, "web", "ActiveState"); s != "inactive" {
+			t.Fatalf("after stop: %s", s)
+		}
+		ctlWant(t, in, 3, "is-active", "web")
+		ctlWant(t, in, 0, "start", "web")
+		pid2 := mainPID(t, in, "web")
+		if pid2 == pid || !procAlive(pid2) {
+			t.Fatalf("start: MainPID %d (was %d)", pid2, pid)
+		}
+		// Starting what runs is a no-op that succeeds.
+		ctlWant(t, in, 0, "start", "web")
+		if p := mainPID(t, in, "web"); p != pid2 {
+			t.Fatalf("start of a running unit changed MainPID %d → %d", pid2, p)
+		}
+	})
+
+	t.Run("restart/try-restart", func(t *testing.T) {
+		pid := mainPID(t, in, "worker")
+		ctlWant(t, in, 0, "restart", "worker")
+		pid2 := mainPID(t, in, "worker")
+		if pid2 == pid || procAlive(pid) || !procAlive(pid2) {
+			t.Fatalf("restart: old %d alive=%v, new %d alive=%v", pid, procAlive(pid), pid2, procAlive(pid2))
+		}
+		if n := len(lines(in.read("worker-runs"))); n != 2 {
+			t.Fatalf("worker ran %d times, want 2", n)
+		}
+		ctlWant(t, in, 0, "try-restart", "worker")
+		if pid3 := mainPID(t, in, "worker"); pid3 == pid2 {
+			t.Fatalf("try-restart of a running unit kept MainPID %d", pid3)
+		}
+		// try-restart of a stopped unit does nothing.
+		ctlWant(t, in, 0, "try-restart", "slow")
+		if s := showValue(t, in, "slow", "ActiveState"); s != "inactive" {
+			t.Fatalf("try-restart started slow.service: %s", s)
+		}
+	})
+
+	t.Run("reload", func(t *testing.T) {
+		pid := mainPID(t, in, "reloader")
+		ctlWant(t, in, 0, "reload", "reloader")
+		if got := lines(in.read("reloaded")); len(got) != 1 {
+			t.Fatalf("ExecReload ran %d times", len(got))
+		}
+		if p := mainPID(t, in, "reloader"); p != pid {
+			t.Fatalf("reload changed MainPID %d → %d", pid, p)
+		}
+		ctlWant(t, in, 0, "reload-or-restart", "reloader")
+		if got := lines(in.read("reloaded")); len(got) != 2 {
+			t.Fatalf("reload-or-restart: ExecReload ran %d times", len(got))
+		}
+		if p := mainPID(t, in, "reloader"); p != pid {
+			t.Fatalf("reload-or-restart of a reloadable unit changed MainPID %d → %d", pid, p)
+		}
+		// Without ExecReload: reload fails, reload-or-restart restarts.
+		if r := ctlRun(t, in, "reload", "worker"); r.code != 1 {
+			t.Fatalf("reload of a unit without ExecReload: %s", r)
+		}
+		wpid := mainPID(t, in, "worker")
+		ctlWant(t, in, 0, "reload-or-restart", "worker")
+		if p := mainPID(t, in, "worker"); p == wpid {
+			t.Fatalf("reload-or-restart without ExecReload did not restart")
+		}
+	})
+
+	t.Run("kill", func(t *testing.T) {
+		pid := mainPID(t, in, "web")
+		ctlWant(t, in, 0, "kill", "--signal=USR1", "--kill-whom=main", "web")
+		in.waitFile("usr1", 5*time.Second)
+		if !procAlive(pid) {
+			t.Fatalf("USR1 with a trap killed the shell")
+		}
+		ctlWant(t, in, 0, "kill", "-s", "SIGUSR1", "web")
+		in.waitFor("second USR1", 5*time.Second, func() bool { return len(lines(in.read("usr1"))) == 2 })
+		ctlWant(t, in, 0, "kill", "-s", "10", "web")
+		in.waitFor("third USR1", 5*time.Second, func() bool { return len(lines(in.read("usr1"))) == 3 })
+		if r := ctlRun(t, in, "kill", "-s", "NOPE", "web"); r.code != 1 || !strings.Contains(r.err, "NOPE") {
+			t.Fatalf("kill -s NOPE: %s", r)
+		}
+		// The default SIGTERM kills it; gosd notices.
+		ctlWant(t, in, 0, "kill", "web")
+		in.waitFor("web to die", 5*time.Second, func() bool { return !procAlive(pid) })
+		in.waitFor("web not active", 5*time.Second, func() bool { return showValue(t, in, "web", "ActiveState") != "active" })
+		// Killing a stopped unit is an error.
+		if r := ctlRun(t, in, "kill", "slow"); r.code != 1 {
+			t.Fatalf("kill of a stopped unit: %s", r)
+		}
+		ctlWant(t, in, 0, "start", "web")
+	})
+
+	t.Run("failed job", func(t *testing.T) {
+		r := ctlRun(t, in, "restart", "broken")
+		if r.code != 1 || !strings.Contains(r.err, "Job for broken.service failed") {
+			t.Fatalf("restart broken: %s", r)
+		}
+		ctlWant(t, in, 0, "is-failed", "broken")
+		ctlWant(t, in, 0, "reset-failed", "broken")
+		if s := showValue(t, in, "broken", "ActiveState"); s != "inactive" {
+			t.Fatalf("after reset-failed: %s", s)
+		}
+		ctlWant(t, in, 1, "is-failed", "broken")
+		ctlRun(t, in, "start", "broken")
+		ctlWant(t, in, 0, "is-failed", "broken")
+		ctlWant(t, in, 0, "reset-failed") // all units
+		ctlWant(t, in, 1, "is-failed", "broken")
+	})
+
+	t.Run("no-block", func(t *testing.T) {
+		t0 := time.Now()
+		r := ctlWant(t, in, 0, "start", "--no-block", "slow")
+		if d := time.Since(t0); d > time.Second {
+			t.Fatalf("start --no-block took %v", d)
+		}
+		_ = r
+		if s := showValue(t, in, "slow", "ActiveState"); s != "activating" {
+			t.Fatalf("right after start --no-block: %s", s)
+		}
+		in.waitState(t, "slow", "active", 10*time.Second)
+		ctlWant(t, in, 0, "stop", "slow")
+		t0 = time.Now()
+		ctlWant(t, in, 0, "start", "slow")
+		if d := time.Since(t0); d < 1900*time.Millisecond {
+			t.Fatalf("start returned after %v, before ExecStartPre (2s) finished", d)
+		}
+		if s := showValue(t, in, "slow", "ActiveState"); s != "active" {
+			t.Fatalf("after a waiting start: %s", s)
+		}
+	})
+
+	t.Run("isolate", func(t *testing.T) {
+		worker := mainPID(t, in, "worker")
+		web := mainPID(t, in, "web")
+		ctlWant(t, in, 0, "isolate", "rescue")
+		if procAlive(worker) {
+			t.Fatalf("isolate rescue.target left worker (pid %d) running", worker)
+		}
+		if p := mainPID(t, in, "web"); p != web || !procAlive(web) {
+			t.Fatalf("isolate touched web.service, which rescue.target wants: %d → %d", web, p)
+		}
+		ctlWant(t, in, 0, "is-active", "rescue.target")
+		ctlWant(t, in, 3, "is-active", "default.target")
+		ctlWant(t, in, 3, "is-active", "slow")
+		// A target without AllowIsolate= is refused.
+		if r := ctlRun(t, in, "isolate", "multi-user"); r.code == 0 {
+			t.Fatalf("isolate of a target without AllowIsolate succeeded: %s", r)
+		}
+	})
+
 	if code := in.stop(20 * time.Second); code != 0 {
 		t.Fatalf("gosd exit status %d", code)
 	}
