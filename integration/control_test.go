@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -513,5 +514,234 @@ func TestControlJobVerbs(t *testing.T) {
 
 	if code := in.stop(20 * time.Second); code != 0 {
 		t.Fatalf("gosd exit status %d", code)
+	}
+}
+
+// enable/disable/reenable/mask/unmask/is-enabled on the manager's own
+// search path (no --unit-path: the client asks gosd for it), the links on
+// disk, and the daemon-reload that follows; daemon-reload after a unit file
+// changed; logs.
+func TestControlUnitFilesReloadLogs(t *testing.T) {
+	// A lower-priority directory, like /usr/lib/systemd/system under /etc.
+	lib := t.TempDir()
+	os.Chmod(lib, 0o755)
+	for name, body := range map[string]string{
+		"installable.service": "[Unit]\nDescription=Installable\n[Service]\nExecStart=/bin/sh -c '" + loop + "'\n" +
+			"[Install]\nWantedBy=default.target\nAlias=inst-alias.service\n",
+		"maskme.service": "[Unit]\nDescription=Mask me\n[Service]\nExecStart=/bin/sh -c '" + loop + "'\n",
+	} {
+		if err := os.WriteFile(filepath.Join(lib, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	units := controlUnits()
+	delete(units, "installable.service")
+	in := start(t, asSubreaper, units, "--unit-path", lib)
+	in.waitOutput("Reached target default.target", 15*time.Second)
+	in.waitState(t, "web", "active", 10*time.Second)
+	unitDir := filepath.Join(in.dir, "units")
+	link := func(p string) string {
+		target, err := os.Readlink(filepath.Join(unitDir, p))
+		if err != nil {
+			return ""
+		}
+		return target
+	}
+
+	t.Run("enable/disable/reenable", func(t *testing.T) {
+		if r := ctlWant(t, in, 1, "is-enabled", "installable"); r.out != "disabled\n" {
+			t.Fatalf("is-enabled before: %s", r)
+		}
+		r := ctlWant(t, in, 0, "enable", "installable")
+		want := filepath.Join(lib, "installable.service")
+		if got := link("default.target.wants/installable.service"); got != want {
+			t.Fatalf("wants link → %q, want %q\n%s", got, want, r)
+		}
+		if got := link("inst-alias.service"); got != want {
+			t.Fatalf("alias link → %q, want %q", got, want)
+		}
+		if !strings.Contains(r.err, "Created symlink "+filepath.Join(unitDir, "default.target.wants/installable.service")+" → "+want) {
+			t.Errorf("enable did not report the link:\n%s", r)
+		}
+		if r := ctlWant(t, in, 0, "is-enabled", "installable"); r.out != "enabled\n" {
+			t.Fatalf("is-enabled after enable: %s", r)
+		}
+		// enable reloaded gosd: default.target now wants the unit.
+		if out := ctlWant(t, in, 0, "list-dependencies").out; !strings.Contains(out, "installable.service") {
+			t.Fatalf("after enable, default.target does not want installable.service:\n%s", out)
+		}
+		if out := ctlWant(t, in, 0, "list-unit-files", "--no-legend", "inst*").out; !regexp.MustCompile(`(?m)^installable\.service +enabled$`).MatchString(out) {
+			t.Errorf("list-unit-files after enable:\n%s", out)
+		}
+		if out := ctlWant(t, in, 3, "status", "installable").out; !strings.Contains(out, "; enabled)") {
+			t.Errorf("status after enable:\n%s", out)
+		}
+		r = ctlWant(t, in, 0, "reenable", "installable")
+		if link("default.target.wants/installable.service") != want || !strings.Contains(r.err, "Removed") || !strings.Contains(r.err, "Created symlink") {
+			t.Fatalf("reenable:\n%s", r)
+		}
+		r = ctlWant(t, in, 0, "disable", "installable")
+		if link("default.target.wants/installable.service") != "" || link("inst-alias.service") != "" {
+			t.Fatalf("disable left links:\n%s", r)
+		}
+		ctlWant(t, in, 1, "is-enabled", "installable")
+		if r := ctlWant(t, in, 0, "is-enabled", "setup"); r.out != "static\n" {
+			t.Errorf("is-enabled setup: %s", r)
+		}
+		ctlWant(t, in, 4, "is-enabled", "nosuch")
+		if r := ctlRun(t, in, "enable", "nosuch"); r.code == 0 {
+			t.Errorf("enable nosuch: %s", r)
+		}
+		// --now starts and stops.
+		ctlWant(t, in, 0, "enable", "--now", "installable")
+		ctlWant(t, in, 0, "is-active", "installable")
+		pid := mainPID(t, in, "installable")
+		ctlWant(t, in, 0, "disable", "--now", "installable")
+		ctlWant(t, in, 3, "is-active", "installable")
+		if procAlive(pid) {
+			t.Fatalf("disable --now left pid %d running", pid)
+		}
+	})
+
+	t.Run("mask/unmask", func(t *testing.T) {
+		ctlWant(t, in, 0, "mask", "maskme")
+		if got := link("maskme.service"); got != "/dev/null" {
+			t.Fatalf("mask link → %q", got)
+		}
+		if r := ctlWant(t, in, 1, "is-enabled", "maskme"); r.out != "masked\n" {
+			t.Fatalf("is-enabled masked: %s", r)
+		}
+		if s := showValue(t, in, "maskme", "LoadState"); s != "masked" {
+			t.Fatalf("LoadState of a masked unit after the reload: %q", s)
+		}
+		if r := ctlRun(t, in, "start", "maskme"); r.code == 0 {
+			t.Fatalf("a masked unit started: %s", r)
+		}
+		ctlWant(t, in, 3, "is-active", "maskme")
+		// A unit whose file is in the link directory cannot be masked.
+		if r := ctlRun(t, in, "mask", "web"); r.code == 0 || link("web.service") != "" {
+			t.Fatalf("mask over a unit file: %s", r)
+		}
+		ctlWant(t, in, 0, "unmask", "maskme")
+		if _, err := os.Lstat(filepath.Join(unitDir, "maskme.service")); !os.IsNotExist(err) {
+			t.Fatalf("unmask left the link: %v", err)
+		}
+		ctlWant(t, in, 0, "start", "maskme")
+		ctlWant(t, in, 0, "is-active", "maskme")
+	})
+
+	t.Run("daemon-reload", func(t *testing.T) {
+		web := mainPID(t, in, "web")
+		ctlWant(t, in, 0, "start", "changing")
+		old := mainPID(t, in, "changing")
+		body := strings.ReplaceAll(units["changing.service"], "old", "new")
+		body = strings.ReplaceAll(body, "Old text", "New text")
+		body = strings.ReplaceAll(body, "@T@", in.dir)
+		if err := os.WriteFile(filepath.Join(unitDir, "changing.service"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctlWant(t, in, 0, "daemon-reload")
+		if p := mainPID(t, in, "web"); p != web || !procAlive(web) {
+			t.Fatalf("daemon-reload disturbed web: %d → %d", web, p)
+		}
+		if p := mainPID(t, in, "changing"); p != old || !procAlive(old) {
+			t.Fatalf("daemon-reload restarted changing: %d → %d", old, p)
+		}
+		if d := showValue(t, in, "changing", "Description"); d != "New text" {
+			t.Fatalf("Description after daemon-reload: %q", d)
+		}
+		if out := ctlWant(t, in, 0, "cat", "changing").out; !strings.Contains(out, "echo new") {
+			t.Fatalf("cat after daemon-reload:\n%s", out)
+		}
+		ctlWant(t, in, 0, "restart", "changing")
+		in.waitFor("the new ExecStart", 5*time.Second, func() bool {
+			return strings.Join(lines(in.read("changing")), ",") == "old,new"
+		})
+	})
+
+	t.Run("logs", func(t *testing.T) {
+		r := ctlWant(t, in, 0, "logs", "-u", "chatty", "-n", "2")
+		if got := lines(r.out); len(got) != 2 || !strings.HasSuffix(got[0], "chatty line 2") || !strings.HasSuffix(got[1], "chatty line 3") {
+			t.Fatalf("logs -u chatty -n 2: %s", r)
+		}
+		if got := lines(ctlWant(t, in, 0, "logs", "-u", "chatty", "-n", "0").out); len(got) != 3 {
+			t.Fatalf("logs -n 0 (all): %q", got)
+		}
+		all := ctlWant(t, in, 0, "logs", "-n", "1000").out
+		if !strings.Contains(all, "chatty.service: ") || !strings.Contains(all, "web.service: ") {
+			t.Fatalf("logs of every unit do not name the units:\n%s", all)
+		}
+
+		// -f: the snapshot, then a line the service writes after the
+		// follow started.
+		cmd := exec.Command(gosdBin, "ctl", "--socket", filepath.Join(in.dir, "control.sock"), "logs", "-f", "-u", "chatty", "-n", "1")
+		pr, pw, _ := os.Pipe()
+		cmd.Stdout = pw
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pw.Close()
+		defer cmd.Process.Kill()
+		got := make(chan string, 10)
+		go func() {
+			sc := bufio.NewScanner(pr)
+			for sc.Scan() {
+				got <- sc.Text()
+			}
+			close(got)
+		}()
+		next := func() string {
+			select {
+			case l := <-got:
+				return l
+			case <-time.After(10 * time.Second):
+				t.Fatal("logs -f printed nothing")
+				return ""
+			}
+		}
+		if l := next(); !strings.HasSuffix(l, "chatty line 3") {
+			t.Fatalf("logs -f first line %q", l)
+		}
+		os.WriteFile(filepath.Join(in.dir, "say.tmp"), []byte("said after follow\n"), 0o644)
+		os.Rename(filepath.Join(in.dir, "say.tmp"), filepath.Join(in.dir, "say"))
+		if l := next(); !strings.HasSuffix(l, "said after follow") {
+			t.Fatalf("logs -f streamed %q", l)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+
+	t.Run("poweroff", func(t *testing.T) {
+		pids := []int{mainPID(t, in, "web"), mainPID(t, in, "chatty")}
+		r := ctlRun(t, in, "poweroff")
+		if r.code != 0 {
+			t.Fatalf("poweroff: %s", r)
+		}
+		if code := in.wait(20 * time.Second); code != 0 {
+			t.Fatalf("gosd exited %d after poweroff", code)
+		}
+		for _, p := range pids {
+			if procAlive(p) {
+				t.Errorf("pid %d survived poweroff", p)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(in.dir, "control.sock")); !os.IsNotExist(err) {
+			t.Errorf("control socket left behind: %v", err)
+		}
+	})
+}
+
+// poweroff as PID1 of a PID namespace (a container): gosd stops everything
+// and exits 0.
+func TestControlPoweroffPID1(t *testing.T) {
+	in := start(t, asPID1, controlUnits())
+	in.waitOutput("Reached target default.target", 15*time.Second)
+	in.waitState(t, "web", "active", 10*time.Second)
+	ctlWant(t, in, 0, "poweroff")
+	if code := in.wait(20 * time.Second); code != 0 {
+		t.Fatalf("gosd exited %d after poweroff", code)
+	}
+	if !strings.Contains(in.out.String(), "Stopped web.service") {
+		t.Fatalf("web.service was not stopped in order:\n%s", in.out.String())
 	}
 }

@@ -56,7 +56,19 @@ func (b *backend) Status(name string) (manager.UnitStatus, bool) {
 func (b *backend) Unit(name string) *unitfile.Unit { return b.units().Get(name) }
 
 func (b *backend) Logs(name string, n int) []string {
-	lines := b.r.Lines(name)
+	var lines []string
+	if name == "" {
+		// Every unit's lines, unit by unit in name order, each named as a
+		// follow names them: the reactor keeps one ring per unit and no
+		// times, so lines of different units cannot be interleaved.
+		for _, st := range b.List() {
+			for _, l := range b.r.Lines(st.Name) {
+				lines = append(lines, st.Name+": "+l)
+			}
+		}
+	} else {
+		lines = b.r.Lines(name)
+	}
 	if n > 0 && len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
