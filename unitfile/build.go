@@ -348,6 +348,18 @@ func (b *builder) wasSet(key string) bool {
 	return false
 }
 
+// refusalPos is where a unit-wide refusal points: the first line of the
+// unit's own section, else its first line at all, else the file.
+func (b *builder) refusalPos() Pos {
+	switch {
+	case b.firstPos != (Pos{}):
+		return b.firstPos
+	case len(b.u.Entries) > 0:
+		return b.u.Entries[0].Pos
+	}
+	return Pos{File: b.info.FragmentPath}
+}
+
 // finishService applies derived defaults and the checks systemd's
 // service_verify() makes; those failures make the unit BadSetting.
 func (b *builder) finishService() {
@@ -383,10 +395,7 @@ func (b *builder) finishService() {
 			s.NotifyAccess = "main"
 		}
 	}
-	pos := b.firstPos
-	if pos == (Pos{}) {
-		pos = Pos{File: b.info.FragmentPath}
-	}
+	pos := b.refusalPos()
 	noSuccessAction := b.u.Unit.SuccessAction == "none"
 	switch {
 	case len(s.ExecStart) == 0 && len(s.ExecStop) == 0 && noSuccessAction:
@@ -414,10 +423,7 @@ func (b *builder) finishService() {
 func (b *builder) finishSocket() {
 	s := b.u.Socket
 	b.finishExec()
-	pos := b.firstPos
-	if pos == (Pos{}) {
-		pos = Pos{File: b.info.FragmentPath}
-	}
+	pos := b.refusalPos()
 	prefix := strings.TrimSuffix(b.u.Name, ".socket")
 	if s.FileDescriptorName == "" {
 		s.FileDescriptorName = b.u.Name
