@@ -4,15 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"gosd/control"
 )
 
 // The control API end to end: the real gosd, its real control socket, the
@@ -743,5 +748,247 @@ func TestControlPoweroffPID1(t *testing.T) {
 	}
 	if !strings.Contains(in.out.String(), "Stopped web.service") {
 		t.Fatalf("web.service was not stopped in order:\n%s", in.out.String())
+	}
+}
+
+// A real unprivileged user (uid 65534) on the 0666 socket: the read verbs
+// answer, the verbs that change state or reveal logs are refused with exit
+// 4 and a clear message, and nothing changes.
+func TestControlPermissions(t *testing.T) {
+	in := bootControl(t, asSubreaper)
+	// nobody must reach the binary and the socket.
+	for _, d := range []string{filepath.Dir(gosdBin), in.dir, filepath.Dir(in.dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const nobody = 65534
+	web := mainPID(t, in, "web")
+
+	for _, args := range [][]string{
+		{"list-units", "--all"}, {"list-sockets"}, {"list-unit-files"}, {"list-dependencies"},
+		{"list-dependencies", "--reverse", "web"}, {"show", "web"}, {"cat", "web"}, {"is-active", "web"},
+		{"is-enabled", "setup"},
+	} {
+		r := ctlAs(t, in, nobody, args...)
+		if r.code != 0 || r.out == "" {
+			t.Errorf("as nobody, %v: %s", args, r)
+		}
+	}
+	// status works and shows no log lines.
+	r := ctlAs(t, in, nobody, "status", "web")
+	if r.code != 0 || !strings.Contains(r.out, "Active: active (running)") || strings.Contains(r.out, "web up") {
+		t.Errorf("status as nobody: %s", r)
+	}
+	if r := ctlAs(t, in, nobody, "status", "broken"); r.code != 3 {
+		t.Errorf("status broken as nobody: %s", r)
+	}
+
+	for _, args := range [][]string{
+		{"stop", "web"}, {"start", "slow"}, {"restart", "web"}, {"kill", "web"}, {"kill", "-s", "KILL", "web"},
+		{"reload", "reloader"}, {"reset-failed"}, {"isolate", "rescue"}, {"daemon-reload"},
+		{"logs", "-u", "web"}, {"logs", "-f"}, {"poweroff"}, {"reboot"},
+	} {
+		r := ctlAs(t, in, nobody, args...)
+		if r.code != 4 || !strings.Contains(r.err, "permission denied") || !strings.Contains(r.err, "needs root") {
+			t.Errorf("as nobody, %v: want exit 4 and a permission message, got %s", args, r)
+		}
+	}
+	// Nothing changed.
+	if p := mainPID(t, in, "web"); p != web || !procAlive(web) {
+		t.Fatalf("web changed under refused requests: %d → %d", web, p)
+	}
+	ctlWant(t, in, 3, "is-active", "slow")
+	ctlWant(t, in, 0, "is-failed", "broken")
+	if got := in.read("reloaded"); got != "" {
+		t.Fatalf("a refused reload ran ExecReload: %q", got)
+	}
+	if in.read("usr1") != "" {
+		t.Fatal("a refused kill reached web")
+	}
+	select {
+	case <-in.done:
+		t.Fatal("a refused poweroff stopped gosd")
+	default:
+	}
+	// The unit-file verbs work on the files themselves: nobody cannot
+	// write the unit directory, so enable fails without touching it.
+	if r := ctlAs(t, in, nobody, "enable", "web"); r.code == 0 {
+		t.Errorf("enable as nobody: %s", r)
+	}
+	if _, err := os.Lstat(filepath.Join(in.dir, "units", "default.target.wants")); !os.IsNotExist(err) {
+		t.Errorf("enable as nobody made links: %v", err)
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("gosd exit status %d", code)
+	}
+}
+
+// fdCount is the number of open fds of pid.
+func fdCount(t *testing.T, pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// 1,000 connections sending garbage: gosd keeps answering well-formed
+// requests, the services keep running, and no fd is left behind.
+func TestControlGarbageFlood(t *testing.T) {
+	in := bootControl(t, asSubreaper)
+	sock := filepath.Join(in.dir, "control.sock")
+	web := mainPID(t, in, "web")
+	fds := fdCount(t, in.gosdPid())
+
+	huge := bytes.Repeat([]byte("x"), 1<<20+10)
+	garbage := [][]byte{
+		[]byte("hello\n"),
+		{0, 1, 2, 3, 0xff, 0xfe, '\n'},
+		[]byte("[1,2,3]\n"),
+		[]byte(`{"jsonrpc":"2.0","id":1,"method":"Job","params":{"units":["web"],"kind":"stop"}` + "\n"), // unterminated object
+		[]byte(`{"jsonrpc":"2.0","id":{},"method":"Status"}` + "\n"),
+		[]byte(`{"jsonrpc":"2.0","id":1,"method":"Status","params":{"units":42}}` + "\n"),
+		[]byte(`{"jsonrpc":"2.0","id":1,"method":"Nope"}` + "\n"),
+		[]byte(`{"jsonrpc":"2.0","id":1,"method":"Kill","params":{"units":["web"],"signal":-9}}` + "\n"),
+		[]byte(`{"jsonrpc":"2.0","id":1,"method":"Status","params":{"units":["web"]` + "\n"),
+		[]byte(`{"jsonrpc":"1.0","method":"Power","params":{"action":"poweroff"}}` + "\n"),
+		[]byte("{\"jsonrpc\":\"2.0\",\"id\":1,\"meth"), // no newline, then close
+		huge,
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	sem := make(chan struct{}, 64)
+	var mu sync.Mutex
+	var held []net.Conn // some clients never read and stay connected
+	for i := 0; i < 1000; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := net.DialTimeout("unix", sock, 5*time.Second)
+			if err != nil {
+				errs <- err
+				return
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			c.Write(garbage[i%len(garbage)])
+			switch i % 3 {
+			case 0: // read the error answer
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				if i%len(garbage) != 10 && !strings.Contains(line, `"error"`) {
+					errs <- fmt.Errorf("garbage %d answered %q", i%len(garbage), line)
+				}
+				c.Close()
+			case 1:
+				c.Close()
+			case 2:
+				mu.Lock()
+				held = append(held, c)
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	// A well-formed request on a fresh connection, while the held ones
+	// are still open.
+	cl, err := control.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details []control.UnitDetail
+	if err := cl.Call(control.MethodStatus, control.StatusParams{Units: []string{"web"}}, &details); err != nil {
+		t.Fatal(err)
+	}
+	if len(details) != 1 || details[0].Info.ActiveState != "active" || details[0].Info.MainPID != web {
+		t.Fatalf("status after the flood: %+v", details)
+	}
+	cl.Close()
+	if r := ctlWant(t, in, 0, "status", "web"); !strings.Contains(r.out, fmt.Sprintf("Main PID: %d", web)) {
+		t.Fatalf("status after the flood:\n%s", r)
+	}
+	for _, u := range []string{"web", "worker", "reloader", "chatty"} {
+		ctlWant(t, in, 0, "is-active", u)
+	}
+	if !procAlive(web) {
+		t.Fatal("web died during the flood")
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	// Every connection's fd is released.
+	pid := in.gosdPid()
+	in.waitFor("fds back to the baseline", 10*time.Second, func() bool { return fdCount(t, pid) <= fds })
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("gosd exit status %d", code)
+	}
+}
+
+// Status round trips per second against the real gosd: the JSON-RPC call
+// from an in-process client (control.Client), one connection, one call at
+// a time; then 4 connections in parallel.
+func TestControlStatusThroughput(t *testing.T) {
+	in := bootControl(t, asSubreaper)
+	sock := filepath.Join(in.dir, "control.sock")
+	params := control.StatusParams{Units: []string{"web.service"}}
+	check := func(d []control.UnitDetail) {
+		if len(d) != 1 || d[0].Info.ActiveState != "active" {
+			t.Errorf("bad answer %+v", d)
+		}
+	}
+	serial := testing.Benchmark(func(b *testing.B) {
+		cl, err := control.Dial(sock)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cl.Close()
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var d []control.UnitDetail
+			if err := cl.Call(control.MethodStatus, params, &d); err != nil {
+				b.Fatal(err)
+			}
+			if i == 0 {
+				check(d)
+			}
+		}
+	})
+	parallel := testing.Benchmark(func(b *testing.B) {
+		b.SetParallelism(1) // GOMAXPROCS goroutines, one connection each
+		b.RunParallel(func(pb *testing.PB) {
+			cl, err := control.Dial(sock)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer cl.Close()
+			for pb.Next() {
+				var d []control.UnitDetail
+				if err := cl.Call(control.MethodStatus, params, &d); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	if serial.N == 0 || parallel.N == 0 {
+		t.Fatal("benchmark did not run")
+	}
+	rate := func(r testing.BenchmarkResult) float64 { return float64(r.N) / r.T.Seconds() }
+	t.Logf("status round trips, 1 connection: %.0f/s (%v per call, %d allocs/op in the client)", rate(serial), time.Duration(serial.NsPerOp()), serial.AllocsPerOp())
+	t.Logf("status round trips, %d connections: %.0f/s", runtime.GOMAXPROCS(0), rate(parallel))
+	// A floor far below what a unix socket round trip costs: it catches a
+	// server that serialises on timers or sleeps, not a slow machine.
+	if rate(serial) < 200 {
+		t.Errorf("only %.0f status round trips/s", rate(serial))
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("gosd exit status %d", code)
 	}
 }
