@@ -977,11 +977,25 @@ func TestControlStatusThroughput(t *testing.T) {
 			}
 		})
 	})
-	if serial.N == 0 || parallel.N == 0 {
+	// The floor: the smallest request that still goes through the reactor.
+	minimal := testing.Benchmark(func(b *testing.B) {
+		cl, err := control.Dial(sock)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cl.Close()
+		for i := 0; i < b.N; i++ {
+			if err := cl.Call(control.MethodUnitPaths, nil, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if serial.N == 0 || parallel.N == 0 || minimal.N == 0 {
 		t.Fatal("benchmark did not run")
 	}
 	rate := func(r testing.BenchmarkResult) float64 { return float64(r.N) / r.T.Seconds() }
 	t.Logf("status round trips, 1 connection: %.0f/s (%v per call, %d allocs/op in the client)", rate(serial), time.Duration(serial.NsPerOp()), serial.AllocsPerOp())
+	t.Logf("UnitPaths round trips (the floor), 1 connection: %.0f/s", rate(minimal))
 	t.Logf("status round trips, %d connections: %.0f/s", runtime.GOMAXPROCS(0), rate(parallel))
 	// A floor far below what a unix socket round trip costs: it catches a
 	// server that serialises on timers or sleeps, not a slow machine.
