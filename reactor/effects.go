@@ -59,13 +59,19 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			}
 		}
 	case manager.Log:
+		if e.Level < r.cfg.MinLevel {
+			return
+		}
 		r.log.WriteString(LogLine(e.Unit, e.Pos, e.Level, e.Msg))
 		r.log.WriteByte('\n')
 	case manager.UnitChanged:
-		// Progress is printed per job (JobStarted/JobFinished), as systemd does.
 		r.onUnitState(e.Unit, e.Active)
-	case manager.JobStarted, manager.JobFinished:
+		r.progress(e)
+	case manager.JobFinished:
 		r.console(e)
+	case manager.JobStarted:
+		// Queued, not yet running: systemd prints "Starting ..." only when
+		// the unit actually begins to change (see progress).
 	case manager.Action:
 		if r.cfg.OnAction != nil {
 			r.cfg.OnAction(e)
@@ -118,6 +124,33 @@ func (r *Reactor) console(e manager.Effect) {
 	if line := ConsoleLine(e, desc); line != "" {
 		fmt.Fprintln(r.cfg.Console, line)
 	}
+}
+
+// progress prints "Starting/Stopping/Reloading X..." when a unit actually
+// begins to change state, which is when systemd prints it: a job waiting
+// for its ordering is not started yet.
+func (r *Reactor) progress(e manager.UnitChanged) {
+	prev := r.lastActive[e.Unit]
+	if e.Active == "inactive" {
+		delete(r.lastActive, e.Unit) // Accept=yes instances come and go
+	} else {
+		r.lastActive[e.Unit] = e.Active
+	}
+	if prev == e.Active {
+		return
+	}
+	var kind manager.JobKind
+	switch e.Active {
+	case "activating":
+		kind = manager.JobStart
+	case "deactivating":
+		kind = manager.JobStop
+	case "reloading":
+		kind = manager.JobReload
+	default:
+		return
+	}
+	r.console(manager.JobStarted{Unit: e.Unit, Kind: kind})
 }
 
 func (r *Reactor) unit(name string) *unitfile.Unit {

@@ -34,6 +34,9 @@ type Config struct {
 	// Log receives gosd's log: service output as "unit[pid]: line" and
 	// messages as LogLine renders them. Default os.Stderr.
 	Log io.Writer
+	// MinLevel drops manager messages below it (the zero value, debug,
+	// keeps everything); service output is never dropped.
+	MinLevel manager.Level
 	// Console receives systemd-style progress lines (ConsoleLine); nil = none.
 	Console io.Writer
 	// NotifySocket is the sd_notify socket path; "" = DefaultNotifySocket,
@@ -88,6 +91,7 @@ type Reactor struct {
 	cgUnits   map[string]*unitCgroup
 	sliceDirs map[string]bool
 
+	lastActive  map[string]string // unit -> last ActiveState seen (console progress)
 	followers   map[int]follower
 	followerSeq int
 
@@ -135,7 +139,7 @@ func New(cfg Config) (*Reactor, error) {
 		cfg: cfg, poll: p, log: bufio.NewWriterSize(cfg.Log, 64<<10), start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, groups: map[string]map[int]bool{},
 		sets: map[string]*sockets.Set{}, watched: map[string]bool{}, warned: map[string]bool{},
-		rings: map[string]*ring{}, readBuf: make([]byte, readChunk),
+		rings: map[string]*ring{}, readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 	}, nil
 }

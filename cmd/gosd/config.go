@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/BurntSushi/toml"
+
+	"gosd/manager"
 )
 
 // defaultConfigPath is read when present; an explicit --config must exist.
@@ -58,4 +60,22 @@ func loadConfig(path string) (Config, error) {
 		return cfg, fmt.Errorf("config %s: unknown key %q", path, undecoded[0].String())
 	}
 	return cfg, nil
+}
+
+// parseLogLevel maps log_level (and systemd.log_level=) names to the
+// manager's levels; systemd's numeric levels 0-7 are accepted too.
+func parseLogLevel(s string) (manager.Level, error) {
+	switch s {
+	case "debug", "7":
+		return manager.LevelDebug, nil
+	case "info", "6", "":
+		return manager.LevelInfo, nil
+	case "notice", "5":
+		return manager.LevelNotice, nil
+	case "warning", "4":
+		return manager.LevelWarning, nil
+	case "err", "error", "crit", "alert", "emerg", "3", "2", "1", "0":
+		return manager.LevelError, nil
+	}
+	return manager.LevelInfo, fmt.Errorf("unknown log level %q (debug, info, notice, warning, err)", s)
 }

@@ -65,9 +65,17 @@ func (c *RunCmd) Run() error {
 		}
 		// systemd.unit= / gosd.unit= on the kernel command line choose the
 		// target unless --target did (kernel-command-line(7)).
-		if cl := boot.ParseKernelCmdline(boot.ReadKernelCmdline()); cl.Unit != "" && c.Target == "" {
+		cl := boot.ParseKernelCmdline(boot.ReadKernelCmdline())
+		if cl.Unit != "" && c.Target == "" {
 			cfg.Target = cl.Unit
 		}
+		if cl.LogLevel != "" {
+			cfg.LogLevel = cl.LogLevel
+		}
+	}
+	minLevel, err := parseLogLevel(cfg.LogLevel)
+	if err != nil {
+		bootLog("%v", err)
 	}
 	sp := unitfile.SystemSpecifiers()
 	var current *unitfile.Set
@@ -88,6 +96,7 @@ func (c *RunCmd) Run() error {
 		Manager:      m,
 		Log:          os.Stderr,
 		Console:      os.Stdout,
+		MinLevel:     minLevel,
 		NotifySocket: cfg.NotifySocket,
 		PID1:         pid1,
 		Subreaper:    !pid1,
