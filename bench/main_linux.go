@@ -325,6 +325,7 @@ type fpResult struct {
 	floodCPU                  float64 // gosd CPU seconds per wall second during the flood
 	floodRates                []float64
 	floodMaxWriteMs           []float64
+	floodMaxFill              []int64 // bytes unread in a writer's pipe, at most
 	floodWindow               time.Duration
 	notes                     []string
 }
@@ -411,8 +412,9 @@ func footprint(c config, b bins, work string) *fpResult {
 			res.notes = append(res.notes, fmt.Sprintf("flood%d: no stats: %v", i, err))
 			continue
 		}
-		var lines, us, maxus int64
-		fmt.Sscan(string(data), &lines, &us, &maxus)
+		var lines, us, maxus, fill int64
+		fmt.Sscan(string(data), &lines, &us, &maxus, &fill)
+		res.floodMaxFill = append(res.floodMaxFill, fill)
 		if us > 0 {
 			res.floodRates = append(res.floodRates, float64(lines)/(float64(us)/1e6))
 			res.floodMaxWriteMs = append(res.floodMaxWriteMs, float64(maxus)/1000)
@@ -421,8 +423,8 @@ func footprint(c config, b bins, work string) *fpResult {
 	if _, err := p.stop(30 * time.Second); err != nil {
 		res.notes = append(res.notes, "flood stop: "+err.Error())
 	}
-	progress("flood: %d services x %d lines/s for %v: gosd RSS %d -> peak %d KiB, CPU %.2f cores, achieved %v lines/s, max write() %v ms",
-		c.floodSvcs, c.floodRate, c.floodFor, res.floodBaseKiB, res.floodPeakKiB, res.floodCPU, res.floodRates, res.floodMaxWriteMs)
+	progress("flood: %d services x %d lines/s for %v: gosd RSS %d -> peak %d KiB, CPU %.2f cores, achieved %v lines/s, max write() %v ms, max pipe fill %v bytes",
+		c.floodSvcs, c.floodRate, c.floodFor, res.floodBaseKiB, res.floodPeakKiB, res.floodCPU, res.floodRates, res.floodMaxWriteMs, res.floodMaxFill)
 	return res
 }
 

@@ -31,8 +31,11 @@ type svc struct {
 }
 
 func main() {
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
+	// Separate channels: a burst of SIGCHLD must never crowd out SIGTERM.
+	sigs := make(chan os.Signal, 1024)
+	signal.Notify(sigs, syscall.SIGCHLD)
+	term := make(chan os.Signal, 4)
+	signal.Notify(term, syscall.SIGTERM, syscall.SIGINT)
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: floor SPEC.json NOTIFY_SOCKET")
 		os.Exit(2)
@@ -149,17 +152,15 @@ func main() {
 	stopping := false
 	for {
 		select {
-		case sig := <-sigs:
-			switch sig {
-			case syscall.SIGCHLD:
-				reap()
-			default:
-				if !stopping {
-					stopping = true
-					for pid := range byPid {
-						syscall.Kill(pid, syscall.SIGTERM)
-					}
+		case <-sigs:
+			reap()
+		case <-term:
+			if !stopping {
+				stopping = true
+				for pid := range byPid {
+					syscall.Kill(pid, syscall.SIGTERM)
 				}
+				reap()
 			}
 		case pid := <-ready:
 			if s, ok := byPid[pid]; ok && s.Type == "notify" {

@@ -2,8 +2,8 @@
 //
 //	helper notify          send READY=1 to $NOTIFY_SOCKET, then sleep until killed
 //	helper lsock           answer one byte per connection on the socket passed as fd 3 (LISTEN_FDS)
-//	helper flood RATE FILE write RATE lines/s to stdout; every 500 ms record the
-//	                       lines written and the slowest write() in FILE
+//	helper flood RATE FILE write RATE lines/s to stdout; every 500 ms record the lines
+//	                       written, the slowest write() and the fullest the pipe was (FIONREAD) in FILE
 package main
 
 import (
@@ -103,11 +103,15 @@ func flood(rate int, statsFile string) {
 	}
 	var lines int64
 	var maxWrite time.Duration
+	maxFill := 0
 	start := time.Now()
 	lastStats := start
 	for next := start; ; next = next.Add(tick) {
 		if d := time.Until(next); d > 0 {
 			time.Sleep(d)
+		}
+		if f := pipeFill(1); f > maxFill {
+			maxFill = f
 		}
 		t := time.Now()
 		if _, err := os.Stdout.Write(buf); err != nil {
@@ -119,7 +123,7 @@ func flood(rate int, statsFile string) {
 		lines += int64(per)
 		if now := time.Now(); now.Sub(lastStats) >= 500*time.Millisecond {
 			lastStats = now
-			s := fmt.Sprintf("%d %d %d\n", lines, now.Sub(start).Microseconds(), maxWrite.Microseconds())
+			s := fmt.Sprintf("%d %d %d %d\n", lines, now.Sub(start).Microseconds(), maxWrite.Microseconds(), maxFill)
 			os.WriteFile(statsFile+".tmp", []byte(s), 0o644)
 			os.Rename(statsFile+".tmp", statsFile)
 		}
