@@ -239,7 +239,8 @@ func qemuInitramfs(t *testing.T, initBin string) string {
 	}
 	c.file("init", 0o755, read(initBin))
 	c.file("bin/busybox", 0o755, read(qemuBusybox(t)))
-	for _, applet := range []string{"sh", "sleep", "echo", "cat", "kill", "mkdir", "grep", "poweroff", "true"} {
+	for _, applet := range []string{"sh", "sleep", "echo", "cat", "kill", "mkdir", "grep", "poweroff", "true",
+		"nc", "mount", "hostname", "ifconfig"} {
 		c.symlink("bin/"+applet, "busybox")
 	}
 	root := filepath.Join("testdata", "qemu", "rootfs")
@@ -295,8 +296,13 @@ type qemuVM struct {
 // qemuBoot starts qemu with kernel and initrd; the serial console is
 // qemu's stdout. -no-reboot makes a guest reboot end qemu too.
 func qemuBoot(t *testing.T, kernel, initrd, cmdline string) *qemuVM {
+	return qemuBootOn(t, "pc", kernel, initrd, cmdline)
+}
+
+// qemuBootOn is qemuBoot on the given machine type (pc, microvm).
+func qemuBootOn(t *testing.T, machine, kernel, initrd, cmdline string) *qemuVM {
 	args := []string{
-		"-m", "512", "-smp", "1",
+		"-M", machine, "-m", "512", "-smp", "1",
 		"-display", "none", "-vga", "none", "-monitor", "none",
 		"-serial", "stdio", "-net", "none", "-no-reboot",
 		"-kernel", kernel, "-initrd", initrd,
