@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"gosd/internal/mountinfo"
 	"reflect"
 	"testing"
 )
@@ -50,11 +51,11 @@ func TestParseMountinfo(t *testing.T) {
 90 25 0:50 / /mnt/with\040space ro,relatime - tmpfs my\134src rw
 bad line
 `
-	got := parseMountinfo(in)
+	got := mountinfo.Parse(in)
 	want := []mountEntry{
-		{Point: "/proc", FSType: "proc", Source: "proc", Options: "rw,nosuid,nodev,noexec,relatime"},
-		{Point: "/", FSType: "ext4", Source: "/dev/sda1", Options: "rw,relatime"},
-		{Point: "/mnt/with space", FSType: "tmpfs", Source: `my\src`, Options: "ro,relatime"},
+		{Root: "/", Point: "/proc", FSType: "proc", Source: "proc", Options: "rw,nosuid,nodev,noexec,relatime", SuperOptions: "rw"},
+		{Root: "/", Point: "/", FSType: "ext4", Source: "/dev/sda1", Options: "rw,relatime", SuperOptions: "rw,errors=remount-ro"},
+		{Root: "/", Point: "/mnt/with space", FSType: "tmpfs", Source: `my\src`, Options: "ro,relatime", SuperOptions: "rw"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)

@@ -3,8 +3,8 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"gosd/internal/mountinfo"
 	"path"
-	"strconv"
 	"strings"
 )
 
@@ -37,56 +37,14 @@ func (m mount) shows(p string) bool {
 
 // cgroup2Mounts parses /proc/self/mountinfo (proc(5)) and returns every
 // cgroup2 mount in order.
-func cgroup2Mounts(mountinfo string) []mount {
+func cgroup2Mounts(text string) []mount {
 	var out []mount
-	for _, line := range strings.Split(mountinfo, "\n") {
-		fields := strings.Fields(line)
-		sep := -1
-		for i, f := range fields {
-			if f == "-" {
-				sep = i
-				break
-			}
+	for _, m := range mountinfo.Parse(text) {
+		if m.FSType == "cgroup2" {
+			out = append(out, mount{point: m.Point, root: m.Root, readOnly: m.ReadOnly()})
 		}
-		// id parent major:minor root point options [optional...] - type source superoptions
-		if sep < 6 || len(fields) < sep+4 || fields[sep+1] != "cgroup2" {
-			continue
-		}
-		out = append(out, mount{
-			point:    unescapeOctal(fields[4]),
-			root:     unescapeOctal(fields[3]),
-			readOnly: hasOption(fields[5], "ro") || hasOption(fields[sep+3], "ro"),
-		})
 	}
 	return out
-}
-
-func hasOption(list, opt string) bool {
-	for _, o := range strings.Split(list, ",") {
-		if o == opt {
-			return true
-		}
-	}
-	return false
-}
-
-// unescapeOctal undoes mountinfo's \ooo escapes (space is \040).
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // v2Path returns the cgroup v2 path ("0::/path" line) from a

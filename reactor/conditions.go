@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"fmt"
+	"gosd/internal/mountinfo"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -135,14 +136,13 @@ func isMountPoint(path string) bool {
 	if err != nil {
 		return false
 	}
-	if data, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+	if mounts, err := mountinfo.Read(); err == nil {
 		abs, _ := filepath.Abs(path)
 		if real, err := filepath.EvalSymlinks(abs); err == nil {
 			abs = real
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			f := strings.Fields(line)
-			if len(f) > 4 && unescapeMount(f[4]) == abs {
+		for _, m := range mounts {
+			if m.Point == abs {
 				return true
 			}
 		}
@@ -154,25 +154,6 @@ func isMountPoint(path string) bool {
 	}
 	s1, s2 := st.Sys().(*syscall.Stat_t), parent.Sys().(*syscall.Stat_t)
 	return s1.Dev != s2.Dev || s1.Ino == s2.Ino
-}
-
-// unescapeMount undoes the octal escapes of mountinfo (\040 for space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 func matchUser(v string) bool {

@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"gosd/boot"
-	"gosd/control"
 	"gosd/exec"
 	"gosd/manager"
 	"gosd/reactor"
@@ -109,7 +108,7 @@ func (c *RunCmd) Run() error {
 	b.r = r
 	// The control server starts before anything is spawned: netpoll's own
 	// fds are made close-on-exec as it starts (FINDINGS.md "netpoll").
-	srv, err := control.Listen(cfg.ControlSocket, b, control.WithClock(r.Now))
+	srv, err := startControl(cfg.ControlSocket, b, r.Now)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gosd: control socket %s: %v (running without it)\n", cfg.ControlSocket, err)
 		srv = nil

@@ -1,0 +1,17 @@
+//go:build !linux && !freebsd
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"gosd/control"
+)
+
+// startControl: netpoll, which serves the control API, does not build here.
+func startControl(path string, b control.Backend, now func() time.Duration) (io.Closer, error) {
+	return nil, fmt.Errorf("the control server is not available on %s", runtime.GOOS)
+}
