@@ -1,0 +1,145 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// debianBudget bounds one boot of the whole Debian image under TCG:
+// unpacking a 250 MB initramfs, then systemd or gosd to multi-user.target,
+// the report and the power-off. Measured: see docs/debian-boot.md.
+const debianBudget = 5 * time.Minute
+
+// debianRun is one boot's result.
+type debianRun struct {
+	name          string
+	multiUser     time.Duration // host clock: qemu start to "Reached target multi-user.target"
+	report        time.Duration // host clock: qemu start to the report line
+	off           time.Duration // host clock: qemu start to qemu's exit
+	uptime        string        // the guest's /proc/uptime in the report
+	units, failed string        // list-units output, all and failed
+	console       string
+}
+
+var debianReport = regexp.MustCompile(`GOSD-REPORT uptime=(\S+) init=(\S+)`)
+
+func between(s, begin, end string) string {
+	i := strings.Index(s, begin)
+	j := strings.Index(s, end)
+	if i < 0 || j < i {
+		return ""
+	}
+	return strings.TrimSpace(s[i+len(begin) : j])
+}
+
+// debianBootOne boots the image with cmdline and waits for the report and
+// the power-off; multi is false for the floor (it has no target).
+func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi bool) debianRun {
+	t.Helper()
+	r := debianRun{name: name}
+	vm := debianBoot(t, kernel, initrd, cmdline)
+	defer func() {
+		r.console = vm.output()
+		dir := filepath.Join("testdata", "debian", "out")
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, name+".console"), []byte(r.console), 0o644)
+		if t.Failed() {
+			t.Logf("%s serial console:\n%s", name, r.console)
+		}
+	}()
+	deadline := time.Now().Add(debianBudget)
+	if multi {
+		r.multiUser = vm.waitFor("Reached target multi-user.target", deadline)
+	}
+	r.report = vm.waitFor("GOSD-POWEROFF", deadline)
+	r.off = vm.waitExit(deadline)
+	console := vm.output()
+	m := debianReport.FindStringSubmatch(console)
+	if m == nil {
+		t.Fatalf("%s: no GOSD-REPORT line", name)
+	}
+	r.uptime = m[1]
+	r.units = between(console, "GOSD-UNITS-BEGIN", "GOSD-UNITS-END")
+	r.failed = between(console, "GOSD-FAILED-BEGIN", "GOSD-FAILED-END")
+	if !strings.Contains(console, "reboot: Power down") {
+		t.Errorf("%s: no orderly power-off (no \"reboot: Power down\")", name)
+	}
+	if strings.Contains(console, "Kernel panic") {
+		t.Errorf("%s: kernel panic", name)
+	}
+	return r
+}
+
+// activeUnits lists the units list-units shows as active (either
+// format: systemctl --plain or gosd ctl), for the side-by-side report.
+func activeUnits(list string) []string {
+	var out []string
+	for _, line := range strings.Split(list, "\n") {
+		f := strings.Fields(strings.TrimLeft(line, "● *"))
+		if len(f) >= 4 && strings.Contains(f[0], ".") && f[2] == "active" {
+			out = append(out, f[0]+" ("+f[3]+")")
+		}
+	}
+	return out
+}
+
+// TestDebianBoot boots Debian bookworm (debootstrap minbase plus systemd,
+// udev, dbus, cron, openssh-server, busybox) three times in one run, same
+// kernel, same image, same units: gosd as init, systemd as init, and the
+// floor (a shell script that only reads /proc/uptime and powers off).
+//
+// Opt-in (GOSD_DEBIAN_BOOT=1): the first run downloads about 100 MB from
+// Debian's mirrors and runs debootstrap (about 1-2 minutes), and every run
+// boots three full systems under TCG. Run it with
+//
+//	GOSD_DEBIAN_BOOT=1 go test -run TestDebianBoot -v -timeout 30m ./integration/
+func TestDebianBoot(t *testing.T) {
+	if os.Getenv("GOSD_DEBIAN_BOOT") == "" {
+		t.Skip("opt-in: boots a whole Debian three times under TCG (minutes) and needs a debootstrap of ~100 MB on first use; " +
+			"run: GOSD_DEBIAN_BOOT=1 go test -run TestDebianBoot -v -timeout 30m ./integration/ (docs/debian-boot.md)")
+	}
+	needRoot(t)
+	kernel := qemuKernel(t)
+	tarball := debianRootfs(t)
+	start := time.Now()
+	initrd := debianInitramfs(t, tarball, gosdBin)
+	if st, err := os.Stat(initrd); err == nil {
+		t.Logf("initramfs: %d MB, written in %v", st.Size()>>20, time.Since(start).Round(time.Millisecond))
+	}
+	const target = "systemd.unit=gosd-report.target"
+	var runs []debianRun
+	for _, b := range []struct {
+		name, cmdline string
+		multi         bool
+	}{
+		{"floor", "rdinit=/sbin/floor-init", false},
+		{"systemd", "rdinit=/lib/systemd/systemd " + target, true},
+		{"gosd", "rdinit=/sbin/gosd " + target, true},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			r := debianBootOne(t, b.name, kernel, initrd, b.cmdline, b.multi)
+			t.Logf("%s: multi-user.target %.1fs, report %.1fs (guest uptime %ss), qemu exit %.1fs",
+				r.name, r.multiUser.Seconds(), r.report.Seconds(), r.uptime, r.off.Seconds())
+			if b.multi {
+				t.Logf("%s: active units:\n  %s", r.name, strings.Join(activeUnits(r.units), "\n  "))
+				t.Logf("%s: failed units:\n%s", r.name, r.failed)
+				if len(activeUnits(r.units)) == 0 {
+					t.Errorf("%s: the unit list shows no active unit:\n%s", r.name, r.units)
+				}
+			}
+			runs = append(runs, r)
+		})
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "Debian %s, Debian cloud kernel, qemu TCG, one run (host clock from qemu start):\n", debianSuite)
+	fmt.Fprintf(&sb, "  init     multi-user.target  report   guest-uptime  qemu-exit\n")
+	for _, r := range runs {
+		fmt.Fprintf(&sb, "  %-8s %6.1f s           %6.1f s  %8s s    %6.1f s\n", r.name, r.multiUser.Seconds(), r.report.Seconds(), r.uptime, r.off.Seconds())
+	}
+	t.Log(sb.String())
+}
