@@ -257,6 +257,13 @@ func (r *Reactor) onMemoryEvent(unit string) {
 	}
 }
 
+// checkEmpty feeds CgroupEmpty at once when the unit's cgroup is empty now.
+func (r *Reactor) checkEmpty(unit string) {
+	if c := r.cgUnits[unit]; c != nil && !r.populated(unit) {
+		r.Feed(manager.CgroupEmpty{Unit: unit})
+	}
+}
+
 // populated reads the unit's cgroup state now; false without a cgroup.
 func (r *Reactor) populated(unit string) bool {
 	c := r.cgUnits[unit]

@@ -366,7 +366,9 @@ func (r *Reactor) reap() {
 		if err != nil || pid <= 0 {
 			return
 		}
+		unit := ""
 		if p := r.procs[pid]; p != nil {
+			unit = p.unit
 			if p.pidfd >= 0 {
 				r.removeSource(p.pidfd)
 				syscall.Close(p.pidfd)
@@ -378,6 +380,13 @@ func (r *Reactor) reap() {
 			st = manager.WaitStatus{Signal: int(ws.Signal()), CoreDump: ws.CoreDump()}
 		}
 		r.Feed(manager.Exited{Pid: pid, Status: st})
+		// The kernel rate-limits cgroup.events notifications (up to 10 ms
+		// late), but "populated" is already 0 when the last process's exit
+		// is reaped: read it now so a unit's end is not delayed by the
+		// notification. A later EPOLLPRI for the same emptiness is harmless.
+		if unit != "" {
+			r.checkEmpty(unit)
+		}
 	}
 }
 
