@@ -157,7 +157,16 @@ func Start(spec Spec) (Process, error) {
 		setCgroupFD(attr, spec.CgroupFD)
 	}
 	var pid int
-	if spec.ForceHelper || needsHelper(spec, ec) {
+	viaShell := !spec.ForceHelper && onlyListenPID(spec, ec) && argv[0] == path && listenPIDShell != ""
+	if viaShell {
+		// The only in-child step is LISTEN_PID=<own pid>: a POSIX shell does
+		// it and execs the program in place (same pid), about a third of
+		// the cost of starting the Go helper (FINDINGS.md "Spawning").
+		// The program's argv goes through "$@" untouched, so no quoting.
+		argv = append([]string{"sh", "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$@"`, "sh"}, argv...)
+		path = listenPIDShell
+	}
+	if !viaShell && (spec.ForceHelper || needsHelper(spec, ec)) {
 		ins := instructions{
 			Path: path, Argv: argv, NListen: len(spec.ListenFDs),
 			Umask: int(ec.UMask), Nice: ec.Nice, OOMScoreAdjust: ec.OOMScoreAdjust,
@@ -211,6 +220,23 @@ func needsHelper(spec Spec, ec *unitfile.ExecContext) bool {
 		len(ec.Limits) > 0 || ec.Nice != nil || ec.OOMScoreAdjust != nil ||
 		ec.NoNewPrivileges || ec.CapabilityBoundingSet != nil
 }
+
+// onlyListenPID says the unit needs the in-child step for LISTEN_PID and
+// for nothing else, and runs in the host's root (where /bin/sh is ours).
+func onlyListenPID(spec Spec, ec *unitfile.ExecContext) bool {
+	return len(spec.ListenFDs) > 0 && ec.RootDirectory == "" && !spec.Cmd.ArgvZero &&
+		int(ec.UMask) == processUmask && len(ec.Limits) == 0 && ec.Nice == nil &&
+		ec.OOMScoreAdjust == nil && !ec.NoNewPrivileges && ec.CapabilityBoundingSet == nil
+}
+
+// listenPIDShell is the POSIX shell used for the LISTEN_PID step, "" when
+// there is none (a minimal image): then the Go helper does it.
+var listenPIDShell = func() string {
+	if st, err := os.Stat("/bin/sh"); err == nil && st.Mode()&0o111 != 0 {
+		return "/bin/sh"
+	}
+	return ""
+}()
 
 // processUmask is gosd's own umask, inherited by a directly spawned child.
 var processUmask = func() int {

@@ -286,3 +286,25 @@ func BenchmarkSpawnRaw(b *testing.B) {
 		syscall.Wait4(pid, &ws, 0, nil)
 	}
 }
+
+// BenchmarkSpawnListenPIDShell is the socket-activation path: one passed fd,
+// LISTEN_PID set in the child by /bin/sh before it execs the program.
+func BenchmarkSpawnListenPIDShell(b *testing.B) {
+	fd, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	for i := 0; i < b.N; i++ {
+		p, err := Start(Spec{Cmd: unitfile.ExecCommand{Path: "/bin/true", Argv: []string{"/bin/true"}}, Exec: ctx(),
+			Conn: -1, Stdout: -1, Stderr: -1, ListenFDs: []int{fd}, ListenNames: []string{"x"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ws syscall.WaitStatus
+		syscall.Wait4(p.Pid, &ws, 0, nil)
+		if p.PidFD >= 0 {
+			syscall.Close(p.PidFD)
+		}
+	}
+}
