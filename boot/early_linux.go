@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -253,12 +252,14 @@ func seedMachineID(etcPath, runPath, fromCmdline string, log Logf) error {
 // randomMachineID asks for GRND_INSECURE bytes first: an id needs to be
 // unique, not secret, and early in a microVM's boot the kernel's random pool
 // may not be ready yet: crypto/rand would block boot until it is (measured
-// under qemu: 0.8 s). Kernels before 5.6 refuse the flag; then crypto/rand.
+// under qemu: 0.8 s). Kernels before 5.6 refuse the flag; then a plain,
+// possibly blocking getrandom (what crypto/rand does, without linking the
+// crypto packages into PID1).
 func randomMachineID() (string, error) {
 	var b [16]byte
 	if n, err := unix.Getrandom(b[:], unix.GRND_INSECURE); err != nil || n != len(b) {
-		if _, err := rand.Read(b[:]); err != nil {
-			return "", err
+		if n, err := unix.Getrandom(b[:], 0); err != nil || n != len(b) {
+			return "", fmt.Errorf("getrandom: %d bytes, %v", n, err)
 		}
 	}
 	b[6] = b[6]&0x0f | 0x40 // version 4
