@@ -28,6 +28,37 @@ type debianRun struct {
 
 var debianReport = regexp.MustCompile(`GOSD-REPORT uptime=(\S+) init=(\S+)`)
 
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+
+// stripANSI drops the colour escapes systemd writes on the console.
+func stripANSI(s string) string { return ansiEscape.ReplaceAllString(s, "") }
+
+// debianWaitFor is qemuVM.waitFor on the console without colour escapes.
+func debianWaitFor(vm *qemuVM, s string, deadline time.Time) time.Duration {
+	vm.t.Helper()
+	for {
+		vm.mu.Lock()
+		found := strings.Contains(stripANSI(vm.console.String()), s)
+		changed := vm.changed
+		vm.mu.Unlock()
+		if found {
+			return time.Since(vm.start)
+		}
+		if strings.Contains(vm.output(), "Kernel panic") {
+			vm.t.Fatalf("kernel panic while waiting for %q", s)
+		}
+		select {
+		case <-changed:
+		case <-vm.done:
+			if !strings.Contains(stripANSI(vm.output()), s) {
+				vm.t.Fatalf("qemu exited (%v) before the console showed %q", vm.exitErr, s)
+			}
+		case <-time.After(time.Until(deadline)):
+			vm.t.Fatalf("no %q on the console after %v", s, time.Since(vm.start).Round(time.Second))
+		}
+	}
+}
+
 func between(s, begin, end string) string {
 	i := strings.Index(s, begin)
 	j := strings.Index(s, end)
@@ -54,11 +85,11 @@ func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi boo
 	}()
 	deadline := time.Now().Add(debianBudget)
 	if multi {
-		r.multiUser = vm.waitFor("Reached target multi-user.target", deadline)
+		r.multiUser = debianWaitFor(vm, "Reached target multi-user.target", deadline)
 	}
-	r.report = vm.waitFor("GOSD-POWEROFF", deadline)
+	r.report = debianWaitFor(vm, "GOSD-POWEROFF", deadline)
 	r.off = vm.waitExit(deadline)
-	console := vm.output()
+	console := stripANSI(vm.output())
 	m := debianReport.FindStringSubmatch(console)
 	if m == nil {
 		t.Fatalf("%s: no GOSD-REPORT line", name)

@@ -3,6 +3,7 @@ package manager
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -196,6 +197,21 @@ func (m *Manager) onConditions(e ConditionsChecked) {
 		m.logf(u, LevelDebug, "condition result for %s arrived without its start job", e.Unit)
 		return
 	}
+	if ext := strings.Contains(e.Failed, unitfile.ExternalCheck); ext && (!e.AssertOK || !e.Met) {
+		// The check gosd added to a unit of a type it does not run
+		// (unitfile/extern.go): say so, and end the job as systemd ends
+		// one it cannot run (JOB_UNSUPPORTED for mounts; a device that
+		// never appears fails its dependents, after systemd's 90 s
+		// device timeout, here at once).
+		if u.def.Type == "device" {
+			m.logf(u, LevelWarning, "gosd has no udev device tracking: %s does not exist, failing the job now instead of waiting for the device.", u.def.Unit.Description)
+			m.finishJob(j, ResultTimeout)
+			return
+		}
+		m.logf(u, LevelNotice, "gosd does not run %s units: %s is not already in place (%s), left inactive.", u.def.Type, u.name, e.Failed)
+		m.finishJob(j, ResultUnsupported)
+		return
+	}
 	if !e.AssertOK {
 		m.logf(u, LevelWarning, "Assertion failed for %s (%s).", describe(u), e.Failed)
 		m.finishJob(j, ResultAssert)
@@ -215,6 +231,16 @@ func (m *Manager) afterConditions(u *unit) {
 		m.serviceStart(u)
 	case u.sock != nil:
 		m.socketStart(u)
+	case u.def.Type == "device" || u.def.Type == "mount":
+		// In place already (the checks of unitfile/extern.go passed):
+		// active, as systemd shows a plugged device or a mount it found.
+		sub := map[string]string{"device": "plugged", "mount": "mounted"}[u.def.Type]
+		m.setState(u, "active", sub)
+	case unitfile.UnsupportedType(u.def.Type):
+		m.logf(u, LevelNotice, "gosd does not run %s units: %s not started (unsupported).", u.def.Type, u.name)
+		if u.job != nil {
+			m.finishJob(u.job, ResultUnsupported)
+		}
 	default:
 		if u.def.Type != "target" {
 			m.logf(u, LevelDebug, "unit type %q has no runtime in gosd; treated like a target", u.def.Type)
@@ -944,10 +970,20 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 	res := mainResult(d, st)
 	if res != "success" {
 		var pos unitfile.Pos
+		ignore := false
 		if i := s.mainIdx; i < len(d.ExecStart) {
 			pos = d.ExecStart[i].Pos
+			ignore = d.ExecStart[i].IgnoreFailure
 		}
-		m.emit(Log{Unit: u.name, Pos: pos, Level: LevelWarning, Msg: "Main process exited, " + describeStatus(st)})
+		msg := "Main process exited, " + describeStatus(st)
+		if ignore {
+			// "-" prefix (systemd.service(5)): the failure is recorded
+			// but has no further effect; a program that cannot be
+			// executed is such a failure (status 203), as under systemd.
+			msg += " (ignored: command prefixed with \"-\")"
+			res = "success"
+		}
+		m.emit(Log{Unit: u.name, Pos: pos, Level: LevelWarning, Msg: msg})
 	}
 	switch u.sub {
 	case "start":

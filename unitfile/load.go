@@ -109,8 +109,14 @@ type Set struct {
 
 // Load reads every unit file, drop-in and dependency directory in the
 // search path.
+//
+// As the system manager (PID1 with the default search path) it also runs
+// the generators gosd emulates (extern.go: serial gettys).
 func Load(opts Options) *Set {
 	s := newSet(opts, nil)
+	if opts.SearchPath == nil && os.Getpid() == 1 {
+		s.generate()
+	}
 	s.names = s.loadableNames(func(*unitFile) bool { return true })
 	return s
 }
@@ -525,6 +531,9 @@ func (s *Set) build(name string) *Unit {
 		return fail(LoadError, Pos{}, err.Error())
 	}
 	if uf == nil {
+		if u := syntheticDevice(name); u != nil {
+			return u
+		}
 		return fail(NotFound, Pos{}, fmt.Sprintf("unit %s not found", name))
 	}
 	names := s.namesOf(canon, name)
@@ -568,6 +577,9 @@ func (s *Set) build(name string) *Unit {
 	}
 	u.Diags = append(syntax, u.Diags...)
 	s.addDirDeps(u, all)
+	if u.LoadState == Loaded {
+		addExternalChecks(u)
+	}
 	return u
 }
 

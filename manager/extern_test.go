@@ -1,0 +1,65 @@
+package manager
+
+import (
+	"errors"
+	"testing"
+
+	"gosd/unitfile"
+)
+
+// Units of types gosd does not run (unitfile/extern.go): a device whose
+// node is missing fails its BindsTo= dependents at once; one that exists
+// is active; a timer wanted by a target is "unsupported" and the target is
+// still reached; a "-" ExecStart whose program is missing does not fail
+// the unit.
+func TestUnsupportedTypes(t *testing.T) {
+	dev := func(name, path string) *unitfile.Unit {
+		u := baseUnit(name)
+		u.Unit.Description = path
+		u.Unit.Asserts = []unitfile.Condition{{Kind: "PathExists", Value: path, Pos: unitfile.Pos{File: unitfile.ExternalCheck}}}
+		return u
+	}
+	getty := svc("getty-S0.service", "simple")
+	getty.Unit.BindsTo = []string{"dev-ttyS0.device"}
+	getty.Unit.After = []string{"dev-ttyS0.device"}
+	rf := svc("rfkill.service", "simple")
+	rf.Unit.BindsTo = []string{"dev-rfkill.device"}
+	rf.Unit.After = []string{"dev-rfkill.device"}
+	opt := svc("opt.service", "oneshot")
+	opt.Service.ExecStart = []unitfile.ExecCommand{{Path: "/sbin/modprobe", Argv: []string{"/sbin/modprobe"}, IgnoreFailure: true}}
+	tm := baseUnit("apt.timer")
+	h := newHarness(t, memSource{}.add(target("t.target", "getty-S0.service", "rfkill.service", "apt.timer", "opt.service"),
+		dev("dev-ttyS0.device", "/dev/ttyS0"), dev("dev-rfkill.device", "/dev/rfkill"), getty, rf, tm, opt))
+	effs := h.start("t.target")
+	var all []Effect
+	all = append(all, effs...)
+	for _, c := range find[CheckConditions](effs) {
+		switch c.Unit {
+		case "dev-ttyS0.device":
+			all = append(all, h.step(ConditionsChecked{Unit: c.Unit, Met: true, AssertOK: true})...)
+		case "dev-rfkill.device":
+			all = append(all, h.step(ConditionsChecked{Unit: c.Unit, Met: true, AssertOK: false,
+				Failed: unitfile.ExternalCheck + ":0: AssertPathExists=/dev/rfkill"})...)
+		}
+	}
+	for _, sp := range find[Spawn](all) {
+		if sp.Unit == "opt.service" {
+			all = append(all, h.step(Spawned{ID: sp.ID, Err: errors.New("/sbin/modprobe: no such file or directory")})...)
+		} else {
+			all = append(all, h.step(Spawned{ID: sp.ID, Pid: 100})...)
+		}
+	}
+	h.wantState("dev-ttyS0.device", "active/plugged")
+	h.wantJob("dev-rfkill.device", ResultTimeout)
+	h.wantJob("rfkill.service", ResultDependency)
+	h.wantJob("apt.timer", ResultUnsupported)
+	h.wantState("apt.timer", "inactive/dead")
+	h.wantJob("opt.service", ResultDone)
+	if len(spawnsOf(all, "getty-S0.service")) != 1 {
+		t.Fatalf("getty not started:\n%s", dump(all))
+	}
+	if !hasLog(all, "gosd has no udev device tracking: /dev/rfkill") || !hasLog(all, "gosd does not run timer units") {
+		t.Fatalf("no explanation logged:\n%s", dump(all))
+	}
+	h.wantJob("t.target", ResultDone)
+}
