@@ -116,7 +116,9 @@ func TestQemuBootPackage(t *testing.T) {
 
 // TestQemuBootGosd boots the gosd binary as /init: early boot, the target
 // named on the kernel command line, its services in After= order, and an
-// orderly power-off asked for with SIGRTMIN+4 by a service.
+// orderly power-off asked for with SIGRTMIN+4 by a service, and a
+// socket-activated service (answer.socket, Accept=yes) answering a client
+// unit ordered after it.
 func TestQemuBootGosd(t *testing.T) {
 	needRoot(t)
 	kernel := qemuKernel(t)
@@ -136,9 +138,14 @@ func TestQemuBootGosd(t *testing.T) {
 	}
 	qemuCheckEarlyBoot(t, console)
 	qemuCheckOrder(t, console)
-	// The target is reached only after the chain (its After=).
-	if i, j := strings.Index(console, "ORDER c"), strings.Index(console, "Reached target qemu.target"); i > j {
-		t.Error("qemu.target reached before order-c.service finished")
+	qemuCheckSocket(t, console)
+	if !strings.Contains(console, "Listening on answer.socket") {
+		t.Error("answer.socket was not listening")
+	}
+	// The target is reached only after the chain and the client (its After=).
+	reached := strings.Index(console, "Reached target qemu.target")
+	if strings.Index(console, "ORDER c") > reached || strings.Index(console, "SOCKET-ANSWER") > reached {
+		t.Error("qemu.target reached before order-c.service or client.service finished")
 	}
 	qemuCheckShutdown(t, console)
 }
@@ -147,9 +154,7 @@ func TestQemuBootGosd(t *testing.T) {
 type qemuFigures struct{ target, off time.Duration }
 
 // qemuRunGosd boots gosd as /init on machine and checks the run: early
-// boot, the After= chain, the power-off. (answer.socket and client.service
-// are in qemu.target too, but their answer is not checked: the Accept=yes
-// instance fails to spawn in the VM today; docs/pid1.md "Known problems".)
+// boot, the After= chain, the socket-activated answer, the power-off.
 func qemuRunGosd(t *testing.T, machine, kernel string) qemuFigures {
 	t.Helper()
 	vm := qemuBootOn(t, machine, kernel, qemuInitramfs(t, gosdBin), "gosd.unit=qemu.target")
@@ -160,6 +165,7 @@ func qemuRunGosd(t *testing.T, machine, kernel string) qemuFigures {
 	console := vm.output()
 	qemuCheckEarlyBoot(t, console)
 	qemuCheckOrder(t, console)
+	qemuCheckSocket(t, console)
 	qemuCheckShutdown(t, console)
 	return qemuFigures{target, off}
 }
