@@ -1,6 +1,8 @@
 package control
 
 import (
+	"time"
+
 	"gosd/manager"
 	"gosd/unitfile"
 )
@@ -40,4 +42,41 @@ type Backend interface {
 	PowerOff(action string)
 	// UnitPaths is the unit search path in use (enable/disable links).
 	UnitPaths() []string
+	// Boot returns what `analyze` needs beyond the units' own times: the
+	// boot target and when gosd started.
+	Boot() BootTimes
+	// Cgroup returns a unit's cgroup figures; false when the unit has no
+	// cgroup (cgroups unavailable, or the unit never ran).
+	Cgroup(name string) (CgroupStats, bool)
+}
+
+// BootTimes is gosd's own start, for `analyze time`.
+type BootTimes struct {
+	// Target is the unit gosd started at boot ("" if none).
+	Target string
+	// Start is when the gosd process started, on the backend's clock (the
+	// clock of UnitStatus' times; <= 0 when that clock began later).
+	Start time.Duration
+	// StartMonotonic is the same instant on CLOCK_MONOTONIC, which counts
+	// from the kernel's boot.
+	StartMonotonic time.Duration
+	// Finish is when the boot target's start job finished, on the backend's
+	// clock (0 = not yet).
+	Finish time.Duration
+	// Kernel is true when gosd is PID1 of the machine (not of a container):
+	// StartMonotonic is then the time the kernel took before gosd ran.
+	Kernel bool
+}
+
+// CgroupStats is a unit's control group and its current figures.
+type CgroupStats struct {
+	Path string `json:"path"` // as /proc/PID/cgroup shows it
+	Pids []int  `json:"pids"`
+	// Processes is filled by the server from Pids (never by a Backend).
+	Processes     []CgroupProcess `json:"processes,omitempty"`
+	TasksCurrent  uint64          `json:"tasks_current"`
+	MemoryCurrent uint64          `json:"memory_current,omitempty"`
+	HaveMemory    bool            `json:"have_memory,omitempty"`
+	CPUUsageNSec  uint64          `json:"cpu_usage_nsec,omitempty"`
+	HaveCPU       bool            `json:"have_cpu,omitempty"`
 }

@@ -31,6 +31,8 @@ type fakeBackend struct {
 	kills   []string
 	power   string
 	reloads int
+	boot    BootTimes
+	cgroups map[string]CgroupStats
 }
 
 func newFakeBackend() *fakeBackend {
@@ -42,6 +44,7 @@ func newFakeBackend() *fakeBackend {
 		follows: map[int]func(string, string){},
 		results: map[string]manager.JobResult{},
 		hold:    map[string]bool{},
+		cgroups: map[string]CgroupStats{},
 	}
 	go func() {
 		for fn := range b.work {
@@ -187,4 +190,12 @@ func (b *fakeBackend) PowerOff(a string) { b.check(); b.power = a }
 func (b *fakeBackend) UnitPaths() []string {
 	b.check()
 	return []string{"/etc/systemd/system"}
+}
+
+func (b *fakeBackend) Boot() BootTimes { b.check(); return b.boot }
+
+func (b *fakeBackend) Cgroup(name string) (CgroupStats, bool) {
+	b.check()
+	c, ok := b.cgroups[name]
+	return c, ok
 }

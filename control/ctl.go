@@ -64,35 +64,36 @@ type noArgs struct{}
 
 type ctlCLI struct {
 	ctlFlags
-	ListUnits        unitsArg `cmd:"" name:"list-units" help:"List loaded units (patterns allowed)."`
-	ListUnitFiles    unitsArg `cmd:"" name:"list-unit-files" help:"List unit files and their enablement."`
-	ListSockets      unitsArg `cmd:"" name:"list-sockets" help:"List socket units and what they listen on."`
-	ListDependencies unitsArg `cmd:"" name:"list-dependencies" help:"Show a unit's dependency tree."`
-	Status           unitsArg `cmd:"" help:"Show units' state and recent log."`
-	Show             unitsArg `cmd:"" help:"Show units' properties."`
-	Cat              unitsArg `cmd:"" help:"Show units' files."`
-	Start            unitsArg `cmd:"" help:"Start units."`
-	Stop             unitsArg `cmd:"" help:"Stop units."`
-	Restart          unitsArg `cmd:"" help:"Restart units."`
-	TryRestart       unitsArg `cmd:"" name:"try-restart" help:"Restart units that are running."`
-	Reload           unitsArg `cmd:"" help:"Reload units."`
-	ReloadOrRestart  unitsArg `cmd:"" name:"reload-or-restart" help:"Reload units, or restart those that cannot reload."`
-	Isolate          unitsArg `cmd:"" help:"Start a unit and stop everything it does not need."`
-	Kill             unitsArg `cmd:"" help:"Send a signal to units' processes."`
-	ResetFailed      unitsArg `cmd:"" name:"reset-failed" help:"Reset the failed state of units (all without arguments)."`
-	IsActive         unitsArg `cmd:"" name:"is-active" help:"Exit 0 if any unit is active."`
-	IsFailed         unitsArg `cmd:"" name:"is-failed" help:"Exit 0 if any unit has failed."`
-	IsEnabled        unitsArg `cmd:"" name:"is-enabled" help:"Exit 0 if any unit file is enabled."`
-	Enable           unitsArg `cmd:"" help:"Enable unit files ([Install] links)."`
-	Disable          unitsArg `cmd:"" help:"Disable unit files."`
-	Reenable         unitsArg `cmd:"" help:"Disable then enable unit files."`
-	Mask             unitsArg `cmd:"" help:"Link units to /dev/null."`
-	Unmask           unitsArg `cmd:"" help:"Undo mask."`
-	DaemonReload     noArgs   `cmd:"" name:"daemon-reload" help:"Re-read unit files."`
-	Poweroff         noArgs   `cmd:"" help:"Stop everything and power off."`
-	Reboot           noArgs   `cmd:"" help:"Stop everything and reboot."`
-	Halt             noArgs   `cmd:"" help:"Stop everything and halt."`
-	Logs             unitsArg `cmd:"" help:"Show captured output (-u UNIT, -n N, -f)."`
+	ListUnits        unitsArg   `cmd:"" name:"list-units" help:"List loaded units (patterns allowed)."`
+	ListUnitFiles    unitsArg   `cmd:"" name:"list-unit-files" help:"List unit files and their enablement."`
+	ListSockets      unitsArg   `cmd:"" name:"list-sockets" help:"List socket units and what they listen on."`
+	ListDependencies unitsArg   `cmd:"" name:"list-dependencies" help:"Show a unit's dependency tree."`
+	Status           unitsArg   `cmd:"" help:"Show units' state and recent log."`
+	Show             unitsArg   `cmd:"" help:"Show units' properties."`
+	Cat              unitsArg   `cmd:"" help:"Show units' files."`
+	Start            unitsArg   `cmd:"" help:"Start units."`
+	Stop             unitsArg   `cmd:"" help:"Stop units."`
+	Restart          unitsArg   `cmd:"" help:"Restart units."`
+	TryRestart       unitsArg   `cmd:"" name:"try-restart" help:"Restart units that are running."`
+	Reload           unitsArg   `cmd:"" help:"Reload units."`
+	ReloadOrRestart  unitsArg   `cmd:"" name:"reload-or-restart" help:"Reload units, or restart those that cannot reload."`
+	Isolate          unitsArg   `cmd:"" help:"Start a unit and stop everything it does not need."`
+	Kill             unitsArg   `cmd:"" help:"Send a signal to units' processes."`
+	ResetFailed      unitsArg   `cmd:"" name:"reset-failed" help:"Reset the failed state of units (all without arguments)."`
+	IsActive         unitsArg   `cmd:"" name:"is-active" help:"Exit 0 if any unit is active."`
+	IsFailed         unitsArg   `cmd:"" name:"is-failed" help:"Exit 0 if any unit has failed."`
+	IsEnabled        unitsArg   `cmd:"" name:"is-enabled" help:"Exit 0 if any unit file is enabled."`
+	Enable           unitsArg   `cmd:"" help:"Enable unit files ([Install] links)."`
+	Disable          unitsArg   `cmd:"" help:"Disable unit files."`
+	Reenable         unitsArg   `cmd:"" help:"Disable then enable unit files."`
+	Mask             unitsArg   `cmd:"" help:"Link units to /dev/null."`
+	Unmask           unitsArg   `cmd:"" help:"Undo mask."`
+	DaemonReload     noArgs     `cmd:"" name:"daemon-reload" help:"Re-read unit files."`
+	Poweroff         noArgs     `cmd:"" help:"Stop everything and power off."`
+	Reboot           noArgs     `cmd:"" help:"Stop everything and reboot."`
+	Halt             noArgs     `cmd:"" help:"Stop everything and halt."`
+	Logs             unitsArg   `cmd:"" help:"Show captured output (-u UNIT, -n N, -f)."`
+	Analyze          analyzeCmd `cmd:"" help:"Analyze startup as systemd-analyze does: time, blame, critical-chain [UNIT], plot."`
 }
 
 type exitPanic int
@@ -145,10 +146,18 @@ func Main(name string, args []string, stdout, stderr io.Writer) (code int) {
 			c.client.Close()
 		}
 	}()
-	verb := strings.Fields(kctx.Command())[0]
+	words := strings.Fields(kctx.Command())
+	verb := words[0]
 	var units []string
 	if v, ok := kctx.Selected().Target.Addr().Interface().(*unitsArg); ok {
 		units = v.Units
+	}
+	if verb == "analyze" {
+		sub := "time"
+		if len(words) > 1 && !strings.HasPrefix(words[1], "<") {
+			sub = words[1]
+		}
+		return c.analyze(sub, units)
 	}
 	return c.run(verb, units)
 }
@@ -608,13 +617,16 @@ func (c *ctl) status(units []string) int {
 			fmt.Fprintf(c.out, "        Job: %s\n", i.Job)
 		}
 		if i.MainPID != 0 {
-			fmt.Fprintf(c.out, "   Main PID: %d%s\n", i.MainPID, procName(i.MainPID))
+			fmt.Fprintf(c.out, "   Main PID: %d%s\n", i.MainPID, procName(d.MainComm))
 		}
 		if i.ControlPID != 0 {
-			fmt.Fprintf(c.out, "Control PID: %d%s\n", i.ControlPID, procName(i.ControlPID))
+			fmt.Fprintf(c.out, "Control PID: %d%s\n", i.ControlPID, procName(d.ControlComm))
 		}
 		if i.StatusText != "" {
 			fmt.Fprintf(c.out, "     Status: %q\n", i.StatusText)
+		}
+		if d.Cgroup != nil {
+			c.printCgroup(d.Cgroup)
 		}
 		if len(d.Logs) > 0 {
 			fmt.Fprintln(c.out)
@@ -639,12 +651,13 @@ func sinceOf(i UnitInfo) int64 {
 	return i.InactiveEnterUsec
 }
 
-func procName(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	if err != nil {
+// procName is " (comm)" as systemctl prints it after a pid; the server
+// read comm, in its own PID namespace.
+func procName(comm string) string {
+	if comm == "" {
 		return ""
 	}
-	return " (" + strings.TrimSpace(string(b)) + ")"
+	return " (" + comm + ")"
 }
 
 // properties renders a unit as systemctl show's Key=Value list.
@@ -683,6 +696,21 @@ func properties(d UnitDetail) [][2]string {
 		{"After", strings.Join(u.Unit.After, " ")},
 		{"WantedBy", strings.Join(u.Install.WantedBy, " ")},
 	}
+	// systemctl show's cgroup figures: "[not set]" when unknown (the bus
+	// carries UINT64_MAX for them).
+	const notSet = "[not set]"
+	cg, mem, cpu, tasks := "", notSet, notSet, notSet
+	if g := d.Cgroup; g != nil {
+		cg, tasks = g.Path, strconv.FormatUint(g.TasksCurrent, 10)
+		if g.HaveMemory {
+			mem = strconv.FormatUint(g.MemoryCurrent, 10)
+		}
+		if g.HaveCPU {
+			cpu = strconv.FormatUint(g.CPUUsageNSec, 10)
+		}
+	}
+	p = append(p, [2]string{"ControlGroup", cg}, [2]string{"MemoryCurrent", mem},
+		[2]string{"CPUUsageNSec", cpu}, [2]string{"TasksCurrent", tasks})
 	if s := u.Service; s != nil {
 		p = append(p, [2]string{"Type", s.Type}, [2]string{"Restart", s.Restart})
 	}
@@ -963,4 +991,42 @@ func (c *ctl) logs() int {
 		return c.fail("read logs", err)
 	}
 	return ExitOK
+}
+
+// printCgroup prints systemctl status' Tasks, Memory, CPU and CGroup lines;
+// the processes of the group follow its path, one per line as systemctl
+// lists a group's processes ("├─PID CMDLINE", the last with "└─").
+func (c *ctl) printCgroup(g *CgroupStats) {
+	fmt.Fprintf(c.out, "      Tasks: %d\n", g.TasksCurrent)
+	if g.HaveMemory {
+		fmt.Fprintf(c.out, "     Memory: %s\n", fmtBytes(g.MemoryCurrent))
+	}
+	if g.HaveCPU {
+		fmt.Fprintf(c.out, "        CPU: %s\n", fmtSpan(time.Duration(g.CPUUsageNSec)))
+	}
+	fmt.Fprintf(c.out, "     CGroup: %s\n", g.Path)
+	width := 0
+	for _, p := range g.Processes {
+		width = max(width, len(strconv.Itoa(p.Pid)))
+	}
+	for n, p := range g.Processes {
+		branch := "├─"
+		if n == len(g.Processes)-1 {
+			branch = "└─"
+		}
+		fmt.Fprintf(c.out, "             %s%*d %s\n", branch, width, p.Pid, p.Cmdline)
+	}
+}
+
+// fmtBytes is systemd's format_bytes: powers of 1024 with one decimal
+// ("1.5M", "740.0K", "512B").
+func fmtBytes(v uint64) string {
+	units := []string{"E", "P", "T", "G", "M", "K"}
+	for i, u := range units {
+		f := uint64(1) << (10 * (len(units) - i))
+		if v >= f {
+			return fmt.Sprintf("%d.%d%s", v/f, v%f*10/f, u)
+		}
+	}
+	return strconv.FormatUint(v, 10) + "B"
 }

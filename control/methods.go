@@ -39,6 +39,7 @@ var methods = map[string]method{
 	MethodReload:       {rootOnly, runReload},
 	MethodPower:        {rootOnly, runPower},
 	MethodLogs:         {rootOnly, runLogs},
+	MethodAnalyze:      {anyone, runAnalyze},
 }
 
 // call is one request being handled.
@@ -178,6 +179,9 @@ func runStatus(k *call) {
 		return
 	}
 	root := k.c.uid == 0
+	withProcs := false
+	var detached []UnitDetail
+	var derr error
 	k.reactor(func() {
 		b := k.be()
 		now := k.c.srv.opts.now()
@@ -192,12 +196,30 @@ func runStatus(k *call) {
 			if root && p.Lines > 0 {
 				d.Logs = b.Logs(name, p.Lines)
 			}
+			if cg, ok := b.Cgroup(name); ok && (len(cg.Pids) > 0 || st.Active != "inactive" && st.Active != "failed") {
+				d.Cgroup = &cg
+			}
+			withProcs = withProcs || d.Cgroup != nil || st.MainPID > 0 || st.ControlPID > 0
 			out = append(out, d)
+		}
+		if withProcs {
+			// Process names are read off the reactor, on a copy.
+			detached, derr = detachDetails(out)
+			return
 		}
 		// Marshalled here, on the reactor, because Unit points into
 		// manager state that a later daemon-reload may change.
 		k.result(out)
 	})
+	if k.answered || !withProcs {
+		return
+	}
+	if derr != nil {
+		k.fail(errorf(CodeInternalError, "%v", derr))
+		return
+	}
+	fillProcesses(detached, root)
+	k.result(detached)
 }
 
 const maxCatFile = 1 << 20

@@ -23,6 +23,7 @@ const (
 	MethodPower        = "Power"        // PowerParams → null
 	MethodLogs         = "Logs"         // LogsParams → LogsResult, then LogLine notifications
 	MethodUnitPaths    = "UnitPaths"    // no params → []string
+	MethodAnalyze      = "Analyze"      // no params → AnalyzeResult
 
 	// NotifyLogLine is the method of the notifications a following Logs
 	// request streams; its params are a LogLine.
@@ -166,6 +167,53 @@ type UnitDetail struct {
 	Info  UnitInfo       `json:"info"`
 	Unit  *unitfile.Unit `json:"unit,omitempty"`
 	Logs  []string       `json:"logs,omitempty"`
+	// Cgroup is the unit's control group while it has one and the unit is
+	// not inactive (or still holds processes).
+	Cgroup *CgroupStats `json:"cgroup,omitempty"`
+	// MainComm and ControlComm are /proc/PID/comm of the main and control
+	// processes, read by the server (its PID namespace may not be the
+	// client's).
+	MainComm    string `json:"main_comm,omitempty"`
+	ControlComm string `json:"control_comm,omitempty"`
+}
+
+// CgroupProcess is one process of a unit's cgroup, with its command line
+// as /proc/PID/cmdline holds it (words joined by spaces; "[comm]" when
+// empty), read by the server in its own PID namespace.
+type CgroupProcess struct {
+	Pid     int    `json:"pid"`
+	Cmdline string `json:"cmdline"`
+}
+
+// AnalyzeResult answers Analyze: every unit's transition times, relative
+// to gosd's start, in microseconds (0 = never), and what decides boot time.
+type AnalyzeResult struct {
+	// Target is the unit gosd started at boot.
+	Target string `json:"target,omitempty"`
+	// FinishUsec is when the boot target's start job finished (0 = not yet).
+	FinishUsec int64 `json:"finish_usec,omitempty"`
+	// StartupMonotonicUsec is gosd's start on CLOCK_MONOTONIC (time since
+	// the kernel booted); Kernel says it is the kernel's share of the boot
+	// (gosd is PID1 of a machine, not of a container).
+	StartupMonotonicUsec int64         `json:"startup_monotonic_usec"`
+	Kernel               bool          `json:"kernel,omitempty"`
+	NowUsec              int64         `json:"now_usec"`
+	Units                []AnalyzeUnit `json:"units"`
+}
+
+// AnalyzeUnit is one unit's last transitions: activating is when it left
+// inactive (InactiveExit), activated when it became active (ActiveEnter),
+// deactivating when it left active (ActiveExit), deactivated when it became
+// inactive again (InactiveEnter). After lists the units it is ordered after,
+// explicit (After=, reverse Before=) and implicit ones.
+type AnalyzeUnit struct {
+	Name             string   `json:"name"`
+	ActiveState      string   `json:"active_state"`
+	ActivatingUsec   int64    `json:"activating_usec,omitempty"`
+	ActivatedUsec    int64    `json:"activated_usec,omitempty"`
+	DeactivatingUsec int64    `json:"deactivating_usec,omitempty"`
+	DeactivatedUsec  int64    `json:"deactivated_usec,omitempty"`
+	After            []string `json:"after,omitempty"`
 }
 
 // UnitFiles answers Cat for one unit: the fragment then the drop-ins.

@@ -276,8 +276,10 @@ func TestControlReadVerbs(t *testing.T) {
 			t.Errorf("status setup:\n%s", out)
 		}
 		// -n limits the log lines.
+		// (The log follows the last blank line: the CGroup lines above it
+		// show the command line, which names all three lines.)
 		out = ctlWant(t, in, 0, "status", "-n", "2", "chatty").out
-		if !strings.Contains(out, "chatty line 3") || !strings.Contains(out, "chatty line 2") || strings.Contains(out, "chatty line 1") {
+		if log := out[strings.LastIndex(out, "\n\n")+1:]; !strings.Contains(log, "chatty line 3") || !strings.Contains(log, "chatty line 2") || strings.Contains(log, "chatty line 1") {
 			t.Errorf("status -n 2 chatty:\n%s", out)
 		}
 		// Several units: the worst code.

@@ -2,9 +2,15 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"syscall"
+	"time"
 
+	"golang.org/x/sys/unix"
+
+	"gosd/boot"
+	"gosd/control"
 	"gosd/manager"
 	"gosd/reactor"
 	"gosd/unitfile"
@@ -21,10 +27,37 @@ type backend struct {
 
 	nextJob uint64
 	waiting map[uint64]func(manager.JobResult)
+
+	// target is the unit of the first job the manager started: the boot
+	// target (the reactor feeds its request before any other, and a
+	// transaction installs its anchor job first).
+	target    string
+	sawAnyJob bool
+	finish    time.Duration // when the target's start job finished
+}
+
+// processStart is when gosd started, on CLOCK_MONOTONIC: package
+// variables are set before main runs.
+var processStart = monotonic()
+
+func monotonic() time.Duration {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Duration(ts.Nano())
 }
 
 // observe is the reactor's Observe hook: it answers waiting job requests.
 func (b *backend) observe(e manager.Effect) {
+	if js, ok := e.(manager.JobStarted); ok && !b.sawAnyJob {
+		b.sawAnyJob = true
+		if js.ID == 0 {
+			b.target = js.Unit
+		}
+	}
+	if jf, ok := e.(manager.JobFinished); ok && b.finish == 0 && b.target != "" &&
+		jf.ID == 0 && jf.Unit == b.target && jf.Kind == manager.JobStart {
+		b.finish = b.r.Now()
+	}
 	if jf, ok := e.(manager.JobFinished); ok && jf.ID != 0 {
 		if done := b.waiting[jf.ID]; done != nil {
 			delete(b.waiting, jf.ID)
@@ -129,3 +162,28 @@ func (b *backend) Reload() error { return b.r.Reload() }
 func (b *backend) PowerOff(action string) { b.r.Feed(manager.Shutdown{Action: action}) }
 
 func (b *backend) UnitPaths() []string { return b.paths }
+
+func (b *backend) Boot() control.BootTimes {
+	// The reactor's clock counts from its own start; CLOCK_MONOTONIC minus
+	// it is where that clock's zero lies on the kernel's clock.
+	zero := monotonic() - b.r.Now()
+	return control.BootTimes{
+		Target:         b.target,
+		Start:          processStart - zero,
+		Finish:         b.finish,
+		StartMonotonic: processStart,
+		Kernel:         os.Getpid() == 1 && !boot.InContainer(),
+	}
+}
+
+func (b *backend) Cgroup(name string) (control.CgroupStats, bool) {
+	ci, ok := b.r.CgroupInfo(name)
+	if !ok {
+		return control.CgroupStats{}, false
+	}
+	return control.CgroupStats{
+		Path: ci.Path, Pids: ci.Pids, TasksCurrent: ci.TasksCurrent,
+		MemoryCurrent: ci.MemoryCurrent, HaveMemory: ci.HaveMemory,
+		CPUUsageNSec: ci.CPUUsageNSec, HaveCPU: ci.HaveCPU,
+	}, true
+}
