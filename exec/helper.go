@@ -46,27 +46,35 @@ type instructions struct {
 }
 
 var helper struct {
-	once sync.Once
+	mu   sync.Mutex
 	path string
 	file *os.File
-	err  error
 }
 
-// openHelper opens gosd's own binary once, by fd where /proc allows it, so
-// that replacing the binary on disk cannot break spawning.
+// openHelper opens gosd's own binary, by fd where /proc allows it, so that
+// replacing the binary on disk cannot break spawning. A failure is not
+// kept: as the kernel's init, gosd starts before /proc is mounted, and the
+// next spawn (after early boot) must try again.
 func openHelper() (string, error) {
-	helper.once.Do(func() {
-		if runtime.GOOS == "linux" {
-			f, err := os.OpenFile("/proc/self/exe", os.O_RDONLY|syscall.O_CLOEXEC, 0)
-			if err == nil {
-				helper.file = f
-				helper.path = "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
-				return
-			}
+	helper.mu.Lock()
+	defer helper.mu.Unlock()
+	if helper.path != "" {
+		return helper.path, nil
+	}
+	if runtime.GOOS == "linux" {
+		f, err := os.OpenFile("/proc/self/exe", os.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err == nil {
+			helper.file = f
+			helper.path = "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+			return helper.path, nil
 		}
-		helper.path, helper.err = os.Executable()
-	})
-	return helper.path, helper.err
+	}
+	path, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	helper.path = path
+	return path, nil
 }
 
 // RunHelperIfRequested must be the first call in main (and in TestMain of

@@ -218,3 +218,24 @@ func TestServiceSeesOnlyItsFds(t *testing.T) {
 }
 
 var _ = os.Getpid
+
+// FailureAction=exit with FailureActionExitStatus=: a failing unit stops
+// everything in order and gosd exits with that status (systemd.unit(5)).
+func TestFailureActionExit(t *testing.T) {
+	both(t, func(t *testing.T, m mode) {
+		in := start(t, m, map[string]string{
+			"default.target": "[Unit]\nWants=fatal.service bystander.service\n",
+			"fatal.service": "[Unit]\nFailureAction=exit\nFailureActionExitStatus=3\n" +
+				"[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 0.3; exit 7'\n",
+			"bystander.service": "[Service]\nExecStart=/bin/sh -c 'echo up > @T@/up; exec sleep 1000'\n" +
+				"ExecStop=/bin/sh -c 'echo stopped > @T@/stopped; kill $MAINPID'\n",
+		})
+		in.waitFile("up", 10*time.Second)
+		if code := in.wait(20 * time.Second); code != 3 {
+			t.Fatalf("exit status %d, want 3 (FailureActionExitStatus=)", code)
+		}
+		if got := strings.TrimSpace(in.read("stopped")); got != "stopped" {
+			t.Fatalf("the other service was not stopped in order before exit: %q", got)
+		}
+	})
+}

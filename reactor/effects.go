@@ -76,9 +76,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		if r.cfg.OnAction != nil {
 			r.cfg.OnAction(e)
 		} else {
-			r.log.WriteString(LogLine(e.Unit, unitfile.Pos{}, manager.LevelNotice,
-				fmt.Sprintf("action %s requested (exit code %d)", e.Action, e.ExitCode)))
-			r.log.WriteByte('\n')
+			r.performAction(e)
 		}
 	case manager.Exit:
 		r.done, r.exitCode, r.exitAction = true, e.Code, e.Action
@@ -447,4 +445,28 @@ func effectUnit(e manager.Effect) string {
 		return e.Unit
 	}
 	return ""
+}
+
+// performAction carries out FailureAction=, SuccessAction=,
+// StartLimitAction= and JobTimeoutAction= (systemd.unit(5)): every action
+// but "none" ends in the orderly shutdown of that name; the manager keeps
+// the exit status it asked for and reports it with Exit. The -force and
+// -immediate forms are done as the orderly form: stopping every unit in
+// order is always safe, and its stop timeouts bound it.
+func (r *Reactor) performAction(e manager.Action) {
+	action := strings.TrimSuffix(strings.TrimSuffix(e.Action, "-force"), "-immediate")
+	if action == "soft-reboot" {
+		action = "reboot"
+	}
+	switch action {
+	case "none", "":
+		return
+	case "exit", "poweroff", "reboot", "halt", "kexec":
+		r.log.WriteString(LogLine(e.Unit, unitfile.Pos{}, manager.LevelNotice,
+			fmt.Sprintf("%s requested, shutting down (exit status %d)", e.Action, e.ExitCode)))
+		r.log.WriteByte('\n')
+		r.shutdown(action, 0)
+	default:
+		r.logf(e.Unit, "unknown action %q ignored", e.Action)
+	}
 }

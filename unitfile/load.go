@@ -19,6 +19,9 @@ type Options struct {
 	SearchPath []string
 	// Specifiers resolve "%x" in values; nil means SystemSpecifiers().
 	Specifiers *Specifiers
+	// Generators runs the generators gosd emulates (extern.go: a serial
+	// getty for the kernel's console), as the system manager does.
+	Generators bool
 }
 
 // maxAliasHops bounds alias chains, as systemd does for its name map.
@@ -110,11 +113,11 @@ type Set struct {
 // Load reads every unit file, drop-in and dependency directory in the
 // search path.
 //
-// As the system manager (PID1 with the default search path) it also runs
-// the generators gosd emulates (extern.go: serial gettys).
+// With opts.Generators (the system manager, PID1) it also runs the
+// generators gosd emulates (extern.go: serial gettys).
 func Load(opts Options) *Set {
 	s := newSet(opts, nil)
-	if opts.SearchPath == nil && os.Getpid() == 1 {
+	if opts.Generators {
 		s.generate()
 	}
 	s.names = s.loadableNames(func(*unitFile) bool { return true })

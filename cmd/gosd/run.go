@@ -79,7 +79,7 @@ func (c *RunCmd) Run() error {
 	sp := unitfile.SystemSpecifiers()
 	var current *unitfile.Set
 	load := func() *unitfile.Set {
-		current = unitfile.Load(unitfile.Options{SearchPath: cfg.UnitPath, Specifiers: &sp})
+		current = unitfile.Load(unitfile.Options{SearchPath: cfg.UnitPath, Specifiers: &sp, Generators: pid1})
 		for _, d := range current.Diags() {
 			fmt.Fprintln(os.Stderr, "gosd:", d.String())
 		}
