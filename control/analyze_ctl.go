@@ -166,6 +166,9 @@ func blameRows(res AnalyzeResult) []*unitTimes {
 }
 
 func (c *ctl) blame(res AnalyzeResult) int {
+	if c.notFinished(res) {
+		return ExitFailure
+	}
 	rows := blameRows(res)
 	if c.Output == "json" {
 		type row struct {
