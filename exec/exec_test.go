@@ -1,13 +1,16 @@
 package exec
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"gosd/unitfile"
 )
@@ -56,11 +59,70 @@ func run(t *testing.T, spec Spec) (string, syscall.WaitStatus) {
 
 func ctx() *unitfile.ExecContext { return &unitfile.ExecContext{UMask: 0o022} }
 
+// sleeper starts spec's process (which must end in exec'ing sleep), waits
+// until sleep runs (after any in-child step: helper or shell) and returns
+// its open fds ("0 1 2") and environment; the process is killed at cleanup.
+// Looking from outside avoids a shell's own transient fds (pipes of a
+// pipeline, saved fds of a redirection) racing into the listing.
+func sleeper(t *testing.T, spec Spec) (fds string, env []string) {
+	t.Helper()
+	spec.Conn, spec.Stdout, spec.Stderr = -1, -1, -1
+	p, err := Start(spec)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(p.Pid, syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		syscall.Wait4(p.Pid, &ws, 0, nil)
+		if p.PidFD >= 0 {
+			syscall.Close(p.PidFD)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The exe link changes early in execve, the environment a little
+		// later: wait for both.
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.Pid))
+		environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.Pid))
+		if strings.HasSuffix(exe, "/sleep") && len(environ) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d never exec'd sleep", p.Pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// execve closes close-on-exec fds after the exe link changes, and sleep
+	// itself opens and closes locale files as it starts: let it settle in
+	// its nanosleep before looking.
+	time.Sleep(50 * time.Millisecond)
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nums []int
+	for _, e := range ents {
+		n, _ := strconv.Atoi(e.Name())
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	var parts []string
+	for _, n := range nums {
+		parts = append(parts, strconv.Itoa(n))
+	}
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.Pid))
+	return strings.Join(parts, " "), strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+}
+
+func sleepCmd() unitfile.ExecCommand {
+	return unitfile.ExecCommand{Path: "/bin/sleep", Argv: []string{"/bin/sleep", "100"}}
+}
+
 func TestOnlyStdioAndPassedFDs(t *testing.T) {
 	for _, helper := range []bool{false, true} {
-		out, ws := run(t, Spec{Unit: "t.service", Cmd: shell("ls /proc/$$/fd | tr '\\n' ' '"), Exec: ctx(), ForceHelper: helper})
-		if ws.ExitStatus() != 0 || strings.TrimSpace(out) != "0 1 2" {
-			t.Errorf("helper=%v: fds %q status %v", helper, out, ws)
+		if fds, _ := sleeper(t, Spec{Unit: "t.service", Cmd: sleepCmd(), Exec: ctx(), ForceHelper: helper}); fds != "0 1 2" {
+			t.Errorf("helper=%v: fds %q", helper, fds)
 		}
 	}
 	// A leaked (non-CLOEXEC) fd of ours must not reach a helper-started child.
@@ -69,9 +131,8 @@ func TestOnlyStdioAndPassedFDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Close(leak)
-	out, _ := run(t, Spec{Cmd: shell("ls /proc/$$/fd | tr '\\n' ' '"), Exec: ctx(), ForceHelper: true})
-	if strings.TrimSpace(out) != "0 1 2" {
-		t.Errorf("leaked fd reached the child: %q", out)
+	if fds, _ := sleeper(t, Spec{Cmd: sleepCmd(), Exec: ctx(), ForceHelper: true}); fds != "0 1 2" {
+		t.Errorf("leaked fd reached the child: %q", fds)
 	}
 }
 
@@ -82,21 +143,31 @@ func TestListenFDs(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	out, ws := run(t, Spec{
-		Cmd:       shell(`echo "$LISTEN_PID $$ $LISTEN_FDS $LISTEN_FDNAMES"; ls /proc/$$/fd | tr '\n' ' '`),
-		Exec:      ctx(),
-		ListenFDs: []int{int(r.Fd()), int(w.Fd())}, ListenNames: []string{"a", "b"},
-	})
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if ws.ExitStatus() != 0 || len(lines) != 2 {
-		t.Fatalf("output %q status %v", out, ws)
+	// Both in-child paths: the shell step (only LISTEN_PID needed) and the
+	// Go helper. LISTEN_PID must be the pid that finally runs the program.
+	for _, helper := range []bool{false, true} {
+		p := Spec{Cmd: sleepCmd(), Exec: ctx(), ForceHelper: helper,
+			ListenFDs: []int{int(r.Fd()), int(w.Fd())}, ListenNames: []string{"a", "b"}}
+		fds, env := sleeper(t, p)
+		if fds != "0 1 2 3 4" {
+			t.Errorf("helper=%v: fds %q", helper, fds)
+		}
+		vars := map[string]string{}
+		for _, kv := range env {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				vars[k] = v
+			}
+		}
+		if vars["LISTEN_FDS"] != "2" || vars["LISTEN_FDNAMES"] != "a:b" || vars["LISTEN_PID"] == "" {
+			t.Errorf("helper=%v: LISTEN_* = %q %q %q", helper, vars["LISTEN_PID"], vars["LISTEN_FDS"], vars["LISTEN_FDNAMES"])
+		}
 	}
-	f := strings.Fields(lines[0])
-	if len(f) != 4 || f[0] != f[1] || f[2] != "2" || f[3] != "a:b" {
-		t.Errorf("LISTEN_PID pid LISTEN_FDS LISTEN_FDNAMES = %q", lines[0])
-	}
-	if strings.TrimSpace(lines[1]) != "0 1 2 3 4" {
-		t.Errorf("fds %q", lines[1])
+	// LISTEN_PID equals the program's own pid, seen from inside.
+	out, ws := run(t, Spec{Cmd: shell(`echo "$LISTEN_PID $$"`), Exec: ctx(),
+		ListenFDs: []int{int(r.Fd())}, ListenNames: []string{"a"}})
+	f := strings.Fields(out)
+	if ws.ExitStatus() != 0 || len(f) != 2 || f[0] != f[1] {
+		t.Errorf("LISTEN_PID vs own pid: %q", out)
 	}
 }
 
