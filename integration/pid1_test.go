@@ -454,3 +454,26 @@ func TestPID1Signals(t *testing.T) {
 	sort.Strings(table)
 	t.Logf("container PID1 signal table:\n  %s", strings.Join(table, "\n  "))
 }
+
+// A boot target that cannot be started at all (here: it does not exist)
+// falls back to emergency.target as systemd does; without one, a PID1
+// powers off after saying why, and a container sees a non-zero status.
+func TestPID1BootTargetMissing(t *testing.T) {
+	in := start(t, asPID1, map[string]string{
+		"emergency.target":  "[Unit]\nDescription=Emergency Mode\nWants=emergency.service\nAllowIsolate=yes\n",
+		"emergency.service": "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo rescued > @T@/emergency'\n",
+	}, "--target", "missing.target")
+	in.waitFile("emergency", 10*time.Second)
+	in.waitOutput("Falling back to emergency.target", time.Second)
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after an orderly stop", code)
+	}
+
+	lone := start(t, asPID1, map[string]string{
+		"other.service": "[Service]\nExecStart=/bin/sleep 1000\n",
+	}, "--target", "missing.target")
+	if code := lone.wait(20 * time.Second); code == 0 {
+		t.Fatalf("gosd exited 0 although it could not boot anything")
+	}
+	lone.waitOutput("powering off", time.Second)
+}

@@ -69,6 +69,9 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.progress(e)
 	case manager.JobFinished:
 		r.console(e)
+		if e.ID == bootJobID {
+			r.onBootJob(e)
+		}
 	case manager.JobStarted:
 		// Queued, not yet running: systemd prints "Starting ..." only when
 		// the unit actually begins to change (see progress).
@@ -80,6 +83,9 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		}
 	case manager.Exit:
 		r.done, r.exitCode, r.exitAction = true, e.Code, e.Action
+		if r.exitCode == 0 {
+			r.exitCode = r.forcedExit
+		}
 	case manager.CloseFD:
 		if e.FD > 2 {
 			syscall.Close(e.FD)

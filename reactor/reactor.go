@@ -100,6 +100,7 @@ type Reactor struct {
 	readBuf []byte
 
 	shuttingDown bool
+	forcedExit   int // exit status when a failure forced the shutdown (0: none)
 	done         bool
 	exitCode     int
 	exitAction   string
@@ -203,7 +204,7 @@ func (r *Reactor) Run() int {
 	// Children may have exited before signal.Notify; collect them now.
 	r.reap()
 	if r.cfg.Target != "" {
-		r.Feed(manager.Request{Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
+		r.Feed(manager.Request{ID: bootJobID, Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
 	}
 
 	ready := make([]int, 0, 256)
@@ -532,4 +533,36 @@ func (r *Reactor) Reload() error {
 	r.cfg.Units = units
 	r.Feed(manager.Reload{Units: units})
 	return nil
+}
+
+// bootJobID marks the boot target's start request (control clients number
+// their requests from 1, far below it).
+const bootJobID = 1 << 62
+
+// onBootJob handles a boot target that could not even be queued (missing,
+// masked, a broken transaction): as systemd does, fall back to
+// emergency.target (then rescue.target) when it exists; a PID1 with neither
+// powers off after saying why, since nothing would ever run. A boot target
+// whose start job merely failed is not this case: its units' own
+// FailureAction=/OnFailure= decide, as in systemd.
+func (r *Reactor) onBootJob(e manager.JobFinished) {
+	if e.Error == "" || r.shuttingDown {
+		return
+	}
+	r.logf(e.Unit, "Failed to start default target %s: %s", e.Unit, e.Error)
+	for _, fallback := range []string{"emergency.target", "rescue.target"} {
+		if fallback == e.Unit {
+			continue
+		}
+		if u := r.unit(fallback); u != nil && u.LoadState == unitfile.Loaded {
+			r.logf("", "Falling back to %s.", fallback)
+			r.Feed(manager.Request{Unit: fallback, Kind: manager.JobStart, Mode: manager.ModeIsolate})
+			return
+		}
+	}
+	if r.cfg.PID1 {
+		r.logf("", "No emergency.target or rescue.target to fall back to: powering off.")
+		r.forcedExit = 1 // a failure forced this stop: say so to a container runtime
+		r.shutdown("poweroff", 0)
+	}
 }
