@@ -177,7 +177,17 @@ func cmdline(pid int) string {
 	b, _ := readLimited(dir+"cmdline", 4096)
 	s := strings.TrimRight(b, "\x00")
 	if s != "" {
-		return strings.ReplaceAll(s, "\x00", " ")
+		// One line per process, as systemctl prints it: argument breaks
+		// become spaces and control characters are escaped.
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r == 0 || r == '\n' || r == '\t':
+				return ' '
+			case r < 0x20 || r == 0x7f:
+				return '?'
+			}
+			return r
+		}, s)
 	}
 	if c := comm(pid); c != "" {
 		return "[" + c + "]"
