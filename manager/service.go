@@ -876,9 +876,14 @@ func (m *Manager) reloadUnit(u *unit) {
 		m.runControl(u, "reload", d.ExecReload)
 		return
 	}
-	// notify-reload: SIGHUP, then wait for RELOADING=1 ... READY=1.
+	// notify-reload: ReloadSignal= (SIGHUP by default), then wait for
+	// RELOADING=1 ... READY=1.
 	if u.svc.mainPID != 0 {
-		m.emit(Kill{Unit: u.name, Pid: u.svc.mainPID, Signal: int(syscall.SIGHUP)})
+		sig := d.ReloadSignal
+		if sig == 0 {
+			sig = int(syscall.SIGHUP)
+		}
+		m.emit(Kill{Unit: u.name, Pid: u.svc.mainPID, Signal: sig})
 	}
 	m.setState(u, "reloading", "reload")
 }

@@ -441,6 +441,20 @@ func TestNotifyReloadAndStopping(t *testing.T) {
 	h.wantState("a.service", "inactive/dead")
 }
 
+// ReloadSignal= (systemd.service(5), Type=notify-reload) replaces SIGHUP.
+func TestNotifyReloadSignal(t *testing.T) {
+	a := svc("a.service", "notify-reload")
+	a.Service.ReloadSignal = int(syscall.SIGUSR2)
+	h := newHarness(t, memSource{}.add(a))
+	pids, _ := h.spawnAll(h.start("a.service"))
+	main := pids["a.service/main"]
+	h.step(Notify{Pid: main, Fields: [][2]string{{"READY", "1"}}})
+	effs := h.step(Request{ID: 5, Unit: "a.service", Kind: JobReload})
+	if k := find[Kill](effs); len(k) != 1 || k[0].Signal != int(syscall.SIGUSR2) || k[0].Pid != main {
+		t.Fatalf("reload signal:\n%s", dump(effs))
+	}
+}
+
 func TestExecAndForking(t *testing.T) {
 	e := svc("e.service", "exec")
 	f := svc("f.service", "forking")

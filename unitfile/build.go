@@ -288,6 +288,7 @@ func defaultService() *Service {
 		ExitType:                "main",
 		GuessMainPID:            true,
 		RestartSec:              100 * time.Millisecond,
+		ReloadSignal:            sigHUP,
 		TimeoutStartSec:         90 * time.Second,
 		TimeoutStopSec:          90 * time.Second,
 		TimeoutStartFailureMode: "terminate",

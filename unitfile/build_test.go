@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -559,5 +560,24 @@ func TestBuildServiceValueForms(t *testing.T) {
 	}
 	if len(u.Diags) != 2 {
 		t.Errorf("want warnings for b.service and bogus:\n%s", diagsText(u))
+	}
+}
+
+func TestReloadSignal(t *testing.T) {
+	u := Build("r.service", []Entry{
+		{Section: "Service", Key: "Type", Value: "notify-reload", Pos: Pos{File: "r.service", Line: 2}},
+		{Section: "Service", Key: "ExecStart", Value: "/bin/true", Pos: Pos{File: "r.service", Line: 3}},
+		{Section: "Service", Key: "ReloadSignal", Value: "SIGUSR1", Pos: Pos{File: "r.service", Line: 4}},
+	}, BuildInfo{})
+	if u.Service.ReloadSignal != int(syscall.SIGUSR1) {
+		t.Fatalf("ReloadSignal=%d", u.Service.ReloadSignal)
+	}
+	for _, e := range u.Service.Exec.Unenforced {
+		if e.Key == "ReloadSignal" {
+			t.Fatal("ReloadSignal listed as not enforced")
+		}
+	}
+	if d := Build("d.service", []Entry{{Section: "Service", Key: "ExecStart", Value: "/bin/true"}}, BuildInfo{}); d.Service.ReloadSignal != int(syscall.SIGHUP) {
+		t.Fatalf("default ReloadSignal=%d", d.Service.ReloadSignal)
 	}
 }

@@ -382,6 +382,8 @@ var serviceKeys = map[string]keyDef{
 	"ExecStopPost":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.svc.ExecStopPost }),
 
 	"RestartSec": timeKey(func(t *buildTarget) *time.Duration { return &t.svc.RestartSec }, false),
+	// Type=notify-reload: the signal that asks the main process to reload.
+	"ReloadSignal": signalKey(func(t *buildTarget) *int { return &t.svc.ReloadSignal }),
 	"TimeoutStartSec": markOnSuccess(func(t *buildTarget) *bool { return &t.startTimeoutSet },
 		timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutStartSec }, true)),
 	"TimeoutStopSec": timeKey(func(t *buildTarget) *time.Duration { return &t.svc.TimeoutStopSec }, true),
@@ -441,7 +443,7 @@ var serviceKeys = map[string]keyDef{
 }
 
 var serviceUnenforced = keySet(`RuntimeRandomizedExtraSec USBFunctionDescriptors
-	USBFunctionStrings FileDescriptorStorePreserve ReloadSignal PermissionsStartOnly
+	USBFunctionStrings FileDescriptorStorePreserve PermissionsStartOnly
 	SysVStartPriority OpenFile`)
 
 // ---- [Socket] ----

@@ -176,6 +176,7 @@ type Service struct {
 	ExecStopPost  []ExecCommand `json:"exec_stop_post,omitempty"`
 
 	RestartSec              time.Duration `json:"restart_sec"`                // default 100ms
+	ReloadSignal            int           `json:"reload_signal"`              // Type=notify-reload; default SIGHUP
 	TimeoutStartSec         time.Duration `json:"timeout_start_sec"`          // default 90s; Infinity = none
 	TimeoutStopSec          time.Duration `json:"timeout_stop_sec"`           // default 90s
 	TimeoutAbortSec         time.Duration `json:"timeout_abort_sec"`          // default = TimeoutStopSec
