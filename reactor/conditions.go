@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	gexec "gosd/exec"
 	"gosd/unitfile"
 )
 
@@ -78,9 +79,7 @@ func checkCondition(c unitfile.Condition) (met, known bool) {
 	case "PathIsMountPoint":
 		return isMountPoint(v), true
 	case "PathIsReadWrite":
-		// access(W_OK) fails with EROFS on a read-only mount (root passes
-		// every permission check, so only the mount decides).
-		return syscall.Access(v, 2) == nil, true
+		return isReadWrite(v), true
 	case "DirectoryNotEmpty":
 		entries, err := os.ReadDir(v)
 		return err == nil && len(entries) > 0, true
@@ -115,6 +114,8 @@ func checkCondition(c unitfile.Condition) (met, known bool) {
 			return false, true
 		}
 		return want == isFirstBoot(), true
+	case "Capability":
+		return hasCapability(v)
 	case "NeedsUpdate":
 		return false, true // gosd never runs offline updates
 	}
@@ -129,6 +130,53 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("bad boolean %q", s)
+}
+
+// isReadWrite is systemd's ConditionPathIsReadWrite=: the path exists and
+// the file system it is on is not mounted read-only (statfs's ST_RDONLY,
+// or access(W_OK) failing with EROFS). It is not a permission check:
+// /proc/sys/net/ is "read-write" though its mode is r-x and the kernel
+// refuses write access to the directory itself, even to root.
+func isReadWrite(path string) bool {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		// systemd: any error but ENOENT leaves the condition met.
+		return err != syscall.ENOENT
+	}
+	const rdonly = 1 // ST_RDONLY (Linux), MNT_RDONLY (BSD, darwin)
+	if uint64(st.Flags)&rdonly != 0 {
+		return false
+	}
+	return syscall.Access(path, 2) != syscall.EROFS
+}
+
+// hasCapability is systemd's ConditionCapability=: the capability is in
+// the manager's bounding set (CapBnd: in /proc/self/status). known is
+// false where there is no such file (not Linux) or the name is unknown.
+func hasCapability(name string) (met, known bool) {
+	n, ok := gexec.CapabilityNumber(name)
+	if !ok || n >= 64 {
+		return false, false
+	}
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false, false
+	}
+	return capInStatus(string(data), n)
+}
+
+// capInStatus reads the CapBnd: mask of a /proc/PID/status text.
+func capInStatus(status string, n int) (met, known bool) {
+	for _, line := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return false, false
+			}
+			return mask&(1<<uint(n)) != 0, true
+		}
+	}
+	return false, false
 }
 
 func isMountPoint(path string) bool {
