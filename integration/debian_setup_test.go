@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -67,6 +68,24 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 	if !qemuIsStatic(gosd) {
 		t.Fatalf("%s is not static", gosd)
 	}
+	clean := func(n string) string { return strings.TrimSuffix(strings.TrimPrefix(n, "./"), "/") }
+	// Pass 1: which regular files are the targets of hard links (cpio
+	// gets a copy of the data for each name), and the tree's symbolic
+	// links, so the overlay goes through them: Debian's merged /usr has
+	// /sbin -> usr/sbin, and an overlay directory "sbin" written as such
+	// would replace that link (the kernel's unpacker removes an entry of
+	// another type) and hide /sbin/agetty, /sbin/modprobe and the rest.
+	linked := map[string][]byte{}
+	symlinks := map[string]string{}
+	walkTar(t, tarball, func(h *tar.Header, r io.Reader) {
+		switch h.Typeflag {
+		case tar.TypeLink:
+			linked[clean(h.Linkname)] = nil
+		case tar.TypeSymlink:
+			symlinks[clean(h.Name)] = h.Linkname
+		}
+	})
+	resolve := func(rel string) string { return resolveInTree(rel, symlinks) }
 	overlay := map[string]bool{}
 	ovRoot := filepath.Join("testdata", "debian", "rootfs")
 	type ovFile struct {
@@ -82,7 +101,8 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 		}
 		rel, _ := filepath.Rel(ovRoot, p)
 		if d.IsDir() {
-			ov = append(ov, ovFile{rel: rel, dir: true})
+			// A directory follows its own last component too.
+			ov = append(ov, ovFile{rel: path.Dir(resolve(rel + "/x")), dir: true})
 			return nil
 		}
 		info, err := d.Info()
@@ -93,6 +113,7 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 		if err != nil {
 			return err
 		}
+		rel = resolve(rel)
 		ov = append(ov, ovFile{rel: rel, mode: uint32(info.Mode().Perm()), data: b})
 		overlay[rel] = true
 		return nil
@@ -104,8 +125,8 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ov = append(ov, ovFile{rel: "sbin/gosd", mode: 0o755, data: gb})
-	overlay["sbin/gosd"] = true
+	ov = append(ov, ovFile{rel: resolve("sbin/gosd"), mode: 0o755, data: gb})
+	overlay[resolve("sbin/gosd")] = true
 	overlay["dev/console"] = true
 
 	skip := func(name string) bool {
@@ -119,16 +140,6 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 		}
 		return false
 	}
-	clean := func(n string) string { return strings.TrimSuffix(strings.TrimPrefix(n, "./"), "/") }
-
-	// Pass 1: which regular files are the targets of hard links (cpio
-	// gets a copy of the data for each name).
-	linked := map[string][]byte{}
-	walkTar(t, tarball, func(h *tar.Header, r io.Reader) {
-		if h.Typeflag == tar.TypeLink {
-			linked[clean(h.Linkname)] = nil
-		}
-	})
 
 	out := filepath.Join(t.TempDir(), "debian.cpio")
 	f, err := os.Create(out)
@@ -186,6 +197,33 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// resolveInTree follows the tree's relative symbolic links (name -> target,
+// names without a leading "/") along the directories of rel, so a file
+// meant for /sbin lands in usr/sbin when /sbin -> usr/sbin. The last
+// component is not followed.
+func resolveInTree(rel string, symlinks map[string]string) string {
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(rel)), "/")
+	cur := ""
+	for i, p := range parts {
+		next := path.Join(cur, p)
+		if i < len(parts)-1 {
+			for hops := 0; hops < 40; hops++ {
+				target, ok := symlinks[next]
+				if !ok {
+					break
+				}
+				if strings.HasPrefix(target, "/") {
+					next = path.Clean(strings.TrimPrefix(target, "/"))
+				} else {
+					next = path.Join(path.Dir(next), target)
+				}
+			}
+		}
+		cur = next
+	}
+	return cur
 }
 
 func walkTar(t *testing.T, path string, fn func(*tar.Header, io.Reader)) {
@@ -253,4 +291,25 @@ func debianBoot(t *testing.T, kernel, initrd, cmdline string) *qemuVM {
 		}
 	})
 	return vm
+}
+
+// TestResolveInTree: the overlay of the Debian image goes through the
+// tree's links (merged /usr) instead of replacing them.
+func TestResolveInTree(t *testing.T) {
+	links := map[string]string{"sbin": "usr/sbin", "bin": "usr/bin", "lib": "usr/lib",
+		"usr/lib/x": "../share/y", "etc/abs": "/usr/abs", "loop": "loop"}
+	for in, want := range map[string]string{
+		"sbin/gosd":                        "usr/sbin/gosd",
+		"sbin/floor-init":                  "usr/sbin/floor-init",
+		"sbin":                             "sbin", // the last component is not followed
+		"etc/systemd/system/gosd-report.x": "etc/systemd/system/gosd-report.x",
+		"lib/x/file":                       "usr/share/y/file",
+		"etc/abs/f":                        "usr/abs/f",
+		"loop/f":                           "loop/f", // a link to itself ends after 40 hops
+		"usr/local/sbin/gosd-report":       "usr/local/sbin/gosd-report",
+	} {
+		if got := resolveInTree(in, links); got != want {
+			t.Errorf("resolveInTree(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
