@@ -69,7 +69,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.progress(e)
 	case manager.JobFinished:
 		r.console(e)
-		if e.ID == bootJobID {
+		if e.ID == BootJobID {
 			r.onBootJob(e)
 		}
 	case manager.JobStarted:

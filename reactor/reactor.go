@@ -204,7 +204,7 @@ func (r *Reactor) Run() int {
 	// Children may have exited before signal.Notify; collect them now.
 	r.reap()
 	if r.cfg.Target != "" {
-		r.Feed(manager.Request{ID: bootJobID, Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
+		r.Feed(manager.Request{ID: BootJobID, Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
 	}
 
 	ready := make([]int, 0, 256)
@@ -535,9 +535,9 @@ func (r *Reactor) Reload() error {
 	return nil
 }
 
-// bootJobID marks the boot target's start request (control clients number
-// their requests from 1, far below it).
-const bootJobID = 1 << 62
+// BootJobID is the ID of the boot target's start request (control clients
+// number their requests from 1, far below it).
+const BootJobID = 1 << 62
 
 // onBootJob handles a boot target that could not even be queued (missing,
 // masked, a broken transaction): as systemd does, fall back to

@@ -28,12 +28,9 @@ type backend struct {
 	nextJob uint64
 	waiting map[uint64]func(manager.JobResult)
 
-	// target is the unit of the first job the manager started: the boot
-	// target (the reactor feeds its request before any other, and a
-	// transaction installs its anchor job first).
-	target    string
-	sawAnyJob bool
-	finish    time.Duration // when the target's start job finished
+	// target is the boot target: the unit of the reactor's boot request.
+	target string
+	finish time.Duration // when the target's start job finished
 }
 
 // processStart is when gosd started, on CLOCK_MONOTONIC: package
@@ -48,14 +45,10 @@ func monotonic() time.Duration {
 
 // observe is the reactor's Observe hook: it answers waiting job requests.
 func (b *backend) observe(e manager.Effect) {
-	if js, ok := e.(manager.JobStarted); ok && !b.sawAnyJob {
-		b.sawAnyJob = true
-		if js.ID == 0 {
-			b.target = js.Unit
-		}
+	if js, ok := e.(manager.JobStarted); ok && js.ID == reactor.BootJobID {
+		b.target = js.Unit
 	}
-	if jf, ok := e.(manager.JobFinished); ok && b.finish == 0 && b.target != "" &&
-		jf.ID == 0 && jf.Unit == b.target && jf.Kind == manager.JobStart {
+	if jf, ok := e.(manager.JobFinished); ok && jf.ID == reactor.BootJobID && b.finish == 0 {
 		b.finish = b.r.Now()
 	}
 	if jf, ok := e.(manager.JobFinished); ok && jf.ID != 0 {
