@@ -37,3 +37,27 @@ func TestStats(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+func TestPeerTranslations(t *testing.T) {
+	tree := markerTree(genTree("chain", "notify", 3, 1, "/h"), "/h", "/f")
+	if got := tree.Services[1].Argv; !reflect.DeepEqual(got, []string{"/h", "up", "/f", "b0001", "notify"}) {
+		t.Fatalf("marker argv %v", got)
+	}
+	s6 := serviceDirs("s6", tree, "/h", "/f")
+	if s6["b0002/run"] != "#!/bin/sh\nexec /h up /f b0002 s6notify\n" || s6["b0002/notification-fd"] != "3\n" || len(s6) != 6 {
+		t.Fatalf("s6 dirs %v", s6)
+	}
+	simple := markerTree(genTree("flat", "simple", 2, 1, "/h"), "/h", "/f")
+	if r := serviceDirs("runit", simple, "/h", "/f"); len(r) != 2 || r["b0000/run"] != "#!/bin/sh\nexec /h up /f b0000 simple\n" {
+		t.Fatalf("runit dirs %v", r)
+	}
+	conf := supervisorConf(markerTree(genTree("chain", "oneshot", 2, 1, "/h"), "/h", "/f"), "/h", "/f", "/d")
+	for _, want := range []string{"nodaemon=true", "[program:b0001]\ncommand=/h up /f b0001 oneshot\n", "priority=2\n", "autorestart=false\n", "startsecs=0\n"} {
+		if !strings.Contains(conf, want) {
+			t.Fatalf("supervisord.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	if strings.Contains(supervisorConf(simple, "/h", "/f", "/d"), "priority=") {
+		t.Fatal("flat tree got priorities")
+	}
+}

@@ -4,6 +4,8 @@
 //	go run ./bench            # full pass: N=10,100,1000, 10 runs (5 for N=1000)
 //	go run ./bench -quick     # a fast pass: N=10,100, 3 runs, short footprint windows
 //	go run ./bench -n 10,100 -runs 10 -shapes flat,chain -types simple
+//	go run ./bench -quick -peers=false  # without the peers suite (runit, s6, supervisor)
+//	go run ./bench -quick -skip target,socket,footprint  # the peers suite alone
 package main
 
 import (
@@ -37,6 +39,7 @@ type config struct {
 	floodFor   time.Duration
 	floodSvcs  int
 	floodRate  int
+	peers      bool
 }
 
 type bins struct{ gosd, floor, helper string }
@@ -57,7 +60,8 @@ func main() {
 	flag.IntVar(&c.bigRuns, "bigruns", 0, "runs for N>=1000 (default 5; quick = runs)")
 	flag.StringVar(&shapes, "shapes", "flat,chain,dag", "shapes")
 	flag.StringVar(&types, "types", "simple,notify,oneshot", "service types")
-	flag.StringVar(&skip, "skip", "", "comma-separated suites to skip: target,socket,footprint")
+	flag.StringVar(&skip, "skip", "", "comma-separated suites to skip: target,socket,footprint,peers")
+	flag.BoolVar(&c.peers, "peers", true, "run the peers suite (runit, s6, supervisor; installed with apt-get when missing)")
 	flag.Int64Var(&c.seed, "seed", 1, "DAG seed")
 	flag.StringVar(&c.out, "out", "docs", "directory for benchmarks.md and the SVG plots ('' = do not write)")
 	flag.Parse()
@@ -127,6 +131,10 @@ func main() {
 	}
 	if !c.skip["footprint"] {
 		r.fp = footprint(c, b, work)
+	}
+	if c.peers && !c.skip["peers"] {
+		r.peers, r.peerNotes = peersSuite(c, b, work)
+		r.peersRan = true
 	}
 	if c.out != "" {
 		r.write(c.out)

@@ -17,6 +17,10 @@ type report struct {
 	tt      []*ttResult
 	sock    *sockResult
 	fp      *fpResult
+
+	peers     []*peerResult
+	peerNotes []string
+	peersRan  bool
 }
 
 func machine() (cpu, kernel string) {
@@ -176,6 +180,10 @@ func (r *report) write(dir string) {
 		}
 		b.WriteString("\n")
 	}
+	if r.peersRan {
+		r.writePeers(&b)
+	}
+	r.writePID1(&b, "docs")
 	b.WriteString(notesSection)
 	check(os.WriteFile(filepath.Join(dir, "benchmarks.md"), []byte(b.String()), 0o644))
 }
@@ -204,9 +212,146 @@ func (r *report) plot(path, shape string) bool {
 	return true
 }
 
+func peerOrdering(side, shape string) string {
+	if shape == "flat" {
+		return "none asked"
+	}
+	switch side {
+	case "floor", "gosd":
+		return "After=, waits for up"
+	case "supervisor":
+		return "priority: start order only, no wait"
+	}
+	return "**none** (all at once)"
+}
+
+func peerUpMeans(side, typ string) string {
+	switch {
+	case typ == "notify" && side == "s6":
+		return "newline on notification-fd, then marker"
+	case typ == "notify":
+		return "READY=1 sent, then marker"
+	case typ == "oneshot":
+		return "marker written (then exits)"
+	}
+	return "spawned (marker written)"
+}
+
+func (r *report) writePeers(b *strings.Builder) {
+	b.WriteString("## Peers: runit, s6, supervisor\n\n")
+	b.WriteString("The same generated trees (flat and chain, N ≤ 100) run under gosd, the floor and three supervisors\n")
+	b.WriteString("installed from Debian packages by the harness's setup (`apt-get install runit s6 supervisor` when\n")
+	b.WriteString("missing), translated to their formats. Every service, on every side, is `bench/helper up FIFO NAME MODE`:\n")
+	b.WriteString("it signals readiness the way its supervisor understands (if it has a way), then writes `NAME PID` to a\n")
+	b.WriteString("FIFO the harness holds open; simple and notify services then sleep, oneshots exit. **Up** = the harness has\n")
+	b.WriteString("read all N markers; the clock runs from the exec of the supervisor. Stop = from the stop signal (SIGTERM;\n")
+	b.WriteString("runsvdir: SIGHUP) until the supervisor has exited and every service process is gone (the harness is a\n")
+	b.WriteString("subreaper and reaps what a supervisor left behind). Sides are interleaved run by run (rotating which goes\n")
+	b.WriteString("first); fresh service directories / config every run. The marker times differ from the `Reached target`\n")
+	b.WriteString("times above (a Go helper instead of `/bin/sleep`, and the last marker instead of the target line), so\n")
+	b.WriteString("compare within this table. **runit and s6 do no ordering and have no oneshot; runit and supervisor have\n")
+	b.WriteString("no readiness protocol**: on the chain shape they do less work than gosd and the floor, and flat is the\n")
+	b.WriteString("like-for-like comparison. A type a peer has no equivalent for is not run for it.\n\n")
+	var rows [][]string
+	for _, p := range peerSides {
+		var ts []string
+		for _, t := range []string{"simple", "notify", "oneshot"} {
+			if p.types[t] {
+				ts = append(ts, t)
+			}
+		}
+		rows = append(rows, []string{p.name, verOf(p), strings.Join(ts, ", "), p.does})
+	}
+	b.WriteString(table([]string{"side", "version", "types", "what it does and does not do"}, rows))
+	b.WriteString("\n")
+	rows = nil
+	for _, t := range r.peers {
+		fl := summarize(t.up["floor"]).Median
+		flx := summarize(t.stop["floor"]).Median
+		for _, side := range t.sides {
+			u, x := summarize(t.up[side]), summarize(t.stop[side])
+			rows = append(rows, []string{t.shape, t.typ, fmt.Sprint(t.n), side, peerOrdering(side, t.shape), peerUpMeans(side, t.typ),
+				fmt.Sprint(u.N), u.String(), fmt.Sprintf("%.2f", u.Median/fl), x.String(), fmt.Sprintf("%.2f", x.Median/flx)})
+		}
+	}
+	b.WriteString(table([]string{"shape", "type", "N", "side", "ordering", "up means", "runs", "up", "÷ floor", "stop", "÷ floor"}, rows))
+	var fails []string
+	for _, t := range r.peers {
+		fails = append(fails, t.failures...)
+	}
+	if len(fails) > 0 {
+		b.WriteString("\nFailed runs (excluded from the figures):\n\n```\n" + strings.Join(fails, "\n") + "\n```\n")
+	}
+	if len(r.peerNotes) > 0 {
+		b.WriteString("\nSetup notes:\n\n```\n" + strings.Join(r.peerNotes, "\n") + "\n```\n")
+	}
+	b.WriteString("\n")
+}
+
+// verOf is the installed Debian package version of a peer ("—" for gosd and the floor).
+func verOf(p peerInfo) string {
+	if p.pkg == "" {
+		return "this commit"
+	}
+	out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", p.pkg).Output()
+	if err != nil {
+		return "?"
+	}
+	return p.pkg + " " + strings.TrimSpace(string(out))
+}
+
+// citedTable copies the first Markdown table after the heading containing
+// heading in a sibling document (docs/pid1.md, docs/debian-boot.md), so the
+// report quotes their current figures instead of a stale copy.
+func citedTable(path, heading string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(data), "\n")
+	in := false
+	var out []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "#") && strings.Contains(l, heading) {
+			in = true
+			continue
+		}
+		if !in {
+			continue
+		}
+		if strings.HasPrefix(l, "|") {
+			out = append(out, l)
+		} else if len(out) > 0 || strings.HasPrefix(l, "#") {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+func (r *report) writePID1(b *strings.Builder, dir string) {
+	b.WriteString("## PID1 peers (in qemu; measured elsewhere, quoted)\n\n")
+	b.WriteString("Booting an init as PID1 needs a VM, which this harness does not start. Those comparisons are the\n")
+	b.WriteString("integration tests' (one run each, host clock, 2 shared vCPUs under TCG: compare only within a table);\n")
+	b.WriteString("the tables below are copied from their documents when this report is written.\n\n")
+	if t := citedTable(filepath.Join(dir, "pid1.md"), "Measured"); t != "" {
+		b.WriteString("gosd vs busybox init as `/init` (`integration/qemu_test.go`, from [pid1.md](pid1.md); same units\n")
+		b.WriteString("translated to busybox's inittab and shell scripts):\n\n" + t + "\n")
+	}
+	if t := citedTable(filepath.Join(dir, "debian-boot.md"), "Figures"); t != "" {
+		b.WriteString("Debian 12 minbase, gosd vs systemd 252 on the same root (`integration/debian_test.go`, from\n")
+		b.WriteString("[debian-boot.md](debian-boot.md); gosd does less there: journald, udevd, dbus, logind do not run):\n\n" + t + "\n")
+	}
+	b.WriteString("finit: packaged in Debian 12 (`finit` 4.2), but not booted by any test yet (see below).\n\n")
+}
+
 const notesSection = `## Not measured here
 
-- Peers (runit's runsvdir, s6-svscan, supervisord): not implemented yet (time ran out; see the bench report).
-- systemd and finit as PID1 (in qemu): owned by another engineer; out of scope for this harness.
+- finit as PID1: Debian 12 has it (` + "`apt-cache policy finit`" + `: 4.2-1+b1), but no qemu test boots it yet.
+- runit and s6 with dependencies: runit's ` + "`sv start dep || exit 1`" + ` idiom in run scripts and s6-rc (not
+  packaged in Debian 12) are not used; their chain rows start everything at once.
+- Peers at N = 1000 and on the DAG shape: the peers suite runs N ≤ 100, flat and chain only.
 - gosd as PID1 (unshare -p -f --mount-proc): the harness runs gosd as a subreaper only.
 `

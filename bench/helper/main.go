@@ -4,6 +4,10 @@
 //	helper lsock           answer one byte per connection on the socket passed as fd 3 (LISTEN_FDS)
 //	helper flood RATE FILE write RATE lines/s to stdout; every 500 ms record the lines
 //	                       written, the slowest write() and the fullest the pipe was (FIONREAD) in FILE
+//	helper up FIFO NAME MODE  the peers suite's service: signal readiness as MODE says
+//	                       (notify: READY=1 to $NOTIFY_SOCKET; s6notify: a newline to fd 3, s6's
+//	                       notification-fd), then write "NAME PID\n" to FIFO (one atomic write),
+//	                       then exit (oneshot) or sleep until SIGTERM (simple, notify, s6notify)
 package main
 
 import (
@@ -26,6 +30,11 @@ func main() {
 		notify()
 	case "lsock":
 		lsock()
+	case "up":
+		if len(os.Args) != 5 {
+			os.Exit(2)
+		}
+		up(os.Args[2], os.Args[3], os.Args[4])
 	case "flood":
 		if len(os.Args) != 4 {
 			os.Exit(2)
@@ -44,7 +53,43 @@ func sleepForever() {
 	os.Exit(0)
 }
 
+func up(fifo, name, mode string) {
+	switch mode {
+	case "notify":
+		sendReady()
+	case "s6notify":
+		f := os.NewFile(3, "notification-fd")
+		if _, err := f.Write([]byte("\n")); err != nil {
+			fmt.Fprintln(os.Stderr, "notification-fd:", err)
+			os.Exit(1)
+		}
+		f.Close()
+	case "simple", "oneshot":
+	default:
+		os.Exit(2)
+	}
+	f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if _, err := f.Write([]byte(name + " " + strconv.Itoa(os.Getpid()) + "\n")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	f.Close()
+	if mode == "oneshot" {
+		os.Exit(0)
+	}
+	sleepForever()
+}
+
 func notify() {
+	sendReady()
+	sleepForever()
+}
+
+func sendReady() {
 	path := os.Getenv("NOTIFY_SOCKET")
 	if path == "" {
 		fmt.Fprintln(os.Stderr, "NOTIFY_SOCKET not set")
@@ -63,7 +108,6 @@ func notify() {
 		os.Exit(1)
 	}
 	c.Close()
-	sleepForever()
 }
 
 func lsock() {
