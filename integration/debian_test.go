@@ -23,6 +23,7 @@ type debianRun struct {
 	off           time.Duration // host clock: qemu start to qemu's exit
 	uptime        string        // the guest's /proc/uptime in the report
 	units, failed string        // list-units output, all and failed
+	analyze       string        // analyze time, blame and critical-chain
 	console       string
 }
 
@@ -87,7 +88,8 @@ func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi boo
 	if multi {
 		r.multiUser = debianWaitFor(vm, "Reached target multi-user.target", deadline)
 	}
-	r.report = debianWaitFor(vm, "GOSD-POWEROFF", deadline)
+	r.report = debianWaitFor(vm, "GOSD-REPORT", deadline)
+	debianWaitFor(vm, "GOSD-POWEROFF", deadline)
 	r.off = vm.waitExit(deadline)
 	console := stripANSI(vm.output())
 	m := debianReport.FindStringSubmatch(console)
@@ -97,6 +99,10 @@ func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi boo
 	r.uptime = m[1]
 	r.units = between(console, "GOSD-UNITS-BEGIN", "GOSD-UNITS-END")
 	r.failed = between(console, "GOSD-FAILED-BEGIN", "GOSD-FAILED-END")
+	r.analyze = between(console, "GOSD-ANALYZE-BEGIN", "GOSD-ANALYZE-END")
+	if plot := between(console, "GOSD-PLOT-BEGIN", "GOSD-PLOT-END"); plot != "" {
+		os.WriteFile(filepath.Join("testdata", "debian", "out", name+"-plot.svg"), []byte(plot), 0o644)
+	}
 	if !strings.Contains(console, "reboot: Power down") {
 		t.Errorf("%s: no orderly power-off (no \"reboot: Power down\")", name)
 	}
@@ -159,6 +165,7 @@ func TestDebianBoot(t *testing.T) {
 			if b.multi {
 				t.Logf("%s: active units:\n  %s", r.name, strings.Join(activeUnits(r.units), "\n  "))
 				t.Logf("%s: failed units:\n%s", r.name, r.failed)
+				t.Logf("%s: analyze:\n%s", r.name, r.analyze)
 				if len(activeUnits(r.units)) == 0 {
 					t.Errorf("%s: the unit list shows no active unit:\n%s", r.name, r.units)
 				}
