@@ -275,6 +275,13 @@ func (r *report) writePeers(b *strings.Builder) {
 		}
 	}
 	b.WriteString(table([]string{"shape", "type", "N", "side", "ordering", "up means", "runs", "up", "÷ floor", "stop", "÷ floor"}, rows))
+	b.WriteString("\n")
+	for _, shape := range []string{"flat", "chain"} {
+		name := "bench-peers-" + shape + ".svg"
+		if r.plotPeers(filepath.Join(r.cfg.out, name), shape) {
+			fmt.Fprintf(b, "![peers, %s, simple](%s)\n", shape, name)
+		}
+	}
 	var fails []string
 	for _, t := range r.peers {
 		fails = append(fails, t.failures...)
@@ -286,6 +293,29 @@ func (r *report) writePeers(b *strings.Builder) {
 		b.WriteString("\nSetup notes:\n\n```\n" + strings.Join(r.peerNotes, "\n") + "\n```\n")
 	}
 	b.WriteString("\n")
+}
+
+var sideColor = map[string]string{"floor": "#7f7f7f", "gosd": "#1f77b4", "runit": "#ff7f0e", "s6": "#2ca02c", "supervisor": "#9467bd"}
+
+// plotPeers draws time to up against N for every side, Type=simple.
+func (r *report) plotPeers(path, shape string) bool {
+	var ss []series
+	for _, p := range peerSides {
+		sr := series{Label: p.name, Color: sideColor[p.name], Dashed: p.name == "floor"}
+		for _, t := range r.peers {
+			if t.shape == shape && t.typ == "simple" && len(t.up[p.name]) > 0 {
+				sr.X, sr.Y = append(sr.X, float64(t.n)), append(sr.Y, summarize(t.up[p.name]).Median)
+			}
+		}
+		if len(sr.X) > 0 {
+			ss = append(ss, sr)
+		}
+	}
+	if len(ss) == 0 {
+		return false
+	}
+	check(os.WriteFile(path, []byte(plotLogLog("Peers: time until all N simple services are up — "+shape, ss)), 0o644))
+	return true
 }
 
 // verOf is the installed Debian package version of a peer ("—" for gosd and the floor).
