@@ -395,6 +395,9 @@ func TestControlJobVerbs(t *testing.T) {
 		if pid2 == pid || procAlive(pid) || !procAlive(pid2) {
 			t.Fatalf("restart: old %d alive=%v, new %d alive=%v", pid, procAlive(pid), pid2, procAlive(pid2))
 		}
+		// Type=simple is started once forked: its first line may come a
+		// moment after restart returns.
+		in.waitFor("the restarted worker's line", 5*time.Second, func() bool { return len(lines(in.read("worker-runs"))) >= 2 })
 		if n := len(lines(in.read("worker-runs"))); n != 2 {
 			t.Fatalf("worker ran %d times, want 2", n)
 		}

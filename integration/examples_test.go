@@ -38,7 +38,7 @@ func TestExampleUnits(t *testing.T) {
 	}
 	in := start(t, asSubreaper, units)
 	in.waitOutput("Reached target default.target - gosd example system.", 20*time.Second)
-	for _, want := range []string{"Started ready.service", "Started prepare.service", "Listening on echo.socket", "hello from greeter.service"} {
+	for _, want := range []string{"Started ready.service", "Finished prepare.service", "Listening on echo.socket", "hello from greeter.service"} {
 		in.waitOutput(want, 10*time.Second)
 	}
 	if out := ctl(t, in, "is-active", "ready.service", "greeter.service", "prepare.service", "echo.socket"); strings.Count(out, "active") != 4 {

@@ -99,7 +99,7 @@ func pid1OrderGraph(t *testing.T, dir string) []pid1Edge {
 }
 
 var (
-	pid1StartedRe = regexp.MustCompile(`(?m)^\[  OK  \] (?:Started|Reached target|Listening on) (\S+)`)
+	pid1StartedRe = regexp.MustCompile(`(?m)^\[  OK  \] (?:Started|Finished|Reached target|Listening on) (\S+)`)
 	pid1StoppedRe = regexp.MustCompile(`(?m)^\[  OK  \] (?:Stopped target|Stopped|Closed) (\S+)`)
 )
 

@@ -74,7 +74,8 @@ func TestBootWithRealManager(t *testing.T) {
 	}
 	for _, want := range []string{
 		"         Starting prep.service - Prepare...\n",
-		"[  OK  ] Started prep.service - Prepare.\n",
+		"[  OK  ] Finished prep.service - Prepare.\n", // a oneshot
+
 		"[  OK  ] Started daemon.service - Daemon.\n",
 		"[  OK  ] Reached target boot.target - Boot.\n",
 		"[  OK  ] Stopped daemon.service - Daemon.\n",

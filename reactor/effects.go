@@ -122,10 +122,18 @@ func (r *Reactor) console(e manager.Effect) {
 		return
 	}
 	var desc string
-	if u := r.unit(effectUnit(e)); u != nil {
+	u := r.unit(effectUnit(e))
+	if u != nil {
 		desc = u.Unit.Description
 	}
-	if line := ConsoleLine(e, desc); line != "" {
+	line := ConsoleLine(e, desc)
+	if u != nil && u.Service != nil && u.Service.Type == "oneshot" {
+		// systemd says "Finished" when a oneshot's start job succeeds.
+		if rest, ok := strings.CutPrefix(line, MarkOK+" Started "); ok {
+			line = MarkOK + " Finished " + rest
+		}
+	}
+	if line != "" {
 		fmt.Fprintln(r.cfg.Console, line)
 	}
 }
@@ -148,6 +156,11 @@ func (r *Reactor) progress(e manager.UnitChanged) {
 	case "activating":
 		kind = manager.JobStart
 	case "deactivating":
+		if prev == "activating" || prev == "" {
+			// A oneshot's end (or a failed start) passes through
+			// deactivating on its way down: no stop job, no "Stopping".
+			return
+		}
 		kind = manager.JobStop
 	case "reloading":
 		kind = manager.JobReload

@@ -416,7 +416,9 @@ func TestSocketActivationPassesFDs(t *testing.T) {
 			return []manager.Effect{manager.WatchSocket{Unit: "echo.socket", Watch: true},
 				manager.JobFinished{Unit: "echo.socket", Kind: manager.JobStart, Result: manager.ResultDone}}
 		case manager.SocketReady:
-			s := spawn(2, "echo.service", `echo "$LISTEN_PID $$ $LISTEN_FDS $LISTEN_FDNAMES"; ls /proc/$$/fd | tr '\n' ' '; echo`)
+			// ls without a pipeline: a pipeline's pipe is briefly open in
+			// the shell itself and would race into the listing.
+			s := spawn(2, "echo.service", `echo "$LISTEN_PID $$ $LISTEN_FDS $LISTEN_FDNAMES"; ls /proc/$$/fd`)
 			s.Sockets = []string{"echo.socket"}
 			return []manager.Effect{s}
 		case manager.Exited:
@@ -430,7 +432,7 @@ func TestSocketActivationPassesFDs(t *testing.T) {
 	r := newReactor(t, Config{Manager: m, Log: &log, Console: &console, Units: u})
 	runWithin(t, r, 10*time.Second)
 	lines := r.Lines("echo.service")
-	if len(lines) != 2 {
+	if len(lines) < 2 {
 		t.Fatalf("lines %q log %s", lines, log.String())
 	}
 	_, first, _ := strings.Cut(lines[0], "] ")
@@ -438,8 +440,13 @@ func TestSocketActivationPassesFDs(t *testing.T) {
 	if len(f) != 4 || f[0] != f[1] || f[2] != "1" || f[3] != "echo" {
 		t.Errorf("LISTEN_* %q", first)
 	}
-	if _, fds, _ := strings.Cut(lines[1], "] "); strings.TrimSpace(fds) != "0 1 2 3" {
-		t.Errorf("fds %q", fds)
+	var fds []string
+	for _, l := range lines[1:] {
+		_, fd, _ := strings.Cut(l, "] ")
+		fds = append(fds, fd)
+	}
+	if got := strings.Join(fds, " "); got != "0 1 2 3" {
+		t.Errorf("fds %q", got)
 	}
 	if console.String() != "[  OK  ] Listening on echo.socket - Test Socket.\n" {
 		t.Errorf("console %q", console.String())
