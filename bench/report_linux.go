@@ -251,7 +251,15 @@ func (r *report) writePeers(b *strings.Builder) {
 	b.WriteString("times above (a Go helper instead of `/bin/sleep`, and the last marker instead of the target line), so\n")
 	b.WriteString("compare within this table. **runit and s6 do no ordering and have no oneshot; runit and supervisor have\n")
 	b.WriteString("no readiness protocol**: on the chain shape they do less work than gosd and the floor, and flat is the\n")
-	b.WriteString("like-for-like comparison. A type a peer has no equivalent for is not run for it.\n\n")
+	b.WriteString("like-for-like comparison. A type a peer has no equivalent for is not run for it. The marker is\n")
+	b.WriteString("written right after the readiness signal is sent, not after the supervisor processed it (on the chain\n")
+	b.WriteString("shape gosd and the floor do wait for that before starting the next service). What the peers' own\n")
+	b.WriteString("figures contain: runit forks a runsv per service, which sets up `supervise/` (lock, control and ok\n")
+	b.WriteString("FIFOs, status files) before it forks the `run` script; s6 forks an s6-supervise per service\n")
+	b.WriteString("(similar state in `supervise/` and `event/`); both run `/bin/sh` before the helper (their native\n")
+	b.WriteString("format). supervisord is Python, and its main loop spawns the programs only after its first\n")
+	b.WriteString("`poll()`, whose timeout is 1 s (supervisord.py `runforever`), and stops them from the same loop,\n")
+	b.WriteString("hence its ~1 s up and stop figures.\n\n")
 	var rows [][]string
 	for _, p := range peerSides {
 		var ts []string
