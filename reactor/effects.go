@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,7 +41,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 	case manager.CancelTimer:
 		r.timers.cancel(e.ID)
 	case manager.OpenSockets:
-		r.Feed(manager.SocketsOpened{Unit: e.Unit, Err: r.openSockets(e.Unit)})
+		r.feedNext(manager.SocketsOpened{Unit: e.Unit, Err: r.openSockets(e.Unit)})
 	case manager.CloseSockets:
 		r.closeSockets(e.Unit)
 	case manager.WatchSocket:
@@ -91,10 +92,25 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			syscall.Close(e.FD)
 		}
 	case manager.CheckConditions:
-		r.Feed(r.checkConditions(e.Unit))
+		r.feedNext(r.checkConditions(e.Unit))
 	default:
 		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
 	}
+}
+
+// feedNext queues the answer of an effect the reactor carried out at once
+// (sockets opened, conditions checked) ahead of the events already
+// pending, most of which lead to spawns: a socket unit or a condition
+// check then completes in the same turn instead of behind every spawn
+// queued before it. Measured on the Debian boot (docs/debian-boot.md):
+// journald's sockets sat "activating" 130-470 ms behind the spawns of the
+// first batch of jobs, and journald, the head of the boot's critical
+// chain, started that much later.
+// Answers of one step keep their order among themselves.
+func (r *Reactor) feedNext(ev manager.Event) {
+	r.front = min(r.front, len(r.pending))
+	r.pending = slices.Insert(r.pending, r.front, ev)
+	r.front++
 }
 
 func (r *Reactor) checkConditions(unit string) manager.ConditionsChecked {

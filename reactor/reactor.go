@@ -76,6 +76,7 @@ type Reactor struct {
 	queue []func()
 
 	pending []manager.Event
+	front   int         // events feedNext put at the head of pending for this step
 	sources map[int]any // fd -> *outputPipe, *procSource, *listenSource, notifySource
 	procs   map[int]*proc
 	groups  map[string]map[int]bool // unit -> live process groups it leads
@@ -275,6 +276,7 @@ func (r *Reactor) dispatch() {
 	for len(r.pending) > 0 && !r.done {
 		ev := r.pending[0]
 		r.pending = r.pending[1:]
+		r.front = 0
 		if e, ok := ev.(manager.CgroupEmpty); ok && r.populated(e.Unit) {
 			continue // stale: a process came into the cgroup since
 		}
