@@ -27,6 +27,12 @@ type debianRun struct {
 	console       string
 }
 
+// debianEssential must be active under both inits at the report: a
+// login prompt on the serial console, the journal, udev, the system bus,
+// cron and ssh.
+var debianEssential = []string{"serial-getty@ttyS0.service", "systemd-journald.service",
+	"systemd-udevd.service", "dbus.service", "cron.service", "ssh.service", "systemd-logind.service"}
+
 var debianReport = regexp.MustCompile(`GOSD-REPORT uptime=(\S+) init=(\S+)`)
 
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
@@ -168,6 +174,16 @@ func TestDebianBoot(t *testing.T) {
 				t.Logf("%s: analyze:\n%s", r.name, r.analyze)
 				if len(activeUnits(r.units)) == 0 {
 					t.Errorf("%s: the unit list shows no active unit:\n%s", r.name, r.units)
+				}
+				// The services a login on this system needs, under either init.
+				active := map[string]bool{}
+				for _, u := range activeUnits(r.units) {
+					active[strings.Fields(u)[0]] = true
+				}
+				for _, u := range debianEssential {
+					if !active[u] {
+						t.Errorf("%s: %s is not active", r.name, u)
+					}
 				}
 			}
 			runs = append(runs, r)
