@@ -356,6 +356,10 @@ func (g *Group) Signal(sig syscall.Signal) error {
 // group does not have (hybrid layouts usually have none) are returned by
 // name in notApplied, e.g. "MemoryMax"; a refused write is an error.
 func (g *Group) Apply(rc unitfile.ResourceControl) (notApplied []string, err error) {
+	set := settings(rc)
+	if len(set) == 0 {
+		return nil, nil // the common case: nothing to read or write
+	}
 	b, err := os.ReadFile(filepath.Join(g.dir, "cgroup.controllers"))
 	if err != nil {
 		return nil, fmt.Errorf("cgroups: %w", err)
@@ -365,7 +369,7 @@ func (g *Group) Apply(rc unitfile.ResourceControl) (notApplied []string, err err
 		have[c] = true
 	}
 	var errs []error
-	for _, s := range settings(rc) {
+	for _, s := range set {
 		if !have[s.controller] {
 			notApplied = append(notApplied, s.name)
 			continue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 
 	"gosd/unitfile"
@@ -22,7 +23,12 @@ func stdio(spec Spec, ec *unitfile.ExecContext) ([]uintptr, []*os.File, error) {
 		opened = append(opened, f)
 		return f.Fd(), nil
 	}
-	devNull := func(flag int) (uintptr, error) { return open(os.DevNull, flag) }
+	devNull := func(flag int) (uintptr, error) {
+		if fd, err := nullFD(flag); err == nil {
+			return fd, nil
+		}
+		return open(os.DevNull, flag)
+	}
 	ttyPath := ec.TTYPath
 	if ttyPath == "" {
 		ttyPath = "/dev/console"
@@ -118,4 +124,35 @@ func dataFile(data []byte, opened *[]*os.File) (uintptr, error) {
 		return 0, err
 	}
 	return f.Fd(), nil
+}
+
+// nullFDs are /dev/null opened once for reading and once for writing
+// (close-on-exec, never closed): the default stdin of every service, and
+// the output of StandardOutput=null, no longer cost an open and a close
+// per spawn. Opened on first use, so PID1 can mount /dev first.
+var nullFDs struct {
+	sync.Mutex
+	rd, wr int // 0: not open yet
+}
+
+func nullFD(flag int) (uintptr, error) {
+	nullFDs.Lock()
+	defer nullFDs.Unlock()
+	p := &nullFDs.rd
+	if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		p = &nullFDs.wr
+		flag = os.O_WRONLY
+	}
+	if *p <= 2 { // never keep one of the standard fds
+		fd, err := syscall.Open(os.DevNull, flag|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0)
+		if err != nil {
+			return 0, err
+		}
+		if fd <= 2 {
+			syscall.Close(fd)
+			return 0, fmt.Errorf("/dev/null opened as fd %d", fd)
+		}
+		*p = fd
+	}
+	return uintptr(*p), nil
 }

@@ -347,6 +347,11 @@ func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
 	if c == nil {
 		return false
 	}
+	if !r.populated(unit) {
+		// Nothing to signal (one pread instead of reading cgroup.procs
+		// twice, for SIGTERM and SIGCONT).
+		return true
+	}
 	var err error
 	if sig == syscall.SIGKILL {
 		c.killed = true

@@ -134,7 +134,7 @@ func (r *Reactor) checkConditions(unit string) manager.ConditionsChecked {
 }
 
 func (r *Reactor) console(e manager.Effect) {
-	if r.cfg.Console == nil {
+	if r.con == nil {
 		return
 	}
 	var desc string
@@ -150,7 +150,8 @@ func (r *Reactor) console(e manager.Effect) {
 		}
 	}
 	if line != "" {
-		fmt.Fprintln(r.cfg.Console, line)
+		r.con.WriteString(line)
+		r.con.WriteByte('\n')
 	}
 }
 

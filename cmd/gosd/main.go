@@ -23,8 +23,13 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// stopProfile ends a CPU profile (pprof.go, build tag gosd_pprof).
+var stopProfile = func() {}
+
 func main() {
-	os.Exit(realMain(os.Args))
+	code := realMain(os.Args)
+	stopProfile()
+	os.Exit(code)
 }
 
 func realMain(args []string) int {
