@@ -66,6 +66,10 @@ func FinalShutdown(action Action, status int, log Logf) {
 	unmountAll("/", log)
 	bounded(syncLimit, func() { syscall.Sync() })
 	log.printf("boot: %s", action)
+	// reboot(2) does not wait for what services and gosd wrote to the
+	// console to leave the UART: the last lines (a serial console is all a
+	// microVM's user sees) would be lost. Wait, bounded, for it to drain.
+	bounded(time.Second, drainConsole)
 	err := rebootSyscall(action)
 	log.printf("boot: %s: %v", action, err)
 	// reboot(2) returned, so it failed; halting is the least surprising

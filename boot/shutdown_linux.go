@@ -20,6 +20,17 @@ func rebootSyscall(a Action) error {
 	return unix.Reboot(cmd)
 }
 
+// drainConsole waits until the console's output buffer is on the wire
+// (tcdrain: TCSBRK with a non-zero argument).
+func drainConsole() {
+	fd, err := unix.Open("/dev/console", unix.O_WRONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	unix.IoctlSetInt(fd, unix.TCSBRK, 1)
+}
+
 // apiFS are kernel interfaces, not storage: nothing to flush, and the
 // kernel or gosd itself may need them until the end. systemd leaves them
 // too. "rootfs" is the initramfs root, which cannot be unmounted.

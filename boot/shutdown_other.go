@@ -11,3 +11,6 @@ func unmountAll(top string, log Logf) {}
 func rebootSyscall(a Action) error {
 	return errors.New("reboot is not supported on this system")
 }
+
+// drainConsole: no console draining outside Linux.
+func drainConsole() {}
