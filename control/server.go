@@ -169,7 +169,14 @@ type session struct {
 	gone    bool
 }
 
-func (s *Server) onPrepare(conn netpoll.Connection) context.Context {
+func (s *Server) onPrepare(conn netpoll.Connection) (ctx context.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "gosd: control: connection setup panicked: %v (connection dropped)\n", v)
+			conn.Close()
+			ctx = context.Background()
+		}
+	}()
 	c := &session{srv: s, conn: conn, uid: -1}
 	if f, ok := conn.(interface{ Fd() int }); ok {
 		if uid, pid, err := peerUID(f.Fd()); err == nil {
@@ -209,7 +216,16 @@ func (s *Server) onPrepare(conn netpoll.Connection) context.Context {
 
 // onRequest takes every readable byte (netpoll calls it again while any
 // input is left unread), splits it into lines and handles each in order.
-func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) error {
+func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) (err error) {
+	// This runs on netpoll's goroutines, outside the reactor's guard: a
+	// panic here would take PID1 down. Drop the connection instead.
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "gosd: control: request handler panicked: %v (connection dropped)\n", v)
+			conn.Close()
+			err = fmt.Errorf("handler panic: %v", v)
+		}
+	}()
 	c, _ := ctx.Value(sessionKey{}).(*session)
 	r := conn.Reader()
 	if c == nil || c.dead {
