@@ -3,8 +3,6 @@ package integration
 import (
 	"bufio"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,28 +12,7 @@ import (
 // the notify service reports ready, the oneshot ran, the inetd-style echo
 // socket answers, and everything stops cleanly.
 func TestExampleUnits(t *testing.T) {
-	units := map[string]string{}
-	root := "../examples/units"
-	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || p == root {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if fi.Mode()&os.ModeSymlink != 0 {
-			target, err := os.Readlink(p)
-			units[rel] = "->" + target
-			return err
-		}
-		if fi.IsDir() {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		units[rel] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	units := pid1ExampleUnits(t)
 	in := start(t, asSubreaper, units)
 	in.waitOutput("Reached target default.target - gosd example system.", 20*time.Second)
 	for _, want := range []string{"Started ready.service", "Finished prepare.service", "Listening on echo.socket", "hello from greeter.service"} {
