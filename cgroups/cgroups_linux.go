@@ -234,7 +234,7 @@ func (g *Group) Procs() ([]int, error) {
 		if !d.IsDir() {
 			return nil
 		}
-		b, err := os.ReadFile(filepath.Join(p, "cgroup.procs"))
+		b, err := readSmall(filepath.Join(p, "cgroup.procs"))
 		if err != nil {
 			if p != g.dir && errors.Is(err, os.ErrNotExist) {
 				return nil
@@ -337,16 +337,23 @@ func (g *Group) killEach() error {
 	}
 }
 
-// Signal sends sig to every process in the group and below. Processes
-// forked while it runs may be missed; use Kill to end a group.
-func (g *Group) Signal(sig syscall.Signal) error {
+// Signal sends sig to every process in the group and below, then each of
+// more to the same process (systemd's SIGTERM+SIGCONT goes to every pid
+// in turn, from one listing). Processes forked while it runs may be
+// missed; use Kill to end a group.
+func (g *Group) Signal(sig syscall.Signal, more ...syscall.Signal) error {
 	pids, err := g.Procs()
 	if err != nil {
 		return err
 	}
 	for _, pid := range pids {
-		if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
-			return fmt.Errorf("cgroups: signal %d to %d: %w", sig, pid, err)
+		for _, s := range append([]syscall.Signal{sig}, more...) {
+			if err := unix.Kill(pid, s); err != nil {
+				if err == unix.ESRCH {
+					break
+				}
+				return fmt.Errorf("cgroups: signal %d to %d: %w", s, pid, err)
+			}
 		}
 	}
 	return nil
@@ -451,6 +458,33 @@ func writeFile(p, value string) error {
 		return &os.PathError{Op: "write", Path: p, Err: err}
 	}
 	return nil
+}
+
+// readSmall reads a whole cgroup file with plain open/read/close (os.ReadFile
+// also registers the fd with the runtime's poller and stats it).
+func readSmall(p string) ([]byte, error) {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer unix.Close(fd)
+	b := make([]byte, 0, 512)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: p, Err: err}
+		}
+		if n == 0 {
+			return b, nil
+		}
+		b = b[:len(b)+n]
+	}
 }
 
 // Rel is the hierarchy path of a directory below the root, as

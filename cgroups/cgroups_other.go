@@ -29,20 +29,20 @@ func DetectAt(sub string) (*Hierarchy, error) { return nil, errNoCgroups }
 // PopulatedFD fails: cgroups exist only on Linux.
 func PopulatedFD(fd int) (bool, error) { return false, errNoCgroups }
 
-func (h *Hierarchy) Root() string                                    { return "" }
-func (h *Hierarchy) Controllers() []string                           { return nil }
-func (h *Hierarchy) Create(unit, slice string) (*Group, error)       { return nil, errNoCgroups }
-func (h *Hierarchy) UnitOf(pid int) (string, bool)                   { return "", false }
-func (g *Group) Path() string                                        { return "" }
-func (g *Group) Unit() string                                        { return "" }
-func (g *Group) OpenFD() (int, error)                                { return -1, errNoCgroups }
-func (g *Group) Procs() ([]int, error)                               { return nil, errNoCgroups }
-func (g *Group) Populated() (bool, error)                            { return false, errNoCgroups }
-func (g *Group) EventsFD() (int, error)                              { return -1, errNoCgroups }
-func (g *Group) Kill() error                                         { return errNoCgroups }
-func (g *Group) Signal(sig syscall.Signal) error                     { return errNoCgroups }
-func (g *Group) Remove() error                                       { return errNoCgroups }
-func (g *Group) Apply(rc unitfile.ResourceControl) ([]string, error) { return nil, errNoCgroups }
+func (h *Hierarchy) Root() string                                        { return "" }
+func (h *Hierarchy) Controllers() []string                               { return nil }
+func (h *Hierarchy) Create(unit, slice string) (*Group, error)           { return nil, errNoCgroups }
+func (h *Hierarchy) UnitOf(pid int) (string, bool)                       { return "", false }
+func (g *Group) Path() string                                            { return "" }
+func (g *Group) Unit() string                                            { return "" }
+func (g *Group) OpenFD() (int, error)                                    { return -1, errNoCgroups }
+func (g *Group) Procs() ([]int, error)                                   { return nil, errNoCgroups }
+func (g *Group) Populated() (bool, error)                                { return false, errNoCgroups }
+func (g *Group) EventsFD() (int, error)                                  { return -1, errNoCgroups }
+func (g *Group) Kill() error                                             { return errNoCgroups }
+func (g *Group) Signal(sig syscall.Signal, more ...syscall.Signal) error { return errNoCgroups }
+func (g *Group) Remove() error                                           { return errNoCgroups }
+func (g *Group) Apply(rc unitfile.ResourceControl) ([]string, error)     { return nil, errNoCgroups }
 
 // Stats are the figures of a group; there are none here.
 type Stats struct {

@@ -357,9 +357,10 @@ func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
 		c.killed = true
 		err = c.g.Kill()
 	} else {
-		err = c.g.Signal(sig)
-		if err == nil && sig != syscall.SIGCONT {
-			err = c.g.Signal(syscall.SIGCONT)
+		if sig == syscall.SIGCONT {
+			err = c.g.Signal(sig)
+		} else {
+			err = c.g.Signal(sig, syscall.SIGCONT)
 		}
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
