@@ -20,7 +20,7 @@ import (
 // forever.
 func (r *Reactor) perform(e manager.Effect) {
 	unit := effectUnit(e)
-	if r.guard(unit, fmt.Sprintf("effect %T", e), func() { r.performUnguarded(e) }) {
+	if r.guardOf(unit, "effect %T", e, func() { r.performUnguarded(e) }) {
 		if s, ok := e.(manager.Spawn); ok {
 			r.Feed(manager.Spawned{ID: s.ID, Err: errors.New("internal error while spawning (see log)")})
 		}

@@ -102,7 +102,8 @@ type Reactor struct {
 	readBuf []byte
 
 	shuttingDown bool
-	forcedExit   int // exit status when a failure forced the shutdown (0: none)
+	reapedTurn   bool // reap ran after this turn's wait
+	forcedExit   int  // exit status when a failure forced the shutdown (0: none)
 	done         bool
 	exitCode     int
 	exitAction   string
@@ -235,6 +236,7 @@ func (r *Reactor) Run() int {
 			continue
 		}
 		_ = woken // the queue is drained on every turn anyway
+		r.reapedTurn = exited
 		if exited {
 			r.reap()
 		}
@@ -298,7 +300,7 @@ func (r *Reactor) dispatch() {
 			defer r.reapply()
 		}
 		var effects []manager.Effect
-		r.guard(eventUnit(ev), fmt.Sprintf("manager step on %T", ev), func() {
+		r.guardOf(eventUnit(ev), "manager step on %T", ev, func() {
 			effects = r.cfg.Manager.Step(r.Now(), ev)
 		})
 		for _, e := range effects {
@@ -312,10 +314,16 @@ func (r *Reactor) dispatch() {
 
 // guard runs fn and turns a panic into a log line: PID1 must never die.
 func (r *Reactor) guard(unit, what string, fn func()) (panicked bool) {
+	return r.guardOf(unit, "%s", what, fn)
+}
+
+// guardOf is guard with the description formatted (format with the one
+// argument of) only when fn panicked: no Sprintf per event and effect.
+func (r *Reactor) guardOf(unit, format string, arg any, fn func()) (panicked bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = true
-			r.logf(unit, "panic in %s: %v\n%s", what, v, debug.Stack())
+			r.logf(unit, "panic in %s: %v\n%s", fmt.Sprintf(format, arg), v, debug.Stack())
 		}
 	}()
 	fn()
@@ -427,7 +435,12 @@ func (r *Reactor) handleFD(fd int) {
 	case *outputPipe:
 		r.guard(s.unit, "reading output", func() { r.readOutput(s) })
 	case *procSource:
-		r.reap()
+		if !r.reapedTurn {
+			// One wait4 sweep collects every exited child: the other
+			// ready pidfds of this turn have nothing more to give.
+			r.reapedTurn = true
+			r.reap()
+		}
 	case *listenSource:
 		r.guard(s.unit, "socket activity", func() { r.onListen(fd, s) })
 	case notifySource:
