@@ -188,7 +188,13 @@ func qemuRunBusybox(t *testing.T, machine, kernel string) qemuFigures {
 	if !strings.Contains(console, "MARKER pid=") || !strings.Contains(console, "hostname=gosd-qemu") {
 		t.Error("the marker script did not report under busybox init")
 	}
-	qemuCheckShutdown(t, console)
+	// busybox init is the reference, not under test: its shutdown sends
+	// SIGTERM to all and does not wait for the sleeper's trap to print
+	// (SLEEPER-STOPPED shows up in some runs only), so only a clean
+	// power-off is required of it.
+	if !strings.Contains(console, "reboot: Power down") || strings.Contains(console, "Kernel panic") {
+		t.Error("busybox init did not power off cleanly")
+	}
 	return qemuFigures{target, off}
 }
 
