@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +27,9 @@ type Hierarchy struct {
 	mount   mount
 	rootRel string // the root as a hierarchy path, as /proc/PID/cgroup shows it
 	root    string // the root's directory
+
+	mu     sync.Mutex
+	slices map[string]bool // slice directories known to exist (Create)
 }
 
 // Group is one unit's cgroup.
@@ -164,24 +168,40 @@ func (h *Hierarchy) Create(unit, slice string) (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := h.root
-	if slices != "" {
-		for _, s := range strings.Split(slices, "/") {
-			dir = filepath.Join(dir, s)
-			created, err := mkdirNew(dir)
-			if err != nil {
-				return nil, err
-			}
-			if created {
-				enableControllers(dir)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for try := 0; ; try++ {
+		dir := h.root
+		if slices != "" {
+			for _, s := range strings.Split(slices, "/") {
+				dir = filepath.Join(dir, s)
+				if h.slices[dir] {
+					continue // one mkdir per unit start, not one per level
+				}
+				created, err := mkdirNew(dir)
+				if err != nil {
+					return nil, err
+				}
+				if created {
+					enableControllers(dir)
+				}
+				if h.slices == nil {
+					h.slices = map[string]bool{}
+				}
+				h.slices[dir] = true
 			}
 		}
+		dir = filepath.Join(dir, name)
+		err := unix.Mkdir(dir, 0o755)
+		if err == unix.ENOENT && try == 0 && slices != "" {
+			h.slices = nil // a slice was removed behind our back: make them again
+			continue
+		}
+		if err != nil && err != unix.EEXIST {
+			return nil, fmt.Errorf("cgroups: %w", &os.PathError{Op: "mkdir", Path: dir, Err: err})
+		}
+		return &Group{unit: unit, dir: dir}, nil
 	}
-	dir = filepath.Join(dir, name)
-	if err := mkdir(dir); err != nil {
-		return nil, err
-	}
-	return &Group{unit: unit, dir: dir}, nil
 }
 
 // UnitOf maps pid to the unit whose cgroup (or a cgroup below it) the

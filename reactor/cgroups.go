@@ -163,13 +163,19 @@ func (r *Reactor) cgroupFor(unit string) (*unitCgroup, error) {
 		return nil, fmt.Errorf("watching cgroup.events: %w", err)
 	}
 	r.sources[c.eventsFD] = &cgroupSource{unit: unit}
-	if fd, err := g.MemoryEventsFD(); err == nil {
-		if r.poll.addPri(fd) == nil {
-			c.memFD = fd
-			c.oomKills, _ = cgroups.OOMKillsFD(fd)
-			r.sources[fd] = &memEventsSource{unit: unit}
-		} else {
-			syscall.Close(fd)
+	if !r.cgNoMemory {
+		if fd, err := g.MemoryEventsFD(); err == nil {
+			if r.poll.addPri(fd) == nil {
+				c.memFD = fd
+				c.oomKills, _ = cgroups.OOMKillsFD(fd)
+				r.sources[fd] = &memEventsSource{unit: unit}
+			} else {
+				syscall.Close(fd)
+			}
+		} else if errors.Is(err, os.ErrNotExist) {
+			// No memory controller for units here (gosd enables the
+			// controllers once, at start): stop trying on every spawn.
+			r.cgNoMemory = true
 		}
 	}
 	r.cgUnits[unit] = c

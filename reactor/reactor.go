@@ -88,10 +88,11 @@ type Reactor struct {
 	notify  *sockets.NotifySocket
 	warned  map[string]bool
 
-	cg        *cgroups.Hierarchy // nil: process groups
-	cgPrivate bool               // cg's root was made by gosd (DetectAt)
-	cgUnits   map[string]*unitCgroup
-	sliceDirs map[string]bool
+	cg         *cgroups.Hierarchy // nil: process groups
+	cgPrivate  bool               // cg's root was made by gosd (DetectAt)
+	cgNoMemory bool               // units' cgroups have no memory.events
+	cgUnits    map[string]*unitCgroup
+	sliceDirs  map[string]bool
 
 	lastActive  map[string]string // unit -> last ActiveState seen (console progress)
 	followers   map[int]follower
