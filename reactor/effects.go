@@ -71,6 +71,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 	case manager.JobFinished:
 		r.console(e)
 		if e.ID == BootJobID {
+			r.trimHeap = true
 			r.onBootJob(e)
 		}
 	case manager.JobStarted:

@@ -104,6 +104,7 @@ type Reactor struct {
 
 	shuttingDown bool
 	reapedTurn   bool // reap ran after this turn's wait
+	trimHeap     bool // the boot job ended: free the heap's garbage once
 	forcedExit   int  // exit status when a failure forced the shutdown (0: none)
 	done         bool
 	exitCode     int
@@ -229,6 +230,13 @@ func (r *Reactor) Run() int {
 			timeout = max(at-r.Now(), 0)
 		}
 		r.flush()
+		if r.trimHeap {
+			// Once, when the boot job ends (its line is out): loading and
+			// starting every unit left garbage; give it back to the kernel
+			// now rather than keep it as idle RSS.
+			r.trimHeap = false
+			debug.FreeOSMemory()
+		}
 		var woken, exited bool
 		var err error
 		ready, woken, exited, err = r.poll.wait(timeout, ready[:0])
