@@ -70,7 +70,7 @@ func (r *report) write(dir string) {
 	fmt.Fprintf(&b, "- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- Commit: %s\n", gitCommit())
 	fmt.Fprintf(&b, "- Command (as root, from the module root): `%s`\n", strings.TrimSpace(r.cmdline))
-	b.WriteString("- Binaries: gosd, the floor and the helper built with `CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'`; gosd runs as a subreaper (not PID1).\n")
+	b.WriteString("- Binaries: gosd, the floor and the helper built with gosd's release flags (`CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'`, control-plane packages without inlining: see README); gosd runs as a subreaper (not PID1).\n")
 	b.WriteString("- The machine is shared with other engineers' builds and tests: absolute figures are noise-prone; read the ratios.\n\n")
 
 	if len(r.tt) > 0 {
@@ -137,7 +137,7 @@ func (r *report) write(dir string) {
 	if f := r.fp; f != nil {
 		b.WriteString("## Footprint\n\n")
 		var rows [][]string
-		rows = append(rows, []string{"static stripped binary (`CGO_ENABLED=0 -ldflags='-s -w'`)", fmt.Sprintf("%.2f MiB", float64(f.binSize)/(1<<20)), "< 6 MiB", verdict(f.binSize < 6<<20)})
+		rows = append(rows, []string{"static stripped binary (release build, README)", fmt.Sprintf("%.2f MiB", float64(f.binSize)/(1<<20)), "< 6 MiB", verdict(f.binSize < 6<<20)})
 		for _, i := range f.idle {
 			rows = append(rows, []string{fmt.Sprintf("idle RSS, %d loaded and running units (flat simple), 2 s after the target", i.n),
 				fmt.Sprintf("%.1f MiB", float64(i.rssKiB)/1024), map[bool]string{true: "< 20 MiB", false: "—"}[i.n >= 1000],
