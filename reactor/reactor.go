@@ -207,6 +207,11 @@ func (r *Reactor) Run() int {
 			r.logf("", "cannot become a child subreaper: %v", err)
 		}
 	}
+	if os.Geteuid() == 0 {
+		if err := raiseDgramQueue(); err != nil {
+			r.logf("", "cannot raise net.unix.max_dgram_qlen: %v", err)
+		}
+	}
 	r.openNotify()
 	r.setupCgroups()
 	defer r.closeCgroups()

@@ -12,3 +12,6 @@ func becomeSubreaper() error {
 	}
 	return nil
 }
+
+// raiseDgramQueue: the unix datagram queue length is a Linux sysctl.
+func raiseDgramQueue() error { return nil }

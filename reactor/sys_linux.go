@@ -2,6 +2,8 @@ package reactor
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -60,4 +62,26 @@ func pipe() (r, w int, err error) {
 		return -1, -1, err
 	}
 	return fds[0], fds[1], nil
+}
+
+// minDgramQueue is the unix datagram queue length systemd makes sure of
+// as the system manager (the kernel default was 10 until Linux 6.5). With
+// 10, a thousand services reporting READY=1 at once block in sendmsg and
+// every receive wakes them all: measured here, 1000 notify services took
+// ~4 s to their target instead of ~2 s.
+const minDgramQueue = 512
+
+// raiseDgramQueue raises net.unix.max_dgram_qlen to minDgramQueue when
+// lower. It applies to sockets created afterwards, so it runs before the
+// notify socket is made. Root only; failure is harmless.
+func raiseDgramQueue() error {
+	const path = "/proc/sys/net/unix/max_dgram_qlen"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && n >= minDgramQueue {
+		return nil
+	}
+	return os.WriteFile(path, []byte(strconv.Itoa(minDgramQueue)), 0o644)
 }
