@@ -1,0 +1,3 @@
+#!/bin/sh
+# finit's stand-in for "Reached target qemu.target".
+echo "FINIT-TARGET-REACHED" > /dev/console
