@@ -89,6 +89,7 @@ type ctlCLI struct {
 	Mask             unitsArg   `cmd:"" help:"Link units to /dev/null."`
 	Unmask           unitsArg   `cmd:"" help:"Undo mask."`
 	DaemonReload     noArgs     `cmd:"" name:"daemon-reload" help:"Re-read unit files."`
+	DaemonReexec     noArgs     `cmd:"" name:"daemon-reexec" help:"Replace gosd with the binary on disk, keeping every unit."`
 	Poweroff         noArgs     `cmd:"" help:"Stop everything and power off."`
 	Reboot           noArgs     `cmd:"" help:"Stop everything and reboot."`
 	Halt             noArgs     `cmd:"" help:"Stop everything and halt."`
@@ -244,6 +245,8 @@ func (c *ctl) run(verb string, units []string) int {
 		return c.unitFiles(verb, norm())
 	case "daemon-reload":
 		return c.simple(MethodReload, nil)
+	case "daemon-reexec":
+		return c.reexec()
 	case "poweroff", "reboot", "halt":
 		return c.simple(MethodPower, PowerParams{Action: verb})
 	case "logs":
@@ -1029,4 +1032,42 @@ func fmtBytes(v uint64) string {
 		}
 	}
 	return strconv.FormatUint(v, 10) + "B"
+}
+
+// reexec is daemon-reexec: the answer comes before gosd re-executes; then
+// the connection closes (the exec closes it) and the client waits, as
+// systemctl does, until the new gosd answers on the socket.
+func (c *ctl) reexec() int {
+	if err := c.call(MethodReexec, nil, nil); err != nil {
+		return c.fail("reexecute", err)
+	}
+	old := c.client
+	c.client = nil
+	// The old connection ends when the old gosd's fds close in execve.
+	gone := false
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+		if old.Call(MethodUnitPaths, nil, nil) != nil {
+			gone = true
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	old.Close()
+	if !gone {
+		c.errf("Failed to reexecute: gosd is still running the old binary (its log says why)")
+		return ExitFailure
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if cl, err := Dial(SocketFromEnv(c.Socket)); err == nil {
+			if cl.Call(MethodUnitPaths, nil, nil) == nil {
+				c.client = cl
+				return ExitOK
+			}
+			cl.Close()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.errf("Failed to reexecute: gosd did not come back on %s within 30s", SocketFromEnv(c.Socket))
+	return ExitFailure
 }

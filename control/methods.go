@@ -37,6 +37,7 @@ var methods = map[string]method{
 	MethodKill:         {rootOnly, runKill},
 	MethodResetFailed:  {rootOnly, runResetFailed},
 	MethodReload:       {rootOnly, runReload},
+	MethodReexec:       {rootOnly, runReexec},
 	MethodPower:        {rootOnly, runPower},
 	MethodLogs:         {rootOnly, runLogs},
 	MethodAnalyze:      {anyone, runAnalyze},
@@ -486,6 +487,29 @@ func runReload(k *call) {
 	k.reactor(func() {
 		if err := k.be().Reload(); err != nil {
 			k.fail(errorf(CodeFailed, "daemon-reload: %v", err))
+			return
+		}
+		k.result(nil)
+	})
+}
+
+// Reexecer is implemented by a Backend that can replace gosd with a new
+// binary keeping every unit (daemon-reexec).
+type Reexecer interface {
+	// Reexec refuses with an error (nothing changed) or answers nil and
+	// re-executes shortly after, once the answer is out.
+	Reexec() error
+}
+
+func runReexec(k *call) {
+	k.reactor(func() {
+		rx, ok := k.be().(Reexecer)
+		if !ok {
+			k.fail(errorf(CodeFailed, "daemon-reexec: not supported by this manager"))
+			return
+		}
+		if err := rx.Reexec(); err != nil {
+			k.fail(errorf(CodeFailed, "daemon-reexec: %v", err))
 			return
 		}
 		k.result(nil)

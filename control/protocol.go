@@ -20,6 +20,7 @@ const (
 	MethodKill         = "Kill"         // KillParams → null
 	MethodResetFailed  = "ResetFailed"  // UnitsParams → null
 	MethodReload       = "Reload"       // no params → null
+	MethodReexec       = "Reexec"       // no params → null, then gosd re-executes
 	MethodPower        = "Power"        // PowerParams → null
 	MethodLogs         = "Logs"         // LogsParams → LogsResult, then LogLine notifications
 	MethodUnitPaths    = "UnitPaths"    // no params → []string

@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -62,6 +63,9 @@ type Config struct {
 	// groups only. Anything else: a subtree below gosd's own cgroup
 	// (cgroups.DetectAt), created and removed by gosd.
 	CgroupRoot string
+	// HandoverExtra is called by daemon-reexec for state of the caller's
+	// own to hand to the new binary (RestoredExtra there); nil: none.
+	HandoverExtra func() json.RawMessage
 }
 
 // Reactor is gosd's one event loop. All its state belongs to the goroutine
@@ -109,6 +113,9 @@ type Reactor struct {
 	done         bool
 	exitCode     int
 	exitAction   string
+
+	restored      bool            // took over from a daemon-reexec
+	restoredExtra json.RawMessage // its HandoverExtra
 }
 
 type proc struct {
@@ -212,12 +219,21 @@ func (r *Reactor) Run() int {
 			r.logf("", "cannot raise net.unix.max_dgram_qlen: %v", err)
 		}
 	}
-	r.openNotify()
+	hfd := handoverFD()
+	if hfd < 0 {
+		r.openNotify()
+	}
 	r.setupCgroups()
 	defer r.closeCgroups()
+	if hfd >= 0 {
+		r.restored = r.restore(hfd)
+		if !r.restored && r.notify == nil {
+			r.openNotify()
+		}
+	}
 	// Children may have exited before signal.Notify; collect them now.
 	r.reap()
-	if r.cfg.Target != "" {
+	if r.cfg.Target != "" && !r.restored {
 		r.Feed(manager.Request{ID: BootJobID, Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
 	}
 

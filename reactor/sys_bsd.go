@@ -39,3 +39,17 @@ func pipe() (r, w int, err error) {
 	}
 	return fds[0], fds[1], nil
 }
+
+// openPidFD: no pidfds here; registerPidFD watches the pid instead.
+func openPidFD(pid int) int { return -1 }
+
+// handoverFile makes the anonymous file the re-exec state travels in: an
+// unlinked temporary file (no memfd here).
+func handoverFile() (*os.File, error) {
+	f, err := os.CreateTemp("", "gosd-reexec-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	return f, nil
+}

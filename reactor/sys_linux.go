@@ -85,3 +85,23 @@ func raiseDgramQueue() error {
 	}
 	return os.WriteFile(path, []byte(strconv.Itoa(minDgramQueue)), 0o644)
 }
+
+// openPidFD opens a pidfd for a process inherited across a re-exec; -1
+// when the kernel has none.
+func openPidFD(pid int) int {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1
+	}
+	unix.CloseOnExec(fd)
+	return fd
+}
+
+// handoverFile makes the anonymous file the re-exec state travels in.
+func handoverFile() (*os.File, error) {
+	fd, err := unix.MemfdCreate("gosd-reexec", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "gosd-reexec"), nil
+}

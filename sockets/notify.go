@@ -137,3 +137,12 @@ func parseNotify(data []byte) ([][2]string, error) {
 	}
 	return fields, nil
 }
+
+// NotifyFromFD takes over a notify socket inherited across an exec
+// (daemon-reexec): fd is already bound to path and set up.
+func NotifyFromFD(fd int, path string) *NotifySocket {
+	n := &NotifySocket{fd: fd, path: path}
+	n.buf = make([]byte, NotifyMaxSize)
+	n.oob = make([]byte, notifyOOBSize)
+	return n
+}

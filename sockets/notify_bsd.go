@@ -19,3 +19,5 @@ func ListenNotify(path string) (*NotifySocket, error) {
 func (n *NotifySocket) receive() (Message, error) {
 	return Message{}, fmt.Errorf("notify socket: credentials unsupported on %s", runtime.GOOS)
 }
+
+const notifyOOBSize = 0

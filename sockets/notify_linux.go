@@ -32,7 +32,7 @@ func ListenNotify(path string) (*NotifySocket, error) {
 		return nil, fmt.Errorf("notify socket %s: %w", path, err)
 	}
 	n.buf = make([]byte, NotifyMaxSize)
-	n.oob = make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(4*NotifyMaxFds))
+	n.oob = make([]byte, notifyOOBSize)
 	return n, nil
 }
 
@@ -85,3 +85,5 @@ func (n *NotifySocket) receive() (Message, error) {
 	truncated := flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 || perr != nil
 	return finish(m, n.buf[:nr], truncated, haveCreds)
 }
+
+var notifyOOBSize = unix.CmsgSpace(unix.SizeofUcred) + unix.CmsgSpace(4*NotifyMaxFds)

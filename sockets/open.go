@@ -436,3 +436,23 @@ func openSpecial(l *unitfile.Listen, s *unitfile.Socket) (int, error) {
 	}
 	return fd, nil
 }
+
+// SavedSet is a Set as values, for handing its fds to a re-executed gosd
+// (daemon-reexec): the fds stay open across the exec.
+type SavedSet struct {
+	FDs      []int
+	Names    []string
+	Paths    []string
+	MQueues  []string
+	Symlinks []string
+}
+
+// Save returns the Set as values.
+func (s *Set) Save() SavedSet {
+	return SavedSet{FDs: s.fds, Names: s.names, Paths: s.paths, MQueues: s.mqueues, Symlinks: s.symlinks}
+}
+
+// RestoreSet makes a Set from fds inherited across an exec.
+func RestoreSet(v SavedSet) *Set {
+	return &Set{fds: v.FDs, names: v.Names, paths: v.Paths, mqueues: v.MQueues, symlinks: v.Symlinks}
+}

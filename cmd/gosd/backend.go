@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -31,6 +32,8 @@ type backend struct {
 	// target is the boot target: the unit of the reactor's boot request.
 	target string
 	finish time.Duration // when the target's start job finished
+
+	restoredLoaded bool // loadRestored ran
 }
 
 // processStart is when gosd started, on CLOCK_MONOTONIC: package
@@ -152,11 +155,42 @@ func (b *backend) ResetFailed(unit string) {
 
 func (b *backend) Reload() error { return b.r.Reload() }
 
+// Reexec is daemon-reexec (control.Reexecer).
+func (b *backend) Reexec() error { return b.r.Reexec() }
+
+// bootState is what analyze needs from before a daemon-reexec.
+type bootState struct {
+	Target       string
+	Finish       time.Duration
+	ProcessStart time.Duration
+}
+
+// handoverExtra is the reactor's Config.HandoverExtra.
+func (b *backend) handoverExtra() json.RawMessage {
+	b.loadRestored()
+	data, _ := json.Marshal(bootState{Target: b.target, Finish: b.finish, ProcessStart: processStart})
+	return data
+}
+
+// loadRestored takes the boot figures over from the gosd that re-executed
+// into this one, once.
+func (b *backend) loadRestored() {
+	if b.restoredLoaded {
+		return
+	}
+	b.restoredLoaded = true
+	var st bootState
+	if extra := b.r.RestoredExtra(); extra != nil && json.Unmarshal(extra, &st) == nil {
+		b.target, b.finish, processStart = st.Target, st.Finish, st.ProcessStart
+	}
+}
+
 func (b *backend) PowerOff(action string) { b.r.Feed(manager.Shutdown{Action: action}) }
 
 func (b *backend) UnitPaths() []string { return b.paths }
 
 func (b *backend) Boot() control.BootTimes {
+	b.loadRestored()
 	// The reactor's clock counts from its own start; CLOCK_MONOTONIC minus
 	// it is where that clock's zero lies on the kernel's clock.
 	zero := monotonic() - b.r.Now()

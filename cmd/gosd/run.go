@@ -57,9 +57,13 @@ func (c *RunCmd) Run() error {
 	}
 	pid1 := os.Getpid() == 1
 	bootLog := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "gosd: "+format+"\n", args...) }
+	// A gosd started by daemon-reexec keeps what the old one set up.
+	reexeced := os.Getenv(reactor.ReexecEnv) != ""
 	if pid1 {
 		// Before anything else: spawning needs /dev/null, sockets need /run.
-		if err := boot.EarlyBoot(bootLog); err != nil {
+		if reexeced {
+			// Done already by the gosd that re-executed into this one.
+		} else if err := boot.EarlyBoot(bootLog); err != nil {
 			bootLog("early boot: %v", err)
 		}
 		// systemd.unit= / gosd.unit= on the kernel command line choose the
@@ -90,17 +94,18 @@ func (c *RunCmd) Run() error {
 	b := &backend{m: m, units: func() *unitfile.Set { return current }, paths: cfg.UnitPath,
 		waiting: map[uint64]func(manager.JobResult){}}
 	r, err := reactor.New(reactor.Config{
-		Units:        current,
-		Target:       cfg.Target,
-		Manager:      m,
-		Log:          os.Stderr,
-		Console:      os.Stdout,
-		MinLevel:     minLevel,
-		NotifySocket: cfg.NotifySocket,
-		PID1:         pid1,
-		Subreaper:    !pid1,
-		Observe:      b.observe,
-		Reload:       func() (manager.UnitSource, error) { return load(), nil },
+		Units:         current,
+		Target:        cfg.Target,
+		Manager:       m,
+		Log:           os.Stderr,
+		Console:       os.Stdout,
+		MinLevel:      minLevel,
+		NotifySocket:  cfg.NotifySocket,
+		PID1:          pid1,
+		Subreaper:     !pid1,
+		Observe:       b.observe,
+		Reload:        func() (manager.UnitSource, error) { return load(), nil },
+		HandoverExtra: b.handoverExtra,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,167 @@
+package integration
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// daemon-reexec end to end: gosd replaces itself with the binary on disk
+// (replaced meanwhile, so the new inode must be what runs) and keeps every
+// service, its pids, its output pipe, the notify socket's status, a socket
+// unit's idle listening socket and a oneshot's RemainAfterExit state.
+func TestDaemonReexec(t *testing.T) {
+	// beat: the service proves it is alive; say: a line it prints to its
+	// log pipe on request.
+	loop := "while :; do touch @T@/simple.beat; if [ -f @T@/say ]; then cat @T@/say; rm -f @T@/say; fi; sleep 0.05; done"
+	units := map[string]string{
+		"default.target": "[Unit]\nWants=simple.service notify.service idle.socket once.service\n",
+		"simple.service": "[Service]\nExecStart=/bin/sh -c '" + loop + "'\n",
+		"notify.service": "[Service]\nType=notify\nNotifyAccess=all\n" +
+			"ExecStart=/bin/sh -c 'systemd-notify --ready --status=\"serving before reexec\"; exec sleep 1000'\n",
+		"idle.socket":  "[Socket]\nListenStream=@T@/idle.sock\n",
+		"idle.service": "[Service]\nExecStart=/bin/sh -c 'echo $LISTEN_FDS > @T@/activated; exec sleep 1000'\n",
+		"once.service": "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n",
+		"slow.service": "[Service]\nExecStartPre=/bin/sleep 1.5\nExecStart=/bin/sleep 1000\n",
+	}
+	both(t, func(t *testing.T, m mode) {
+		in := start(t, m, units)
+		want := map[string]string{
+			"simple.service": "active running", "notify.service": "active running",
+			"idle.socket": "active listening", "once.service": "active exited",
+		}
+		state := func(u string) string {
+			r := ctlRun(t, in, "show", "-p", "ActiveState", "-p", "SubState", "--value", u)
+			return strings.Join(strings.Fields(r.out), " ")
+		}
+		for u, w := range want {
+			in.waitFor(u+" "+w, 15*time.Second, func() bool { return state(u) == w })
+		}
+		gosd := in.gosdPid()
+		simplePID, notifyPID := mainPID(t, in, "simple.service"), mainPID(t, in, "notify.service")
+		if got := showValue(t, in, "notify.service", "StatusText"); got != "serving before reexec" {
+			t.Fatalf("StatusText before: %q", got)
+		}
+
+		// Refused while a job runs (and a control process with it):
+		// nothing changes, the old gosd goes on.
+		ctlWant(t, in, 0, "start", "--no-block", "slow.service")
+		r := ctlRun(t, in, "daemon-reexec")
+		if r.code == 0 || !strings.Contains(r.err, "job") {
+			t.Fatalf("daemon-reexec during a job: want a refusal naming the job, got %s", r)
+		}
+		in.waitFor("slow.service active", 15*time.Second, func() bool { return state("slow.service") == "active running" })
+		if strings.Contains(in.out.String(), "Reexecut") {
+			t.Fatalf("a refused daemon-reexec re-executed:\n%s", in.out.String())
+		}
+
+		// An upgraded binary: a new inode at the same path.
+		tmp := gosdBin + ".new"
+		copyFile(t, gosdBin, tmp)
+		if err := os.Rename(tmp, gosdBin); err != nil {
+			t.Fatal(err)
+		}
+		var newBin syscall.Stat_t
+		if err := syscall.Stat(gosdBin, &newBin); err != nil {
+			t.Fatal(err)
+		}
+
+		ctlWant(t, in, 0, "daemon-reexec")
+		in.waitOutput("Reexecuted: ", 10*time.Second)
+		if strings.Count(in.out.String(), "Reexecuted: ") != 1 {
+			t.Fatalf("want one Reexecuted line:\n%s", in.out.String())
+		}
+		if n := strings.Count(in.out.String(), "Reached target") + strings.Count(in.out.String(), "Started simple.service"); n > 2 {
+			t.Fatalf("the boot target was started again:\n%s", in.out.String())
+		}
+		if got := in.gosdPid(); got != gosd {
+			t.Fatalf("gosd pid %d -> %d", gosd, got)
+		}
+		var exe syscall.Stat_t
+		if err := syscall.Stat(fmt.Sprintf("/proc/%d/exe", gosd), &exe); err != nil {
+			t.Fatal(err)
+		}
+		if exe.Ino != newBin.Ino || exe.Dev != newBin.Dev {
+			t.Fatalf("gosd runs inode %d, the binary on disk is %d", exe.Ino, newBin.Ino)
+		}
+		for u, w := range want {
+			if got := state(u); got != w {
+				t.Fatalf("%s after re-exec: %q, want %q", u, got, w)
+			}
+		}
+		if got := state("slow.service"); got != "active running" {
+			t.Fatalf("slow.service after re-exec: %q", got)
+		}
+		if p := mainPID(t, in, "simple.service"); p != simplePID {
+			t.Fatalf("simple.service MainPID %d -> %d", simplePID, p)
+		}
+		if p := mainPID(t, in, "notify.service"); p != notifyPID {
+			t.Fatalf("notify.service MainPID %d -> %d", notifyPID, p)
+		}
+		if got := showValue(t, in, "notify.service", "StatusText"); got != "serving before reexec" {
+			t.Fatalf("StatusText after: %q", got)
+		}
+		st := ctlRun(t, in, "status", "notify.service")
+		if !strings.Contains(st.out, "Status: \"serving before reexec\"") || !strings.Contains(st.out, "active (running)") {
+			t.Fatalf("status after re-exec:\n%s", st)
+		}
+
+		// The output pipe is still read, by the new gosd.
+		if err := os.WriteFile(filepath.Join(in.dir, "say"), []byte("said after reexec\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in.waitOutput(fmt.Sprintf("simple.service[%d]: said after reexec", simplePID), 10*time.Second)
+
+		// The idle listening socket still activates its service.
+		c, err := net.Dial("unix", filepath.Join(in.dir, "idle.sock"))
+		if err != nil {
+			t.Fatalf("connect to the socket unit after re-exec: %v", err)
+		}
+		c.Close()
+		if got := strings.TrimSpace(in.waitFile("activated", 10*time.Second)); got != "1" {
+			t.Fatalf("activated service got LISTEN_FDS=%q", got)
+		}
+		in.waitFor("idle.service active", 10*time.Second, func() bool { return state("idle.service") == "active running" })
+
+		// The new gosd supervises the old processes: a stop kills them.
+		ctlWant(t, in, 0, "stop", "simple.service")
+		if got := state("simple.service"); got != "inactive dead" {
+			t.Fatalf("simple.service after stop: %q", got)
+		}
+		beat := filepath.Join(in.dir, "simple.beat")
+		os.Remove(beat)
+		time.Sleep(400 * time.Millisecond)
+		if _, err := os.Stat(beat); err == nil {
+			t.Fatal("simple.service still runs after it was stopped")
+		}
+
+		if code := in.stop(20 * time.Second); code != 0 {
+			t.Fatalf("exit status %d after SIGTERM\n%s", code, in.out.String())
+		}
+	})
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

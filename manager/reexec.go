@@ -1,0 +1,209 @@
+package manager
+
+import (
+	"fmt"
+	"time"
+
+	"gosd/unitfile"
+)
+
+// Saved is the manager's state handed to a re-executed gosd
+// (daemon-reexec): values only, JSON-encodable. Times are on the manager's
+// monotonic clock; the reactor keeps that clock's zero across the exec.
+type Saved struct {
+	Units     []SavedUnit
+	NextInvoc uint64
+	NextSpawn uint64
+	Cgroups   bool
+}
+
+// SavedUnit is one unit that is not inactive-and-untouched: what status
+// shows and what supervision needs.
+type SavedUnit struct {
+	Name                                                 string
+	Active, Sub, Result                                  string
+	ActiveEnter, ActiveExit, InactiveEnter, InactiveExit time.Duration
+	CgroupPath                                           string
+	CgPopulated                                          bool
+	Timers                                               []string // kinds armed; re-armed fresh
+	StartLimitWindow                                     time.Duration
+	StartLimitCount                                      int
+	AcceptOf                                             string // Accept=yes socket of this instance
+
+	// Services.
+	MainPID       int
+	MainExited    bool
+	MainStatus    WaitStatus
+	Started       bool
+	NoPID         bool
+	ForbidRestart bool
+	Invocation    string
+	StatusText    string
+	Errno         int
+	NRestarts     int
+	Fds           []int
+	FdNames       []string
+
+	// Socket units.
+	SockOpen     bool
+	TriggerStart time.Duration
+	TriggerCount int
+	NConn        int
+}
+
+// Save captures the state for daemon-reexec. It refuses (and changes
+// nothing) while any job is installed, any process is being spawned, any
+// control process (ExecStartPre=, ExecStop=, ...) runs, or a unit is in a
+// transition other than waiting to restart: a first version hands over
+// only settled units.
+func (m *Manager) Save() (Saved, error) {
+	if m.shuttingDown {
+		return Saved{}, fmt.Errorf("shutting down")
+	}
+	if m.jobs > 0 {
+		return Saved{}, fmt.Errorf("%d job(s) running or queued", m.jobs)
+	}
+	if len(m.spawns) > 0 {
+		return Saved{}, fmt.Errorf("%d process(es) being spawned", len(m.spawns))
+	}
+	if len(m.pendingChecks) > 0 {
+		return Saved{}, fmt.Errorf("condition checks pending")
+	}
+	s := Saved{NextInvoc: m.nextInvoc, NextSpawn: m.nextSpawnID, Cgroups: m.cgroups}
+	for _, u := range m.loadOrder {
+		switch u.active {
+		case "active", "inactive", "failed":
+		default:
+			if !(u.svc != nil && u.sub == "auto-restart") {
+				return Saved{}, fmt.Errorf("%s is %s (%s)", u.name, u.active, u.sub)
+			}
+		}
+		if _, ok := u.timers["state"]; ok {
+			return Saved{}, fmt.Errorf("%s has a state timeout running", u.name)
+		}
+		var c *control
+		if u.svc != nil {
+			c = &u.svc.control
+		} else if u.sock != nil {
+			c = &u.sock.control
+		}
+		if c != nil && (c.controlPID != 0 || c.controlSpawn != 0) {
+			return Saved{}, fmt.Errorf("%s runs a control process (pid %d)", u.name, c.controlPID)
+		}
+		if u.svc != nil && (u.svc.mainSpawn != 0 || u.svc.hasConn) {
+			return Saved{}, fmt.Errorf("%s is starting its main process", u.name)
+		}
+		if u.active == "inactive" && (u.result == "" || u.result == "success") && u.inactiveExit == 0 &&
+			u.activeEnter == 0 && u.cgroupPath == "" && (u.svc == nil || len(u.svc.fds) == 0) {
+			continue // never touched: nothing to hand over
+		}
+		su := SavedUnit{
+			Name: u.name, Active: u.active, Sub: u.sub, Result: u.result,
+			ActiveEnter: u.activeEnter, ActiveExit: u.activeExit,
+			InactiveEnter: u.inactiveEnter, InactiveExit: u.inactiveExit,
+			CgroupPath: u.cgroupPath, CgPopulated: u.cgPopulated,
+			StartLimitWindow: u.startLimitWindow, StartLimitCount: u.startLimitCount,
+		}
+		for k := range u.timers {
+			su.Timers = append(su.Timers, k)
+		}
+		if u.acceptOf != nil {
+			su.AcceptOf = u.acceptOf.name
+		}
+		if v := u.svc; v != nil {
+			su.MainPID, su.MainExited, su.MainStatus = v.mainPID, v.mainExited, v.mainStatus
+			su.Started, su.NoPID, su.ForbidRestart = v.started, v.noPID, v.forbidRestart
+			su.Invocation, su.StatusText, su.Errno, su.NRestarts = v.invocation, v.statusText, v.errno, v.nRestarts
+			su.Fds = append([]int(nil), v.fds...)
+			su.FdNames = append([]string(nil), v.fdNames...)
+		}
+		if k := u.sock; k != nil {
+			su.SockOpen, su.TriggerStart, su.TriggerCount, su.NConn = k.open, k.triggerStart, k.triggerCount, k.nConn
+		}
+		s.Units = append(s.Units, su)
+	}
+	return s, nil
+}
+
+// Restore puts saved state into a fresh manager (before any other event
+// but CgroupsAvailable/CgroupCreated). Timers are re-armed fresh from the
+// unit definitions: RestartSec= for a unit waiting to restart,
+// WatchdogSec= and RuntimeMaxSec= for a running service. It returns the
+// effects (timers, logs) and how many units were restored.
+func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
+	if now > m.now {
+		m.now = now
+	}
+	m.out = nil
+	m.nextInvoc = max(m.nextInvoc, s.NextInvoc)
+	m.nextSpawnID = max(m.nextSpawnID, s.NextSpawn)
+	if s.Cgroups {
+		m.cgroups = true
+	}
+	n := 0
+	for _, su := range s.Units {
+		u := m.load(su.Name)
+		wasBusy := !isInactive(u)
+		u.active, u.sub, u.result = su.Active, su.Sub, su.Result
+		u.activeEnter, u.activeExit, u.inactiveEnter, u.inactiveExit = su.ActiveEnter, su.ActiveExit, su.InactiveEnter, su.InactiveExit
+		if su.CgroupPath != "" {
+			u.cgroupPath = su.CgroupPath
+		}
+		u.cgPopulated = su.CgPopulated
+		u.startLimitWindow, u.startLimitCount = su.StartLimitWindow, su.StartLimitCount
+		if isBusy := !isInactive(u); isBusy != wasBusy {
+			if isBusy {
+				m.busyUnits++
+			} else {
+				m.busyUnits--
+			}
+		}
+		if u.svc != nil {
+			v := u.svc
+			v.mainPID, v.mainExited, v.mainStatus = su.MainPID, su.MainExited, su.MainStatus
+			v.started, v.noPID, v.forbidRestart = su.Started, su.NoPID, su.ForbidRestart
+			v.invocation, v.statusText, v.errno, v.nRestarts = su.Invocation, su.StatusText, su.Errno, su.NRestarts
+			v.fds, v.fdNames = su.Fds, su.FdNames
+			v.conn, v.hasConn = -1, false
+			if v.mainPID > 0 {
+				m.pids[v.mainPID] = pidRef{u: u, role: "main"}
+			}
+		} else if len(su.Fds) > 0 {
+			m.closeFDs(u.name, su.Fds) // the unit is no service any more
+		}
+		if u.sock != nil {
+			u.sock.open, u.sock.triggerStart, u.sock.triggerCount, u.sock.nConn = su.SockOpen, su.TriggerStart, su.TriggerCount, su.NConn
+		}
+		if su.AcceptOf != "" {
+			if s := m.units[su.AcceptOf]; s != nil && s.sock != nil {
+				u.acceptOf = s
+			}
+		}
+		for _, k := range su.Timers {
+			m.rearm(u, k)
+		}
+		n++
+	}
+	out := m.out
+	m.out = nil
+	return out, n
+}
+
+// rearm arms a timer kind that was armed before the re-exec, fresh.
+func (m *Manager) rearm(u *unit, kind string) {
+	var d time.Duration
+	switch {
+	case u.svc != nil && kind == "restart" && u.sub == "auto-restart":
+		d = max(u.def.Service.RestartSec, 1)
+	case u.svc != nil && kind == "watchdog" && (u.sub == "running" || u.sub == "reload"):
+		d = u.def.Service.WatchdogSec
+	case u.svc != nil && kind == "runtime" && isActive(u):
+		d = u.def.Service.RuntimeMaxSec
+	default:
+		return
+	}
+	if d <= 0 || d == unitfile.Infinity {
+		return
+	}
+	m.setTimer(u, kind, m.now+d)
+}

@@ -1,0 +1,347 @@
+package reactor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gosd/manager"
+	"gosd/sockets"
+	"gosd/unitfile"
+)
+
+// ReexecEnv carries the number of the inherited fd holding the hand-over
+// state to a re-executed gosd (daemon-reexec). The new gosd removes it
+// from its environment before anything is spawned.
+const ReexecEnv = "GOSD_REEXEC_FD"
+
+// Saver is the manager as daemon-reexec needs it (*manager.Manager).
+type Saver interface {
+	Save() (manager.Saved, error)
+	Restore(now time.Duration, s manager.Saved) ([]manager.Effect, int)
+}
+
+// handover is everything the reactor and the manager hand to the new
+// binary. Every fd named here stays open across the execve (FD_CLOEXEC is
+// cleared on exactly these, right before it) and is close-on-exec again
+// once the new gosd took it over.
+type handover struct {
+	Version int
+	// Zero is the reactor clock's zero on CLOCK_MONOTONIC (ns): every time
+	// the manager holds stays valid.
+	Zero    int64
+	Manager manager.Saved
+	Procs   []hoProc
+	Groups  map[string][]int
+	Pipes   []hoPipe
+	Sets    map[string]sockets.SavedSet
+	Watched []string
+	Notify  *hoNotify
+	ConnNr  uint64
+	Rings   map[string][]string
+	Extra   json.RawMessage
+}
+
+type hoProc struct {
+	Pid  int
+	Unit string
+}
+
+type hoPipe struct {
+	Unit    string
+	Pid, FD int
+	Partial []byte
+}
+
+type hoNotify struct {
+	FD   int
+	Path string
+}
+
+const handoverVersion = 1
+
+func monoNow() time.Duration {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Duration(ts.Nano())
+}
+
+// Reexec checks that gosd can re-execute now (systemctl daemon-reexec):
+// the manager's state can be handed over and the binary at
+// os.Executable()'s path is there. It then re-executes shortly after, so
+// that the answer to the caller goes out first; a failure at that point
+// leaves this gosd running and is logged. Reactor goroutine only.
+func (r *Reactor) Reexec() error {
+	if _, _, err := r.prepareReexec(); err != nil {
+		return err
+	}
+	time.AfterFunc(100*time.Millisecond, func() {
+		r.Submit(func() {
+			if err := r.reexecNow(); err != nil {
+				r.logf("", "daemon-reexec failed, still running the old gosd: %v", err)
+			}
+		})
+	})
+	return nil
+}
+
+func (r *Reactor) prepareReexec() (string, manager.Saved, error) {
+	if r.shuttingDown {
+		return "", manager.Saved{}, errors.New("shutting down")
+	}
+	sv, ok := r.cfg.Manager.(Saver)
+	if !ok {
+		return "", manager.Saved{}, errors.New("the manager cannot hand its state over")
+	}
+	saved, err := sv.Save()
+	if err != nil {
+		return "", manager.Saved{}, fmt.Errorf("refusing to re-execute: %w", err)
+	}
+	path, err := os.Executable()
+	if err != nil {
+		return "", manager.Saved{}, fmt.Errorf("finding gosd's binary: %w", err)
+	}
+	if err := unix.Access(path, unix.X_OK); err != nil {
+		return "", manager.Saved{}, fmt.Errorf("binary %s: %w", path, err)
+	}
+	return path, saved, nil
+}
+
+// reexecNow hands the state over and execve's the binary; it only returns
+// on failure, with everything as it was.
+func (r *Reactor) reexecNow() error {
+	path, saved, err := r.prepareReexec()
+	if err != nil {
+		return err
+	}
+	h := handover{Version: handoverVersion, Zero: int64(monoNow() - r.Now()), Manager: saved,
+		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, ConnNr: r.connNr, Rings: map[string][]string{}}
+	var keep []int
+	for pid, p := range r.procs {
+		h.Procs = append(h.Procs, hoProc{Pid: pid, Unit: p.unit})
+	}
+	for unit, gs := range r.groups {
+		for g := range gs {
+			h.Groups[unit] = append(h.Groups[unit], g)
+		}
+	}
+	for fd, src := range r.sources {
+		if p, ok := src.(*outputPipe); ok {
+			h.Pipes = append(h.Pipes, hoPipe{Unit: p.unit, Pid: p.pid, FD: fd, Partial: p.partial})
+			keep = append(keep, fd)
+		}
+	}
+	for unit, set := range r.sets {
+		h.Sets[unit] = set.Save()
+		keep = append(keep, set.FDs()...)
+	}
+	for unit := range r.watched {
+		h.Watched = append(h.Watched, unit)
+	}
+	if r.notify != nil {
+		h.Notify = &hoNotify{FD: r.notify.FD(), Path: r.notify.Path()}
+		keep = append(keep, r.notify.FD())
+	}
+	for _, u := range saved.Units {
+		keep = append(keep, u.Fds...)
+	}
+	r.ringsMu.Lock()
+	for unit, rg := range r.rings {
+		h.Rings[unit] = rg.snapshot()
+	}
+	r.ringsMu.Unlock()
+	if r.cfg.HandoverExtra != nil {
+		h.Extra = r.cfg.HandoverExtra()
+	}
+	data, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("encoding the state: %w", err)
+	}
+	f, err := handoverFile()
+	if err != nil {
+		return fmt.Errorf("hand-over file: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("hand-over file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("hand-over file: %w", err)
+	}
+	hfd := int(f.Fd())
+	keep = append(keep, hfd)
+	env := []string{}
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, ReexecEnv+"=") {
+			env = append(env, e)
+		}
+	}
+	env = append(env, ReexecEnv+"="+strconv.Itoa(hfd))
+	r.log.WriteString(LogLine("", unitfile.Pos{}, manager.LevelNotice,
+		fmt.Sprintf("Reexecuting %s (%d units, %d processes, %d fds handed over)", path, len(saved.Units), len(h.Procs), len(keep))))
+	r.log.WriteByte('\n')
+	r.flush()
+	// Only the handed-over fds lose FD_CLOEXEC, right before execve; no
+	// other goroutine spawns (the reactor is the only one that does).
+	for _, fd := range keep {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			restoreCloexec(keep)
+			return fmt.Errorf("keeping fd %d: %w", fd, err)
+		}
+	}
+	err = syscall.Exec(path, os.Args, env)
+	restoreCloexec(keep)
+	return fmt.Errorf("execve %s: %w", path, err)
+}
+
+func restoreCloexec(fds []int) {
+	for _, fd := range fds {
+		unix.CloseOnExec(fd)
+	}
+}
+
+// handoverFD reads $GOSD_REEXEC_FD and removes it from the environment;
+// -1 when gosd was not re-executed.
+func handoverFD() int {
+	v, ok := os.LookupEnv(ReexecEnv)
+	if !ok {
+		return -1
+	}
+	os.Unsetenv(ReexecEnv)
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 0 {
+		return -1
+	}
+	return fd
+}
+
+// restore takes over the state of the gosd that re-executed into this
+// one. Called by Run before the first reap; false when there is none (or
+// it cannot be read: then this gosd boots as usual).
+func (r *Reactor) restore(fd int) bool {
+	f := os.NewFile(uintptr(fd), "gosd-reexec")
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		r.logf("", "daemon-reexec: reading the hand-over state: %v", err)
+		return false
+	}
+	var h handover
+	if err := json.Unmarshal(data, &h); err != nil || h.Version != handoverVersion {
+		r.logf("", "daemon-reexec: bad hand-over state (version %d): %v", h.Version, err)
+		return false
+	}
+	// The manager's clock goes on where it was.
+	r.start = time.Now().Add(-(monoNow() - time.Duration(h.Zero)))
+	r.connNr = h.ConnNr
+	r.restoredExtra = h.Extra
+	if h.Notify != nil {
+		unix.CloseOnExec(h.Notify.FD)
+		if r.notify != nil {
+			r.removeSource(r.notify.FD())
+			r.notify.Close()
+			r.notify = nil
+		}
+		n := sockets.NotifyFromFD(h.Notify.FD, h.Notify.Path)
+		if err := r.addSource(n.FD(), notifySource{}); err != nil {
+			r.logf("", "notify socket: %v", err)
+		}
+		r.notify = n
+	}
+	for unit, s := range h.Sets {
+		restoreCloexec(s.FDs)
+		r.sets[unit] = sockets.RestoreSet(s)
+	}
+	for _, unit := range h.Watched {
+		r.watch(unit)
+	}
+	for _, p := range h.Pipes {
+		unix.CloseOnExec(p.FD)
+		if err := r.addSource(p.FD, &outputPipe{unit: p.Unit, pid: p.Pid, fd: p.FD, partial: p.Partial}); err != nil {
+			r.logf(p.Unit, "cannot watch output: %v", err)
+			syscall.Close(p.FD)
+		}
+	}
+	for _, p := range h.Procs {
+		pr := &proc{unit: p.Unit, pidfd: openPidFD(p.Pid)}
+		r.procs[p.Pid] = pr
+		if registerPidFD(r.poll, pr.pidfd, p.Pid) {
+			r.sources[pr.pidfd] = &procSource{pid: p.Pid}
+		} else if pr.pidfd >= 0 {
+			syscall.Close(pr.pidfd)
+			pr.pidfd = -1
+		}
+	}
+	for unit, gs := range h.Groups {
+		r.groups[unit] = map[int]bool{}
+		for _, g := range gs {
+			r.groups[unit][g] = true
+		}
+	}
+	for unit, lines := range h.Rings {
+		rg := r.ringFor(unit)
+		for _, l := range lines {
+			rg.add(l)
+		}
+	}
+	for _, u := range h.Manager.Units {
+		restoreCloexec(u.Fds)
+		if u.Active != "inactive" {
+			r.lastActive[u.Name] = u.Active
+		}
+	}
+	// The units' cgroups: same root (same pid, same place), re-opened with
+	// their event watches. CgroupsAvailable was fed by setupCgroups.
+	r.dispatch()
+	if r.cg != nil {
+		units := []string{}
+		for _, u := range h.Manager.Units {
+			if u.CgroupPath != "" && u.Active != "inactive" && u.Active != "failed" {
+				units = append(units, u.Name)
+			}
+		}
+		slices.Sort(units)
+		for _, unit := range units {
+			if _, err := r.cgroupFor(unit); err != nil {
+				r.logf(unit, "daemon-reexec: re-opening the unit's cgroup: %v", err)
+			}
+		}
+	}
+	sv, ok := r.cfg.Manager.(Saver)
+	if !ok {
+		r.logf("", "daemon-reexec: the manager cannot take the state over")
+		return false
+	}
+	var effects []manager.Effect
+	n := 0
+	r.guard("", "restoring the manager", func() { effects, n = sv.Restore(r.Now(), h.Manager) })
+	for _, e := range effects {
+		r.perform(e)
+	}
+	r.notice("", fmt.Sprintf("Reexecuted: %d units restored", n))
+	for _, u := range h.Manager.Units {
+		if u.CgroupPath != "" && r.cg != nil {
+			if c := r.cgUnits[u.Name]; c != nil {
+				c.inactive = u.Active == "inactive" || u.Active == "failed"
+			}
+			r.checkEmpty(u.Name)
+		}
+	}
+	return true
+}
+
+// RestoredExtra is Config.HandoverExtra's value from the gosd that
+// re-executed into this one (nil otherwise). Valid once Run started.
+func (r *Reactor) RestoredExtra() json.RawMessage { return r.restoredExtra }
+
+// Restored says whether this gosd took over from a re-exec.
+func (r *Reactor) Restored() bool { return r.restored }
