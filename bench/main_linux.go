@@ -143,11 +143,12 @@ func main() {
 }
 
 // releaseFlags is gosd's release build (README): stripped, no paths, and
-// the control-plane packages (client and control server, command line,
-// early boot) built without inlining, which keeps PID1 under 6 MiB and
-// costs nothing on the hot path (reactor, manager, exec, cgroups).
+// the packages off the hot path (client and control server, command line,
+// early boot, unit-file parsing — measured: loading 10,000 units is no
+// slower) built without inlining, which keeps PID1 under 6 MiB; the
+// reactor, manager, exec and cgroups keep it.
 var releaseFlags = []string{"-trimpath", "-ldflags=-s -w",
-	"-gcflags=gosd/control=-l", "-gcflags=gosd/boot=-l", "-gcflags=gosd/cmd/gosd=-l"}
+	"-gcflags=gosd/control=-l", "-gcflags=gosd/boot=-l", "-gcflags=gosd/cmd/gosd=-l", "-gcflags=gosd/unitfile=-l"}
 
 func build(out, pkg string) {
 	cmd := exec.Command("go", append(append([]string{"build"}, releaseFlags...), "-o", out, pkg)...)
