@@ -19,8 +19,10 @@ const (
 )
 
 // ConsoleLine renders a job effect as systemd's console progress line, or
-// "" when systemd prints nothing for it. desc is the unit's Description=.
-func ConsoleLine(e manager.Effect, desc string) string {
+// "" when systemd prints nothing for it. desc is the unit's Description=;
+// oneshot says the unit is a Type=oneshot service (systemd says "Finished"
+// when its start job succeeds).
+func ConsoleLine(e manager.Effect, desc string, oneshot bool) string {
 	switch e := e.(type) {
 	case manager.JobStarted:
 		if unitType(e.Unit) != "service" {
@@ -35,12 +37,12 @@ func ConsoleLine(e manager.Effect, desc string) string {
 			return MarkNone + markIndent + "Reloading " + named(e.Unit, desc) + "..."
 		}
 	case manager.JobFinished:
-		return finishedLine(e, desc)
+		return finishedLine(e, desc, oneshot)
 	}
 	return ""
 }
 
-func finishedLine(e manager.JobFinished, desc string) string {
+func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 	typ := unitType(e.Unit)
 	n := named(e.Unit, desc)
 	switch e.Kind {
@@ -52,6 +54,9 @@ func finishedLine(e manager.JobFinished, desc string) string {
 				return MarkOK + " Reached target " + n + "."
 			case "socket":
 				return MarkOK + " Listening on " + n + "."
+			}
+			if oneshot {
+				return MarkOK + " Finished " + n + "."
 			}
 			return MarkOK + " Started " + n + "."
 		case manager.ResultFailed:

@@ -139,18 +139,12 @@ func (r *Reactor) console(e manager.Effect) {
 		return
 	}
 	var desc string
-	u := r.unit(effectUnit(e))
-	if u != nil {
+	oneshot := false
+	if u := r.unit(effectUnit(e)); u != nil {
 		desc = u.Unit.Description
+		oneshot = u.Service != nil && u.Service.Type == "oneshot"
 	}
-	line := ConsoleLine(e, desc)
-	if u != nil && u.Service != nil && u.Service.Type == "oneshot" {
-		// systemd says "Finished" when a oneshot's start job succeeds.
-		if rest, ok := strings.CutPrefix(line, MarkOK+" Started "); ok {
-			line = MarkOK + " Finished " + rest
-		}
-	}
-	if line != "" {
+	if line := ConsoleLine(e, desc, oneshot); line != "" {
 		r.con.WriteString(line)
 		r.con.WriteByte('\n')
 	}

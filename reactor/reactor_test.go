@@ -548,11 +548,11 @@ func TestConsoleLines(t *testing.T) {
 		{manager.JobStarted{Unit: "default.target", Kind: manager.JobStart}, ""},
 	}
 	for _, c := range cases {
-		if got := ConsoleLine(c.e, "Foo."); got != c.want {
+		if got := ConsoleLine(c.e, "Foo.", false); got != c.want {
 			t.Errorf("%+v: got %q want %q", c.e, got, c.want)
 		}
 	}
-	if got := ConsoleLine(manager.JobFinished{Unit: "x.service", Kind: manager.JobStart, Result: manager.ResultDone}, ""); got != "[  OK  ] Started x.service." {
+	if got := ConsoleLine(manager.JobFinished{Unit: "x.service", Kind: manager.JobStart, Result: manager.ResultDone}, "", false); got != "[  OK  ] Started x.service." {
 		t.Errorf("no description: %q", got)
 	}
 }
