@@ -68,7 +68,61 @@ const (
 	relOnFailure
 	relOnSuccess
 	relTriggers
+	numRels // not a relation: the count
 )
+
+// fwdList is from's list of units it has relation r to.
+func fwdList(from *unit, r rel) *[]*unit {
+	switch r {
+	case relAfter:
+		return &from.after
+	case relRequires:
+		return &from.requires
+	case relWants:
+		return &from.wants
+	case relRequisite:
+		return &from.requisite
+	case relBindsTo:
+		return &from.bindsTo
+	case relPartOf:
+		return &from.partOf
+	case relUpholds:
+		return &from.upholds
+	case relConflicts:
+		return &from.conflicts
+	case relOnFailure:
+		return &from.onFailure
+	case relOnSuccess:
+		return &from.onSuccess
+	}
+	return &from.triggers
+}
+
+// revList is to's list of units that have relation r to it, or nil for
+// the one-way relations (OnFailure=, OnSuccess=).
+func revList(to *unit, r rel) *[]*unit {
+	switch r {
+	case relAfter:
+		return &to.before
+	case relRequires:
+		return &to.requiredBy
+	case relWants:
+		return &to.wantedBy
+	case relRequisite:
+		return &to.requisiteOf
+	case relBindsTo:
+		return &to.boundBy
+	case relPartOf:
+		return &to.consistsOf
+	case relUpholds:
+		return &to.upheldBy
+	case relConflicts:
+		return &to.conflictedBy
+	case relTriggers:
+		return &to.triggeredBy
+	}
+	return nil
+}
 
 // unit is one loaded unit: its definition, resolved edges and runtime state.
 type unit struct {
@@ -405,38 +459,10 @@ func (m *Manager) edge(from, to *unit, r rel) {
 		return
 	}
 	m.edgeSeen[k] = struct{}{}
-	switch r {
-	case relAfter:
-		from.after = append(from.after, to)
-		to.before = append(to.before, from)
-	case relRequires:
-		from.requires = append(from.requires, to)
-		to.requiredBy = append(to.requiredBy, from)
-	case relWants:
-		from.wants = append(from.wants, to)
-		to.wantedBy = append(to.wantedBy, from)
-	case relRequisite:
-		from.requisite = append(from.requisite, to)
-		to.requisiteOf = append(to.requisiteOf, from)
-	case relBindsTo:
-		from.bindsTo = append(from.bindsTo, to)
-		to.boundBy = append(to.boundBy, from)
-	case relPartOf:
-		from.partOf = append(from.partOf, to)
-		to.consistsOf = append(to.consistsOf, from)
-	case relUpholds:
-		from.upholds = append(from.upholds, to)
-		to.upheldBy = append(to.upheldBy, from)
-	case relConflicts:
-		from.conflicts = append(from.conflicts, to)
-		to.conflictedBy = append(to.conflictedBy, from)
-	case relOnFailure:
-		from.onFailure = append(from.onFailure, to)
-	case relOnSuccess:
-		from.onSuccess = append(from.onSuccess, to)
-	case relTriggers:
-		from.triggers = append(from.triggers, to)
-		to.triggeredBy = append(to.triggeredBy, from)
+	fwd := fwdList(from, r)
+	*fwd = append(*fwd, to)
+	if rev := revList(to, r); rev != nil {
+		*rev = append(*rev, from)
 	}
 }
 
@@ -451,10 +477,12 @@ func (m *Manager) onReload(src UnitSource) {
 	m.edgeSeen = map[edgeKey]struct{}{}
 	old := m.loadOrder
 	for _, u := range old {
-		u.after, u.before = nil, nil
-		u.requires, u.wants, u.requisite, u.bindsTo, u.partOf, u.upholds, u.conflicts = nil, nil, nil, nil, nil, nil, nil
-		u.requiredBy, u.wantedBy, u.requisiteOf, u.boundBy, u.consistsOf, u.upheldBy, u.conflictedBy = nil, nil, nil, nil, nil, nil, nil
-		u.onFailure, u.onSuccess, u.triggers, u.triggeredBy = nil, nil, nil, nil
+		for r := rel(0); r < numRels; r++ {
+			*fwdList(u, r) = nil
+			if rev := revList(u, r); rev != nil {
+				*rev = nil
+			}
+		}
 	}
 	for _, u := range old {
 		def := src.Get(u.name)
@@ -649,46 +677,19 @@ func (m *Manager) forget(u *unit) {
 	for _, k := range []string{"state", "restart", "watchdog", "runtime", "job"} {
 		m.cancelTimer(u, k)
 	}
-	pairs := []struct {
-		fwd []*unit
-		rev func(x *unit) *[]*unit
-		r   rel
-	}{
-		{u.after, func(x *unit) *[]*unit { return &x.before }, relAfter},
-		{u.requires, func(x *unit) *[]*unit { return &x.requiredBy }, relRequires},
-		{u.wants, func(x *unit) *[]*unit { return &x.wantedBy }, relWants},
-		{u.requisite, func(x *unit) *[]*unit { return &x.requisiteOf }, relRequisite},
-		{u.bindsTo, func(x *unit) *[]*unit { return &x.boundBy }, relBindsTo},
-		{u.partOf, func(x *unit) *[]*unit { return &x.consistsOf }, relPartOf},
-		{u.upholds, func(x *unit) *[]*unit { return &x.upheldBy }, relUpholds},
-		{u.conflicts, func(x *unit) *[]*unit { return &x.conflictedBy }, relConflicts},
-		{u.triggers, func(x *unit) *[]*unit { return &x.triggeredBy }, relTriggers},
-	}
-	for _, p := range pairs {
-		for _, x := range p.fwd {
-			*p.rev(x) = without(*p.rev(x), u)
-			delete(m.edgeSeen, edgeKey{u, x, p.r})
+	for r := rel(0); r < numRels; r++ {
+		for _, x := range *fwdList(u, r) {
+			if rev := revList(x, r); rev != nil {
+				*rev = without(*rev, u)
+			}
+			delete(m.edgeSeen, edgeKey{u, x, r})
 		}
-	}
-	back := []struct {
-		rev []*unit
-		fwd func(x *unit) *[]*unit
-		r   rel
-	}{
-		{u.before, func(x *unit) *[]*unit { return &x.after }, relAfter},
-		{u.requiredBy, func(x *unit) *[]*unit { return &x.requires }, relRequires},
-		{u.wantedBy, func(x *unit) *[]*unit { return &x.wants }, relWants},
-		{u.requisiteOf, func(x *unit) *[]*unit { return &x.requisite }, relRequisite},
-		{u.boundBy, func(x *unit) *[]*unit { return &x.bindsTo }, relBindsTo},
-		{u.consistsOf, func(x *unit) *[]*unit { return &x.partOf }, relPartOf},
-		{u.upheldBy, func(x *unit) *[]*unit { return &x.upholds }, relUpholds},
-		{u.conflictedBy, func(x *unit) *[]*unit { return &x.conflicts }, relConflicts},
-		{u.triggeredBy, func(x *unit) *[]*unit { return &x.triggers }, relTriggers},
-	}
-	for _, p := range back {
-		for _, x := range p.rev {
-			*p.fwd(x) = without(*p.fwd(x), u)
-			delete(m.edgeSeen, edgeKey{x, u, p.r})
+		if rev := revList(u, r); rev != nil {
+			for _, x := range *rev {
+				fwd := fwdList(x, r)
+				*fwd = without(*fwd, u)
+				delete(m.edgeSeen, edgeKey{x, u, r})
+			}
 		}
 	}
 	for _, name := range append([]string{u.name}, u.def.Names...) {
