@@ -3,7 +3,6 @@ package integration
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -14,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // The Debian boot test (debian_test.go) boots a real Debian bookworm
@@ -248,49 +246,9 @@ func walkTar(t *testing.T, path string, fn func(*tar.Header, io.Reader)) {
 
 // debianBoot is qemuBootOn with room for a whole distribution in the
 // initramfs (the image is about 250 MB; the kernel unpacks it into RAM).
+// Its console is long: the test prints what matters itself.
 func debianBoot(t *testing.T, kernel, initrd, cmdline string) *qemuVM {
-	args := []string{
-		"-M", "pc", "-m", "2048", "-smp", "1",
-		"-display", "none", "-vga", "none", "-monitor", "none",
-		"-serial", "stdio", "-net", "none", "-no-reboot",
-		"-kernel", kernel, "-initrd", initrd,
-		"-append", "console=ttyS0 panic=-1 reboot=k " + cmdline,
-	}
-	vm := &qemuVM{t: t, start: time.Now(), changed: make(chan struct{}), done: make(chan struct{})}
-	vm.cmd = exec.Command(qemuBinary(t), args...)
-	stdout, err := vm.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm.cmd.Stderr = vm.cmd.Stdout
-	if err := vm.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := stdout.Read(buf)
-			vm.mu.Lock()
-			vm.console.Write(bytes.ReplaceAll(buf[:n], []byte("\r"), nil))
-			close(vm.changed)
-			vm.changed = make(chan struct{})
-			vm.mu.Unlock()
-			if err != nil {
-				break
-			}
-		}
-		vm.exitErr = vm.cmd.Wait()
-		close(vm.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-vm.done:
-		default:
-			vm.cmd.Process.Kill()
-			<-vm.done
-		}
-	})
-	return vm
+	return qemuStart(t, "pc", "2048", kernel, initrd, cmdline, false)
 }
 
 // TestResolveInTree: the overlay of the Debian image goes through the

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bufio"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,27 +54,7 @@ func qemucgInitramfs(t *testing.T, initBin, cgtool string) string {
 		c.symlink("bin/"+applet, "busybox")
 	}
 	c.file("etc/machine-id", 0o444, nil)
-	root := filepath.Join("testdata", "qemucg", "rootfs")
-	made := map[string]bool{"bin": true, "etc": true, "etc/gosd": true, "etc/gosd/units": true}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == root {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if d.IsDir() {
-			if !made[rel] {
-				c.dir(rel)
-			}
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		c.file(rel, uint32(info.Mode().Perm()), read(p))
-		return nil
-	})
-	if err != nil {
+	if err := c.tree(filepath.Join("testdata", "qemucg", "rootfs"), map[string]bool{"bin": true, "etc": true, "etc/gosd": true, "etc/gosd/units": true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.close(); err != nil {

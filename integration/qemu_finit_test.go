@@ -3,7 +3,6 @@ package integration
 import (
 	"bufio"
 	"debug/elf"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -166,26 +165,7 @@ func qemuFinitInitramfs(t *testing.T) string {
 		"bin/answer.sh", "bin/client.sh", "etc/hostname", "etc/machine-id"} {
 		c.file(rel, 0o755, read(filepath.Join(gosdRoot, rel)))
 	}
-	root := filepath.Join("testdata", "qemufinit")
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == root {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if d.IsDir() {
-			if rel != "bin" && rel != "etc" {
-				c.dir(rel)
-			}
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		c.file(rel, uint32(info.Mode().Perm()), read(p))
-		return nil
-	})
-	if err != nil {
+	if err := c.tree(filepath.Join("testdata", "qemufinit"), map[string]bool{"bin": true, "etc": true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.close(); err != nil {

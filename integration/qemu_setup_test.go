@@ -203,6 +203,42 @@ func (c *cpioWriter) symlink(name, target string) {
 func (c *cpioWriter) file(name string, mode uint32, data []byte) {
 	c.entry(name, syscall.S_IFREG|mode, 0, 0, data)
 }
+
+// tree adds everything below root under its relative name: directories
+// (but those in have, already written), symlinks as links, files with
+// their permission bits.
+func (c *cpioWriter) tree(root string, have map[string]bool) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		switch {
+		case d.IsDir():
+			if !have[rel] {
+				c.dir(rel)
+			}
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			c.symlink(rel, target)
+		default:
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			c.file(rel, uint32(info.Mode().Perm()), data)
+		}
+		return nil
+	})
+}
+
 func (c *cpioWriter) close() error {
 	c.entry("TRAILER!!!", 0, 0, 0, nil)
 	return c.err
@@ -243,33 +279,7 @@ func qemuInitramfs(t *testing.T, initBin string) string {
 		"nc", "mount", "hostname", "ifconfig"} {
 		c.symlink("bin/"+applet, "busybox")
 	}
-	root := filepath.Join("testdata", "qemu", "rootfs")
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == root {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		switch {
-		case d.IsDir():
-			if rel != "bin" && rel != "etc" {
-				c.dir(rel)
-			}
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			c.symlink(rel, target)
-		default:
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			c.file(rel, uint32(info.Mode().Perm()), read(p))
-		}
-		return nil
-	})
-	if err != nil {
+	if err := c.tree(filepath.Join("testdata", "qemu", "rootfs"), map[string]bool{"bin": true, "etc": true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.close(); err != nil {
@@ -301,8 +311,14 @@ func qemuBoot(t *testing.T, kernel, initrd, cmdline string) *qemuVM {
 
 // qemuBootOn is qemuBoot on the given machine type (pc, microvm).
 func qemuBootOn(t *testing.T, machine, kernel, initrd, cmdline string) *qemuVM {
+	return qemuStart(t, machine, "512", kernel, initrd, cmdline, true)
+}
+
+// qemuStart boots kernel and initrd with memMB of memory and collects the
+// serial console; logConsole logs it at the end of a failed or verbose test.
+func qemuStart(t *testing.T, machine, memMB, kernel, initrd, cmdline string, logConsole bool) *qemuVM {
 	args := []string{
-		"-M", machine, "-m", "512", "-smp", "1",
+		"-M", machine, "-m", memMB, "-smp", "1",
 		"-display", "none", "-vga", "none", "-monitor", "none",
 		"-serial", "stdio", "-net", "none", "-no-reboot",
 		"-kernel", kernel, "-initrd", initrd,
@@ -341,7 +357,7 @@ func qemuBootOn(t *testing.T, machine, kernel, initrd, cmdline string) *qemuVM {
 			vm.cmd.Process.Kill()
 			<-vm.done
 		}
-		if t.Failed() || testing.Verbose() {
+		if logConsole && (t.Failed() || testing.Verbose()) {
 			t.Logf("serial console:\n%s", vm.output())
 		}
 	})
