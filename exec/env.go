@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"gosd/sockets"
 	"os"
 	"strings"
 
@@ -109,7 +110,12 @@ func buildEnv(spec Spec, ec *unitfile.ExecContext, cred *credentials, dirEnv []s
 	if spec.NotifySocket != "" {
 		e.set("NOTIFY_SOCKET=" + spec.NotifySocket)
 	}
-	for _, kv := range ListenEnv(spec.ListenNames, len(spec.ListenFDs)) {
+	// One name per fd; sd_listen_fds(3) calls an unnamed fd "unknown".
+	names := append([]string(nil), spec.ListenNames...)
+	for len(names) < len(spec.ListenFDs) {
+		names = append(names, "unknown")
+	}
+	for _, kv := range sockets.ListenEnv(names[:len(spec.ListenFDs)]) {
 		e.set(kv)
 	}
 	return e.list(), nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -316,17 +315,4 @@ func SignalGroup(pgid int, sig syscall.Signal) error {
 		return fmt.Errorf("bad process group %d", pgid)
 	}
 	return syscall.Kill(-pgid, sig)
-}
-
-// ListenEnv returns LISTEN_FDS and LISTEN_FDNAMES for n passed fds
-// (sd_listen_fds(3)); LISTEN_PID is set in the child.
-func ListenEnv(names []string, n int) []string {
-	if n == 0 {
-		return nil
-	}
-	env := []string{"LISTEN_FDS=" + strconv.Itoa(n)}
-	if len(names) > 0 {
-		env = append(env, "LISTEN_FDNAMES="+strings.Join(names, ":"))
-	}
-	return env
 }
