@@ -12,6 +12,10 @@ import (
 // Manager holds every unit's state and the installed jobs. It is not safe
 // for concurrent use: the reactor owns it and calls Step from one goroutine.
 type Manager struct {
+	// minLevel drops log messages below it before they are formatted
+	// (SetMinLevel); the zero value, debug, keeps everything.
+	minLevel Level
+
 	src   UnitSource
 	units map[string]*unit
 	// loadOrder keeps List and every whole-tree walk deterministic.
@@ -514,7 +518,14 @@ func (m *Manager) onReload(src UnitSource) {
 
 func (m *Manager) emit(e Effect) { m.out = append(m.out, e) }
 
+// SetMinLevel makes the manager skip log messages below lvl (gosd's
+// log_level), so that debug messages on every job cost nothing.
+func (m *Manager) SetMinLevel(lvl Level) { m.minLevel = lvl }
+
 func (m *Manager) logf(u *unit, lvl Level, format string, args ...any) {
+	if lvl < m.minLevel {
+		return
+	}
 	l := Log{Level: lvl, Msg: fmt.Sprintf(format, args...)}
 	if u != nil {
 		l.Unit = u.name
@@ -524,6 +535,9 @@ func (m *Manager) logf(u *unit, lvl Level, format string, args ...any) {
 
 // logAt logs a message about a setting, with the unit-file line that set it.
 func (m *Manager) logAt(u *unit, key string, lvl Level, format string, args ...any) {
+	if lvl < m.minLevel {
+		return
+	}
 	l := Log{Unit: u.name, Level: lvl, Msg: fmt.Sprintf(format, args...), Pos: settingPos(u.def, key)}
 	m.emit(l)
 }

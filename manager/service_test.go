@@ -640,3 +640,19 @@ func TestNotifyAccess(t *testing.T) {
 		t.Fatalf("status %q", s.StatusText)
 	}
 }
+
+// SetMinLevel drops messages below it at the source (none reaches the
+// effects), and keeps the rest.
+func TestSetMinLevel(t *testing.T) {
+	a := svc("a.service", "simple")
+	h := newHarness(t, memSource{}.add(a))
+	h.m.SetMinLevel(LevelInfo)
+	effs := h.step(Exited{Pid: 4242, Status: exited(0)}) // "reaped unknown process": debug
+	if l := find[Log](effs); len(l) != 0 {
+		t.Fatalf("debug message emitted below the minimum level:\n%s", dump(effs))
+	}
+	h.m.SetMinLevel(LevelDebug)
+	if l := find[Log](h.step(Exited{Pid: 4243, Status: exited(0)})); len(l) != 1 {
+		t.Fatalf("debug message missing at level debug: %v", l)
+	}
+}

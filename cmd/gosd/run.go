@@ -91,6 +91,7 @@ func (c *RunCmd) Run() error {
 	}
 	load()
 	m := manager.New(current)
+	m.SetMinLevel(minLevel)
 	b := &backend{m: m, units: func() *unitfile.Set { return current }, paths: cfg.UnitPath,
 		waiting: map[uint64]func(manager.JobResult){}}
 	r, err := reactor.New(reactor.Config{
