@@ -60,9 +60,6 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			}
 		}
 	case manager.Log:
-		if e.Level < r.cfg.MinLevel {
-			return
-		}
 		r.log.WriteString(LogLine(e.Unit, e.Pos, e.Level, e.Msg))
 		r.log.WriteByte('\n')
 	case manager.UnitChanged:

@@ -35,9 +35,6 @@ type Config struct {
 	// Log receives gosd's log: service output as "unit[pid]: line" and
 	// messages as LogLine renders them. Default os.Stderr.
 	Log io.Writer
-	// MinLevel drops manager messages below it (the zero value, debug,
-	// keeps everything); service output is never dropped.
-	MinLevel manager.Level
 	// Console receives systemd-style progress lines (ConsoleLine); nil = none.
 	Console io.Writer
 	// NotifySocket is the sd_notify socket path; "" = DefaultNotifySocket,

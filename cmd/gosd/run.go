@@ -100,7 +100,6 @@ func (c *RunCmd) Run() error {
 		Manager:       m,
 		Log:           os.Stderr,
 		Console:       os.Stdout,
-		MinLevel:      minLevel,
 		NotifySocket:  cfg.NotifySocket,
 		PID1:          pid1,
 		Subreaper:     !pid1,
