@@ -87,6 +87,10 @@ type Spawned struct {
 	ID  uint64
 	Pid int
 	Err error
+	// Status is systemd's exit status for the step that failed when Err
+	// is set (200 CHDIR, 203 EXEC, 217 USER, ... systemd.exec(5) "PROCESS
+	// EXIT CODES"); 0 means unknown, taken as 203.
+	Status int
 }
 
 // Exited reports a reaped process (any process, adopted orphans included).

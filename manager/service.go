@@ -919,7 +919,7 @@ func (m *Manager) onSpawned(e Spawned) {
 		s.mainSpawn = 0
 		if e.Err != nil {
 			m.logf(u, LevelError, "Failed to spawn main process: %v", e.Err)
-			m.mainGone(u, WaitStatus{Exited: true, Code: 203})
+			m.mainGone(u, WaitStatus{Exited: true, Code: spawnStatus(e)})
 			return
 		}
 		s.mainPID = e.Pid
@@ -937,7 +937,7 @@ func (m *Manager) onSpawned(e Spawned) {
 	c.controlSpawn = 0
 	if e.Err != nil {
 		m.logf(u, LevelError, "Failed to spawn control process: %v", e.Err)
-		m.controlExited(u, WaitStatus{Exited: true, Code: 203})
+		m.controlExited(u, WaitStatus{Exited: true, Code: spawnStatus(e)})
 		return
 	}
 	c.controlPID = e.Pid
@@ -945,6 +945,15 @@ func (m *Manager) onSpawned(e Spawned) {
 	if s != nil {
 		m.signalLate(u, e.Pid)
 	}
+}
+
+// spawnStatus is the exit status a failed spawn counts as: the failed
+// step's, or 203/EXEC when the reactor could not say.
+func spawnStatus(e Spawned) int {
+	if e.Status > 0 {
+		return e.Status
+	}
+	return 203
 }
 
 func (m *Manager) onExited(e Exited) {

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -654,5 +655,19 @@ func TestSetMinLevel(t *testing.T) {
 	h.m.SetMinLevel(LevelDebug)
 	if l := find[Log](h.step(Exited{Pid: 4243, Status: exited(0)})); len(l) != 1 {
 		t.Fatalf("debug message missing at level debug: %v", l)
+	}
+}
+
+// A failed spawn counts with the failed step's status (217/USER here), as
+// systemd.exec(5) numbers them: ExecStopPost= sees it in EXIT_STATUS.
+func TestSpawnErrorStatus(t *testing.T) {
+	a := svc("a.service", "simple")
+	a.Service.ExecStopPost = []unitfile.ExecCommand{{Path: "/bin/true", Argv: []string{"/bin/true"}}}
+	h := newHarness(t, memSource{}.add(a))
+	sp := spawnsOf(h.start("a.service"), "a.service")
+	effs := h.step(Spawned{ID: sp[0].ID, Err: syscall.EPERM, Status: 217})
+	post := spawnsOf(effs, "a.service")
+	if len(post) != 1 || !slices.Contains(post[0].Env, "EXIT_STATUS=217") {
+		t.Fatalf("ExecStopPost after a failed spawn:\n%s", dump(effs))
 	}
 }

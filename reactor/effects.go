@@ -286,7 +286,12 @@ func (r *Reactor) spawn(s manager.Spawn) {
 	if err != nil {
 		r.log.WriteString(LogLine(s.Unit, s.Cmd.Pos, manager.LevelError, "spawn failed: "+err.Error()))
 		r.log.WriteByte('\n')
-		r.Feed(manager.Spawned{ID: s.ID, Err: err})
+		sp := manager.Spawned{ID: s.ID, Err: err}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			sp.Status = ee.Status
+		}
+		r.Feed(sp)
 		return
 	}
 	started = true
