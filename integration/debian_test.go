@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"encoding/base64"
 	"fmt"
+	"os/exec"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,6 +108,13 @@ func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi boo
 	r.units = between(console, "GOSD-UNITS-BEGIN", "GOSD-UNITS-END")
 	r.failed = between(console, "GOSD-FAILED-BEGIN", "GOSD-FAILED-END")
 	r.analyze = between(console, "GOSD-ANALYZE-BEGIN", "GOSD-ANALYZE-END")
+	if prof := between(console, "GOSD-PPROF-BEGIN", "GOSD-PPROF-END"); prof != "" {
+		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(prof), ""))
+		if err != nil {
+			t.Errorf("%s: the profile on the console is not base64: %v", name, err)
+		}
+		os.WriteFile(filepath.Join("testdata", "debian", "out", name+".pprof"), b, 0o644)
+	}
 	if plot := between(console, "GOSD-PLOT-BEGIN", "GOSD-PLOT-END"); plot != "" {
 		os.WriteFile(filepath.Join("testdata", "debian", "out", name+"-plot.svg"), []byte(plot), 0o644)
 	}
@@ -150,7 +159,8 @@ func TestDebianBoot(t *testing.T) {
 	kernel := qemuKernel(t)
 	tarball := debianRootfs(t)
 	start := time.Now()
-	initrd := debianInitramfs(t, tarball, gosdBin)
+	bin, profileArgs := debianProfile(t)
+	initrd := debianInitramfs(t, tarball, bin)
 	if st, err := os.Stat(initrd); err == nil {
 		t.Logf("initramfs: %d MB, written in %v", st.Size()>>20, time.Since(start).Round(time.Millisecond))
 	}
@@ -162,7 +172,7 @@ func TestDebianBoot(t *testing.T) {
 	}{
 		{"floor", "rdinit=/sbin/floor-init", false},
 		{"systemd", "rdinit=/lib/systemd/systemd " + target, true},
-		{"gosd", "rdinit=/sbin/gosd " + target, true},
+		{"gosd", "rdinit=/sbin/gosd " + target + profileArgs + " " + os.Getenv("GOSD_DEBIAN_GOSD_ARGS"), true},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			r := debianBootOne(t, b.name, kernel, initrd, b.cmdline, b.multi)
@@ -196,4 +206,26 @@ func TestDebianBoot(t *testing.T) {
 		fmt.Fprintf(&sb, "  %-8s %6.1f s           %6.1f s  %8s s    %6.1f s\n", r.name, r.multiUser.Seconds(), r.report.Seconds(), r.uptime, r.off.Seconds())
 	}
 	t.Log(sb.String())
+}
+
+// debianProfile returns the gosd binary to boot and what to add to its
+// kernel command line. With GOSD_DEBIAN_PROFILE=DURATION (e.g. 8s) gosd is
+// built with -tags gosd_pprof and profiles its first DURATION as PID1; the
+// report prints the profile and the test saves it as
+// testdata/debian/out/gosd.pprof (go tool pprof -top gosd.pprof).
+func debianProfile(t *testing.T) (bin, cmdline string) {
+	d := os.Getenv("GOSD_DEBIAN_PROFILE")
+	if d == "" {
+		return gosdBin, ""
+	}
+	if _, err := time.ParseDuration(d); err != nil {
+		t.Fatalf("GOSD_DEBIAN_PROFILE=%q: %v", d, err)
+	}
+	bin = filepath.Join(t.TempDir(), "gosd")
+	build := exec.Command("go", "build", "-tags", "gosd_pprof", "-o", bin, "../cmd/gosd")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building gosd with gosd_pprof: %v\n%s", err, out)
+	}
+	return bin, " GOSD_CPUPROFILE=/gosd.pprof GOSD_CPUPROFILE_FOR=" + d
 }

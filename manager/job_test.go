@@ -451,3 +451,40 @@ func TestResetFailed(t *testing.T) {
 		t.Fatal("start after reset-failed refused")
 	}
 }
+
+// TestTargetDefaultAfter follows systemd.target(5) "Default Dependencies":
+// a target is After= what it Wants=/Requires= unless the wanted unit sets
+// DefaultDependencies=no, and never After= a unit already ordered after
+// it. Debian's multi-user.target wants systemd-update-utmp-runlevel.service
+// (DefaultDependencies=no, After=multi-user.target): no cycle, and the
+// runlevel unit runs after the target.
+func TestTargetDefaultAfter(t *testing.T) {
+	mu := target("multi-user.target", "runlevel.service", "plain.service", "after-me.service")
+	runlevel := svc("runlevel.service", "oneshot")
+	runlevel.Unit.DefaultDependencies = false
+	runlevel.Unit.After = []string{"multi-user.target"}
+	plain := svc("plain.service", "oneshot")
+	afterMe := svc("after-me.service", "oneshot")
+	afterMe.Unit.After = []string{"multi-user.target"} // default deps, but ordered after the target
+	h := newHarness(t, memSource{}.add(mu, runlevel, plain, afterMe))
+	m := h.m.units["multi-user.target"]
+	if inUnits(m.after, h.m.units["runlevel.service"]) || inUnits(m.after, h.m.units["after-me.service"]) {
+		t.Fatal("target ordered after a unit with DefaultDependencies=no or one ordered after it")
+	}
+	if !inUnits(m.after, h.m.units["plain.service"]) {
+		t.Fatal("target not ordered after a plain wanted unit")
+	}
+	effs := h.start("multi-user.target")
+	if hasLog(effs, "ordering cycle") {
+		t.Fatalf("cycle where systemd sees none:\n%s", dump(effs))
+	}
+	if len(spawnsOf(effs, "runlevel.service")) != 0 || len(spawnsOf(effs, "plain.service")) != 1 {
+		t.Fatalf("runlevel.service must wait for the target, plain.service must start:\n%s", dump(effs))
+	}
+	pids, _ := h.spawnAll(effs)
+	effs = h.step(Exited{Pid: pids["plain.service/main"], Status: exited(0)})
+	h.wantState("multi-user.target", "active/active")
+	if len(spawnsOf(effs, "runlevel.service")) != 1 || len(spawnsOf(effs, "after-me.service")) != 1 {
+		t.Fatalf("units ordered after the target must start once it is active:\n%s", dump(effs))
+	}
+}

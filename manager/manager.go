@@ -21,6 +21,10 @@ type Manager struct {
 	// loadOrder keeps List and every whole-tree walk deterministic.
 	loadOrder []*unit
 	edgeSeen  map[edgeKey]struct{}
+	// loading counts nested load calls; targetDeps holds the targets whose
+	// default After= edges wait until the outermost load has finished.
+	loading    int
+	targetDeps []*unit
 
 	now time.Duration
 	out []Effect
@@ -306,8 +310,39 @@ func (m *Manager) load(name string) *unit {
 	m.units[name] = u
 	m.loadOrder = append(m.loadOrder, u)
 	m.resetRuntime(u)
+	m.loading++
 	m.addEdges(u)
+	m.loading--
+	if m.loading == 0 {
+		m.addTargetDeps()
+	}
 	return u
+}
+
+// addTargetDeps gives each queued target After= on what it Wants= or
+// Requires=, as systemd.target(5) "Default Dependencies" says: unless the
+// wanted unit sets DefaultDependencies=no. Like systemd it adds none on a
+// unit that is not loaded or that is already ordered after the target
+// (that edge would only make a cycle). It runs once the whole tree is
+// loaded, so that every unit's own ordering is known.
+func (m *Manager) addTargetDeps() {
+	for len(m.targetDeps) > 0 {
+		t := m.targetDeps[0]
+		m.targetDeps = m.targetDeps[1:]
+		us := &t.def.Unit
+		for _, list := range [][]string{us.Wants, us.Requires} {
+			for _, n := range list {
+				o := m.load(n)
+				if o == t || o.def.LoadState != unitfile.Loaded || !o.def.Unit.DefaultDependencies {
+					continue
+				}
+				if _, ok := m.edgeSeen[edgeKey{o, t, relAfter}]; ok {
+					continue
+				}
+				m.edge(t, o, relAfter)
+			}
+		}
+	}
 }
 
 func unitType(name string) string {
@@ -435,13 +470,9 @@ func (m *Manager) addEdges(u *unit) {
 		}
 	case "target":
 		if dd {
-			// systemd.target(5): Wants=/Requires= get an implicit After=.
-			for _, n := range us.Wants {
-				m.edge(u, m.load(n), relAfter)
-			}
-			for _, n := range us.Requires {
-				m.edge(u, m.load(n), relAfter)
-			}
+			// systemd.target(5): Wants=/Requires= get an implicit After=
+			// (addTargetDeps, once the tree is loaded).
+			m.targetDeps = append(m.targetDeps, u)
 			implicit("shutdown.target", relConflicts, before)
 		}
 	}
@@ -499,12 +530,15 @@ func (m *Manager) onReload(src UnitSource) {
 		u.def = def
 		m.resetRuntime(u)
 	}
+	m.loading++
 	for _, n := range src.Names() {
 		m.load(n)
 	}
 	for _, u := range old {
 		m.addEdges(u)
 	}
+	m.loading--
+	m.addTargetDeps()
 	// Ordering edges changed: recount what every waiting job waits for.
 	for _, u := range m.loadOrder {
 		if j := u.job; j != nil && !j.running {
