@@ -40,9 +40,14 @@ type Config struct {
 	// NotifySocket is the sd_notify socket path; "" = DefaultNotifySocket,
 	// "-" = no notify socket.
 	NotifySocket string
-	PID1         bool // gosd is PID1: SIGINT means reboot, SIGRTMIN+n shut down
-	Subreaper    bool // become a child subreaper (ignored as PID1)
-	RingLines    int  // lines kept per unit for Lines; default DefaultRingLines
+	// JournalSocket is systemd-journald's native socket: while it accepts
+	// datagrams, output of units with StandardOutput=journal (the default)
+	// goes there, attributed to the process that wrote it (journal.go);
+	// "" = all service output goes to Log.
+	JournalSocket string
+	PID1          bool // gosd is PID1: SIGINT means reboot, SIGRTMIN+n shut down
+	Subreaper     bool // become a child subreaper (ignored as PID1)
+	RingLines     int  // lines kept per unit for Lines; default DefaultRingLines
 
 	// OnAction is called (on the reactor goroutine) for every Action
 	// effect; nil logs it. The PID1 power-off path hooks in here and after

@@ -27,6 +27,11 @@ type Config struct {
 	NotifySocket string `toml:"notify_socket"`
 	// LogLevel: debug, info, notice, warning, err.
 	LogLevel string `toml:"log_level"`
+	// JournalSocket is systemd-journald's native socket, where service
+	// output goes (StandardOutput=journal) while journald runs. Empty: the
+	// default, /run/systemd/journal/socket as PID1 and none otherwise
+	// (service output then goes to gosd's own log); "-": never.
+	JournalSocket string `toml:"journal_socket"`
 }
 
 // Built-in defaults (DESIGN.md "Command-line contract").
@@ -78,4 +83,20 @@ func parseLogLevel(s string) (manager.Level, error) {
 		return manager.LevelError, nil
 	}
 	return manager.LevelInfo, fmt.Errorf("unknown log level %q (debug, info, notice, warning, err)", s)
+}
+
+// DefaultJournalSocket is systemd-journald's native protocol socket.
+const DefaultJournalSocket = "/run/systemd/journal/socket"
+
+// journalSocket applies JournalSocket's default rule.
+func (c Config) journalSocket(pid1 bool) string {
+	switch {
+	case c.JournalSocket == "-":
+		return ""
+	case c.JournalSocket != "":
+		return c.JournalSocket
+	case pid1:
+		return DefaultJournalSocket
+	}
+	return ""
 }

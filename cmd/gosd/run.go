@@ -101,6 +101,7 @@ func (c *RunCmd) Run() error {
 		Log:           os.Stderr,
 		Console:       os.Stdout,
 		NotifySocket:  cfg.NotifySocket,
+		JournalSocket: cfg.journalSocket(pid1),
 		PID1:          pid1,
 		Subreaper:     !pid1,
 		Observe:       b.observe,
