@@ -269,6 +269,9 @@ type JobFinished struct {
 	// type not applicable); Result is then "failed" (or "invalid").
 	// Added by the manager.
 	Error string
+	// Skipped: a start job that did nothing because the unit's conditions
+	// were not met (Result done); systemd prints no console line for it.
+	Skipped bool
 }
 
 // Action asks the reactor for a system action: FailureAction=,

@@ -17,6 +17,8 @@ type job struct {
 	// stays "restart" after its stop phase turned it into a start).
 	asked JobKind
 	ids   []uint64
+	// skipped: the unit's conditions were not met (JobFinished.Skipped).
+	skipped bool
 	// running: the job has begun acting on its unit.
 	running bool
 	// blockers counts installed jobs that must finish first (ordering).
@@ -225,10 +227,10 @@ func (m *Manager) finishJob(j *job, result JobResult) {
 	m.unblock(j)
 	// One JobFinished per request merged into this job.
 	if len(j.ids) == 0 {
-		m.emit(JobFinished{Unit: u.name, Kind: j.asked, Result: result})
+		m.emit(JobFinished{Unit: u.name, Kind: j.asked, Result: result, Skipped: j.skipped})
 	}
 	for _, id := range j.ids {
-		m.emit(JobFinished{ID: id, Unit: u.name, Kind: j.asked, Result: result})
+		m.emit(JobFinished{ID: id, Unit: u.name, Kind: j.asked, Result: result, Skipped: j.skipped})
 	}
 	if result != ResultDone && result != ResultCanceled {
 		if j.kind == JobStart || j.kind == JobVerifyActive || j.kind == JobRestart {

@@ -219,6 +219,7 @@ func (m *Manager) onConditions(e ConditionsChecked) {
 	}
 	if !e.Met {
 		m.logf(u, LevelInfo, "%s was skipped because of an unmet condition check (%s).", describe(u), e.Failed)
+		j.skipped = true
 		m.finishJob(j, ResultDone)
 		return
 	}

@@ -334,15 +334,21 @@ func TestConditionsRoundTrip(t *testing.T) {
 	if cc := find[CheckConditions](effs); len(cc) != 1 || len(find[Spawn](effs)) != 0 {
 		t.Fatalf("want CheckConditions only:\n%s", dump(effs))
 	}
-	h.step(ConditionsChecked{Unit: "a.service", Met: false, AssertOK: true, Failed: "ConditionPathExists=/nope"})
+	effs = h.step(ConditionsChecked{Unit: "a.service", Met: false, AssertOK: true, Failed: "ConditionPathExists=/nope"})
 	h.wantState("a.service", "inactive/dead")
 	h.wantJob("a.service", ResultDone)
 	if !hasLog(h.all, "was skipped because of an unmet condition check") {
 		t.Fatal("no skip log")
 	}
+	if f := find[JobFinished](effs); len(f) != 1 || !f[0].Skipped {
+		t.Fatalf("a skipped start must say so (no console line):\n%s", dump(effs))
+	}
 	h.start("b.service")
-	h.step(ConditionsChecked{Unit: "b.service", Met: true, AssertOK: false, Failed: "AssertPathExists=/nope"})
+	effs = h.step(ConditionsChecked{Unit: "b.service", Met: true, AssertOK: false, Failed: "AssertPathExists=/nope"})
 	h.wantJob("b.service", ResultAssert)
+	if f := find[JobFinished](effs); len(f) != 1 || f[0].Skipped {
+		t.Fatalf("a failed assert is not a skip:\n%s", dump(effs))
+	}
 	h.wantState("b.service", "inactive/dead")
 	// Met: the start goes on.
 	h.start("a.service")

@@ -37,6 +37,9 @@ func ConsoleLine(e manager.Effect, desc string, oneshot bool) string {
 			return MarkNone + markIndent + "Reloading " + named(e.Unit, desc) + "..."
 		}
 	case manager.JobFinished:
+		if e.Skipped {
+			return "" // unmet conditions: systemd prints nothing
+		}
 		return finishedLine(e, desc, oneshot)
 	}
 	return ""

@@ -540,6 +540,8 @@ func TestConsoleLines(t *testing.T) {
 		want string
 	}{
 		{manager.JobStarted{Unit: "foo.service", Kind: manager.JobStart}, "         Starting foo.service - Foo...."},
+		// Unmet conditions: systemd prints nothing.
+		{manager.JobFinished{Unit: "foo.service", Kind: manager.JobStart, Result: manager.ResultDone, Skipped: true}, ""},
 		{manager.JobFinished{Unit: "foo.service", Kind: manager.JobStart, Result: manager.ResultDone}, "[  OK  ] Started foo.service - Foo.."},
 		{manager.JobFinished{Unit: "foo.service", Kind: manager.JobStart, Result: manager.ResultFailed}, "[FAILED] Failed to start foo.service - Foo.."},
 		{manager.JobFinished{Unit: "foo.service", Kind: manager.JobStart, Result: manager.ResultDependency}, "[DEPEND] Dependency failed for foo.service - Foo.."},
