@@ -49,6 +49,8 @@ type Process struct {
 	Pid   int
 	PidFD int // -1 when the platform has no pidfds
 	Pgid  int
+	// Uid and Gid the process runs as (User=/Group=, else gosd's own).
+	Uid, Gid int
 }
 
 // defaultPath is systemd's fixed search path for bare command names and the
@@ -200,7 +202,11 @@ func Start(spec Spec) (Process, error) {
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: fmt.Errorf("%s: %w", path, err)}
 	}
-	return Process{Pid: pid, PidFD: pidfd, Pgid: pid}, nil
+	uid, gid := os.Getuid(), os.Getgid()
+	if cred != nil {
+		uid, gid = int(cred.uid), int(cred.gid)
+	}
+	return Process{Pid: pid, PidFD: pidfd, Pgid: pid, Uid: uid, Gid: gid}, nil
 }
 
 func uintptrs(fds []int) []uintptr {

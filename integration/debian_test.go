@@ -3,8 +3,8 @@ package integration
 import (
 	"encoding/base64"
 	"fmt"
-	"os/exec"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,6 +26,7 @@ type debianRun struct {
 	uptime        string        // the guest's /proc/uptime in the report
 	units, failed string        // list-units output, all and failed
 	analyze       string        // analyze time, blame and critical-chain
+	journal       string        // journalctl -u gosd-journal-probe.service
 	console       string
 }
 
@@ -108,6 +109,7 @@ func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi boo
 	r.units = between(console, "GOSD-UNITS-BEGIN", "GOSD-UNITS-END")
 	r.failed = between(console, "GOSD-FAILED-BEGIN", "GOSD-FAILED-END")
 	r.analyze = between(console, "GOSD-ANALYZE-BEGIN", "GOSD-ANALYZE-END")
+	r.journal = between(console, "GOSD-JOURNAL-BEGIN", "GOSD-JOURNAL-END")
 	if prof := between(console, "GOSD-PPROF-BEGIN", "GOSD-PPROF-END"); prof != "" {
 		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(prof), ""))
 		if err != nil {
@@ -190,6 +192,12 @@ func TestDebianBoot(t *testing.T) {
 				for _, u := range activeUnits(r.units) {
 					active[strings.Fields(u)[0]] = true
 				}
+				// The probe's stdout line is in the journal under its unit
+				// (journalctl -u: real journald, real journalctl).
+				if !strings.Contains(r.journal, "journal-probe-line from") {
+					t.Errorf("%s: journalctl -u gosd-journal-probe.service lacks its stdout line:\n%s", r.name, r.journal)
+				}
+				t.Logf("%s: journal of the probe:\n%s", r.name, r.journal)
 				for _, u := range debianEssential {
 					if !active[u] {
 						t.Errorf("%s: %s is not active", r.name, u)

@@ -118,6 +118,41 @@ func checkCondition(c unitfile.Condition) (met, known bool) {
 		return hasCapability(v)
 	case "NeedsUpdate":
 		return false, true // gosd never runs offline updates
+	case "Security":
+		return hasSecurity(v)
+	}
+	return false, false
+}
+
+// hasSecurity is ConditionSecurity= (systemd.unit(5)): whether the named
+// security technology is enabled, found where the kernel publishes it.
+// "cvm" (confidential VM) is not evaluated.
+func hasSecurity(v string) (met, known bool) {
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	switch v {
+	case "selinux":
+		return exists("/sys/fs/selinux/enforce"), true
+	case "apparmor":
+		b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
+		return err == nil && strings.HasPrefix(string(b), "Y"), true
+	case "smack":
+		return exists("/sys/fs/smackfs"), true
+	case "tomoyo":
+		return exists("/sys/kernel/security/tomoyo/version"), true
+	case "ima":
+		return exists("/sys/kernel/security/ima"), true
+	case "audit":
+		return hasAudit(), true
+	case "tpm2":
+		// A TPM2 resource manager device, or firmware that announces one.
+		if ents, err := os.ReadDir("/sys/class/tpmrm"); err == nil && len(ents) > 0 {
+			return true, true
+		}
+		return exists("/sys/firmware/acpi/tables/TPM2"), true
+	case "uefi-secureboot":
+		// EFI variable SecureBoot: 4 bytes of attributes, then 1 = on.
+		b, err := os.ReadFile("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00e098032b8c")
+		return err == nil && len(b) == 5 && b[4] == 1, true
 	}
 	return false, false
 }

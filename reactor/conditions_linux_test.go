@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -82,5 +83,28 @@ func TestConditionCapability(t *testing.T) {
 	}
 	if _, known := checkCondition(unitfile.Condition{Kind: "Capability", Value: "CAP_NO_SUCH"}); known {
 		t.Error("an unknown capability name is evaluated")
+	}
+}
+
+// TestConditionSecurity compares every ConditionSecurity= value gosd
+// evaluates with systemd's own answer on this machine
+// (`systemd-analyze condition`, the oracle).
+func TestConditionSecurity(t *testing.T) {
+	if _, err := osexec.LookPath("systemd-analyze"); err != nil {
+		t.Skip("systemd-analyze not installed (the systemd package)")
+	}
+	for _, v := range []string{"selinux", "apparmor", "smack", "tomoyo", "ima", "audit", "tpm2", "uefi-secureboot"} {
+		met, known := checkCondition(unitfile.Condition{Kind: "Security", Value: v})
+		if !known {
+			t.Errorf("ConditionSecurity=%s not evaluated", v)
+			continue
+		}
+		err := osexec.Command("systemd-analyze", "condition", "ConditionSecurity="+v).Run()
+		if want := err == nil; met != want {
+			t.Errorf("ConditionSecurity=%s: gosd %v, systemd %v (%v)", v, met, want, err)
+		}
+	}
+	if _, known := checkCondition(unitfile.Condition{Kind: "Security", Value: "cvm"}); known {
+		t.Error("ConditionSecurity=cvm claims an answer gosd does not compute")
 	}
 }

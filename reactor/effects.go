@@ -205,10 +205,29 @@ func needsLogPipe(ec *unitfile.ExecContext) bool {
 	if ec == nil {
 		return true
 	}
-	toLog := func(k string) bool {
-		return k == "" || strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog") || strings.HasPrefix(k, "kmsg")
+	return isLogKind(ec.StandardOutput.Kind) || (ec.StandardError.Kind != "inherit" && isLogKind(ec.StandardError.Kind))
+}
+
+// isLogKind: output of this kind goes through gosd's log pipe.
+func isLogKind(k string) bool {
+	return k == "" || strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog") || strings.HasPrefix(k, "kmsg")
+}
+
+// logRouteOf says whether a unit's log pipe goes to the journal: the
+// default, journal and syslog (journald passes syslog on), and their
+// +console forms, which stay in gosd's log too; kmsg stays in gosd's log.
+// The pipe carries stdout when stdout goes to the log, else stderr
+// (needsLogPipe), so that stream's kind decides.
+func logRouteOf(ec *unitfile.ExecContext) logRoute {
+	if ec == nil {
+		return logRoute{Journal: true}
 	}
-	return toLog(ec.StandardOutput.Kind) || (ec.StandardError.Kind != "inherit" && toLog(ec.StandardError.Kind))
+	k := ec.StandardOutput.Kind
+	if !isLogKind(k) {
+		k = ec.StandardError.Kind
+	}
+	journal := k == "" || strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog")
+	return logRoute{Journal: journal, Console: strings.HasSuffix(k, "+console")}
 }
 
 // startProcess is exec.Start; a variable only so a test can make it panic.
@@ -308,7 +327,10 @@ func (r *Reactor) spawn(s manager.Spawn) {
 	}
 	r.groups[s.Unit][p.Pgid] = true
 	if readFD >= 0 {
-		if err := r.addSource(readFD, &outputPipe{unit: s.Unit, pid: p.Pid, fd: readFD}); err != nil {
+		route := logRouteOf(s.Exec)
+		route.Ident = syslogIdentifier(s.Cmd.Path, s.Exec)
+		route.Uid, route.Gid = p.Uid, p.Gid
+		if err := r.addSource(readFD, &outputPipe{unit: s.Unit, pid: p.Pid, fd: readFD, route: route}); err != nil {
 			r.logf(s.Unit, "cannot watch output: %v", err)
 			syscall.Close(readFD)
 		}

@@ -25,6 +25,17 @@ type outputPipe struct {
 	pid     int
 	fd      int
 	partial []byte
+	route   logRoute
+}
+
+// logRoute says where a pipe's lines go besides the unit's ring: to
+// journald (journal.go) while it takes them, else to gosd's log; Console
+// keeps them in gosd's log too (StandardOutput=journal+console).
+type logRoute struct {
+	Journal  bool
+	Console  bool
+	Ident    string // SYSLOG_IDENTIFIER
+	Uid, Gid int    // of the process that writes (its credentials for journald)
 }
 
 // ring keeps the last lines a unit wrote.
@@ -128,12 +139,16 @@ func (r *Reactor) readOutput(p *outputPipe) {
 }
 
 func (r *Reactor) emitLine(p *outputPipe, line []byte) {
-	r.log.WriteString(p.unit)
-	r.log.WriteByte('[')
-	r.log.WriteString(strconv.Itoa(p.pid))
-	r.log.WriteString("]: ")
-	r.log.Write(line)
-	r.log.WriteByte('\n')
+	sent := p.route.Journal && r.journal != nil && r.journal.send(journalLine{
+		unit: p.unit, ident: p.route.Ident, pid: p.pid, uid: p.route.Uid, gid: p.route.Gid, text: line})
+	if !sent || p.route.Console {
+		r.log.WriteString(p.unit)
+		r.log.WriteByte('[')
+		r.log.WriteString(strconv.Itoa(p.pid))
+		r.log.WriteString("]: ")
+		r.log.Write(line)
+		r.log.WriteByte('\n')
+	}
 	text := "[" + strconv.Itoa(p.pid) + "] " + string(line)
 	r.ringFor(p.unit).add(text)
 	if len(r.followers) > 0 {

@@ -92,6 +92,7 @@ type Reactor struct {
 	watched map[string]bool
 	connNr  uint64
 	notify  *sockets.NotifySocket
+	journal *journal // nil: service output goes to the log only
 	warned  map[string]bool
 
 	cg         *cgroups.Hierarchy // nil: process groups
@@ -160,6 +161,7 @@ func New(cfg Config) (*Reactor, error) {
 		sets: map[string]*sockets.Set{}, watched: map[string]bool{}, warned: map[string]bool{},
 		rings: map[string]*ring{}, readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
+		journal: openJournal(cfg.JournalSocket),
 	}, nil
 }
 
@@ -227,6 +229,7 @@ func (r *Reactor) Run() int {
 	}
 	r.setupCgroups()
 	defer r.closeCgroups()
+	defer r.journal.close()
 	if hfd >= 0 {
 		r.restored = r.restore(hfd)
 		if !r.restored && r.notify == nil {

@@ -60,6 +60,7 @@ type hoPipe struct {
 	Unit    string
 	Pid, FD int
 	Partial []byte
+	Route   logRoute
 }
 
 type hoNotify struct {
@@ -136,7 +137,7 @@ func (r *Reactor) reexecNow() error {
 	}
 	for fd, src := range r.sources {
 		if p, ok := src.(*outputPipe); ok {
-			h.Pipes = append(h.Pipes, hoPipe{Unit: p.unit, Pid: p.pid, FD: fd, Partial: p.partial})
+			h.Pipes = append(h.Pipes, hoPipe{Unit: p.unit, Pid: p.pid, FD: fd, Partial: p.partial, Route: p.route})
 			keep = append(keep, fd)
 		}
 	}
@@ -266,7 +267,7 @@ func (r *Reactor) restore(fd int) bool {
 	}
 	for _, p := range h.Pipes {
 		unix.CloseOnExec(p.FD)
-		if err := r.addSource(p.FD, &outputPipe{unit: p.Unit, pid: p.Pid, fd: p.FD, partial: p.Partial}); err != nil {
+		if err := r.addSource(p.FD, &outputPipe{unit: p.Unit, pid: p.Pid, fd: p.FD, partial: p.Partial, route: p.Route}); err != nil {
 			r.logf(p.Unit, "cannot watch output: %v", err)
 			syscall.Close(p.FD)
 		}

@@ -105,3 +105,32 @@ func handoverFile() (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), "gosd-reexec"), nil
 }
+
+// credentials is an SCM_CREDENTIALS message naming pid, uid and gid.
+func credentials(pid, uid, gid int) []byte {
+	return unix.UnixCredentials(&unix.Ucred{Pid: int32(pid), Uid: uint32(uid), Gid: uint32(gid)})
+}
+
+// openJournal returns nil for path "" or when no socket can be made; a
+// journald that is not running (yet) is found out per line (journal.go).
+func openJournal(path string) *journal {
+	if path == "" {
+		return nil
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return nil
+	}
+	return &journal{fd: fd, addr: &unix.SockaddrUnix{Name: path}}
+}
+
+// hasAudit says whether the kernel's audit subsystem answers: an audit
+// netlink socket can be opened (as systemd's use_audit() decides).
+func hasAudit() bool {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
+	if err != nil {
+		return err != unix.EAFNOSUPPORT && err != unix.EPROTONOSUPPORT && err != unix.EPERM
+	}
+	unix.Close(fd)
+	return true
+}
