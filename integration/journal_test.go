@@ -131,7 +131,8 @@ func (j *fakeJournald) waitFor(t *testing.T, msg string) journalEntry {
 // from that process's cgroup), with SyslogLevelPrefix's "<N>" read, and
 // SyslogIdentifier=; journal+console keeps the line in gosd's output too;
 // lines written after the writer is gone name the unit instead; status
-// still shows them. Without journald, output stays in gosd's own log.
+// still shows them; gosd's own messages go there too, naming the unit.
+// Without journald, output stays in gosd's own log.
 func TestServiceOutputToJournal(t *testing.T) {
 	needRoot(t)
 	sock := filepath.Join(t.TempDir(), "journal.sock")
@@ -141,7 +142,8 @@ func TestServiceOutputToJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	units := map[string]string{
-		"default.target": "[Unit]\nWants=talk.service both.service nobody.service quick.service\n",
+		"default.target": "[Unit]\nWants=talk.service both.service nobody.service quick.service fail.service\n",
+		"fail.service":   "[Service]\nExecStart=/bin/false\n",
 		"talk.service":   "[Service]\nExecStart=/bin/sh -c 'echo \"talk pid $$$$\"; echo \"<3>talk trouble\"; exec sleep 1000'\n",
 		"both.service": "[Service]\nStandardOutput=journal+console\nSyslogIdentifier=custom\n" +
 			"ExecStart=/bin/sh -c 'echo both-lines; exec sleep 1000'\n",
@@ -205,8 +207,26 @@ func TestServiceOutputToJournal(t *testing.T) {
 		t.Errorf("quick's line sent as its writer but with UNIT=: %v", e.fields)
 	}
 
+	// gosd's own messages go to the journal as the service manager's, with
+	// UNIT= (journalctl -u shows them beside the unit's output), and stay
+	// off gosd's output below level err.
+	in.waitFor("gosd's message about fail.service", 10*time.Second, func() bool {
+		jd.mu.Lock()
+		defer jd.mu.Unlock()
+		for _, e := range jd.entries {
+			if e.fields["UNIT"] == "fail.service" && strings.Contains(e.fields["MESSAGE"], "Failed with result 'exit-code'") {
+				if e.fields["SYSLOG_IDENTIFIER"] != "gosd" || e.fields["PRIORITY"] != "4" || int(e.cred.Pid) != in.gosdPid() {
+					t.Errorf("gosd's message: %v from pid %d", e.fields, e.cred.Pid)
+				}
+				return true
+			}
+		}
+		return false
+	})
+	// The status lines are logged too, as systemd does.
+	jd.waitFor(t, "Finished quick.service.")
 	out := in.out.String()
-	for _, s := range []string{"talk pid", "talk trouble", "nobody pid", "quick-line"} {
+	for _, s := range []string{"talk pid", "talk trouble", "nobody pid", "quick-line", "Failed with result 'exit-code'"} {
 		if strings.Contains(out, s) {
 			t.Errorf("%q went to gosd's own output too (only journal+console should):\n%s", s, out)
 		}

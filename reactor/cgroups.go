@@ -103,13 +103,11 @@ func privateRootName() string {
 }
 
 func (r *Reactor) notice(unit, msg string) {
-	r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelNotice, msg))
-	r.log.WriteByte('\n')
+	r.logAt(unit, unitfile.Pos{}, manager.LevelNotice, msg)
 }
 
 func (r *Reactor) warn(unit, msg string) {
-	r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelWarning, msg))
-	r.log.WriteByte('\n')
+	r.logAt(unit, unitfile.Pos{}, manager.LevelWarning, msg)
 }
 
 func (r *Reactor) resources(name string) *unitfile.ResourceControl {

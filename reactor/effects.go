@@ -60,8 +60,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			}
 		}
 	case manager.Log:
-		r.log.WriteString(LogLine(e.Unit, e.Pos, e.Level, e.Msg))
-		r.log.WriteByte('\n')
+		r.logAt(e.Unit, e.Pos, e.Level, e.Msg)
 	case manager.UnitChanged:
 		r.onUnitState(e.Unit, e.Active)
 		r.progress(e)
@@ -125,8 +124,7 @@ func (r *Reactor) checkConditions(unit string) manager.ConditionsChecked {
 		res.Failed = failedAssert
 	}
 	for _, n := range append(notes, more...) {
-		r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelWarning, n))
-		r.log.WriteByte('\n')
+		r.logAt(unit, unitfile.Pos{}, manager.LevelWarning, n)
 	}
 	return res
 }
@@ -144,6 +142,11 @@ func (r *Reactor) console(e manager.Effect) {
 	if line := ConsoleLine(e, desc, oneshot); line != "" {
 		r.con.WriteString(line)
 		r.con.WriteByte('\n')
+		if r.journal != nil {
+			// systemd logs its status lines too: journalctl -u shows
+			// "Starting ...", "Finished ..." (without the console's mark).
+			r.journal.sendManager(effectUnit(e), manager.LevelInfo, strings.TrimSpace(line[len(MarkOK):]))
+		}
 	}
 }
 
@@ -241,8 +244,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 	if s.Exec != nil && len(s.Exec.Unenforced) > 0 && !r.warned[s.Unit] {
 		r.warned[s.Unit] = true
 		for _, en := range s.Exec.Unenforced {
-			r.log.WriteString(LogLine(s.Unit, en.Pos, manager.LevelWarning, en.Key+"= is not enforced by gosd"))
-			r.log.WriteByte('\n')
+			r.logAt(s.Unit, en.Pos, manager.LevelWarning, en.Key+"= is not enforced by gosd")
 		}
 	}
 	spec := exec.Spec{Unit: s.Unit, Cmd: s.Cmd, Exec: s.Exec, Env: s.Env, Conn: s.Conn, Stdout: -1, Stderr: -1}
@@ -277,8 +279,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		// Created before the first process, which starts inside it.
 		c, err := r.cgroupFor(s.Unit)
 		if err != nil {
-			r.log.WriteString(LogLine(s.Unit, s.Cmd.Pos, manager.LevelError, "cannot create the unit's cgroup: "+err.Error()))
-			r.log.WriteByte('\n')
+			r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "cannot create the unit's cgroup: "+err.Error())
 			r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("cgroup: %w", err)})
 			return
 		}
@@ -303,8 +304,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 	}()
 	p, err := startProcess(spec)
 	if err != nil {
-		r.log.WriteString(LogLine(s.Unit, s.Cmd.Pos, manager.LevelError, "spawn failed: "+err.Error()))
-		r.log.WriteByte('\n')
+		r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "spawn failed: "+err.Error())
 		sp := manager.Spawned{ID: s.ID, Err: err}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -400,8 +400,7 @@ func (r *Reactor) openSockets(unit string) error {
 		return err
 	}
 	for _, w := range set.Warnings() {
-		r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelWarning, w))
-		r.log.WriteByte('\n')
+		r.logAt(unit, unitfile.Pos{}, manager.LevelWarning, w)
 	}
 	r.sets[unit] = set
 	return nil
@@ -517,9 +516,8 @@ func (r *Reactor) performAction(e manager.Action) {
 	case "none", "":
 		return
 	case "exit", "poweroff", "reboot", "halt", "kexec":
-		r.log.WriteString(LogLine(e.Unit, unitfile.Pos{}, manager.LevelNotice,
-			fmt.Sprintf("%s requested, shutting down (exit status %d)", e.Action, e.ExitCode)))
-		r.log.WriteByte('\n')
+		r.logAt(e.Unit, unitfile.Pos{}, manager.LevelNotice,
+			fmt.Sprintf("%s requested, shutting down (exit status %d)", e.Action, e.ExitCode))
 		r.shutdown(action, 0)
 	default:
 		r.logf(e.Unit, "unknown action %q ignored", e.Action)

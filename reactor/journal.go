@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gosd/manager"
 	"gosd/unitfile"
 )
 
@@ -23,7 +24,7 @@ import (
 // (_PID, _UID, _COMM, _SYSTEMD_UNIT from that process's cgroup). A line
 // read after that process was reaped goes with gosd's own credentials and
 // UNIT=, which `journalctl -u` matches as the service manager's messages
-// about that unit.
+// about that unit; gosd's own messages go the same way (sendManager).
 type journal struct {
 	fd   int
 	addr *unix.SockaddrUnix
@@ -62,6 +63,24 @@ func (j *journal) send(l journalLine) bool {
 		err = unix.Sendmsg(j.fd, j.fields(l, prio, text, true), nil, j.addr, 0)
 	}
 	return err == nil
+}
+
+// sendManager hands one of gosd's own messages to journald, as the
+// service manager's (SYSLOG_IDENTIFIER=gosd, UNIT= the unit it is about).
+func (j *journal) sendManager(unit string, level manager.Level, line string) bool {
+	prio := 6
+	switch level {
+	case manager.LevelDebug:
+		prio = 7
+	case manager.LevelNotice:
+		prio = 5
+	case manager.LevelWarning:
+		prio = 4
+	case manager.LevelError:
+		prio = 3
+	}
+	l := journalLine{unit: unit, ident: "gosd", text: []byte(line)}
+	return unix.Sendmsg(j.fd, j.fields(l, prio, l.text, unit != ""), nil, j.addr, 0) == nil
 }
 
 // fields renders the datagram. MESSAGE uses the protocol's binary-safe

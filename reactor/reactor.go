@@ -365,9 +365,21 @@ func (r *Reactor) guardOf(unit, format string, arg any, fn func()) (panicked boo
 	return false
 }
 
-func (r *Reactor) logf(unit, format string, args ...any) {
-	r.log.WriteString(LogLine(unit, unitfile.Pos{}, manager.LevelError, fmt.Sprintf(format, args...)))
+// logAt writes one of gosd's own messages. While journald takes them they
+// go there, as systemd's LogTarget=journal-or-kmsg does, with UNIT= so that
+// `journalctl -u` shows them beside the unit's output; errors then reach
+// the log (the console as PID1) too. Otherwise everything goes to the log.
+func (r *Reactor) logAt(unit string, pos unitfile.Pos, level manager.Level, msg string) {
+	line := LogLine(unit, pos, level, msg)
+	if r.journal != nil && r.journal.sendManager(unit, level, line) && level < manager.LevelError {
+		return
+	}
+	r.log.WriteString(line)
 	r.log.WriteByte('\n')
+}
+
+func (r *Reactor) logf(unit, format string, args ...any) {
+	r.logAt(unit, unitfile.Pos{}, manager.LevelError, fmt.Sprintf(format, args...))
 }
 
 func (r *Reactor) fireTimers() {

@@ -187,9 +187,8 @@ func (r *Reactor) reexecNow() error {
 		}
 	}
 	env = append(env, ReexecEnv+"="+strconv.Itoa(hfd))
-	r.log.WriteString(LogLine("", unitfile.Pos{}, manager.LevelNotice,
-		fmt.Sprintf("Reexecuting %s (%d units, %d processes, %d fds handed over)", path, len(saved.Units), len(h.Procs), len(keep))))
-	r.log.WriteByte('\n')
+	r.logAt("", unitfile.Pos{}, manager.LevelNotice,
+		fmt.Sprintf("Reexecuting %s (%d units, %d processes, %d fds handed over)", path, len(saved.Units), len(h.Procs), len(keep)))
 	r.flush()
 	// Only the handed-over fds lose FD_CLOEXEC, right before execve; no
 	// other goroutine spawns (the reactor is the only one that does).
