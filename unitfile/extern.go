@@ -3,6 +3,8 @@ package unitfile
 import (
 	"os"
 	"strings"
+
+	"gosd/internal/mountinfo"
 )
 
 // Units of the types gosd has no runtime for (systemd.unit(5): device,
@@ -131,6 +133,7 @@ func (s *Set) generate() {
 	if len(s.searchPath) == 0 {
 		return
 	}
+	s.generateFstab()
 	if _, ok := s.files["serial-getty@.service"]; !ok {
 		return
 	}
@@ -138,4 +141,38 @@ func (s *Set) generate() {
 	for _, n := range SerialGettys(activeConsoles()) {
 		s.deps[key] = appendUnique(s.deps[key], n)
 	}
+}
+
+// generateFstab is what gosd does of systemd-fstab-generator(8), unless
+// fstab=no is on the kernel command line: it pulls
+// systemd-remount-fs.service into local-fs.target (the service applies
+// fstab's options to the root and /usr itself), and names every other
+// entry it cannot mount, each with its /etc/fstab line.
+func (s *Set) generateFstab() {
+	if cmdline, err := os.ReadFile("/proc/cmdline"); err == nil {
+		for _, w := range strings.Fields(string(cmdline)) {
+			if v, ok := strings.CutPrefix(w, "fstab="); ok {
+				if on, err := ParseBool(v); err == nil && !on {
+					return
+				}
+			}
+		}
+	}
+	if _, ok := s.files["systemd-remount-fs.service"]; ok {
+		key := dirKey{"local-fs.target.wants", 0}
+		s.deps[key] = appendUnique(s.deps[key], "systemd-remount-fs.service")
+	}
+	text, err := os.ReadFile("/etc/fstab")
+	if err != nil {
+		return
+	}
+	mounts, err := mountinfo.Read()
+	if err != nil {
+		return
+	}
+	points := map[string]bool{}
+	for _, m := range mounts {
+		points[m.Point] = true
+	}
+	s.diags = append(s.diags, FstabDiags("/etc/fstab", ParseFstab(string(text)), func(p string) bool { return points[p] })...)
 }
