@@ -393,7 +393,9 @@ func (s *BusServer) clock() busClock {
 	mono := monotonicNow()
 	var rt unix.Timespec
 	unix.ClockGettime(unix.CLOCK_REALTIME, &rt)
-	return busClock{toMono: mono - s.opts.now(), toReal: time.Duration(rt.Nano()) - mono}
+	// Whole µs: the two clocks are read a few ns apart, and systemd's
+	// timestamps are µs.
+	return busClock{toMono: (mono - s.opts.now()).Round(time.Microsecond), toReal: time.Duration(rt.Nano()) - mono}
 }
 
 func usecs(d time.Duration) uint64 {
