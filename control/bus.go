@@ -43,6 +43,7 @@ type BusServer struct {
 
 	conns   atomic.Int64
 	clients atomic.Uint64 // numbers the unique names handed out by Hello
+	jobs    atomic.Uint32 // numbers the jobs of StartUnit and its kin
 	mu      sync.Mutex
 	open    map[*busConn]struct{}
 	closed  chan struct{}
@@ -133,7 +134,8 @@ type busConn struct {
 	dead   bool
 	name   string // the unique name Hello gave, "" before
 
-	serial atomic.Uint32
+	serial     atomic.Uint32
+	subscribed atomic.Bool // Subscribe was called: JobRemoved signals are sent
 }
 
 type busConnKey struct{}
@@ -264,6 +266,17 @@ func (c *busConn) handle(m *dbus.Message) {
 		return
 	}
 	sig, body, err := c.call(m)
+	if err != errReplied {
+		c.reply(m, sig, body, err)
+	}
+}
+
+// errReplied: the method sent its reply itself.
+var errReplied = errors.New("replied")
+
+// reply answers m with a return of sig and body, or with err (a
+// *busError names the D-Bus error) — unless m asked for no reply.
+func (c *busConn) reply(m *dbus.Message, sig string, body []any, err error) {
 	if m.Flags&dbus.FlagNoReplyExpected != 0 {
 		return
 	}
@@ -289,6 +302,30 @@ func (c *busConn) handle(m *dbus.Message) {
 		}
 	}
 	c.send(b)
+}
+
+// signal sends a signal to every subscribed connection. On the reactor:
+// send only queues.
+func (s *BusServer) signal(m *dbus.Message) {
+	s.mu.Lock()
+	var to []*busConn
+	for c := range s.open {
+		if c.subscribed.Load() {
+			to = append(to, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range to {
+		sm := *m
+		sm.Destination = c.name
+		sm.Serial = c.nextSerial()
+		b, err := sm.Marshal()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gosd: bus: encoding signal %s: %v\n", m.Member, err)
+			return
+		}
+		c.send(b)
+	}
 }
 
 func (c *busConn) errorReply(m *dbus.Message, be *busError) *dbus.Message {

@@ -50,8 +50,11 @@ var managerIface = busIface{name: ifaceManager,
 	methods: []busMethod{
 		{"GetUnit", "s", "o"}, {"LoadUnit", "s", "o"}, {"GetUnitByPID", "u", "o"},
 		{"ListUnits", "", "a(ssssssouso)"},
+		{"StartUnit", "ss", "o"}, {"StopUnit", "ss", "o"}, {"RestartUnit", "ss", "o"},
+		{"TryRestartUnit", "ss", "o"}, {"ReloadUnit", "ss", "o"}, {"ReloadOrRestartUnit", "ss", "o"},
 		{"Subscribe", "", ""}, {"Unsubscribe", "", ""},
 	},
+	signals: []busMethod{{"JobRemoved", "uoss", ""}},
 	props: []busProp{
 		{"Version", "s"}, {"Features", "s"}, {"Tainted", "s"}, {"Architecture", "s"},
 		{"Virtualization", "s"}, {"SystemState", "s"},
@@ -595,12 +598,62 @@ func (c *busConn) callManager(m *dbus.Message) (string, []any, error) {
 				"", unitPath(st.Name), uint32(0), string(st.Job), dbus.ObjectPath("/")})
 		}
 		return "a(ssssssouso)", []any{rows}, nil
+	case "StartUnit", "StopUnit", "RestartUnit", "TryRestartUnit", "ReloadUnit", "ReloadOrRestartUnit":
+		return c.enqueue(m)
 	case "Subscribe", "Unsubscribe":
-		// Accepted so clients that subscribe before reading work; no
-		// signals are sent.
+		if err := args(m, ""); err != nil {
+			return "", nil, err
+		}
+		c.subscribed.Store(m.Member == "Subscribe")
 		return "", nil, nil
 	}
 	return "", nil, unknownMethod(m)
+}
+
+// busJobKinds maps the job methods to the manager's job kinds.
+var busJobKinds = map[string]manager.JobKind{
+	"StartUnit": manager.JobStart, "StopUnit": manager.JobStop, "RestartUnit": manager.JobRestart,
+	"TryRestartUnit": manager.JobTryRestart, "ReloadUnit": manager.JobReload,
+	"ReloadOrRestartUnit": manager.JobReloadOrRestart,
+}
+
+// enqueue serves StartUnit and its kin: the reply (the job's path) is
+// sent on the reactor before the job is submitted, so a subscriber sees
+// it before the job's JobRemoved signal. Job objects themselves are not
+// served.
+func (c *busConn) enqueue(m *dbus.Message) (string, []any, error) {
+	if err := args(m, "ss"); err != nil {
+		return "", nil, err
+	}
+	name, mode := m.Body[0].(string), manager.JobMode(m.Body[1].(string))
+	if !validUnitName(name) {
+		return "", nil, busErrorf(errInvalidArgs, "Unit name %s is not valid.", name)
+	}
+	switch mode {
+	case manager.ModeReplace, manager.ModeFail, manager.ModeIsolate,
+		manager.ModeIgnoreDependencies, manager.ModeIgnoreRequirements:
+	default:
+		return "", nil, busErrorf(errInvalidArgs, "Job mode %s is not supported.", mode)
+	}
+	s := c.srv
+	var reply error = errReplied
+	err := c.onReactor(func() {
+		if st, ok := s.b.Status(name); !ok || st.LoadState == "not-found" {
+			reply = busErrorf(errNoSuchUnit, "Unit %s not found.", name)
+			return
+		}
+		id := s.jobs.Add(1)
+		path := dbus.ObjectPath(busManagerPath + "/job/" + strconv.FormatUint(uint64(id), 10))
+		c.reply(m, "o", []any{path}, nil)
+		s.b.Enqueue(name, busJobKinds[m.Member], mode, func(r manager.JobResult) {
+			s.signal(&dbus.Message{Type: dbus.TypeSignal, Path: busManagerPath, Interface: ifaceManager,
+				Member: "JobRemoved", Signature: "uoss", Body: []any{id, path, name, string(r)}})
+		})
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return "", nil, reply
 }
 
 // introspect returns the object's description (the

@@ -5,7 +5,7 @@
 // need no running manager: enable, disable, mask, is-enabled,
 // list-unit-files (install.go). docs/control-api.md is the wire reference.
 //
-// bus.go and bus_api.go serve a read-only part of systemd's own D-Bus API,
+// bus.go and bus_api.go serve a part of systemd's own D-Bus API,
 // org.freedesktop.systemd1, on its private peer-to-peer socket
 // (/run/systemd/private), for programs that talk to PID1 directly
 // (systemd-update-utmp, busctl --address). The transport is the control
