@@ -5,6 +5,13 @@
 // need no running manager: enable, disable, mask, is-enabled,
 // list-unit-files (install.go). docs/control-api.md is the wire reference.
 //
+// bus.go and bus_api.go serve a part of systemd's own D-Bus API,
+// org.freedesktop.systemd1, on its private peer-to-peer socket
+// (/run/systemd/private), for programs that talk to PID1 directly
+// (systemd-update-utmp, busctl --address). The transport is the control
+// server's (netpoll, the same listener, outbox and reactor hand-off); the
+// wire format and the SASL handshake are internal/dbus.
+//
 // The server is served by netpoll on its own goroutines. Handlers parse a
 // line, check the peer's uid (SO_PEERCRED, read once per connection: uid 0
 // may do anything, others only read), and hand the work to the reactor

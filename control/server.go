@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -158,11 +157,7 @@ type session struct {
 	partial []byte
 	dead    bool // a fatal input error: further input is discarded
 
-	mu       sync.Mutex
-	out      []byte
-	writing  bool
-	closed   bool
-	closeEnd bool // close once the queue is written
+	outbox
 
 	// On the reactor goroutine only.
 	follows []func()
@@ -177,7 +172,7 @@ func (s *Server) onPrepare(conn netpoll.Connection) (ctx context.Context) {
 			ctx = context.Background()
 		}
 	}()
-	c := &session{srv: s, conn: conn, uid: -1}
+	c := &session{srv: s, conn: conn, uid: -1, outbox: outbox{conn: conn, max: s.opts.maxQueue}}
 	if f, ok := conn.(interface{ Fd() int }); ok {
 		if uid, pid, err := peerUID(f.Fd()); err == nil {
 			c.uid, c.pid = uid, pid
@@ -189,10 +184,7 @@ func (s *Server) onPrepare(conn netpoll.Connection) (ctx context.Context) {
 	s.sessions[c] = struct{}{}
 	s.mu.Unlock()
 	conn.AddCloseCallback(func(netpoll.Connection) error {
-		c.mu.Lock()
-		c.closed = true
-		c.out = nil
-		c.mu.Unlock()
+		c.outbox.gone()
 		s.conns.Add(-1)
 		s.mu.Lock()
 		delete(s.sessions, c)
@@ -263,13 +255,7 @@ func (c *session) fatal(code int, msg string) {
 	c.dead = true
 	c.partial = nil
 	c.sendError(nil, &Error{Code: code, Message: msg})
-	c.mu.Lock()
-	c.closeEnd = true
-	idle := !c.writing
-	c.mu.Unlock()
-	if idle {
-		c.conn.Close()
-	}
+	c.closeWhenSent()
 }
 
 func (c *session) handleLine(line []byte) {
@@ -362,80 +348,6 @@ func (c *session) notify(method string, params any) {
 	c.send(append(b, '\n'))
 }
 
-// send queues bytes for the client and never blocks: it is called on the
-// reactor goroutine. A writer goroutine exists only while bytes are queued.
-// A client whose queue outgrows the bound is dropped.
-func (c *session) send(b []byte) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	if len(c.out)+len(b) > c.srv.opts.maxQueue {
-		c.closed = true
-		c.out = nil
-		c.mu.Unlock()
-		go c.conn.Close() // netpoll's Close may take its locks: not on the reactor
-		return
-	}
-	c.out = append(c.out, b...)
-	start := !c.writing
-	c.writing = true
-	c.mu.Unlock()
-	if start {
-		go c.drain()
-	}
-}
-
-func (c *session) drain() {
-	for {
-		c.mu.Lock()
-		buf := c.out
-		c.out = nil
-		if len(buf) == 0 || c.closed {
-			c.writing = false
-			closeNow := c.closeEnd && !c.closed
-			c.mu.Unlock()
-			if closeNow {
-				c.conn.Close()
-			}
-			return
-		}
-		c.mu.Unlock()
-		// Write blocks until the kernel took every byte or the write
-		// timeout passed; on error the client is gone or stuck: drop it.
-		if _, err := c.conn.Write(buf); err != nil {
-			c.mu.Lock()
-			c.closed = true
-			c.out = nil
-			c.writing = false
-			c.mu.Unlock()
-			c.conn.Close()
-			return
-		}
-	}
-}
-
-var errShuttingDown = errors.New("control server is shutting down")
-
-// onReactor runs fn on the reactor goroutine and waits until it has run.
-// Waiting per request bounds each connection to one reactor task at a
-// time. A panic in fn is turned into an error instead of killing gosd.
-func (c *session) onReactor(fn func()) error {
-	done := make(chan struct{})
-	var panicked any
-	c.srv.b.Submit(func() {
-		defer close(done)
-		defer func() { panicked = recover() }()
-		fn()
-	})
-	select {
-	case <-done:
-		if panicked != nil {
-			return fmt.Errorf("internal error: %v", panicked)
-		}
-		return nil
-	case <-c.srv.closed:
-		return errShuttingDown
-	}
-}
+// onReactor runs fn on the reactor goroutine and waits until it has run
+// (see the package function).
+func (c *session) onReactor(fn func()) error { return onReactor(c.srv.b, c.srv.closed, fn) }

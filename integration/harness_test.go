@@ -128,6 +128,11 @@ func start(t *testing.T, m mode, units map[string]string, extra ...string) *inst
 		"--control-socket", filepath.Join(scratch, "control.sock"),
 		"--notify-socket", filepath.Join(scratch, "notify.sock"),
 	}
+	// As PID1 gosd would serve /run/systemd/private, which tests running
+	// side by side (and the host) share: only a test that asks gets one.
+	if !hasFlag(extra, "--private-bus-socket") {
+		args = append(args, "--private-bus-socket", "-")
+	}
 	args = append(args, extra...)
 	var cmd *exec.Cmd
 	if m == asPID1 {
@@ -158,6 +163,15 @@ func start(t *testing.T, m mode, units map[string]string, extra ...string) *inst
 		}
 	})
 	return in
+}
+
+func hasFlag(args []string, flag string) bool {
+	for _, a := range args {
+		if a == flag || strings.HasPrefix(a, flag+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // gosdPid is gosd's pid as seen from the test (the child of unshare in PID1 mode).

@@ -32,6 +32,12 @@ type Config struct {
 	// default, /run/systemd/journal/socket as PID1 and none otherwise
 	// (service output then goes to gosd's own log); "-": never.
 	JournalSocket string `toml:"journal_socket"`
+	// PrivateBusSocket is where the org.freedesktop.systemd1 D-Bus API is
+	// served to peers that talk to PID1 directly (systemd-update-utmp,
+	// busctl --address). Empty: the default, /run/systemd/private as PID1
+	// (only systemd's system manager has it) and none otherwise, so a
+	// gosd beside a real systemd never takes its socket; "-": never.
+	PrivateBusSocket string `toml:"private_bus_socket"`
 }
 
 // Built-in defaults (DESIGN.md "Command-line contract").
@@ -97,6 +103,22 @@ func (c Config) journalSocket(pid1 bool) string {
 		return c.JournalSocket
 	case pid1:
 		return DefaultJournalSocket
+	}
+	return ""
+}
+
+// DefaultPrivateBusSocket is systemd's private D-Bus socket.
+const DefaultPrivateBusSocket = "/run/systemd/private"
+
+// privateBusSocket applies PrivateBusSocket's default rule.
+func (c Config) privateBusSocket(pid1 bool) string {
+	switch {
+	case c.PrivateBusSocket == "-":
+		return ""
+	case c.PrivateBusSocket != "":
+		return c.PrivateBusSocket
+	case pid1:
+		return DefaultPrivateBusSocket
 	}
 	return ""
 }

@@ -38,3 +38,20 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal("explicit missing config accepted")
 	}
 }
+
+func TestPrivateBusSocketDefault(t *testing.T) {
+	for _, c := range []struct {
+		set  string
+		pid1 bool
+		want string
+	}{
+		{"", true, DefaultPrivateBusSocket},
+		{"", false, ""}, // beside a real systemd: never its socket
+		{"-", true, ""},
+		{"/tmp/x", false, "/tmp/x"},
+	} {
+		if got := (Config{PrivateBusSocket: c.set}).privateBusSocket(c.pid1); got != c.want {
+			t.Errorf("private_bus_socket %q, pid1 %v: %q, want %q", c.set, c.pid1, got, c.want)
+		}
+	}
+}

@@ -15,3 +15,8 @@ import (
 func startControl(path string, b control.Backend, now func() time.Duration) (io.Closer, error) {
 	return nil, fmt.Errorf("the control server is not available on %s", runtime.GOOS)
 }
+
+// startBus: the D-Bus API is served by netpoll too.
+func startBus(path string, b control.Backend, now func() time.Duration) (io.Closer, error) {
+	return nil, fmt.Errorf("the D-Bus API is not available on %s", runtime.GOOS)
+}

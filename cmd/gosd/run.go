@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"gosd/boot"
@@ -19,6 +20,7 @@ type RunCmd struct {
 	Target        string   `help:"Unit to start (default default.target)."`
 	ControlSocket string   `name:"control-socket" help:"Control API socket (default /run/gosd/control.sock)." type:"path"`
 	NotifySocket  string   `name:"notify-socket" help:"sd_notify socket services report to (default /run/gosd/notify)." type:"path"`
+	PrivateBus    string   `name:"private-bus-socket" help:"Serve the org.freedesktop.systemd1 D-Bus API here (default /run/systemd/private as PID1, else none; - for none)."`
 }
 
 // earlyHooks runs before anything else in main: the in-child exec helper
@@ -39,7 +41,7 @@ func (c *RunCmd) settings() (Config, error) {
 	if len(c.UnitPath) > 0 {
 		cfg.UnitPath = c.UnitPath
 	}
-	for dst, src := range map[*string]string{&cfg.Target: c.Target, &cfg.ControlSocket: c.ControlSocket, &cfg.NotifySocket: c.NotifySocket} {
+	for dst, src := range map[*string]string{&cfg.Target: c.Target, &cfg.ControlSocket: c.ControlSocket, &cfg.NotifySocket: c.NotifySocket, &cfg.PrivateBusSocket: c.PrivateBus} {
 		if src != "" {
 			*dst = src
 		}
@@ -121,12 +123,25 @@ func (c *RunCmd) Run() error {
 	} else {
 		defer srv.Close()
 	}
+	var bus io.Closer
+	if path := cfg.privateBusSocket(pid1); path != "" {
+		bus, err = startBus(path, b, r.Now)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gosd: D-Bus API socket %s: %v (running without it)\n", path, err)
+			bus = nil
+		} else {
+			defer bus.Close()
+		}
+	}
 	code := r.Run()
 	if pid1 {
 		// PID1 never returns to the kernel: stop what is left, sync,
 		// unmount, then power off / reboot / halt, or exit in a container.
 		if srv != nil {
 			srv.Close()
+		}
+		if bus != nil {
+			bus.Close()
 		}
 		boot.FinalShutdown(boot.Action(r.ExitAction()), code, bootLog)
 	}

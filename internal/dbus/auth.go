@@ -131,26 +131,34 @@ func ServerAuth(r *bufio.Reader, w io.Writer, guid string, peerUID int, allow fu
 }
 
 // readAuthLine reads one command line ending in \r\n (a bare \n is taken
-// too) without the line ending, bounded in length.
+// too) without the line ending, bounded in length: a longer line is an
+// error as soon as its first maxAuthLine+1 bytes have arrived, without
+// waiting for its end.
 func readAuthLine(r *bufio.Reader) ([]byte, error) {
-	var line []byte
 	for {
-		chunk, err := r.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > maxAuthLine {
-			return nil, errors.New("dbus: authentication line too long")
+		n := r.Buffered()
+		buf, _ := r.Peek(n)
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			if i > maxAuthLine {
+				break
+			}
+			line := strings.TrimRight(string(buf[:i]), "\r")
+			r.Discard(i + 1)
+			return []byte(line), nil
 		}
-		if err == bufio.ErrBufferFull {
-			continue
+		if n > maxAuthLine {
+			break
 		}
-		if err != nil {
-			if err == io.EOF && len(line) > 0 {
+		// Wait for at least one more byte.
+		if _, err := r.Peek(n + 1); err != nil {
+			if err == bufio.ErrBufferFull {
+				break
+			}
+			if err == io.EOF && n > 0 {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, err
 		}
-		break
 	}
-	s := strings.TrimRight(string(line), "\r\n")
-	return []byte(s), nil
+	return nil, errors.New("dbus: authentication line too long")
 }

@@ -1,0 +1,345 @@
+//go:build linux || freebsd
+
+package control
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+
+	"gosd/internal/dbus"
+)
+
+// DefaultBusSocket is where systemd's manager serves its D-Bus API to
+// peers that talk to PID1 directly, without a bus daemon.
+const DefaultBusSocket = "/run/systemd/private"
+
+// busReadTimeout drops a client that stops in the middle of a message or
+// of the authentication (a connection that sends nothing costs no
+// goroutine and is only bounded by the connection cap).
+const busReadTimeout = 10 * time.Second
+
+// BusServer serves the org.freedesktop.systemd1 D-Bus API on a
+// peer-to-peer unix socket (bus_api.go has the objects). Like Server it is
+// served by netpoll, and its handlers reach the manager only through
+// Backend.Submit.
+type BusServer struct {
+	b    Backend
+	path string
+	opts options
+	ln   *unixListener
+	loop netpoll.EventLoop
+	guid string
+
+	conns   atomic.Int64
+	clients atomic.Uint64 // numbers the unique names handed out by Hello
+	jobs    atomic.Uint32 // numbers the jobs of StartUnit and its kin
+	mu      sync.Mutex
+	open    map[*busConn]struct{}
+	closed  chan struct{}
+	once    sync.Once
+}
+
+// ListenBus creates the socket at path (mode 0600 unless WithSocketMode
+// says otherwise: systemd's private socket is root's alone) and serves
+// it. Only uid 0 passes authentication. WithMaxLine bounds a message
+// (default and at most dbus.MaxMessageSize).
+func ListenBus(path string, b Backend, opt ...Option) (*BusServer, error) {
+	o := options{
+		maxLine: dbus.MaxMessageSize, maxQueue: DefaultMaxQueue, maxConns: DefaultMaxConns,
+		writeTimeout: DefaultWriteTimeout, mode: 0o600, now: monotonicNow,
+	}
+	for _, f := range opt {
+		f(&o)
+	}
+	if o.maxLine > dbus.MaxMessageSize {
+		o.maxLine = dbus.MaxMessageSize
+	}
+	var g [16]byte
+	if _, err := rand.Read(g[:]); err != nil {
+		return nil, fmt.Errorf("bus: server guid: %w", err)
+	}
+	netpoll.Initialize()
+	if err := markPollerFdsCloexec(); err != nil {
+		return nil, fmt.Errorf("bus: marking netpoll fds close-on-exec: %w", err)
+	}
+	// listenUnix replaces a stale socket file; a live one belongs to
+	// another manager (a real systemd, another gosd) and is left alone.
+	if probe, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		probe.Close()
+		return nil, fmt.Errorf("bus: %s is in use by another process", path)
+	}
+	ln, err := listenUnix(path, o.mode)
+	if err != nil {
+		return nil, err
+	}
+	s := &BusServer{b: b, path: path, opts: o, ln: ln, guid: hex.EncodeToString(g[:]),
+		open: map[*busConn]struct{}{}, closed: make(chan struct{})}
+	ln.admit = func() bool { return s.conns.Load() < int64(o.maxConns) }
+	s.loop, err = netpoll.NewEventLoop(s.onRequest, netpoll.WithOnPrepare(s.onPrepare))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	go s.loop.Serve(ln)
+	return s, nil
+}
+
+// Path is the socket's path.
+func (s *BusServer) Path() string { return s.path }
+
+// Close stops accepting, drops every connection and removes the socket.
+func (s *BusServer) Close() error {
+	s.once.Do(func() {
+		close(s.closed)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		s.loop.Shutdown(ctx)
+		s.ln.Close()
+		s.mu.Lock()
+		all := make([]*busConn, 0, len(s.open))
+		for c := range s.open {
+			all = append(all, c)
+		}
+		s.mu.Unlock()
+		for _, c := range all {
+			c.conn.Close()
+		}
+		os.Remove(s.path)
+	})
+	return nil
+}
+
+// busConn is one client connection.
+type busConn struct {
+	srv  *BusServer
+	conn netpoll.Connection
+	uid  int // SO_PEERCRED; -1 if unknown (refused)
+	outbox
+
+	// Only the request handler touches these (netpoll runs one handler
+	// at a time per connection).
+	in     *bufio.Reader // over conn: blocking reads, bounded by busReadTimeout
+	authed bool
+	dead   bool
+	name   string // the unique name Hello gave, "" before
+
+	serial     atomic.Uint32
+	subscribed atomic.Bool // Subscribe was called: JobRemoved signals are sent
+}
+
+type busConnKey struct{}
+
+func (s *BusServer) onPrepare(conn netpoll.Connection) (ctx context.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "gosd: bus: connection setup panicked: %v (connection dropped)\n", v)
+			conn.Close()
+			ctx = context.Background()
+		}
+	}()
+	c := &busConn{srv: s, conn: conn, uid: -1, outbox: outbox{conn: conn, max: s.opts.maxQueue}}
+	if f, ok := conn.(interface{ Fd() int }); ok {
+		if uid, _, err := peerUID(f.Fd()); err == nil {
+			c.uid = uid
+		}
+	}
+	// bufio over the connection: netpoll's Read waits for at least one
+	// byte, up to the read timeout.
+	c.in = bufio.NewReaderSize(conn, 64<<10)
+	conn.SetReadTimeout(busReadTimeout)
+	conn.SetWriteTimeout(s.opts.writeTimeout)
+	s.conns.Add(1)
+	s.mu.Lock()
+	s.open[c] = struct{}{}
+	s.mu.Unlock()
+	conn.AddCloseCallback(func(netpoll.Connection) error {
+		c.outbox.gone()
+		s.conns.Add(-1)
+		s.mu.Lock()
+		delete(s.open, c)
+		s.mu.Unlock()
+		return nil
+	})
+	return context.WithValue(context.Background(), busConnKey{}, c)
+}
+
+// onRequest runs when input arrived: the authentication first, then
+// whole messages, each handled before the next is read. A partial message
+// is waited for (up to the read timeout) on this goroutine.
+func (s *BusServer) onRequest(ctx context.Context, conn netpoll.Connection) (err error) {
+	// netpoll's goroutines are outside the reactor's guard: a panic here
+	// would take PID1 down. Drop the connection instead.
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "gosd: bus: request handler panicked: %v (connection dropped)\n", v)
+			conn.Close()
+			err = fmt.Errorf("handler panic: %v", v)
+		}
+	}()
+	c, _ := ctx.Value(busConnKey{}).(*busConn)
+	if c == nil || c.dead {
+		r := conn.Reader()
+		r.Skip(r.Len())
+		return r.Release()
+	}
+	if !c.authed {
+		_, err := dbus.ServerAuth(c.in, writerFunc(c.send), s.guid, c.uid,
+			func(uid int) bool { return uid == 0 }, false)
+		if err != nil {
+			c.drop("authentication: %v", err)
+			return nil
+		}
+		c.authed = true
+	}
+	for {
+		if c.in.Buffered() == 0 && conn.Reader().Len() == 0 {
+			return nil
+		}
+		m, err := dbus.ReadMessage(c.in, s.opts.maxLine)
+		if err != nil {
+			// A framing error leaves no way to find the next message,
+			// and a malformed one marks a client we cannot trust to
+			// follow the protocol: either way the connection ends, as
+			// sd-bus and dbus-daemon end it.
+			c.drop("%v", err)
+			return nil
+		}
+		c.handle(m)
+	}
+}
+
+// drop ends the connection after a protocol error; the reason is logged
+// only when the client got past authentication (a refused or confused
+// client is not news).
+func (c *busConn) drop(format string, args ...any) {
+	if c.authed {
+		fmt.Fprintf(os.Stderr, "gosd: bus: dropping client uid %d: %s\n", c.uid, fmt.Sprintf(format, args...))
+	}
+	c.dead = true
+	c.closeWhenSent()
+}
+
+type writerFunc func([]byte)
+
+func (w writerFunc) Write(b []byte) (int, error) {
+	w(append([]byte(nil), b...))
+	return len(b), nil
+}
+
+// busError is a D-Bus error reply: its name and message.
+type busError struct{ name, msg string }
+
+func (e *busError) Error() string { return e.name + ": " + e.msg }
+
+func busErrorf(name, format string, args ...any) *busError {
+	return &busError{name: name, msg: fmt.Sprintf(format, args...)}
+}
+
+// D-Bus error names used in replies.
+const (
+	errFailed           = "org.freedesktop.DBus.Error.Failed"
+	errUnknownMethod    = "org.freedesktop.DBus.Error.UnknownMethod"
+	errUnknownObject    = "org.freedesktop.DBus.Error.UnknownObject"
+	errUnknownInterface = "org.freedesktop.DBus.Error.UnknownInterface"
+	errUnknownProperty  = "org.freedesktop.DBus.Error.UnknownProperty"
+	errPropertyReadOnly = "org.freedesktop.DBus.Error.PropertyReadOnly"
+	errInvalidArgs      = "org.freedesktop.DBus.Error.InvalidArgs"
+	errNoSuchUnit       = "org.freedesktop.systemd1.NoSuchUnit"
+	errNoUnitForPID     = "org.freedesktop.systemd1.NoUnitForPID"
+)
+
+// handle answers one message. Only method calls are served; anything
+// else a client sends is ignored, as a bus would.
+func (c *busConn) handle(m *dbus.Message) {
+	if m.Type != dbus.TypeMethodCall {
+		return
+	}
+	sig, body, err := c.call(m)
+	if err != errReplied {
+		c.reply(m, sig, body, err)
+	}
+}
+
+// errReplied: the method sent its reply itself.
+var errReplied = errors.New("replied")
+
+// reply answers m with a return of sig and body, or with err (a
+// *busError names the D-Bus error) — unless m asked for no reply.
+func (c *busConn) reply(m *dbus.Message, sig string, body []any, err error) {
+	if m.Flags&dbus.FlagNoReplyExpected != 0 {
+		return
+	}
+	r := &dbus.Message{Type: dbus.TypeMethodReturn, ReplySerial: m.Serial,
+		Destination: c.name, Signature: dbus.Signature(sig), Body: body}
+	if err != nil {
+		var be *busError
+		if !errors.As(err, &be) {
+			be = &busError{name: errFailed, msg: err.Error()}
+		}
+		r = c.errorReply(m, be)
+	}
+	r.Serial = c.nextSerial()
+	b, merr := r.Marshal()
+	if merr != nil {
+		// Our own values did not fit their signature (a unit's text
+		// that is not UTF-8, say): answer with the error instead.
+		fmt.Fprintf(os.Stderr, "gosd: bus: encoding the reply to %s.%s on %s: %v\n", m.Interface, m.Member, m.Path, merr)
+		r = c.errorReply(m, &busError{name: errFailed, msg: "the reply could not be encoded"})
+		r.Serial = c.nextSerial()
+		if b, merr = r.Marshal(); merr != nil {
+			return
+		}
+	}
+	c.send(b)
+}
+
+// signal sends a signal to every subscribed connection. On the reactor:
+// send only queues.
+func (s *BusServer) signal(m *dbus.Message) {
+	s.mu.Lock()
+	var to []*busConn
+	for c := range s.open {
+		if c.subscribed.Load() {
+			to = append(to, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range to {
+		sm := *m
+		sm.Destination = c.name
+		sm.Serial = c.nextSerial()
+		b, err := sm.Marshal()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gosd: bus: encoding signal %s: %v\n", m.Member, err)
+			return
+		}
+		c.send(b)
+	}
+}
+
+func (c *busConn) errorReply(m *dbus.Message, be *busError) *dbus.Message {
+	return &dbus.Message{Type: dbus.TypeError, ReplySerial: m.Serial, Destination: c.name,
+		ErrorName: be.name, Signature: "s", Body: []any{be.msg}}
+}
+
+func (c *busConn) nextSerial() uint32 {
+	for {
+		if n := c.serial.Add(1); n != 0 {
+			return n
+		}
+	}
+}
+
+// onReactor runs fn on the reactor and waits for it.
+func (c *busConn) onReactor(fn func()) error { return onReactor(c.srv.b, c.srv.closed, fn) }
