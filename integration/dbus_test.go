@@ -40,8 +40,8 @@ const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Con
 
 // holderScript is a bus client (python3-dbus): it waits $2 seconds,
 // writes $3.owned with the time (ns) and takes name $1, then holds it
-// until SIGUSR1, when it releases it (writing $3.released) and keeps
-// running.
+// until SIGUSR1, when it writes $3.released, releases it and keeps
+// running (until gosd stops the unit).
 const holderScript = `import dbus, os, signal, sys, time
 name, delay, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 time.sleep(delay)
@@ -53,8 +53,8 @@ with open(out + ".owned", "w") as f:
 bus.request_name(name, dbus.bus.NAME_FLAG_DO_NOT_QUEUE)
 while not released:
     time.sleep(0.05)
-bus.release_name(name)
 open(out + ".released", "w").write(str(time.time_ns()))
+bus.release_name(name)
 while True:
     time.sleep(1)
 `
@@ -187,4 +187,46 @@ func TestDBusTypeNoBus(t *testing.T) {
 func activeState(t *testing.T, in *instance, unit string) string {
 	t.Helper()
 	return strings.TrimSpace(ctl(t, in, "is-active", unit))
+}
+
+// The bus comes up after the Type=dbus service started: the first
+// connection attempt fails, dbus.service becoming active brings the next
+// one (no timer), and the unit becomes active once its name is taken.
+func TestDBusTypeBusComesLater(t *testing.T) {
+	needRoot(t)
+	needBusTools(t)
+	scratch := t.TempDir()
+	bus := filepath.Join(scratch, "bus")
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+bus)
+	if err := os.WriteFile(filepath.Join(scratch, "bus.conf"), []byte(strings.ReplaceAll(busConfig, "@T@", scratch)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(scratch, "holder.py"), []byte(holderScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, asSubreaper, map[string]string{
+		"default.target": "[Unit]\nWants=late.service dbus.service\n",
+		"pause.service":  "[Service]\nType=oneshot\nExecStart=/bin/sleep 1\n",
+		// dbus-daemon listens itself (no socket unit) and says READY=1 once
+		// it does.
+		"dbus.service": "[Unit]\nWants=pause.service\nAfter=pause.service\n[Service]\nType=notify\nNotifyAccess=main\n" +
+			"ExecStart=/usr/bin/dbus-daemon --config-file=" + scratch + "/bus.conf --nofork --nopidfile\n",
+		// The holder retries until the bus is there, then takes the name.
+		"late.service": "[Service]\nType=dbus\nBusName=org.gosd.Late\nEnvironment=BUS=unix:path=" + bus + "\n" +
+			"ExecStart=/bin/sh -c 'until [ -S " + bus + " ]; do sleep 0.1; done; exec /usr/bin/python3 " + scratch + "/holder.py org.gosd.Late 0.5 @T@/late'\n",
+	})
+	in.waitOutput("Cannot reach the system bus", 10*time.Second)
+	if s := activeState(t, in, "late.service"); s != "activating" {
+		t.Fatalf("late.service is %q before the bus is up, want activating", s)
+	}
+	in.waitOutput("Connected to the system bus", 10*time.Second)
+	in.waitFor("late.service active", 10*time.Second, func() bool { return activeState(t, in, "late.service") == "active" })
+	out := in.out.String()
+	started, connected := strings.Index(out, "Started dbus.service"), strings.Index(out, "Connected to the system bus")
+	if started < 0 || started > connected {
+		t.Fatalf("connected before dbus.service was active:\n%s", out)
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
 }
