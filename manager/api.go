@@ -412,3 +412,33 @@ func (CgroupsAvailable) isEvent() {}
 func (CgroupCreated) isEvent()    {}
 func (CgroupEmpty) isEvent()      {}
 func (OOMKilled) isEvent()        {}
+
+// ---- D-Bus names (Type=dbus, systemd.service(5) BusName=) ----
+
+// WatchBusName asks the reactor to follow the owner of a well-known name on
+// the system bus for a Type=dbus service: it answers with BusNameOwner as
+// soon as it knows the owner (a name already taken counts at once) and
+// again on every change, until UnwatchBusName. Without a bus it keeps the
+// watch and tries again later; the unit then waits in activating/start
+// until its TimeoutStartSec=.
+type WatchBusName struct {
+	Unit string
+	Name string
+}
+
+// UnwatchBusName ends a WatchBusName (the service became inactive).
+type UnwatchBusName struct {
+	Unit string
+	Name string
+}
+
+// BusNameOwner reports the owner of a watched bus name: its unique
+// connection name (":1.42"), or "" when nobody owns it.
+type BusNameOwner struct {
+	Name  string
+	Owner string
+}
+
+func (BusNameOwner) isEvent()    {}
+func (WatchBusName) isEffect()   {}
+func (UnwatchBusName) isEffect() {}

@@ -44,7 +44,8 @@ type Manager struct {
 	shutdownAct   string
 	exitSent      bool
 	exitCode      int
-	pendingChecks map[string]bool // units waiting for ConditionsChecked
+	pendingChecks map[string]bool  // units waiting for ConditionsChecked
+	busNames      map[string]*unit // bus name -> the Type=dbus service following it
 }
 
 type spawnRef struct {
@@ -178,6 +179,7 @@ func New(units UnitSource) *Manager {
 		spawns:        map[uint64]spawnRef{},
 		pids:          map[int]pidRef{},
 		pendingChecks: map[string]bool{},
+		busNames:      map[string]*unit{},
 		exitCode:      0,
 	}
 	for _, n := range units.Names() {
@@ -231,6 +233,8 @@ func (m *Manager) Step(now time.Duration, ev Event) []Effect {
 		m.onCgroupEmpty(e.Unit)
 	case OOMKilled:
 		m.onOOM(e.Unit)
+	case BusNameOwner:
+		m.onBusNameOwner(e)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:

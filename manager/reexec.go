@@ -168,6 +168,12 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 			if v.mainPID > 0 {
 				m.pids[v.mainPID] = pidRef{u: u, role: "main"}
 			}
+			if isDBus(u) && isActive(u) {
+				// The new reactor has no bus connection yet: follow the
+				// name again (taken now: nothing changes; gone: stop).
+				m.watchBusName(u)
+				v.busOwner = "(before re-exec)"
+			}
 		} else if len(su.Fds) > 0 {
 			m.closeFDs(u.name, su.Fds) // the unit is no service any more
 		}

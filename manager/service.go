@@ -45,6 +45,9 @@ type serviceRun struct {
 	hasConn    bool
 	fds        []int
 	fdNames    []string
+	// busName is the BusName= followed for Type=dbus (WatchBusName), ""
+	// when none; busOwner its owner as last reported, "" for none.
+	busName, busOwner string
 }
 
 var cleanSignals = []int{int(syscall.SIGHUP), int(syscall.SIGINT), int(syscall.SIGTERM), int(syscall.SIGPIPE)}
@@ -291,13 +294,14 @@ func (m *Manager) serviceExecStart(u *unit) {
 	m.spawnMain(u, d.ExecStart[0])
 	m.setState(u, "activating", "start")
 	switch d.Type {
-	case "", "simple", "idle", "dbus":
+	case "", "simple", "idle":
 		// systemd.service(5) Type=simple: started as soon as the process is
-		// forked. dbus: bus-name readiness cannot be observed by gosd.
-		if d.Type == "dbus" {
-			m.logAt(u, "Type", LevelNotice, "Type=dbus: bus name readiness is not supported, treating the service as simple")
-		}
+		// forked.
 		m.serviceStartPost(u)
+	case "dbus":
+		// Up once BusName= has an owner (busname.go).
+		m.logAt(u, "BusName", LevelInfo, "Waiting for bus name %s to appear on the system bus.", d.BusName)
+		m.watchBusName(u)
 	}
 }
 
@@ -363,6 +367,12 @@ func (m *Manager) serviceRunning(u *unit) {
 			return
 		}
 		m.serviceStop(u)
+		return
+	}
+	if !busNameGood(u) {
+		// Its name went away during ExecStartPost= (systemd's
+		// service_enter_running).
+		m.notGood(u)
 		return
 	}
 	m.setState(u, "active", "running")
@@ -789,6 +799,7 @@ func (m *Manager) serviceDead(u *unit) {
 	for _, k := range []string{"state", "runtime", "watchdog"} {
 		m.cancelTimer(u, k)
 	}
+	m.unwatchBusName(u)
 	if u.result == "" {
 		u.result = "success"
 	}
@@ -1031,6 +1042,18 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 			s.noPID = true
 			m.logAt(u, "Type", LevelNotice, "Type=forking without PIDFile=: main process unknown, tracking the unit's cgroup only")
 			m.serviceStartPost(u)
+		case "dbus":
+			// systemd falls through to service_enter_running: a failed
+			// exit fails the unit; a clean one leaves a service that
+			// never got its name, which is stopped (or, with
+			// RemainAfterExit=, active/exited), not failed.
+			if res != "success" {
+				m.setResult(u, res)
+				m.serviceSignal(u, "stop-sigterm")
+				return
+			}
+			m.logAt(u, "BusName", LevelWarning, "Main process exited before bus name %s was acquired.", d.BusName)
+			m.serviceRunning(u)
 		case "notify", "notify-reload":
 			if res == "success" {
 				res = "protocol"
@@ -1120,6 +1143,9 @@ func (m *Manager) stateTimeout(u *unit) {
 	d := u.def.Service
 	switch u.sub {
 	case "condition", "start-pre", "start", "start-post":
+		if u.sub == "start" && isDBus(u) {
+			m.logAt(u, "BusName", LevelWarning, "Bus name %s was not acquired within TimeoutStartSec=.", d.BusName)
+		}
 		m.logAt(u, "TimeoutStartSec", LevelWarning, "%s operation timed out. Terminating.", u.sub)
 		m.setResult(u, "timeout")
 		switch d.TimeoutStartFailureMode {

@@ -64,6 +64,11 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 	case manager.UnitChanged:
 		r.onUnitState(e.Unit, e.Active)
 		r.progress(e)
+		r.busTrigger(e.Unit, e.Active)
+	case manager.WatchBusName:
+		r.watchBusName(e.Unit, e.Name)
+	case manager.UnwatchBusName:
+		r.unwatchBusName(e.Unit, e.Name)
 	case manager.JobFinished:
 		r.console(e)
 		if e.ID == BootJobID {
@@ -496,6 +501,10 @@ func effectUnit(e manager.Effect) string {
 	case manager.CheckConditions:
 		return e.Unit
 	case manager.CloseFD:
+		return e.Unit
+	case manager.WatchBusName:
+		return e.Unit
+	case manager.UnwatchBusName:
 		return e.Unit
 	}
 	return ""

@@ -92,7 +92,8 @@ type Reactor struct {
 	watched map[string]bool
 	connNr  uint64
 	notify  *sockets.NotifySocket
-	journal *journal // nil: service output goes to the log only
+	journal *journal   // nil: service output goes to the log only
+	bus     *busClient // nil until a Type=dbus service's name is watched
 	warned  map[string]bool
 
 	cg         *cgroups.Hierarchy // nil: process groups
