@@ -5,7 +5,7 @@ package control
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -65,10 +65,13 @@ func ListenBus(path string, b Backend, opt ...Option) (*BusServer, error) {
 	if o.maxLine > dbus.MaxMessageSize {
 		o.maxLine = dbus.MaxMessageSize
 	}
+	// The server GUID only has to be unique (D-Bus specification, "Server
+	// GUIDs"), not secret: crypto/rand would block on the kernel's entropy
+	// early in a boot (getrandom spins generating jitter entropy, about a
+	// CPU-second under qemu TCG) and adds to the binary.
 	var g [16]byte
-	if _, err := rand.Read(g[:]); err != nil {
-		return nil, fmt.Errorf("bus: server guid: %w", err)
-	}
+	binary.LittleEndian.PutUint64(g[:8], uint64(time.Now().UnixNano()))
+	binary.LittleEndian.PutUint64(g[8:], uint64(os.Getpid())<<32|uint64(monotonicNow()))
 	netpoll.Initialize()
 	if err := markPollerFdsCloexec(); err != nil {
 		return nil, fmt.Errorf("bus: marking netpoll fds close-on-exec: %w", err)
