@@ -198,6 +198,11 @@ func TestDebianBoot(t *testing.T) {
 					t.Errorf("%s: journalctl -u gosd-journal-probe.service lacks its stdout line:\n%s", r.name, r.journal)
 				}
 				t.Logf("%s: journal of the probe:\n%s", r.name, r.journal)
+				// Every unit that systemd starts without failing on this
+				// image starts under gosd too: none may end failed.
+				if strings.Contains(r.failed, " failed ") {
+					t.Errorf("%s: units failed:\n%s", r.name, r.failed)
+				}
 				for _, u := range debianEssential {
 					if !active[u] {
 						t.Errorf("%s: %s is not active", r.name, u)
