@@ -4,7 +4,6 @@ package control
 
 import (
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"gosd/internal/dbus"
 	"gosd/manager"
+	"gosd/unitfile"
 )
 
 // The objects served, as systemd names them (org.freedesktop.systemd1(5)).
@@ -443,7 +443,7 @@ func managerValues(b Backend, clk busClock) map[string]any {
 		state = "degraded"
 	}
 	v := map[string]any{
-		"Version": "gosd", "Features": "", "Tainted": "", "Architecture": busArch(),
+		"Version": "gosd", "Features": "", "Tainted": "", "Architecture": unitfile.Architecture(),
 		"Virtualization": "", "SystemState": state,
 		"NNames": uint32(len(list)), "NFailedUnits": uint32(failed), "NJobs": uint32(jobs),
 	}
@@ -514,30 +514,6 @@ func unitValues(b Backend, clk busClock, name string) (map[string]any, bool) {
 	v["MainPID"], v["ControlPID"], v["NRestarts"] = uint32(st.MainPID), uint32(st.ControlPID), uint32(st.NRestarts)
 	v["StatusText"], v["ControlGroup"] = st.StatusText, st.ControlGroup
 	return v, service
-}
-
-// busArch is systemd's name for the architecture (systemd.unit(5)
-// ConditionArchitecture=).
-func busArch() string {
-	switch runtime.GOARCH {
-	case "amd64":
-		return "x86-64"
-	case "386":
-		return "x86"
-	case "arm64":
-		return "arm64"
-	case "arm":
-		return "arm"
-	case "riscv64":
-		return "riscv64"
-	case "loong64":
-		return "loongarch64"
-	case "ppc64le":
-		return "ppc64-le"
-	case "s390x":
-		return "s390x"
-	}
-	return runtime.GOARCH
 }
 
 // callManager serves the Manager's methods.

@@ -5,7 +5,6 @@ import (
 	"gosd/internal/mountinfo"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -107,7 +106,7 @@ func checkCondition(c unitfile.Condition) (met, known bool) {
 		}
 		return false, true
 	case "Architecture":
-		return v == "native" || v == architecture(), true
+		return v == "native" || v == unitfile.Architecture(), true
 	case "FirstBoot":
 		want, err := parseBool(v)
 		if err != nil {
@@ -354,27 +353,6 @@ func matchVirtualization(v string) bool {
 		return container
 	}
 	return v == name
-}
-
-// architecture is runtime.GOARCH with systemd's names (systemd.unit(5)).
-func architecture() string {
-	switch runtime.GOARCH {
-	case "amd64":
-		return "x86-64"
-	case "386":
-		return "x86"
-	case "arm64":
-		return "arm64"
-	case "arm":
-		return "arm"
-	case "loong64":
-		return "loongarch64"
-	case "ppc64le":
-		return "ppc64-le"
-	case "ppc64":
-		return "ppc64"
-	}
-	return runtime.GOARCH
 }
 
 // isFirstBoot: systemd treats a missing or "uninitialized" /etc/machine-id

@@ -40,7 +40,7 @@ func TestConditions(t *testing.T) {
 		{[]unitfile.Condition{c("FileIsExecutable", empty, false, false)}, false},
 		{[]unitfile.Condition{c("User", "root", false, false), c("User", "0", false, false), c("Group", "root", false, false)}, true},
 		{[]unitfile.Condition{c("User", "nobody", false, false)}, false},
-		{[]unitfile.Condition{c("Architecture", architecture(), false, false), c("Architecture", "native", false, false)}, true},
+		{[]unitfile.Condition{c("Architecture", unitfile.Architecture(), false, false), c("Architecture", "native", false, false)}, true},
 		{[]unitfile.Condition{c("Environment", "PATH", false, false)}, true},
 		{[]unitfile.Condition{c("Environment", "GOSD_NO_SUCH_VAR", false, false)}, false},
 		// Triggering lines: one of them suffices; all failing fails.

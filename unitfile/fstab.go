@@ -2,8 +2,9 @@ package unitfile
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
+
+	"gosd/internal/mountinfo"
 )
 
 // FstabEntry is one line of /etc/fstab (fstab(5)).
@@ -26,39 +27,10 @@ func ParseFstab(text string) []FstabEntry {
 		if len(f) < 4 {
 			continue
 		}
-		out = append(out, FstabEntry{What: unescapeOctal(f[0]), Where: unescapeOctal(f[1]),
+		out = append(out, FstabEntry{What: mountinfo.Unescape(f[0]), Where: mountinfo.Unescape(f[1]),
 			Type: f[2], Options: f[3], Line: i + 1})
 	}
 	return out
-}
-
-// unescapeOctal undoes fstab's \NNN escapes.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// hasMountOption reports whether opt is one of the comma-separated options.
-func hasMountOption(options, opt string) bool {
-	for _, o := range strings.Split(options, ",") {
-		if o == opt {
-			return true
-		}
-	}
-	return false
 }
 
 // FstabDiags says, for each entry systemd-fstab-generator(8) would turn
@@ -70,7 +42,7 @@ func hasMountOption(options, opt string) bool {
 func FstabDiags(file string, entries []FstabEntry, mounted func(string) bool) []Diag {
 	var out []Diag
 	for _, e := range entries {
-		if hasMountOption(e.Options, "noauto") {
+		if mountinfo.HasOption(e.Options, "noauto") {
 			continue // not pulled in at boot by systemd either
 		}
 		pos := Pos{File: file, Line: e.Line}

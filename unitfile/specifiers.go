@@ -47,7 +47,7 @@ type Specifiers struct {
 // Values that cannot be read are left empty, as systemd leaves them unset.
 func SystemSpecifiers() Specifiers {
 	s := Specifiers{
-		Arch:            systemdArch(),
+		Arch:            Architecture(),
 		CacheDir:        "/var/cache",
 		CredentialsBase: "/run/credentials",
 		ConfigDir:       "/etc",
@@ -96,9 +96,10 @@ func SystemSpecifiers() Specifiers {
 	return s
 }
 
-// systemdArch maps the architecture gosd runs on to systemd's names
-// (systemd-analyze architectures).
-func systemdArch() string {
+// Architecture is the architecture gosd runs on by systemd's name
+// (systemd-analyze architectures): %a, ConditionArchitecture=, and the
+// Manager's Architecture property.
+func Architecture() string {
 	switch runtime.GOARCH {
 	case "amd64":
 		return "x86-64"

@@ -21,7 +21,7 @@ type Mount struct {
 
 // ReadOnly reports whether the mount or its superblock is read-only.
 func (m Mount) ReadOnly() bool {
-	return hasOption(m.Options, "ro") || hasOption(m.SuperOptions, "ro")
+	return HasOption(m.Options, "ro") || HasOption(m.SuperOptions, "ro")
 }
 
 // Read parses /proc/self/mountinfo; it fails when /proc is not mounted.
@@ -50,11 +50,11 @@ func Parse(s string) []Mount {
 			continue
 		}
 		m := Mount{
-			Root:    unescape(f[3]),
-			Point:   unescape(f[4]),
+			Root:    Unescape(f[3]),
+			Point:   Unescape(f[4]),
 			Options: f[5],
 			FSType:  f[sep+1],
-			Source:  unescape(f[sep+2]),
+			Source:  Unescape(f[sep+2]),
 		}
 		if sep+3 < len(f) {
 			m.SuperOptions = f[sep+3]
@@ -64,7 +64,9 @@ func Parse(s string) []Mount {
 	return out
 }
 
-func hasOption(list, opt string) bool {
+// HasOption reports whether opt is one of the comma-separated options
+// (the same list syntax as fstab(5)'s fourth field).
+func HasOption(list, opt string) bool {
 	for _, o := range strings.Split(list, ",") {
 		if o == opt {
 			return true
@@ -74,7 +76,7 @@ func hasOption(list, opt string) bool {
 }
 
 // unescape undoes the kernel's octal escapes (\040 for a space, ...).
-func unescape(s string) string {
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
