@@ -105,20 +105,13 @@ func (s *BusServer) Path() string { return s.path }
 func (s *BusServer) Close() error {
 	s.once.Do(func() {
 		close(s.closed)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		s.loop.Shutdown(ctx)
-		s.ln.Close()
 		s.mu.Lock()
-		all := make([]*busConn, 0, len(s.open))
+		all := make([]netpoll.Connection, 0, len(s.open))
 		for c := range s.open {
-			all = append(all, c)
+			all = append(all, c.conn)
 		}
 		s.mu.Unlock()
-		for _, c := range all {
-			c.conn.Close()
-		}
-		os.Remove(s.path)
+		shutdown(s.loop, s.ln, s.path, all)
 	})
 	return nil
 }

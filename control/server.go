@@ -119,22 +119,29 @@ func (s *Server) Path() string { return s.path }
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		close(s.closed)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		s.loop.Shutdown(ctx)
-		s.ln.Close()
 		s.mu.Lock()
-		all := make([]*session, 0, len(s.sessions))
+		all := make([]netpoll.Connection, 0, len(s.sessions))
 		for c := range s.sessions {
-			all = append(all, c)
+			all = append(all, c.conn)
 		}
 		s.mu.Unlock()
-		for _, c := range all {
-			c.conn.Close()
-		}
-		os.Remove(s.path)
+		shutdown(s.loop, s.ln, s.path, all)
 	})
 	return nil
+}
+
+// shutdown stops a netpoll server: no more accepts, the given connections
+// dropped, the socket file removed (the control server and the bus server
+// end the same way).
+func shutdown(loop netpoll.EventLoop, ln *unixListener, path string, conns []netpoll.Connection) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	loop.Shutdown(ctx)
+	ln.Close()
+	for _, c := range conns {
+		c.Close()
+	}
+	os.Remove(path)
 }
 
 func monotonicNow() time.Duration {
