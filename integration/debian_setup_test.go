@@ -85,7 +85,12 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 	})
 	resolve := func(rel string) string { return resolveInTree(rel, symlinks) }
 	overlay := map[string]bool{}
-	ovRoot := filepath.Join("testdata", "debian", "rootfs")
+	// GOSD_DEBIAN_OVERLAY names a directory laid over the image after
+	// testdata's, for diagnostics (e.g. perf and its libraries).
+	ovRoots := []string{filepath.Join("testdata", "debian", "rootfs")}
+	if extra := os.Getenv("GOSD_DEBIAN_OVERLAY"); extra != "" {
+		ovRoots = append(ovRoots, extra)
+	}
 	type ovFile struct {
 		rel  string
 		mode uint32
@@ -93,31 +98,33 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 		dir  bool
 	}
 	var ov []ovFile
-	err := filepath.WalkDir(ovRoot, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == ovRoot {
-			return err
-		}
-		rel, _ := filepath.Rel(ovRoot, p)
-		if d.IsDir() {
-			// A directory follows its own last component too.
-			ov = append(ov, ovFile{rel: path.Dir(resolve(rel + "/x")), dir: true})
+	for _, ovRoot := range ovRoots {
+		err := filepath.WalkDir(ovRoot, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || p == ovRoot {
+				return err
+			}
+			rel, _ := filepath.Rel(ovRoot, p)
+			if d.IsDir() {
+				// A directory follows its own last component too.
+				ov = append(ov, ovFile{rel: path.Dir(resolve(rel + "/x")), dir: true})
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel = resolve(rel)
+			ov = append(ov, ovFile{rel: rel, mode: uint32(info.Mode().Perm()), data: b})
+			overlay[rel] = true
 			return nil
-		}
-		info, err := d.Info()
+		})
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel = resolve(rel)
-		ov = append(ov, ovFile{rel: rel, mode: uint32(info.Mode().Perm()), data: b})
-		overlay[rel] = true
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	gb, err := os.ReadFile(gosd)
 	if err != nil {
