@@ -173,7 +173,7 @@ func TestDebianBoot(t *testing.T) {
 		multi         bool
 	}{
 		{"floor", "rdinit=/sbin/floor-init", false},
-		{"systemd", "rdinit=/lib/systemd/systemd " + target, true},
+		{"systemd", "rdinit=/lib/systemd/systemd " + target + " " + os.Getenv("GOSD_DEBIAN_SYSTEMD_ARGS"), true},
 		{"gosd", "rdinit=/sbin/gosd " + target + profileArgs + " " + os.Getenv("GOSD_DEBIAN_GOSD_ARGS"), true},
 	} {
 		t.Run(b.name, func(t *testing.T) {

@@ -318,6 +318,13 @@ func qemuBootOn(t *testing.T, machine, kernel, initrd, cmdline string) *qemuVM {
 // serial console; logConsole logs it at the end of a failed or verbose test.
 func qemuStart(t *testing.T, machine, memMB, kernel, initrd, cmdline string, logConsole bool) *qemuVM {
 	args := []string{
+		// RDRAND, as every x86 machine of the last decade and every KVM
+		// guest has: qemu64 under TCG lacks it, and then the kernel's RNG
+		// is seeded only seconds into the boot, while programs waiting for
+		// it (sshd, journald, dbus, systemd-random-seed) spin in the
+		// kernel's jitter-entropy loop, CPU that lands on whichever
+		// process waits first (docs/debian-boot.md).
+		"-cpu", "qemu64,+rdrand",
 		"-M", machine, "-m", memMB, "-smp", "1",
 		"-display", "none", "-vga", "none", "-monitor", "none",
 		"-serial", "stdio", "-net", "none", "-no-reboot",
