@@ -48,6 +48,9 @@ type BusServer struct {
 	open    map[*busConn]struct{}
 	closed  chan struct{}
 	once    sync.Once
+
+	toMonoOnce sync.Once
+	toMono     time.Duration // backend clock + toMono = CLOCK_MONOTONIC
 }
 
 // ListenBus creates the socket at path (mode 0600 unless WithSocketMode
@@ -88,7 +91,7 @@ func ListenBus(path string, b Backend, opt ...Option) (*BusServer, error) {
 	}
 	s := &BusServer{b: b, path: path, opts: o, ln: ln, guid: hex.EncodeToString(g[:]),
 		open: map[*busConn]struct{}{}, closed: make(chan struct{})}
-	ln.admit = func() bool { return s.conns.Load() < int64(o.maxConns) }
+	ln.admit = func(int) bool { return s.conns.Load() < int64(o.maxConns) }
 	s.loop, err = netpoll.NewEventLoop(s.onRequest, netpoll.WithOnPrepare(s.onPrepare))
 	if err != nil {
 		ln.Close()
@@ -125,13 +128,21 @@ type busConn struct {
 
 	// Only the request handler touches these (netpoll runs one handler
 	// at a time per connection).
-	in     *bufio.Reader // over conn: blocking reads, bounded by busReadTimeout
-	authed bool
-	dead   bool
-	name   string // the unique name Hello gave, "" before
+	in   *bufio.Reader // over conn: blocking reads, bounded by busReadTimeout
+	dead bool
 
-	serial     atomic.Uint32
-	subscribed atomic.Bool // Subscribe was called: JobRemoved signals are sent
+	// Read on the reactor too (replies queued there, signals).
+	authed atomic.Bool            // past SASL: binary messages may be sent
+	name   atomic.Pointer[string] // the unique name Hello gave, nil before
+	serial atomic.Uint32
+}
+
+// uniqueName is the name Hello gave the client, "" before Hello.
+func (c *busConn) uniqueName() string {
+	if p := c.name.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 type busConnKey struct{}
@@ -189,17 +200,25 @@ func (s *BusServer) onRequest(ctx context.Context, conn netpoll.Connection) (err
 		r.Skip(r.Len())
 		return r.Release()
 	}
-	if !c.authed {
+	if !c.authed.Load() {
 		_, err := dbus.ServerAuth(c.in, writerFunc(c.send), s.guid, c.uid,
 			func(uid int) bool { return uid == 0 }, false)
 		if err != nil {
 			c.drop("authentication: %v", err)
 			return nil
 		}
-		c.authed = true
+		c.authed.Store(true)
 	}
 	for {
-		if c.in.Buffered() == 0 && conn.Reader().Len() == 0 {
+		unread := c.in.Buffered() + conn.Reader().Len()
+		if unread == 0 {
+			return nil
+		}
+		// netpoll buffers whatever arrives while a message is handled
+		// (no back-pressure): a client that piles up more than two of
+		// the largest messages unhandled is dropped.
+		if unread > maxUnread(s.opts.maxLine) {
+			c.drop("more than %d bytes of messages unhandled", maxUnread(s.opts.maxLine))
 			return nil
 		}
 		m, err := dbus.ReadMessage(c.in, s.opts.maxLine)
@@ -219,7 +238,7 @@ func (s *BusServer) onRequest(ctx context.Context, conn netpoll.Connection) (err
 // only when the client got past authentication (a refused or confused
 // client is not news).
 func (c *busConn) drop(format string, args ...any) {
-	if c.authed {
+	if c.authed.Load() {
 		fmt.Fprintf(os.Stderr, "gosd: bus: dropping client uid %d: %s\n", c.uid, fmt.Sprintf(format, args...))
 	}
 	c.dead = true
@@ -277,7 +296,7 @@ func (c *busConn) reply(m *dbus.Message, sig string, body []any, err error) {
 		return
 	}
 	r := &dbus.Message{Type: dbus.TypeMethodReturn, ReplySerial: m.Serial,
-		Destination: c.name, Signature: dbus.Signature(sig), Body: body}
+		Destination: c.uniqueName(), Signature: dbus.Signature(sig), Body: body}
 	if err != nil {
 		var be *busError
 		if !errors.As(err, &be) {
@@ -300,32 +319,33 @@ func (c *busConn) reply(m *dbus.Message, sig string, body []any, err error) {
 	c.send(b)
 }
 
-// signal sends a signal to every subscribed connection. On the reactor:
-// send only queues.
+// signal sends a signal to every authenticated connection, as systemd
+// does on its direct connections ("send to all direct buses,
+// unconditionally": systemctl waits for JobRemoved there without ever
+// calling Subscribe). On the reactor: send only queues.
 func (s *BusServer) signal(m *dbus.Message) {
 	s.mu.Lock()
 	var to []*busConn
 	for c := range s.open {
-		if c.subscribed.Load() {
+		if c.authed.Load() {
 			to = append(to, c)
 		}
 	}
 	s.mu.Unlock()
 	for _, c := range to {
 		sm := *m
-		sm.Destination = c.name
 		sm.Serial = c.nextSerial()
 		b, err := sm.Marshal()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "gosd: bus: encoding signal %s: %v\n", m.Member, err)
-			return
+			continue
 		}
 		c.send(b)
 	}
 }
 
 func (c *busConn) errorReply(m *dbus.Message, be *busError) *dbus.Message {
-	return &dbus.Message{Type: dbus.TypeError, ReplySerial: m.Serial, Destination: c.name,
+	return &dbus.Message{Type: dbus.TypeError, ReplySerial: m.Serial, Destination: c.uniqueName(),
 		ErrorName: be.name, Signature: "s", Body: []any{be.msg}}
 }
 

@@ -273,10 +273,11 @@ func args(m *dbus.Message, sig string) error {
 func (c *busConn) callBus(m *dbus.Message) (string, []any, error) {
 	switch m.Member {
 	case "Hello":
-		if c.name == "" {
-			c.name = ":1." + strconv.FormatUint(c.srv.clients.Add(1), 10)
+		if c.uniqueName() == "" {
+			name := ":1." + strconv.FormatUint(c.srv.clients.Add(1), 10)
+			c.name.Store(&name)
 		}
-		return "s", []any{c.name}, nil
+		return "s", []any{c.uniqueName()}, nil
 	case "AddMatch", "RemoveMatch":
 		if err := args(m, "s"); err != nil {
 			return "", nil, err
@@ -393,12 +394,20 @@ type busClock struct {
 }
 
 func (s *BusServer) clock() busClock {
+	// The backend's clock is CLOCK_MONOTONIC less a fixed origin: measure
+	// the difference once (the midpoint of two monotonic reads around the
+	// backend's, in whole µs as systemd's timestamps are), so that every
+	// answer uses the same one.
+	s.toMonoOnce.Do(func() {
+		m1 := monotonicNow()
+		n := s.opts.now()
+		m2 := monotonicNow()
+		s.toMono = ((m1+m2)/2 - n).Round(time.Microsecond)
+	})
 	mono := monotonicNow()
 	var rt unix.Timespec
 	unix.ClockGettime(unix.CLOCK_REALTIME, &rt)
-	// Whole µs: the two clocks are read a few ns apart, and systemd's
-	// timestamps are µs.
-	return busClock{toMono: (mono - s.opts.now()).Round(time.Microsecond), toReal: time.Duration(rt.Nano()) - mono}
+	return busClock{toMono: s.toMono, toReal: time.Duration(rt.Nano()) - mono}
 }
 
 func usecs(d time.Duration) uint64 {
@@ -580,7 +589,8 @@ func (c *busConn) callManager(m *dbus.Message) (string, []any, error) {
 		if err := args(m, ""); err != nil {
 			return "", nil, err
 		}
-		c.subscribed.Store(m.Member == "Subscribe")
+		// Direct connections get every signal, subscribed or not,
+		// as under systemd: both are accepted and change nothing.
 		return "", nil, nil
 	}
 	return "", nil, unknownMethod(m)

@@ -24,7 +24,7 @@ type unixListener struct {
 	closed bool
 	// admit is asked before a connection is handed to netpoll; false
 	// closes it at once (the connection cap).
-	admit func() bool
+	admit func(fd int) bool
 }
 
 // listenUnix creates the socket file (replacing a stale one), with mode
@@ -79,7 +79,7 @@ func (l *unixListener) Accept() (net.Conn, error) {
 			}
 			return nil, err
 		}
-		if l.admit != nil && !l.admit() {
+		if l.admit != nil && !l.admit(nfd) {
 			unix.Close(nfd)
 			continue
 		}

@@ -24,10 +24,13 @@ func init() {
 
 // Limits of the server; each can be changed with an Option.
 const (
-	DefaultMaxLine      = 1 << 20 // a request line longer than this closes the connection
-	DefaultMaxQueue     = 8 << 20 // unsent reply bytes beyond this drop the connection
-	DefaultMaxConns     = 4096    // connections beyond this are closed at accept
-	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxLine  = 1 << 20 // a request line longer than this closes the connection
+	DefaultMaxQueue = 8 << 20 // unsent reply bytes beyond this drop the connection
+	DefaultMaxConns = 4096    // connections beyond this are closed at accept
+	// DefaultMaxConnsPerUser bounds one non-root user's connections, so
+	// that nobody can take every slot and lock root's client out.
+	DefaultMaxConnsPerUser = 64
+	DefaultWriteTimeout    = 10 * time.Second
 )
 
 type options struct {
@@ -73,6 +76,7 @@ type Server struct {
 	conns    atomic.Int64
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	perUser  map[int]int // open sessions per peer uid (root not limited)
 	closed   chan struct{}
 	served   chan error
 	once     sync.Once
@@ -99,8 +103,25 @@ func Listen(path string, b Backend, opt ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{b: b, path: path, opts: o, ln: ln,
-		sessions: map[*session]struct{}{}, closed: make(chan struct{}), served: make(chan error, 1)}
-	ln.admit = func() bool { return s.conns.Load() < int64(o.maxConns) }
+		sessions: map[*session]struct{}{}, perUser: map[int]int{}, closed: make(chan struct{}), served: make(chan error, 1)}
+	ln.admit = func(fd int) bool {
+		if s.conns.Load() >= int64(o.maxConns) {
+			return false
+		}
+		// Refused here, before netpoll holds the connection. netpoll
+		// accepts and prepares one connection at a time, so the count
+		// is current when the next one is asked about.
+		uid, _, err := peerUID(fd)
+		if err != nil {
+			uid = -1 // unknown: counted as one more unprivileged user
+		}
+		if uid == 0 {
+			return true
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.perUser[uid] < DefaultMaxConnsPerUser
+	}
 	s.loop, err = netpoll.NewEventLoop(s.onRequest,
 		netpoll.WithOnPrepare(s.onPrepare))
 	if err != nil {
@@ -186,15 +207,19 @@ func (s *Server) onPrepare(conn netpoll.Connection) (ctx context.Context) {
 		}
 	}
 	conn.SetWriteTimeout(s.opts.writeTimeout)
-	s.conns.Add(1)
 	s.mu.Lock()
+	s.perUser[c.uid]++
 	s.sessions[c] = struct{}{}
 	s.mu.Unlock()
+	s.conns.Add(1)
 	conn.AddCloseCallback(func(netpoll.Connection) error {
 		c.outbox.gone()
 		s.conns.Add(-1)
 		s.mu.Lock()
 		delete(s.sessions, c)
+		if s.perUser[c.uid]--; s.perUser[c.uid] <= 0 {
+			delete(s.perUser, c.uid)
+		}
 		s.mu.Unlock()
 		select {
 		case <-s.closed:
@@ -231,6 +256,14 @@ func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) (err er
 		r.Skip(r.Len())
 		return r.Release()
 	}
+	// netpoll reads the socket into its own buffer whether or not the
+	// handler keeps up (there is no back-pressure), so a client whose
+	// unanswered requests pile up past a bound is dropped.
+	if len(c.partial)+r.Len() > maxUnread(s.opts.maxLine) {
+		c.fatal(CodeInvalidRequest, fmt.Sprintf("more than %d bytes of requests unanswered", maxUnread(s.opts.maxLine)))
+		r.Skip(r.Len())
+		return r.Release()
+	}
 	data, err := r.Next(r.Len())
 	if err != nil {
 		conn.Close()
@@ -239,6 +272,10 @@ func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) (err er
 	c.partial = append(c.partial, data...)
 	r.Release()
 	for !c.dead {
+		if len(c.partial)+r.Len() > maxUnread(s.opts.maxLine) {
+			c.fatal(CodeInvalidRequest, fmt.Sprintf("more than %d bytes of requests unanswered", maxUnread(s.opts.maxLine)))
+			break
+		}
 		i := bytes.IndexByte(c.partial, '\n')
 		if i < 0 || i > s.opts.maxLine {
 			if i > s.opts.maxLine || len(c.partial) > s.opts.maxLine {
@@ -255,6 +292,10 @@ func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) (err er
 	}
 	return nil
 }
+
+// maxUnread bounds the input a client may have waiting for the handler:
+// two of its largest requests.
+func maxUnread(maxLine int) int { return 2 * maxLine }
 
 // fatal answers with an error (id null) and closes the connection once the
 // answer is written.

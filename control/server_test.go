@@ -592,3 +592,52 @@ func BenchmarkStatusRoundTrip(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "roundtrips/s")
 }
+
+// TestConnectionsPerUserBounded: one unprivileged user holding connections
+// open gets at most DefaultMaxConnsPerUser of them; root still gets in.
+func TestConnectionsPerUserBounded(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("this test needs root to start a client as nobody")
+	}
+	f := newFixture(t)
+	for d := filepath.Dir(f.sock); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	// As nobody: open more connections than allowed, wait, and count the
+	// ones the server has closed (recv returns end of file on them).
+	script := fmt.Sprintf(`
+import socket, time
+socks = []
+for i in range(%d):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(%q)
+    socks.append(s)
+time.sleep(0.5)
+closed = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        if s.recv(1) == b"":
+            closed += 1
+    except BlockingIOError:
+        pass
+print(closed)
+`, DefaultMaxConnsPerUser+6, f.sock)
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	pid, err := syscall.ForkExec("/usr/bin/python3", []string{"python3", "-c", script}, &syscall.ProcAttr{
+		Files: []uintptr{0, w.Fd(), 2},
+		Sys:   &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}},
+	})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	var ws syscall.WaitStatus
+	syscall.Wait4(pid, &ws, 0, nil)
+	if got := strings.TrimSpace(string(out)); got != "6" || ws.ExitStatus() != 0 {
+		t.Errorf("nobody's connections closed by the server: %q (exit %d), want 6", got, ws.ExitStatus())
+	}
+	f.expect(0, "active", "is-active", "foo")
+}
