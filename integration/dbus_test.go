@@ -59,6 +59,25 @@ while True:
     time.sleep(1)
 `
 
+// bigSignalScript finds the bus connection of process $1 (gosd) and sends
+// it a 2 MiB signal, as any client of the system bus may.
+const bigSignalScript = `import dbus, dbus.lowlevel, os, sys
+bus = dbus.bus.BusConnection(os.environ["BUS"])
+d = bus.get_object("org.freedesktop.DBus", "/org/freedesktop/DBus")
+target = None
+for n in d.ListNames(dbus_interface="org.freedesktop.DBus"):
+    if n.startswith(":") and d.GetConnectionUnixProcessID(n, dbus_interface="org.freedesktop.DBus") == int(sys.argv[1]):
+        target = n
+if target is None:
+    sys.exit("no bus connection of pid " + sys.argv[1])
+m = dbus.lowlevel.SignalMessage("/org/gosd/Hostile", "org.gosd.Hostile", "Big")
+m.set_destination(target)
+m.append(dbus.ByteArray(b"x" * (2 << 20)), signature="ay")
+bus.send_message(m)
+bus.flush()
+print(target)
+`
+
 func needBusTools(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("dbus-daemon"); err != nil {
@@ -114,6 +133,19 @@ func TestDBusTypeService(t *testing.T) {
 	}
 	if s := activeState(t, in, "named.service"); s != "active" {
 		t.Fatalf("named.service is %q with its name taken, want active", s)
+	}
+
+	// Any user may send gosd's bus connection a signal, of any size the bus
+	// allows (32 MiB): one beyond what gosd reads is skipped, and the
+	// connection keeps following the name (the release below must still
+	// be seen).
+	if err := os.WriteFile(filepath.Join(scratch, "big.py"), []byte(bigSignalScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := exec.Command("/usr/bin/python3", filepath.Join(scratch, "big.py"), strconv.Itoa(in.cmd.Process.Pid))
+	big.Env = append(os.Environ(), "BUS=unix:path="+bus)
+	if out, err := big.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), ":") {
+		t.Fatalf("sending gosd a 2 MiB signal: %v\n%s", err, out)
 	}
 
 	// The holder releases the name but keeps running (and so does its

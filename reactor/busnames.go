@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -322,13 +323,37 @@ func (c *busConn) writeLoop() {
 }
 
 // readLoop hands every owner report to the reactor until the connection
-// fails. Any read or decode error ends the connection: after a malformed
-// message nothing the bus says can be trusted.
+// fails. The bus relays what any of its clients sends, and any user may
+// send a signal to gosd's connection: a message too large for gosd to
+// read is skipped whole, one it cannot decode is dropped, and only a read
+// error or a broken stream (bad byte order or version) ends the
+// connection.
 func (c *busConn) readLoop(r *Reactor) {
+	lost := func(err error) { r.Submit(func() { r.busLost(c, err) }) }
 	for {
-		m, err := dbus.ReadMessage(c.br, dbus.MaxMessageSize)
+		hdr, err := c.br.Peek(16)
 		if err != nil {
-			r.Submit(func() { r.busLost(c, err) })
+			lost(err)
+			return
+		}
+		n, err := dbus.MessageLength(hdr, dbus.SpecMaxMessageSize)
+		if err != nil {
+			lost(err)
+			return
+		}
+		if n > dbus.MaxMessageSize {
+			if _, err := c.br.Discard(n); err != nil {
+				lost(err)
+				return
+			}
+			continue
+		}
+		m, err := dbus.ReadMessage(c.br, dbus.MaxMessageSize)
+		if errors.Is(err, dbus.ErrMalformed) {
+			continue
+		}
+		if err != nil {
+			lost(err)
 			return
 		}
 		c.handle(r, m)

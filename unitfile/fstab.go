@@ -2,6 +2,7 @@ package unitfile
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"gosd/internal/mountinfo"
@@ -14,20 +15,25 @@ type FstabEntry struct {
 }
 
 // ParseFstab reads fstab(5) text: six whitespace-separated fields (the
-// last two optional), '#' comments, octal escapes such as \040 for a
-// space. Lines with fewer than four fields are skipped, as mount(8) does
-// with blank and comment lines.
+// last two optional), lines whose first non-blank character is '#' are
+// comments (a '#' inside a field is data, as libmount reads it), octal
+// escapes such as \040 for a space. Lines with fewer than four fields are
+// skipped. Mount points are cleaned ("/srv/" is "/srv").
 func ParseFstab(text string) []FstabEntry {
 	var out []FstabEntry
 	for i, line := range strings.Split(text, "\n") {
-		if j := strings.IndexByte(line, '#'); j >= 0 {
-			line = line[:j]
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
 		}
 		f := strings.Fields(line)
 		if len(f) < 4 {
 			continue
 		}
-		out = append(out, FstabEntry{What: mountinfo.Unescape(f[0]), Where: mountinfo.Unescape(f[1]),
+		where := mountinfo.Unescape(f[1])
+		if strings.HasPrefix(where, "/") {
+			where = path.Clean(where)
+		}
+		out = append(out, FstabEntry{What: mountinfo.Unescape(f[0]), Where: where,
 			Type: f[2], Options: f[3], Line: i + 1})
 	}
 	return out

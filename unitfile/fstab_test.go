@@ -9,16 +9,19 @@ func TestParseFstab(t *testing.T) {
 	text := "# UNCONFIGURED FSTAB FOR BASE SYSTEM\n" +
 		"UUID=1234 / ext4 errors=remount-ro 0 1\n" +
 		"\n" +
-		"/dev/vdb   /srv/my\\040data  xfs defaults,noatime 0 2 # data disk\n" +
+		"/dev/vdb   /srv/my\\040data/  xfs defaults,noatime 0 2\n" +
 		"/dev/vdc none swap sw 0 0\n" +
 		"tmpfs /scratch tmpfs noauto\n" +
-		"broken line\n"
+		"broken line\n" +
+		"  # an indented comment\n" +
+		"//srv/share#1 /mnt//win cifs guest 0 0\n"
 	got := ParseFstab(text)
 	want := []FstabEntry{
 		{What: "UUID=1234", Where: "/", Type: "ext4", Options: "errors=remount-ro", Line: 2},
 		{What: "/dev/vdb", Where: "/srv/my data", Type: "xfs", Options: "defaults,noatime", Line: 4},
 		{What: "/dev/vdc", Where: "none", Type: "swap", Options: "sw", Line: 5},
 		{What: "tmpfs", Where: "/scratch", Type: "tmpfs", Options: "noauto", Line: 6},
+		{What: "//srv/share#1", Where: "/mnt/win", Type: "cifs", Options: "guest", Line: 9},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)

@@ -149,6 +149,14 @@ func MessageLength(hdr []byte, max int) (int, error) {
 // cannot be resynchronised.
 var ErrFraming = errors.New("dbus: framing error")
 
+// ErrMalformed wraps ReadMessage's errors for a message whose bytes were
+// read whole but do not decode: the stream is still in step.
+var ErrMalformed = errors.New("dbus: malformed message")
+
+// SpecMaxMessageSize is the largest message the specification allows
+// (128 MiB): a peer may send up to this, even when gosd reads less.
+const SpecMaxMessageSize = 1 << 27
+
 // ReadMessage reads one whole message of at most max bytes. A framing
 // error (wraps ErrFraming) leaves the stream unusable; other errors are
 // the reader's or a malformed message whose bytes were consumed.
@@ -171,7 +179,11 @@ func ReadMessage(r *bufio.Reader, max int) (*Message, error) {
 		}
 		return nil, err
 	}
-	return Unmarshal(buf)
+	m, err := Unmarshal(buf)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return m, nil
 }
 
 // Unmarshal decodes exactly one whole message and validates it: the
