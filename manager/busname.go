@@ -48,6 +48,18 @@ func (m *Manager) unwatchBusName(u *unit) {
 	}
 }
 
+// rewatchBusName follows the name u's definition now gives, after a
+// daemon-reload: a changed BusName= is watched instead of the old one, and
+// a service that is no longer Type=dbus is not followed any more.
+func (m *Manager) rewatchBusName(u *unit) {
+	switch {
+	case !isDBus(u):
+		m.unwatchBusName(u)
+	case u.svc.busName != u.def.Service.BusName:
+		m.watchBusName(u)
+	}
+}
+
 // busNameGood is systemd's bus_name_good: a Type=dbus service is only up
 // while its name has an owner.
 func busNameGood(u *unit) bool { return !isDBus(u) || u.svc.busOwner != "" }

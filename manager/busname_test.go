@@ -184,3 +184,36 @@ func TestDBusRestoreWatchesAgain(t *testing.T) {
 		}
 	}
 }
+
+// daemon-reload with a new BusName=: the running service follows the new
+// name (its release stops the unit), the old one is no longer watched.
+func TestDBusReloadFollowsNewName(t *testing.T) {
+	h := newHarness(t, memSource{}.add(dbusSvc("a.service", "org.example.Old")))
+	h.spawnAll(h.start("a.service"))
+	h.step(BusNameOwner{Name: "org.example.Old", Owner: ":1.1"})
+	h.wantState("a.service", "active/running")
+
+	effs := h.step(Reload{Units: memSource{}.add(dbusSvc("a.service", "org.example.New"))})
+	if u := find[UnwatchBusName](effs); len(u) != 1 || u[0].Name != "org.example.Old" {
+		t.Fatalf("want the old name unwatched:\n%s", dump(effs))
+	}
+	if w := find[WatchBusName](effs); len(w) != 1 || w[0].Name != "org.example.New" {
+		t.Fatalf("want the new name watched:\n%s", dump(effs))
+	}
+	h.step(BusNameOwner{Name: "org.example.Old", Owner: ""})
+	h.wantState("a.service", "active/running")
+	h.step(BusNameOwner{Name: "org.example.New", Owner: ":1.1"})
+	h.step(BusNameOwner{Name: "org.example.New", Owner: ""})
+	h.wantState("a.service", "deactivating/stop-sigterm")
+
+	// No longer Type=dbus after a reload: not followed any more.
+	h2 := newHarness(t, memSource{}.add(dbusSvc("b.service", "org.example.B")))
+	h2.spawnAll(h2.start("b.service"))
+	h2.step(BusNameOwner{Name: "org.example.B", Owner: ":1.2"})
+	effs = h2.step(Reload{Units: memSource{}.add(svc("b.service", "simple"))})
+	if u := find[UnwatchBusName](effs); len(u) != 1 {
+		t.Fatalf("want the name unwatched:\n%s", dump(effs))
+	}
+	h2.step(BusNameOwner{Name: "org.example.B", Owner: ""})
+	h2.wantState("b.service", "active/running")
+}

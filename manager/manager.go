@@ -543,6 +543,13 @@ func (m *Manager) onReload(src UnitSource) {
 	}
 	m.loading--
 	m.addTargetDeps()
+	// A running Type=dbus service follows its new BusName= from now on
+	// (or none, no longer being Type=dbus).
+	for _, u := range old {
+		if u.svc != nil && u.svc.busName != "" {
+			m.rewatchBusName(u)
+		}
+	}
 	// Ordering edges changed: recount what every waiting job waits for.
 	for _, u := range m.loadOrder {
 		if j := u.job; j != nil && !j.running {
