@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -215,8 +216,30 @@ func TestDebianBoot(t *testing.T) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Debian %s, Debian cloud kernel, qemu TCG, one run (host clock from qemu start):\n", debianSuite)
 	fmt.Fprintf(&sb, "  init     multi-user.target  report   guest-uptime  qemu-exit\n")
+	active := map[string]map[string]bool{}
 	for _, r := range runs {
 		fmt.Fprintf(&sb, "  %-8s %6.1f s           %6.1f s  %8s s    %6.1f s\n", r.name, r.multiUser.Seconds(), r.report.Seconds(), r.uptime, r.off.Seconds())
+		active[r.name] = map[string]bool{}
+		for _, u := range activeUnits(r.units) {
+			active[r.name][strings.Fields(u)[0]] = true
+		}
+	}
+	// The second figure: which units reached active under one init
+	// and not the other.
+	only := func(a, b string) []string {
+		var out []string
+		for u := range active[a] {
+			if !active[b][u] {
+				out = append(out, u)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	if active["systemd"] != nil && active["gosd"] != nil {
+		fmt.Fprintf(&sb, "active under both: %d units\n", len(active["gosd"])-len(only("gosd", "systemd")))
+		fmt.Fprintf(&sb, "active under systemd only: %s\n", strings.Join(only("systemd", "gosd"), " "))
+		fmt.Fprintf(&sb, "active under gosd only: %s\n", strings.Join(only("gosd", "systemd"), " "))
 	}
 	t.Log(sb.String())
 }
