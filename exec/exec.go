@@ -158,16 +158,13 @@ func Start(spec Spec) (Process, error) {
 		setCgroupFD(attr, spec.CgroupFD)
 	}
 	var pid int
-	viaShell := !spec.ForceHelper && onlyListenPID(spec, ec) && argv[0] == path && listenPIDShell != ""
-	if viaShell {
-		// The only in-child step is LISTEN_PID=<own pid>: a POSIX shell does
-		// it and execs the program in place (same pid), about a third of
-		// the cost of starting the Go helper (FINDINGS.md "Spawning").
-		// The program's argv goes through "$@" untouched, so no quoting.
-		argv = append([]string{"sh", "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$@"`, "sh"}, argv...)
-		path = listenPIDShell
-	}
-	if !viaShell && (spec.ForceHelper || needsHelper(spec, ec)) {
+	// LISTEN_PID=<own pid> by a POSIX shell that execs the program in
+	// place (same pid): about a third of the cost of starting the Go
+	// helper (FINDINGS.md "Spawning"). The program's argv goes through
+	// "$@" untouched, so no quoting; /bin/sh must be ours (no
+	// RootDirectory=) and argv[0] the program ("$@" cannot change it).
+	shellOK := ec.RootDirectory == "" && !spec.Cmd.ArgvZero && argv[0] == path && listenPIDShell != ""
+	if spec.ForceHelper || needsHelper(spec, ec, shellOK) {
 		ins := instructions{
 			Path: path, Argv: argv, NListen: len(spec.ListenFDs),
 			Umask: int(ec.UMask), Nice: ec.Nice, OOMScoreAdjust: ec.OOMScoreAdjust,
@@ -193,11 +190,22 @@ func Start(spec Spec) (Process, error) {
 		}
 		pid, err = startHelper(ins, pa)
 	} else {
+		if len(spec.ListenFDs) > 0 {
+			argv = append([]string{"sh", "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$@"`, "sh"}, argv...)
+			path = listenPIDShell
+		}
 		if cred != nil {
 			attr.Credential = &syscall.Credential{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}
 		}
 		setAmbient(attr, caps)
-		pid, err = syscall.ForkExec(path, argv, pa)
+		if needsThread(ec) {
+			var status int
+			if pid, status, err = spawnOnThread(path, argv, pa, ec); err != nil && status != exitExec {
+				return Process{Pid: -1, PidFD: -1}, &ExitError{Status: status, Err: err}
+			}
+		} else {
+			pid, err = syscall.ForkExec(path, argv, pa)
+		}
 	}
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: fmt.Errorf("%s: %w", path, err)}
@@ -217,21 +225,22 @@ func uintptrs(fds []int) []uintptr {
 	return out
 }
 
-// needsHelper says whether the unit needs something SysProcAttr cannot do in
-// the child (FINDINGS.md "Spawning").
-func needsHelper(spec Spec, ec *unitfile.ExecContext) bool {
-	return len(spec.ListenFDs) > 0 || // LISTEN_PID must be the child's own pid
-		int(ec.UMask) != processUmask ||
-		len(ec.Limits) > 0 || ec.Nice != nil || ec.OOMScoreAdjust != nil ||
-		ec.NoNewPrivileges || ec.CapabilityBoundingSet != nil
+// needsHelper says whether the unit needs the Go helper: a step only the
+// child itself can take (FINDINGS.md "Spawning"): resource limits (Go's
+// fork restores its own RLIMIT_NOFILE in the child, so the parent cannot
+// lend them), LISTEN_PID where the shell cannot set it, or per-thread
+// state where threads cannot carry it (spawnOnThread).
+func needsHelper(spec Spec, ec *unitfile.ExecContext, shellOK bool) bool {
+	return len(ec.Limits) > 0 ||
+		len(spec.ListenFDs) > 0 && !shellOK || // LISTEN_PID must be the child's own pid
+		!threadSpawn && needsThread(ec)
 }
 
-// onlyListenPID says the unit needs the in-child step for LISTEN_PID and
-// for nothing else, and runs in the host's root (where /bin/sh is ours).
-func onlyListenPID(spec Spec, ec *unitfile.ExecContext) bool {
-	return len(spec.ListenFDs) > 0 && ec.RootDirectory == "" && !spec.Cmd.ArgvZero &&
-		int(ec.UMask) == processUmask && len(ec.Limits) == 0 && ec.Nice == nil &&
-		ec.OOMScoreAdjust == nil && !ec.NoNewPrivileges && ec.CapabilityBoundingSet == nil
+// needsThread says whether the child needs state that spawnOnThread gives
+// it: umask, nice, oom_score_adj, no_new_privs, the bounding set.
+func needsThread(ec *unitfile.ExecContext) bool {
+	return int(ec.UMask) != processUmask || ec.Nice != nil || ec.OOMScoreAdjust != nil ||
+		ec.NoNewPrivileges || ec.CapabilityBoundingSet != nil
 }
 
 // listenPIDShell is the POSIX shell used for the LISTEN_PID step, "" when

@@ -162,12 +162,21 @@ func TestListenFDs(t *testing.T) {
 			t.Errorf("helper=%v: LISTEN_* = %q %q %q", helper, vars["LISTEN_PID"], vars["LISTEN_FDS"], vars["LISTEN_FDNAMES"])
 		}
 	}
-	// LISTEN_PID equals the program's own pid, seen from inside.
-	out, ws := run(t, Spec{Cmd: shell(`echo "$LISTEN_PID $$"`), Exec: ctx(),
-		ListenFDs: []int{int(r.Fd())}, ListenNames: []string{"a"}})
-	f := strings.Fields(out)
-	if ws.ExitStatus() != 0 || len(f) != 2 || f[0] != f[1] {
-		t.Errorf("LISTEN_PID vs own pid: %q", out)
+	// LISTEN_PID equals the program's own pid, seen from inside; also
+	// through the shell step on a prepared thread (NoNewPrivileges=).
+	nnp := ctx()
+	nnp.NoNewPrivileges = true
+	for _, ec := range []*unitfile.ExecContext{ctx(), nnp} {
+		out, ws := run(t, Spec{Cmd: shell(`echo "$LISTEN_PID $$ $(grep NoNewPrivs /proc/$$/status | cut -f2)"`), Exec: ec,
+			ListenFDs: []int{int(r.Fd())}, ListenNames: []string{"a"}})
+		f := strings.Fields(out)
+		want := "0"
+		if ec.NoNewPrivileges {
+			want = "1"
+		}
+		if ws.ExitStatus() != 0 || len(f) != 3 || f[0] != f[1] || f[2] != want {
+			t.Errorf("LISTEN_PID vs own pid, NoNewPrivs (want %s): %q", want, out)
+		}
 	}
 }
 
@@ -227,6 +236,51 @@ func TestLimitsUmaskNiceOOM(t *testing.T) {
 	want := "0027\n123\n456\n7\n300\nCapBnd: 0000000000000400\nNoNewPrivs: 1\n"
 	if ws.ExitStatus() != 0 || out != want {
 		t.Errorf("got %q (status %v), want %q", out, ws, want)
+	}
+}
+
+// The same settings without resource limits take the thread path
+// (spawnOnThread, no Go helper): the child gets each of them, and gosd
+// itself (this test process) keeps its own umask, nice, oom_score_adj,
+// bounding set and no_new_privs. With the helper forced, the same output.
+func TestUmaskNiceOOMCapsOnThread(t *testing.T) {
+	self := func() string {
+		b, _ := os.ReadFile("/proc/self/status")
+		var keep []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "CapBnd") || strings.HasPrefix(l, "NoNewPrivs") {
+				keep = append(keep, l)
+			}
+		}
+		oom, _ := os.ReadFile("/proc/self/oom_score_adj")
+		m := syscall.Umask(0o022)
+		syscall.Umask(m)
+		nice, _ := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+		return fmt.Sprintf("%s %s umask=%o prio=%d", strings.Join(keep, " "), strings.TrimSpace(string(oom)), m, nice)
+	}
+	before := self()
+	nice, oom := 7, 300
+	ec := ctx()
+	ec.UMask = 0o027
+	ec.Nice = &nice
+	ec.OOMScoreAdjust = &oom
+	ec.NoNewPrivileges = true
+	ec.CapabilityBoundingSet = []string{"CAP_NET_BIND_SERVICE"}
+	if !needsThread(ec) || needsHelper(Spec{Exec: ec}, ec, true) != !threadSpawn {
+		t.Fatalf("these settings should take the thread path")
+	}
+	want := "0027\n7\n300\nCapBnd: 0000000000000400\nNoNewPrivs: 1\n"
+	for _, helper := range []bool{false, true} {
+		for i := 0; i < 3; i++ {
+			out, ws := run(t, Spec{Cmd: shell(`umask; cut -d' ' -f19 /proc/$$/stat; cat /proc/$$/oom_score_adj; grep -E 'NoNewPrivs|CapBnd' /proc/$$/status | tr -s '\t' ' '`),
+				Exec: ec, ForceHelper: helper})
+			if ws.ExitStatus() != 0 || out != want {
+				t.Errorf("helper=%v: got %q (status %v), want %q", helper, out, ws, want)
+			}
+		}
+	}
+	if after := self(); after != before {
+		t.Errorf("the spawning process changed: before %q, after %q", before, after)
 	}
 }
 
@@ -331,9 +385,11 @@ func TestSignalGroup(t *testing.T) {
 	}
 }
 
-func benchSpawn(b *testing.B, helper bool) {
+func benchSpawn(b *testing.B, helper bool) { benchSpawnWith(b, ctx(), helper) }
+
+func benchSpawnWith(b *testing.B, ec *unitfile.ExecContext, helper bool) {
 	for i := 0; i < b.N; i++ {
-		p, err := Start(Spec{Cmd: unitfile.ExecCommand{Path: "/bin/true", Argv: []string{"true"}}, Exec: ctx(), Conn: -1, Stdout: -1, Stderr: -1, ForceHelper: helper})
+		p, err := Start(Spec{Cmd: unitfile.ExecCommand{Path: "/bin/true", Argv: []string{"true"}}, Exec: ec, Conn: -1, Stdout: -1, Stderr: -1, ForceHelper: helper})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -342,11 +398,28 @@ func benchSpawn(b *testing.B, helper bool) {
 		if p.PidFD >= 0 {
 			syscall.Close(p.PidFD)
 		}
+		if ws.ExitStatus() != 0 {
+			b.Fatalf("the child failed: %v", ws)
+		}
 	}
 }
 
 func BenchmarkSpawnDirect(b *testing.B) { benchSpawn(b, false) }
 func BenchmarkSpawnHelper(b *testing.B) { benchSpawn(b, true) }
+
+// hardened is what Debian's daemons commonly ask for (udevd, dbus,
+// e2scrub_reap): no resource limits, so the thread path serves it.
+func hardened() *unitfile.ExecContext {
+	oom := 100 // raising needs no CAP_SYS_RESOURCE (this sandbox's root lacks it)
+	ec := ctx()
+	ec.NoNewPrivileges = true
+	ec.OOMScoreAdjust = &oom
+	ec.CapabilityBoundingSet = []string{"CAP_NET_BIND_SERVICE", "CAP_SYS_ADMIN"}
+	return ec
+}
+
+func BenchmarkSpawnHardenedThread(b *testing.B) { benchSpawnWith(b, hardened(), false) }
+func BenchmarkSpawnHardenedHelper(b *testing.B) { benchSpawnWith(b, hardened(), true) }
 func BenchmarkSpawnRaw(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Setsid: true}})

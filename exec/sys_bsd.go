@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"gosd/unitfile"
 )
 
 func setPidFD(attr *syscall.SysProcAttr, fd *int)      {}
@@ -62,4 +64,12 @@ func setCredentials(c *helperCred, ambient []int) (int, error) {
 		return exitCapabilities, errLinuxOnly
 	}
 	return 0, nil
+}
+
+// threadSpawn: the BSDs keep nice and the rest per process, and fork
+// rather than clone from the calling thread; the Go helper does it.
+const threadSpawn = false
+
+func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfile.ExecContext) (int, int, error) {
+	return -1, exitExec, errLinuxOnly
 }
