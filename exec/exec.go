@@ -68,6 +68,10 @@ type ExitError struct {
 func (e *ExitError) Error() string { return fmt.Sprintf("%v (status %d)", e.Err, e.Status) }
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// StatusExec is the status of a failed exec (203/EXEC); with an error
+// that is fs.ErrNotExist the program does not exist.
+const StatusExec = exitExec
+
 // systemd's exit codes for set-up failures (systemd.exec(5)).
 const (
 	exitChdir        = 200

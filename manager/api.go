@@ -91,6 +91,10 @@ type Spawned struct {
 	// is set (200 CHDIR, 203 EXEC, 217 USER, ... systemd.exec(5) "PROCESS
 	// EXIT CODES"); 0 means unknown, taken as 203.
 	Status int
+	// Missing: the executable does not exist (ENOENT at exec). For a
+	// command with the "-" prefix systemd skips it as a success
+	// ("Executable ... missing, skipping").
+	Missing bool
 }
 
 // Exited reports a reaped process (any process, adopted orphans included).

@@ -2,6 +2,9 @@ package manager
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
 	"testing"
 
 	"gosd/unitfile"
@@ -62,4 +65,56 @@ func TestUnsupportedTypes(t *testing.T) {
 		t.Fatalf("no explanation logged:\n%s", dump(all))
 	}
 	h.wantJob("t.target", ResultDone)
+}
+
+// A program that does not exist, behind the "-" prefix, is skipped as
+// systemd skips it: "Executable ... missing, skipping" at info, not a
+// spawn error, and the unit succeeds (the 203/EXEC it counts as is
+// ignored); without the prefix it fails the unit. Both for the main
+// process and a control process (ExecStartPre=).
+func TestMissingExecutableSkippedWithDash(t *testing.T) {
+	missing := func(ignore bool) []unitfile.ExecCommand {
+		return []unitfile.ExecCommand{{Path: "/sbin/modprobe", Argv: []string{"/sbin/modprobe"}, IgnoreFailure: ignore}}
+	}
+	skipMain := svc("skip-main.service", "oneshot")
+	skipMain.Service.ExecStart = missing(true)
+	skipPre := svc("skip-pre.service", "oneshot")
+	skipPre.Service.ExecStartPre = missing(true)
+	fail := svc("fail.service", "oneshot")
+	fail.Service.ExecStart = missing(false)
+	h := newHarness(t, memSource{}.add(skipMain, skipPre, fail))
+	enoent := fmt.Errorf("/sbin/modprobe: %w", fs.ErrNotExist)
+	for _, name := range []string{"skip-main.service", "skip-pre.service", "fail.service"} {
+		effs := h.start(name)
+		for len(find[Spawn](effs)) > 0 {
+			var next []Effect
+			for _, sp := range find[Spawn](effs) {
+				if sp.Cmd.Path == "/sbin/modprobe" {
+					next = append(next, h.step(Spawned{ID: sp.ID, Err: enoent, Status: 203, Missing: true})...)
+				} else {
+					out := h.step(Spawned{ID: sp.ID, Pid: 100})
+					next = append(next, out...)
+					next = append(next, h.step(Exited{Pid: 100, Status: WaitStatus{Exited: true}})...)
+				}
+			}
+			effs = next
+		}
+	}
+	h.wantJob("skip-main.service", ResultDone)
+	h.wantState("skip-main.service", "inactive/dead")
+	h.wantJob("skip-pre.service", ResultDone)
+	h.wantJob("fail.service", ResultFailed)
+	h.wantState("fail.service", "failed/failed")
+	var skips int
+	for _, l := range find[Log](h.all) {
+		if strings.Contains(l.Msg, "Executable /sbin/modprobe missing, skipping") {
+			skips++
+			if l.Level != LevelInfo {
+				t.Errorf("skip logged at %v, want info", l.Level)
+			}
+		}
+	}
+	if skips != 2 {
+		t.Errorf("want 2 skip lines, got %d:\n%s", skips, dump(h.all))
+	}
 }

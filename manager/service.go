@@ -930,7 +930,13 @@ func (m *Manager) onSpawned(e Spawned) {
 		}
 		s.mainSpawn = 0
 		if e.Err != nil {
-			m.logf(u, LevelError, "Failed to spawn main process: %v", e.Err)
+			var cmd unitfile.ExecCommand
+			if i := s.mainIdx; i < len(u.def.Service.ExecStart) {
+				cmd = u.def.Service.ExecStart[i]
+			}
+			if !m.skipMissing(u, cmd, e) {
+				m.logf(u, LevelError, "Failed to spawn main process: %v", e.Err)
+			}
 			m.mainGone(u, WaitStatus{Exited: true, Code: spawnStatus(e)})
 			return
 		}
@@ -948,7 +954,9 @@ func (m *Manager) onSpawned(e Spawned) {
 	}
 	c.controlSpawn = 0
 	if e.Err != nil {
-		m.logf(u, LevelError, "Failed to spawn control process: %v", e.Err)
+		if !m.skipMissing(u, c.cmds[c.idx], e) {
+			m.logf(u, LevelError, "Failed to spawn control process: %v", e.Err)
+		}
 		m.controlExited(u, WaitStatus{Exited: true, Code: spawnStatus(e)})
 		return
 	}
@@ -957,6 +965,20 @@ func (m *Manager) onSpawned(e Spawned) {
 	if s != nil {
 		m.signalLate(u, e.Pid)
 	}
+}
+
+// skipMissing is systemd's rule for a command with the "-" prefix whose
+// executable does not exist: "Executable ... missing, skipping" at info
+// instead of a spawn error; the process still counts as exited 203/EXEC
+// (ExecMainStatus), a failure the prefix ignores.
+func (m *Manager) skipMissing(u *unit, cmd unitfile.ExecCommand, e Spawned) bool {
+	if !e.Missing || !cmd.IgnoreFailure {
+		return false
+	}
+	if LevelInfo >= m.minLevel {
+		m.emit(Log{Unit: u.name, Pos: cmd.Pos, Level: LevelInfo, Msg: fmt.Sprintf("Executable %s missing, skipping: %v", cmd.Path, e.Err)})
+	}
+	return true
 }
 
 // spawnStatus is the exit status a failed spawn counts as: the failed

@@ -3,6 +3,7 @@ package reactor
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strconv"
@@ -309,11 +310,16 @@ func (r *Reactor) spawn(s manager.Spawn) {
 	}()
 	p, err := startProcess(spec)
 	if err != nil {
-		r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "spawn failed: "+err.Error())
 		sp := manager.Spawned{ID: s.ID, Err: err}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			sp.Status = ee.Status
+		}
+		sp.Missing = sp.Status == exec.StatusExec && errors.Is(err, fs.ErrNotExist)
+		if !sp.Missing || !s.Cmd.IgnoreFailure {
+			// A missing program with the "-" prefix is skipped, and the
+			// manager says so at info level, as systemd does.
+			r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "spawn failed: "+err.Error())
 		}
 		r.Feed(sp)
 		return
