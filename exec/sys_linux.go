@@ -173,6 +173,12 @@ func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfil
 	}
 	done := make(chan result, 1)
 	go func() {
+		// Outside the reactor's guard: a panic here would end PID1.
+		defer func() {
+			if v := recover(); v != nil {
+				done <- result{-1, exitExec, fmt.Errorf("spawning thread panicked: %v", v)}
+			}
+		}()
 		runtime.LockOSThread()
 		if unix.Gettid() == unix.Getpid() {
 			// The main thread cannot end (the runtime would wedge it), and
