@@ -47,6 +47,9 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 	case "socket":
 		u.Socket = defaultSocket()
 		b.t.sock, b.t.exec, b.t.kill, b.t.res = u.Socket, &u.Socket.Exec, &u.Socket.Kill, &u.Socket.Resources
+	case "timer":
+		u.Timer = &Timer{AccuracySec: time.Minute, RemainAfterElapse: true}
+		b.t.tmr = u.Timer
 	}
 	if len(entries) > 0 {
 		u.Entries = make([]Entry, 0, len(entries))
@@ -59,6 +62,8 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		b.finishService()
 	case u.Socket != nil:
 		b.finishSocket()
+	case u.Timer != nil:
+		b.finishTimer()
 	}
 	return u
 }
@@ -121,6 +126,9 @@ func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
 			return def, true, false, false
 		}
 		return keyDef{}, false, socketUnenforced[e.Key] || execUnenforced[e.Key], false
+	case section == "Timer" && b.u.Timer != nil:
+		def, ok := timerKeys[e.Key]
+		return def, ok, timerUnenforced[e.Key], false
 	}
 	// A section this unit type does not have.
 	own := typeSections[b.u.Type]
@@ -461,4 +469,28 @@ func (b *builder) finishSocket() {
 	} else if s.Service == "" {
 		s.Service = prefix + ".service"
 	}
+}
+
+// finishTimer applies the default Unit= and systemd's timer_verify():
+// a timer without any trigger is refused.
+func (b *builder) finishTimer() {
+	t := b.u.Timer
+	if t.Unit == "" {
+		t.Unit = strings.TrimSuffix(b.u.Name, ".timer") + ".service"
+	}
+	if len(t.Values) == 0 && !b.wasSet("OnClockChange") && !b.wasSet("OnTimezoneChange") {
+		b.diag(b.refusalPos(), Error, "Timer unit lacks value setting. Refusing.")
+	}
+	if t.WakeSystem {
+		b.u.Unit.Unenforced = append(b.u.Unit.Unenforced, Entry{Section: "Timer", Key: "WakeSystem", Value: "yes", Pos: settingPosOf(b.u, "WakeSystem")})
+	}
+}
+
+func settingPosOf(u *Unit, key string) Pos {
+	for i := len(u.Entries) - 1; i >= 0; i-- {
+		if u.Entries[i].Key == key {
+			return u.Entries[i].Pos
+		}
+	}
+	return Pos{}
 }

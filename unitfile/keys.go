@@ -25,6 +25,7 @@ type buildTarget struct {
 	e    Entry // the entry being applied (for Pos)
 	svc  *Service
 	sock *Socket
+	tmr  *Timer
 	exec *ExecContext
 	kill *KillContext
 	res  *ResourceControl
@@ -567,6 +568,61 @@ var socketKeys = map[string]keyDef{
 	"ExecStopPre":   execKey(func(t *buildTarget) *[]ExecCommand { return &t.sock.ExecStopPre }),
 	"ExecStopPost":  execKey(func(t *buildTarget) *[]ExecCommand { return &t.sock.ExecStopPost }),
 }
+
+// ---- [Timer] ----
+
+// timerValueKey appends one trigger; an empty value resets every trigger,
+// monotonic and calendar alike, as systemd does.
+func timerValueKey(base string) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.tmr.Values = nil
+			return nil
+		}
+		tv := TimerValue{Base: base, Pos: t.e.Pos}
+		if base == "OnCalendar" {
+			c, err := ParseCalendar(v)
+			if err != nil {
+				return err
+			}
+			tv.Calendar = c
+		} else {
+			d, err := ParseTimespan(v)
+			if err != nil {
+				return err
+			}
+			tv.Span = d
+		}
+		t.tmr.Values = append(t.tmr.Values, tv)
+		return nil
+	})
+}
+
+var timerKeys = map[string]keyDef{
+	"OnActiveSec":        timerValueKey("OnActiveSec"),
+	"OnBootSec":          timerValueKey("OnBootSec"),
+	"OnStartupSec":       timerValueKey("OnStartupSec"),
+	"OnUnitActiveSec":    timerValueKey("OnUnitActiveSec"),
+	"OnUnitInactiveSec":  timerValueKey("OnUnitInactiveSec"),
+	"OnCalendar":         timerValueKey("OnCalendar"),
+	"AccuracySec":        timeKey(func(t *buildTarget) *time.Duration { return &t.tmr.AccuracySec }, false),
+	"RandomizedDelaySec": timeKey(func(t *buildTarget) *time.Duration { return &t.tmr.RandomizedDelaySec }, false),
+	"FixedRandomDelay":   boolKey(func(t *buildTarget) *bool { return &t.tmr.FixedRandomDelay }),
+	"Persistent":         boolKey(func(t *buildTarget) *bool { return &t.tmr.Persistent }),
+	"WakeSystem":         boolKey(func(t *buildTarget) *bool { return &t.tmr.WakeSystem }),
+	"RemainAfterElapse":  boolKey(func(t *buildTarget) *bool { return &t.tmr.RemainAfterElapse }),
+	"Unit": withSpecifiers(func(t *buildTarget, v string) error {
+		if !ValidName(v) || IsTemplate(v) || strings.HasSuffix(v, ".timer") {
+			return fmt.Errorf("unit must be a valid non-template unit name and not a timer: %s", v)
+		}
+		t.tmr.Unit = v
+		return nil
+	}),
+}
+
+// timerUnenforced: accepted without effect (gosd does not watch the clock
+// or the timezone for them, nor wakes a suspended system).
+var timerUnenforced = keySet(`OnClockChange OnTimezoneChange`)
 
 func int64Key(p func(t *buildTarget) *int64) keyDef {
 	return literal(func(t *buildTarget, v string) error {

@@ -88,6 +88,7 @@ type Unit struct {
 	Install InstallSection `json:"install"`
 	Service *Service       `json:"service,omitempty"`
 	Socket  *Socket        `json:"socket,omitempty"`
+	Timer   *Timer         `json:"timer,omitempty"`
 	// Extra holds unknown sections and X- keys, kept as written.
 	Extra []Entry `json:"extra,omitempty"`
 }
@@ -413,4 +414,29 @@ type Socket struct {
 	Exec      ExecContext     `json:"exec"`
 	Kill      KillContext     `json:"kill"`
 	Resources ResourceControl `json:"resources"`
+}
+
+// Timer is [Timer] (systemd.timer(5)).
+type Timer struct {
+	// Values are the OnActiveSec=, OnBootSec=, OnStartupSec=,
+	// OnUnitActiveSec=, OnUnitInactiveSec= and OnCalendar= settings in
+	// order; an empty assignment to any of them resets all (systemd).
+	Values             []TimerValue  `json:"values"`
+	AccuracySec        time.Duration `json:"accuracy_sec"` // default 1min
+	RandomizedDelaySec time.Duration `json:"randomized_delay_sec,omitempty"`
+	FixedRandomDelay   bool          `json:"fixed_random_delay,omitempty"`
+	Persistent         bool          `json:"persistent,omitempty"`
+	WakeSystem         bool          `json:"wake_system,omitempty"` // accepted, not enforced
+	RemainAfterElapse  bool          `json:"remain_after_elapse"`   // default true
+	Unit               string        `json:"unit"`                  // default: same name .service
+}
+
+// TimerValue is one trigger of a timer: Base is the setting's name
+// (OnBootSec, ..., OnCalendar); Span is set for the monotonic ones,
+// Calendar for OnCalendar=.
+type TimerValue struct {
+	Base     string        `json:"base"`
+	Span     time.Duration `json:"span,omitempty"`
+	Calendar *CalendarSpec `json:"calendar,omitempty"`
+	Pos      Pos           `json:"pos"`
 }

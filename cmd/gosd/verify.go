@@ -75,6 +75,9 @@ func notEnforced(u *unitfile.Unit) []string {
 			out = append(out, fmt.Sprintf("%s= (%s)", e.Key, e.Pos))
 		}
 	}
+	for _, e := range u.Unit.Unenforced {
+		out = append(out, fmt.Sprintf("%s= (%s)", e.Key, e.Pos))
+	}
 	if u.Service != nil {
 		add(&u.Service.Exec)
 	}
