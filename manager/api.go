@@ -339,6 +339,10 @@ type UnitStatus struct {
 	// ControlGroup is the unit's cgroup as /proc/PID/cgroup shows it, ""
 	// without cgroups (CgroupCreated).
 	ControlGroup string
+	// Timers: the unit a timer activates, its next elapse (zero: none
+	// planned) and last trigger (zero: never), in wall-clock time.
+	Triggers                string
+	NextElapse, LastTrigger time.Time
 }
 
 // Manager API (implemented in manager.go):

@@ -749,6 +749,9 @@ func (m *Manager) unitStateChanged(u *unit, old string) {
 	if (isInactive(u) && old != "inactive" && old != "failed") || (u.active == "failed" && old != "failed") {
 		m.becameInactive(u)
 	}
+	for _, t := range u.triggeredBy {
+		m.timerTriggerChanged(t, u)
+	}
 	if u.active == "active" && old != "active" && old != "reloading" {
 		// Upholds=: the upheld units start whenever this one is active.
 		for _, d := range u.upholds {

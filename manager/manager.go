@@ -46,6 +46,10 @@ type Manager struct {
 	exitCode      int
 	pendingChecks map[string]bool  // units waiting for ConditionsChecked
 	busNames      map[string]*unit // bus name -> the Type=dbus service following it
+
+	// clock is the last ClockSet, received at monotonic clockMono.
+	clock     ClockSet
+	clockMono time.Duration
 }
 
 type spawnRef struct {
@@ -153,6 +157,7 @@ type unit struct {
 
 	svc  *serviceRun
 	sock *socketRun
+	tmr  *timerRun
 
 	// timers that are armed, by kind, so stale TimerFired events are ignored.
 	timers map[string]time.Duration
@@ -235,6 +240,10 @@ func (m *Manager) Step(now time.Duration, ev Event) []Effect {
 		m.onOOM(e.Unit)
 	case BusNameOwner:
 		m.onBusNameOwner(e)
+	case ClockSet:
+		m.onClockSet(e)
+	case TimerStamp:
+		m.onTimerStamp(e)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:
@@ -279,6 +288,13 @@ func (m *Manager) status(u *unit) UnitStatus {
 	}
 	if u.sock != nil {
 		s.ControlPID = u.sock.controlPID
+	}
+	if t := u.tmr; t != nil {
+		s.Triggers = timerUnitName(u)
+		s.LastTrigger = t.lastReal
+		if t.planned {
+			s.NextElapse, _ = m.realAt(t.next)
+		}
 	}
 	if u.job != nil {
 		s.Job = u.job.kind
@@ -368,6 +384,10 @@ func (m *Manager) resetRuntime(u *unit) {
 	case u.def.Socket != nil:
 		if u.sock == nil {
 			u.sock = &socketRun{}
+		}
+	case u.def.Timer != nil:
+		if u.tmr == nil {
+			u.tmr = &timerRun{}
 		}
 	}
 }
@@ -471,6 +491,24 @@ func (m *Manager) addEdges(u *unit) {
 			svc := m.load(socketServiceName(u))
 			m.edge(svc, u, relAfter)
 			m.edge(u, svc, relTriggers)
+		}
+	case "timer":
+		if dd {
+			// systemd.timer(5) "Implicit Dependencies" and "Default
+			// Dependencies"; the time targets only for OnCalendar=.
+			implicit("sysinit.target", relRequires, relAfter)
+			implicit("timers.target", before)
+			implicit("shutdown.target", relConflicts, before)
+			if t := u.def.Timer; t != nil && hasCalendar(t) {
+				implicit("time-set.target", relAfter)
+				implicit("time-sync.target", relAfter)
+			}
+		}
+		if u.def.Timer != nil {
+			// A timer is Before= the unit it activates.
+			target := m.load(timerUnitName(u))
+			m.edge(target, u, relAfter)
+			m.edge(u, target, relTriggers)
 		}
 	case "target":
 		if dd {
@@ -645,6 +683,8 @@ func (m *Manager) onTimer(id TimerID) {
 		m.serviceTimer(u, id.Kind)
 	case u.sock != nil:
 		m.socketTimer(u, id.Kind)
+	case u.tmr != nil && id.Kind == "elapse":
+		m.timerElapsed(u)
 	default:
 		m.logf(u, LevelDebug, "ignoring timer %s", id.Kind)
 	}

@@ -49,6 +49,11 @@ type SavedUnit struct {
 	TriggerStart time.Duration
 	TriggerCount int
 	NConn        int
+
+	// Timer units; the next elapse is planned again at the first ClockSet.
+	TimerActivated time.Duration
+	TimerLastMono  time.Duration
+	TimerLastReal  time.Time
 }
 
 // Save captures the state for daemon-reexec. It refuses (and changes
@@ -120,6 +125,9 @@ func (m *Manager) Save() (Saved, error) {
 		if k := u.sock; k != nil {
 			su.SockOpen, su.TriggerStart, su.TriggerCount, su.NConn = k.open, k.triggerStart, k.triggerCount, k.nConn
 		}
+		if t := u.tmr; t != nil {
+			su.TimerActivated, su.TimerLastMono, su.TimerLastReal = t.activated, t.lastMono, t.lastReal
+		}
 		s.Units = append(s.Units, su)
 	}
 	return s, nil
@@ -179,6 +187,9 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 		}
 		if u.sock != nil {
 			u.sock.open, u.sock.triggerStart, u.sock.triggerCount, u.sock.nConn = su.SockOpen, su.TriggerStart, su.TriggerCount, su.NConn
+		}
+		if t := u.tmr; t != nil {
+			t.activated, t.lastMono, t.lastReal = su.TimerActivated, su.TimerLastMono, su.TimerLastReal
 		}
 		if su.AcceptOf != "" {
 			if s := m.units[su.AcceptOf]; s != nil && s.sock != nil {

@@ -133,7 +133,7 @@ func (m *Manager) startUnit(u *unit) {
 			return // a start is already under way
 		}
 	}
-	if u.sock != nil && u.sub != "dead" && u.sub != "failed" {
+	if (u.sock != nil || u.tmr != nil) && u.sub != "dead" && u.sub != "failed" {
 		return
 	}
 	if (u.svc != nil || u.sock != nil) && m.startLimitHit(u) {
@@ -235,6 +235,8 @@ func (m *Manager) afterConditions(u *unit) {
 		m.serviceStart(u)
 	case u.sock != nil:
 		m.socketStart(u)
+	case u.tmr != nil:
+		m.timerStart(u)
 	case u.def.Type == "device" || u.def.Type == "mount":
 		// In place already (the checks of unitfile/extern.go passed):
 		// active, as systemd shows a plugged device or a mount it found.
@@ -561,6 +563,9 @@ func (m *Manager) stopUnit(u *unit, restart bool) {
 		}
 	case u.sock != nil:
 		m.socketStop(u)
+	case u.tmr != nil:
+		delete(m.pendingChecks, u.name)
+		m.timerStop(u)
 	default:
 		delete(m.pendingChecks, u.name)
 		m.setState(u, "inactive", "dead")

@@ -1,0 +1,291 @@
+package manager
+
+import (
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"gosd/unitfile"
+)
+
+// Timer units (systemd.timer(5)). The manager has no clock: monotonic
+// triggers are computed on the event's now, and calendar triggers on the
+// wall clock the reactor reports with ClockSet (realtime at a monotonic
+// instant). Every next elapse, monotonic or calendar, becomes one
+// monotonic deadline, the "elapse" timer; a ClockSet re-plans it.
+//
+// Where gosd differs from systemd, on purpose:
+//   - AccuracySec= only widens the window systemd may fire in; gosd fires at
+//     the elapse itself, which is inside every window.
+//   - RandomizedDelaySec= is not random: the delay is a hash of the machine
+//     id (ClockSet.MachineID) and the unit name modulo the setting, that is
+//     FixedRandomDelay=yes semantics always, so Step stays deterministic.
+//     It still spreads timers across units and machines.
+
+// timerRun is the runtime state of a timer unit.
+type timerRun struct {
+	activated time.Duration // monotonic time the timer last started
+	// lastMono/lastReal: the last trigger (0/zero: never). lastReal may
+	// come from the Persistent= stamp.
+	lastMono time.Duration
+	lastReal time.Time
+	// initial: the next plan is the first since the timer started
+	// (elapsed OnActiveSec=/OnBootSec=/OnStartupSec= still count).
+	initial bool
+	next    time.Duration // planned monotonic elapse; valid when planned
+	planned bool
+}
+
+// ClockSet reports the wall clock: Realtime is the wall-clock time at the
+// event's monotonic now. The reactor feeds it once at start, before the
+// boot request, and again whenever the wall clock jumps (settimeofday, an
+// NTP step: timerfd's TFD_TIMER_CANCEL_ON_SET on Linux); calendar timers
+// are then re-planned. Boot is the monotonic time the machine booted (<= 0:
+// before gosd started; the base of OnBootSec=); MachineID seeds
+// RandomizedDelaySec=. Without any ClockSet, OnCalendar= never elapses.
+type ClockSet struct {
+	Realtime  time.Time
+	Boot      time.Duration
+	MachineID string
+}
+
+// ReadTimerStamp asks the reactor for a Persistent= timer's last trigger
+// (the mtime of /var/lib/systemd/timers/stamp-NAME, as systemd keeps it);
+// answered by TimerStamp.
+type ReadTimerStamp struct{ Unit string }
+
+// TimerStamp answers ReadTimerStamp; Last is zero when there is no stamp.
+type TimerStamp struct {
+	Unit string
+	Last time.Time
+}
+
+// WriteTimerStamp records a Persistent= timer's trigger time in its stamp.
+type WriteTimerStamp struct {
+	Unit string
+	At   time.Time
+}
+
+func (ClockSet) isEvent()         {}
+func (TimerStamp) isEvent()       {}
+func (ReadTimerStamp) isEffect()  {}
+func (WriteTimerStamp) isEffect() {}
+
+func timerUnitName(u *unit) string {
+	if t := u.def.Timer; t != nil && t.Unit != "" {
+		return t.Unit
+	}
+	return strings.TrimSuffix(u.name, ".timer") + ".service"
+}
+
+func hasCalendar(d *unitfile.Timer) bool {
+	for _, v := range d.Values {
+		if v.Calendar != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// realAt is the wall-clock time of monotonic time mono; ok is false before
+// the first ClockSet.
+func (m *Manager) realAt(mono time.Duration) (time.Time, bool) {
+	if m.clock.Realtime.IsZero() {
+		return time.Time{}, false
+	}
+	return m.clock.Realtime.Add(mono - m.clockMono), true
+}
+
+func (m *Manager) onClockSet(e ClockSet) {
+	if e.Realtime.IsZero() {
+		m.logf(nil, LevelWarning, "ignoring clock report without a time")
+		return
+	}
+	m.clock, m.clockMono = e, m.now
+	for _, u := range m.loadOrder {
+		if u.tmr != nil && (u.sub == "waiting" || u.sub == "elapsed") {
+			m.timerPlan(u)
+		}
+	}
+}
+
+func (m *Manager) timerStart(u *unit) {
+	target := m.load(timerUnitName(u))
+	if target.def.LoadState != unitfile.Loaded {
+		m.logAt(u, "Unit", LevelError, "Refusing to start, unit %s to trigger not loaded.", target.name)
+		u.result = "resources"
+		m.setState(u, "failed", "failed")
+		return
+	}
+	r := u.tmr
+	r.activated, r.initial = m.now, true
+	u.result = "success"
+	if u.def.Timer.Persistent {
+		m.emit(ReadTimerStamp{Unit: u.name})
+	}
+	m.setState(u, "active", "waiting")
+	if u.sub == "waiting" { // a start job's end may have changed it already
+		m.timerPlan(u)
+	}
+}
+
+func (m *Manager) timerStop(u *unit) {
+	m.cancelTimer(u, "elapse")
+	u.tmr.planned = false
+	if u.result == "" {
+		u.result = "success"
+	}
+	m.setState(u, "inactive", "dead")
+}
+
+func (m *Manager) onTimerStamp(e TimerStamp) {
+	u := m.units[e.Unit]
+	if u == nil || u.tmr == nil {
+		m.logf(nil, LevelDebug, "ignoring timer stamp of %s", e.Unit)
+		return
+	}
+	if e.Last.IsZero() || !e.Last.After(u.tmr.lastReal) {
+		return
+	}
+	u.tmr.lastReal = e.Last
+	if u.sub == "waiting" {
+		m.timerPlan(u)
+	}
+}
+
+// randomDelay is RandomizedDelaySec= as FixedRandomDelay=yes computes it:
+// the same delay for this unit on this machine every time.
+func (m *Manager) randomDelay(u *unit) time.Duration {
+	max := u.def.Timer.RandomizedDelaySec
+	if max <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(m.clock.MachineID))
+	h.Write([]byte{0})
+	h.Write([]byte(u.name))
+	return time.Duration(h.Sum64() % uint64(max))
+}
+
+// timerPlan computes the next elapse of a waiting timer from all its
+// values and arms it; with none left the timer is elapsed (or stops,
+// RemainAfterElapse=no), as systemd's timer_enter_waiting does.
+func (m *Manager) timerPlan(u *unit) {
+	d, r := u.def.Timer, u.tmr
+	target := m.load(timerUnitName(u))
+	initial := r.initial
+	r.initial = false
+	best, found := time.Duration(0), false
+	consider := func(at time.Duration) {
+		if !found || at < best {
+			best, found = at, true
+		}
+	}
+	for _, v := range d.Values {
+		if v.Calendar != nil {
+			base, ok := m.realAt(r.activated)
+			if !ok {
+				continue // no wall clock yet: a ClockSet re-plans
+			}
+			if !r.lastReal.IsZero() {
+				base = r.lastReal
+			}
+			next, ok := v.Calendar.Next(base)
+			if !ok {
+				continue
+			}
+			consider(m.clockMono + next.Sub(m.clock.Realtime))
+			continue
+		}
+		var base time.Duration
+		switch v.Base {
+		case "OnActiveSec":
+			base = r.activated
+		case "OnBootSec":
+			base = m.clock.Boot
+		case "OnStartupSec":
+			base = 0
+		case "OnUnitActiveSec", "OnUnitInactiveSec":
+			if v.Base == "OnUnitActiveSec" {
+				base = target.inactiveExit
+			} else {
+				base = target.inactiveEnter
+			}
+			base = max(base, r.lastMono)
+			if base <= 0 {
+				continue // the unit never ran: nothing to be relative to
+			}
+		default:
+			continue
+		}
+		at := base + v.Span
+		// A one-time trigger that already fired is done, unless the timer
+		// was (re)started just now.
+		if !initial && at <= r.lastMono && (v.Base == "OnActiveSec" || v.Base == "OnBootSec" || v.Base == "OnStartupSec") {
+			continue
+		}
+		consider(at)
+	}
+	if !found {
+		m.cancelTimer(u, "elapse")
+		r.planned = false
+		if d.RemainAfterElapse {
+			m.setState(u, "active", "elapsed")
+			return
+		}
+		m.timerStop(u)
+		return
+	}
+	best += m.randomDelay(u)
+	_, armed := u.timers["elapse"]
+	if armed && r.planned && r.next == best {
+		m.setState(u, "active", "waiting")
+		return // unchanged: no new SetTimer
+	}
+	r.next, r.planned = best, true
+	m.setState(u, "active", "waiting")
+	m.setTimer(u, "elapse", max(best, m.now))
+}
+
+// timerElapsed starts the timer's unit (a start job, mode replace, as
+// systemd enqueues it) and waits for that unit to finish.
+func (m *Manager) timerElapsed(u *unit) {
+	if u.sub != "waiting" {
+		return
+	}
+	r := u.tmr
+	r.planned = false
+	r.lastMono = m.now
+	if rt, ok := m.realAt(m.now); ok {
+		r.lastReal = rt
+		if u.def.Timer.Persistent {
+			m.emit(WriteTimerStamp{Unit: u.name, At: rt})
+		}
+	}
+	target := m.load(timerUnitName(u))
+	m.setState(u, "active", "running")
+	m.logf(u, LevelDebug, "Timer elapsed, starting %s", target.name)
+	m.request(0, target.name, JobStart, ModeReplace)
+	if target.job == nil && !isActive(target) && target.active != "activating" {
+		// Refused (or already over): plan the next elapse rather than
+		// wait for a unit that will not change.
+		m.timerPlan(u)
+	}
+}
+
+// timerTriggerChanged follows the triggered unit: a running timer waits
+// again once the unit is down; a waiting one re-plans, since
+// OnUnitActiveSec=/OnUnitInactiveSec= count from the unit's transitions.
+func (m *Manager) timerTriggerChanged(t *unit, target *unit) {
+	if t.tmr == nil || target.name != timerUnitName(t) {
+		return
+	}
+	switch t.sub {
+	case "running":
+		if isInactive(target) {
+			m.timerPlan(t)
+		}
+	case "waiting", "elapsed":
+		m.timerPlan(t)
+	}
+}
