@@ -96,6 +96,10 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		}
 	case manager.CheckConditions:
 		r.feedNext(r.checkConditions(e.Unit))
+	case manager.ReadTimerStamp:
+		r.feedNext(r.readStamp(e.Unit))
+	case manager.WriteTimerStamp:
+		r.writeStamp(e.Unit, e.At)
 	default:
 		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
 	}
@@ -507,6 +511,10 @@ func effectUnit(e manager.Effect) string {
 	case manager.CheckConditions:
 		return e.Unit
 	case manager.CloseFD:
+		return e.Unit
+	case manager.ReadTimerStamp:
+		return e.Unit
+	case manager.WriteTimerStamp:
 		return e.Unit
 	case manager.WatchBusName:
 		return e.Unit

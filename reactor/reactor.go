@@ -65,6 +65,9 @@ type Config struct {
 	// groups only. Anything else: a subtree below gosd's own cgroup
 	// (cgroups.DetectAt), created and removed by gosd.
 	CgroupRoot string
+	// TimerStampDir holds the stamps of Persistent= timers; "" =
+	// DefaultTimerStampDir.
+	TimerStampDir string
 	// HandoverExtra is called by daemon-reexec for state of the caller's
 	// own to hand to the new binary (RestoredExtra there); nil: none.
 	HandoverExtra func() json.RawMessage
@@ -239,6 +242,13 @@ func (r *Reactor) Run() int {
 	}
 	// Children may have exited before signal.Notify; collect them now.
 	r.reap()
+	// The wall clock, before anything starts (timer units need it).
+	r.Feed(r.clockSet())
+	if fd := openClockWatch(); fd >= 0 {
+		if err := r.addSource(fd, clockSource{}); err != nil {
+			syscall.Close(fd)
+		}
+	}
 	if r.cfg.Target != "" && !r.restored {
 		r.Feed(manager.Request{ID: BootJobID, Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
 	}
@@ -497,6 +507,8 @@ func (r *Reactor) handleFD(fd int) {
 		r.guard(s.unit, "cgroup events", func() { r.onCgroupEvent(s.unit) })
 	case *memEventsSource:
 		r.guard(s.unit, "memory events", func() { r.onMemoryEvent(s.unit) })
+	case clockSource:
+		r.guard("", "clock change", func() { r.onClockChanged(fd) })
 	}
 }
 
@@ -590,6 +602,8 @@ func eventUnit(ev manager.Event) string {
 	case manager.CgroupEmpty:
 		return e.Unit
 	case manager.OOMKilled:
+		return e.Unit
+	case manager.TimerStamp:
 		return e.Unit
 	}
 	return ""

@@ -47,8 +47,18 @@ func (c CalChunk) next(v int) (int, bool) {
 
 func (c *CalendarSpec) String() string { return c.Original }
 
-// MarshalText keeps the spec as written in verify --json.
+// MarshalText keeps the spec as written (verify --json, the control
+// API); UnmarshalText parses it again.
 func (c *CalendarSpec) MarshalText() ([]byte, error) { return []byte(c.Original), nil }
+
+func (c *CalendarSpec) UnmarshalText(b []byte) error {
+	p, err := ParseCalendar(string(b))
+	if err != nil {
+		return err
+	}
+	*c = *p
+	return nil
+}
 
 // calShorthands are systemd.time(7)'s special expressions.
 var calShorthands = map[string]string{

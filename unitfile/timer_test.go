@@ -87,3 +87,21 @@ Bogus=1
 		t.Errorf("instance default unit: %s", u.Timer.Unit)
 	}
 }
+
+// The control API sends units as JSON: a timer's calendar comes back whole.
+func TestTimerJSONRoundTrip(t *testing.T) {
+	u := buildText(t, "r.timer", "[Timer]\nOnCalendar=Mon *-05~07/1 UTC\n")
+	j, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Unit
+	if err := json.Unmarshal(j, &back); err != nil {
+		t.Fatal(err)
+	}
+	c := back.Timer.Values[0].Calendar
+	n, ok := c.Next(time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC))
+	if !ok || c.String() != "Mon *-05~07/1 UTC" || !n.Equal(time.Date(2027, 5, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("%q %v", c, n)
+	}
+}
