@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -67,6 +68,7 @@ type ctlCLI struct {
 	ListUnits        unitsArg   `cmd:"" name:"list-units" help:"List loaded units (patterns allowed)."`
 	ListUnitFiles    unitsArg   `cmd:"" name:"list-unit-files" help:"List unit files and their enablement."`
 	ListSockets      unitsArg   `cmd:"" name:"list-sockets" help:"List socket units and what they listen on."`
+	ListTimers       unitsArg   `cmd:"" name:"list-timers" help:"List timer units, when they elapse next and what they activate."`
 	ListDependencies unitsArg   `cmd:"" name:"list-dependencies" help:"Show a unit's dependency tree."`
 	Status           unitsArg   `cmd:"" help:"Show units' state and recent log."`
 	Show             unitsArg   `cmd:"" help:"Show units' properties."`
@@ -185,6 +187,8 @@ func (c *ctl) run(verb string, units []string) int {
 		return c.listUnitFiles(units)
 	case "list-sockets":
 		return c.listSockets(units)
+	case "list-timers":
+		return c.listTimers(units)
 	case "list-dependencies":
 		u := "default.target"
 		if len(units) > 0 {
@@ -494,6 +498,90 @@ func (c *ctl) listSockets(patterns []string) int {
 		fmt.Fprintf(c.out, "\n%d sockets listed.\n", len(rows))
 	}
 	return ExitOK
+}
+
+// listTimers is systemctl list-timers: active timers (every one with
+// --all), soonest first, those with nothing planned last.
+func (c *ctl) listTimers(patterns []string) int {
+	if len(patterns) == 0 {
+		patterns = []string{"*.timer"}
+	}
+	var list []UnitInfo
+	if err := c.call(MethodList, ListParams{Patterns: patterns}, &list); err != nil {
+		return c.fail("list timers", err)
+	}
+	var rows []UnitInfo
+	for _, u := range list {
+		if strings.HasSuffix(u.Name, ".timer") && (c.All || u.ActiveState != "inactive") {
+			rows = append(rows, u)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i].NextElapseUsec, rows[j].NextElapseUsec
+		return a != 0 && (b == 0 || a < b)
+	})
+	if c.Output == "json" {
+		if rows == nil {
+			rows = []UnitInfo{}
+		}
+		return c.printJSON(rows)
+	}
+	now := time.Now()
+	or := func(s, none string) string {
+		if s == "" {
+			return none
+		}
+		return s
+	}
+	tw := c.table()
+	if !c.NoLegend {
+		fmt.Fprintln(tw, "NEXT\tLEFT\tLAST\tPASSED\tUNIT\tACTIVATES")
+	}
+	for _, u := range rows {
+		left, passed := "", ""
+		if u.NextElapseUsec != 0 {
+			left = relative(time.UnixMicro(u.NextElapseUsec).Sub(now)) + " left"
+		}
+		if u.LastTriggerUsec != 0 {
+			passed = relative(now.Sub(time.UnixMicro(u.LastTriggerUsec))) + " ago"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", or(fmtTime(u.NextElapseUsec), "-"), or(left, "-"),
+			or(fmtTime(u.LastTriggerUsec), "-"), or(passed, "-"), u.Name, u.Triggers)
+	}
+	tw.Flush()
+	if !c.NoLegend {
+		fmt.Fprintf(c.out, "\n%d timers listed.\n", len(rows))
+		if !c.All {
+			fmt.Fprintln(c.out, "Pass --all to see loaded but inactive timers, too.")
+		}
+	}
+	return ExitOK
+}
+
+// relative is a span as systemctl list-timers shows it: its two largest
+// units ("6 days 2h", "1h 11min", "40s").
+func relative(d time.Duration) string {
+	if d < time.Second {
+		return "0s"
+	}
+	units := []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, " days"}, {time.Hour, "h"}, {time.Minute, "min"}, {time.Second, "s"}}
+	var parts []string
+	for _, u := range units {
+		if n := d / u.d; n > 0 && len(parts) < 2 {
+			name := u.name
+			if n == 1 && name == " days" {
+				name = " day"
+			}
+			parts = append(parts, fmt.Sprintf("%d%s", n, name))
+			d -= n * u.d
+		} else if len(parts) > 0 {
+			break
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func (c *ctl) listDependencies(unit string) int {

@@ -103,6 +103,7 @@ func (k *call) info(st manager.UnitStatus, now time.Duration) UnitInfo {
 		NRestarts: st.NRestarts, Job: string(st.Job),
 		ActiveEnterUsec: usec(st.ActiveEnter), ActiveExitUsec: usec(st.ActiveExit),
 		InactiveEnterUsec: usec(st.InactiveEnter), InactiveExitUsec: usec(st.InactiveExit),
+		Triggers: st.Triggers, NextElapseUsec: wallUsec(st.NextElapse), LastTriggerUsec: wallUsec(st.LastTrigger),
 	}
 }
 
@@ -566,4 +567,11 @@ func runUnitPaths(k *call) {
 		}
 		k.result(paths)
 	})
+}
+
+func wallUsec(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
 }

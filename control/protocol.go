@@ -159,6 +159,12 @@ type UnitInfo struct {
 	ActiveExitUsec    int64 `json:"active_exit_usec,omitempty"`
 	InactiveEnterUsec int64 `json:"inactive_enter_usec,omitempty"`
 	InactiveExitUsec  int64 `json:"inactive_exit_usec,omitempty"`
+
+	// Timer units: the unit activated, the next elapse and the last
+	// trigger (wall clock, µs since the epoch; 0 none).
+	Triggers        string `json:"triggers,omitempty"`
+	NextElapseUsec  int64  `json:"next_elapse_usec,omitempty"`
+	LastTriggerUsec int64  `json:"last_trigger_usec,omitempty"`
 }
 
 // UnitDetail answers Status for one unit. Found is false for a name the

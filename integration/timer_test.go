@@ -33,6 +33,11 @@ func TestTimerUnits(t *testing.T) {
 		if !strings.Contains(r.out, "rep.timer") || !strings.Contains(r.out, "waiting") {
 			t.Fatalf("list-units:\n%s", r)
 		}
+		r = ctlWant(t, in, 0, "list-timers")
+		if !strings.Contains(r.out, "NEXT") || !strings.Contains(r.out, "left") || !strings.Contains(r.out, "cal.timer") ||
+			!strings.Contains(r.out, "cal.service") || !strings.Contains(r.out, "3 timers listed.") {
+			t.Fatalf("list-timers:\n%s", r)
+		}
 		in.waitFile("once", 10*time.Second)
 		in.waitFor("rep.service run 3 times", 15*time.Second, func() bool { return len(lines(in.read("rep"))) >= 3 })
 		got := strings.TrimSpace(in.waitFile("cal", 15*time.Second))
@@ -46,6 +51,10 @@ func TestTimerUnits(t *testing.T) {
 		if v := showValue(t, in, "once.timer", "SubState"); v != "elapsed" {
 			t.Errorf("once.timer SubState %q, want elapsed", v)
 		}
+		if r = ctlWant(t, in, 0, "list-timers", "once.timer"); !strings.Contains(r.out, "ago") {
+			t.Errorf("list-timers once.timer: no last trigger:\n%s", r)
+		}
+		t.Logf("list-timers:\n%s", ctlWant(t, in, 0, "list-timers").out)
 		if code := in.stop(20 * time.Second); code != 0 {
 			t.Fatalf("exit %d", code)
 		}
