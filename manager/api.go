@@ -450,3 +450,47 @@ type BusNameOwner struct {
 func (BusNameOwner) isEvent()    {}
 func (WatchBusName) isEffect()   {}
 func (UnwatchBusName) isEffect() {}
+
+// ---- timer units (systemd.timer(5); manager/timer.go) ----
+//
+// The manager reads no clock: monotonic time is the now of each Step, and
+// the wall clock, which OnCalendar= and Persistent= need, is reported by
+// the reactor as a pair (wall-clock time, the monotonic now of the event
+// that carries it). From it the manager turns every calendar elapse into a
+// monotonic deadline for SetTimer; when the wall clock is set, a new
+// ClockSet re-plans them.
+
+// ClockSet reports the wall clock: Realtime is the wall-clock time at the
+// event's monotonic now. The reactor feeds it once at start, before the
+// boot request, and again whenever the wall clock jumps (settimeofday, an
+// NTP step: timerfd's TFD_TIMER_CANCEL_ON_SET on Linux); calendar timers
+// are then re-planned. Boot is the monotonic time the machine booted (<= 0:
+// before gosd started; the base of OnBootSec=); MachineID seeds
+// RandomizedDelaySec=. Without any ClockSet, OnCalendar= never elapses.
+type ClockSet struct {
+	Realtime  time.Time
+	Boot      time.Duration
+	MachineID string
+}
+
+// ReadTimerStamp asks the reactor for a Persistent= timer's last trigger
+// (the mtime of /var/lib/systemd/timers/stamp-NAME, as systemd keeps it);
+// answered by TimerStamp.
+type ReadTimerStamp struct{ Unit string }
+
+// TimerStamp answers ReadTimerStamp; Last is zero when there is no stamp.
+type TimerStamp struct {
+	Unit string
+	Last time.Time
+}
+
+// WriteTimerStamp records a Persistent= timer's trigger time in its stamp.
+type WriteTimerStamp struct {
+	Unit string
+	At   time.Time
+}
+
+func (ClockSet) isEvent()         {}
+func (TimerStamp) isEvent()       {}
+func (ReadTimerStamp) isEffect()  {}
+func (WriteTimerStamp) isEffect() {}
