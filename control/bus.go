@@ -81,7 +81,7 @@ func ListenBus(path string, b Backend, opt ...Option) (*BusServer, error) {
 	}
 	// listenUnix replaces a stale socket file; a live one belongs to
 	// another manager (a real systemd, another gosd) and is left alone.
-	if probe, err := net.DialTimeout("unix", path, time.Second); err == nil {
+	if probe, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"}); err == nil {
 		probe.Close()
 		return nil, fmt.Errorf("bus: %s is in use by another process", path)
 	}

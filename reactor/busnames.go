@@ -271,7 +271,7 @@ func dialBus(addr string) (*busConn, error) {
 		return nil, err
 	}
 	// Go's net package opens every socket close-on-exec.
-	nc, err := net.DialTimeout("unix", path, busSetupTimeout)
+	nc, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil, err
 	}
