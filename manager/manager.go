@@ -582,10 +582,14 @@ func (m *Manager) onReload(src UnitSource) {
 	m.loading--
 	m.addTargetDeps()
 	// A running Type=dbus service follows its new BusName= from now on
-	// (or none, no longer being Type=dbus).
+	// (or none, no longer being Type=dbus); a timer re-plans (or stops,
+	// its file gone).
 	for _, u := range old {
 		if u.svc != nil && u.svc.busName != "" {
 			m.rewatchBusName(u)
+		}
+		if u.tmr != nil {
+			m.reloadTimer(u)
 		}
 	}
 	// Ordering edges changed: recount what every waiting job waits for.

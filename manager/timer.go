@@ -68,10 +68,41 @@ func (m *Manager) onClockSet(e ClockSet) {
 	}
 	m.clock, m.clockMono = e, m.now
 	for _, u := range m.loadOrder {
-		if u.tmr != nil && (u.sub == "waiting" || u.sub == "elapsed") {
+		if u.tmr == nil || u.def.Timer == nil {
+			continue
+		}
+		// The clock went back past the last trigger (systemd's
+		// timer_time_change): count from now, or a daily timer would
+		// wait until the old date comes round again.
+		if u.tmr.lastReal.After(e.Realtime) {
+			u.tmr.lastReal = e.Realtime
+		}
+		if u.sub == "waiting" || u.sub == "elapsed" {
 			m.timerPlan(u)
 		}
 	}
+}
+
+// reloadTimer follows a daemon-reload: a timer whose definition is gone
+// stops, one that changed re-plans with its new values.
+func (m *Manager) reloadTimer(u *unit) {
+	if u.def.Timer == nil {
+		m.timerStop(u)
+		u.tmr = nil
+		return
+	}
+	if u.sub == "waiting" || u.sub == "elapsed" {
+		m.timerPlan(u)
+	}
+}
+
+// addSat adds two durations (b non-negative); ok is false when the sum would
+// reach unitfile.Infinity ("never": infinity, or a date centuries away).
+func addSat(a, b time.Duration) (time.Duration, bool) {
+	if a >= unitfile.Infinity || b >= unitfile.Infinity || a > unitfile.Infinity-b {
+		return 0, false
+	}
+	return a + b, true
 }
 
 func (m *Manager) timerStart(u *unit) {
@@ -84,6 +115,9 @@ func (m *Manager) timerStart(u *unit) {
 	}
 	r := u.tmr
 	r.activated, r.initial = m.now, true
+	// As systemd's timer_start: the last trigger is forgotten, and only a
+	// Persistent= stamp brings it back.
+	r.lastMono, r.lastReal = 0, time.Time{}
 	u.result = "success"
 	if u.def.Timer.Persistent {
 		m.emit(ReadTimerStamp{Unit: u.name})
@@ -110,6 +144,10 @@ func (m *Manager) onTimerStamp(e TimerStamp) {
 		return
 	}
 	if e.Last.IsZero() || !e.Last.After(u.tmr.lastReal) {
+		return
+	}
+	if now, ok := m.realAt(m.now); ok && e.Last.After(now) {
+		m.logf(u, LevelWarning, "Not using persistent file timestamp %s as it is in the future.", e.Last.UTC().Format(time.RFC3339))
 		return
 	}
 	u.tmr.lastReal = e.Last
@@ -141,6 +179,10 @@ func (m *Manager) timerPlan(u *unit) {
 	initial := r.initial
 	r.initial = false
 	best, found := time.Duration(0), false
+	// leaveAround: a trigger relative to the unit waits for the unit's
+	// first run, so the timer stays (elapsed) even with
+	// RemainAfterElapse=no, as systemd's leave_around.
+	leaveAround := false
 	consider := func(at time.Duration) {
 		if !found || at < best {
 			best, found = at, true
@@ -159,7 +201,11 @@ func (m *Manager) timerPlan(u *unit) {
 			if !ok {
 				continue
 			}
-			consider(m.clockMono + next.Sub(m.clock.Realtime))
+			if d := next.Sub(m.clock.Realtime); d < 0 {
+				consider(m.clockMono + d)
+			} else if at, ok := addSat(m.clockMono, d); ok {
+				consider(at)
+			}
 			continue
 		}
 		var base time.Duration
@@ -178,12 +224,16 @@ func (m *Manager) timerPlan(u *unit) {
 			}
 			base = max(base, r.lastMono)
 			if base <= 0 {
+				leaveAround = true
 				continue // the unit never ran: nothing to be relative to
 			}
 		default:
 			continue
 		}
-		at := base + v.Span
+		at, ok := addSat(base, v.Span)
+		if !ok {
+			continue // infinity: never
+		}
 		// A one-time trigger that already fired is done, unless the timer
 		// was (re)started just now.
 		if !initial && at <= r.lastMono && (v.Base == "OnActiveSec" || v.Base == "OnBootSec" || v.Base == "OnStartupSec") {
@@ -191,17 +241,19 @@ func (m *Manager) timerPlan(u *unit) {
 		}
 		consider(at)
 	}
+	if found {
+		best, found = addSat(best, m.randomDelay(u))
+	}
 	if !found {
 		m.cancelTimer(u, "elapse")
 		r.planned = false
-		if d.RemainAfterElapse {
+		if d.RemainAfterElapse || leaveAround {
 			m.setState(u, "active", "elapsed")
 			return
 		}
 		m.timerStop(u)
 		return
 	}
-	best += m.randomDelay(u)
 	_, armed := u.timers["elapse"]
 	if armed && r.planned && r.next == best {
 		m.setState(u, "active", "waiting")

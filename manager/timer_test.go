@@ -240,3 +240,94 @@ func names(list []*unit) []string {
 	}
 	return out
 }
+
+// Review findings (each failed before its fix).
+
+// A trigger at infinity is never, not "now": the unit runs once (its
+// OnActiveSec=) and the timer does not re-arm at the current instant.
+func TestTimerInfinityIsNever(t *testing.T) {
+	tm := timerUnit("i.timer", mono("OnActiveSec", time.Second), mono("OnUnitActiveSec", unitfile.Infinity))
+	h := newHarness(t, memSource{}.add(tm, oneshot("i.service")))
+	h.step(ClockSet{Realtime: wall})
+	h.start("i.timer")
+	h.advance(time.Second)
+	effs := h.runOnce(h.step(TimerFired{ID: TimerID{Unit: "i.timer", Kind: "elapse"}}), "i.service")
+	if st, ok := lastTimer(effs, "i.timer"); ok {
+		t.Fatalf("re-armed at %v (now %v) for an infinite span:\n%s", st.At, h.now, dump(effs))
+	}
+	h.wantState("i.timer", "active/elapsed")
+}
+
+// daemon-reload: a changed OnCalendar= re-plans at once; a removed timer
+// file stops the timer, and later clock reports and stale elapses are
+// harmless (they panicked).
+func TestTimerReload(t *testing.T) {
+	h := newHarness(t, memSource{}.add(timerUnit("r.timer", cal(t, "*-*-* 17:00")), oneshot("r.service")))
+	h.step(ClockSet{Realtime: wall}) // 16:00
+	h.start("r.timer")
+	effs := h.step(Reload{Units: memSource{}.add(timerUnit("r.timer", cal(t, "*-*-* 16:30")), oneshot("r.service"))})
+	if st, ok := lastTimer(effs, "r.timer"); !ok || st.At != 30*time.Minute {
+		t.Fatalf("not re-planned for 16:30 after the reload:\n%s", dump(effs))
+	}
+	h.step(Reload{Units: memSource{}.add(oneshot("r.service"))})
+	h.step(ClockSet{Realtime: wall.Add(time.Minute)})
+	h.advance(time.Hour)
+	h.step(TimerFired{ID: TimerID{Unit: "r.timer", Kind: "elapse"}})
+	h.wantState("r.timer", "inactive/dead")
+}
+
+// A non-persistent timer stopped across its elapse and started again
+// plans the next one, as systemd forgets the last trigger at start.
+func TestTimerRestartDoesNotFireMissed(t *testing.T) {
+	h := newHarness(t, memSource{}.add(timerUnit("d.timer", cal(t, "*-*-* 17:00")), oneshot("d.service")))
+	h.step(ClockSet{Realtime: wall}) // 16:00
+	h.start("d.timer")
+	h.advance(time.Hour)
+	h.runOnce(h.step(TimerFired{ID: TimerID{Unit: "d.timer", Kind: "elapse"}}), "d.service")
+	h.step(Request{ID: 9, Unit: "d.timer", Kind: JobStop, Mode: ModeReplace})
+	h.advance(49 * time.Hour) // two days later, 18:00
+	effs := h.start("d.timer")
+	if st, ok := lastTimer(effs, "d.timer"); !ok || st.At != h.now+23*time.Hour {
+		t.Fatalf("want the next 17:00 (23 h ahead), got:\n%s", dump(effs))
+	}
+}
+
+// A Persistent= stamp in the future is not used; the clock set back past
+// the last trigger counts from the new time.
+func TestTimerFutureStampAndClockBack(t *testing.T) {
+	tm := timerUnit("p.timer", cal(t, "daily"))
+	tm.Timer.Persistent = true
+	h := newHarness(t, memSource{}.add(tm, oneshot("p.service")))
+	h.step(ClockSet{Realtime: wall})
+	h.start("p.timer")
+	h.step(TimerStamp{Unit: "p.timer", Last: wall.AddDate(3, 0, 0)})
+	if s, _ := h.m.Status("p.timer"); !s.NextElapse.Equal(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("future stamp used: next elapse %v", s.NextElapse)
+	}
+
+	b := newHarness(t, memSource{}.add(timerUnit("b.timer", cal(t, "*-*-* 17:00")), oneshot("b.service")))
+	b.step(ClockSet{Realtime: wall.AddDate(0, 1, 0)}) // a month ahead
+	b.start("b.timer")
+	b.advance(time.Hour)
+	b.runOnce(b.step(TimerFired{ID: TimerID{Unit: "b.timer", Kind: "elapse"}}), "b.service")
+	b.advance(time.Minute)
+	b.step(ClockSet{Realtime: wall.Add(61 * time.Minute)}) // set back: 17:01 on the 6th
+	if s, _ := b.m.Status("b.timer"); !s.NextElapse.Equal(time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)) {
+		t.Fatalf("after the clock went back: next elapse %v, want 2026-12-07 17:00", s.NextElapse)
+	}
+}
+
+// OnUnitActiveSec= alone, RemainAfterElapse=no, the unit never ran: the
+// timer stays (elapsed) and plans once the unit runs (systemd's
+// leave_around).
+func TestTimerUnitRelativeWaitsForUnit(t *testing.T) {
+	tm := timerUnit("u.timer", mono("OnUnitActiveSec", time.Hour))
+	tm.Timer.RemainAfterElapse = false
+	h := newHarness(t, memSource{}.add(tm, oneshot("u.service")))
+	h.step(ClockSet{Realtime: wall})
+	h.start("u.timer")
+	h.wantState("u.timer", "active/elapsed")
+	h.advance(time.Minute)
+	h.runOnce(h.start("u.service"), "u.service")
+	h.wantState("u.timer", "active/waiting")
+}

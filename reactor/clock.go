@@ -60,10 +60,16 @@ func (r *Reactor) stampPath(unit string) string {
 }
 
 // readStamp is a Persistent= timer's last trigger: zero without a stamp.
+// A missing stamp is created with the time now, as systemd's timer_start
+// does, so that an elapse missed before the next boot is caught up then.
 func (r *Reactor) readStamp(unit string) manager.TimerStamp {
 	st := manager.TimerStamp{Unit: unit}
-	if fi, err := os.Stat(r.stampPath(unit)); err == nil {
+	fi, err := os.Lstat(r.stampPath(unit))
+	switch {
+	case err == nil && fi.Mode().IsRegular():
 		st.Last = fi.ModTime()
+	case os.IsNotExist(err):
+		r.writeStamp(unit, time.Now())
 	}
 	return st
 }
@@ -74,13 +80,16 @@ func (r *Reactor) writeStamp(unit string, at time.Time) {
 		r.logf(unit, "timer stamp: %v", err)
 		return
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	// O_NOFOLLOW and the time set on the open fd: a symbolic link
+	// planted at the stamp's name is never followed.
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
-		r.logf(unit, "timer stamp: %v", err)
+		r.logf(unit, "timer stamp %s: %v", p, err)
 		return
 	}
-	f.Close()
-	if err := os.Chtimes(p, at, at); err != nil {
-		r.logf(unit, "timer stamp: %v", err)
+	defer unix.Close(fd)
+	tv := []unix.Timeval{unix.NsecToTimeval(at.UnixNano()), unix.NsecToTimeval(at.UnixNano())}
+	if err := unix.Futimes(fd, tv); err != nil {
+		r.logf(unit, "timer stamp %s: %v", p, err)
 	}
 }

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -20,6 +21,22 @@ func TestTimerStamps(t *testing.T) {
 	}
 	if st := r.readStamp("a.timer"); !st.Last.IsZero() {
 		t.Fatalf("stamp without a file: %v", st.Last)
+	}
+	// A missing stamp is created at once (systemd's timer_start), so an
+	// elapse missed before the next start is caught up then.
+	if fi, err := os.Stat(dir + "/timers/stamp-a.timer"); err != nil || time.Since(fi.ModTime()) > time.Minute {
+		t.Fatalf("no fresh stamp after the first read: %v", err)
+	}
+	// A symbolic link at a stamp's name is never followed.
+	victim := dir + "/victim"
+	os.WriteFile(victim, nil, 0o644)
+	old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	os.Chtimes(victim, old, old)
+	os.Symlink(victim, dir+"/timers/stamp-l.timer")
+	r.writeStamp("l.timer", time.Now())
+	r.readStamp("l.timer")
+	if fi, _ := os.Stat(victim); !fi.ModTime().Equal(old) {
+		t.Fatalf("the link's target was touched: %v", fi.ModTime())
 	}
 	at := time.Date(2026, 11, 23, 0, 0, 5, 0, time.UTC)
 	r.writeStamp("a.timer", at)

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"math"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,12 +49,7 @@ func (p *epollPoller) del(fd int) error {
 func (p *epollPoller) watchProcess(pid int) {}
 
 func (p *epollPoller) wait(timeout time.Duration, ready []int) ([]int, bool, bool, error) {
-	ms := -1
-	if timeout >= 0 {
-		// Round up so a deadline is never reported early and re-waited in a spin.
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
-	}
-	n, err := unix.EpollWait(p.epfd, p.events[:], ms)
+	n, err := unix.EpollWait(p.epfd, p.events[:], epollTimeout(timeout))
 	if err != nil {
 		if err == unix.EINTR {
 			return ready, false, false, nil
@@ -82,4 +78,19 @@ func (p *epollPoller) wake() {
 func (p *epollPoller) close() {
 	unix.Close(p.wakefd)
 	unix.Close(p.epfd)
+}
+
+// epollTimeout is epoll_wait's timeout in ms for a wait of d (-1: none).
+// It rounds up, so a deadline is never reported early and re-waited in a
+// spin, and stays within an int32: the kernel keeps the low 32 bits, so a
+// deadline 25-50 days away (a monthly timer) would otherwise become a
+// negative timeout, a wait for ever.
+func epollTimeout(d time.Duration) int {
+	switch {
+	case d < 0:
+		return -1
+	case d >= math.MaxInt32*time.Millisecond:
+		return math.MaxInt32
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
 }

@@ -80,8 +80,9 @@ var weekdayNames = map[string]time.Weekday{
 	"sun": time.Sunday, "sunday": time.Sunday,
 }
 
-// maxCalYear bounds the search for the next elapse.
-const maxCalYear = 9999
+// maxCalYear is the last year a calendar spec may name, as systemd
+// (later ones are refused); it also bounds the search for the next elapse.
+const maxCalYear = 2199
 
 // ParseCalendar parses a calendar event expression. It never panics; a
 // bad expression is an error naming the part that is wrong.
