@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // CalendarSpec is one OnCalendar= expression, systemd.time(7) "CALENDAR
@@ -92,20 +93,29 @@ func ParseCalendar(s string) (*CalendarSpec, error) {
 	if len(words) == 0 {
 		return nil, fmt.Errorf("empty calendar specification")
 	}
-	// A trailing zone: "UTC" or an IANA name (those contain a '/').
+	// A trailing zone: "UTC", an IANA name with a '/', or one without
+	// ("CET", "EST5EDT", "Japan") that the zone database knows.
 	if n := len(words); n > 1 {
 		last := words[n-1]
+		plain := !strings.ContainsAny(last, ":-*~,.")
 		switch {
 		case last == "UTC":
 			c.Location = time.UTC
 			words = words[:n-1]
-		case strings.Contains(last, "/") && !strings.ContainsAny(last, ":-*~,") && !strings.Contains(last, ".."):
+		case strings.Contains(last, "/") && plain:
 			loc, err := time.LoadLocation(last)
 			if err != nil {
 				return nil, fmt.Errorf("unknown timezone %q", last)
 			}
 			c.Location = loc
 			words = words[:n-1]
+		case plain && unicode.IsLetter(rune(last[0])) && calShorthands[last] == "":
+			if _, err := parseWeekdays(last); err != nil {
+				if loc, err := time.LoadLocation(last); err == nil {
+					c.Location = loc
+					words = words[:n-1]
+				}
+			}
 		}
 	}
 	if len(words) == 1 {
