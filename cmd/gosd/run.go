@@ -104,6 +104,7 @@ func (c *RunCmd) Run() error {
 		Console:       os.Stdout,
 		NotifySocket:  cfg.NotifySocket,
 		JournalSocket: cfg.journalSocket(pid1),
+		TimerStampDir: timerStampDir(pid1),
 		PID1:          pid1,
 		Subreaper:     !pid1,
 		Observe:       b.observe,
@@ -149,4 +150,14 @@ func (c *RunCmd) Run() error {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// timerStampDir is where Persistent= timers keep their stamps: systemd's
+// place as the system manager, gosd's own as a plain supervisor, which may
+// run beside a systemd that owns systemd's.
+func timerStampDir(pid1 bool) string {
+	if pid1 {
+		return reactor.DefaultTimerStampDir
+	}
+	return "/var/lib/gosd/timers"
 }
