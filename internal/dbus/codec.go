@@ -209,25 +209,15 @@ func (e *encoder) array(t string, v any, depth int) error {
 	case []any:
 		items = x
 	case []string:
-		for _, s := range x {
-			items = append(items, s)
-		}
+		items = anySlice(x)
 	case []ObjectPath:
-		for _, s := range x {
-			items = append(items, s)
-		}
+		items = anySlice(x)
 	case []DictEntry:
-		for _, s := range x {
-			items = append(items, s)
-		}
+		items = anySlice(x)
 	case []Variant:
-		for _, s := range x {
-			items = append(items, s)
-		}
+		items = anySlice(x)
 	case []Struct:
-		for _, s := range x {
-			items = append(items, s)
-		}
+		items = anySlice(x)
 	default:
 		return typeErr(t, v)
 	}
@@ -246,6 +236,15 @@ func (e *encoder) array(t string, v any, depth int) error {
 	}
 	binary.LittleEndian.PutUint32(e.buf[lenAt:], uint32(n))
 	return nil
+}
+
+// anySlice lets the typed slices callers build be encoded as arrays.
+func anySlice[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
 
 func hasNul(s string) bool {
