@@ -30,6 +30,9 @@ type clockSource struct{}
 // the clock systemd's OnBootSec= counts on) and the machine id.
 func (r *Reactor) clockSet() manager.ClockSet {
 	c := manager.ClockSet{Realtime: time.Now().Round(0)}
+	// The local zone is loaded (from /etc/localtime or $TZ) on its first
+	// use: here, so that no Step of the manager reads a file.
+	c.Realtime.Zone()
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err == nil {
 		c.Boot = min(r.Now()-time.Duration(ts.Nano()), 0)
