@@ -452,30 +452,20 @@ func (d *decoder) value(t string) (any, error) {
 	case 'a':
 		return d.array(t)
 	case '(':
-		if err := d.align(8); err != nil {
+		if err := d.openStruct(); err != nil {
 			return nil, err
 		}
-		d.structs++
-		defer func() { d.structs-- }()
-		if err := d.enter(); err != nil {
-			return nil, err
-		}
-		defer d.leave()
+		defer d.closeStruct()
 		vals, err := d.values(t[1 : len(t)-1])
 		if err != nil {
 			return nil, err
 		}
 		return Struct(vals), nil
 	case '{':
-		if err := d.align(8); err != nil {
+		if err := d.openStruct(); err != nil {
 			return nil, err
 		}
-		d.structs++
-		defer func() { d.structs-- }()
-		if err := d.enter(); err != nil {
-			return nil, err
-		}
-		defer d.leave()
+		defer d.closeStruct()
 		k, err := d.value(t[1:2])
 		if err != nil {
 			return nil, err
@@ -498,6 +488,25 @@ func (d *decoder) enter() error {
 }
 
 func (d *decoder) leave() { d.depth-- }
+
+// openStruct starts a struct or dict entry: 8-byte alignment, and one
+// more level of struct nesting within the limits. closeStruct ends it.
+func (d *decoder) openStruct() error {
+	if err := d.align(8); err != nil {
+		return err
+	}
+	d.structs++
+	if err := d.enter(); err != nil {
+		d.structs--
+		return err
+	}
+	return nil
+}
+
+func (d *decoder) closeStruct() {
+	d.leave()
+	d.structs--
+}
 
 func (d *decoder) array(t string) (any, error) {
 	n, err := d.u32()
