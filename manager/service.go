@@ -939,9 +939,7 @@ func (m *Manager) onSpawned(e Spawned) {
 			if i := s.mainIdx; i < len(u.def.Service.ExecStart) {
 				cmd = u.def.Service.ExecStart[i]
 			}
-			if !m.skipMissing(u, cmd, e) {
-				m.logf(u, LevelError, "Failed to spawn main process: %v", e.Err)
-			}
+			m.logSpawnFailed(u, "main", cmd, e)
 			m.mainGone(u, WaitStatus{Exited: true, Code: spawnStatus(e)})
 			return
 		}
@@ -959,9 +957,7 @@ func (m *Manager) onSpawned(e Spawned) {
 	}
 	c.controlSpawn = 0
 	if e.Err != nil {
-		if !m.skipMissing(u, c.cmds[c.idx], e) {
-			m.logf(u, LevelError, "Failed to spawn control process: %v", e.Err)
-		}
+		m.logSpawnFailed(u, "control", c.cmds[c.idx], e)
 		m.controlExited(u, WaitStatus{Exited: true, Code: spawnStatus(e)})
 		return
 	}
@@ -972,18 +968,19 @@ func (m *Manager) onSpawned(e Spawned) {
 	}
 }
 
-// skipMissing is systemd's rule for a command with the "-" prefix whose
-// executable does not exist: "Executable ... missing, skipping" at info
-// instead of a spawn error; the process still counts as exited 203/EXEC
+// logSpawnFailed says why a process of u (role main or control) could
+// not start, with the line of its command. A missing program behind the
+// "-" prefix is systemd's "Executable ... missing, skipping" at info,
+// not an error; the process still counts as exited 203/EXEC
 // (ExecMainStatus), a failure the prefix ignores.
-func (m *Manager) skipMissing(u *unit, cmd unitfile.ExecCommand, e Spawned) bool {
-	if !e.Missing || !cmd.IgnoreFailure {
-		return false
+func (m *Manager) logSpawnFailed(u *unit, role string, cmd unitfile.ExecCommand, e Spawned) {
+	l := Log{Unit: u.name, Pos: cmd.Pos, Level: LevelError, Msg: fmt.Sprintf("Failed to spawn %s process: %v", role, e.Err)}
+	if e.Missing && cmd.IgnoreFailure {
+		l.Level, l.Msg = LevelInfo, fmt.Sprintf("Executable %s missing, skipping: %v", cmd.Path, e.Err)
 	}
-	if LevelInfo >= m.minLevel {
-		m.emit(Log{Unit: u.name, Pos: cmd.Pos, Level: LevelInfo, Msg: fmt.Sprintf("Executable %s missing, skipping: %v", cmd.Path, e.Err)})
+	if l.Level >= m.minLevel {
+		m.emit(l)
 	}
-	return true
 }
 
 // spawnStatus is the exit status a failed spawn counts as: the failed

@@ -319,12 +319,9 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		if errors.As(err, &ee) {
 			sp.Status = ee.Status
 		}
+		// The manager logs the failure (or, for a missing program behind
+		// "-", systemd's "missing, skipping"), with the command's line.
 		sp.Missing = sp.Status == exec.StatusExec && errors.Is(err, fs.ErrNotExist)
-		if !sp.Missing || !s.Cmd.IgnoreFailure {
-			// A missing program with the "-" prefix is skipped, and the
-			// manager says so at info level, as systemd does.
-			r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "spawn failed: "+err.Error())
-		}
 		r.Feed(sp)
 		return
 	}
