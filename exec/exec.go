@@ -3,6 +3,7 @@ package exec
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,9 +69,10 @@ type ExitError struct {
 func (e *ExitError) Error() string { return fmt.Sprintf("%v (status %d)", e.Err, e.Status) }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// StatusExec is the status of a failed exec (203/EXEC); with an error
-// that is fs.ErrNotExist the program does not exist.
-const StatusExec = exitExec
+// Missing says the exec step failed because the program does not exist.
+func (e *ExitError) Missing() bool {
+	return e.Status == exitExec && errors.Is(e.Err, fs.ErrNotExist)
+}
 
 // systemd's exit codes for set-up failures (systemd.exec(5)).
 const (

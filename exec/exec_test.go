@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -449,6 +450,22 @@ func BenchmarkSpawnListenPIDShell(b *testing.B) {
 		syscall.Wait4(p.Pid, &ws, 0, nil)
 		if p.PidFD >= 0 {
 			syscall.Close(p.PidFD)
+		}
+	}
+}
+
+// A program that does not exist fails the exec step as "missing" (the
+// manager skips it behind the "-" prefix); one that exists but cannot
+// run does not.
+func TestMissingProgram(t *testing.T) {
+	dir := t.TempDir()
+	notExec := dir + "/not-executable"
+	os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644)
+	for path, missing := range map[string]bool{dir + "/nope": true, notExec: false} {
+		_, err := Start(Spec{Cmd: unitfile.ExecCommand{Path: path, Argv: []string{path}}, Exec: ctx(), Conn: -1, Stdout: -1, Stderr: -1})
+		var ee *ExitError
+		if !errors.As(err, &ee) || ee.Status != exitExec || ee.Missing() != missing {
+			t.Errorf("%s: err %v, want status 203 with Missing()=%v", path, err, missing)
 		}
 	}
 }

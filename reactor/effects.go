@@ -3,7 +3,6 @@ package reactor
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"slices"
 	"strconv"
@@ -315,13 +314,12 @@ func (r *Reactor) spawn(s manager.Spawn) {
 	p, err := startProcess(spec)
 	if err != nil {
 		sp := manager.Spawned{ID: s.ID, Err: err}
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			sp.Status = ee.Status
-		}
 		// The manager logs the failure (or, for a missing program behind
 		// "-", systemd's "missing, skipping"), with the command's line.
-		sp.Missing = sp.Status == exec.StatusExec && errors.Is(err, fs.ErrNotExist)
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			sp.Status, sp.Missing = ee.Status, ee.Missing()
+		}
 		r.Feed(sp)
 		return
 	}
