@@ -387,7 +387,8 @@ func TestPID1CtlPoweroff(t *testing.T) {
 // units and exit status 0; SIGHUP reloads and SIGUSR1 is ignored, gosd
 // running on.
 func TestPID1Signals(t *testing.T) {
-	const rtmin = 34 // glibc's SIGRTMIN, as systemctl and kill -s SIGRTMIN+n use
+	const rtmin = 34                  // glibc's SIGRTMIN, as systemctl and kill -s SIGRTMIN+n use
+	const sigpwr = syscall.Signal(30) // Linux's SIGPWR, named so the file compiles for FreeBSD
 	cases := []struct {
 		name   string
 		sig    syscall.Signal
@@ -402,7 +403,7 @@ func TestPID1Signals(t *testing.T) {
 		{"SIGRTMIN+14", rtmin + 14, "poweroff"},
 		{"SIGHUP", syscall.SIGHUP, ""},
 		{"SIGUSR1", syscall.SIGUSR1, ""},
-		{"SIGPWR", syscall.SIGPWR, ""},
+		{"SIGPWR", sigpwr, ""},
 	}
 	var mu sync.Mutex
 	var table []string
