@@ -237,14 +237,15 @@ func TestPID1ExampleUnits(t *testing.T) {
 	}
 
 	// Every process gosd runs, by host pid, before the stop: the services
-	// (sh, sleep, perl) and gosd itself.
+	// (sh, sleep, perl) and gosd itself, which as PID1 calls itself
+	// systemd (boot.Announce).
 	gosd := in.gosdPid()
 	procs := pid1Descendants(in.cmd.Process.Pid)
 	comms := map[string]bool{}
 	for _, p := range procs {
 		comms[p.comm] = true
 	}
-	for _, want := range []string{"gosd", "sh", "perl"} {
+	for _, want := range []string{"systemd", "sh", "perl"} {
 		if !comms[want] {
 			t.Fatalf("no %s process in the namespace before the stop: %+v", want, procs)
 		}
@@ -477,4 +478,45 @@ func TestPID1BootTargetMissing(t *testing.T) {
 		t.Fatalf("gosd exited 0 although it could not boot anything")
 	}
 	lone.waitOutput("powering off", time.Second)
+}
+
+// TestPID1AnnouncesSystemd: as PID1, gosd tells programs that a
+// systemd-compatible manager runs, as systemd does — checked with
+// libsystemd's own sd_booted (systemd-notify --booted), systemd's own
+// container detection (systemd-detect-virt reads /run/systemd/container in
+// any process but PID1) and /proc/1/comm, which Ansible reads.
+func TestPID1AnnouncesSystemd(t *testing.T) {
+	needTools(t, "systemd-notify", "systemd-detect-virt")
+	in := start(t, asPID1, map[string]string{
+		"default.target": "[Unit]\nWants=probe.service\n",
+		"probe.service": "[Service]\nType=oneshot\nExecStart=/bin/sh -c '" +
+			"systemd-notify --booted; echo $? > @T@/booted; " +
+			"systemd-detect-virt --container > @T@/virt; " +
+			"cat /proc/1/comm > @T@/comm; " +
+			"test -d /run/systemd/system && echo dir > @T@/dir'\n",
+	})
+	in.waitOutput("Reached target default.target", 20*time.Second)
+	in.waitFile("comm", 10*time.Second)
+	// systemd's names: podman and docker leave a file in the image; a
+	// bare PID namespace is some other container.
+	virt := "container-other"
+	if _, err := os.Stat("/.dockerenv"); err == nil {
+		virt = "docker"
+	}
+	if _, err := os.Stat("/run/.containerenv"); err == nil {
+		virt = "podman"
+	}
+	for file, want := range map[string]string{"booted": "0", "virt": virt, "comm": "systemd", "dir": "dir"} {
+		if got := strings.TrimSpace(in.read(file)); got != want {
+			t.Errorf("%s: %q, want %q", file, got, want)
+		}
+	}
+	// The name is PID1's alone: the command line still says gosd.
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", in.gosdPid()))
+	if !strings.Contains(string(cmdline), "gosd") {
+		t.Errorf("/proc/1/cmdline: %q", cmdline)
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Errorf("gosd exit %d", code)
+	}
 }

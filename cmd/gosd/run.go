@@ -68,6 +68,10 @@ func (c *RunCmd) Run() error {
 		} else if err := boot.EarlyBoot(bootLog); err != nil {
 			bootLog("early boot: %v", err)
 		}
+		// After a reexec too: the new image has its own comm.
+		if err := boot.Announce("", bootLog); err != nil {
+			bootLog("boot: %v", err)
+		}
 		// systemd.unit= / gosd.unit= on the kernel command line choose the
 		// target unless --target did (kernel-command-line(7)).
 		cl := boot.ParseKernelCmdline(boot.ReadKernelCmdline())
