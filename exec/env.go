@@ -1,8 +1,10 @@
 package exec
 
 import (
+	"errors"
 	"fmt"
 	"gosd/sockets"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -58,6 +60,10 @@ func (e *envList) list() []string {
 // EnvironmentFile= (a missing file fails the start unless "-"),
 // UnsetEnvironment=; then the manager's variables and the protocol
 // variables, which the unit cannot override.
+// maxEnvFileSize bounds one EnvironmentFile= (systemd reads at most a few
+// MiB of a file the same way).
+const maxEnvFileSize = 4 << 20
+
 func buildEnv(spec Spec, ec *unitfile.ExecContext, cred *credentials, dirEnv []string) ([]string, error) {
 	var e envList
 	e.set("PATH=" + defaultPath)
@@ -79,9 +85,12 @@ func buildEnv(spec Spec, ec *unitfile.ExecContext, cred *credentials, dirEnv []s
 		e.set(kv)
 	}
 	for _, f := range ec.EnvironmentFiles {
-		data, err := os.ReadFile(f.Path)
+		// Non-blocking, regular files only, bounded: the file may be one a
+		// user can replace (a FIFO would hang the spawning reactor, a link
+		// to /dev/zero fill its memory).
+		data, err := unitfile.ReadRegularFile(f.Path, maxEnvFileSize)
 		if err != nil {
-			if f.Optional && os.IsNotExist(err) {
+			if f.Optional && errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
 			return nil, fmt.Errorf("EnvironmentFile=%s: %w", f.Path, err)

@@ -212,6 +212,43 @@ func TestEnvironmentOrder(t *testing.T) {
 	}
 }
 
+// An EnvironmentFile= someone replaced with a FIFO or a link to /dev/zero
+// fails the start at once (issue 18, item 12): the spawn runs on the
+// reactor thread, where a blocking open or an unbounded read stalls or
+// kills PID1. The '-' prefix does not hide it (the file exists).
+func TestEnvironmentFilePlanted(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, zero} {
+		ec := ctx()
+		ec.EnvironmentFiles = []unitfile.EnvFile{{Path: path, Optional: true}}
+		done := make(chan error, 1)
+		go func() {
+			p, err := Start(Spec{Cmd: shell("true"), Exec: ec, Conn: -1, Stdout: -1, Stderr: -1})
+			if err == nil {
+				var ws syscall.WaitStatus
+				syscall.Wait4(p.Pid, &ws, 0, nil)
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("EnvironmentFile=%s: %v, want a start failure naming a non-regular file", filepath.Base(path), err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("EnvironmentFile=%s: the spawn hangs", filepath.Base(path))
+		}
+	}
+}
+
 func TestUserNobody(t *testing.T) {
 	for _, helper := range []bool{false, true} {
 		ec := ctx()

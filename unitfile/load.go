@@ -366,19 +366,63 @@ func readLimited(path string, size int64) ([]byte, error) {
 	if size > MaxFileSize {
 		return nil, fmt.Errorf("file is %d bytes, larger than the %d byte limit", size, MaxFileSize)
 	}
-	f, err := os.Open(path) // Go opens with O_CLOEXEC
+	return ReadRegularFile(path, MaxFileSize)
+}
+
+// ReadRegularFile reads a file that someone other than root may have
+// planted or swapped: it is opened non-blocking (a FIFO put in its place
+// after a stat would block the opener, PID1, until someone writes to it),
+// checked on the open fd to be a regular file (or /dev/null, read as
+// empty), and read up to limit bytes; more is an error, never an
+// allocation (a link to /dev/zero).
+func ReadRegularFile(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0) // Go adds O_CLOEXEC
 	if err != nil {
-		return nil, errors.New(errMsg(err))
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// The message without the path (the caller names the file);
+			// errors.Is(err, fs.ErrNotExist) still holds.
+			return nil, fmt.Errorf("%s: %w", pe.Op, pe.Err)
+		}
+		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	st, err := f.Stat()
 	if err != nil {
 		return nil, errors.New(errMsg(err))
 	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("file is larger than the %d byte limit", MaxFileSize)
+	switch {
+	case st.Mode().IsRegular():
+	case st.Mode()&fs.ModeCharDevice != 0 && isDevNull(st):
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("not a regular file (%s)", modeName(st.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, errors.New(errMsg(err))
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("file is larger than the %d byte limit", limit)
 	}
 	return data, nil
+}
+
+// modeName names a non-regular file's type for messages.
+func modeName(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "special"
 }
 
 // aliasProblem says why name cannot alias target, or "".
@@ -427,7 +471,14 @@ func (s *Set) readDropInDir(key dirKey, full string) {
 		case st.IsDir():
 			bad("is a directory, not a drop-in file")
 		case !st.Mode().IsRegular():
-			bad("not a regular file")
+			// A FIFO, socket or device where a drop-in belongs is
+			// skipped, never opened (opening a FIFO blocks the loader
+			// until a writer comes; systemd 252 hangs there), and does
+			// not fail the unit: whoever could plant it in the directory
+			// would otherwise decide whether the unit loads.
+			s.diags = append(s.diags, Diag{Pos: Pos{File: d.path}, Severity: Warning,
+				Msg: fmt.Sprintf("drop-in is %s, not a regular file: ignoring it", modeName(st.Mode()))})
+			continue
 		default:
 			data, err := readLimited(d.path, st.Size())
 			if err != nil {
@@ -453,6 +504,13 @@ func (s *Set) readDepDir(key dirKey, full string) {
 		if !ValidName(ent.Name()) {
 			s.diags = append(s.diags, Diag{Pos: Pos{File: filepath.Join(full, ent.Name())}, Severity: Warning,
 				Msg: fmt.Sprintf("%q is not a valid unit name, ignoring", ent.Name())})
+			continue
+		}
+		if ent.Type()&fs.ModeSymlink == 0 {
+			// Only the name counts and nothing is opened; systemd takes
+			// symlinks only ("... is not a symlink, ignoring.").
+			s.diags = append(s.diags, Diag{Pos: Pos{File: filepath.Join(full, ent.Name())}, Severity: Warning,
+				Msg: "dependency entry is not a symlink, ignoring"})
 			continue
 		}
 		s.deps[key] = append(s.deps[key], ent.Name())

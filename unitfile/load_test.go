@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // tree creates files under root: a value starting with "->" makes a
@@ -410,4 +411,98 @@ func BenchmarkLoad10000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "units/s")
+}
+
+// Files someone may plant where the loader looks (issue 18, item 12): a
+// FIFO, a socket or a device among a unit's drop-ins is skipped with a
+// warning and never opened, and the unit loads with its other drop-ins; a
+// plain file in a .wants/ directory is ignored as systemd ignores it (only
+// symlinks count).
+func TestLoadPlantedFiles(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "units")
+	tree(t, root, map[string]string{
+		"units/victim.service":                    "[Service]\nExecStart=/bin/true\nEnvironment=X=unit\n",
+		"units/victim.service.d/10-good.conf":     "[Service]\nEnvironment=X=drop\n",
+		"units/multi-user.target":                 "[Unit]\nDescription=m\n",
+		"units/multi-user.target.wants/a.service": "->../victim.service",
+		"units/multi-user.target.wants/b.service": "[Service]\nExecStart=/bin/true\n",
+	})
+	if err := syscall.Mkfifo(filepath.Join(dir, "victim.service.d", "20-fifo.conf"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	sock, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(sock)
+	if err := syscall.Bind(sock, &syscall.SockaddrUnix{Name: filepath.Join(dir, "victim.service.d", "30-sock.conf")}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *Set, 1)
+	go func() { done <- load(t, dir) }()
+	var s *Set
+	select {
+	case s = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("loading hangs on a FIFO drop-in")
+	}
+	u := s.Get("victim.service")
+	if u.LoadState != Loaded || !reflect.DeepEqual(values(u, "X"), []string{"unit", "drop"}) {
+		t.Errorf("victim.service: %s X=%v %v", u.LoadState, values(u, "X"), u.Diags)
+	}
+	if len(u.DropIns) != 1 || filepath.Base(u.DropIns[0]) != "10-good.conf" {
+		t.Errorf("drop-ins %v, want only 10-good.conf", u.DropIns)
+	}
+	warned := map[string]bool{}
+	for _, d := range s.Diags() {
+		if d.Severity == Warning {
+			warned[filepath.Base(d.Pos.File)] = true
+		}
+	}
+	for _, f := range []string{"20-fifo.conf", "30-sock.conf", "b.service"} {
+		if !warned[f] {
+			t.Errorf("no warning for %s: %v", f, s.Diags())
+		}
+	}
+	if m := s.Get("multi-user.target"); !reflect.DeepEqual(m.Unit.Wants, []string{"a.service"}) {
+		t.Errorf("multi-user.target Wants %v, want [a.service] (b.service is a plain file)", m.Unit.Wants)
+	}
+}
+
+// ReadRegularFile (also used for EnvironmentFile=) never blocks on a FIFO
+// and never reads more than its limit.
+func TestReadRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	null := filepath.Join(dir, "null")
+	if err := os.Symlink("/dev/null", null); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, 2000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "a FIFO", zero: "a character device", big: "larger than the 1000 byte limit"} {
+		done := make(chan error, 1)
+		go func() { _, err := ReadRegularFile(path, 1000); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want an error saying %q", filepath.Base(path), err, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: ReadRegularFile hangs", filepath.Base(path))
+		}
+	}
+	if data, err := ReadRegularFile(null, 1000); err != nil || len(data) != 0 {
+		t.Errorf("/dev/null: %q %v, want empty", data, err)
+	}
 }
