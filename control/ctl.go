@@ -770,6 +770,8 @@ func properties(d UnitDetail) [][2]string {
 		{"MainPID", strconv.Itoa(i.MainPID)},
 		{"ControlPID", strconv.Itoa(i.ControlPID)},
 		{"ExecMainPID", strconv.Itoa(i.MainPID)},
+		{"ExecMainCode", strconv.Itoa(i.ExecMainCode)},
+		{"ExecMainStatus", strconv.Itoa(i.ExecMainStatus)},
 		{"NRestarts", strconv.Itoa(i.NRestarts)},
 		{"StatusText", i.StatusText},
 		{"FragmentPath", u.FragmentPath},

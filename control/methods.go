@@ -96,7 +96,19 @@ func (k *call) info(st manager.UnitStatus, now time.Duration) UnitInfo {
 		}
 		return wall.Add(t - now).UnixMicro()
 	}
+	code, status := 0, 0
+	if ms := st.MainStatus; st.MainExited {
+		switch {
+		case ms.Exited:
+			code, status = 1, ms.Code // CLD_EXITED
+		case ms.CoreDump:
+			code, status = 3, ms.Signal // CLD_DUMPED
+		default:
+			code, status = 2, ms.Signal // CLD_KILLED
+		}
+	}
 	return UnitInfo{
+		ExecMainCode: code, ExecMainStatus: status,
 		Name: st.Name, Description: st.Description, LoadState: st.LoadState,
 		ActiveState: st.Active, SubState: st.Sub, Result: st.Result,
 		MainPID: st.MainPID, ControlPID: st.ControlPID, StatusText: st.StatusText,

@@ -154,6 +154,11 @@ type UnitInfo struct {
 	StatusText  string `json:"status_text,omitempty"`
 	NRestarts   int    `json:"n_restarts,omitempty"`
 	Job         string `json:"job,omitempty"`
+	// ExecMainCode and ExecMainStatus say how the last main process
+	// ended, as systemctl show: code 0 none yet, 1 exited (status = exit
+	// code), 2 killed, 3 dumped core (status = signal number).
+	ExecMainCode   int `json:"exec_main_code,omitempty"`
+	ExecMainStatus int `json:"exec_main_status,omitempty"`
 
 	ActiveEnterUsec   int64 `json:"active_enter_usec,omitempty"`
 	ActiveExitUsec    int64 `json:"active_exit_usec,omitempty"`

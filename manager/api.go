@@ -333,6 +333,10 @@ type UnitStatus struct {
 	ControlPID  int
 	StatusText  string
 	NRestarts   int
+	// MainExited says MainStatus holds how the last main process ended
+	// (systemctl show's ExecMainCode=/ExecMainStatus=).
+	MainExited bool
+	MainStatus WaitStatus
 	// Monotonic times of the last transitions (0 = never).
 	ActiveEnter, ActiveExit, InactiveEnter, InactiveExit time.Duration
 	Job                                                  JobKind // pending job, "" if none
