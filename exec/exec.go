@@ -181,7 +181,7 @@ func Start(spec Spec) (Process, error) {
 			if !ok {
 				return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitLimits, Err: fmt.Errorf("unknown limit Limit%s=", name)}
 			}
-			ins.Limits = append(ins.Limits, limit{Resource: res, Soft: l.Soft, Hard: l.Hard})
+			ins.Limits = append(ins.Limits, limit{Name: name, Resource: res, Soft: l.Soft, Hard: l.Hard})
 		}
 		if ec.CapabilityBoundingSet != nil {
 			keep, err := boundingSet(ec.CapabilityBoundingSet)

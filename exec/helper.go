@@ -18,6 +18,7 @@ import (
 const HelperArgv0 = "gosd-exec-helper"
 
 type limit struct {
+	Name     string // NOFILE for LimitNOFILE=, for messages
 	Resource int
 	Soft     uint64
 	Hard     uint64

@@ -24,9 +24,13 @@ func applyAndExec(ins *instructions) (int, error) {
 	}
 	syscall.Umask(ins.Umask)
 	for _, l := range ins.Limits {
-		rl := makeRlimit(l.Soft, l.Hard)
-		if err := syscall.Setrlimit(l.Resource, &rl); err != nil {
-			return exitLimits, fmt.Errorf("setrlimit %d: %w", l.Resource, err)
+		notice, err := setRlimitClosest(l)
+		if err != nil {
+			return exitLimits, fmt.Errorf("Limit%s=%s:%s: %w", l.Name, fmtRlim(l.Soft), fmtRlim(l.Hard), err)
+		}
+		if notice != "" {
+			// The service's stderr, as for the helper's errors: its log.
+			fmt.Fprintf(os.Stderr, "%s: %s\n", HelperArgv0, notice)
 		}
 	}
 	if ins.Nice != nil {
