@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -587,4 +588,57 @@ func keyed(b []byte, key string) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// OwnDir is the directory of the calling process's own cgroup: where
+// DetectAt makes its subtree, beside those of other supervisors started
+// in the same cgroup.
+func OwnDir() (string, error) {
+	m, own, err := findOwn()
+	if err != nil {
+		return "", err
+	}
+	return m.dir(own), nil
+}
+
+// RemoveTree ends a cgroup tree left behind by a supervisor that is gone:
+// every process in it is killed (cgroup.kill on the top, which takes the
+// whole subtree), then, once the tree is empty or wait has passed, its
+// directories are removed bottom-up. A process that does not die in time
+// (uninterruptible sleep) keeps its directories, and the error says so.
+// killed is how many processes were in the tree.
+func RemoveTree(dir string, wait time.Duration) (killed int, err error) {
+	top := &Group{dir: dir}
+	pids, _ := top.Procs()
+	if err := top.Kill(); err != nil {
+		if _, statErr := os.Stat(dir); statErr != nil {
+			return 0, nil // gone already
+		}
+		return 0, err
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		populated, err := top.Populated()
+		if err != nil || !populated {
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var dirs []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	var errs []error
+	for i := len(dirs) - 1; i >= 0; i-- { // WalkDir lists parents before children
+		if err := unix.Rmdir(dirs[i]); err != nil && err != unix.ENOENT {
+			errs = append(errs, fmt.Errorf("cgroups: %w", &os.PathError{Op: "rmdir", Path: dirs[i], Err: err}))
+		}
+	}
+	return len(pids), errors.Join(errs...)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"syscall"
+	"time"
 
 	"gosd/unitfile"
 )
@@ -60,3 +61,9 @@ func OOMKillsFD(fd int) (uint64, error) { return 0, errNoCgroups }
 func (h *Hierarchy) Rel(dir string) string    { return "" }
 func (g *Group) Stats() Stats                 { return Stats{} }
 func (g *Group) MemoryEventsFD() (int, error) { return -1, errNoCgroups }
+
+// OwnDir fails: cgroups exist only on Linux.
+func OwnDir() (string, error) { return "", errNoCgroups }
+
+// RemoveTree fails: cgroups exist only on Linux.
+func RemoveTree(dir string, wait time.Duration) (int, error) { return 0, errNoCgroups }

@@ -278,7 +278,7 @@ func TestCgroupPID1(t *testing.T) {
 	})
 	var none int
 	cleanupCgroups(t, in, &none)
-	cg := in.waitFile("cg", 10*time.Second)
+	cg := waitCgroupFile(in, "cg")
 	var rel string
 	for _, l := range strings.Split(cg, "\n") {
 		if p, ok := strings.CutPrefix(l, "0::"); ok {

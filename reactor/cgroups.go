@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"gosd/cgroups"
 	"gosd/manager"
@@ -61,6 +63,9 @@ func (r *Reactor) setupCgroups() {
 			// namespace): take a private subtree rather than the host's
 			// system.slice.
 			mode = privateRootName()
+			if !r.handedOver {
+				r.removeStaleTrees(mode)
+			}
 			h, err = cgroups.DetectAt(mode)
 			r.cgPrivate = err == nil
 		}
@@ -97,9 +102,109 @@ func (r *Reactor) sharedRoot(h *cgroups.Hierarchy) bool {
 }
 
 func privateRootName() string {
+	return fmt.Sprintf("gosd-%s-%d", ownPidNS(), os.Getpid())
+}
+
+// ownPidNS is the inode number of gosd's PID namespace, as text.
+func ownPidNS() string {
 	ns, _ := os.Readlink("/proc/self/ns/pid") // "pid:[4026531836]"
-	ns = strings.Trim(strings.TrimPrefix(ns, "pid:"), "[]")
-	return fmt.Sprintf("gosd-%s-%d", ns, os.Getpid())
+	return strings.Trim(strings.TrimPrefix(ns, "pid:"), "[]")
+}
+
+// initialPidNS is the inode of the initial PID namespace (the kernel's
+// fixed PROC_PID_INIT_INO): from there every process is visible.
+const initialPidNS = "4026531836"
+
+// parsePrivateRoot splits "gosd-<ns>-<pid>".
+func parsePrivateRoot(name string) (ns string, pid int, ok bool) {
+	rest, ok := strings.CutPrefix(name, "gosd-")
+	if !ok {
+		return "", 0, false
+	}
+	ns, p, ok := strings.Cut(rest, "-")
+	if !ok || ns == "" || strings.Trim(ns, "0123456789") != "" {
+		return "", 0, false
+	}
+	pid, err := strconv.Atoi(p)
+	return ns, pid, err == nil && pid > 0
+}
+
+// removeStaleTrees removes the private trees (gosd-<ns>-<pid>) in gosd's
+// own cgroup whose gosd cannot be running any more, before gosd makes its
+// own: a gosd that died uncleanly (SIGKILL, OOM) leaves its tree, with
+// whatever of its services survived, and a later gosd with the same name
+// (the same pid in the same namespace: PID1 of a namespace whose inode
+// number was reused) would adopt its unit cgroups, processes included.
+// Stale, for sure, is a tree that carries gosd's own name (no other live
+// process has this pid in this namespace), one of gosd's namespace whose
+// pid is not running, and, when gosd sees every process (the initial PID
+// namespace), one of a namespace no process is in any more. Trees that
+// may be alive are left alone.
+func (r *Reactor) removeStaleTrees(own string) {
+	parent, err := cgroups.OwnDir()
+	if err != nil {
+		return
+	}
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	myNS := ownPidNS()
+	var liveNS map[string]bool // filled on first need; nil: cannot tell
+	scanned := false
+	for _, e := range ents {
+		ns, pid, ok := parsePrivateRoot(e.Name())
+		if !ok || !e.IsDir() {
+			continue
+		}
+		stale := false
+		switch {
+		case e.Name() == own:
+			stale = true
+		case ns == myNS:
+			stale = syscall.Kill(pid, 0) == syscall.ESRCH
+		case myNS == initialPidNS:
+			if !scanned {
+				liveNS, scanned = livePidNamespaces(), true
+			}
+			stale = liveNS != nil && !liveNS[ns]
+		}
+		if !stale {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		killed, err := cgroups.RemoveTree(dir, 2*time.Second)
+		if err != nil {
+			r.warn("", fmt.Sprintf("cgroups: removing %s, left by a gosd that is gone: %v", dir, err))
+			continue
+		}
+		r.notice("", fmt.Sprintf("cgroups: removed %s, left by a gosd that is gone (%d processes killed)", dir, killed))
+	}
+}
+
+// livePidNamespaces lists the PID namespaces any process is in, from
+// /proc; nil when some process's namespace cannot be read (not root), as
+// an incomplete list would make live trees look stale.
+func livePidNamespaces() map[string]bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	live := map[string]bool{}
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		link, err := os.Readlink("/proc/" + e.Name() + "/ns/pid")
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // exited meanwhile
+			}
+			return nil
+		}
+		live[strings.Trim(strings.TrimPrefix(link, "pid:"), "[]")] = true
+	}
+	return live
 }
 
 func (r *Reactor) notice(unit, msg string) {

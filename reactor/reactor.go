@@ -121,6 +121,7 @@ type Reactor struct {
 	exitCode     int
 	exitAction   string
 
+	handedOver    bool            // started by a daemon-reexec (the state may still fail to load)
 	restored      bool            // took over from a daemon-reexec
 	restoredExtra json.RawMessage // its HandoverExtra
 }
@@ -231,6 +232,7 @@ func (r *Reactor) Run() int {
 	if hfd < 0 {
 		r.openNotify()
 	}
+	r.handedOver = hfd >= 0 // its cgroup tree is this gosd's own: keep it
 	r.setupCgroups()
 	defer r.closeCgroups()
 	defer r.journal.close()

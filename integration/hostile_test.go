@@ -1,0 +1,152 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Attacks on gosd as PID1 that issue 18 found held or broke; each test
+// here failed before its fix.
+
+// inode is the inode number of path (0 when it does not exist).
+func inode(path string) uint64 {
+	var st syscall.Stat_t
+	if syscall.Stat(path, &st) != nil {
+		return 0
+	}
+	return st.Ino
+}
+
+const staleUnits = "[Service]\nExecStart=/bin/sh -c 'echo $$$$ > @T@/victim.pid; cat /proc/self/cgroup > @T@/victim.cg; exec sleep 1000'\n"
+
+// A gosd that dies uncleanly (SIGKILL) leaves its private cgroup tree with
+// the services that survived it; the next gosd started beside it kills
+// them and removes the tree (issue 18, item 13), since the owner's pid is
+// not running.
+func TestCgroupStaleTreeRemoved(t *testing.T) {
+	first := start(t, asSubreaper, map[string]string{"default.target": "[Unit]\nWants=stale.service\n", "stale.service": staleUnits})
+	var victim int
+	cleanupCgroups(t, first, &victim)
+	victim = pidFile(t, first, "victim.pid")
+	unitDir := procCgroupDir(t, victim)
+	tree := filepath.Dir(filepath.Dir(unitDir))
+	if !strings.HasPrefix(filepath.Base(tree), "gosd-") {
+		t.Fatalf("service in %s, not in a private gosd tree", unitDir)
+	}
+	first.cmd.Process.Kill() // gosd alone (its own process group is not signalled)
+	first.wait(10 * time.Second)
+	if !alive(victim) {
+		t.Fatalf("the service died with gosd: nothing is left behind to test")
+	}
+	if _, err := os.Stat(unitDir); err != nil {
+		t.Fatalf("the dead gosd's tree is gone already: %v", err)
+	}
+
+	second := start(t, asSubreaper, map[string]string{"default.target": "[Unit]\nWants=stale.service\n", "stale.service": staleUnits})
+	var victim2 int
+	cleanupCgroups(t, second, &victim2)
+	victim2 = pidFile(t, second, "victim.pid")
+	second.waitOutput("cgroups: removed "+tree+", left by a gosd that is gone (1 processes killed)", 10*time.Second)
+	second.waitFor("the old service killed", 10*time.Second, func() bool { return !alive(victim) })
+	if _, err := os.Stat(tree); !os.IsNotExist(err) {
+		t.Fatalf("stale tree %s still there (%v)", tree, err)
+	}
+	if d := procCgroupDir(t, victim2); d == unitDir || !strings.HasSuffix(d, "/system.slice/stale.service") {
+		t.Fatalf("new service in %s (old tree %s)", d, tree)
+	}
+	if code := second.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+}
+
+// As PID1 of a PID namespace gosd's tree is gosd-<ns>-1, and a namespace
+// made after one died may get the same inode number, so a later gosd has
+// the same name as a dead one. Here the tree is planted with a process in
+// the unit's cgroup before gosd starts (a shell as pid 1 of the new
+// namespace makes it, then execs gosd): gosd must kill that process and
+// make its own unit cgroups, never adopt the planted ones (issue 18,
+// item 13).
+func TestCgroupStaleTreeNotAdoptedPID1(t *testing.T) {
+	needRoot(t)
+	mnt := cgroup2Mount(t)
+	scratch := t.TempDir()
+	unitDir := writeUnits(t, scratch, map[string]string{"default.target": "[Unit]\nWants=stale.service\n", "stale.service": staleUnits})
+	script := `ns=$(readlink /proc/self/ns/pid | tr -dc 0-9)
+tree=` + mnt + `/gosd-$ns-1
+d=$tree/system.slice/stale.service
+mkdir -p $d || exit 1
+sleep 1000 &
+echo $! > $d/cgroup.procs || exit 1
+echo $tree > ` + scratch + `/planted.tree
+stat -c %i $d > ` + scratch + `/planted.ino
+exec "$@"`
+	args := []string{"-p", "-f", "--mount-proc", "/bin/sh", "-c", script, "sh", gosdBin,
+		"--unit-path", unitDir, "--control-socket", filepath.Join(scratch, "control.sock"),
+		"--notify-socket", filepath.Join(scratch, "notify.sock"), "--private-bus-socket", "-"}
+	in := launch(t, exec.Command("unshare", args...), scratch, true)
+	tree := strings.TrimSpace(in.waitFile("planted.tree", 10*time.Second))
+	t.Cleanup(func() { removeCgroupTree(tree) })
+	planted, _ := strconv.ParseUint(strings.TrimSpace(in.waitFile("planted.ino", 10*time.Second)), 10, 64)
+	var cg string
+	for _, l := range strings.Split(waitCgroupFile(in, "victim.cg"), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok {
+			cg = filepath.Join(mnt, p)
+		}
+	}
+	if filepath.Dir(filepath.Dir(cg)) != tree {
+		t.Fatalf("service in %s, not below the tree of gosd's own name %s", cg, tree)
+	}
+	in.waitOutput("cgroups: removed "+tree+", left by a gosd that is gone (1 processes killed)", 10*time.Second)
+	if inode(cg) == planted {
+		t.Fatalf("gosd adopted the planted unit cgroup %s", cg)
+	}
+	procs, _ := os.ReadFile(filepath.Join(cg, "cgroup.procs"))
+	if n := len(strings.Fields(string(procs))); n != 1 {
+		t.Fatalf("%d processes in the unit's cgroup, want only the service's own: %s", n, procs)
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+}
+
+// launch runs cmd (gosd, or a wrapper that ends in gosd) as start does.
+func launch(t *testing.T, cmd *exec.Cmd, scratch string, pid1 bool) *instance {
+	t.Helper()
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{t: t, cmd: cmd, out: out, dir: scratch, pid1: pid1, done: make(chan struct{})}
+	go func() {
+		in.exitErr = cmd.Wait()
+		close(in.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-in.done:
+		default:
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-in.done
+		}
+		if t.Failed() {
+			t.Logf("gosd output:\n%s", out.String())
+		}
+	})
+	return in
+}
+
+// waitCgroupFile waits for a copy of /proc/self/cgroup a unit writes to be
+// complete (the file exists before cat has written it).
+func waitCgroupFile(in *instance, name string) string {
+	in.t.Helper()
+	in.waitFor(name+" written", 10*time.Second, func() bool { return strings.Contains(in.read(name), "0::") })
+	return in.read(name)
+}
