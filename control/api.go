@@ -50,6 +50,12 @@ type Backend interface {
 	Cgroup(name string) (CgroupStats, bool)
 }
 
+// ExitCoder is a Backend that sets the status gosd exits with
+// (`systemctl exit N`, systemd's SetExitCode).
+type ExitCoder interface {
+	SetExitCode(code int)
+}
+
 // BootTimes is gosd's own start, for `analyze time`.
 type BootTimes struct {
 	// Target is the unit gosd started at boot ("" if none).

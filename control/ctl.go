@@ -63,6 +63,10 @@ type unitsArg struct {
 
 type noArgs struct{}
 
+type exitArg struct {
+	Code string `arg:"" optional:"" name:"exit-code"`
+}
+
 type ctlCLI struct {
 	ctlFlags
 	ListUnits        unitsArg   `cmd:"" name:"list-units" help:"List loaded units (patterns allowed)."`
@@ -95,6 +99,7 @@ type ctlCLI struct {
 	Poweroff         noArgs     `cmd:"" help:"Stop everything and power off."`
 	Reboot           noArgs     `cmd:"" help:"Stop everything and reboot."`
 	Halt             noArgs     `cmd:"" help:"Stop everything and halt."`
+	Exit             exitArg    `cmd:"" help:"Stop everything and exit with EXIT_CODE (default 0): gosd in a container or as a supervisor (the init of a machine powers off)."`
 	Logs             unitsArg   `cmd:"" help:"Show captured output (-u UNIT, -n N, -f)."`
 	Analyze          analyzeCmd `cmd:"" help:"Analyze startup as systemd-analyze does: time, blame, critical-chain [UNIT], plot."`
 }
@@ -154,6 +159,9 @@ func Main(name string, args []string, stdout, stderr io.Writer) (code int) {
 	var units []string
 	if v, ok := kctx.Selected().Target.Addr().Interface().(*unitsArg); ok {
 		units = v.Units
+	}
+	if v, ok := kctx.Selected().Target.Addr().Interface().(*exitArg); ok {
+		return c.exit(v.Code)
 	}
 	if verb == "analyze" {
 		sub := "time"
@@ -932,6 +940,20 @@ func (c *ctl) kill(units []string) int {
 		return ExitFailure
 	}
 	return c.simple(MethodKill, KillParams{Units: units, Whom: c.KillWhom, Signal: sig})
+}
+
+// exit is `systemctl exit [EXIT_CODE]`.
+func (c *ctl) exit(code string) int {
+	p := PowerParams{Action: "exit"}
+	if code != "" {
+		n, err := strconv.Atoi(code)
+		if err != nil || n < 0 || n > 255 {
+			c.errf("Invalid exit code: %s", code)
+			return ExitFailure
+		}
+		p.ExitCode = &n
+	}
+	return c.simple(MethodPower, p)
 }
 
 func (c *ctl) simple(method string, params any) int {

@@ -540,7 +540,19 @@ func runPower(k *call) {
 		k.fail(errorf(CodeInvalidParams, "invalid params: action must be poweroff, reboot, halt or exit"))
 		return
 	}
+	if p.ExitCode != nil && (p.Action != "exit" || *p.ExitCode < 0 || *p.ExitCode > 255) {
+		k.fail(errorf(CodeInvalidParams, "invalid params: exit_code goes with exit and is 0-255"))
+		return
+	}
 	k.reactor(func() {
+		if p.ExitCode != nil {
+			ec, ok := k.be().(ExitCoder)
+			if !ok {
+				k.fail(errorf(CodeFailed, "this manager cannot set its exit code"))
+				return
+			}
+			ec.SetExitCode(*p.ExitCode)
+		}
 		k.be().PowerOff(p.Action)
 		k.result(nil)
 	})

@@ -117,9 +117,11 @@ type KillParams struct {
 	Signal int      `json:"signal,omitempty"`
 }
 
-// PowerParams asks for poweroff, reboot, halt or exit.
+// PowerParams asks for poweroff, reboot, halt or exit; ExitCode (exit
+// only, 0-255) is the status gosd then exits with.
 type PowerParams struct {
-	Action string `json:"action"`
+	Action   string `json:"action"`
+	ExitCode *int   `json:"exit_code,omitempty"`
 }
 
 // LogsParams asks for a unit's captured output ("" = every unit).

@@ -142,6 +142,11 @@ type Connection struct {
 // reactor does after (exit, poweroff, reboot, halt, kexec).
 type Shutdown struct{ Action string }
 
+// SetExitCode sets the status gosd exits with once it has stopped (systemd's
+// SetExitCode, `systemctl exit N`): what a container manager reports. A
+// later FailureAction=/SuccessAction=exit replaces it.
+type SetExitCode struct{ Code int }
+
 // Reload replaces the unit definitions (daemon-reload).
 type Reload struct{ Units UnitSource }
 
@@ -303,6 +308,7 @@ func (SocketsOpened) isEvent() {}
 func (SocketReady) isEvent()   {}
 func (Connection) isEvent()    {}
 func (Shutdown) isEvent()      {}
+func (SetExitCode) isEvent()   {}
 func (Reload) isEvent()        {}
 
 func (Spawn) isEffect()        {}

@@ -224,6 +224,10 @@ func (m *Manager) Step(now time.Duration, ev Event) []Effect {
 		m.onConditions(e)
 	case Shutdown:
 		m.onShutdown(e.Action)
+	case SetExitCode:
+		if e.Code >= 0 && e.Code <= 255 {
+			m.exitCode = e.Code
+		}
 	case Reload:
 		m.onReload(e.Units)
 	case ResetFailed:

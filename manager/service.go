@@ -177,15 +177,32 @@ func (m *Manager) startLimitHit(u *unit) bool {
 	return true
 }
 
+// action triggers a FailureAction=-style action. code is the exit status
+// an exit or exit-force hands the container manager; -1 keeps the status
+// as it is (StartLimitAction=, JobTimeoutAction=, or nothing to propagate).
 func (m *Manager) action(u *unit, a string, code int) {
-	if code < 0 {
-		code = 0
-	}
-	if a == "exit" || a == "exit-force" {
+	if (a == "exit" || a == "exit-force") && code >= 0 {
 		m.exitCode = code
 	}
 	m.logf(u, LevelNotice, "Triggering action %s", a)
-	m.emit(Action{Unit: u.name, Action: a, ExitCode: code})
+	m.emit(Action{Unit: u.name, Action: a, ExitCode: m.exitCode})
+}
+
+// actionExitStatus is what FailureAction=/SuccessAction=exit propagates
+// (systemd.unit(5)): the ...ActionExitStatus= setting when set, else the
+// main process's exit status, 255 when a signal ended it, -1 when no main
+// process ended (nothing to propagate).
+func actionExitStatus(u *unit, setting int) int {
+	if setting >= 0 {
+		return setting
+	}
+	if u.svc == nil || !u.svc.mainExited {
+		return -1
+	}
+	if st := u.svc.mainStatus; st.Exited {
+		return st.Code
+	}
+	return 255
 }
 
 func (m *Manager) onConditions(e ConditionsChecked) {
@@ -825,14 +842,14 @@ func (m *Manager) serviceDead(u *unit) {
 		wasActive := s.started
 		m.setState(u, "inactive", "dead")
 		if a := u.def.Unit.SuccessAction; wasActive && a != "" && a != "none" && !m.shuttingDown {
-			m.action(u, a, u.def.Unit.SuccessActionExitStatus)
+			m.action(u, a, actionExitStatus(u, u.def.Unit.SuccessActionExitStatus))
 		}
 		return
 	}
 	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
 	m.setState(u, "failed", "failed")
 	if a := u.def.Unit.FailureAction; a != "" && a != "none" && !m.shuttingDown {
-		m.action(u, a, u.def.Unit.FailureActionExitStatus)
+		m.action(u, a, actionExitStatus(u, u.def.Unit.FailureActionExitStatus))
 	}
 }
 

@@ -677,3 +677,58 @@ func TestSpawnErrorStatus(t *testing.T) {
 		t.Fatalf("ExecStopPost after a failed spawn:\n%s", dump(effs))
 	}
 }
+
+// The status a container's gosd exits with (systemd.unit(5)
+// FailureActionExitStatus=): a FailureAction=exit without a status
+// propagates the main process's exit status, 255 for a signal; the
+// explicit setting wins; StartLimitAction=exit propagates nothing; and
+// SetExitCode (systemctl exit N) is what Exit reports until an action
+// replaces it.
+func TestExitActionStatus(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		setting int
+		status  WaitStatus
+		want    int
+	}{
+		{"main exit status", -1, exited(3), 3},
+		{"killed by a signal", -1, killed(sigKILL()), 255},
+		{"FailureActionExitStatus=", 7, exited(3), 7},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := svc("a.service", "simple")
+			a.Unit.FailureAction = "exit"
+			a.Unit.FailureActionExitStatus = c.setting
+			h := newHarness(t, memSource{}.add(a))
+			h.step(SetExitCode{Code: 42})
+			pids, _ := h.spawnAll(h.start("a.service"))
+			effs := h.step(Exited{Pid: pids["a.service/main"], Status: c.status})
+			if acts := find[Action](effs); len(acts) != 1 || acts[0].ExitCode != c.want {
+				t.Fatalf("actions %+v, want exit code %d", acts, c.want)
+			}
+			effs = h.step(Shutdown{Action: "exit"})
+			if ex := find[Exit](effs); len(ex) != 1 || ex[0].Code != c.want {
+				t.Fatalf("want exit code %d:\n%s", c.want, dump(effs))
+			}
+		})
+	}
+	t.Run("systemctl exit N", func(t *testing.T) {
+		a := svc("a.service", "simple")
+		a.Unit.StartLimitAction = "exit"
+		a.Unit.StartLimitBurst = 1
+		a.Service.Restart = "always"
+		h := newHarness(t, memSource{}.add(a))
+		h.step(SetExitCode{Code: 300}) // out of range: ignored
+		h.step(SetExitCode{Code: 9})
+		pids, _ := h.spawnAll(h.start("a.service"))
+		h.step(Exited{Pid: pids["a.service/main"], Status: exited(4)})
+		effs := h.step(TimerFired{ID: TimerID{Unit: "a.service", Kind: "restart"}})
+		if acts := find[Action](effs); len(acts) != 1 || acts[0].Action != "exit" {
+			t.Fatalf("no StartLimitAction:\n%s", dump(effs))
+		}
+		effs = h.step(Shutdown{Action: "exit"})
+		if ex := find[Exit](effs); len(ex) != 1 || ex[0].Code != 9 {
+			t.Fatalf("want exit code 9 (StartLimitAction propagates nothing):\n%s", dump(effs))
+		}
+	})
+}

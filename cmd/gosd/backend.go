@@ -187,6 +187,9 @@ func (b *backend) loadRestored() {
 
 func (b *backend) PowerOff(action string) { b.r.Feed(manager.Shutdown{Action: action}) }
 
+// SetExitCode is control.ExitCoder: `systemctl exit N`.
+func (b *backend) SetExitCode(code int) { b.r.Feed(manager.SetExitCode{Code: code}) }
+
 func (b *backend) UnitPaths() []string { return b.paths }
 
 func (b *backend) Boot() control.BootTimes {
