@@ -3,9 +3,11 @@ package exec
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"gosd/unitfile"
 )
@@ -24,15 +26,18 @@ type dirKind struct {
 	mode   uint32
 	env    string
 	status int
+	// private: with DynamicUser= the directory lives in ROOT/private/
+	// and ROOT/NAME is a symlink to it.
+	private bool
 }
 
 func dirKinds(ec *unitfile.ExecContext) []dirKind {
 	return []dirKind{
-		{ec.RuntimeDirectory, DirectoryRoots.Runtime, ec.RuntimeDirectoryMode, "RUNTIME_DIRECTORY", exitRuntimeDir},
-		{ec.StateDirectory, DirectoryRoots.State, ec.StateDirectoryMode, "STATE_DIRECTORY", exitStateDir},
-		{ec.CacheDirectory, DirectoryRoots.Cache, ec.CacheDirectoryMode, "CACHE_DIRECTORY", exitCacheDir},
-		{ec.LogsDirectory, DirectoryRoots.Logs, ec.LogsDirectoryMode, "LOGS_DIRECTORY", exitLogsDir},
-		{ec.ConfigurationDirectory, DirectoryRoots.Config, ec.ConfigurationDirectoryMode, "CONFIGURATION_DIRECTORY", exitConfigDir},
+		{ec.RuntimeDirectory, DirectoryRoots.Runtime, ec.RuntimeDirectoryMode, "RUNTIME_DIRECTORY", exitRuntimeDir, false},
+		{ec.StateDirectory, DirectoryRoots.State, ec.StateDirectoryMode, "STATE_DIRECTORY", exitStateDir, true},
+		{ec.CacheDirectory, DirectoryRoots.Cache, ec.CacheDirectoryMode, "CACHE_DIRECTORY", exitCacheDir, true},
+		{ec.LogsDirectory, DirectoryRoots.Logs, ec.LogsDirectoryMode, "LOGS_DIRECTORY", exitLogsDir, true},
+		{ec.ConfigurationDirectory, DirectoryRoots.Config, ec.ConfigurationDirectoryMode, "CONFIGURATION_DIRECTORY", exitConfigDir, false},
 	}
 }
 
@@ -55,15 +60,23 @@ func makeDirectories(ec *unitfile.ExecContext, cred *credentials) ([]string, err
 			if err != nil {
 				return nil, &ExitError{Status: k.status, Err: err}
 			}
-			if err := os.MkdirAll(p, os.FileMode(mode)); err != nil {
+			real := p
+			if ec.DynamicUser && k.private {
+				if real, err = privateDirectory(k.root, name, p); err != nil {
+					return nil, &ExitError{Status: k.status, Err: err}
+				}
+			} else if err := unprivateDirectory(k.root, name, p); err != nil {
+				return nil, &ExitError{Status: k.status, Err: err}
+			}
+			if err := os.MkdirAll(real, os.FileMode(mode)); err != nil {
 				return nil, &ExitError{Status: k.status, Err: err}
 			}
 			// MkdirAll applies the umask; the setting's mode is exact.
-			if err := os.Chmod(p, os.FileMode(mode)); err != nil {
+			if err := os.Chmod(real, os.FileMode(mode)); err != nil {
 				return nil, &ExitError{Status: k.status, Err: err}
 			}
 			if cred != nil && k.env != "CONFIGURATION_DIRECTORY" {
-				if err := os.Lchown(p, int(cred.uid), int(cred.gid)); err != nil {
+				if err := chownTree(real, cred.uid, cred.gid); err != nil {
 					return nil, &ExitError{Status: k.status, Err: err}
 				}
 			}
@@ -108,4 +121,109 @@ func CleanupDirectories(ec *unitfile.ExecContext, restarting bool) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// privateDirectory sets up ROOT/private/NAME for a DynamicUser= unit
+// (systemd.exec(5) "StateDirectory="): ROOT/private is 0700 root, so a
+// recycled uid cannot reach an earlier owner's files except through the
+// symlink ROOT/NAME -> private/NAME. A plain directory ROOT/NAME left
+// from before DynamicUser= was turned on is moved there. It returns the
+// real directory.
+func privateDirectory(root, name, p string) (string, error) {
+	priv := filepath.Join(root, "private")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(priv, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(priv, 0o700); err != nil {
+		return "", err
+	}
+	real := filepath.Join(priv, filepath.Clean(name))
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		return "", err
+	}
+	st, err := os.Lstat(p)
+	if err == nil && st.IsDir() {
+		if _, err := os.Lstat(real); os.IsNotExist(err) {
+			if err := os.Rename(p, real); err != nil {
+				return "", fmt.Errorf("moving %s to %s: %w", p, real, err)
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", err
+	}
+	target, err := filepath.Rel(filepath.Dir(p), real)
+	if err != nil {
+		return "", err
+	}
+	if cur, err := os.Readlink(p); err == nil && cur == target {
+		return real, nil
+	}
+	if st, err := os.Lstat(p); err == nil && st.Mode()&os.ModeSymlink == 0 {
+		return "", fmt.Errorf("%s exists and is not a symlink to %s", p, target)
+	}
+	os.Remove(p) // a symlink pointing elsewhere
+	if err := os.Symlink(target, p); err != nil {
+		return "", err
+	}
+	return real, nil
+}
+
+// unprivateDirectory moves a directory back from ROOT/private/NAME when
+// DynamicUser= was turned off (ROOT/NAME is still the symlink to it), so
+// the unit keeps its data.
+func unprivateDirectory(root, name, p string) error {
+	real := filepath.Join(root, "private", filepath.Clean(name))
+	target, err := filepath.Rel(filepath.Dir(p), real)
+	if err != nil {
+		return nil
+	}
+	if cur, err := os.Readlink(p); err != nil || cur != target {
+		return nil
+	}
+	if err := os.Remove(p); err != nil {
+		return err
+	}
+	return os.Rename(real, p)
+}
+
+// chownTree gives dir to uid:gid; when it was not theirs already, every
+// file below too (systemd.exec(5): ownership is changed recursively only
+// when the directory itself does not match). Links are not followed.
+func chownTree(dir string, uid, gid uint32) error {
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid == uid && sys.Gid == gid {
+		return nil
+	}
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, int(uid), int(gid))
+	})
+}
+
+// privateRoots are the DynamicUser= directories the child must reach
+// through ROOT/private (mountPrivateDirs).
+func privateRoots(ec *unitfile.ExecContext) []privateRoot {
+	if !ec.DynamicUser {
+		return nil
+	}
+	var out []privateRoot
+	for _, k := range dirKinds(ec) {
+		if k.private && len(k.names) > 0 {
+			r := privateRoot{Root: k.root}
+			for _, n := range k.names {
+				r.Names = append(r.Names, filepath.Clean(n))
+			}
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -39,6 +39,9 @@ type Spec struct {
 	// so it never runs outside it. Linux only; ignored elsewhere. The caller
 	// keeps owning the fd.
 	CgroupFD int
+	// Dynamic is the DynamicUser= identity the caller allocated for the
+	// unit (DynamicUsers.Acquire); required when Exec.DynamicUser is set.
+	Dynamic *Identity
 	// ForceHelper starts through the in-child helper even when the direct
 	// path would do (benchmarks and tests).
 	ForceHelper bool
@@ -94,9 +97,10 @@ const (
 	exitCacheDir     = 239
 	exitLogsDir      = 240
 	exitConfigDir    = 241
+	exitNamespace    = 226
 )
 
-var defaultContext = unitfile.ExecContext{UMask: 0o022}
+var defaultContext = unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
 
 // Start starts the process described by spec. It never waits for it: the
 // caller (the reactor) is the one reaper.
@@ -106,7 +110,18 @@ func Start(spec Spec) (Process, error) {
 		ec = &defaultContext
 	}
 	var cred *credentials
-	if ec.User != "" || ec.Group != "" || len(ec.SupplementaryGroups) > 0 {
+	switch {
+	case ec.DynamicUser:
+		// Never run as gosd's own user when the allocation is missing.
+		if spec.Dynamic == nil {
+			return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitUser, Err: errors.New("DynamicUser=yes but no dynamic user was allocated")}
+		}
+		c, err := dynamicCredentials(*spec.Dynamic, ec.SupplementaryGroups)
+		if err != nil {
+			return Process{Pid: -1, PidFD: -1}, err
+		}
+		cred = c
+	case ec.User != "" || ec.Group != "" || len(ec.SupplementaryGroups) > 0:
 		c, err := resolveCredentials(ec.User, ec.Group, ec.SupplementaryGroups)
 		if err != nil {
 			return Process{Pid: -1, PidFD: -1}, err
@@ -149,12 +164,21 @@ func Start(spec Spec) (Process, error) {
 		attr.Setctty = true
 		attr.Ctty = 0
 	}
+	switch {
+	case spec.Cmd.FullPrivileges:
+		// "+": none of the privilege restrictions apply to this command
+		// (systemd.service(5) "Table 1"): no user switch, bounding set,
+		// ambient set, no_new_privs or system call filters.
+		cred = nil
+		ec = unsandboxed(ec)
+	case spec.Cmd.NoSetuid:
+		// "!": only the user and group switch is left out; the process
+		// changes credentials itself.
+		cred = nil
+	}
 	caps, err := capabilityNumbers(ec.AmbientCapabilities)
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitCapabilities, Err: err}
-	}
-	if spec.Cmd.FullPrivileges {
-		cred = nil // "+": run with full privileges (systemd.service(5))
 	}
 	pa := &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: attr}
 
@@ -175,6 +199,7 @@ func Start(spec Spec) (Process, error) {
 			Path: path, Argv: argv, NListen: len(spec.ListenFDs),
 			Umask: int(ec.UMask), Nice: ec.Nice, OOMScoreAdjust: ec.OOMScoreAdjust,
 			NoNewPrivileges: ec.NoNewPrivileges, Ambient: caps,
+			IgnoreSIGPIPE: ec.IgnoreSIGPIPE, PrivateDirs: privateRoots(ec),
 		}
 		for name, l := range ec.Limits {
 			res, ok := rlimitResource(name)
@@ -239,7 +264,9 @@ func uintptrs(fds []int) []uintptr {
 func needsHelper(spec Spec, ec *unitfile.ExecContext, shellOK bool) bool {
 	return len(ec.Limits) > 0 ||
 		len(spec.ListenFDs) > 0 && !shellOK || // LISTEN_PID must be the child's own pid
-		!threadSpawn && needsThread(ec)
+		!threadSpawn && needsThread(ec) ||
+		ec.IgnoreSIGPIPE != sigpipeIgnored || // a child inherits gosd's SIGPIPE disposition
+		len(privateRoots(ec)) > 0
 }
 
 // needsThread says whether the child needs state that spawnOnThread gives

@@ -58,7 +58,10 @@ func run(t *testing.T, spec Spec) (string, syscall.WaitStatus) {
 	return string(out), ws
 }
 
-func ctx() *unitfile.ExecContext { return &unitfile.ExecContext{UMask: 0o022} }
+// ctx is a unit's default process environment (umask 022, SIGPIPE ignored).
+func ctx() *unitfile.ExecContext {
+	return &unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
+}
 
 // sleeper starts spec's process (which must end in exec'ing sleep), waits
 // until sleep runs (after any in-child step: helper or shell) and returns

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"sync"
@@ -44,6 +45,8 @@ type instructions struct {
 	Cred            *helperCred
 	Chroot          string
 	Dir             string
+	IgnoreSIGPIPE   bool
+	PrivateDirs     []privateRoot // DynamicUser= directories (private_linux.go)
 }
 
 var helper struct {
@@ -95,7 +98,19 @@ func RunHelperIfRequested() {
 		helperFail(status, err)
 	}
 	closeStrayFDs(3)
+	ignoreSIGPIPE()
 	openHelper()
+}
+
+// sigpipeIgnored says gosd ignores SIGPIPE, so a directly spawned child
+// starts with it ignored too (IgnoreSIGPIPE=yes, systemd's default); a
+// unit that wants it back goes through the helper. For gosd itself it
+// means a write to a closed pipe returns EPIPE instead of ending it.
+var sigpipeIgnored bool
+
+func ignoreSIGPIPE() {
+	signal.Ignore(syscall.SIGPIPE)
+	sigpipeIgnored = true
 }
 
 func helperFail(status int, err error) {

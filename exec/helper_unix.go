@@ -5,6 +5,7 @@ package exec
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"syscall"
 )
@@ -43,6 +44,9 @@ func applyAndExec(ins *instructions) (int, error) {
 			return exitOOMAdjust, err
 		}
 	}
+	if err := mountPrivateDirs(ins.PrivateDirs); err != nil {
+		return exitNamespace, err
+	}
 	if ins.Chroot != "" {
 		if err := syscall.Chroot(ins.Chroot); err != nil {
 			return exitChroot, err
@@ -71,6 +75,11 @@ func applyAndExec(ins *instructions) (int, error) {
 		if err := setNoNewPrivs(); err != nil {
 			return exitNoNewPrivs, err
 		}
+	}
+	if ins.IgnoreSIGPIPE {
+		// The Go runtime of this helper handles SIGPIPE, and execve
+		// resets handled signals to the default: ignoring survives it.
+		signal.Ignore(syscall.SIGPIPE)
 	}
 	err := syscall.Exec(ins.Path, ins.Argv, env)
 	return exitExec, fmt.Errorf("%s: %w", ins.Path, err)

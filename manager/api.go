@@ -80,6 +80,9 @@ type Request struct {
 	Unit string
 	Kind JobKind
 	Mode JobMode
+	// Manual: asked for by a user (control client, D-Bus), not by boot or
+	// a dependency; RefuseManualStart=/RefuseManualStop= refuse these.
+	Manual bool
 }
 
 // Spawned reports the result of a Spawn effect.

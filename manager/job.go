@@ -286,6 +286,30 @@ func (m *Manager) refuse(id uint64, name string, kind JobKind, result JobResult,
 	m.emit(JobFinished{ID: id, Unit: name, Kind: kind, Result: result, Error: msg})
 }
 
+// refusesManual refuses a user's job that RefuseManualStart= or
+// RefuseManualStop= forbid, as systemd's D-Bus API does: a start (or an
+// isolate) with the first, a stop with the second, a restart with either,
+// a reload-or-restart of an inactive unit (a start) with the first.
+func (m *Manager) refusesManual(r Request) bool {
+	u := m.load(r.Unit)
+	start, stop := u.def.Unit.RefuseManualStart, u.def.Unit.RefuseManualStop
+	var refused bool
+	switch r.Kind {
+	case JobStart:
+		refused = start
+	case JobStop:
+		refused = stop
+	case JobRestart, JobTryRestart:
+		refused = start || stop
+	case JobReloadOrRestart:
+		refused = start && isInactive(u)
+	}
+	if refused {
+		m.refuse(r.ID, r.Unit, r.Kind, ResultInvalid, "Operation refused, unit %s may be requested by dependency only (it is configured to refuse manual start/stop).", r.Unit)
+	}
+	return refused
+}
+
 // request builds a transaction around one job, checks it and installs it.
 func (m *Manager) request(id uint64, name string, kind JobKind, mode JobMode) {
 	if mode == "" {

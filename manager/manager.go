@@ -203,6 +203,9 @@ func (m *Manager) Step(now time.Duration, ev Event) []Effect {
 	m.out = nil
 	switch e := ev.(type) {
 	case Request:
+		if e.Manual && m.refusesManual(e) {
+			break
+		}
 		m.request(e.ID, e.Unit, e.Kind, e.Mode)
 	case Spawned:
 		m.onSpawned(e)

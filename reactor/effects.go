@@ -58,6 +58,16 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			if err := exec.CleanupDirectories(ec, false); err != nil {
 				r.logf(e.Unit, "cleanup: %v", err)
 			}
+			if err := exec.RemoveUserIPC(ec); err != nil {
+				r.logf(e.Unit, "RemoveIPC=: %v", err)
+			}
+		}
+		// A DynamicUser= uid nobody holds any more goes back to the pool,
+		// its IPC objects with it (RemoveIPC= is implied).
+		for _, id := range r.dyn.Release(e.Unit) {
+			if err := exec.RemoveIPC(id, id); err != nil {
+				r.logf(e.Unit, "RemoveIPC= for dynamic user %d: %v", id, err)
+			}
 		}
 	case manager.Log:
 		r.logAt(e.Unit, e.Pos, e.Level, e.Msg)
@@ -257,6 +267,20 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		}
 	}
 	spec := exec.Spec{Unit: s.Unit, Cmd: s.Cmd, Exec: s.Exec, Env: s.Env, Conn: s.Conn, Stdout: -1, Stderr: -1}
+	if s.Exec != nil && s.Exec.DynamicUser {
+		// Held until the unit's Cleanup, across its restarts.
+		id, err := r.dyn.Acquire(s.Unit, s.Exec.User, s.Exec.Group)
+		if err != nil {
+			sp := manager.Spawned{ID: s.ID, Err: err, Status: 217}
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				sp.Status = ee.Status
+			}
+			r.Feed(sp)
+			return
+		}
+		spec.Dynamic = &id
+	}
 	if s.Notify && r.notify != nil {
 		spec.NotifySocket = r.notify.Path()
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gosd/cgroups"
+	"gosd/exec"
 	"gosd/manager"
 	"gosd/sockets"
 	"gosd/unitfile"
@@ -26,6 +27,10 @@ type Stepper interface {
 
 // DefaultNotifySocket is NOTIFY_SOCKET when Config.NotifySocket is empty.
 const DefaultNotifySocket = "/run/gosd/notify"
+
+// DefaultDynamicUserDir is where the uids of DynamicUser= units are
+// recorded (on /run, so a reboot frees them and a daemon-reexec keeps them).
+const DefaultDynamicUserDir = "/run/gosd/dynamic-uid"
 
 // Config is what Run needs.
 type Config struct {
@@ -68,6 +73,9 @@ type Config struct {
 	// TimerStampDir holds the stamps of Persistent= timers; "" =
 	// DefaultTimerStampDir.
 	TimerStampDir string
+	// DynamicUserDir records the uids handed to DynamicUser= units; "" =
+	// $GOSD_DYNAMIC_USER_DIR, else DefaultDynamicUserDir.
+	DynamicUserDir string
 	// HandoverExtra is called by daemon-reexec for state of the caller's
 	// own to hand to the new binary (RestoredExtra there); nil: none.
 	HandoverExtra func() json.RawMessage
@@ -98,6 +106,7 @@ type Reactor struct {
 	journal *journal   // nil: service output goes to the log only
 	bus     *busClient // nil until a Type=dbus service's name is watched
 	warned  map[string]bool
+	dyn     *exec.DynamicUsers
 
 	cg         *cgroups.Hierarchy // nil: process groups
 	cgPrivate  bool               // cg's root was made by gosd (DetectAt)
@@ -152,6 +161,12 @@ func New(cfg Config) (*Reactor, error) {
 	if cfg.NotifySocket == "" {
 		cfg.NotifySocket = DefaultNotifySocket
 	}
+	if cfg.DynamicUserDir == "" {
+		cfg.DynamicUserDir = os.Getenv("GOSD_DYNAMIC_USER_DIR")
+	}
+	if cfg.DynamicUserDir == "" {
+		cfg.DynamicUserDir = DefaultDynamicUserDir
+	}
 	p, err := newPoller()
 	if err != nil {
 		return nil, fmt.Errorf("reactor: %w", err)
@@ -166,7 +181,7 @@ func New(cfg Config) (*Reactor, error) {
 		sets: map[string]*sockets.Set{}, watched: map[string]bool{}, warned: map[string]bool{},
 		rings: map[string]*ring{}, readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
-		journal: openJournal(cfg.JournalSocket),
+		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
 	}, nil
 }
 

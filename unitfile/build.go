@@ -270,6 +270,7 @@ func defaultExec() ExecContext {
 		LogsDirectoryMode:          0o755,
 		ConfigurationDirectoryMode: 0o755,
 		RuntimeDirectoryPreserve:   "no",
+		ProcessSecurity:            ProcessSecurity{IgnoreSIGPIPE: true},
 	}
 }
 
@@ -345,6 +346,7 @@ func (b *builder) finishExec() {
 			t.exec.StandardOutput = Stdio{Kind: "inherit"}
 		}
 	}
+	b.finishDynamicUser()
 }
 
 // wasSet reports whether an entry of the unit's own section set key.

@@ -1006,16 +1006,16 @@ func capsKey(p func(t *buildTarget) *[]string, emptyIsNone bool) keyDef {
 var execUnenforced = keySet(`AppArmorProfile BindPaths BindReadOnlyPaths CPUAffinity
 	CPUSchedulingPolicy CPUSchedulingPriority CPUSchedulingResetOnFork CoredumpFilter
 	ExecPaths ExecSearchPath ExtensionDirectories ExtensionImages IOSchedulingClass
-	IOSchedulingPriority IPCNamespacePath IgnoreSIGPIPE InaccessiblePaths KeyringMode
+	IOSchedulingPriority IPCNamespacePath InaccessiblePaths KeyringMode
 	LoadCredential LoadCredentialEncrypted LockPersonality LogExtraFields LogLevelMax LogNamespace
 	LogRateLimitBurst LogRateLimitIntervalSec MemoryDenyWriteExecute MountAPIVFS MountFlags
 	MountImages NUMAMask NUMAPolicy NetworkNamespacePath NoExecPaths PAMName Personality
 	PrivateDevices PrivateIPC PrivateMounts PrivateNetwork PrivateTmp PrivateUsers ProcSubset
 	ProtectClock ProtectControlGroups ProtectHome ProtectHostname ProtectKernelLogs
 	ProtectKernelModules ProtectKernelTunables ProtectProc ProtectSystem ReadOnlyPaths
-	ReadWritePaths ReadOnlyDirectories ReadWriteDirectories InaccessibleDirectories RemoveIPC
+	ReadWritePaths ReadOnlyDirectories ReadWriteDirectories InaccessibleDirectories
 	RestrictAddressFamilies RestrictFileSystems RestrictNamespaces RestrictRealtime
-	RestrictSUIDSGID RootHash RootHashSignature RootImage RootImageOptions RootVerity
+ RootHash RootHashSignature RootImage RootImageOptions RootVerity
 	SELinuxContext SecureBits SetCredential SetCredentialEncrypted SmackProcessLabel
 	SyslogFacility SyslogLevel SyslogLevelPrefix SystemCallArchitectures
 	SystemCallErrorNumber SystemCallFilter SystemCallLog TTYColumns TTYReset TTYRows
@@ -1052,8 +1052,8 @@ func checkUnenforced(key, value string) error {
 
 var unenforcedBools = keySet(`PrivateTmp PrivateDevices PrivateNetwork PrivateIPC PrivateMounts
 	ProtectKernelTunables ProtectKernelModules ProtectKernelLogs ProtectClock ProtectControlGroups
-	ProtectHostname LockPersonality MemoryDenyWriteExecute RestrictRealtime RestrictSUIDSGID
-	RemoveIPC IgnoreSIGPIPE TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
+	ProtectHostname LockPersonality MemoryDenyWriteExecute RestrictRealtime
+ TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
 	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting CPUSchedulingResetOnFork
 	MountAPIVFS PassFileDescriptorsToExec SELinuxContextFromNet SyslogLevelPrefix`)
 

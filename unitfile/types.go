@@ -289,6 +289,8 @@ type ExecContext struct {
 	CapabilityBoundingSet []string `json:"capability_bounding_set,omitempty"` // nil = unchanged; names like CAP_NET_ADMIN
 	AmbientCapabilities   []string `json:"ambient_capabilities,omitempty"`
 
+	ProcessSecurity // identity, seccomp and process settings (security.go)
+
 	// Unenforced lists settings gosd understands but does not enforce
 	// (sandboxing and the like); the unit still runs and they are reported.
 	Unenforced []Entry `json:"unenforced,omitempty"`

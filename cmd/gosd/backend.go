@@ -114,7 +114,7 @@ func (b *backend) Enqueue(unit string, kind manager.JobKind, mode manager.JobMod
 	if done != nil {
 		b.waiting[id] = done
 	}
-	b.r.Feed(manager.Request{ID: id, Unit: unit, Kind: kind, Mode: mode})
+	b.r.Feed(manager.Request{ID: id, Unit: unit, Kind: kind, Mode: mode, Manual: true})
 }
 
 func (b *backend) Kill(unit, whom string, signal int) error {

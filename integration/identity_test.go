@@ -1,0 +1,57 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A DynamicUser= service runs as a uid of 61184-65519, which gosd releases
+// when the service stops; RefuseManualStart=/RefuseManualStop= refuse the
+// user's jobs while the unit still starts as a dependency.
+func TestDynamicUserAndRefuseManual(t *testing.T) {
+	both(t, func(t *testing.T, m mode) {
+		dir := t.TempDir()
+		t.Setenv("GOSD_DYNAMIC_USER_DIR", dir)
+		// Where the service, running as its dynamic user, can write.
+		out := t.TempDir()
+		os.Chmod(out, 0o777)
+		os.Chmod(filepath.Dir(out), 0o755)
+		in := start(t, m, map[string]string{
+			"dyn.service": "[Service]\nDynamicUser=yes\nExecStart=/bin/sh -c 'id -u > " + out + "/uid; " + loop + "'\n",
+			"guarded.service": "[Unit]\nRefuseManualStart=yes\nRefuseManualStop=yes\n" +
+				"[Service]\nExecStart=/bin/sh -c '" + loop + "'\n",
+			"default.target": "[Unit]\nWants=guarded.service\n",
+		})
+		in.waitOutput("Reached target default.target", 15*time.Second)
+		ctlWant(t, in, 0, "start", "dyn")
+		in.waitFor("dyn's uid", 5*time.Second, func() bool { data, _ := os.ReadFile(out + "/uid"); return len(data) > 0 })
+		data, _ := os.ReadFile(out + "/uid")
+		uid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		if uid < 61184 || uid > 65519 {
+			t.Fatalf("DynamicUser= service runs as uid %d", uid)
+		}
+		if data, err := os.ReadFile(dir + "/" + strconv.Itoa(uid)); err != nil || string(data) != "dyn" {
+			t.Fatalf("allocation record: %q %v", data, err)
+		}
+		ctlWant(t, in, 0, "stop", "dyn")
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("uid %d not released after stop: %v", uid, ents)
+		}
+
+		in.waitState(t, "guarded.service", "active", 10*time.Second)
+		pid := mainPID(t, in, "guarded")
+		if r := ctlRun(t, in, "stop", "guarded"); r.code == 0 || !procAlive(pid) {
+			t.Errorf("manual stop of RefuseManualStop=yes: %s, alive=%v", r, procAlive(pid))
+		}
+		if r := ctlRun(t, in, "restart", "guarded"); r.code == 0 || mainPID(t, in, "guarded") != pid {
+			t.Errorf("manual restart of RefuseManualStart=yes: %s", r)
+		}
+		if !strings.Contains(in.out.String(), "may be requested by dependency only") {
+			t.Errorf("no refusal in the log")
+		}
+	})
+}
