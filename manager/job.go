@@ -147,6 +147,13 @@ func (m *Manager) drain() {
 
 func (m *Manager) runJob(j *job) {
 	u := j.u
+	prev := m.cur
+	m.cur = u
+	m.runJobOn(j, u)
+	m.cur = prev // left as it is on a panic: recoverStep charges u
+}
+
+func (m *Manager) runJobOn(j *job, u *unit) {
 	if j.failDep != "" {
 		m.logf(u, LevelWarning, "Dependency failed for %s: %s", describe(u), j.failDep)
 		m.finishJob(j, ResultDependency)
@@ -160,6 +167,10 @@ func (m *Manager) runJob(j *job) {
 		}
 		if u.active == "deactivating" {
 			return // wait: systemd retries the job once the unit is down
+		}
+		if !loaded(u) {
+			m.refuseGone(j)
+			return
 		}
 		j.running = true
 		m.startUnit(u)
@@ -199,6 +210,10 @@ func (m *Manager) runJob(j *job) {
 			}
 			m.logf(u, LevelInfo, "Unit %s is not active, cannot reload", u.name)
 			m.finishJob(j, ResultInvalid)
+			return
+		}
+		if !loaded(u) {
+			m.refuseGone(j)
 			return
 		}
 		j.running = true

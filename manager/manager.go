@@ -28,6 +28,8 @@ type Manager struct {
 
 	now time.Duration
 	out []Effect
+	// cur is the unit whose job runs (runJob): a panic is charged to it.
+	cur *unit
 
 	// cgroups: every unit has its own cgroup (CgroupsAvailable).
 	cgroups bool
@@ -195,12 +197,23 @@ func New(units UnitSource) *Manager {
 
 // Step feeds one event at monotonic time now and returns what the reactor
 // must do. It never panics on odd input: unknown pids, ids and units are
-// logged and ignored.
-func (m *Manager) Step(now time.Duration, ev Event) []Effect {
+// logged and ignored. A panic of its own (a bug) does not escape either: it
+// is logged and the job it hit ends with a result (recoverStep).
+func (m *Manager) Step(now time.Duration, ev Event) (effects []Effect) {
 	if now > m.now {
 		m.now = now
 	}
 	m.out = nil
+	m.cur = nil
+	// Looked up before the event is handled, which may forget the pid.
+	evUnit := m.unitOf(ev)
+	defer func() {
+		if v := recover(); v != nil {
+			m.recoverStep(ev, evUnit, v)
+			effects = m.out
+			m.out = nil
+		}
+	}()
 	switch e := ev.(type) {
 	case Request:
 		if e.Manual && m.refusesManual(e) {
@@ -577,7 +590,9 @@ func (m *Manager) onReload(src UnitSource) {
 		if def.Type == "" {
 			def.Type = unitType(u.name)
 		}
+		prev := u.def
 		u.def = def
+		m.keepForStop(u, prev)
 		m.resetRuntime(u)
 	}
 	m.loading++
@@ -737,8 +752,9 @@ func (m *Manager) setState(u *unit, active, sub string) {
 	m.unitStateChanged(u, old)
 }
 
-func isInactive(u *unit) bool { return u.active == "inactive" || u.active == "failed" }
-func isActive(u *unit) bool   { return u.active == "active" || u.active == "reloading" }
+func isInactive(u *unit) bool       { return isInactiveState(u.active) }
+func isInactiveState(a string) bool { return a == "inactive" || a == "failed" }
+func isActive(u *unit) bool         { return u.active == "active" || u.active == "reloading" }
 
 func (m *Manager) newInvocation() string {
 	m.nextInvoc++

@@ -104,35 +104,44 @@ func sortInts(a []int) {
 // run feeds queued events, then the earliest timer, until quiet.
 func (s *sim) run(limit int) {
 	for n := 0; n < limit; n++ {
-		if len(s.queue) > 0 {
-			ev := s.queue[0]
-			s.queue = s.queue[1:]
-			if x, ok := ev.(Exited); ok {
-				if _, live := s.procs[x.Pid]; !live {
-					continue // already reaped
-				}
-				delete(s.procs, x.Pid)
-			}
-			s.feed(ev)
-			continue
-		}
-		var first TimerID
-		var at time.Duration = -1
-		for id, t := range s.timers {
-			if at < 0 || t < at || (t == at && id.Unit+id.Kind < first.Unit+first.Kind) {
-				first, at = id, t
-			}
-		}
-		if at < 0 {
+		if !s.next() {
 			return
 		}
-		delete(s.timers, first)
-		if at > s.now {
-			s.now = at
-		}
-		s.feed(TimerFired{ID: first})
 	}
 	s.t.Fatalf("no quiescence after %d events", limit)
+}
+
+// next feeds the first queued event, else the earliest timer; false when
+// there is neither.
+func (s *sim) next() bool {
+	for len(s.queue) > 0 {
+		ev := s.queue[0]
+		s.queue = s.queue[1:]
+		if x, ok := ev.(Exited); ok {
+			if _, live := s.procs[x.Pid]; !live {
+				continue // already reaped
+			}
+			delete(s.procs, x.Pid)
+		}
+		s.feed(ev)
+		return true
+	}
+	var first TimerID
+	var at time.Duration = -1
+	for id, t := range s.timers {
+		if at < 0 || t < at || (t == at && id.Unit+id.Kind < first.Unit+first.Kind) {
+			first, at = id, t
+		}
+	}
+	if at < 0 {
+		return false
+	}
+	delete(s.timers, first)
+	if at > s.now {
+		s.now = at
+	}
+	s.feed(TimerFired{ID: first})
+	return true
 }
 
 func randomGraph(rnd *rand.Rand, n int) (memSource, []*unitfile.Unit) {

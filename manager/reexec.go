@@ -151,6 +151,21 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 	n := 0
 	for _, su := range s.Units {
 		u := m.load(su.Name)
+		if !loaded(u) && (su.MainPID > 0 || su.SockOpen || !isInactiveState(su.Active)) {
+			// Its file went away before the re-exec: keep what stopping
+			// it needs (keepForStop), or its processes are lost.
+			switch u.def.Type {
+			case "service":
+				if u.svc == nil {
+					u.svc = &serviceRun{}
+				}
+			case "socket":
+				if u.sock == nil {
+					u.sock = &socketRun{}
+				}
+			}
+			m.keepForStop(u, nil)
+		}
 		wasBusy := !isInactive(u)
 		u.active, u.sub, u.result = su.Active, su.Sub, su.Result
 		u.activeEnter, u.activeExit, u.inactiveEnter, u.inactiveExit = su.ActiveEnter, su.ActiveExit, su.InactiveEnter, su.InactiveExit

@@ -136,6 +136,18 @@ func (m *Manager) startUnit(u *unit) {
 	if (u.sock != nil || u.tmr != nil) && u.sub != "dead" && u.sub != "failed" {
 		return
 	}
+	if !loaded(u) {
+		// Only reached by a restart whose unit's file went away since.
+		m.logf(u, LevelWarning, "Unit %s is %s, not starting it.", u.name, loadWord(u.def.LoadState))
+		if u.svc != nil && u.sub == "auto-restart" {
+			m.setResult(u, "resources")
+			m.serviceDead(u)
+		}
+		if j := u.job; j != nil && j.running {
+			m.finishJob(j, ResultFailed)
+		}
+		return
+	}
 	if (u.svc != nil || u.sock != nil) && m.startLimitHit(u) {
 		return
 	}
@@ -298,6 +310,14 @@ func (m *Manager) serviceStartPre(u *unit) {
 
 func (m *Manager) serviceExecStart(u *unit) {
 	s, d := u.svc, u.def.Service
+	if !loaded(u) {
+		// Its file went away while it started (daemon-reload): stop what
+		// ExecStartPre= may have left, and fail.
+		m.logf(u, LevelWarning, "Unit %s is %s, not starting its main process.", u.name, loadWord(u.def.LoadState))
+		u.result = "resources"
+		m.serviceSignal(u, "stop-sigterm")
+		return
+	}
 	if len(d.ExecStart) == 0 {
 		if d.Type == "oneshot" {
 			m.setState(u, "activating", "start")
@@ -478,7 +498,9 @@ func (m *Manager) controlExited(u *unit, st WaitStatus) {
 		m.killPhaseProgress(u)
 		return
 	}
-	if ok && c.idx+1 < len(c.cmds) {
+	// A unit whose definition is gone (daemon-reload) starts none of its
+	// old commands again: the sequence ends here.
+	if ok && c.idx+1 < len(c.cmds) && loaded(u) {
 		c.idx++
 		m.spawnControl(u)
 		return
@@ -1154,6 +1176,10 @@ func (m *Manager) serviceTimer(u *unit, kind string) {
 	switch kind {
 	case "restart":
 		if u.sub != "auto-restart" {
+			return
+		}
+		if !loaded(u) {
+			m.startUnit(u) // refuses, and ends the unit's run
 			return
 		}
 		u.svc.nRestarts++

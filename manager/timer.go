@@ -111,6 +111,9 @@ func (m *Manager) timerStart(u *unit) {
 		m.logAt(u, "Unit", LevelError, "Refusing to start, unit %s to trigger not loaded.", target.name)
 		u.result = "resources"
 		m.setState(u, "failed", "failed")
+		if j := u.job; j != nil && j.running {
+			m.finishJob(j, ResultFailed) // it was failed already: no state change ended it
+		}
 		return
 	}
 	r := u.tmr

@@ -309,6 +309,13 @@ func defaultService() *Service {
 	}
 }
 
+// DefaultService is a [Service] section with nothing set, as systemd fills
+// one in: what the manager gives a running service whose file is gone.
+func DefaultService() *Service { return defaultService() }
+
+// DefaultSocket is a [Socket] section with nothing set (see DefaultService).
+func DefaultSocket() *Socket { return defaultSocket() }
+
 func defaultSocket() *Socket {
 	return &Socket{
 		MaxConnections:          64,
