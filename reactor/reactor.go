@@ -3,6 +3,7 @@ package reactor
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -239,7 +240,10 @@ func (r *Reactor) Run() int {
 		}
 	}
 	if os.Geteuid() == 0 {
-		if err := raiseDgramQueue(); err != nil {
+		// A container's /proc/sys is read-only or not ours to change:
+		// expected there, and not worth a line (systemd logs it at debug).
+		err := raiseDgramQueue()
+		if err != nil && !errors.Is(err, syscall.EROFS) && !errors.Is(err, syscall.EPERM) && !errors.Is(err, syscall.EACCES) {
 			r.logf("", "cannot raise net.unix.max_dgram_qlen: %v", err)
 		}
 	}
