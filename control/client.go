@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"sync"
+
+	"gosd/unitfile"
 )
 
 // SocketFromEnv is the socket a client uses: flag if set, else
@@ -25,7 +27,7 @@ func SocketFromEnv(flag string) string {
 }
 
 // DefaultSocket is where gosd listens unless told otherwise.
-const DefaultSocket = "/run/gosd/control.sock"
+const DefaultSocket = unitfile.RunDir + "/gosd/control.sock"
 
 // maxResponse bounds one answer line the client accepts (the status of
 // thousands of units fits easily).

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"gosd/unitfile"
 )
 
 // This file is enable, disable, mask, unmask, is-enabled and
@@ -21,7 +23,7 @@ import (
 // DefaultUnitPath is the system unit search path, highest priority first.
 var DefaultUnitPath = []string{
 	"/etc/systemd/system",
-	"/run/systemd/system",
+	unitfile.RunDir + "/systemd/system",
 	"/usr/local/lib/systemd/system",
 	"/usr/lib/systemd/system",
 	"/lib/systemd/system",

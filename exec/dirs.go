@@ -17,7 +17,7 @@ import (
 // services (systemd.exec(5) table "Automatic directory creation").
 // Variables so tests can point them elsewhere.
 var DirectoryRoots = struct{ Runtime, State, Cache, Logs, Config string }{
-	"/run", "/var/lib", "/var/cache", "/var/log", "/etc",
+	unitfile.RunDir, "/var/lib", "/var/cache", "/var/log", "/etc",
 }
 
 type dirKind struct {

@@ -27,11 +27,11 @@ type Stepper interface {
 }
 
 // DefaultNotifySocket is NOTIFY_SOCKET when Config.NotifySocket is empty.
-const DefaultNotifySocket = "/run/gosd/notify"
+const DefaultNotifySocket = unitfile.RunDir + "/gosd/notify"
 
 // DefaultDynamicUserDir is where the uids of DynamicUser= units are
 // recorded (on /run, so a reboot frees them and a daemon-reexec keeps them).
-const DefaultDynamicUserDir = "/run/gosd/dynamic-uid"
+const DefaultDynamicUserDir = unitfile.RunDir + "/gosd/dynamic-uid"
 
 // Config is what Run needs.
 type Config struct {

@@ -361,7 +361,7 @@ var serviceKeys = map[string]keyDef{
 	// A relative PIDFile= is taken below /run (systemd.service(5)).
 	"PIDFile": withSpecifiers(func(t *buildTarget, v string) error {
 		if v != "" && !strings.HasPrefix(v, "/") {
-			v = "/run/" + v
+			v = RunDir + "/" + v
 		}
 		t.svc.PIDFile = v
 		return nil

@@ -37,7 +37,7 @@ var depSuffixes = []string{".wants", ".requires", ".upholds"}
 func DefaultSearchPath() []string {
 	defaults := []string{
 		"/etc/systemd/system",
-		"/run/systemd/system",
+		RunDir + "/systemd/system",
 		"/usr/local/lib/systemd/system",
 		"/lib/systemd/system",
 		"/usr/lib/systemd/system",

@@ -49,11 +49,11 @@ func SystemSpecifiers() Specifiers {
 	s := Specifiers{
 		Arch:            Architecture(),
 		CacheDir:        "/var/cache",
-		CredentialsBase: "/run/credentials",
+		CredentialsBase: RunDir + "/credentials",
 		ConfigDir:       "/etc",
 		LogDir:          "/var/log",
 		StateDir:        "/var/lib",
-		RuntimeDir:      "/run",
+		RuntimeDir:      RunDir,
 		TempDir:         "/tmp",
 		VarTempDir:      "/var/tmp",
 	}

@@ -8,7 +8,10 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"gosd/control"
 	"gosd/manager"
+	"gosd/reactor"
+	"gosd/unitfile"
 )
 
 // defaultConfigPath is read when present; an explicit --config must exist.
@@ -43,8 +46,8 @@ type Config struct {
 // Built-in defaults (DESIGN.md "Command-line contract").
 var builtinConfig = Config{
 	Target:        "default.target",
-	ControlSocket: "/run/gosd/control.sock",
-	NotifySocket:  "/run/gosd/notify",
+	ControlSocket: control.DefaultSocket,
+	NotifySocket:  reactor.DefaultNotifySocket,
 	LogLevel:      "info",
 }
 
@@ -92,7 +95,7 @@ func parseLogLevel(s string) (manager.Level, error) {
 }
 
 // DefaultJournalSocket is systemd-journald's native protocol socket.
-const DefaultJournalSocket = "/run/systemd/journal/socket"
+const DefaultJournalSocket = unitfile.RunDir + "/systemd/journal/socket"
 
 // journalSocket applies JournalSocket's default rule.
 func (c Config) journalSocket(pid1 bool) string {
@@ -108,7 +111,7 @@ func (c Config) journalSocket(pid1 bool) string {
 }
 
 // DefaultPrivateBusSocket is systemd's private D-Bus socket.
-const DefaultPrivateBusSocket = "/run/systemd/private"
+const DefaultPrivateBusSocket = unitfile.RunDir + "/systemd/private"
 
 // privateBusSocket applies PrivateBusSocket's default rule.
 func (c Config) privateBusSocket(pid1 bool) string {
