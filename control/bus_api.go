@@ -4,7 +4,6 @@ package control
 
 import (
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +23,8 @@ const (
 	ifaceManager        = "org.freedesktop.systemd1.Manager"
 	ifaceUnit           = "org.freedesktop.systemd1.Unit"
 	ifaceService        = "org.freedesktop.systemd1.Service"
+	ifaceSocket         = "org.freedesktop.systemd1.Socket"
+	ifaceTimer          = "org.freedesktop.systemd1.Timer"
 	ifaceProperties     = "org.freedesktop.DBus.Properties"
 	ifacePeer           = "org.freedesktop.DBus.Peer"
 	ifaceIntrospectable = "org.freedesktop.DBus.Introspectable"
@@ -55,34 +56,27 @@ var managerIface = busIface{name: ifaceManager,
 		{"Subscribe", "", ""}, {"Unsubscribe", "", ""},
 	},
 	signals: []busMethod{{"JobRemoved", "uoss", ""}},
-	props: []busProp{
-		{"Version", "s"}, {"Features", "s"}, {"Tainted", "s"}, {"Architecture", "s"},
-		{"Virtualization", "s"}, {"SystemState", "s"},
-		{"KernelTimestamp", "t"}, {"KernelTimestampMonotonic", "t"},
-		{"UserspaceTimestamp", "t"}, {"UserspaceTimestampMonotonic", "t"},
-		{"FinishTimestamp", "t"}, {"FinishTimestampMonotonic", "t"},
-		{"NNames", "u"}, {"NFailedUnits", "u"}, {"NJobs", "u"},
-	},
+	props:   busProps(managerProps),
 }
 
-var unitIface = busIface{name: ifaceUnit,
-	props: []busProp{
-		{"Id", "s"}, {"Names", "as"}, {"Following", "s"}, {"Description", "s"},
-		{"LoadState", "s"}, {"ActiveState", "s"}, {"SubState", "s"},
-		{"FragmentPath", "s"}, {"DropInPaths", "as"},
-		{"ActiveEnterTimestamp", "t"}, {"ActiveEnterTimestampMonotonic", "t"},
-		{"ActiveExitTimestamp", "t"}, {"ActiveExitTimestampMonotonic", "t"},
-		{"InactiveEnterTimestamp", "t"}, {"InactiveEnterTimestampMonotonic", "t"},
-		{"InactiveExitTimestamp", "t"}, {"InactiveExitTimestampMonotonic", "t"},
-		{"Job", "(uo)"},
-	},
+var unitIface = busIface{name: ifaceUnit, props: busProps(unitProps)}
+
+func init() { managerIface.methods = append(managerIface.methods, busManagerMethods...) }
+
+// typeIfaces are the type-specific interfaces, by name.
+var typeIfaces = map[string]busIface{
+	ifaceService: {name: ifaceService, props: busProps(serviceProps)},
+	ifaceSocket:  {name: ifaceSocket, props: busProps(socketProps)},
+	ifaceTimer:   {name: ifaceTimer, props: busProps(timerProps)},
 }
 
-var serviceIface = busIface{name: ifaceService,
-	props: []busProp{
-		{"Type", "s"}, {"Restart", "s"}, {"MainPID", "u"}, {"ControlPID", "u"},
-		{"Result", "s"}, {"NRestarts", "u"}, {"StatusText", "s"}, {"ControlGroup", "s"},
-	},
+// busProps is a property table's names and types.
+func busProps(table []prop) []busProp {
+	out := make([]busProp, len(table))
+	for i, p := range table {
+		out[i] = busProp{p.name, p.sig}
+	}
+	return out
 }
 
 // The standard interfaces every object has, for Introspect.
@@ -102,13 +96,14 @@ type busObject struct {
 	node    []string // child node names, for inner nodes
 }
 
-func (o busObject) ifaces(service bool) []busIface {
+func (o busObject) ifaces() []busIface {
 	switch {
 	case o.manager:
 		return []busIface{managerIface}
-	case o.unit != "" && service:
-		return []busIface{unitIface, serviceIface}
 	case o.unit != "":
+		if name, _ := unitTypeProps(o.unit); name != "" {
+			return []busIface{unitIface, typeIfaces[name]}
+		}
 		return []busIface{unitIface}
 	}
 	return nil
@@ -232,7 +227,7 @@ func (c *busConn) call(m *dbus.Message) (string, []any, error) {
 			return "", nil, busErrorf(errUnknownInterface, "Unknown interface %s.", m.Interface)
 		}
 		return c.callManager(m)
-	case ifaceUnit, ifaceService:
+	case ifaceUnit, ifaceService, ifaceSocket, ifaceTimer:
 		if obj.unit == "" {
 			return "", nil, busErrorf(errUnknownInterface, "Unknown interface %s.", m.Interface)
 		}
@@ -327,12 +322,12 @@ func (c *busConn) callProperties(m *dbus.Message, obj busObject) (string, []any,
 	default:
 		return "", nil, unknownMethod(m)
 	}
-	vals, service, err := c.values(obj)
+	vals, err := c.values(obj)
 	if err != nil {
 		return "", nil, err
 	}
 	var ifaces []busIface
-	for _, f := range obj.ifaces(service) {
+	for _, f := range obj.ifaces() {
 		if iface == "" || f.name == iface {
 			ifaces = append(ifaces, f)
 		}
@@ -366,23 +361,30 @@ func (c *busConn) callProperties(m *dbus.Message, obj busObject) (string, []any,
 	return "a{sv}", []any{all}, nil
 }
 
-// values takes the snapshot of an object's properties on the reactor.
-// service says whether a unit is a service (it has the Service interface).
-func (c *busConn) values(obj busObject) (map[string]any, bool, error) {
+// values takes the snapshot of an object's properties on the reactor,
+// then reads what comes from the unit files off it.
+func (c *busConn) values(obj busObject) (map[string]any, error) {
 	var vals map[string]any
-	service := false
 	if !obj.manager && obj.unit == "" {
-		return nil, false, nil
+		return nil, nil
 	}
+	var in fileInputs
+	var paths []string
 	err := c.onReactor(func() {
 		clk := c.srv.clock()
 		if obj.manager {
 			vals = managerValues(c.srv.b, clk)
 			return
 		}
-		vals, service = unitValues(c.srv.b, clk, obj.unit)
+		b := c.srv.b
+		var found bool
+		vals, _, found = unitPropValues(b, clk, obj.unit, reverseDeps(b))
+		in, paths = fileInputsOf(b, obj.unit, found), b.UnitPaths()
 	})
-	return vals, service, err
+	if err == nil && !obj.manager {
+		fileProps(vals, NewUnitFileSet("", paths), in)
+	}
+	return vals, err
 }
 
 // busClock converts the backend's clock (UnitStatus times) to systemd's
@@ -395,19 +397,30 @@ type busClock struct {
 
 func (s *BusServer) clock() busClock {
 	// The backend's clock is CLOCK_MONOTONIC less a fixed origin: measure
-	// the difference once (the midpoint of two monotonic reads around the
-	// backend's, in whole µs as systemd's timestamps are), so that every
-	// answer uses the same one.
-	s.toMonoOnce.Do(func() {
+	// the difference once, so that every answer uses the same one.
+	s.toMonoOnce.Do(func() { s.toMono = measureClock(s.opts.now).toMono })
+	c := measureClock(nil)
+	c.toMono = s.toMono
+	return c
+}
+
+// measureClock reads the clocks: CLOCK_REALTIME against CLOCK_MONOTONIC,
+// and (now given) the backend's clock against CLOCK_MONOTONIC, as the
+// midpoint of two monotonic reads around the backend's, in whole µs as
+// systemd's timestamps are.
+func measureClock(now func() time.Duration) busClock {
+	var c busClock
+	if now != nil {
 		m1 := monotonicNow()
-		n := s.opts.now()
+		n := now()
 		m2 := monotonicNow()
-		s.toMono = ((m1+m2)/2 - n).Round(time.Microsecond)
-	})
+		c.toMono = ((m1+m2)/2 - n).Round(time.Microsecond)
+	}
 	mono := monotonicNow()
 	var rt unix.Timespec
 	unix.ClockGettime(unix.CLOCK_REALTIME, &rt)
-	return busClock{toMono: s.toMono, toReal: time.Duration(rt.Nano()) - mono}
+	c.toReal = time.Duration(rt.Nano()) - mono
+	return c
 }
 
 func usecs(d time.Duration) uint64 {
@@ -429,32 +442,16 @@ func stamp(vals map[string]any, name string, mono time.Duration, clk busClock, s
 
 // managerValues is the Manager's properties. On the reactor.
 func managerValues(b Backend, clk busClock) map[string]any {
-	list := b.List()
 	bt := b.Boot()
-	failed, jobs := 0, 0
-	for _, st := range list {
-		if st.Active == "failed" {
-			failed++
-		}
-		if st.Job != "" {
-			jobs++
-		}
-	}
-	state := "running"
-	switch {
-	case bt.Target == "":
-		state = "initializing"
-	case stopping(b):
-		state = "stopping"
-	case bt.Finish == 0:
-		state = "starting"
-	case failed > 0:
-		state = "degraded"
+	state, jobs, failed := systemState(b)
+	env := []string{}
+	if e, ok := b.(Environmenter); ok {
+		env = append(env, e.Environment()...)
 	}
 	v := map[string]any{
 		"Version": "gosd", "Features": "", "Tainted": "", "Architecture": unitfile.Architecture(),
-		"Virtualization": "", "SystemState": state,
-		"NNames": uint32(len(list)), "NFailedUnits": uint32(failed), "NJobs": uint32(jobs),
+		"Virtualization": "", "SystemState": state, "Environment": env,
+		"NNames": uint32(len(b.List())), "NFailedUnits": uint32(failed), "NJobs": uint32(jobs),
 	}
 	// The kernel's boot is CLOCK_MONOTONIC's zero; known only when gosd
 	// is the machine's PID1 (a container's manager reports none, as
@@ -466,63 +463,6 @@ func managerValues(b Backend, clk busClock) map[string]any {
 	stamp(v, "UserspaceTimestamp", bt.StartMonotonic, clk, bt.StartMonotonic > 0)
 	stamp(v, "FinishTimestamp", bt.Finish+clk.toMono, clk, bt.Finish > 0)
 	return v
-}
-
-// stopping: the system is going down once shutdown.target is being
-// started (systemd's SystemState "stopping").
-func stopping(b Backend) bool {
-	st, ok := b.Status("shutdown.target")
-	return ok && (st.Job == manager.JobStart || st.Active == "active" || st.Active == "activating")
-}
-
-// unitValues is a unit's properties (Unit and, for services, Service).
-// A unit gosd does not know reads as systemd shows one it could not
-// load: not-found and inactive. On the reactor.
-func unitValues(b Backend, clk busClock, name string) (map[string]any, bool) {
-	st, ok := b.Status(name)
-	if !ok {
-		st = manager.UnitStatus{Name: name, LoadState: "not-found", Active: "inactive", Sub: "dead"}
-	}
-	u := b.Unit(name)
-	names := []string{st.Name}
-	var fragment string
-	dropIns := []string{}
-	service := strings.HasSuffix(st.Name, ".service")
-	v := map[string]any{}
-	svcType, restart := "simple", "no"
-	if u != nil && ok {
-		names = append(names, u.Names...)
-		fragment = u.FragmentPath
-		dropIns = append(dropIns, u.DropIns...)
-		if u.Service != nil {
-			if u.Service.Type != "" {
-				svcType = u.Service.Type
-			}
-			if u.Service.Restart != "" {
-				restart = u.Service.Restart
-			}
-		}
-	}
-	sort.Strings(names[1:])
-	v["Id"], v["Names"], v["Following"], v["Description"] = st.Name, names, "", st.Description
-	v["LoadState"], v["ActiveState"], v["SubState"] = st.LoadState, st.Active, st.Sub
-	v["FragmentPath"], v["DropInPaths"] = fragment, dropIns
-	for _, t := range []struct {
-		name string
-		at   time.Duration
-	}{{"ActiveEnterTimestamp", st.ActiveEnter}, {"ActiveExitTimestamp", st.ActiveExit},
-		{"InactiveEnterTimestamp", st.InactiveEnter}, {"InactiveExitTimestamp", st.InactiveExit}} {
-		stamp(v, t.name, t.at+clk.toMono, clk, t.at > 0)
-	}
-	v["Job"] = dbus.Struct{uint32(0), dbus.ObjectPath("/")}
-	result := st.Result
-	if result == "" {
-		result = "success"
-	}
-	v["Type"], v["Restart"], v["Result"] = svcType, restart, result
-	v["MainPID"], v["ControlPID"], v["NRestarts"] = uint32(st.MainPID), uint32(st.ControlPID), uint32(st.NRestarts)
-	v["StatusText"], v["ControlGroup"] = st.StatusText, st.ControlGroup
-	return v, service
 }
 
 // callManager serves the Manager's methods.
@@ -579,8 +519,7 @@ func (c *busConn) callManager(m *dbus.Message) (string, []any, error) {
 		}
 		rows := make([]dbus.Struct, 0, len(list))
 		for _, st := range list {
-			rows = append(rows, dbus.Struct{st.Name, st.Description, st.LoadState, st.Active, st.Sub,
-				"", unitPath(st.Name), uint32(0), string(st.Job), dbus.ObjectPath("/")})
+			rows = append(rows, unitRow(st))
 		}
 		return "a(ssssssouso)", []any{rows}, nil
 	case "StartUnit", "StopUnit", "RestartUnit", "TryRestartUnit", "ReloadUnit", "ReloadOrRestartUnit":
@@ -592,6 +531,9 @@ func (c *busConn) callManager(m *dbus.Message) (string, []any, error) {
 		// Direct connections get every signal, subscribed or not,
 		// as under systemd: both are accepted and change nothing.
 		return "", nil, nil
+	}
+	if sig, body, err, ok := c.callManagerMore(m); ok {
+		return sig, body, err
 	}
 	return "", nil, unknownMethod(m)
 }
@@ -645,14 +587,10 @@ func (c *busConn) enqueue(m *dbus.Message) (string, []any, error) {
 // introspect returns the object's description (the
 // org.freedesktop.DBus.Introspectable format).
 func (c *busConn) introspect(obj busObject) (string, []any, error) {
-	service := false
-	if obj.unit != "" {
-		service = strings.HasSuffix(obj.unit, ".service")
-	}
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"` + "\n" +
 		`"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">` + "\n<node>\n")
-	ifaces := obj.ifaces(service)
+	ifaces := obj.ifaces()
 	if obj.manager || obj.unit != "" {
 		ifaces = append(append([]busIface{}, standardIfaces...), ifaces...)
 	}

@@ -180,12 +180,12 @@ func TestBusProperties(t *testing.T) {
 		t.Errorf("ActiveEnterTimestampMonotonic = %v", v)
 	}
 	r := c.call(foo, ifaceProperties, "GetAll", "s", ifaceService)
-	if r.Signature != "a{sv}" || len(r.Body[0].([]any)) != len(serviceIface.props) {
+	if r.Signature != "a{sv}" || len(r.Body[0].([]any)) != len(typeIfaces[ifaceService].props) {
 		t.Errorf("GetAll Service: %s %v", r.Signature, r.Body)
 	}
 	// An interface-less GetAll returns every interface's properties.
 	r = c.call(foo, ifaceProperties, "GetAll", "s", "")
-	if n := len(r.Body[0].([]any)); n != len(unitIface.props)+len(serviceIface.props) {
+	if n := len(r.Body[0].([]any)); n != len(unitIface.props)+len(typeIfaces[ifaceService].props) {
 		t.Errorf("GetAll all: %d properties", n)
 	}
 	// A target has no Service interface.

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gosd/manager"
-	"gosd/unitfile"
 )
 
 // This file is the systemctl-compatible command line (gosdctl, systemctl,
@@ -47,7 +46,7 @@ type ctlFlags struct {
 	KillWhom string   `default:"all" enum:"main,control,all" help:"kill: which processes (main, control, all)."`
 	Reverse  bool     `help:"list-dependencies: show what depends on the unit."`
 	Lines    int      `short:"n" default:"10" help:"Log lines to show."`
-	Follow   bool     `short:"f" help:"logs: keep printing new lines."`
+	Follow   bool     `help:"logs: keep printing new lines (also -f after logs)."`
 	Unit     string   `short:"u" help:"logs: the unit."`
 	NoBlock  bool     `help:"Do not wait for jobs to finish."`
 	Now      bool     `help:"enable/disable/mask: also start or stop the units."`
@@ -55,6 +54,22 @@ type ctlFlags struct {
 	Root     string   `help:"enable/disable...: operate on unit files below this root." placeholder:"DIR"`
 	UnitPath []string `help:"enable/disable...: unit directories to use instead of the system path (first gets the links)." placeholder:"DIR"`
 	Full     bool     `short:"l" help:"Do not shorten output."`
+
+	// systemctl's flags that gosd takes as systemctl does.
+	PropValue []string `name:"P" short:"P" help:"show: print only this property's value (--property=NAME --value)." placeholder:"NAME"`
+	Force     bool     `short:"f" help:"enable, mask, set-default: replace links that are in the way."`
+	Runtime   bool     `help:"enable, disable, mask, unmask: change /run/systemd/system only (until reboot)."`
+	NoReload  bool     `help:"enable, disable, mask...: do not make the manager re-read unit files."`
+	Failed    bool     `help:"list-units: only failed units (--state=failed)."`
+	Plain     bool     `help:"list-units, list-dependencies: no marks and no tree."`
+	Version   bool     `help:"Print the version and exit."`
+	System    bool     `help:"Talk to the system manager (the only one gosd has)."`
+	NoAskPass bool     `name:"no-ask-password" help:"Accepted for systemctl compatibility: gosd never asks for a password."`
+	NoWall    bool     `help:"Accepted for systemctl compatibility: gosd sends no wall messages."`
+	User      bool     `help:"Refused: gosd has no per-user managers."`
+	Global    bool     `help:"Refused: gosd has no per-user managers."`
+	Host      string   `short:"H" help:"Refused: gosd controls the local system only." placeholder:"HOST"`
+	Machine   string   `short:"M" help:"Refused: gosd controls the local system only." placeholder:"NAME"`
 }
 
 type unitsArg struct {
@@ -69,7 +84,8 @@ type exitArg struct {
 
 type ctlCLI struct {
 	ctlFlags
-	ListUnits        unitsArg   `cmd:"" name:"list-units" help:"List loaded units (patterns allowed)."`
+	Default          noArgs     `cmd:"" default:"1" hidden:"" name:"default-list-units"`
+	ListUnits        unitsArg   `cmd:"" name:"list-units" help:"List loaded units (patterns allowed; the default verb)."`
 	ListUnitFiles    unitsArg   `cmd:"" name:"list-unit-files" help:"List unit files and their enablement."`
 	ListSockets      unitsArg   `cmd:"" name:"list-sockets" help:"List socket units and what they listen on."`
 	ListTimers       unitsArg   `cmd:"" name:"list-timers" help:"List timer units, when they elapse next and what they activate."`
@@ -101,6 +117,12 @@ type ctlCLI struct {
 	Halt             noArgs     `cmd:"" help:"Stop everything and halt."`
 	Exit             exitArg    `cmd:"" help:"Stop everything and exit with EXIT_CODE (default 0): gosd in a container or as a supervisor (the init of a machine powers off)."`
 	Logs             unitsArg   `cmd:"" help:"Show captured output (-u UNIT, -n N, -f)."`
+	IsSystemRunning  noArgs     `cmd:"" name:"is-system-running" help:"Print the system's state; exit 0 only when it is running."`
+	GetDefault       noArgs     `cmd:"" name:"get-default" help:"Print the target the system boots into."`
+	SetDefault       unitsArg   `cmd:"" name:"set-default" help:"Make a target the one the system boots into."`
+	ShowEnvironment  noArgs     `cmd:"" name:"show-environment" help:"Print the manager's environment block."`
+	SetEnvironment   unitsArg   `cmd:"" name:"set-environment" help:"Set variables (NAME=VALUE) in the manager's environment block."`
+	UnsetEnvironment unitsArg   `cmd:"" name:"unset-environment" help:"Remove variables from the manager's environment block."`
 	Analyze          analyzeCmd `cmd:"" help:"Analyze startup as systemd-analyze does: time, blame, critical-chain [UNIT], plot."`
 }
 
@@ -114,6 +136,8 @@ type ctl struct {
 	color       bool
 	client      *Client
 	interactive bool
+	// runtimeLinks: --runtime, links go to /run/systemd/system.
+	runtimeLinks bool
 }
 
 // Main runs the client with systemctl's verbs and exit codes; name is
@@ -129,6 +153,7 @@ func Main(name string, args []string, stdout, stderr io.Writer) (code int) {
 			panic(r)
 		}
 	}()
+	args = followFlag(args)
 	parser, err := kong.New(&cli, kong.Name(name),
 		kong.Description("Control gosd, with systemctl's verbs."),
 		kong.Writers(stdout, stderr),
@@ -143,6 +168,9 @@ func Main(name string, args []string, stdout, stderr io.Writer) (code int) {
 		return ExitFailure
 	}
 	c := &ctl{ctlFlags: cli.ctlFlags, name: name, out: stdout, errw: stderr}
+	if code, done := c.refuseOrVersion(); done {
+		return code
+	}
 	if f, ok := stdout.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			c.interactive = true
@@ -156,6 +184,9 @@ func Main(name string, args []string, stdout, stderr io.Writer) (code int) {
 	}()
 	words := strings.Fields(kctx.Command())
 	verb := words[0]
+	if verb == "default-list-units" {
+		verb = "list-units"
+	}
 	var units []string
 	if v, ok := kctx.Selected().Target.Addr().Interface().(*unitsArg); ok {
 		units = v.Units
@@ -204,13 +235,13 @@ func (c *ctl) run(verb string, units []string) int {
 		}
 		return c.listDependencies(NormalizeName(u))
 	case "status":
-		if !needUnits() {
-			return ExitFailure
+		if len(units) == 0 {
+			return c.systemStatus()
 		}
 		return c.status(norm())
 	case "show":
-		if !needUnits() {
-			return ExitFailure
+		if len(units) == 0 {
+			return c.showManager()
 		}
 		return c.show(norm())
 	case "cat":
@@ -263,6 +294,23 @@ func (c *ctl) run(verb string, units []string) int {
 		return c.simple(MethodPower, PowerParams{Action: verb})
 	case "logs":
 		return c.logs()
+	case "is-system-running":
+		return c.isSystemRunning()
+	case "get-default":
+		return c.getDefault()
+	case "set-default":
+		if len(units) != 1 {
+			c.errf("set-default takes exactly one target.")
+			return ExitFailure
+		}
+		return c.setDefault(units[0])
+	case "show-environment":
+		return c.showEnvironment()
+	case "set-environment", "unset-environment":
+		if !needUnits() {
+			return ExitFailure
+		}
+		return c.changeEnvironment(verb, units)
 	}
 	c.errf("Unknown verb %s.", verb)
 	return ExitFailure
@@ -409,7 +457,9 @@ func (c *ctl) fileSet() *UnitFileSet {
 			paths = served
 		}
 	}
-	return NewUnitFileSet(c.Root, paths)
+	set := NewUnitFileSet(c.Root, paths)
+	set.Force = c.Force
+	return set
 }
 
 func (c *ctl) listUnitFiles(patterns []string) int {
@@ -635,12 +685,23 @@ func fmtTime(usec int64) string {
 	return time.UnixMicro(usec).Format("Mon 2006-01-02 15:04:05 MST")
 }
 
+// ago is how long ago a wall-clock instant was, as systemctl status
+// prints it (format_timestamp_relative).
 func ago(usec int64) string {
-	d := time.Since(time.UnixMicro(usec)).Round(time.Second)
-	if d < time.Second {
-		return "now"
+	return formatAgo(time.Since(time.UnixMicro(usec)), "ago")
+}
+
+// exitText is "code=exited, status=1/FAILURE" or "code=killed,
+// signal=TERM", as systemctl status prints a process's end.
+func exitText(code, status int) string {
+	if code == cldExited {
+		s := fmt.Sprintf("code=exited, status=%d", status)
+		if n := exitStatusName(status); n != "" {
+			s += "/" + n
+		}
+		return s
 	}
-	return strings.TrimSuffix(d.String(), "0s") + " ago"
+	return fmt.Sprintf("code=%s, signal=%s", cldName(int64(code)), signalShort(status))
 }
 
 // status prints systemctl's layout; exit 0 if all are active, 3 if one
@@ -715,6 +776,22 @@ func (c *ctl) status(units []string) int {
 		if i.Job != "" {
 			fmt.Fprintf(c.out, "        Job: %s\n", i.Job)
 		}
+		if i.ExecMainCode != 0 && i.MainPID == 0 && d.Unit != nil && d.Unit.Service != nil && len(d.Unit.Service.ExecStart) > 0 {
+			// The main process ended: its command and how (systemctl's
+			// Process: line), then the Main PID line with the same end.
+			cmds := d.Unit.Service.ExecStart
+			cmd := cmds[len(cmds)-1]
+			argv := strings.Join(cmd.Argv, " ")
+			if argv == "" {
+				argv = cmd.Path
+			}
+			end := exitText(i.ExecMainCode, i.ExecMainStatus)
+			if i.ExecMainCode != cldExited || i.ExecMainStatus != 0 {
+				end = c.paint(colRed, end)
+			}
+			fmt.Fprintf(c.out, "    Process: %d ExecStart=%s (%s)\n", i.ExecMainPID, argv, end)
+			fmt.Fprintf(c.out, "   Main PID: %d (%s)\n", i.ExecMainPID, end)
+		}
 		if i.MainPID != 0 {
 			fmt.Fprintf(c.out, "   Main PID: %d%s\n", i.MainPID, procName(d.MainComm))
 		}
@@ -757,110 +834,6 @@ func procName(comm string) string {
 		return ""
 	}
 	return " (" + comm + ")"
-}
-
-// properties renders a unit as systemctl show's Key=Value list.
-func properties(d UnitDetail) [][2]string {
-	i := d.Info
-	u := d.Unit
-	if u == nil {
-		u = &unitfile.Unit{}
-	}
-	names := append([]string{i.Name}, u.Names...)
-	p := [][2]string{
-		{"Id", i.Name},
-		{"Names", strings.Join(names, " ")},
-		{"Description", i.Description},
-		{"LoadState", i.LoadState},
-		{"ActiveState", i.ActiveState},
-		{"SubState", i.SubState},
-		{"Result", i.Result},
-		{"MainPID", strconv.Itoa(i.MainPID)},
-		{"ControlPID", strconv.Itoa(i.ControlPID)},
-		{"ExecMainPID", strconv.Itoa(i.MainPID)},
-		{"ExecMainCode", strconv.Itoa(i.ExecMainCode)},
-		{"ExecMainStatus", strconv.Itoa(i.ExecMainStatus)},
-		{"NRestarts", strconv.Itoa(i.NRestarts)},
-		{"StatusText", i.StatusText},
-		{"FragmentPath", u.FragmentPath},
-		{"DropInPaths", strings.Join(u.DropIns, " ")},
-		{"Job", i.Job},
-		{"ActiveEnterTimestamp", fmtTime(i.ActiveEnterUsec)},
-		{"ActiveExitTimestamp", fmtTime(i.ActiveExitUsec)},
-		{"InactiveEnterTimestamp", fmtTime(i.InactiveEnterUsec)},
-		{"InactiveExitTimestamp", fmtTime(i.InactiveExitUsec)},
-		{"Requires", strings.Join(u.Unit.Requires, " ")},
-		{"Wants", strings.Join(u.Unit.Wants, " ")},
-		{"BindsTo", strings.Join(u.Unit.BindsTo, " ")},
-		{"Conflicts", strings.Join(u.Unit.Conflicts, " ")},
-		{"Before", strings.Join(u.Unit.Before, " ")},
-		{"After", strings.Join(u.Unit.After, " ")},
-		{"WantedBy", strings.Join(u.Install.WantedBy, " ")},
-	}
-	// systemctl show's cgroup figures: "[not set]" when unknown (the bus
-	// carries UINT64_MAX for them).
-	const notSet = "[not set]"
-	cg, mem, cpu, tasks := "", notSet, notSet, notSet
-	if g := d.Cgroup; g != nil {
-		cg, tasks = g.Path, strconv.FormatUint(g.TasksCurrent, 10)
-		if g.HaveMemory {
-			mem = strconv.FormatUint(g.MemoryCurrent, 10)
-		}
-		if g.HaveCPU {
-			cpu = strconv.FormatUint(g.CPUUsageNSec, 10)
-		}
-	}
-	p = append(p, [2]string{"ControlGroup", cg}, [2]string{"MemoryCurrent", mem},
-		[2]string{"CPUUsageNSec", cpu}, [2]string{"TasksCurrent", tasks})
-	if s := u.Service; s != nil {
-		p = append(p, [2]string{"Type", s.Type}, [2]string{"Restart", s.Restart})
-	}
-	return p
-}
-
-func (c *ctl) show(units []string) int {
-	details, err := c.details(units, 0)
-	if err != nil {
-		return c.fail("get properties", err)
-	}
-	want := map[string]bool{}
-	for _, p := range c.Property {
-		want[p] = true
-	}
-	var all []map[string]string
-	for n, d := range details {
-		props := properties(d)
-		if c.Output == "json" {
-			m := map[string]string{}
-			for _, kv := range props {
-				if len(want) == 0 || want[kv[0]] {
-					m[kv[0]] = kv[1]
-				}
-			}
-			all = append(all, m)
-			continue
-		}
-		if n > 0 && !c.Value {
-			fmt.Fprintln(c.out)
-		}
-		for _, kv := range props {
-			if len(want) > 0 && !want[kv[0]] {
-				continue
-			}
-			if len(want) == 0 && kv[1] == "" && !c.All {
-				continue
-			}
-			if c.Value {
-				fmt.Fprintln(c.out, kv[1])
-			} else {
-				fmt.Fprintf(c.out, "%s=%s\n", kv[0], kv[1])
-			}
-		}
-	}
-	if c.Output == "json" {
-		return c.printJSON(all)
-	}
-	return ExitOK
 }
 
 func (c *ctl) cat(units []string) int {
@@ -939,7 +912,20 @@ func (c *ctl) kill(units []string) int {
 		c.errf("Failed to parse signal string %s.", c.Signal)
 		return ExitFailure
 	}
-	return c.simple(MethodKill, KillParams{Units: units, Whom: c.KillWhom, Signal: sig})
+	err = c.call(MethodKill, KillParams{Units: units, Whom: c.KillWhom, Signal: sig}, nil)
+	var e *Error
+	if errors.As(err, &e) && e.Code == CodeNoSuchUnit {
+		var missing []string
+		json.Unmarshal(e.Data, &missing)
+		for _, m := range missing {
+			c.errf("Failed to kill unit %s: Unit %s not loaded.", m, m)
+		}
+		return ExitFailure // systemctl(1): 1 for kill of a unit not loaded
+	}
+	if err != nil {
+		return c.fail("kill", err)
+	}
+	return ExitOK
 }
 
 // exit is `systemctl exit [EXIT_CODE]`.
@@ -991,11 +977,14 @@ func (c *ctl) isState(verb string, units []string) int {
 
 func (c *ctl) isEnabled(units []string) int {
 	files := c.fileSet()
-	enabled, found := false, false
+	enabled := false
 	for _, u := range units {
 		st := files.State(u)
+		if st == "not-found" {
+			c.errf("Failed to get unit file state for %s: No such file or directory", u)
+			continue
+		}
 		enabled = enabled || EnabledState(st)
-		found = found || st != "not-found"
 		if !c.Quiet {
 			fmt.Fprintln(c.out, st)
 		}
@@ -1003,10 +992,8 @@ func (c *ctl) isEnabled(units []string) int {
 	switch {
 	case enabled:
 		return ExitOK
-	case !found:
-		return ExitNoSuchUnit
 	}
-	return ExitFailure
+	return ExitFailure // also for a unit without a file (systemctl 252)
 }
 
 // unitFiles changes links on disk, then (when a gosd is reachable) asks it
@@ -1044,11 +1031,7 @@ func (c *ctl) unitFiles(verb string, units []string) int {
 		}
 		return ExitFailure
 	}
-	if len(changes) > 0 && c.Root == "" && len(c.UnitPath) == 0 {
-		if _, serr := os.Stat(SocketFromEnv(c.Socket)); serr == nil {
-			c.call(MethodReload, nil, nil) // best effort, as systemctl does
-		}
-	}
+	c.reloadAfterFiles(changes)
 	if !c.Now {
 		return ExitOK
 	}
@@ -1062,6 +1045,18 @@ func (c *ctl) unitFiles(verb string, units []string) int {
 		return ExitOK
 	}
 	return c.job(kind, manager.JobMode(c.JobMode), units)
+}
+
+// reloadAfterFiles makes a reachable gosd re-read unit files after links
+// changed (best effort, as systemctl does), unless --no-reload or the
+// files are not the running system's.
+func (c *ctl) reloadAfterFiles(changes []Change) {
+	if len(changes) == 0 || c.NoReload || c.Root != "" || len(c.UnitPath) > 0 && !c.runtimeLinks {
+		return
+	}
+	if _, err := os.Stat(SocketFromEnv(c.Socket)); err == nil {
+		c.call(MethodReload, nil, nil)
+	}
 }
 
 func (c *ctl) logs() int {

@@ -32,6 +32,11 @@ var DefaultUnitPath = []string{
 // UnitFileSet is a unit search path. Links are made in LinkDir.
 type UnitFileSet struct {
 	Paths []string
+	// Root is the directory the paths lie under ("" = /): links point at
+	// files as the system below Root will see them, without it.
+	Root string
+	// Force replaces links that are in the way (systemctl --force).
+	Force bool
 }
 
 // NewUnitFileSet uses paths if given, else DefaultUnitPath under root
@@ -42,7 +47,51 @@ func NewUnitFileSet(root string, paths []string) *UnitFileSet {
 			paths = append(paths, filepath.Join(root, p))
 		}
 	}
-	return &UnitFileSet{Paths: paths}
+	if root == "/" {
+		root = ""
+	}
+	return &UnitFileSet{Paths: paths, Root: root}
+}
+
+// linkTarget is what a link to file holds: its absolute path as seen from
+// inside Root.
+func (s *UnitFileSet) linkTarget(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		abs = file
+	}
+	if s.Root != "" {
+		root, _ := filepath.Abs(s.Root)
+		if rel, err := filepath.Rel(root, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			return "/" + rel
+		}
+	}
+	return abs
+}
+
+// display is a path as the Created/Removed messages print it.
+func (s *UnitFileSet) display(p string) string { return p }
+
+// resolveAlias follows a unit file that is a link under another unit's
+// name (an alias: Alias=, or a link someone made) to the file and name it
+// stands for, inside Root. Other files come back as they are.
+func (s *UnitFileSet) resolveAlias(name, file string) (string, string) {
+	for i := 0; i < 8; i++ {
+		t, err := os.Readlink(file)
+		if err != nil || t == "/dev/null" {
+			return name, file
+		}
+		if filepath.IsAbs(t) {
+			t = filepath.Join(s.Root, t)
+		} else {
+			t = filepath.Join(filepath.Dir(file), t)
+		}
+		if filepath.Base(t) == filepath.Base(file) {
+			return name, file // a linked unit file: the link is the unit
+		}
+		name, file = filepath.Base(t), t
+	}
+	return name, file
 }
 
 // LinkDir is where enable and mask put links: the first directory of the
@@ -210,14 +259,20 @@ func (s *UnitFileSet) Enable(names []string) ([]Change, error) {
 		if isMaskLink(file) {
 			return fmt.Errorf("unit %s is masked", name)
 		}
+		// Enabling an alias enables the unit it names (never a link of
+		// the alias to itself).
+		if real, realFile := s.resolveAlias(name, file); real != name {
+			if done[real] {
+				return nil
+			}
+			done[real] = true
+			name, file = real, realFile
+		}
 		in, err := readInstall(file, name)
 		if err != nil {
 			return err
 		}
-		target, err := filepath.Abs(file)
-		if err != nil {
-			return err
-		}
+		target := s.linkTarget(file)
 		inst := name
 		if templateOf(name) == "" && strings.HasSuffix(strings.TrimSuffix(name, filepath.Ext(name)), "@") {
 			if in.DefaultInstance == "" {
@@ -237,13 +292,25 @@ func (s *UnitFileSet) Enable(names []string) ([]Change, error) {
 			links = append(links, filepath.Join(dir, a))
 		}
 		for _, l := range links {
-			if cur, err := os.Readlink(l); err == nil && cur == target {
+			cur, err := os.Readlink(l)
+			if err == nil && cur == target {
 				continue
+			}
+			if fi, lerr := os.Lstat(l); lerr == nil {
+				if fi.Mode()&fs.ModeSymlink == 0 {
+					return fmt.Errorf("file %s already exists and is not a link", l)
+				}
+				if !s.Force {
+					return fmt.Errorf("file %s already exists and is a symlink to %s (--force replaces it)", l, cur)
+				}
+				if err := os.Remove(l); err != nil {
+					return err
+				}
+				changes = append(changes, Change{Removed: true, Path: l})
 			}
 			if err := os.MkdirAll(filepath.Dir(l), 0o755); err != nil {
 				return err
 			}
-			os.Remove(l)
 			if err := os.Symlink(target, l); err != nil {
 				return err
 			}

@@ -41,7 +41,7 @@ func TestUnitFilesOffline(t *testing.T) {
 
 	run(1, "disabled", "is-enabled", "app")
 	run(0, "static", "is-enabled", "static")
-	run(4, "not-found", "is-enabled", "nope")
+	run(1, "Failed to get unit file state for nope.service: No such file or directory", "is-enabled", "nope")
 	run(0, "Created symlink "+etc+"/multi-user.target.wants/app.service → "+vendor+"/app.service.", "enable", "app")
 	for p, want := range map[string]string{
 		"multi-user.target.wants/app.service": vendor + "/app.service",

@@ -41,6 +41,9 @@ var methods = map[string]method{
 	MethodPower:        {rootOnly, runPower},
 	MethodLogs:         {rootOnly, runLogs},
 	MethodAnalyze:      {anyone, runAnalyze},
+	MethodSystem:       {anyone, runSystem},
+	MethodSetEnv:       {rootOnly, runSetEnvironment},
+	MethodProperties:   {anyone, runProperties},
 }
 
 // call is one request being handled.
@@ -96,19 +99,9 @@ func (k *call) info(st manager.UnitStatus, now time.Duration) UnitInfo {
 		}
 		return wall.Add(t - now).UnixMicro()
 	}
-	code, status := 0, 0
-	if ms := st.MainStatus; st.MainExited {
-		switch {
-		case ms.Exited:
-			code, status = 1, ms.Code // CLD_EXITED
-		case ms.CoreDump:
-			code, status = 3, ms.Signal // CLD_DUMPED
-		default:
-			code, status = 2, ms.Signal // CLD_KILLED
-		}
-	}
+	code, status := execCode(st.ExecMain)
 	return UnitInfo{
-		ExecMainCode: code, ExecMainStatus: status,
+		ExecMainPID: st.ExecMain.PID, ExecMainCode: int(code), ExecMainStatus: int(status),
 		Name: st.Name, Description: st.Description, LoadState: st.LoadState,
 		ActiveState: st.Active, SubState: st.Sub, Result: st.Result,
 		MainPID: st.MainPID, ControlPID: st.ControlPID, StatusText: st.StatusText,
@@ -598,4 +591,105 @@ func wallUsec(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixMicro()
+}
+
+func runSystem(k *call) {
+	k.reactor(func() {
+		b := k.be()
+		var si SystemInfo
+		si.State, si.NJobs, si.NFailed = systemState(b)
+		si.NNames = len(b.List())
+		si.Environment = []string{}
+		if e, ok := b.(Environmenter); ok {
+			si.Environment = append(si.Environment, e.Environment()...)
+		}
+		bt := b.Boot()
+		si.Target = bt.Target
+		si.SinceUsec = time.Now().Add(bt.Start - k.c.srv.opts.now()).UnixMicro()
+		k.result(si)
+	})
+}
+
+func runSetEnvironment(k *call) {
+	var p EnvironmentParams
+	if !k.decode(&p) {
+		return
+	}
+	if err := checkEnvironment(p); err != nil {
+		k.fail(errorf(CodeInvalidParams, "invalid params: %v", err))
+		return
+	}
+	k.reactor(func() {
+		e, ok := k.be().(Environmenter)
+		if !ok {
+			k.fail(errorf(CodeFailed, "set-environment: not supported by this manager"))
+			return
+		}
+		if _, err := ApplyEnvironment(e.Environment(), p); err != nil {
+			k.fail(errorf(CodeFailed, "set-environment: %v", err))
+			return
+		}
+		e.SetEnvironment(p.Set, p.Unset)
+		k.result(nil)
+	})
+}
+
+func runProperties(k *call) {
+	var p PropertiesParams
+	if !k.decode(&p) {
+		return
+	}
+	if !p.Manager && !needUnits(k, p.Units) {
+		return
+	}
+	type pending struct {
+		set   PropertySet
+		vals  map[string]any
+		order []prop
+		in    fileInputs
+	}
+	var out []pending
+	var paths []string
+	k.reactor(func() {
+		b := k.be()
+		clk := measureClock(k.c.srv.opts.now)
+		paths = b.UnitPaths()
+		if p.Manager {
+			out = append(out, pending{set: PropertySet{Found: true}, vals: managerValues(b, clk), order: managerProps})
+			return
+		}
+		rev := reverseDeps(b)
+		for _, name := range expand(b, p.Units) {
+			vals, _, found := unitPropValues(b, clk, name, rev)
+			_, tprops := unitTypeProps(name)
+			out = append(out, pending{set: PropertySet{Unit: name, Found: found}, vals: vals,
+				order: concat(tprops, unitProps), in: fileInputsOf(b, name, found)})
+		}
+	})
+	if k.answered {
+		return
+	}
+	// Unit files are read here, off the reactor.
+	set := NewUnitFileSet("", paths)
+	res := make([]PropertySet, 0, len(out))
+	for _, o := range out {
+		if !p.Manager {
+			fileProps(o.vals, set, o.in)
+		}
+		seen := map[string]bool{}
+		for _, pr := range o.order {
+			if seen[pr.name] {
+				continue
+			}
+			seen[pr.name] = true
+			raw, err := json.Marshal(o.vals[pr.name])
+			if err != nil {
+				k.fail(errorf(CodeInternalError, "%v", err))
+				return
+			}
+			o.set.Props = append(o.set.Props, Property{Name: pr.name, Sig: pr.sig, Value: raw})
+		}
+		res = append(res, o.set)
+	}
+	k.result(res)
 }

@@ -12,19 +12,21 @@ import (
 // The wire protocol is JSON-RPC 2.0, one JSON object per line in each
 // direction (docs/control-api.md). These are the method names.
 const (
-	MethodList         = "List"         // ListParams → []UnitInfo
-	MethodStatus       = "Status"       // StatusParams → []UnitDetail
-	MethodCat          = "Cat"          // UnitsParams → []UnitFiles
-	MethodDependencies = "Dependencies" // DependenciesParams → DependencyNode
-	MethodJob          = "Job"          // JobParams → []JobOutcome
-	MethodKill         = "Kill"         // KillParams → null
-	MethodResetFailed  = "ResetFailed"  // UnitsParams → null
-	MethodReload       = "Reload"       // no params → null
-	MethodReexec       = "Reexec"       // no params → null, then gosd re-executes
-	MethodPower        = "Power"        // PowerParams → null
-	MethodLogs         = "Logs"         // LogsParams → LogsResult, then LogLine notifications
-	MethodUnitPaths    = "UnitPaths"    // no params → []string
-	MethodAnalyze      = "Analyze"      // no params → AnalyzeResult
+	MethodList         = "List"           // ListParams → []UnitInfo
+	MethodStatus       = "Status"         // StatusParams → []UnitDetail
+	MethodCat          = "Cat"            // UnitsParams → []UnitFiles
+	MethodDependencies = "Dependencies"   // DependenciesParams → DependencyNode
+	MethodJob          = "Job"            // JobParams → []JobOutcome
+	MethodKill         = "Kill"           // KillParams → null
+	MethodResetFailed  = "ResetFailed"    // UnitsParams → null
+	MethodReload       = "Reload"         // no params → null
+	MethodReexec       = "Reexec"         // no params → null, then gosd re-executes
+	MethodPower        = "Power"          // PowerParams → null
+	MethodLogs         = "Logs"           // LogsParams → LogsResult, then LogLine notifications
+	MethodUnitPaths    = "UnitPaths"      // no params → []string
+	MethodAnalyze      = "Analyze"        // no params → AnalyzeResult
+	MethodSystem       = "System"         // no params → SystemInfo
+	MethodSetEnv       = "SetEnvironment" // EnvironmentParams → null
 
 	// NotifyLogLine is the method of the notifications a following Logs
 	// request streams; its params are a LogLine.
@@ -172,6 +174,9 @@ type UnitInfo struct {
 	Triggers        string `json:"triggers,omitempty"`
 	NextElapseUsec  int64  `json:"next_elapse_usec,omitempty"`
 	LastTriggerUsec int64  `json:"last_trigger_usec,omitempty"`
+
+	// ExecMainPID is the last main process, kept after it ended.
+	ExecMainPID int `json:"exec_main_pid,omitempty"`
 }
 
 // UnitDetail answers Status for one unit. Found is false for a name the
@@ -280,4 +285,33 @@ func IsGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
 
 func errorf(code int, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// MethodProperties answers with properties under systemd's names and D-Bus
+// types, from the table the D-Bus API serves (props.go): of the units
+// named, or of the manager.
+const MethodProperties = "Properties" // PropertiesParams → []PropertySet
+
+// PropertiesParams names units (names or globs), or asks for the
+// manager's properties.
+type PropertiesParams struct {
+	Units   []string `json:"units,omitempty"`
+	Manager bool     `json:"manager,omitempty"`
+}
+
+// PropertySet is one unit's (or the manager's) properties, in systemd's
+// order: the type's interface, then the Unit interface.
+type PropertySet struct {
+	Unit  string     `json:"unit,omitempty"`
+	Found bool       `json:"found"`
+	Props []Property `json:"props"`
+}
+
+// Property is one value with its D-Bus signature (s, b, u, t, i, as,
+// (ss), a(ss), a(sasbttttuii)...); Value is its JSON form (structs as
+// arrays).
+type Property struct {
+	Name  string          `json:"name"`
+	Sig   string          `json:"sig"`
+	Value json.RawMessage `json:"value"`
 }

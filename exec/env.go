@@ -55,6 +55,7 @@ func (e *envList) list() []string {
 
 // buildEnv assembles the environment in systemd's order (systemd.exec(5)
 // "ENVIRONMENT VARIABLES IN SPAWNED PROCESSES"): the default $PATH, the
+// manager's environment block (set-environment), the
 // user's $USER $LOGNAME $HOME $SHELL, the *_DIRECTORY variables,
 // PassEnvironment= from gosd's own environment, Environment=,
 // EnvironmentFile= (a missing file fails the start unless "-"),
@@ -67,6 +68,9 @@ const maxEnvFileSize = 4 << 20
 func buildEnv(spec Spec, ec *unitfile.ExecContext, cred *credentials, dirEnv []string) ([]string, error) {
 	var e envList
 	e.set("PATH=" + defaultPath)
+	for _, kv := range spec.GlobalEnv {
+		e.set(kv)
+	}
 	if cred != nil && cred.user != "" {
 		e.set("USER=" + cred.user)
 		e.set("LOGNAME=" + cred.user)

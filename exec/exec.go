@@ -21,6 +21,10 @@ type Spec struct {
 	// Env is the manager's variables (MAINPID, INVOCATION_ID, ...), applied
 	// last.
 	Env []string
+	// GlobalEnv is the manager's environment block (systemctl
+	// set-environment), the first source after the default $PATH: the
+	// unit's own settings override it.
+	GlobalEnv []string
 	// NotifySocket, when set, becomes $NOTIFY_SOCKET.
 	NotifySocket string
 	// ListenFDs are passed at fd 3.. with LISTEN_FDS, LISTEN_FDNAMES and

@@ -356,6 +356,17 @@ type UnitStatus struct {
 	// planned) and last trigger (zero: never), in wall-clock time.
 	Triggers                string
 	NextElapse, LastTrigger time.Time
+	// ExecMain is a service's last main process (zero: none yet).
+	ExecMain ExecMainStatus
+}
+
+// ExecMainStatus is a service's last main process as systemd reports it:
+// its pid, when it started and ended (monotonic, 0 = not yet) and how.
+type ExecMainStatus struct {
+	PID         int
+	Start, Exit time.Duration
+	Exited      bool // Status is valid
+	Status      WaitStatus
 }
 
 // Manager API (implemented in manager.go):

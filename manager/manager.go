@@ -306,6 +306,7 @@ func (m *Manager) status(u *unit) UnitStatus {
 	if u.svc != nil {
 		s.MainPID, s.ControlPID, s.StatusText, s.NRestarts = u.svc.mainPID, u.svc.controlPID, u.svc.statusText, u.svc.nRestarts
 		s.MainExited, s.MainStatus = u.svc.mainExited, u.svc.mainStatus
+		s.ExecMain = u.svc.execMain
 	}
 	if u.sock != nil {
 		s.ControlPID = u.sock.controlPID

@@ -34,6 +34,7 @@ type SavedUnit struct {
 	MainPID       int
 	MainExited    bool
 	MainStatus    WaitStatus
+	ExecMain      ExecMainStatus `json:",omitempty"`
 	Started       bool
 	NoPID         bool
 	ForbidRestart bool
@@ -117,6 +118,7 @@ func (m *Manager) Save() (Saved, error) {
 		}
 		if v := u.svc; v != nil {
 			su.MainPID, su.MainExited, su.MainStatus = v.mainPID, v.mainExited, v.mainStatus
+			su.ExecMain = v.execMain
 			su.Started, su.NoPID, su.ForbidRestart = v.started, v.noPID, v.forbidRestart
 			su.Invocation, su.StatusText, su.Errno, su.NRestarts = v.invocation, v.statusText, v.errno, v.nRestarts
 			su.Fds = append([]int(nil), v.fds...)
@@ -184,6 +186,7 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 		if u.svc != nil {
 			v := u.svc
 			v.mainPID, v.mainExited, v.mainStatus = su.MainPID, su.MainExited, su.MainStatus
+			v.execMain = su.ExecMain
 			v.started, v.noPID, v.forbidRestart = su.Started, su.NoPID, su.ForbidRestart
 			v.invocation, v.statusText, v.errno, v.nRestarts = su.Invocation, su.StatusText, su.Errno, su.NRestarts
 			v.fds, v.fdNames = su.Fds, su.FdNames

@@ -48,6 +48,10 @@ type serviceRun struct {
 	// busName is the BusName= followed for Type=dbus (WatchBusName), ""
 	// when none; busOwner its owner as last reported, "" for none.
 	busName, busOwner string
+	// execMain is the last main process, kept after it ended (systemd's
+	// ExecMainPID, ExecMainStartTimestamp, ExecMainExitTimestamp,
+	// ExecMainCode, ExecMainStatus).
+	execMain ExecMainStatus
 }
 
 var cleanSignals = []int{int(syscall.SIGHUP), int(syscall.SIGINT), int(syscall.SIGTERM), int(syscall.SIGPIPE)}
@@ -983,6 +987,7 @@ func (m *Manager) onSpawned(e Spawned) {
 			return
 		}
 		s.mainPID = e.Pid
+		s.execMain = ExecMainStatus{PID: e.Pid, Start: m.now}
 		m.pids[e.Pid] = pidRef{u: u, role: "main"}
 		m.signalLate(u, e.Pid)
 		if u.def.Service.Type == "exec" && u.sub == "start" {
@@ -1056,6 +1061,7 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 	s, d := u.svc, u.def.Service
 	s.mainPID = 0
 	s.mainExited, s.mainStatus = true, st
+	s.execMain.Exit, s.execMain.Status, s.execMain.Exited = m.now, st, true
 	res := mainResult(d, st)
 	if res != "success" {
 		var pos unitfile.Pos
@@ -1165,6 +1171,7 @@ func (m *Manager) onPIDFile(e PIDFileRead) {
 		return
 	}
 	u.svc.mainPID = e.Pid
+	u.svc.execMain = ExecMainStatus{PID: e.Pid, Start: m.now}
 	m.pids[e.Pid] = pidRef{u: u, role: "main"}
 	m.serviceStartPost(u)
 }
@@ -1360,6 +1367,7 @@ func (m *Manager) onNotify(e Notify) {
 				delete(m.pids, s.mainPID)
 			}
 			s.mainPID, s.noPID = n, false
+			s.execMain = ExecMainStatus{PID: n, Start: m.now}
 			m.pids[n] = pidRef{u: u, role: "main"}
 		case "EXTEND_TIMEOUT_USEC":
 			n, err := strconv.ParseInt(v, 10, 64)

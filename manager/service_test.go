@@ -732,3 +732,25 @@ func TestExitActionStatus(t *testing.T) {
 		}
 	})
 }
+
+// ExecMain keeps the last main process after it ended (systemd's
+// ExecMainPID, ExecMainStart/ExitTimestamp, ExecMainCode/Status): what
+// `systemctl status` prints as "Main PID: N (code=exited, status=3)".
+func TestExecMainKeptAfterExit(t *testing.T) {
+	a := svc("a.service", "simple")
+	h := newHarness(t, memSource{}.add(a))
+	h.advance(time.Second)
+	pids, _ := h.spawnAll(h.start("a.service"))
+	pid := pids["a.service/main"]
+	st, _ := h.m.Status("a.service")
+	if st.ExecMain.PID != pid || st.ExecMain.Start != time.Second || st.ExecMain.Exited {
+		t.Fatalf("running: %+v", st.ExecMain)
+	}
+	h.advance(2 * time.Second)
+	h.step(Exited{Pid: pid, Status: exited(3)})
+	st, _ = h.m.Status("a.service")
+	want := ExecMainStatus{PID: pid, Start: time.Second, Exit: 3 * time.Second, Exited: true, Status: exited(3)}
+	if st.MainPID != 0 || st.ExecMain != want {
+		t.Fatalf("after exit: main %d, %+v; want %+v", st.MainPID, st.ExecMain, want)
+	}
+}

@@ -266,7 +266,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 			r.logAt(s.Unit, en.Pos, manager.LevelWarning, en.Key+"= is not enforced by gosd")
 		}
 	}
-	spec := exec.Spec{Unit: s.Unit, Cmd: s.Cmd, Exec: s.Exec, Env: s.Env, Conn: s.Conn, Stdout: -1, Stderr: -1}
+	spec := exec.Spec{Unit: s.Unit, Cmd: s.Cmd, Exec: s.Exec, Env: s.Env, GlobalEnv: r.globalEnv, Conn: s.Conn, Stdout: -1, Stderr: -1}
 	if s.Exec != nil && s.Exec.DynamicUser {
 		// Held until the unit's Cleanup, across its restarts.
 		id, err := r.dyn.Acquire(s.Unit, s.Exec.User, s.Exec.Group)

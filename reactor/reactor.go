@@ -108,6 +108,8 @@ type Reactor struct {
 	bus     *busClient // nil until a Type=dbus service's name is watched
 	warned  map[string]bool
 	dyn     *exec.DynamicUsers
+	// globalEnv is the manager's environment block (set-environment).
+	globalEnv []string
 
 	cg         *cgroups.Hierarchy // nil: process groups
 	cgPrivate  bool               // cg's root was made by gosd (DetectAt)
@@ -633,6 +635,19 @@ func eventUnit(ev manager.Event) string {
 // Reload re-reads the unit definitions through Config.Reload and hands them
 // to the manager (daemon-reload: running services stay up; changed
 // definitions apply at their next start). Reactor goroutine only.
+// SetGlobalEnvironment replaces the manager's environment block, the
+// base of every process spawned from now on (systemctl set-environment).
+// On the reactor goroutine.
+func (r *Reactor) SetGlobalEnvironment(env []string) {
+	r.globalEnv = append([]string(nil), env...)
+}
+
+// GlobalEnvironment is the manager's environment block. On the reactor
+// goroutine.
+func (r *Reactor) GlobalEnvironment() []string {
+	return append([]string(nil), r.globalEnv...)
+}
+
 func (r *Reactor) Reload() error {
 	if r.cfg.Reload == nil {
 		return fmt.Errorf("reload is not configured")

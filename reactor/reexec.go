@@ -49,6 +49,8 @@ type handover struct {
 	ConnNr  uint64
 	Rings   map[string][]string
 	Extra   json.RawMessage
+	// GlobalEnv is the manager's environment block (set-environment).
+	GlobalEnv []string `json:",omitempty"`
 }
 
 type hoProc struct {
@@ -125,7 +127,7 @@ func (r *Reactor) reexecNow() error {
 		return err
 	}
 	h := handover{Version: handoverVersion, Zero: int64(monoNow() - r.Now()), Manager: saved,
-		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, ConnNr: r.connNr, Rings: map[string][]string{}}
+		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, ConnNr: r.connNr, Rings: map[string][]string{}, GlobalEnv: r.globalEnv}
 	var keep []int
 	for pid, p := range r.procs {
 		h.Procs = append(h.Procs, hoProc{Pid: pid, Unit: p.unit})
@@ -244,6 +246,7 @@ func (r *Reactor) restore(fd int) bool {
 	r.start = time.Now().Add(-(monoNow() - time.Duration(h.Zero)))
 	r.connNr = h.ConnNr
 	r.restoredExtra = h.Extra
+	r.globalEnv = h.GlobalEnv
 	if h.Notify != nil {
 		unix.CloseOnExec(h.Notify.FD)
 		if r.notify != nil {

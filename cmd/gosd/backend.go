@@ -165,6 +165,20 @@ type bootState struct {
 	ProcessStart time.Duration
 }
 
+// Environment is the manager's environment block (control.Environmenter);
+// the reactor keeps it, across daemon-reexec too.
+func (b *backend) Environment() []string { return b.r.GlobalEnvironment() }
+
+// SetEnvironment changes the block; the reactor gives it to every process
+// spawned afterwards.
+func (b *backend) SetEnvironment(set, unset []string) {
+	env, err := control.ApplyEnvironment(b.r.GlobalEnvironment(), control.EnvironmentParams{Set: set, Unset: unset})
+	if err != nil {
+		return // the server checked the bounds before
+	}
+	b.r.SetGlobalEnvironment(env)
+}
+
 // handoverExtra is the reactor's Config.HandoverExtra.
 func (b *backend) handoverExtra() json.RawMessage {
 	b.loadRestored()

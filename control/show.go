@@ -1,0 +1,384 @@
+package control
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// This file formats the property table (props.go) as systemctl show
+// prints it: by D-Bus type, with systemctl's rules for names (timestamps,
+// spans, "[not set]", octal modes, Exec*= records).
+
+// formatProp renders one property; ok=false when systemctl leaves it out
+// (an empty value, unless all says to show empty ones). Exec*= and
+// Listen= lists may render as several lines, each "value" without the
+// name.
+func formatProp(p Property, all bool) (vals []string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(p.Value))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
+	}
+	one := func(s string) ([]string, bool) {
+		if s == "" && !all {
+			return nil, false
+		}
+		return []string{s}, true
+	}
+	switch p.Sig {
+	case "s":
+		s, _ := v.(string)
+		if strings.Contains(s, "\n") {
+			s = "[unprintable]"
+		}
+		return one(s)
+	case "b":
+		b, _ := v.(bool)
+		if b {
+			return []string{"yes"}, true
+		}
+		return []string{"no"}, true
+	case "t":
+		n, _ := v.(json.Number)
+		u, _ := strconv.ParseUint(string(n), 10, 64)
+		return one(formatUint64(p.Name, u))
+	case "u":
+		n, _ := v.(json.Number)
+		u, _ := strconv.ParseUint(string(n), 10, 32)
+		if strings.Contains(p.Name, "UMask") || strings.Contains(p.Name, "Mode") {
+			return []string{fmt.Sprintf("%04o", u)}, true
+		}
+		return []string{strconv.FormatUint(u, 10)}, true
+	case "i", "x":
+		n, _ := v.(json.Number)
+		return []string{string(n)}, true
+	case "as":
+		list, _ := v.([]any)
+		var words []string
+		for _, w := range list {
+			s, _ := w.(string)
+			words = append(words, shellQuote(s))
+		}
+		return one(strings.Join(words, " "))
+	case "(ss)":
+		pair, _ := v.([]any)
+		if len(pair) != 2 {
+			return nil, false
+		}
+		a, _ := pair[0].(string)
+		b, _ := pair[1].(string)
+		if a == "" && b == "" {
+			return one("")
+		}
+		return []string{fmt.Sprintf("%s %q", a, b)}, true
+	case "(uo)":
+		pair, _ := v.([]any)
+		if len(pair) == 2 {
+			if n, _ := pair[0].(json.Number); n != "0" {
+				return []string{string(n)}, true
+			}
+		}
+		return one("")
+	case "a(ss)":
+		list, _ := v.([]any)
+		var out []string
+		for _, e := range list {
+			pair, _ := e.([]any)
+			if len(pair) == 2 {
+				out = append(out, fmt.Sprintf("%v (%v)", pair[1], pair[0]))
+			}
+		}
+		return out, len(out) > 0
+	case execSig:
+		list, _ := v.([]any)
+		var out []string
+		for _, e := range list {
+			if f, ok := e.([]any); ok && len(f) == 10 {
+				out = append(out, formatExec(f))
+			}
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}
+
+// formatUint64 is systemctl's rule for a "t" property: timestamps by
+// name, spans for names with USec, "[not set]" and "infinity" for the
+// unset values.
+func formatUint64(name string, u uint64) string {
+	switch {
+	case strings.HasSuffix(name, "Timestamp") || name == "NextElapseUSecRealtime" || name == "LastTriggerUSec":
+		if u == 0 || u == ^uint64(0) {
+			return ""
+		}
+		return fmtTime(int64(u))
+	case strings.Contains(name, "USec"):
+		return formatTimespan(u)
+	case (name == "MemoryCurrent" || name == "TasksCurrent" || strings.HasSuffix(name, "NSec")) && u == ^uint64(0):
+		return "[not set]"
+	case (strings.HasPrefix(name, "Limit") || strings.HasSuffix(name, "TasksMax")) && u == ^uint64(0):
+		return "infinity"
+	}
+	return strconv.FormatUint(u, 10)
+}
+
+// formatExec is an Exec*= record as systemctl show prints it.
+func formatExec(f []any) string {
+	str := func(i int) string { s, _ := f[i].(string); return s }
+	num := func(i int) int64 { n, _ := f[i].(json.Number); v, _ := n.Int64(); return v }
+	var argv []string
+	if l, ok := f[1].([]any); ok {
+		for _, a := range l {
+			s, _ := a.(string)
+			argv = append(argv, s)
+		}
+	}
+	ignore := "no"
+	if b, _ := f[2].(bool); b {
+		ignore = "yes"
+	}
+	stamp := func(i int) string {
+		n, _ := f[i].(json.Number)
+		u, _ := strconv.ParseUint(string(n), 10, 64)
+		if u == 0 {
+			return "n/a"
+		}
+		return fmtTime(int64(u))
+	}
+	code, status := num(8), num(9)
+	codeName, statusText := cldName(code), strconv.FormatInt(status, 10)
+	if code != cldExited {
+		statusText += "/" + signalShort(int(status))
+	}
+	return fmt.Sprintf("{ path=%s ; argv[]=%s ; ignore_errors=%s ; start_time=[%s] ; stop_time=[%s] ; pid=%d ; code=%s ; status=%s }",
+		str(0), strings.Join(argv, " "), ignore, stamp(3), stamp(5), num(7), codeName, statusText)
+}
+
+// siginfo codes of a process's end, as systemd's ExecMainCode carries them.
+const (
+	cldExited = 1
+	cldKilled = 2
+	cldDumped = 3
+)
+
+func cldName(code int64) string {
+	switch code {
+	case cldExited:
+		return "exited"
+	case cldKilled:
+		return "killed"
+	case cldDumped:
+		return "dumped"
+	}
+	return "(null)"
+}
+
+// signalShort is a signal's name without SIG ("TERM"), or its number.
+func signalShort(sig int) string {
+	if sig <= 0 {
+		return strconv.Itoa(sig)
+	}
+	if n := unix.SignalName(unix.Signal(sig)); n != "" {
+		return strings.TrimPrefix(n, "SIG")
+	}
+	return strconv.Itoa(sig)
+}
+
+// exitStatusName is systemd's name for an exit status as systemctl status
+// prints it (systemd.exec(5) "PROCESS EXIT CODES", the libc and systemd
+// ones; the LSB codes 2-7 stay bare numbers), "" for one without a name.
+func exitStatusName(code int) string {
+	names := map[int]string{0: "SUCCESS", 1: "FAILURE",
+		200: "CHDIR", 201: "NICE", 202: "FDS", 203: "EXEC", 204: "MEMORY", 205: "LIMITS",
+		206: "OOM_ADJUST", 207: "SIGNAL_MASK", 208: "STDIN", 209: "STDOUT", 210: "CHROOT",
+		211: "IOPRIO", 212: "TIMERSLACK", 213: "SECUREBITS", 214: "SETSCHEDULER", 215: "CPUAFFINITY",
+		216: "GROUP", 217: "USER", 218: "CAPABILITIES", 219: "CGROUP", 220: "SETSID", 221: "CONFIRM",
+		222: "STDERR", 224: "PAM", 225: "NETWORK", 226: "NAMESPACE", 227: "NO_NEW_PRIVILEGES",
+		228: "SECCOMP", 229: "SELINUX_CONTEXT", 230: "PERSONALITY", 231: "APPARMOR_PROFILE",
+		232: "ADDRESS_FAMILIES", 233: "RUNTIME_DIRECTORY", 235: "CHOWN", 236: "SMACK_PROCESS_LABEL",
+		237: "KEYRING", 238: "STATE_DIRECTORY", 239: "CACHE_DIRECTORY", 240: "LOGS_DIRECTORY",
+		241: "CONFIGURATION_DIRECTORY", 242: "NUMA_POLICY", 243: "CREDENTIALS", 245: "BPF"}
+	return names[code]
+}
+
+// formatTimespan is systemd's format_timespan at µs accuracy: "1min 30s",
+// "100ms", "1.500000s" trimmed to "1.5s", "infinity", "0".
+func formatTimespan(u uint64) string {
+	if u == ^uint64(0) {
+		return "infinity"
+	}
+	if u == 0 {
+		return "0"
+	}
+	const (
+		us  = uint64(1)
+		ms  = 1000 * us
+		sec = 1000 * ms
+		min = 60 * sec
+		h   = 60 * min
+		d   = 24 * h
+		w   = 7 * d
+		mon = 2629800 * sec
+		y   = 31557600 * sec
+	)
+	table := []struct {
+		suffix string
+		usec   uint64
+	}{{"y", y}, {"month", mon}, {"w", w}, {"d", d}, {"h", h}, {"min", min}, {"s", sec}, {"ms", ms}, {"us", us}}
+	var parts []string
+	t := u
+	for _, e := range table {
+		if t == 0 {
+			break
+		}
+		if t < e.usec {
+			continue
+		}
+		a, b := t/e.usec, t%e.usec
+		if t < min && b > 0 && e.usec > 1 {
+			digits := len(strconv.FormatUint(e.usec, 10)) - 1
+			frac := strings.TrimRight(fmt.Sprintf("%0*d", digits, b), "0")
+			parts = append(parts, fmt.Sprintf("%d.%s%s", a, frac, e.suffix))
+			t = 0
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d%s", a, e.suffix))
+		t = b
+	}
+	return strings.Join(parts, " ")
+}
+
+// formatAgo is systemd's format_timestamp_relative: two units while they
+// matter ("1h 5min ago", "3min 20s ago"), one once they do not ("31min
+// ago", "2 days ago").
+func formatAgo(d time.Duration, suffix string) string {
+	u := uint64(d / time.Microsecond)
+	const (
+		sec  = uint64(1000000)
+		min  = 60 * sec
+		hour = 60 * min
+		day  = 24 * hour
+		week = 7 * day
+		mon  = 2629800 * sec
+		year = 31557600 * sec
+	)
+	switch {
+	case d <= 0:
+		return "now"
+	case u >= year:
+		return fmt.Sprintf("%dy %dmonth %s", u/year, u%year/mon, suffix)
+	case u >= mon:
+		return fmt.Sprintf("%dmonth %dd %s", u/mon, u%mon/day, suffix)
+	case u >= week:
+		return fmt.Sprintf("%dw %dd %s", u/week, u%week/day, suffix)
+	case u >= 2*day:
+		return fmt.Sprintf("%d days %s", u/day, suffix)
+	case u >= 25*hour:
+		return fmt.Sprintf("1 day %dh %s", (u-day)/hour, suffix)
+	case u >= 6*hour:
+		return fmt.Sprintf("%dh %s", u/hour, suffix)
+	case u >= hour:
+		return fmt.Sprintf("%dh %dmin %s", u/hour, u%hour/min, suffix)
+	case u >= 5*min:
+		return fmt.Sprintf("%dmin %s", u/min, suffix)
+	case u >= min:
+		return fmt.Sprintf("%dmin %ds %s", u/min, u%min/sec, suffix)
+	case u >= sec:
+		return fmt.Sprintf("%ds %s", u/sec, suffix)
+	case u >= 1000:
+		return fmt.Sprintf("%dms %s", u/1000, suffix)
+	}
+	return fmt.Sprintf("%dus %s", u, suffix)
+}
+
+// shellQuote quotes a word as systemctl does for string lists: as is
+// when it has nothing a shell would take apart, else in double quotes.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>()*?[]#~{}!") {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// properties fetches the property sets of units (nil: the manager).
+func (c *ctl) properties(units []string) ([]PropertySet, error) {
+	var sets []PropertySet
+	p := PropertiesParams{Units: units, Manager: units == nil}
+	err := c.call(MethodProperties, p, &sets)
+	return sets, err
+}
+
+// printProps prints sets as systemctl show does.
+func (c *ctl) printProps(sets []PropertySet) int {
+	want := map[string]bool{}
+	for _, p := range c.Property {
+		for _, n := range strings.Split(p, ",") {
+			if n != "" {
+				want[n] = true
+			}
+		}
+	}
+	// -p NAME shows NAME even when empty, as --all shows every empty one.
+	showEmpty := c.All || len(want) > 0
+	if c.Output == "json" {
+		var all []map[string]any
+		for _, s := range sets {
+			m := map[string]any{}
+			for _, p := range s.Props {
+				if len(want) > 0 && !want[p.Name] {
+					continue
+				}
+				if vals, ok := formatProp(p, true); ok {
+					m[p.Name] = strings.Join(vals, "\n")
+				}
+			}
+			all = append(all, m)
+		}
+		return c.printJSON(all)
+	}
+	for n, s := range sets {
+		if n > 0 && !c.Value {
+			fmt.Fprintln(c.out)
+		}
+		for _, p := range s.Props {
+			if len(want) > 0 && !want[p.Name] {
+				continue
+			}
+			vals, ok := formatProp(p, showEmpty)
+			if !ok {
+				continue
+			}
+			for _, v := range vals {
+				if c.Value {
+					fmt.Fprintln(c.out, v)
+				} else {
+					fmt.Fprintf(c.out, "%s=%s\n", p.Name, v)
+				}
+			}
+		}
+	}
+	return ExitOK
+}
+
+func (c *ctl) show(units []string) int {
+	sets, err := c.properties(units)
+	if err != nil {
+		return c.fail("get properties", err)
+	}
+	return c.printProps(sets)
+}
+
+func (c *ctl) showManager() int {
+	sets, err := c.properties(nil)
+	if err != nil {
+		return c.fail("get properties", err)
+	}
+	return c.printProps(sets)
+}
