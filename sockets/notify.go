@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
@@ -136,6 +137,23 @@ func parseNotify(data []byte) ([][2]string, error) {
 		fields = append(fields, [2]string{string(k), string(v)})
 	}
 	return fields, nil
+}
+
+// bindNotifyPath binds the notify socket to a file path: parent
+// directories are created, a socket left by an earlier run is replaced,
+// and the file gets mode 0666 so that services running as other users can
+// send to it.
+func bindNotifyPath(fd int, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(path)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o666)
 }
 
 // NotifyFromFD takes over a notify socket inherited across an exec

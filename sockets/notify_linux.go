@@ -3,8 +3,6 @@ package sockets
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,20 +41,11 @@ func (n *NotifySocket) setup() error {
 	if err := setBuffer(n.fd, unix.SO_RCVBUF, rcvBufForceOpt, notifyRcvBuf); err != nil {
 		return fmt.Errorf("SO_RCVBUF: %w", err)
 	}
-	sa := &unix.SockaddrUnix{Name: n.path} // x/sys maps a leading '@' to the abstract namespace
 	if n.path[0] == '@' {
-		return unix.Bind(n.fd, sa)
+		// x/sys maps a leading '@' to the abstract namespace.
+		return unix.Bind(n.fd, &unix.SockaddrUnix{Name: n.path})
 	}
-	if err := os.MkdirAll(filepath.Dir(n.path), 0o755); err != nil {
-		return err
-	}
-	if fi, err := os.Lstat(n.path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-		os.Remove(n.path) // left by an earlier run
-	}
-	if err := unix.Bind(n.fd, sa); err != nil {
-		return err
-	}
-	return os.Chmod(n.path, 0o666)
+	return bindNotifyPath(n.fd, n.path)
 }
 
 func (n *NotifySocket) receive() (Message, error) {
