@@ -1,0 +1,311 @@
+package logstore
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultMemoryMax is the in-memory store's default cap in bytes.
+const DefaultMemoryMax = 4 << 20
+
+// Filter selects entries, as journalctl's options do.
+type Filter struct {
+	Units  []string `json:"units,omitempty"`  // -u: any of these units (none: every unit)
+	Idents []string `json:"idents,omitempty"` // -t: any of these identifiers
+	// -p: priorities MinPriority..MaxPriority (0 is the most severe), when
+	// HasPriority.
+	MinPriority int   `json:"min_priority,omitempty"`
+	MaxPriority int   `json:"max_priority,omitempty"`
+	HasPriority bool  `json:"has_priority,omitempty"`
+	Since       int64 `json:"since,omitempty"` // realtime µs, 0: no bound
+	Until       int64 `json:"until,omitempty"` // realtime µs, 0: no bound
+	BootID      string `json:"boot_id,omitempty"`
+}
+
+// Match says whether e passes the filter.
+func (f *Filter) Match(e *Entry) bool {
+	if len(f.Units) > 0 && !slices.Contains(f.Units, e.Unit) {
+		return false
+	}
+	if len(f.Idents) > 0 && !slices.Contains(f.Idents, e.Ident) {
+		return false
+	}
+	if f.HasPriority && (e.Priority < f.MinPriority || e.Priority > f.MaxPriority) {
+		return false
+	}
+	if f.Since != 0 && e.Realtime < f.Since {
+		return false
+	}
+	if f.Until != 0 && e.Realtime > f.Until {
+		return false
+	}
+	if f.BootID != "" && e.BootID != f.BootID {
+		return false
+	}
+	return true
+}
+
+// Store is the bounded in-memory log: a ring of entries whose total size
+// stays under a cap, oldest dropped first, whatever their unit. Add is
+// meant for one goroutine (the reactor); reads and follows may come from
+// any.
+type Store struct {
+	mu      sync.Mutex
+	ring    []Entry // circular; len(ring) is the capacity
+	head, n int
+	bytes   int
+	max     int
+	seq     uint64
+	evicted uint64 // entries dropped to stay under the cap
+
+	bootID, hostname string
+
+	followers   map[int]follower
+	followerSeq int
+	wake        func() // the persistent writer's, nil without one
+	persisted   uint64 // entries up to this one are on disk already (daemon-reexec)
+}
+
+type follower struct {
+	f  Filter
+	fn func(Entry)
+}
+
+// New makes a store of at most maxBytes (<= 0: DefaultMemoryMax).
+func New(maxBytes int) *Store {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMemoryMax
+	}
+	return &Store{max: maxBytes, bootID: BootID(), hostname: hostname()}
+}
+
+// BootID is the store's boot id (the kernel's, "" where it has none).
+func (s *Store) BootID() string { return s.bootID }
+
+// SetHostname changes the hostname stamped on new entries (after the
+// hostname was set at boot).
+func (s *Store) SetHostname(h string) {
+	s.mu.Lock()
+	s.hostname = h
+	s.mu.Unlock()
+}
+
+// Add stamps e (sequence number, timestamps when zero, boot id, hostname)
+// and keeps it, dropping the oldest entries over the cap; followers whose
+// filter matches get it. It returns the stored entry.
+func (s *Store) Add(e Entry) Entry {
+	if e.Realtime == 0 || e.Monotonic == 0 {
+		rt, mono := now()
+		if e.Realtime == 0 {
+			e.Realtime = rt
+		}
+		if e.Monotonic == 0 {
+			e.Monotonic = mono
+		}
+	}
+	s.mu.Lock()
+	s.seq++
+	e.Seq = s.seq
+	if e.BootID == "" {
+		e.BootID = s.bootID
+	}
+	if e.Hostname == "" {
+		e.Hostname = s.hostname
+	}
+	sz := e.size()
+	for s.n > 0 && s.bytes+sz > s.max {
+		s.dropOldest()
+	}
+	if s.n == len(s.ring) {
+		s.grow()
+	}
+	s.ring[(s.head+s.n)%len(s.ring)] = e
+	s.n++
+	s.bytes += sz
+	var fns []func(Entry)
+	for _, f := range s.followers {
+		if f.f.Match(&e) {
+			fns = append(fns, f.fn)
+		}
+	}
+	wake := s.wake
+	s.mu.Unlock()
+	for _, fn := range fns {
+		fn(e)
+	}
+	if wake != nil && !e.Forwarded {
+		wake()
+	}
+	return e
+}
+
+func (s *Store) dropOldest() {
+	e := &s.ring[s.head]
+	s.bytes -= e.size()
+	*e = Entry{}
+	s.head = (s.head + 1) % len(s.ring)
+	s.n--
+	s.evicted++
+}
+
+func (s *Store) grow() {
+	c := max(64, 2*len(s.ring))
+	ring := make([]Entry, c)
+	for i := 0; i < s.n; i++ {
+		ring[i] = s.ring[(s.head+i)%len(s.ring)]
+	}
+	s.ring, s.head = ring, 0
+}
+
+func (s *Store) at(i int) *Entry { return &s.ring[(s.head+i)%len(s.ring)] }
+
+// Query returns the entries that match f, oldest first; lines > 0 keeps
+// only the last lines of them.
+func (s *Store) Query(f Filter, lines int) []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.query(f, lines)
+}
+
+func (s *Store) query(f Filter, lines int) []Entry {
+	var out []Entry
+	if lines > 0 {
+		// Walk back from the newest: the common -n 10 reads ten entries.
+		for i := s.n - 1; i >= 0 && len(out) < lines; i-- {
+			if e := s.at(i); f.Match(e) {
+				out = append(out, *e)
+			}
+		}
+		slices.Reverse(out)
+		return out
+	}
+	for i := 0; i < s.n; i++ {
+		if e := s.at(i); f.Match(e) {
+			out = append(out, *e)
+		}
+	}
+	return out
+}
+
+// Snapshot is what a reader of the store and the persistent log needs at
+// once: the matching entries in memory and the oldest entry kept at all
+// (entries of this boot from before it are only on disk).
+type Snapshot struct {
+	Entries []Entry
+	// Oldest is the monotonic time of the oldest entry in memory (0: the
+	// store is empty); OldestSeq its sequence number.
+	Oldest    int64
+	OldestSeq uint64
+	BootID    string
+}
+
+// QueryFollow is Query plus, when fn is not nil, a follow registered in the
+// same critical section: every later matching Add calls fn (on the adding
+// goroutine; fn must not block), and no entry falls between the two.
+func (s *Store) QueryFollow(f Filter, lines int, fn func(Entry)) (Snapshot, func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := Snapshot{Entries: s.query(f, lines), BootID: s.bootID}
+	if s.n > 0 {
+		snap.Oldest, snap.OldestSeq = s.at(0).Monotonic, s.at(0).Seq
+	}
+	if fn == nil {
+		return snap, func() {}
+	}
+	if s.followers == nil {
+		s.followers = map[int]follower{}
+	}
+	s.followerSeq++
+	id := s.followerSeq
+	s.followers[id] = follower{f: f, fn: fn}
+	return snap, func() {
+		s.mu.Lock()
+		delete(s.followers, id)
+		s.mu.Unlock()
+	}
+}
+
+// after copies up to max entries with a sequence number above seq (for the
+// persistent writer); first is the sequence number of the first one
+// returned (above seq+1 when some were dropped before they were copied).
+func (s *Store) after(seq uint64, maxEntries int) (out []Entry, first uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == 0 || s.at(s.n-1).Seq <= seq {
+		return nil, 0
+	}
+	oldest := s.at(0).Seq
+	start := 0
+	if seq >= oldest {
+		start = int(seq - oldest + 1)
+	}
+	for i := start; i < s.n && len(out) < maxEntries; i++ {
+		out = append(out, *s.at(i))
+	}
+	return out, out[0].Seq
+}
+
+// Stats are the store's counters.
+type Stats struct {
+	Entries, Bytes, Max int
+	Evicted             uint64
+}
+
+// Stats reports the store's size and how many entries it dropped.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Entries: s.n, Bytes: s.bytes, Max: s.max, Evicted: s.evicted}
+}
+
+// All returns every entry in memory, oldest first (daemon-reexec hands
+// them to the new gosd).
+func (s *Store) All() []Entry { return s.Query(Filter{}, 0) }
+
+// Restore puts entries handed over by daemon-reexec back, before anything
+// new; their sequence numbers are kept and new ones continue after them.
+func (s *Store) Restore(entries []Entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		sz := e.size()
+		for s.n > 0 && s.bytes+sz > s.max {
+			s.dropOldest()
+		}
+		if s.n == len(s.ring) {
+			s.grow()
+		}
+		s.ring[(s.head+s.n)%len(s.ring)] = e
+		s.n++
+		s.bytes += sz
+		s.seq = max(s.seq, e.Seq)
+	}
+	// The gosd that handed them over wrote them out before it went.
+	s.persisted = s.seq
+}
+
+// now is CLOCK_REALTIME and CLOCK_MONOTONIC in microseconds.
+func now() (realtime, monotonic int64) {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Now().UnixMicro(), ts.Nano() / 1000
+}
+
+// BootID is the kernel's random boot id (Linux), "" elsewhere.
+func BootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
