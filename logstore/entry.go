@@ -153,4 +153,3 @@ func ParsePriority(s string) (lo, hi int, err error) {
 	n, err := one(s)
 	return 0, n, err
 }
-

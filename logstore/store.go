@@ -19,11 +19,11 @@ type Filter struct {
 	Idents []string `json:"idents,omitempty"` // -t: any of these identifiers
 	// -p: priorities MinPriority..MaxPriority (0 is the most severe), when
 	// HasPriority.
-	MinPriority int   `json:"min_priority,omitempty"`
-	MaxPriority int   `json:"max_priority,omitempty"`
-	HasPriority bool  `json:"has_priority,omitempty"`
-	Since       int64 `json:"since,omitempty"` // realtime µs, 0: no bound
-	Until       int64 `json:"until,omitempty"` // realtime µs, 0: no bound
+	MinPriority int    `json:"min_priority,omitempty"`
+	MaxPriority int    `json:"max_priority,omitempty"`
+	HasPriority bool   `json:"has_priority,omitempty"`
+	Since       int64  `json:"since,omitempty"` // realtime µs, 0: no bound
+	Until       int64  `json:"until,omitempty"` // realtime µs, 0: no bound
 	BootID      string `json:"boot_id,omitempty"`
 }
 
