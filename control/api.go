@@ -3,6 +3,7 @@ package control
 import (
 	"time"
 
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/unitfile"
 )
@@ -22,12 +23,13 @@ type Backend interface {
 	Status(name string) (manager.UnitStatus, bool)
 	// Unit returns the unit definition (never nil; LoadState says if missing).
 	Unit(name string) *unitfile.Unit
-	// Logs returns up to n of the last captured output lines of a unit
-	// (n <= 0: all kept).
+	// Logs returns up to n of the last log lines of a unit, as journalctl
+	// prints them (n <= 0: all kept), for status.
 	Logs(name string, n int) []string
-	// FollowLogs calls fn for every new line of unit ("" = every unit) until
-	// cancel is called.
-	FollowLogs(name string, fn func(unit, line string)) (cancel func())
+	// LogStore is the log store and the persistent log's directory ("" =
+	// none), for `logs`. Unlike the other methods it may be called from
+	// any goroutine: the answer never changes.
+	LogStore() (*logstore.Store, string)
 	// Enqueue submits a job. done (may be nil) is called on the reactor
 	// goroutine when the job finishes.
 	Enqueue(unit string, kind manager.JobKind, mode manager.JobMode, done func(manager.JobResult))

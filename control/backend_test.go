@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/unitfile"
 )
@@ -21,9 +22,7 @@ type fakeBackend struct {
 	mu      sync.Mutex   // guards the fields below for the test's own reads
 	units   map[string]*manager.UnitStatus
 	defs    map[string]*unitfile.Unit
-	logs    map[string][]string
-	follows map[int]func(unit, line string)
-	nextF   int
+	store   *logstore.Store
 	jobs    []string // "kind unit mode", in order
 	results map[string]manager.JobResult
 	hold    map[string]bool // jobs of these units finish only on release
@@ -40,8 +39,7 @@ func newFakeBackend() *fakeBackend {
 		work:    make(chan func(), 1<<16),
 		units:   map[string]*manager.UnitStatus{},
 		defs:    map[string]*unitfile.Unit{},
-		logs:    map[string][]string{},
-		follows: map[int]func(string, string){},
+		store:   logstore.New(0),
 		results: map[string]manager.JobResult{},
 		hold:    map[string]bool{},
 		cgroups: map[string]CgroupStats{},
@@ -115,31 +113,19 @@ func (b *fakeBackend) Unit(name string) *unitfile.Unit {
 
 func (b *fakeBackend) Logs(name string, n int) []string {
 	b.check()
-	l := b.logs[name]
-	if n > 0 && len(l) > n {
-		l = l[len(l)-n:]
+	var out []string
+	for _, e := range b.store.Query(logstore.Filter{Units: []string{name}}, n) {
+		out = append(out, e.Message)
 	}
-	return append([]string(nil), l...)
+	return out
 }
 
-func (b *fakeBackend) FollowLogs(name string, fn func(unit, line string)) func() {
-	b.check()
-	b.nextF++
-	id := b.nextF
-	b.follows[id] = func(unit, line string) {
-		if name == "" || name == unit {
-			fn(unit, line)
-		}
-	}
-	return func() { b.check(); delete(b.follows, id) }
-}
+func (b *fakeBackend) LogStore() (*logstore.Store, string) { return b.store, "" }
 
 // emit logs a line on the loop, as a service's output would arrive.
 func (b *fakeBackend) emit(unit, line string) {
-	b.logs[unit] = append(b.logs[unit], line)
-	for _, fn := range b.follows {
-		fn(unit, line)
-	}
+	b.check()
+	b.store.Add(logstore.Entry{Unit: unit, Message: line, Priority: 6, Transport: logstore.TransportStdout})
 }
 
 func (b *fakeBackend) Enqueue(unit string, kind manager.JobKind, mode manager.JobMode, done func(manager.JobResult)) {

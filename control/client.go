@@ -70,9 +70,14 @@ func (c *Client) Call(method string, params, result any) error {
 	}, nil)
 }
 
+// ErrStreamDone, returned by Stream's onAnswer, ends the stream there
+// without an error.
+var ErrStreamDone = errors.New("stream done")
+
 // Stream sends one request and hands its result to onAnswer. For requests
-// followed by notifications (Logs with Follow), onNotify (if not nil) then
-// gets each notification until the connection ends or it returns false.
+// answered with notifications too (Logs), onNotify (if not nil) gets each
+// notification, before and after the result, until the connection ends,
+// it returns false, or onAnswer returns ErrStreamDone.
 func (c *Client) Stream(method string, params any, onAnswer func(result json.RawMessage) error, onNotify func(method string, params json.RawMessage) bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -113,7 +118,7 @@ func (c *Client) Stream(method string, params any, onAnswer func(result json.Raw
 			return fmt.Errorf("bad answer from server: %v", err)
 		}
 		if m.Method != "" && len(m.ID) == 0 {
-			if onNotify != nil && answered && !onNotify(m.Method, m.Params) {
+			if onNotify != nil && !onNotify(m.Method, m.Params) {
 				return nil
 			}
 			continue
@@ -125,7 +130,9 @@ func (c *Client) Stream(method string, params any, onAnswer func(result json.Raw
 			return m.Error
 		}
 		if onAnswer != nil {
-			if err := onAnswer(m.Result); err != nil {
+			if err := onAnswer(m.Result); err == ErrStreamDone {
+				return nil
+			} else if err != nil {
 				return err
 			}
 		}

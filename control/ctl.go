@@ -33,21 +33,23 @@ const (
 
 type ctlFlags struct {
 	Socket   string   `help:"Control socket (default $GOSD_SOCKET or /run/gosd/control.sock)." placeholder:"PATH"`
-	Output   string   `short:"o" enum:"text,json" default:"text" help:"Output format: text or json."`
+	Output   string   `short:"o" enum:"text,json,short,short-iso,short-iso-precise,short-precise,short-monotonic,cat,json-pretty" default:"text" help:"Output format: text or json; logs also takes journalctl's short, short-iso, short-iso-precise, short-precise, short-monotonic, cat."`
 	NoPager  bool     `help:"Accepted for systemctl compatibility; gosdctl never pages."`
 	NoLegend bool     `help:"Omit table headers and footers."`
 	Quiet    bool     `short:"q" help:"Print less."`
 	All      bool     `short:"a" help:"Show all units, also inactive ones."`
 	Type     []string `short:"t" sep:"," help:"Only units of these types (service, socket, target...)."`
 	State    []string `sep:"," help:"Only units in these load, active or sub states."`
-	Property []string `short:"p" sep:"," help:"show: only these properties."`
+	Property []string `short:"p" sep:"," help:"show: only these properties; logs: the priority (err, warning..., 0-7, FROM..TO)."`
 	Value    bool     `help:"show: print values only."`
 	Signal   string   `short:"s" default:"SIGTERM" help:"kill: signal to send."`
 	KillWhom string   `default:"all" enum:"main,control,all" help:"kill: which processes (main, control, all)."`
 	Reverse  bool     `help:"list-dependencies: show what depends on the unit."`
 	Lines    int      `short:"n" default:"10" help:"Log lines to show."`
 	Follow   bool     `help:"logs: keep printing new lines (also -f after logs)."`
-	Unit     string   `short:"u" help:"logs: the unit."`
+	Units    []string `short:"u" name:"unit" help:"logs: entries of this unit (repeatable, globs allowed)."`
+	Since    string   `short:"S" help:"logs: entries on or after this time (YYYY-MM-DD HH:MM:SS, today, -1h ...)."`
+	Until    string   `short:"U" help:"logs: entries on or before this time."`
 	NoBlock  bool     `help:"Do not wait for jobs to finish."`
 	Now      bool     `help:"enable/disable/mask: also start or stop the units."`
 	JobMode  string   `default:"replace" enum:"replace,fail,isolate,ignore-dependencies,ignore-requirements" help:"How a job treats queued jobs."`
@@ -116,7 +118,7 @@ type ctlCLI struct {
 	Reboot           noArgs     `cmd:"" help:"Stop everything and reboot."`
 	Halt             noArgs     `cmd:"" help:"Stop everything and halt."`
 	Exit             exitArg    `cmd:"" help:"Stop everything and exit with EXIT_CODE (default 0): gosd in a container or as a supervisor (the init of a machine powers off)."`
-	Logs             unitsArg   `cmd:"" help:"Show captured output (-u UNIT, -n N, -f)."`
+	Logs             unitsArg   `cmd:"" help:"Show the log (-u UNIT, -n N, -f, -p PRIO, -S/-U TIME, -o MODE), as journalctl does."`
 	IsSystemRunning  noArgs     `cmd:"" name:"is-system-running" help:"Print the system's state; exit 0 only when it is running."`
 	GetDefault       noArgs     `cmd:"" name:"get-default" help:"Print the target the system boots into."`
 	SetDefault       unitsArg   `cmd:"" name:"set-default" help:"Make a target the one the system boots into."`
@@ -293,7 +295,7 @@ func (c *ctl) run(verb string, units []string) int {
 	case "poweroff", "reboot", "halt":
 		return c.simple(MethodPower, PowerParams{Action: verb})
 	case "logs":
-		return c.logs()
+		return c.logs(units)
 	case "is-system-running":
 		return c.isSystemRunning()
 	case "get-default":
@@ -1057,50 +1059,6 @@ func (c *ctl) reloadAfterFiles(changes []Change) {
 	if _, err := os.Stat(SocketFromEnv(c.Socket)); err == nil {
 		c.call(MethodReload, nil, nil)
 	}
-}
-
-func (c *ctl) logs() int {
-	unit := ""
-	if c.Unit != "" {
-		unit = NormalizeName(c.Unit)
-	}
-	if c.client == nil {
-		if err := c.call(MethodUnitPaths, nil, nil); err != nil {
-			return c.fail("read logs", err)
-		}
-	}
-	print := func(u, line string) {
-		if unit == "" && u != "" {
-			fmt.Fprintf(c.out, "%s: %s\n", u, line)
-		} else {
-			fmt.Fprintln(c.out, line)
-		}
-	}
-	onAnswer := func(raw json.RawMessage) error {
-		var res LogsResult
-		if err := json.Unmarshal(raw, &res); err != nil {
-			return err
-		}
-		for _, l := range res.Lines {
-			print("", l)
-		}
-		return nil
-	}
-	var onNotify func(string, json.RawMessage) bool
-	if c.Follow {
-		onNotify = func(method string, params json.RawMessage) bool {
-			var l LogLine
-			if method == NotifyLogLine && json.Unmarshal(params, &l) == nil {
-				print(l.Unit, l.Line)
-			}
-			return true
-		}
-	}
-	err := c.client.Stream(MethodLogs, LogsParams{Unit: unit, Lines: c.Lines, Follow: c.Follow}, onAnswer, onNotify)
-	if err != nil {
-		return c.fail("read logs", err)
-	}
-	return ExitOK
 }
 
 // printCgroup prints systemctl status' Tasks, Memory, CPU and CGroup lines;

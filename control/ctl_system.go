@@ -20,7 +20,7 @@ func followFlag(args []string) []string {
 	valued := map[string]bool{"--socket": true, "-o": true, "--output": true, "-t": true, "--type": true,
 		"--state": true, "-p": true, "--property": true, "-s": true, "--signal": true, "--kill-whom": true,
 		"-n": true, "--lines": true, "-u": true, "--unit": true, "--job-mode": true, "--root": true,
-		"--unit-path": true, "-P": true, "-H": true, "--host": true, "-M": true, "--machine": true}
+		"--unit-path": true, "-S": true, "--since": true, "-U": true, "--until": true, "-P": true, "-H": true, "--host": true, "-M": true, "--machine": true}
 	verb := ""
 	for i := 0; i < len(args); i++ {
 		a := args[i]

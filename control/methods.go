@@ -5,12 +5,15 @@ package control
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path"
 	"sort"
+	"sync"
 	"time"
 
+	"gosd/logstore"
 	"gosd/manager"
 )
 
@@ -551,29 +554,125 @@ func runPower(k *call) {
 	})
 }
 
+// Logs sends the entries asked for as LogEntries notifications, in
+// batches paced by the client's reading, then the result, then (Follow)
+// every new entry. The persistent log is read on the handler's goroutine,
+// never on the reactor; the reactor only takes the snapshot of memory and
+// registers the follow, in one step, so no entry is missed or doubled.
 func runLogs(k *call) {
 	var p LogsParams
 	if !k.decode(&p) {
 		return
 	}
-	unit := NormalizeName(p.Unit)
+	f, err := p.filter()
+	if err != nil {
+		k.fail(errorf(CodeInvalidParams, "invalid params: %v", err))
+		return
+	}
+	store, dir := k.be().LogStore()
+	if store == nil {
+		k.fail(errorf(CodeFailed, "gosd keeps no log"))
+		return
+	}
+	if p.ThisBoot {
+		f.BootID = store.BootID()
+	}
 	c := k.c
+	st := &logStream{c: c}
+	var snap logstore.Snapshot
 	k.reactor(func() {
-		b := k.be()
-		lines := b.Logs(unit, p.Lines)
-		if lines == nil {
-			lines = []string{}
+		var follow func(logstore.Entry)
+		if p.Follow {
+			follow = st.add
 		}
-		k.result(LogsResult{Lines: lines})
-		if !p.Follow || c.gone {
-			return
+		var cancel func()
+		snap, cancel = store.QueryFollow(f, p.Lines, follow)
+		if c.gone {
+			cancel()
+		} else if p.Follow {
+			c.follows = append(c.follows, cancel)
 		}
-		// Registered in the same reactor turn as the snapshot: no line
-		// falls between the two.
-		c.follows = append(c.follows, b.FollowLogs(unit, func(u, line string) {
-			c.notify(NotifyLogLine, LogLine{Unit: u, Line: line})
-		}))
 	})
+	if k.answered {
+		return
+	}
+	var disk []logstore.Entry
+	if dir != "" {
+		disk, _ = logstore.ReadDir(dir, f, logstore.NotInMemory(snap), p.Lines)
+	}
+	all := logstore.Merge(disk, snap, p.Lines)
+	const batch = 256
+	for i := 0; i < len(all); i += batch {
+		c.waitDrained()
+		c.notify(NotifyLogEntries, LogEntries{Entries: all[i:min(i+batch, len(all))]})
+	}
+	k.result(LogsResult{Count: len(all)})
+	st.goLive()
+}
+
+// filter turns the params into a logstore.Filter.
+func (p LogsParams) filter() (logstore.Filter, error) {
+	f := logstore.Filter{Idents: p.Idents, Since: p.Since, Until: p.Until}
+	for _, u := range append(p.Units, p.Unit) {
+		if u != "" {
+			f.Units = append(f.Units, NormalizeName(u))
+		}
+	}
+	if p.Priority != "" {
+		lo, hi, err := logstore.ParsePriority(p.Priority)
+		if err != nil {
+			return f, err
+		}
+		f.HasPriority, f.MinPriority, f.MaxPriority = true, lo, hi
+	}
+	if p.Lines < 0 {
+		return f, fmt.Errorf("lines must not be negative")
+	}
+	return f, nil
+}
+
+// maxFollowBacklog bounds the entries a follow holds while the history is
+// still being sent.
+const maxFollowBacklog = 10000
+
+// logStream holds a follow's entries until the history is out, so they
+// reach the client after it, in order.
+type logStream struct {
+	c       *session
+	mu      sync.Mutex
+	live    bool
+	backlog []logstore.Entry
+	lost    int
+}
+
+// add is the follow's callback (on the reactor goroutine).
+func (s *logStream) add(e logstore.Entry) {
+	s.mu.Lock()
+	if !s.live {
+		if len(s.backlog) < maxFollowBacklog {
+			s.backlog = append(s.backlog, e)
+		} else {
+			s.lost++
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.c.notify(NotifyLogEntries, LogEntries{Entries: []logstore.Entry{e}})
+}
+
+func (s *logStream) goLive() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lost > 0 {
+		s.c.notify(NotifyLogEntries, LogEntries{Entries: []logstore.Entry{{
+			Realtime: time.Now().UnixMicro(), Priority: 4, Ident: "gosd", Transport: logstore.TransportDriver,
+			Message: fmt.Sprintf("%d entries were not followed while the history was sent", s.lost)}}})
+	}
+	if len(s.backlog) > 0 {
+		s.c.notify(NotifyLogEntries, LogEntries{Entries: s.backlog})
+	}
+	s.backlog, s.live = nil, true
 }
 
 func runUnitPaths(k *call) {

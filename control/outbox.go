@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/cloudwego/netpoll"
 )
@@ -85,6 +86,21 @@ func (o *outbox) closeWhenSent() {
 	o.mu.Unlock()
 	if idle {
 		o.conn.Close()
+	}
+}
+
+// waitDrained waits, off the reactor, until less than half of the queue's
+// limit is unsent (or the connection is gone): a long answer sent in parts
+// then keeps pace with the client instead of overflowing the queue.
+func (o *outbox) waitDrained() {
+	for {
+		o.mu.Lock()
+		n, closed := len(o.out), o.closed
+		o.mu.Unlock()
+		if closed || n < o.max/2 {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

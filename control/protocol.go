@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/unitfile"
 )
@@ -22,15 +23,16 @@ const (
 	MethodReload       = "Reload"         // no params → null
 	MethodReexec       = "Reexec"         // no params → null, then gosd re-executes
 	MethodPower        = "Power"          // PowerParams → null
-	MethodLogs         = "Logs"           // LogsParams → LogsResult, then LogLine notifications
+	MethodLogs         = "Logs"           // LogsParams → LogEntries notifications, LogsResult, then (Follow) more
 	MethodUnitPaths    = "UnitPaths"      // no params → []string
 	MethodAnalyze      = "Analyze"        // no params → AnalyzeResult
 	MethodSystem       = "System"         // no params → SystemInfo
 	MethodSetEnv       = "SetEnvironment" // EnvironmentParams → null
 
-	// NotifyLogLine is the method of the notifications a following Logs
-	// request streams; its params are a LogLine.
-	NotifyLogLine = "LogLine"
+	// NotifyLogEntries is the method of the notifications a Logs request
+	// streams: the entries asked for, in batches before the result, then
+	// (Follow) each new entry; its params are a LogEntries.
+	NotifyLogEntries = "LogEntries"
 )
 
 // JSON-RPC error codes: the standard ones and gosd's own.
@@ -126,22 +128,32 @@ type PowerParams struct {
 	ExitCode *int   `json:"exit_code,omitempty"`
 }
 
-// LogsParams asks for a unit's captured output ("" = every unit).
+// LogsParams asks for log entries as journalctl's options select them.
 type LogsParams struct {
-	Unit   string `json:"unit,omitempty"`
-	Lines  int    `json:"lines,omitempty"`
-	Follow bool   `json:"follow,omitempty"`
+	Unit   string   `json:"unit,omitempty"`        // one unit (older clients); joins Units
+	Units  []string `json:"units,omitempty"`       // -u, globs allowed; none: every unit
+	Idents []string `json:"identifiers,omitempty"` // -t
+	Lines  int      `json:"lines,omitempty"`       // -n: the last Lines entries; 0: all
+	Follow bool     `json:"follow,omitempty"`      // -f
+	// Since and Until bound the entries' realtime (µs since the epoch; 0:
+	// no bound), as --since and --until.
+	Since int64 `json:"since_usec,omitempty"`
+	Until int64 `json:"until_usec,omitempty"`
+	// Priority is -p's argument: a level name or number, or a range
+	// "FROM..TO"; "" for every level.
+	Priority string `json:"priority,omitempty"`
+	ThisBoot bool   `json:"this_boot,omitempty"` // -b: the current boot only
 }
 
-// LogsResult answers Logs; with Follow, LogLine notifications come after it.
+// LogsResult answers Logs once every entry asked for was sent (as
+// LogEntries notifications before it); with Follow, new entries follow.
 type LogsResult struct {
-	Lines []string `json:"lines"`
+	Count int `json:"count"`
 }
 
-// LogLine is one followed output line.
-type LogLine struct {
-	Unit string `json:"unit"`
-	Line string `json:"line"`
+// LogEntries carries log entries (journalctl -o json's fields).
+type LogEntries struct {
+	Entries []logstore.Entry `json:"entries"`
 }
 
 // UnitInfo is manager.UnitStatus on the wire, with wall-clock times

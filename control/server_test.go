@@ -226,7 +226,7 @@ func TestVerbsOverSocket(t *testing.T) {
 		t.Errorf("reloads %d power %q", reloads, power)
 	}
 
-	if _, out, _ := f.ctl("logs", "-u", "foo", "-n", "2"); out != "foo line 4\nfoo line 5\n" {
+	if _, out, _ := f.ctl("logs", "-u", "foo", "-n", "2", "-o", "cat"); out != "foo line 4\nfoo line 5\n" {
 		t.Errorf("logs -n 2: %q", out)
 	}
 
@@ -257,13 +257,16 @@ func TestLogsFollowStreams(t *testing.T) {
 	}()
 	err = c.Stream(MethodLogs, LogsParams{Unit: "foo", Lines: 1, Follow: true}, func(r json.RawMessage) error {
 		var res LogsResult
-		json.Unmarshal(r, &res)
-		got = append(got, res.Lines...)
+		if json.Unmarshal(r, &res) != nil || res.Count != 1 || len(got) != 1 {
+			t.Errorf("result %s after %q", r, got)
+		}
 		return nil
 	}, func(m string, p json.RawMessage) bool {
-		var l LogLine
+		var l LogEntries
 		json.Unmarshal(p, &l)
-		got = append(got, l.Line)
+		for _, e := range l.Entries {
+			got = append(got, e.Message)
+		}
 		return len(got) < 3
 	})
 	if err != nil || strings.Join(got, ",") != "foo line 5,new 1,new 2" {
@@ -274,7 +277,7 @@ func TestLogsFollowStreams(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		var n int
-		f.b.do(func() { n = len(f.b.follows) })
+		n = f.b.store.Followers()
 		if n == 0 {
 			break
 		}
@@ -436,7 +439,7 @@ func TestReaderThatNeverReadsIsDropped(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var n int
-		f.b.do(func() { n = len(f.b.follows) })
+		n = f.b.store.Followers()
 		if n == 1 {
 			break
 		}
@@ -458,7 +461,7 @@ func TestReaderThatNeverReadsIsDropped(t *testing.T) {
 	// The follow ends (the connection was dropped) and the server serves others.
 	for {
 		var n int
-		f.b.do(func() { n = len(f.b.follows) })
+		n = f.b.store.Followers()
 		if n == 0 {
 			break
 		}

@@ -245,7 +245,8 @@ func TestControlReadVerbs(t *testing.T) {
 			`(?m)^     Loaded: loaded \(` + regexp.QuoteMeta(filepath.Join(in.dir, "units", "web.service")) + `; disabled\)$`,
 			`(?m)^     Active: active \(running\) since \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+; (\d+m?s ago|now)$`,
 			fmt.Sprintf(`(?m)^   Main PID: %d \(sh\)$`, pid),
-			fmt.Sprintf(`(?m)^\[%d\] web up %d$`, pid, pid),
+			// The log as journalctl prints it (gosd's log store).
+			fmt.Sprintf(`(?m)^\w{3} \d\d \d\d:\d\d:\d\d \S+ sh\[%d\]: web up %d$`, pid, pid),
 		} {
 			if !regexp.MustCompile(re).MatchString(out) {
 				t.Errorf("status web lacks %s:\n%s", re, out)
@@ -677,11 +678,14 @@ func TestControlUnitFilesReloadLogs(t *testing.T) {
 		if got := lines(r.out); len(got) != 2 || !strings.HasSuffix(got[0], "chatty line 2") || !strings.HasSuffix(got[1], "chatty line 3") {
 			t.Fatalf("logs -u chatty -n 2: %s", r)
 		}
-		if got := lines(ctlWant(t, in, 0, "logs", "-u", "chatty", "-n", "0").out); len(got) != 3 {
-			t.Fatalf("logs -n 0 (all): %q", got)
+		// -n 0: all, the unit's output and gosd's messages about it, as
+		// journalctl -u shows them.
+		unitLog := lines(ctlWant(t, in, 0, "logs", "-u", "chatty", "-n", "0", "-o", "cat").out)
+		if strings.Join(unitLog, ",") != "Starting chatty.service - Says what it is told...,Started chatty.service - Says what it is told.,chatty line 1,chatty line 2,chatty line 3" {
+			t.Fatalf("logs -n 0 (all): %q", unitLog)
 		}
-		all := ctlWant(t, in, 0, "logs", "-n", "1000").out
-		if !strings.Contains(all, "chatty.service: ") || !strings.Contains(all, "web.service: ") {
+		all := ctlWant(t, in, 0, "logs", "-n", "1000", "-o", "json").out
+		if !strings.Contains(all, `"_SYSTEMD_UNIT":"chatty.service"`) || !strings.Contains(all, `"_SYSTEMD_UNIT":"web.service"`) {
 			t.Fatalf("logs of every unit do not name the units:\n%s", all)
 		}
 

@@ -120,6 +120,14 @@ func writeUnits(t *testing.T, scratch string, units map[string]string) string {
 // start runs gosd on units in the given mode.
 func start(t *testing.T, m mode, units map[string]string, extra ...string) *instance {
 	t.Helper()
+	return startWrapped(t, m, units, nil, extra...)
+}
+
+// startWrapped is start with gosd run through wrapper (argv words before
+// gosd's own; in PID1 mode inside the new namespaces, so a wrapper such as
+// sh -c '...; exec "$@"' sh can prepare the private mount namespace).
+func startWrapped(t *testing.T, m mode, units map[string]string, wrapper []string, extra ...string) *instance {
+	t.Helper()
 	needRoot(t)
 	scratch := t.TempDir()
 	unitDir := writeUnits(t, scratch, units)
@@ -136,9 +144,11 @@ func start(t *testing.T, m mode, units map[string]string, extra ...string) *inst
 	args = append(args, extra...)
 	var cmd *exec.Cmd
 	if m == asPID1 {
-		cmd = exec.Command("unshare", append([]string{"-p", "-f", "--mount-proc", gosdBin}, args...)...)
+		argv := append(append([]string{"-p", "-f", "--mount-proc"}, wrapper...), gosdBin)
+		cmd = exec.Command("unshare", append(argv, args...)...)
 	} else {
-		cmd = exec.Command(gosdBin, args...)
+		argv := append(append([]string{}, wrapper...), gosdBin)
+		cmd = exec.Command(argv[0], append(argv[1:], args...)...)
 	}
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out

@@ -100,7 +100,7 @@ func TestRestartAppendsAndMergeDedupes(t *testing.T) {
 	p1.Close()
 
 	s2 := New(0)
-	s2.Restore(s1.All()) // as daemon-reexec hands them over
+	s2.Restore(s1.All(), s1.Persisted()) // as daemon-reexec hands them over
 	p2 := s2.Persist(PersistConfig{Dir: dir}, nil)
 	s2.Add(Entry{Unit: "x.service", Message: "second run"})
 	waitWritten(t, p2, 1)

@@ -2,6 +2,7 @@ package logstore
 
 import (
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +16,7 @@ const DefaultMemoryMax = 4 << 20
 
 // Filter selects entries, as journalctl's options do.
 type Filter struct {
-	Units  []string `json:"units,omitempty"`  // -u: any of these units (none: every unit)
+	Units  []string `json:"units,omitempty"`  // -u: any of these units or globs (none: every unit)
 	Idents []string `json:"idents,omitempty"` // -t: any of these identifiers
 	// -p: priorities MinPriority..MaxPriority (0 is the most severe), when
 	// HasPriority.
@@ -29,7 +30,7 @@ type Filter struct {
 
 // Match says whether e passes the filter.
 func (f *Filter) Match(e *Entry) bool {
-	if len(f.Units) > 0 && !slices.Contains(f.Units, e.Unit) {
+	if len(f.Units) > 0 && !matchUnit(f.Units, e.Unit) {
 		return false
 	}
 	if len(f.Idents) > 0 && !slices.Contains(f.Idents, e.Ident) {
@@ -48,6 +49,22 @@ func (f *Filter) Match(e *Entry) bool {
 		return false
 	}
 	return true
+}
+
+// matchUnit: unit is one of names, which may be globs (journalctl -u
+// takes them).
+func matchUnit(names []string, unit string) bool {
+	for _, n := range names {
+		if n == unit {
+			return true
+		}
+		if strings.ContainsAny(n, "*?[") {
+			if ok, _ := path.Match(n, unit); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Store is the bounded in-memory log: a ring of entries whose total size
@@ -250,6 +267,13 @@ func (s *Store) after(seq uint64, maxEntries int) (out []Entry, first uint64) {
 	return out, out[0].Seq
 }
 
+// Followers is how many follows are registered.
+func (s *Store) Followers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.followers)
+}
+
 // Stats are the store's counters.
 type Stats struct {
 	Entries, Bytes, Max int
@@ -267,9 +291,18 @@ func (s *Store) Stats() Stats {
 // them to the new gosd).
 func (s *Store) All() []Entry { return s.Query(Filter{}, 0) }
 
+// Persisted is the sequence number up to which a Persister wrote the
+// entries out (daemon-reexec hands it over with the entries).
+func (s *Store) Persisted() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.persisted
+}
+
 // Restore puts entries handed over by daemon-reexec back, before anything
 // new; their sequence numbers are kept and new ones continue after them.
-func (s *Store) Restore(entries []Entry) {
+// persisted is the old store's Persisted: the next writer goes on from it.
+func (s *Store) Restore(entries []Entry, persisted uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range entries {
@@ -285,8 +318,7 @@ func (s *Store) Restore(entries []Entry) {
 		s.bytes += sz
 		s.seq = max(s.seq, e.Seq)
 	}
-	// The gosd that handed them over wrote them out before it went.
-	s.persisted = s.seq
+	s.persisted = persisted
 }
 
 // now is CLOCK_REALTIME and CLOCK_MONOTONIC in microseconds.

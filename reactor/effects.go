@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"gosd/exec"
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/sockets"
 	"gosd/unitfile"
@@ -161,11 +162,12 @@ func (r *Reactor) console(e manager.Effect) {
 	if line := ConsoleLine(e, desc, oneshot); line != "" {
 		r.con.WriteString(line)
 		r.con.WriteByte('\n')
-		if r.journal != nil {
-			// systemd logs its status lines too: journalctl -u shows
-			// "Starting ...", "Finished ..." (without the console's mark).
-			r.journal.sendManager(effectUnit(e), manager.LevelInfo, strings.TrimSpace(line[len(MarkOK):]))
-		}
+		// systemd logs its status lines too: journalctl -u shows
+		// "Starting ...", "Finished ..." (without the console's mark).
+		unit, msg := effectUnit(e), strings.TrimSpace(line[len(MarkOK):])
+		sent := r.journalUp() && r.journal.sendManager(unit, manager.LevelInfo, msg)
+		r.store.Add(logstore.Entry{Unit: unit, Pid: ownPid, Ident: "gosd", Priority: 6, Facility: 3,
+			Message: msg, Transport: logstore.TransportDriver, Forwarded: sent})
 	}
 }
 
@@ -237,7 +239,8 @@ func isLogKind(k string) bool {
 
 // logRouteOf says whether a unit's log pipe goes to the journal: the
 // default, journal and syslog (journald passes syslog on), and their
-// +console forms, which stay in gosd's log too; kmsg stays in gosd's log.
+// +console forms, which stay in gosd's log too; kmsg goes to the kernel's
+// log (which journald reads), or gosd's log without /dev/kmsg.
 // The pipe carries stdout when stdout goes to the log, else stderr
 // (needsLogPipe), so that stream's kind decides.
 func logRouteOf(ec *unitfile.ExecContext) logRoute {
@@ -249,7 +252,7 @@ func logRouteOf(ec *unitfile.ExecContext) logRoute {
 		k = ec.StandardError.Kind
 	}
 	journal := k == "" || strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog")
-	return logRoute{Journal: journal, Console: strings.HasSuffix(k, "+console")}
+	return logRoute{Journal: journal, Kmsg: strings.HasPrefix(k, "kmsg"), Console: strings.HasSuffix(k, "+console")}
 }
 
 // startProcess is exec.Start; a variable only so a test can make it panic.
@@ -429,8 +432,10 @@ func (r *Reactor) openSockets(unit string) error {
 	if r.sets[unit] != nil {
 		return nil
 	}
+	r.releaseLogSockets(unit, u.Socket)
 	set, err := sockets.Open(unit, u.Socket)
 	if err != nil {
+		r.retakeLogSockets(unit)
 		return err
 	}
 	for _, w := range set.Warnings() {
@@ -454,6 +459,7 @@ func (r *Reactor) closeSockets(unit string) {
 	if err := set.Close(remove); err != nil {
 		r.logf(unit, "closing sockets: %v", err)
 	}
+	r.retakeLogSockets(unit)
 }
 
 func (r *Reactor) watch(unit string) {

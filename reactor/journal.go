@@ -48,12 +48,8 @@ type journalLine struct {
 // send hands one line to journald. False: journald did not take it (not
 // listening yet, or its queue is full); the caller logs the line itself,
 // so nothing is lost.
-func (j *journal) send(l journalLine) bool {
-	prio, text := 6, l.text // LOG_INFO, systemd's SyslogLevel= default
-	// SyslogLevelPrefix= (default yes): "<N>" at the start sets the level.
-	if len(text) >= 3 && text[0] == '<' && text[1] >= '0' && text[1] <= '7' && text[2] == '>' {
-		prio, text = int(text[1]-'0'), text[3:]
-	}
+func (j *journal) send(l journalLine, prio int) bool {
+	text := l.text
 	msg := j.fields(l, prio, text, false)
 	oob := credentials(l.pid, l.uid, l.gid)
 	err := unix.Sendmsg(j.fd, msg, oob, j.addr, 0)
@@ -65,20 +61,25 @@ func (j *journal) send(l journalLine) bool {
 	return err == nil
 }
 
+// levelPriority is a manager level as a syslog priority.
+func levelPriority(level manager.Level) int {
+	switch level {
+	case manager.LevelDebug:
+		return 7
+	case manager.LevelNotice:
+		return 5
+	case manager.LevelWarning:
+		return 4
+	case manager.LevelError:
+		return 3
+	}
+	return 6
+}
+
 // sendManager hands one of gosd's own messages to journald, as the
 // service manager's (SYSLOG_IDENTIFIER=gosd, UNIT= the unit it is about).
 func (j *journal) sendManager(unit string, level manager.Level, line string) bool {
-	prio := 6
-	switch level {
-	case manager.LevelDebug:
-		prio = 7
-	case manager.LevelNotice:
-		prio = 5
-	case manager.LevelWarning:
-		prio = 4
-	case manager.LevelError:
-		prio = 3
-	}
+	prio := levelPriority(level)
 	l := journalLine{unit: unit, ident: "gosd", text: []byte(line)}
 	return unix.Sendmsg(j.fd, j.fields(l, prio, l.text, unit != ""), nil, j.addr, 0) == nil
 }

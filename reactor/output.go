@@ -3,9 +3,10 @@ package reactor
 import (
 	"bytes"
 	"strconv"
-	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"gosd/logstore"
 )
 
 const (
@@ -15,7 +16,7 @@ const (
 	// MaxLineLength bounds a line; a longer run without newline is cut and
 	// logged in pieces, so memory stays bounded.
 	MaxLineLength = 4096
-	// DefaultRingLines is how many recent lines are kept per unit.
+	// DefaultRingLines is how many recent lines Lines returns per unit.
 	DefaultRingLines = 200
 )
 
@@ -28,69 +29,32 @@ type outputPipe struct {
 	route   logRoute
 }
 
-// logRoute says where a pipe's lines go besides the unit's ring: to
-// journald (journal.go) while it takes them, else to gosd's log; Console
+// logRoute says where a pipe's lines go besides the log store: to
+// journald (journal.go) while it takes them, else to gosd's log; Kmsg to
+// the kernel's log (StandardOutput=kmsg), else to gosd's log; Console
 // keeps them in gosd's log too (StandardOutput=journal+console).
 type logRoute struct {
 	Journal  bool
+	Kmsg     bool
 	Console  bool
 	Ident    string // SYSLOG_IDENTIFIER
 	Uid, Gid int    // of the process that writes (its credentials for journald)
 }
 
-// ring keeps the last lines a unit wrote.
-type ring struct {
-	mu    sync.Mutex
-	lines []string
-	next  int
-	full  bool
-}
-
-func (r *ring) add(line string) {
-	r.mu.Lock()
-	if len(r.lines) == 0 {
-		r.mu.Unlock()
-		return
-	}
-	r.lines[r.next] = line
-	r.next++
-	if r.next == len(r.lines) {
-		r.next, r.full = 0, true
-	}
-	r.mu.Unlock()
-}
-
-func (r *ring) snapshot() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.full {
-		return append([]string(nil), r.lines[:r.next]...)
-	}
-	return append(append([]string(nil), r.lines[r.next:]...), r.lines[:r.next]...)
-}
-
-// Lines returns the last lines a unit's processes wrote to their log pipes
-// (as "unit[pid]: line" without the unit prefix: "[pid] line"), oldest
-// first. Safe from any goroutine.
+// Lines returns the last Config.RingLines lines a unit's processes wrote
+// to their log pipes, as "[pid] line", oldest first (the log store keeps
+// them, with everything else: logs.go). Safe from any goroutine.
 func (r *Reactor) Lines(unit string) []string {
-	r.ringsMu.Lock()
-	rg := r.rings[unit]
-	r.ringsMu.Unlock()
-	if rg == nil {
-		return nil
+	var out []string
+	for _, e := range r.store.Query(logstore.Filter{Units: []string{unit}}, 0) {
+		if e.Transport == logstore.TransportStdout {
+			out = append(out, "["+strconv.Itoa(e.Pid)+"] "+e.Message)
+		}
 	}
-	return rg.snapshot()
-}
-
-func (r *Reactor) ringFor(unit string) *ring {
-	r.ringsMu.Lock()
-	defer r.ringsMu.Unlock()
-	rg := r.rings[unit]
-	if rg == nil {
-		rg = &ring{lines: make([]string, r.cfg.RingLines)}
-		r.rings[unit] = rg
+	if len(out) > r.cfg.RingLines {
+		out = out[len(out)-r.cfg.RingLines:]
 	}
-	return rg
+	return out
 }
 
 // readOutput does one bounded read of a log pipe and logs the complete
@@ -139,9 +103,21 @@ func (r *Reactor) readOutput(p *outputPipe) {
 }
 
 func (r *Reactor) emitLine(p *outputPipe, line []byte) {
-	sent := p.route.Journal && r.journal != nil && r.journal.send(journalLine{
-		unit: p.unit, ident: p.route.Ident, pid: p.pid, uid: p.route.Uid, gid: p.route.Gid, text: line})
-	if !sent || p.route.Console {
+	prio, text := 6, line // LOG_INFO, systemd's SyslogLevel= default
+	// SyslogLevelPrefix= (default yes): "<N>" at the start sets the level.
+	if len(text) >= 3 && text[0] == '<' && text[1] >= '0' && text[1] <= '7' && text[2] == '>' {
+		prio, text = int(text[1]-'0'), text[3:]
+	}
+	sent := p.route.Journal && r.journalUp() && r.journal.send(journalLine{
+		unit: p.unit, ident: p.route.Ident, pid: p.pid, uid: p.route.Uid, gid: p.route.Gid, text: text}, prio)
+	if !sent && !r.allowLog(p.unit) {
+		return
+	}
+	toLog := !sent || p.route.Console
+	if p.route.Kmsg && r.writeKmsg(prio, p.route.Ident, p.pid, text) {
+		toLog = p.route.Console
+	}
+	if toLog {
 		r.log.WriteString(p.unit)
 		r.log.WriteByte('[')
 		r.log.WriteString(strconv.Itoa(p.pid))
@@ -149,9 +125,6 @@ func (r *Reactor) emitLine(p *outputPipe, line []byte) {
 		r.log.Write(line)
 		r.log.WriteByte('\n')
 	}
-	text := "[" + strconv.Itoa(p.pid) + "] " + string(line)
-	r.ringFor(p.unit).add(text)
-	if len(r.followers) > 0 {
-		r.notifyFollowers(p.unit, text)
-	}
+	r.store.Add(logstore.Entry{Unit: p.unit, Pid: p.pid, Ident: p.route.Ident, Priority: prio, Facility: 3,
+		Message: string(text), Transport: logstore.TransportStdout, Forwarded: sent})
 }

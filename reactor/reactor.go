@@ -16,6 +16,7 @@ import (
 
 	"gosd/cgroups"
 	"gosd/exec"
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/sockets"
 	"gosd/unitfile"
@@ -53,7 +54,27 @@ type Config struct {
 	JournalSocket string
 	PID1          bool // gosd is PID1: SIGINT means reboot, SIGRTMIN+n shut down
 	Subreaper     bool // become a child subreaper (ignored as PID1)
-	RingLines     int  // lines kept per unit for Lines; default DefaultRingLines
+	RingLines     int  // lines Lines returns per unit; default DefaultRingLines
+
+	// The log store (logs.go) keeps every line the units write, every
+	// syslog and native datagram gosd receives and gosd's own messages,
+	// bounded by LogMemoryMax bytes (0: logstore.DefaultMemoryMax) in
+	// memory and, with Persist, in rotated files written off the loop.
+	LogMemoryMax int
+	Persist      *logstore.PersistConfig
+	// RateLimitInterval and RateLimitBurst limit what one unit may put in
+	// the store (journald's RateLimitIntervalSec=, RateLimitBurst=); 0:
+	// journald's defaults, negative: no limit.
+	RateLimitInterval time.Duration
+	RateLimitBurst    int
+	// SyslogSocket and NativeSocket are where gosd receives logs in
+	// journald's place (/dev/log; /run/systemd/journal/socket); "" = not
+	// served. A socket unit that listens there takes the path over
+	// (logsockets_linux.go).
+	SyslogSocket, NativeSocket string
+	// Kmsg is the kernel log device StandardOutput=kmsg writes to: "" =
+	// /dev/kmsg, "-" = none (such output then goes to Log).
+	Kmsg string
 
 	// OnAction is called (on the reactor goroutine) for every Action
 	// effect; nil logs it. The PID1 power-off path hooks in here and after
@@ -117,13 +138,17 @@ type Reactor struct {
 	cgUnits    map[string]*unitCgroup
 	sliceDirs  map[string]bool
 
-	lastActive  map[string]string // unit -> last ActiveState seen (console progress)
-	followers   map[int]follower
-	followerSeq int
+	lastActive map[string]string // unit -> last ActiveState seen (console progress)
 
-	ringsMu sync.Mutex
-	rings   map[string]*ring
-	readBuf []byte
+	store    *logstore.Store
+	persist  *logstore.Persister
+	limiter  logstore.Limiter
+	logSocks []*logSocket
+	kmsgFD   int // -1: closed; opened on first use
+	kmsgGone bool
+	kmsgBuf  []byte
+	oobBuf   []byte // log sockets' control messages
+	readBuf  []byte
 
 	shuttingDown bool
 	reapedTurn   bool // reap ran after this turn's wait
@@ -182,9 +207,10 @@ func New(cfg Config) (*Reactor, error) {
 		cfg: cfg, poll: p, log: bufio.NewWriterSize(cfg.Log, 64<<10), con: con, start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, groups: map[string]map[int]bool{},
 		sets: map[string]*sockets.Set{}, watched: map[string]bool{}, warned: map[string]bool{},
-		rings: map[string]*ring{}, readBuf: make([]byte, readChunk), lastActive: map[string]string{},
+		readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
+		store: logstore.New(cfg.LogMemoryMax), limiter: limiterOf(cfg), kmsgFD: -1,
 	}, nil
 }
 
@@ -257,12 +283,15 @@ func (r *Reactor) Run() int {
 	r.setupCgroups()
 	defer r.closeCgroups()
 	defer r.journal.close()
+	defer r.closeLogs()
 	if hfd >= 0 {
 		r.restored = r.restore(hfd)
 		if !r.restored && r.notify == nil {
 			r.openNotify()
 		}
 	}
+	r.startPersist()
+	r.openLogSockets()
 	// Children may have exited before signal.Notify; collect them now.
 	r.reap()
 	// The wall clock, before anything starts (timer units need it).
@@ -405,7 +434,10 @@ func (r *Reactor) guardOf(unit, format string, arg any, fn func()) (panicked boo
 // the log (the console as PID1) too. Otherwise everything goes to the log.
 func (r *Reactor) logAt(unit string, pos unitfile.Pos, level manager.Level, msg string) {
 	line := LogLine(unit, pos, level, msg)
-	if r.journal != nil && r.journal.sendManager(unit, level, line) && level < manager.LevelError {
+	sent := r.journalUp() && r.journal.sendManager(unit, level, line)
+	r.store.Add(logstore.Entry{Unit: unit, Pid: ownPid, Ident: "gosd", Priority: levelPriority(level), Facility: 3,
+		Message: line, Transport: logstore.TransportDriver, Forwarded: sent})
+	if sent && level < manager.LevelError {
 		return
 	}
 	r.log.WriteString(line)
@@ -515,6 +547,8 @@ func (r *Reactor) handleFD(fd int) {
 	switch s := src.(type) {
 	case *outputPipe:
 		r.guard(s.unit, "reading output", func() { r.readOutput(s) })
+	case *logSocket:
+		r.guard("", "log socket "+s.path, func() { r.readLogSocket(s) })
 	case *procSource:
 		if !r.reapedTurn {
 			// One wait4 sweep collects every exited child: the other

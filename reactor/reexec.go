@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/sockets"
 	"gosd/unitfile"
@@ -47,10 +48,19 @@ type handover struct {
 	Watched []string
 	Notify  *hoNotify
 	ConnNr  uint64
-	Rings   map[string][]string
-	Extra   json.RawMessage
+	Log     []logstore.Entry // the log store's entries, oldest first
+	// LogPersisted: the entries up to this sequence number are on disk.
+	LogPersisted uint64
+	// LogSockets are the log sockets gosd serves in journald's place.
+	LogSockets []hoLogSocket
+	Extra      json.RawMessage
 	// GlobalEnv is the manager's environment block (set-environment).
 	GlobalEnv []string `json:",omitempty"`
+}
+
+type hoLogSocket struct {
+	Kind, Path, Holder string
+	FD                 int // -1: released to Holder
 }
 
 type hoProc struct {
@@ -127,7 +137,7 @@ func (r *Reactor) reexecNow() error {
 		return err
 	}
 	h := handover{Version: handoverVersion, Zero: int64(monoNow() - r.Now()), Manager: saved,
-		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, ConnNr: r.connNr, Rings: map[string][]string{}, GlobalEnv: r.globalEnv}
+		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, ConnNr: r.connNr, GlobalEnv: r.globalEnv}
 	var keep []int
 	for pid, p := range r.procs {
 		h.Procs = append(h.Procs, hoProc{Pid: pid, Unit: p.unit})
@@ -157,11 +167,20 @@ func (r *Reactor) reexecNow() error {
 	for _, u := range saved.Units {
 		keep = append(keep, u.Fds...)
 	}
-	r.ringsMu.Lock()
-	for unit, rg := range r.rings {
-		h.Rings[unit] = rg.snapshot()
+	for _, ls := range r.logSocks {
+		h.LogSockets = append(h.LogSockets, hoLogSocket{Kind: ls.kind, Path: ls.path, Holder: ls.holder, FD: ls.fd})
+		if ls.fd >= 0 {
+			keep = append(keep, ls.fd)
+		}
 	}
-	r.ringsMu.Unlock()
+	// What is in memory goes over; the persistent log is written out
+	// first (the new gosd's writer goes on after it).
+	if r.persist != nil {
+		r.persist.Close()
+		r.persist = nil
+		defer r.startPersist() // only reached when the execve failed
+	}
+	h.Log, h.LogPersisted = r.store.All(), r.store.Persisted()
 	if r.cfg.HandoverExtra != nil {
 		h.Extra = r.cfg.HandoverExtra()
 	}
@@ -290,11 +309,9 @@ func (r *Reactor) restore(fd int) bool {
 			r.groups[unit][g] = true
 		}
 	}
-	for unit, lines := range h.Rings {
-		rg := r.ringFor(unit)
-		for _, l := range lines {
-			rg.add(l)
-		}
+	r.store.Restore(h.Log, h.LogPersisted)
+	for _, s := range h.LogSockets {
+		r.adoptLogSocket(s)
 	}
 	for _, u := range h.Manager.Units {
 		restoreCloexec(u.Fds)

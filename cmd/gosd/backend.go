@@ -12,6 +12,7 @@ import (
 
 	"gosd/boot"
 	"gosd/control"
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/reactor"
 	"gosd/unitfile"
@@ -84,29 +85,16 @@ func (b *backend) Status(name string) (manager.UnitStatus, bool) {
 
 func (b *backend) Unit(name string) *unitfile.Unit { return b.units().Get(name) }
 
+// Logs is a unit's last n log entries as journalctl prints them (status).
 func (b *backend) Logs(name string, n int) []string {
 	var lines []string
-	if name == "" {
-		// Every unit's lines, unit by unit in name order, each named as a
-		// follow names them: the reactor keeps one ring per unit and no
-		// times, so lines of different units cannot be interleaved.
-		for _, st := range b.List() {
-			for _, l := range b.r.Lines(st.Name) {
-				lines = append(lines, st.Name+": "+l)
-			}
-		}
-	} else {
-		lines = b.r.Lines(name)
-	}
-	if n > 0 && len(lines) > n {
-		lines = lines[len(lines)-n:]
+	for _, e := range b.r.Store().Query(logstore.Filter{Units: []string{name}}, n) {
+		lines = append(lines, logstore.Format(e, "short", false))
 	}
 	return lines
 }
 
-func (b *backend) FollowLogs(name string, fn func(unit, line string)) (cancel func()) {
-	return b.r.Follow(name, fn)
-}
+func (b *backend) LogStore() (*logstore.Store, string) { return b.r.Store(), b.r.LogDir() }
 
 func (b *backend) Enqueue(unit string, kind manager.JobKind, mode manager.JobMode, done func(manager.JobResult)) {
 	b.nextJob++

@@ -41,6 +41,8 @@ type Config struct {
 	// (only systemd's system manager has it) and none otherwise, so a
 	// gosd beside a real systemd never takes its socket; "-": never.
 	PrivateBusSocket string `toml:"private_bus_socket"`
+	// Log is gosd's own log when no journald runs ([log], logconfig.go).
+	Log LogConfig `toml:"log"`
 }
 
 // Built-in defaults (DESIGN.md "Command-line contract").

@@ -1,6 +1,7 @@
 // Command gosd is the service manager (the default command, also as PID1),
-// `gosd verify`, and the control client when called as gosdctl or
-// systemctl (or as `gosd ctl`).
+// `gosd verify`, the control client when called as gosdctl or systemctl
+// (or as `gosd ctl`), and the reader of gosd's log when called as
+// journalctl.
 package main
 
 import (
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 
 	"github.com/alecthomas/kong"
+
+	"gosd/control"
 )
 
 // CLI is gosd's command line (DESIGN.md "Command-line contract").
@@ -40,6 +43,9 @@ func realMain(args []string) int {
 	switch {
 	case name == "gosdctl" || name == "systemctl":
 		return ctlMain(name, args[1:])
+	case name == "journalctl":
+		// Installed under that name where systemd's journalctl is not.
+		return control.JournalMain(name, args[1:], os.Stdout, os.Stderr)
 	case len(args) > 1 && args[1] == "ctl":
 		return ctlMain("gosd ctl", args[2:])
 	}

@@ -96,6 +96,13 @@ func (c *RunCmd) Run() error {
 		return current
 	}
 	load()
+	logs, err := cfg.Log.settings(pid1, current, cfg.UnitPath)
+	if err != nil {
+		return err
+	}
+	for _, n := range logs.notes {
+		bootLog("%s", n)
+	}
 	m := manager.New(current)
 	m.SetMinLevel(minLevel)
 	b := &backend{m: m, units: func() *unitfile.Set { return current }, paths: cfg.UnitPath,
@@ -109,11 +116,18 @@ func (c *RunCmd) Run() error {
 		NotifySocket:  cfg.NotifySocket,
 		JournalSocket: cfg.journalSocket(pid1),
 		TimerStampDir: timerStampDir(pid1),
-		PID1:          pid1,
-		Subreaper:     !pid1,
-		Observe:       b.observe,
-		Reload:        func() (manager.UnitSource, error) { return load(), nil },
-		HandoverExtra: b.handoverExtra,
+
+		LogMemoryMax:      logs.memoryMax,
+		Persist:           logs.persist,
+		RateLimitInterval: logs.rateInterval,
+		RateLimitBurst:    logs.rateBurst,
+		SyslogSocket:      logs.syslogPath,
+		NativeSocket:      logs.native,
+		PID1:              pid1,
+		Subreaper:         !pid1,
+		Observe:           b.observe,
+		Reload:            func() (manager.UnitSource, error) { return load(), nil },
+		HandoverExtra:     b.handoverExtra,
 	})
 	if err != nil {
 		return err
