@@ -114,6 +114,12 @@ type PIDFileRead struct {
 	Unit string
 	Pid  int
 	Err  error
+	// Owner is what the reactor found out about Pid.
+	Owner PidOwner
+	// Trusted: the file is owned by root and its path was followed only
+	// through safe transitions (systemd.service(5) PIDFile=): only then
+	// may the pid lie outside the unit.
+	Trusted bool
 }
 
 // Notify is one sd_notify datagram, already parsed and validated.
@@ -122,6 +128,32 @@ type Notify struct {
 	Unit   string      // set when the reactor could attribute the sender (cgroup); else ""
 	Fields [][2]string // KEY, VALUE in order
 	Fds    []int       // passed fds (FDSTORE=1), owned by the manager after this
+	// Privileged: the sender's credentials say uid 0. Only such a sender
+	// may name a main pid the reactor could not place in its unit.
+	Privileged bool
+	// MainPID is what the reactor found out about the pid of the last
+	// MAINPID= field (zero when there is none).
+	MainPID PidOwner
+}
+
+// PidOwner is what the reactor found out about a pid that a service names
+// as its main process (MAINPID=, PIDFile=). The manager cannot look
+// itself; it applies systemd's rules to this (sd_notify(3) MAINPID=,
+// systemd.service(5) PIDFile=): never the manager, never another unit's
+// process, never a dead one; one outside every unit only from a
+// privileged sender or a trusted PID file. The zero value knows nothing,
+// which only a privileged source can make up for.
+type PidOwner struct {
+	Pid int
+	// Unit is the unit the process belongs to: its cgroup, or without
+	// cgroups its process group or session is one a process of the unit
+	// leads, or one of its ancestors is a process of the unit; "" when
+	// none is known.
+	Unit string
+	// Manager: the pid is gosd itself (or pid 1).
+	Manager bool
+	// Gone: no such process, or a zombie.
+	Gone bool
 }
 
 // SocketsOpened reports the result of an OpenSockets effect.

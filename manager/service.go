@@ -1170,10 +1170,70 @@ func (m *Manager) onPIDFile(e PIDFileRead) {
 		m.serviceSignal(u, "stop-sigterm")
 		return
 	}
-	u.svc.mainPID = e.Pid
-	u.svc.execMain = ExecMainStatus{PID: e.Pid, Start: m.now}
-	m.pids[e.Pid] = pidRef{u: u, role: "main"}
+	who := e.Owner
+	if who.Pid != e.Pid {
+		who = PidOwner{Pid: e.Pid}
+	}
+	if !m.suitableMainPID(u, who, e.Trusted, "from PID file "+u.def.Service.PIDFile) {
+		m.setResult(u, "protocol")
+		m.serviceSignal(u, "stop-sigterm")
+		return
+	}
+	m.setMainPID(u, e.Pid)
 	m.serviceStartPost(u)
+}
+
+// setMainPID makes pid u's main process.
+func (m *Manager) setMainPID(u *unit, pid int) {
+	s := u.svc
+	if s.mainPID != 0 && m.pids[s.mainPID].u == u {
+		delete(m.pids, s.mainPID)
+	}
+	s.mainPID, s.noPID = pid, false
+	s.execMain = ExecMainStatus{PID: pid, Start: m.now}
+	m.pids[pid] = pidRef{u: u, role: "main"}
+}
+
+// suitableMainPID applies systemd's rules to a new main pid a service
+// names (sd_notify(3) MAINPID=, systemd.service(5) PIDFile=, systemd's
+// service_is_suitable_main_pid): never the manager (gosd's own pid, or
+// pid 1), the unit's control process, a process that is gone, or a
+// process of another unit; a process of the unit is good; one that
+// belongs to no unit only when privileged says the source is trusted
+// (a root sender, a root-owned PID file reached through safe links).
+// gosd is stricter than systemd in one point: a root sender cannot hand
+// a unit another unit's process either (its signals would go there).
+func (m *Manager) suitableMainPID(u *unit, who PidOwner, privileged bool, source string) bool {
+	n, s := who.Pid, u.svc
+	refuse := func(why string) bool {
+		m.logf(u, LevelWarning, "New main PID %d %s, refusing it (%s).", n, why, source)
+		return false
+	}
+	switch {
+	case n == 1 || who.Manager:
+		return refuse("is the manager")
+	case n == s.controlPID:
+		return refuse("is the control process")
+	case who.Gone:
+		return refuse("does not exist or is a zombie")
+	}
+	if ref, ok := m.pids[n]; ok {
+		if ref.u != u {
+			return refuse("belongs to " + ref.u.name)
+		}
+		return true
+	}
+	if who.Unit != "" {
+		if m.units[who.Unit] == u {
+			return true
+		}
+		return refuse("belongs to " + who.Unit)
+	}
+	if privileged {
+		m.logf(u, LevelDebug, "New main PID %d does not belong to service, accepted: its source is privileged (%s).", n, source)
+		return true
+	}
+	return refuse("does not belong to service")
 }
 
 // ---- timers ----
@@ -1357,18 +1417,18 @@ func (m *Manager) onNotify(e Notify) {
 				m.logf(u, LevelWarning, "Invalid MAINPID=%q", v)
 				continue
 			}
-			if n == 1 {
-				// PID 1 is the init (gosd itself, or the container's): never a
-				// service's main process (systemd refuses it as well).
-				m.logf(u, LevelWarning, "New main PID %d does not belong to service, refusing MAINPID=", n)
+			if n == s.mainPID {
+				s.noPID = false
 				continue
 			}
-			if s.mainPID != 0 && m.pids[s.mainPID].u == u {
-				delete(m.pids, s.mainPID)
+			who := e.MainPID
+			if who.Pid != n {
+				who = PidOwner{Pid: n} // not the one the reactor looked at
 			}
-			s.mainPID, s.noPID = n, false
-			s.execMain = ExecMainStatus{PID: n, Start: m.now}
-			m.pids[n] = pidRef{u: u, role: "main"}
+			if !m.suitableMainPID(u, who, e.Privileged, "MAINPID=") {
+				continue
+			}
+			m.setMainPID(u, n)
 		case "EXTEND_TIMEOUT_USEC":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {

@@ -479,7 +479,7 @@ func TestExecAndForking(t *testing.T) {
 		t.Fatalf("no ReadPIDFile:\n%s", dump(effs))
 	}
 	h.wantState("f.service", "activating/start")
-	h.step(PIDFileRead{Unit: "f.service", Pid: 4242})
+	h.step(PIDFileRead{Unit: "f.service", Pid: 4242, Owner: PidOwner{Pid: 4242, Unit: "f.service"}})
 	h.wantState("f.service", "active/running")
 	if s, _ := h.m.Status("f.service"); s.MainPID != 4242 {
 		t.Fatalf("MainPID %d", s.MainPID)

@@ -3,9 +3,7 @@ package reactor
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -52,8 +50,12 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			r.unwatch(e.Unit)
 		}
 	case manager.ReadPIDFile:
-		pid, err := readPIDFile(e.Path)
-		r.Feed(manager.PIDFileRead{Unit: e.Unit, Pid: pid, Err: err})
+		pid, trusted, err := readPIDFile(e.Path)
+		ev := manager.PIDFileRead{Unit: e.Unit, Pid: pid, Err: err, Trusted: trusted}
+		if err == nil {
+			ev.Owner = r.pidOwner(pid)
+		}
+		r.Feed(ev)
 	case manager.Cleanup:
 		if ec := r.execContext(e.Unit); ec != nil {
 			if err := exec.CleanupDirectories(ec, false); err != nil {
@@ -488,19 +490,6 @@ func (r *Reactor) unwatch(unit string) {
 		r.removeSource(fd)
 	}
 	delete(r.watched, unit)
-}
-
-// readPIDFile reads a PIDFile= (systemd.service(5)): one decimal pid.
-func readPIDFile(path string) (int, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("PID file %s: no valid pid in %q", path, strings.TrimSpace(string(data)))
-	}
-	return pid, nil
 }
 
 func effectUnit(e manager.Effect) string {

@@ -158,7 +158,9 @@ type Reactor struct {
 	exitCode     int
 	exitAction   string
 
-	handedOver    bool            // started by a daemon-reexec (the state may still fail to load)
+	handedOver bool // started by a daemon-reexec (the state may still fail to load)
+	selfPid    int  // gosd\'s own pid: never a unit\'s main process
+
 	restored      bool            // took over from a daemon-reexec
 	restoredExtra json.RawMessage // its HandoverExtra
 }
@@ -211,6 +213,7 @@ func New(cfg Config) (*Reactor, error) {
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
 		store: logstore.New(cfg.LogMemoryMax), limiter: limiterOf(cfg), kmsgFD: -1,
+		selfPid: os.Getpid(),
 	}, nil
 }
 
@@ -617,7 +620,11 @@ func (r *Reactor) readNotify() {
 			// names the unit.
 			unit, _ = r.cg.UnitOf(m.Pid)
 		}
-		r.Feed(manager.Notify{Pid: m.Pid, Unit: unit, Fields: m.Fields, Fds: m.Fds})
+		n := manager.Notify{Pid: m.Pid, Unit: unit, Fields: m.Fields, Fds: m.Fds, Privileged: m.Uid == 0}
+		if pid := lastMainPID(m.Fields); pid > 0 {
+			n.MainPID = r.pidOwner(pid)
+		}
+		r.Feed(n)
 	}
 }
 
