@@ -276,8 +276,13 @@ func qemuInitramfs(t *testing.T, initBin string) string {
 	c.file("init", 0o755, read(initBin))
 	c.file("bin/busybox", 0o755, read(qemuBusybox(t)))
 	for _, applet := range []string{"sh", "sleep", "echo", "cat", "kill", "mkdir", "grep", "poweroff", "true",
-		"nc", "mount", "hostname", "ifconfig"} {
+		"nc", "mount", "hostname", "ifconfig", "logger"} {
 		c.symlink("bin/"+applet, "busybox")
+	}
+	// gosd's other names: the client, and the reader of its log where no
+	// journalctl is installed.
+	for _, name := range []string{"gosdctl", "journalctl"} {
+		c.symlink("bin/"+name, "/init")
 	}
 	if err := c.tree(filepath.Join("testdata", "qemu", "rootfs"), map[string]bool{"bin": true, "etc": true}); err != nil {
 		t.Fatal(err)
@@ -317,6 +322,11 @@ func qemuBootOn(t *testing.T, machine, kernel, initrd, cmdline string) *qemuVM {
 // qemuStart boots kernel and initrd with memMB of memory and collects the
 // serial console; logConsole logs it at the end of a failed or verbose test.
 func qemuStart(t *testing.T, machine, memMB, kernel, initrd, cmdline string, logConsole bool) *qemuVM {
+	return qemuStartWith(t, machine, memMB, kernel, initrd, cmdline, logConsole, nil)
+}
+
+// qemuStartWith is qemuStart with more qemu arguments (a disk).
+func qemuStartWith(t *testing.T, machine, memMB, kernel, initrd, cmdline string, logConsole bool, extra []string) *qemuVM {
 	args := []string{
 		// RDRAND, as every x86 machine of the last decade and every KVM
 		// guest has: qemu64 under TCG lacks it, and then the kernel's RNG
@@ -331,6 +341,7 @@ func qemuStart(t *testing.T, machine, memMB, kernel, initrd, cmdline string, log
 		"-kernel", kernel, "-initrd", initrd,
 		"-append", "console=ttyS0 panic=-1 reboot=k " + cmdline,
 	}
+	args = append(args, extra...)
 	vm := &qemuVM{t: t, start: time.Now(), changed: make(chan struct{}), done: make(chan struct{})}
 	vm.cmd = exec.Command(qemuBinary(t), args...)
 	stdout, err := vm.cmd.StdoutPipe()
