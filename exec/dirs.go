@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -55,7 +57,8 @@ func makeDirectories(ec *unitfile.ExecContext, cred *credentials) ([]string, err
 			mode = 0o755
 		}
 		var paths []string
-		for _, name := range k.names {
+		var links [][2]string // symlink, directory ("dir:symlink" form)
+		for _, name := range dirNames(k.names) {
 			p, err := dirPath(k.root, name)
 			if err != nil {
 				return nil, &ExitError{Status: k.status, Err: err}
@@ -82,9 +85,56 @@ func makeDirectories(ec *unitfile.ExecContext, cred *credentials) ([]string, err
 			}
 			paths = append(paths, p)
 		}
+		for _, w := range k.names {
+			dir, link, ok := strings.Cut(w, ":")
+			if !ok || link == "" {
+				continue
+			}
+			lp, err := dirPath(k.root, link)
+			if err != nil {
+				return nil, &ExitError{Status: k.status, Err: err}
+			}
+			links = append(links, [2]string{lp, filepath.Join(k.root, filepath.Clean(dir))})
+		}
+		for _, l := range links {
+			if err := linkDirectory(l[0], l[1]); err != nil {
+				return nil, &ExitError{Status: k.status, Err: err}
+			}
+		}
 		env = append(env, k.env+"="+strings.Join(paths, ":"))
 	}
 	return env, nil
+}
+
+// dirNames are the directories of a *Directory= list without their
+// ":symlink" parts, sorted and without repeats, so parents come first (as
+// systemd orders them, $STATE_DIRECTORY and friends too).
+func dirNames(words []string) []string {
+	var out []string
+	for _, w := range words {
+		dir, _, _ := strings.Cut(w, ":")
+		out = append(out, filepath.Clean(dir))
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// linkDirectory makes link a symlink to dir ("dir:symlink" form of
+// StateDirectory= and friends); an existing symlink is replaced, anything
+// else is left and refused.
+func linkDirectory(link, dir string) error {
+	if cur, err := os.Readlink(link); err == nil {
+		if cur == dir {
+			return nil
+		}
+		os.Remove(link)
+	} else if _, err := os.Lstat(link); err == nil {
+		return fmt.Errorf("%s exists and is not a symlink", link)
+	}
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return err
+	}
+	return os.Symlink(dir, link)
 }
 
 // dirPath joins a relative directory name to its root, refusing names that
@@ -150,6 +200,16 @@ func privateDirectory(root, name, p string) (string, error) {
 			if err := os.Rename(p, real); err != nil {
 				return "", fmt.Errorf("moving %s to %s: %w", p, real, err)
 			}
+		}
+	}
+	if err := os.MkdirAll(real, 0o755); err != nil {
+		return "", err
+	}
+	// Below a directory that is itself private (aaa/bbb after aaa), the
+	// path already leads there through the parent's symlink.
+	if pst, err := os.Stat(p); err == nil {
+		if rst, err := os.Stat(real); err == nil && os.SameFile(pst, rst) {
+			return real, nil
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -218,10 +278,7 @@ func privateRoots(ec *unitfile.ExecContext) []privateRoot {
 	var out []privateRoot
 	for _, k := range dirKinds(ec) {
 		if k.private && len(k.names) > 0 {
-			r := privateRoot{Root: k.root}
-			for _, n := range k.names {
-				r.Names = append(r.Names, filepath.Clean(n))
-			}
+			r := privateRoot{Root: k.root, Names: dirNames(k.names)}
 			out = append(out, r)
 		}
 	}

@@ -58,11 +58,12 @@ func (d *DynamicUsers) Acquire(unit, user, group string) (Identity, error) {
 	if group == "" {
 		group = user
 	}
-	if !unitfile.ValidUserName(user) || !unitfile.ValidUserName(group) {
-		return Identity{}, &ExitError{Status: exitUser, Err: fmt.Errorf("DynamicUser=: invalid user or group name %q/%q", user, group)}
-	}
+	// A user that exists (by name, or a number such as User=1) is static.
 	pw, _ := lookupColon(passwdFile, user)
 	gr, _ := lookupColon(groupFile, group)
+	if pw == nil && (!unitfile.ValidUserName(user) || !unitfile.ValidUserName(group)) {
+		return Identity{}, &ExitError{Status: exitUser, Err: fmt.Errorf("DynamicUser=: invalid user or group name %q/%q", user, group)}
+	}
 	// systemd.exec(5): a static user requires a static group of the name
 	// when one of them exists.
 	if pw != nil {

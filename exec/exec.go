@@ -83,25 +83,27 @@ func (e *ExitError) Missing() bool {
 
 // systemd's exit codes for set-up failures (systemd.exec(5)).
 const (
-	exitChdir        = 200
-	exitNice         = 201
-	exitFDs          = 202
-	exitExec         = 203
-	exitStdin        = 208
-	exitStdout       = 209
-	exitLimits       = 205
-	exitOOMAdjust    = 206
-	exitGroup        = 216
-	exitUser         = 217
-	exitCapabilities = 218
-	exitNoNewPrivs   = 237
-	exitChroot       = 210
-	exitRuntimeDir   = 233
-	exitStateDir     = 238
-	exitCacheDir     = 239
-	exitLogsDir      = 240
-	exitConfigDir    = 241
-	exitNamespace    = 226
+	exitChdir           = 200
+	exitNice            = 201
+	exitFDs             = 202
+	exitExec            = 203
+	exitStdin           = 208
+	exitStdout          = 209
+	exitLimits          = 205
+	exitOOMAdjust       = 206
+	exitGroup           = 216
+	exitUser            = 217
+	exitCapabilities    = 218
+	exitNoNewPrivs      = 227 // EXIT_NO_NEW_PRIVILEGES (237 is EXIT_KEYRING)
+	exitSeccomp         = 228
+	exitAddressFamilies = 232
+	exitChroot          = 210
+	exitRuntimeDir      = 233
+	exitStateDir        = 238
+	exitCacheDir        = 239
+	exitLogsDir         = 240
+	exitConfigDir       = 241
+	exitNamespace       = 226
 )
 
 var defaultContext = unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
@@ -205,6 +207,9 @@ func Start(spec Spec) (Process, error) {
 			NoNewPrivileges: ec.NoNewPrivileges, Ambient: caps,
 			IgnoreSIGPIPE: ec.IgnoreSIGPIPE, PrivateDirs: privateRoots(ec),
 		}
+		if ec.Seccomp() {
+			ins.Seccomp = &seccompSettings{Sec: ec.ProcessSecurity, Persona: currentPersona()}
+		}
 		for name, l := range ec.Limits {
 			res, ok := rlimitResource(name)
 			if !ok {
@@ -270,7 +275,8 @@ func needsHelper(spec Spec, ec *unitfile.ExecContext, shellOK bool) bool {
 		len(spec.ListenFDs) > 0 && !shellOK || // LISTEN_PID must be the child's own pid
 		!threadSpawn && needsThread(ec) ||
 		ec.IgnoreSIGPIPE != sigpipeIgnored || // a child inherits gosd's SIGPIPE disposition
-		len(privateRoots(ec)) > 0
+		len(privateRoots(ec)) > 0 ||
+		ec.Seccomp() // filters are loaded last, by the process that execs
 }
 
 // needsThread says whether the child needs state that spawnOnThread gives

@@ -47,6 +47,7 @@ type instructions struct {
 	Dir             string
 	IgnoreSIGPIPE   bool
 	PrivateDirs     []privateRoot // DynamicUser= directories (private_linux.go)
+	Seccomp         *seccompSettings
 }
 
 var helper struct {

@@ -81,6 +81,14 @@ func applyAndExec(ins *instructions) (int, error) {
 		// resets handled signals to the default: ignoring survives it.
 		signal.Ignore(syscall.SIGPIPE)
 	}
+	if ins.Seccomp != nil {
+		// Last, as in systemd: the filters may forbid what came before.
+		progs, status, err := seccompPrograms(ins.Seccomp)
+		if err != nil {
+			return status, err
+		}
+		return execFiltered(ins.Path, ins.Argv, env, progs)
+	}
 	err := syscall.Exec(ins.Path, ins.Argv, env)
 	return exitExec, fmt.Errorf("%s: %w", ins.Path, err)
 }

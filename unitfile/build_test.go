@@ -489,8 +489,13 @@ func TestBuildDebianUnits(t *testing.T) {
 		js.NotifyAccess != "main" || js.FileDescriptorStoreMax != 4224 || *js.Exec.OOMScoreAdjust != -250 ||
 		js.Exec.Limits["NOFILE"] != (Rlimit{524288, 524288}) || js.Exec.RuntimeDirectoryPreserve != "yes" ||
 		len(js.Sockets) != 3 || j.Unit.DefaultDependencies || !js.Exec.NoNewPrivileges ||
-		js.Exec.StandardOutput.Kind != "null" || len(js.Exec.Unenforced) < 10 {
+		js.Exec.StandardOutput.Kind != "null" || js.Exec.SystemCallFilter == nil || !js.Exec.LockPersonality {
 		t.Errorf("systemd-journald.service: %s %+v", diagsText(j), js)
+	}
+	for _, e := range js.Exec.Unenforced { // what gosd does not apply yet, and only that
+		if !execUnenforced[e.Key] {
+			t.Errorf("journald: %s= listed as not enforced", e.Key)
+		}
 	}
 
 	s := buildFile(t, dir+"systemd-journald.socket")

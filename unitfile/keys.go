@@ -1007,18 +1007,18 @@ var execUnenforced = keySet(`AppArmorProfile BindPaths BindReadOnlyPaths CPUAffi
 	CPUSchedulingPolicy CPUSchedulingPriority CPUSchedulingResetOnFork CoredumpFilter
 	ExecPaths ExecSearchPath ExtensionDirectories ExtensionImages IOSchedulingClass
 	IOSchedulingPriority IPCNamespacePath InaccessiblePaths KeyringMode
-	LoadCredential LoadCredentialEncrypted LockPersonality LogExtraFields LogLevelMax LogNamespace
-	LogRateLimitBurst LogRateLimitIntervalSec MemoryDenyWriteExecute MountAPIVFS MountFlags
+	LoadCredential LoadCredentialEncrypted LogExtraFields LogLevelMax LogNamespace
+	LogRateLimitBurst LogRateLimitIntervalSec MountAPIVFS MountFlags
 	MountImages NUMAMask NUMAPolicy NetworkNamespacePath NoExecPaths PAMName Personality
 	PrivateDevices PrivateIPC PrivateMounts PrivateNetwork PrivateTmp PrivateUsers ProcSubset
-	ProtectClock ProtectControlGroups ProtectHome ProtectHostname ProtectKernelLogs
+ ProtectControlGroups ProtectHome ProtectHostname ProtectKernelLogs
 	ProtectKernelModules ProtectKernelTunables ProtectProc ProtectSystem ReadOnlyPaths
 	ReadWritePaths ReadOnlyDirectories ReadWriteDirectories InaccessibleDirectories
-	RestrictAddressFamilies RestrictFileSystems RestrictNamespaces RestrictRealtime
+ RestrictFileSystems
  RootHash RootHashSignature RootImage RootImageOptions RootVerity
 	SELinuxContext SecureBits SetCredential SetCredentialEncrypted SmackProcessLabel
-	SyslogFacility SyslogLevel SyslogLevelPrefix SystemCallArchitectures
-	SystemCallErrorNumber SystemCallFilter SystemCallLog TTYColumns TTYReset TTYRows
+	SyslogFacility SyslogLevel SyslogLevelPrefix
+ SystemCallLog TTYColumns TTYReset TTYRows
 	TTYVHangup TTYVTDisallocate TemporaryFileSystem TimeoutCleanSec TimerSlackNSec
 	UtmpIdentifier UtmpMode ImportCredential MountAPIVFS Capabilities
 	AllowedCPUs AllowedMemoryNodes BPFProgram CPUAccounting CPUQuotaPeriodSec DeviceAllow
@@ -1051,8 +1051,8 @@ func checkUnenforced(key, value string) error {
 }
 
 var unenforcedBools = keySet(`PrivateTmp PrivateDevices PrivateNetwork PrivateIPC PrivateMounts
-	ProtectKernelTunables ProtectKernelModules ProtectKernelLogs ProtectClock ProtectControlGroups
-	ProtectHostname LockPersonality MemoryDenyWriteExecute RestrictRealtime
+	ProtectKernelTunables ProtectKernelModules ProtectKernelLogs ProtectControlGroups
+	ProtectHostname
  TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
 	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting CPUSchedulingResetOnFork
 	MountAPIVFS PassFileDescriptorsToExec SELinuxContextFromNet SyslogLevelPrefix`)

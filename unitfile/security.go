@@ -1,9 +1,13 @@
 package unitfile
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
+
+	"gosd/internal/seccomp"
 )
 
 // This file holds the identity, seccomp and process settings of
@@ -22,6 +26,33 @@ type ProcessSecurity struct {
 	// RestrictSUIDSGID: no set-user-ID or set-group-ID files may be made
 	// (implied by DynamicUser=).
 	RestrictSUIDSGID bool `json:"restrict_suid_sgid,omitempty"`
+
+	// SystemCallFilter is the merged allow or deny list; nil: no filter.
+	SystemCallFilter *seccomp.SyscallList `json:"system_call_filter,omitempty"`
+	// SystemCallErrorNumber: the errno of a filtered call; 0 or
+	// seccomp.ErrnoKill: the process is killed (the default).
+	SystemCallErrorNumber int `json:"system_call_error_number,omitempty"`
+	// SystemCallArchitectures: the ABIs allowed ("native", "x86", ...).
+	SystemCallArchitectures []string `json:"system_call_architectures,omitempty"`
+	// RestrictAddressFamilies with AddressFamiliesAllowList: the socket
+	// families allowed, or denied; an empty allow list denies all.
+	RestrictAddressFamilies  []string `json:"restrict_address_families,omitempty"`
+	AddressFamiliesAllowList bool     `json:"address_families_allow_list,omitempty"`
+	// RestrictNamespaces is the mask of namespace kinds (clone flags) a
+	// process may create or join; nil: not restricted.
+	RestrictNamespaces     *uint64 `json:"restrict_namespaces,omitempty"`
+	RestrictRealtime       bool    `json:"restrict_realtime,omitempty"`
+	MemoryDenyWriteExecute bool    `json:"memory_deny_write_execute,omitempty"`
+	LockPersonality        bool    `json:"lock_personality,omitempty"`
+	ProtectClock           bool    `json:"protect_clock,omitempty"`
+}
+
+// Seccomp reports whether any system call filter applies.
+func (p *ProcessSecurity) Seccomp() bool {
+	return p.SystemCallFilter != nil || len(p.SystemCallArchitectures) > 0 ||
+		p.AddressFamiliesAllowList || len(p.RestrictAddressFamilies) > 0 ||
+		p.RestrictNamespaces != nil && *p.RestrictNamespaces&seccomp.AllNamespaces != seccomp.AllNamespaces ||
+		p.RestrictRealtime || p.RestrictSUIDSGID || p.MemoryDenyWriteExecute || p.LockPersonality || p.ProtectClock
 }
 
 func init() {
@@ -34,6 +65,124 @@ var securityKeys = map[string]keyDef{
 	"IgnoreSIGPIPE":    boolKey(func(t *buildTarget) *bool { return &t.exec.IgnoreSIGPIPE }),
 	"RemoveIPC":        boolKey(func(t *buildTarget) *bool { return &t.exec.RemoveIPC }),
 	"RestrictSUIDSGID": boolKey(func(t *buildTarget) *bool { return &t.exec.RestrictSUIDSGID }),
+
+	"RestrictRealtime":       boolKey(func(t *buildTarget) *bool { return &t.exec.RestrictRealtime }),
+	"MemoryDenyWriteExecute": boolKey(func(t *buildTarget) *bool { return &t.exec.MemoryDenyWriteExecute }),
+	"LockPersonality":        boolKey(func(t *buildTarget) *bool { return &t.exec.LockPersonality }),
+	"ProtectClock":           boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectClock }),
+
+	"SystemCallFilter": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.SystemCallFilter = nil
+			return nil
+		}
+		if t.exec.SystemCallFilter == nil {
+			t.exec.SystemCallFilter = &seccomp.SyscallList{}
+		}
+		var errs []error
+		for _, w := range t.exec.SystemCallFilter.Add(v) {
+			errs = append(errs, errors.New(w))
+		}
+		return errors.Join(errs...)
+	}),
+	"SystemCallErrorNumber": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.SystemCallErrorNumber = 0
+			return nil
+		}
+		n, err := seccomp.ParseErrno(v)
+		if err != nil {
+			return err
+		}
+		t.exec.SystemCallErrorNumber = n
+		return nil
+	}),
+	"SystemCallArchitectures": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.SystemCallArchitectures = nil
+			return nil
+		}
+		var errs []error
+		for _, w := range strings.Fields(v) {
+			if _, ok := seccomp.ArchNames[w]; !ok {
+				errs = append(errs, fmt.Errorf("Failed to parse system call architecture %q", w))
+				continue
+			}
+			if !slices.Contains(t.exec.SystemCallArchitectures, w) {
+				t.exec.SystemCallArchitectures = append(t.exec.SystemCallArchitectures, w)
+			}
+		}
+		return errors.Join(errs...)
+	}),
+	// Merged as systemd does: "" resets, "none" is an empty allow list,
+	// the first list decides allow or deny ("~"), later ones add or remove.
+	"RestrictAddressFamilies": literal(func(t *buildTarget, v string) error {
+		switch v {
+		case "":
+			t.exec.RestrictAddressFamilies, t.exec.AddressFamiliesAllowList = nil, false
+			return nil
+		case "none":
+			t.exec.RestrictAddressFamilies, t.exec.AddressFamiliesAllowList = nil, true
+			return nil
+		}
+		invert := strings.HasPrefix(v, "~")
+		if t.exec.RestrictAddressFamilies == nil {
+			t.exec.RestrictAddressFamilies = []string{}
+			t.exec.AddressFamiliesAllowList = !invert
+		}
+		var errs []error
+		for _, w := range strings.Fields(strings.TrimPrefix(v, "~")) {
+			if _, ok := seccomp.AddressFamily(w); !ok {
+				errs = append(errs, fmt.Errorf("Failed to parse address family %q", w))
+				continue
+			}
+			i := slices.Index(t.exec.RestrictAddressFamilies, w)
+			switch {
+			case invert != t.exec.AddressFamiliesAllowList && i < 0:
+				t.exec.RestrictAddressFamilies = append(t.exec.RestrictAddressFamilies, w)
+			case invert == t.exec.AddressFamiliesAllowList && i >= 0:
+				t.exec.RestrictAddressFamilies = slices.Delete(t.exec.RestrictAddressFamilies, i, i+1)
+			}
+		}
+		return errors.Join(errs...)
+	}),
+	// "yes" allows none, "no" all, a list those ("~": all but those);
+	// lists after the first add or remove kinds (systemd.exec(5)).
+	"RestrictNamespaces": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.RestrictNamespaces = nil
+			return nil
+		}
+		if b, err := ParseBool(v); err == nil {
+			var m uint64
+			if !b {
+				m = seccomp.AllNamespaces
+			}
+			t.exec.RestrictNamespaces = &m
+			return nil
+		}
+		invert := strings.HasPrefix(v, "~")
+		var flags uint64
+		for _, w := range strings.Fields(strings.TrimPrefix(v, "~")) {
+			f, ok := seccomp.NamespaceFlags[w]
+			if !ok {
+				return fmt.Errorf("Invalid namespace type %q", w)
+			}
+			flags |= f
+		}
+		switch {
+		case t.exec.RestrictNamespaces == nil && invert:
+			m := seccomp.AllNamespaces &^ flags
+			t.exec.RestrictNamespaces = &m
+		case t.exec.RestrictNamespaces == nil:
+			t.exec.RestrictNamespaces = &flags
+		case invert:
+			*t.exec.RestrictNamespaces &^= flags
+		default:
+			*t.exec.RestrictNamespaces |= flags
+		}
+		return nil
+	}),
 }
 
 // finishDynamicUser applies what DynamicUser=yes implies (systemd.exec(5)
@@ -43,6 +192,7 @@ var securityKeys = map[string]keyDef{
 // ProtectSystem=strict and ProtectHome=read-only. The mount settings are
 // listed as not enforced for as long as gosd does not apply them.
 func (b *builder) finishDynamicUser() {
+	b.finishProtectClock()
 	ec := b.t.exec
 	if !ec.DynamicUser {
 		return
@@ -100,4 +250,28 @@ func ValidUserName(s string) bool {
 		}
 	}
 	return true
+}
+
+// finishProtectClock applies what ProtectClock=yes implies besides its
+// filter (systemd.exec(5)): CAP_SYS_TIME and CAP_WAKE_ALARM leave the
+// bounding set, and DeviceAllow=char-rtc r, listed as not enforced while
+// gosd has no device policy.
+func (b *builder) finishProtectClock() {
+	ec := b.t.exec
+	if !ec.ProtectClock {
+		return
+	}
+	clockCaps := []string{"CAP_SYS_TIME", "CAP_WAKE_ALARM"}
+	switch {
+	case ec.CapabilityBoundingSet == nil || len(ec.CapabilityBoundingSet) > 0 && strings.HasPrefix(ec.CapabilityBoundingSet[0], "~"):
+		for _, c := range clockCaps {
+			ec.CapabilityBoundingSet = append(ec.CapabilityBoundingSet, "~"+c)
+		}
+	default:
+		ec.CapabilityBoundingSet = slices.DeleteFunc(ec.CapabilityBoundingSet, func(c string) bool { return slices.Contains(clockCaps, c) })
+	}
+	if execUnenforced["DeviceAllow"] {
+		ec.Unenforced = append(ec.Unenforced, Entry{Section: typeSections[b.u.Type], Key: "DeviceAllow",
+			Value: "char-rtc r (implied by ProtectClock=yes)", Pos: settingPosOf(b.u, "ProtectClock")})
+	}
 }

@@ -2,6 +2,7 @@ package unitfile
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +47,60 @@ func TestDynamicUserName(t *testing.T) {
 	}
 	if !reflect.DeepEqual(DynamicUserName("foo.bar.service"), DynamicUserName("foo.bar.socket")) {
 		t.Error("the hash must depend on the prefix only")
+	}
+}
+
+// ProtectClock=yes drops the clock capabilities from the bounding set and
+// names the device rule it implies as not enforced.
+func TestProtectClockImplies(t *testing.T) {
+	u := buildText(t, "c.service", "[Service]\nExecStart=/bin/true\nProtectClock=yes\n")
+	if got := u.Service.Exec.CapabilityBoundingSet; !reflect.DeepEqual(got, []string{"~CAP_SYS_TIME", "~CAP_WAKE_ALARM"}) {
+		t.Errorf("bounding set %v", got)
+	}
+	u = buildText(t, "c.service", "[Service]\nExecStart=/bin/true\nCapabilityBoundingSet=CAP_SYS_TIME CAP_NET_ADMIN\nProtectClock=yes\n")
+	if got := u.Service.Exec.CapabilityBoundingSet; !reflect.DeepEqual(got, []string{"CAP_NET_ADMIN"}) {
+		t.Errorf("bounding set %v", got)
+	}
+	found := false
+	for _, e := range u.Service.Exec.Unenforced {
+		found = found || e.Key == "DeviceAllow"
+	}
+	if found != execUnenforced["DeviceAllow"] {
+		t.Errorf("implied DeviceAllow= listed: %v", found)
+	}
+}
+
+// SystemCallFilter=, RestrictAddressFamilies= and RestrictNamespaces=
+// merge their assignments as systemd does.
+func TestSeccompSettingsMerge(t *testing.T) {
+	u := buildText(t, "s.service", "[Service]\nExecStart=/bin/true\nSystemCallFilter=~@clock\nSystemCallFilter=clock_settime\n"+
+		"RestrictAddressFamilies=AF_UNIX AF_INET\nRestrictAddressFamilies=~AF_INET\nRestrictAddressFamilies=AF_BOGUS\n"+
+		"RestrictNamespaces=mnt pid\nRestrictNamespaces=~mnt usr\nRestrictNamespaces=uts\n"+
+		"SystemCallErrorNumber=EPERM\nSystemCallArchitectures=native x86\n")
+	ec := u.Service.Exec
+	if f := ec.SystemCallFilter; f == nil || f.AllowList || f.Calls["clock_adjtime"] != -1 {
+		t.Errorf("filter %+v", f)
+	} else if _, ok := f.Calls["clock_settime"]; ok {
+		t.Error("clock_settime was allowed back and must be gone from the deny list")
+	}
+	if !ec.AddressFamiliesAllowList || !reflect.DeepEqual(ec.RestrictAddressFamilies, []string{"AF_UNIX"}) {
+		t.Errorf("families %v allow=%v", ec.RestrictAddressFamilies, ec.AddressFamiliesAllowList)
+	}
+	// "~mnt usr" is refused whole for the unknown "usr" (systemd), so pid
+	// and mnt stay, and uts joins.
+	if ec.RestrictNamespaces == nil || *ec.RestrictNamespaces != 0x20000000|0x00020000|0x04000000 {
+		t.Errorf("namespaces %#x", *ec.RestrictNamespaces)
+	}
+	if ec.SystemCallErrorNumber != 1 || !reflect.DeepEqual(ec.SystemCallArchitectures, []string{"native", "x86"}) {
+		t.Errorf("errno %d archs %v", ec.SystemCallErrorNumber, ec.SystemCallArchitectures)
+	}
+	var warned int
+	for _, d := range u.Diags {
+		if strings.Contains(d.String(), "AF_BOGUS") || strings.Contains(d.String(), "usr") {
+			warned++
+		}
+	}
+	if warned != 2 {
+		t.Errorf("diags %v", u.Diags)
 	}
 }

@@ -1,0 +1,167 @@
+package exec
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"gosd/internal/seccomp"
+	"gosd/unitfile"
+)
+
+// seccompSettings are what the helper needs to build the unit's filters
+// (built there, not passed: an allow list's programs would not fit one
+// argument string).
+type seccompSettings struct {
+	Sec     unitfile.ProcessSecurity
+	Persona uint32 // the personality LockPersonality= keeps
+}
+
+// seccompPrograms builds the unit's filters in systemd's order (the
+// system call filter last: it may block seccomp(2) and execve(2) itself),
+// with the exit status for a failure.
+func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
+	sec := &s.Sec
+	var filters []seccomp.Filter
+	var progs [][]seccomp.Instruction
+	add := func(f seccomp.Filter) { filters = append(filters, f) }
+	if sec.AddressFamiliesAllowList || len(sec.RestrictAddressFamilies) > 0 {
+		var fams []int
+		for _, name := range sec.RestrictAddressFamilies {
+			if af, ok := seccomp.AddressFamily(name); ok {
+				fams = append(fams, af)
+			}
+		}
+		p, err := seccomp.Programs(seccomp.RestrictAddressFamilies(fams, sec.AddressFamiliesAllowList))
+		if err != nil {
+			return nil, exitAddressFamilies, err
+		}
+		progs = append(progs, p...)
+	}
+	if sec.MemoryDenyWriteExecute {
+		add(seccomp.MemoryDenyWriteExecute())
+	}
+	if sec.RestrictRealtime {
+		add(seccomp.RestrictRealtime())
+	}
+	if sec.RestrictSUIDSGID {
+		add(seccomp.RestrictSUIDSGID())
+	}
+	if sec.RestrictNamespaces != nil {
+		add(seccomp.RestrictNamespaces(*sec.RestrictNamespaces))
+	}
+	if sec.ProtectClock {
+		add(seccomp.ProtectClock())
+	}
+	for _, f := range filters {
+		p, err := seccomp.Programs(f)
+		if err != nil {
+			return nil, exitSeccomp, err
+		}
+		progs = append(progs, p...)
+	}
+	if len(sec.SystemCallArchitectures) > 0 {
+		var archs []seccomp.Arch
+		for _, name := range sec.SystemCallArchitectures {
+			if a := seccomp.ArchNames[name]; a >= 0 {
+				archs = append(archs, seccomp.Arch(a))
+			}
+		}
+		progs = append(progs, seccomp.RestrictArchs(archs))
+	}
+	if sec.LockPersonality {
+		p, err := seccomp.Programs(seccomp.LockPersonality(s.Persona))
+		if err != nil {
+			return nil, exitSeccomp, err
+		}
+		progs = append(progs, p...)
+	}
+	if sec.SystemCallFilter != nil {
+		p, err := seccomp.Programs(seccomp.SyscallFilter(*sec.SystemCallFilter, sec.SystemCallErrorNumber))
+		if err != nil {
+			return nil, exitSeccomp, err
+		}
+		progs = append(progs, p...)
+	}
+	return progs, 0, nil
+}
+
+// currentPersona is the process's execution domain without its flags,
+// what LockPersonality= keeps (personality(0xffffffff) only reads it).
+func currentPersona() uint32 {
+	p, _, _ := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	return uint32(p) & 0xff
+}
+
+// hasSysAdmin says whether this thread can load filters without
+// no_new_privs (seccomp(2)).
+func hasSysAdmin() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return false
+	}
+	return data[unix.CAP_SYS_ADMIN/32].Effective&(1<<(unix.CAP_SYS_ADMIN%32)) != 0
+}
+
+// execFiltered loads the filters on this thread and execve's at once,
+// with raw system calls only: from the first filter on, nothing of the Go
+// runtime runs on this thread that a filter could refuse (or kill it for).
+// Without CAP_SYS_ADMIN the kernel wants no_new_privs first, which
+// systemd implies then too.
+func execFiltered(path string, argv, env []string, progs [][]seccomp.Instruction) (int, error) {
+	argv0, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return exitExec, err
+	}
+	argvp, err := cStrings(argv)
+	if err != nil {
+		return exitExec, err
+	}
+	envp, err := cStrings(env)
+	if err != nil {
+		return exitExec, err
+	}
+	fprogs := make([]unix.SockFprog, len(progs))
+	for i, p := range progs {
+		if len(p) == 0 {
+			continue
+		}
+		fprogs[i] = unix.SockFprog{Len: uint16(len(p)), Filter: (*unix.SockFilter)(unsafe.Pointer(&p[0]))}
+	}
+	if !hasSysAdmin() {
+		if err := setNoNewPrivs(); err != nil {
+			return exitNoNewPrivs, err
+		}
+	}
+	for i := range fprogs {
+		if fprogs[i].Len == 0 {
+			continue
+		}
+		const seccompSetModeFilter = 1
+		if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, seccompSetModeFilter, 0, uintptr(unsafe.Pointer(&fprogs[i]))); e != 0 {
+			return exitSeccomp, fmt.Errorf("loading seccomp filter %d: %w", i, e)
+		}
+	}
+	_, _, e := unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(argv0)), uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])))
+	runtime.KeepAlive(argv0)
+	runtime.KeepAlive(argvp)
+	runtime.KeepAlive(envp)
+	runtime.KeepAlive(progs)
+	return exitExec, fmt.Errorf("%s: %w", path, error(e))
+}
+
+// cStrings is a NULL-terminated array of C strings for execve.
+func cStrings(ss []string) ([]*byte, error) {
+	out := make([]*byte, len(ss)+1)
+	for i, s := range ss {
+		p, err := unix.BytePtrFromString(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}

@@ -1,0 +1,25 @@
+//go:build !linux
+
+package exec
+
+import (
+	"errors"
+
+	"gosd/internal/seccomp"
+	"gosd/unitfile"
+)
+
+type seccompSettings struct {
+	Sec     unitfile.ProcessSecurity
+	Persona uint32
+}
+
+func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
+	return nil, exitSeccomp, errors.New("system call filters need Linux seccomp")
+}
+
+func currentPersona() uint32 { return 0 }
+
+func execFiltered(path string, argv, env []string, progs [][]seccomp.Instruction) (int, error) {
+	return exitSeccomp, errors.New("system call filters need Linux seccomp")
+}
