@@ -54,12 +54,12 @@ func precedesBefore(p, w *job) bool { return p.stopLike() }
 // forEachOrdered calls f for every installed job on units ordered against
 // j's unit, with first reporting whether that job must finish before j.
 func forEachOrdered(j *job, f func(o *job, first bool)) {
-	for _, x := range j.u.after { // j.u After x
+	for _, x := range j.u.deps[depAfter] { // j.u After x
 		if o := x.job; o != nil && o != j {
 			f(o, precedesAfter(o, j))
 		}
 	}
-	for _, x := range j.u.before { // x After j.u
+	for _, x := range j.u.deps[depBefore] { // x After j.u
 		if o := x.job; o != nil && o != j {
 			f(o, precedesBefore(o, j))
 		}
@@ -68,12 +68,12 @@ func forEachOrdered(j *job, f func(o *job, first bool)) {
 
 // blocksOthers calls f for every job that j must precede.
 func blocksOthers(j *job, f func(o *job)) {
-	for _, x := range j.u.before { // x After j.u: j first unless x stops
+	for _, x := range j.u.deps[depBefore] { // x After j.u: j first unless x stops
 		if o := x.job; o != nil && o != j && precedesAfter(j, o) {
 			f(o)
 		}
 	}
-	for _, x := range j.u.after { // j.u After x: j first when j stops
+	for _, x := range j.u.deps[depAfter] { // j.u After x: j first when j stops
 		if o := x.job; o != nil && o != j && precedesBefore(j, o) {
 			f(o)
 		}
@@ -262,7 +262,7 @@ func (m *Manager) finishJob(j *job, result JobResult) {
 }
 
 func (m *Manager) failDependents(u *unit) {
-	for _, list := range [][]*unit{u.requiredBy, u.boundBy, u.requisiteOf} {
+	for _, list := range [][]*unit{u.deps[depRequiredBy], u.deps[depBoundBy], u.deps[depRequisiteOf]} {
 		for _, d := range list {
 			if j := d.job; j != nil && (j.kind == JobStart || j.kind == JobVerifyActive || (j.kind == JobRestart && j.restartPhaseStart)) {
 				m.logf(d, LevelNotice, "Dependency failed for %s.", describe(d))
@@ -508,7 +508,7 @@ expand:
 	switch kind {
 	case JobStart, JobRestart:
 		if reqs {
-			for _, list := range [][]*unit{u.requires, u.bindsTo} {
+			for _, list := range [][]*unit{u.deps[depRequires], u.deps[depBindsTo]} {
 				for _, d := range list {
 					if d.def.LoadState != unitfile.Loaded {
 						tj.failDep = fmt.Sprintf("Unit %s is %s.", d.name, loadWord(d.def.LoadState))
@@ -517,7 +517,7 @@ expand:
 					m.addTxn(t, d, JobStart, tj.required, deps, reqs)
 				}
 			}
-			for _, d := range u.requisite {
+			for _, d := range u.deps[depRequisite] {
 				if d.def.LoadState != unitfile.Loaded {
 					tj.failDep = fmt.Sprintf("Unit %s is %s.", d.name, loadWord(d.def.LoadState))
 					continue
@@ -525,7 +525,7 @@ expand:
 				m.addTxn(t, d, JobVerifyActive, tj.required, deps, reqs)
 			}
 		}
-		for _, list := range [][]*unit{u.wants, u.upholds} {
+		for _, list := range [][]*unit{u.deps[depWants], u.deps[depUpholds]} {
 			for _, d := range list {
 				if d.def.LoadState != unitfile.Loaded {
 					continue // a missing Wants= is no error (systemd.unit(5))
@@ -533,7 +533,7 @@ expand:
 				m.addTxn(t, d, JobStart, false, deps, reqs)
 			}
 		}
-		for _, list := range [][]*unit{u.conflicts, u.conflictedBy} {
+		for _, list := range [][]*unit{u.deps[depConflicts], u.deps[depConflictedBy]} {
 			for _, d := range list {
 				if !isInactive(d) || d.job != nil || t.jobs[d] != nil {
 					m.addTxn(t, d, JobStop, tj.required, deps, reqs)
@@ -543,7 +543,7 @@ expand:
 		if kind == JobRestart {
 			// Requires=/BindsTo=/PartOf=: restart reaches the dependents as
 			// try-restart.
-			for _, list := range [][]*unit{u.requiredBy, u.boundBy, u.consistsOf} {
+			for _, list := range [][]*unit{u.deps[depRequiredBy], u.deps[depBoundBy], u.deps[depConsistsOf]} {
 				for _, d := range list {
 					if !isInactive(d) || d.job != nil {
 						m.addTxn(t, d, JobRestart, tj.required, deps, reqs)
@@ -554,7 +554,7 @@ expand:
 	case JobStop:
 		// Requires=/BindsTo=/PartOf=/Requisite=: stopping a unit stops the
 		// units that need it.
-		for _, list := range [][]*unit{u.requiredBy, u.boundBy, u.consistsOf, u.requisiteOf} {
+		for _, list := range [][]*unit{u.deps[depRequiredBy], u.deps[depBoundBy], u.deps[depConsistsOf], u.deps[depRequisiteOf]} {
 			for _, d := range list {
 				if !isInactive(d) || d.job != nil || t.jobs[d] != nil {
 					m.addTxn(t, d, JobStop, tj.required, deps, reqs)
@@ -571,7 +571,7 @@ func (m *Manager) dropTxn(t *txn, u *unit) {
 		return
 	}
 	delete(t.jobs, u)
-	for _, list := range [][]*unit{u.requiredBy, u.boundBy} {
+	for _, list := range [][]*unit{u.deps[depRequiredBy], u.deps[depBoundBy]} {
 		for _, d := range list {
 			if tj := t.jobs[d]; tj != nil && tj.kind != JobStop && d != t.anchor {
 				m.dropTxn(t, d)
@@ -629,7 +629,7 @@ func (m *Manager) findCycle(t *txn) []*unit {
 	visit = func(u *unit) bool {
 		color[u] = grey
 		stack = append(stack, u)
-		for _, x := range u.after {
+		for _, x := range u.deps[depAfter] {
 			if t.jobs[x] == nil {
 				continue
 			}
@@ -788,12 +788,12 @@ func (m *Manager) unitStateChanged(u *unit, old string) {
 	if (isInactive(u) && old != "inactive" && old != "failed") || (u.active == "failed" && old != "failed") {
 		m.becameInactive(u)
 	}
-	for _, t := range u.triggeredBy {
+	for _, t := range u.deps[depTriggeredBy] {
 		m.timerTriggerChanged(t, u)
 	}
 	if u.active == "active" && old != "active" && old != "reloading" {
 		// Upholds=: the upheld units start whenever this one is active.
-		for _, d := range u.upholds {
+		for _, d := range u.deps[depUpholds] {
 			m.uphold(u, d)
 		}
 	}
@@ -822,26 +822,26 @@ func (m *Manager) becameInactive(u *unit) {
 		return
 	}
 	// BindsTo=: units bound to u stop when it stops, for whatever reason.
-	for _, d := range u.boundBy {
+	for _, d := range u.deps[depBoundBy] {
 		if !isInactive(d) && (d.job == nil || d.job.kind != JobStop) {
 			m.logf(d, LevelInfo, "Unit %s is bound to inactive unit %s. Stopping, too.", d.name, u.name)
 			m.request(0, d.name, JobStop, ModeReplace)
 		}
 	}
-	for _, by := range u.upheldBy {
+	for _, by := range u.deps[depUpheldBy] {
 		if isActive(by) && u.job == nil {
 			m.uphold(by, u)
 		}
 	}
 	// (A service waiting in auto-restart is "activating", so it never gets
 	// here: its sockets stay unwatched and OnFailure= waits for the end.)
-	for _, s := range u.triggeredBy {
+	for _, s := range u.deps[depTriggeredBy] {
 		m.socketRearm(s)
 	}
 	if u.active == "failed" {
-		m.triggerList(u, u.onFailure, "OnFailure=")
+		m.triggerList(u, u.deps[depOnFailure], "OnFailure=")
 	} else {
-		m.triggerList(u, u.onSuccess, "OnSuccess=")
+		m.triggerList(u, u.deps[depOnSuccess], "OnSuccess=")
 	}
 	m.checkUnneededDeps(u)
 	if u.acceptOf != nil && u.job == nil {
@@ -869,7 +869,7 @@ func (m *Manager) triggerList(u *unit, list []*unit, key string) {
 // checkUnneededDeps stops StopWhenUnneeded= units that u pulled in and
 // that nothing active needs any more (systemd.unit(5)).
 func (m *Manager) checkUnneededDeps(u *unit) {
-	for _, list := range [][]*unit{u.requires, u.wants, u.bindsTo, u.requisite, u.upholds} {
+	for _, list := range [][]*unit{u.deps[depRequires], u.deps[depWants], u.deps[depBindsTo], u.deps[depRequisite], u.deps[depUpholds]} {
 		for _, d := range list {
 			if d.def.Unit.StopWhenUnneeded && !isInactive(d) && d.job == nil && !m.needed(d) {
 				m.logf(d, LevelInfo, "Unit %s not needed anymore. Stopping.", d.name)
@@ -880,7 +880,7 @@ func (m *Manager) checkUnneededDeps(u *unit) {
 }
 
 func (m *Manager) needed(d *unit) bool {
-	for _, list := range [][]*unit{d.requiredBy, d.wantedBy, d.boundBy, d.requisiteOf, d.upheldBy} {
+	for _, list := range [][]*unit{d.deps[depRequiredBy], d.deps[depWantedBy], d.deps[depBoundBy], d.deps[depRequisiteOf], d.deps[depUpheldBy]} {
 		for _, x := range list {
 			if !isInactive(x) || (x.job != nil && x.job.kind != JobStop) {
 				return true

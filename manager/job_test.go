@@ -240,8 +240,8 @@ func TestDefaultDependenciesOnlyOnExistingUnits(t *testing.T) {
 	sd.Unit.DefaultDependencies = false
 	h = newHarness(t, memSource{}.add(b, si, sd))
 	u := h.m.units["b.service"]
-	if !inUnits(u.requires, h.m.units["sysinit.target"]) || !inUnits(u.after, h.m.units["sysinit.target"]) ||
-		!inUnits(u.conflicts, h.m.units["shutdown.target"]) || !inUnits(h.m.units["shutdown.target"].after, u) {
+	if !inUnits(u.deps[depRequires], h.m.units["sysinit.target"]) || !inUnits(u.deps[depAfter], h.m.units["sysinit.target"]) ||
+		!inUnits(u.deps[depConflicts], h.m.units["shutdown.target"]) || !inUnits(h.m.units["shutdown.target"].deps[depAfter], u) {
 		t.Fatal("default dependencies missing")
 	}
 	effs := h.start("b.service")
@@ -468,10 +468,10 @@ func TestTargetDefaultAfter(t *testing.T) {
 	afterMe.Unit.After = []string{"multi-user.target"} // default deps, but ordered after the target
 	h := newHarness(t, memSource{}.add(mu, runlevel, plain, afterMe))
 	m := h.m.units["multi-user.target"]
-	if inUnits(m.after, h.m.units["runlevel.service"]) || inUnits(m.after, h.m.units["after-me.service"]) {
+	if inUnits(m.deps[depAfter], h.m.units["runlevel.service"]) || inUnits(m.deps[depAfter], h.m.units["after-me.service"]) {
 		t.Fatal("target ordered after a unit with DefaultDependencies=no or one ordered after it")
 	}
-	if !inUnits(m.after, h.m.units["plain.service"]) {
+	if !inUnits(m.deps[depAfter], h.m.units["plain.service"]) {
 		t.Fatal("target not ordered after a plain wanted unit")
 	}
 	effs := h.start("multi-user.target")

@@ -66,77 +66,60 @@ type pidRef struct {
 
 type edgeKey struct {
 	from, to *unit
-	rel      rel
+	kind     dep
 }
 
-type rel uint8
+// dep is a kind of relation between units. Every kind has an inverse kind,
+// and an edge is kept on both ends: from.deps[k] holds to exactly when
+// to.deps[k.inverse()] holds from (systemd's UnitDependency and its
+// "reverse" table).
+type dep uint8
 
 const (
-	relAfter rel = iota
-	relRequires
-	relWants
-	relRequisite
-	relBindsTo
-	relPartOf
-	relUpholds
-	relConflicts
-	relOnFailure
-	relOnSuccess
-	relTriggers
-	numRels // not a relation: the count
+	depAfter dep = iota // ordering: after units this one starts after
+	depBefore
+	depRequires
+	depRequiredBy
+	depWants
+	depWantedBy
+	depRequisite
+	depRequisiteOf
+	depBindsTo
+	depBoundBy
+	depPartOf
+	depConsistsOf
+	depUpholds
+	depUpheldBy
+	depConflicts
+	depConflictedBy
+	depOnFailure
+	depOnFailureOf
+	depOnSuccess
+	depOnSuccessOf
+	depTriggers
+	depTriggeredBy
+	numDeps // not a relation: the count
 )
 
-// fwdList is from's list of units it has relation r to.
-func fwdList(from *unit, r rel) *[]*unit {
-	switch r {
-	case relAfter:
-		return &from.after
-	case relRequires:
-		return &from.requires
-	case relWants:
-		return &from.wants
-	case relRequisite:
-		return &from.requisite
-	case relBindsTo:
-		return &from.bindsTo
-	case relPartOf:
-		return &from.partOf
-	case relUpholds:
-		return &from.upholds
-	case relConflicts:
-		return &from.conflicts
-	case relOnFailure:
-		return &from.onFailure
-	case relOnSuccess:
-		return &from.onSuccess
-	}
-	return &from.triggers
+// inverse is the kind the other end of a k edge keeps: kinds come in
+// pairs, forward kind even and its inverse the next one.
+func (k dep) inverse() dep { return k ^ 1 }
+
+// depSetting is one relation setting of [Unit] and the kind it makes.
+type depSetting struct {
+	names []string
+	kind  dep
 }
 
-// revList is to's list of units that have relation r to it, or nil for
-// the one-way relations (OnFailure=, OnSuccess=).
-func revList(to *unit, r rel) *[]*unit {
-	switch r {
-	case relAfter:
-		return &to.before
-	case relRequires:
-		return &to.requiredBy
-	case relWants:
-		return &to.wantedBy
-	case relRequisite:
-		return &to.requisiteOf
-	case relBindsTo:
-		return &to.boundBy
-	case relPartOf:
-		return &to.consistsOf
-	case relUpholds:
-		return &to.upheldBy
-	case relConflicts:
-		return &to.conflictedBy
-	case relTriggers:
-		return &to.triggeredBy
+// unitDeps lists the relation settings of [Unit], in the order systemd
+// applies them.
+func unitDeps(us *unitfile.UnitSection) []depSetting {
+	return []depSetting{
+		{us.After, depAfter}, {us.Before, depBefore},
+		{us.Requires, depRequires}, {us.Wants, depWants}, {us.Requisite, depRequisite},
+		{us.BindsTo, depBindsTo}, {us.PartOf, depPartOf}, {us.Upholds, depUpholds},
+		{us.Conflicts, depConflicts}, {us.OnFailure, depOnFailure}, {us.OnSuccess, depOnSuccess},
 	}
-	return nil
 }
 
 // unit is one loaded unit: its definition, resolved edges and runtime state.
@@ -144,13 +127,8 @@ type unit struct {
 	name string
 	def  *unitfile.Unit
 
-	// Ordering, both directions: after holds units this one starts after.
-	after, before []*unit
-	// Forward requirement edges and their reverses.
-	requires, wants, requisite, bindsTo, partOf, upholds, conflicts                []*unit
-	requiredBy, wantedBy, requisiteOf, boundBy, consistsOf, upheldBy, conflictedBy []*unit
-	onFailure, onSuccess                                                           []*unit
-	triggers, triggeredBy                                                          []*unit
+	// deps holds the unit's edges of every kind, both directions.
+	deps [numDeps][]*unit
 
 	active, sub, result string
 	job                 *job
@@ -378,10 +356,10 @@ func (m *Manager) addTargetDeps() {
 				if o == t || o.def.LoadState != unitfile.Loaded || !o.def.Unit.DefaultDependencies {
 					continue
 				}
-				if _, ok := m.edgeSeen[edgeKey{o, t, relAfter}]; ok {
+				if _, ok := m.edgeSeen[edgeKey{o, t, depAfter}]; ok {
 					continue
 				}
-				m.edge(t, o, relAfter)
+				m.edge(t, o, depAfter)
 			}
 		}
 	}
@@ -430,114 +408,81 @@ func (m *Manager) addEdges(u *unit) {
 		return
 	}
 	us := &u.def.Unit
-	for _, n := range us.After {
-		m.edge(u, m.load(n), relAfter)
-	}
-	for _, n := range us.Before {
-		m.edge(m.load(n), u, relAfter)
-	}
-	for _, n := range us.Requires {
-		m.edge(u, m.load(n), relRequires)
-	}
-	for _, n := range us.Wants {
-		m.edge(u, m.load(n), relWants)
-	}
-	for _, n := range us.Requisite {
-		m.edge(u, m.load(n), relRequisite)
-	}
-	for _, n := range us.BindsTo {
-		m.edge(u, m.load(n), relBindsTo)
-	}
-	for _, n := range us.PartOf {
-		m.edge(u, m.load(n), relPartOf)
-	}
-	for _, n := range us.Upholds {
-		m.edge(u, m.load(n), relUpholds)
-	}
-	for _, n := range us.Conflicts {
-		m.edge(u, m.load(n), relConflicts)
-	}
-	for _, n := range us.OnFailure {
-		m.edge(u, m.load(n), relOnFailure)
-	}
-	for _, n := range us.OnSuccess {
-		m.edge(u, m.load(n), relOnSuccess)
+	for _, d := range unitDeps(us) {
+		for _, n := range d.names {
+			m.edge(u, m.load(n), d.kind)
+		}
 	}
 	dd := us.DefaultDependencies
 	// implicit adds rels from u to name; before stands for Before=.
-	const before = rel(255)
-	implicit := func(name string, rels ...rel) {
+	implicit := func(name string, kinds ...dep) {
 		if name == u.name || !m.loadedExists(name) {
 			return
 		}
 		t := m.load(name)
-		for _, r := range rels {
-			if r == before {
-				m.edge(t, u, relAfter)
-			} else {
-				m.edge(u, t, r)
-			}
+		for _, k := range kinds {
+			m.edge(u, t, k)
 		}
 	}
 	switch u.def.Type {
 	case "service":
 		if dd {
 			// systemd.service(5) "Default Dependencies".
-			implicit("sysinit.target", relRequires, relAfter)
-			implicit("basic.target", relAfter)
-			implicit("shutdown.target", relConflicts, before)
+			implicit("sysinit.target", depRequires, depAfter)
+			implicit("basic.target", depAfter)
+			implicit("shutdown.target", depConflicts, depBefore)
 		}
 		if s := u.def.Service; s != nil {
 			// systemd.service(5): Sockets= pulls in with Wants= and After=.
 			for _, n := range s.Sockets {
 				sk := m.load(n)
-				m.edge(u, sk, relWants)
-				m.edge(u, sk, relAfter)
-				m.edge(sk, u, relTriggers)
+				m.edge(u, sk, depWants)
+				m.edge(u, sk, depAfter)
+				m.edge(sk, u, depTriggers)
 			}
 			if s.Type == "dbus" && m.loadedExists("dbus.socket") {
-				implicit("dbus.socket", relRequires, relAfter)
+				implicit("dbus.socket", depRequires, depAfter)
 			}
 		}
 	case "socket":
 		if dd {
 			// systemd.socket(5): Before=sockets.target; plus sysinit/shutdown
 			// like every default-dependency unit.
-			implicit("sockets.target", before)
-			implicit("sysinit.target", relRequires, relAfter)
-			implicit("shutdown.target", relConflicts, before)
+			implicit("sockets.target", depBefore)
+			implicit("sysinit.target", depRequires, depAfter)
+			implicit("shutdown.target", depConflicts, depBefore)
 		}
 		if sk := u.def.Socket; sk != nil && !sk.Accept {
 			// systemd.socket(5): a socket is Before= the service it
 			// activates; systemd.service(5): the service is After= it.
 			svc := m.load(socketServiceName(u))
-			m.edge(svc, u, relAfter)
-			m.edge(u, svc, relTriggers)
+			m.edge(svc, u, depAfter)
+			m.edge(u, svc, depTriggers)
 		}
 	case "timer":
 		if dd {
 			// systemd.timer(5) "Implicit Dependencies" and "Default
 			// Dependencies"; the time targets only for OnCalendar=.
-			implicit("sysinit.target", relRequires, relAfter)
-			implicit("timers.target", before)
-			implicit("shutdown.target", relConflicts, before)
+			implicit("sysinit.target", depRequires, depAfter)
+			implicit("timers.target", depBefore)
+			implicit("shutdown.target", depConflicts, depBefore)
 			if t := u.def.Timer; t != nil && hasCalendar(t) {
-				implicit("time-set.target", relAfter)
-				implicit("time-sync.target", relAfter)
+				implicit("time-set.target", depAfter)
+				implicit("time-sync.target", depAfter)
 			}
 		}
 		if u.def.Timer != nil {
 			// A timer is Before= the unit it activates.
 			target := m.load(timerUnitName(u))
-			m.edge(target, u, relAfter)
-			m.edge(u, target, relTriggers)
+			m.edge(target, u, depAfter)
+			m.edge(u, target, depTriggers)
 		}
 	case "target":
 		if dd {
 			// systemd.target(5): Wants=/Requires= get an implicit After=
 			// (addTargetDeps, once the tree is loaded).
 			m.targetDeps = append(m.targetDeps, u)
-			implicit("shutdown.target", relConflicts, before)
+			implicit("shutdown.target", depConflicts, depBefore)
 		}
 	}
 }
@@ -549,20 +494,22 @@ func socketServiceName(u *unit) string {
 	return strings.TrimSuffix(u.name, ".socket") + ".service"
 }
 
-func (m *Manager) edge(from, to *unit, r rel) {
+// edge adds from -k-> to and its inverse; a Before= edge is kept as the
+// After= edge it means, so that each pair is stored once.
+func (m *Manager) edge(from, to *unit, k dep) {
 	if from == to {
 		return
 	}
-	k := edgeKey{from, to, r}
-	if _, ok := m.edgeSeen[k]; ok {
+	if k&1 == 1 { // an inverse kind: store it as the forward edge
+		from, to, k = to, from, k.inverse()
+	}
+	key := edgeKey{from, to, k}
+	if _, ok := m.edgeSeen[key]; ok {
 		return
 	}
-	m.edgeSeen[k] = struct{}{}
-	fwd := fwdList(from, r)
-	*fwd = append(*fwd, to)
-	if rev := revList(to, r); rev != nil {
-		*rev = append(*rev, from)
-	}
+	m.edgeSeen[key] = struct{}{}
+	from.deps[k] = append(from.deps[k], to)
+	to.deps[k.inverse()] = append(to.deps[k.inverse()], from)
 }
 
 // onReload swaps definitions (daemon-reload). Runtime state stays: running
@@ -576,12 +523,7 @@ func (m *Manager) onReload(src UnitSource) {
 	m.edgeSeen = map[edgeKey]struct{}{}
 	old := m.loadOrder
 	for _, u := range old {
-		for r := rel(0); r < numRels; r++ {
-			*fwdList(u, r) = nil
-			if rev := revList(u, r); rev != nil {
-				*rev = nil
-			}
-		}
+		u.deps = [numDeps][]*unit{}
 	}
 	for _, u := range old {
 		def := src.Get(u.name)
@@ -805,20 +747,16 @@ func (m *Manager) forget(u *unit) {
 	for _, k := range []string{"state", "restart", "watchdog", "runtime", "job"} {
 		m.cancelTimer(u, k)
 	}
-	for r := rel(0); r < numRels; r++ {
-		for _, x := range *fwdList(u, r) {
-			if rev := revList(x, r); rev != nil {
-				*rev = without(*rev, u)
-			}
-			delete(m.edgeSeen, edgeKey{u, x, r})
-		}
-		if rev := revList(u, r); rev != nil {
-			for _, x := range *rev {
-				fwd := fwdList(x, r)
-				*fwd = without(*fwd, u)
-				delete(m.edgeSeen, edgeKey{x, u, r})
+	for k := dep(0); k < numDeps; k++ {
+		for _, x := range u.deps[k] {
+			x.deps[k.inverse()] = without(x.deps[k.inverse()], u)
+			if k&1 == 0 {
+				delete(m.edgeSeen, edgeKey{u, x, k})
+			} else {
+				delete(m.edgeSeen, edgeKey{x, u, k.inverse()})
 			}
 		}
+		u.deps[k] = nil
 	}
 	for _, name := range append([]string{u.name}, u.def.Names...) {
 		if m.units[name] == u {

@@ -210,7 +210,7 @@ func TestPropertyRandomGraphs(t *testing.T) {
 					if x.Role != "main" && u.sub != "start-pre" && u.sub != "condition" {
 						return
 					}
-					for _, d := range u.after {
+					for _, d := range u.deps[depAfter] {
 						if d.job != nil && d.job.kind != JobStop {
 							t.Fatalf("seed %d: %s spawned while %s (After=) has job %s", seed, x.Unit, d.name, d.job.kind)
 						}
@@ -227,8 +227,8 @@ func TestPropertyRandomGraphs(t *testing.T) {
 					}
 					// Requires= + After=: a done start means the required
 					// unit's start did not fail.
-					for _, d := range u.requires {
-						if !inUnits(u.after, d) {
+					for _, d := range u.deps[depRequires] {
+						if !inUnits(u.deps[depAfter], d) {
 							continue
 						}
 						if r, ok := lastStart[d.name]; ok && r != ResultDone {

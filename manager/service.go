@@ -382,7 +382,7 @@ func notifyEnabled(d *unitfile.Service) bool {
 // socketsFor lists the open socket units that pass their fds to u.
 func (m *Manager) socketsFor(u *unit) []string {
 	var out []string
-	for _, s := range u.triggeredBy {
+	for _, s := range u.deps[depTriggeredBy] {
 		if s.sock != nil && (s.sub == "listening" || s.sub == "running") {
 			out = append(out, s.name)
 		}

@@ -122,7 +122,7 @@ func TestAcceptYes(t *testing.T) {
 		t.Fatal("finished instance still loaded")
 	}
 	for _, u := range h.m.loadOrder {
-		for _, x := range append(append([]*unit{}, u.before...), u.after...) {
+		for _, x := range append(append([]*unit{}, u.deps[depBefore]...), u.deps[depAfter]...) {
 			if x.name == "conn@0-1-2.service" {
 				t.Fatalf("%s still has an edge to the instance", u.name)
 			}

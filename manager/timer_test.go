@@ -218,12 +218,12 @@ func TestTimerDependencies(t *testing.T) {
 		}
 		return false
 	}
-	if !has(c.after, "sysinit.target") || !has(c.requires, "sysinit.target") || !has(c.before, "timers.target") ||
-		!has(c.conflicts, "shutdown.target") || !has(c.before, "shutdown.target") || !has(c.after, "time-sync.target") ||
-		has(c.after, "time-set.target") || !has(c.before, "c.service") || !has(c.triggers, "c.service") {
-		t.Fatalf("edges: after %v before %v", names(c.after), names(c.before))
+	if !has(c.deps[depAfter], "sysinit.target") || !has(c.deps[depRequires], "sysinit.target") || !has(c.deps[depBefore], "timers.target") ||
+		!has(c.deps[depConflicts], "shutdown.target") || !has(c.deps[depBefore], "shutdown.target") || !has(c.deps[depAfter], "time-sync.target") ||
+		has(c.deps[depAfter], "time-set.target") || !has(c.deps[depBefore], "c.service") || !has(c.deps[depTriggers], "c.service") {
+		t.Fatalf("edges: after %v before %v", names(c.deps[depAfter]), names(c.deps[depBefore]))
 	}
-	if mt := h.m.units["m.timer"]; has(mt.after, "time-sync.target") {
+	if mt := h.m.units["m.timer"]; has(mt.deps[depAfter], "time-sync.target") {
 		t.Fatalf("time-sync.target for a monotonic timer")
 	}
 	effs := h.start("m.timer")
