@@ -224,3 +224,128 @@ func parseJSONLines(t *testing.T, out string) []logEntry {
 	}
 	return es
 }
+
+// vmHWM is a process's peak resident set in KiB.
+func vmHWM(t *testing.T, pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
+			return kb
+		}
+	}
+	t.Fatal("no VmHWM")
+	return 0
+}
+
+// floodPy sends datagrams to /dev/log as fast as it can for a few seconds
+// (blocking when gosd's queue is full: the flooder waits, never gosd), then
+// says how many it sent.
+const floodPy = `import socket, time, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+n, end = 0, time.time() + 3
+pad = b"x" * 200
+while time.time() < end:
+    s.sendto(b"<14>flood[1]: line %d " % n + pad, "/dev/log")
+    n += 1
+open("@T@/flooded", "w").write(str(n))
+time.sleep(3600)
+`
+
+// TestLogFloodIsBounded: a unit floods /dev/log. With the rate limit off,
+// gosd's memory stays bounded (the store keeps its cap, older entries go)
+// and gosd answers the control API all along; with a limit, only the
+// burst per interval is kept and the rest is counted in journald's
+// "Suppressed N messages" line.
+func TestLogFloodIsBounded(t *testing.T) {
+	needRoot(t)
+	for _, c := range []struct {
+		name, conf string
+		limited    bool
+	}{
+		{"store-cap", "[log]\nstorage = \"volatile\"\nmemory_max = \"1M\"\nrate_limit_interval = \"0\"\n", false},
+		{"rate-limit", "[log]\nstorage = \"volatile\"\nrate_limit_interval = \"1s\"\nrate_limit_burst = 500\n", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conf := filepath.Join(t.TempDir(), "gosd.toml")
+			os.WriteFile(conf, []byte(c.conf), 0o644)
+			units := map[string]string{
+				"default.target": "[Unit]\nWants=flood.service\n",
+				"flood.service":  "[Service]\nExecStart=/usr/bin/python3 @T@/units/flood.py\n",
+				"flood.py":       floodPy,
+			}
+			in := startWrapped(t, asPID1, units, privateDevRun(t.TempDir()), "--config", conf)
+			pid := in.gosdPid()
+			in.waitState(t, "flood", "active", 10*time.Second)
+			// gosd answers while the flood goes on.
+			for i := 0; i < 5; i++ {
+				ctlWant(t, in, 0, "is-active", "flood")
+				time.Sleep(300 * time.Millisecond)
+			}
+			sent := in.waitFile("flooded", 30*time.Second)
+			got := ctlRun(t, in, "logs", "-u", "flood", "-o", "cat", "-n", "0").out
+			kept := strings.Count(got, "\n")
+			hwm := vmHWM(t, pid)
+			t.Logf("%s: %s datagrams sent in 3 s, %d lines kept for the unit, gosd's peak RSS %d KiB", c.name, sent, kept, hwm)
+			if hwm > 64<<10 {
+				t.Errorf("gosd's peak RSS %d KiB under the flood", hwm)
+			}
+			if c.limited {
+				// 3 s of flood: at most four intervals' bursts.
+				if lines := strings.Count("\n"+got, "\nline "); lines > 4*500 || lines < 500 {
+					t.Errorf("%d flood lines kept with a burst of 500 per second", lines)
+				}
+				if !regexp.MustCompile(`Suppressed \d+ messages from flood\.service`).MatchString(got) {
+					t.Errorf("no \"Suppressed N messages\" line:\n%.2000s", got)
+				}
+			} else if len(got) > 1<<20 {
+				t.Errorf("%d bytes of the unit's log kept, cap 1M", len(got))
+			}
+			ctlWant(t, in, 0, "is-active", "flood")
+		})
+	}
+}
+
+// TestLogSocketHandedToSocketUnit: gosd serves /dev/log until a socket
+// unit that listens there starts (a syslog daemon's, not enabled at boot:
+// an enabled one keeps the path from the start); gosd then gives the path
+// up, the unit's service gets the messages, and once the unit stops gosd
+// serves the path again.
+func TestLogSocketHandedToSocketUnit(t *testing.T) {
+	needRoot(t)
+	units := map[string]string{
+		"default.target": "[Unit]\n",
+		"say@.service":   "[Service]\nType=oneshot\nExecStart=/bin/sh -c '{ echo %i; sleep 1; } | /usr/bin/logger -t say'\n",
+		"mylog.socket":   "[Socket]\nListenDatagram=/dev/log\n",
+		"mylog.service":  "[Service]\nExecStart=/usr/bin/python3 -c 'import socket, sys\\ns = socket.socket(fileno=3)\\nwhile True:\\n    d = s.recv(4096)\\n    open(\"@T@/mylog\", \"a\").write(d.decode() + \"\\\\n\")'\n",
+	}
+	in := startWrapped(t, asPID1, units, privateDevRun(t.TempDir()), "--config", "/dev/null")
+	in.waitOutput("Reached target default.target", 10*time.Second)
+	said := func(word string) bool {
+		out := ctlRun(t, in, "logs", "-o", "json", "-n", "0").out
+		return strings.Contains(out, `"SYSLOG_IDENTIFIER":"say","_PID"`) && strings.Contains(out, `"MESSAGE":"`+word+`"`)
+	}
+	ctlWant(t, in, 0, "start", "say@before")
+	in.waitFor("gosd's log to have 'before'", 10*time.Second, func() bool { return said("before") })
+
+	ctlWant(t, in, 0, "start", "mylog.socket")
+	in.waitOutput("mylog.socket provides /dev/log: gosd no longer serves it", 5*time.Second)
+	ctlWant(t, in, 0, "start", "say@during")
+	if got := in.waitFile("mylog", 10*time.Second); !strings.Contains(got, "say: during") {
+		in.waitFor("the syslog unit to get 'during'", 10*time.Second, func() bool { return strings.Contains(in.read("mylog"), "say: during") })
+	}
+	if said("during") {
+		t.Error("gosd kept serving /dev/log after the socket unit took it")
+	}
+
+	ctlWant(t, in, 0, "stop", "mylog.socket", "mylog.service")
+	ctlWant(t, in, 0, "start", "say@after")
+	in.waitFor("gosd's log to have 'after' once the unit let /dev/log go", 10*time.Second, func() bool { return said("after") })
+	if strings.Contains(in.read("mylog"), "after") {
+		t.Error("the stopped syslog unit still got messages")
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gosd/unitfile"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -52,6 +54,43 @@ func TestPrivateBusSocketDefault(t *testing.T) {
 	} {
 		if got := (Config{PrivateBusSocket: c.set}).privateBusSocket(c.pid1); got != c.want {
 			t.Errorf("private_bus_socket %q, pid1 %v: %q, want %q", c.set, c.pid1, got, c.want)
+		}
+	}
+}
+
+// TestLogSocketsLeftToEnabledUnits: as PID1 gosd serves /dev/log and the
+// native socket, except a path an enabled socket unit provides (listening
+// there or linking it, as systemd-journald-dev-log.socket links /dev/log);
+// a unit that is only there (static, not pulled in) does not keep gosd off.
+func TestLogSocketsLeftToEnabledUnits(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("systemd-journald-dev-log.socket", "[Socket]\nListenDatagram=/run/systemd/journal/dev-log\nSymlinks=/dev/log\n")
+	write("other.socket", "[Socket]\nListenDatagram=/run/systemd/journal/socket\n")
+	os.MkdirAll(filepath.Join(dir, "sockets.target.wants"), 0o755)
+	os.Symlink("../systemd-journald-dev-log.socket", filepath.Join(dir, "sockets.target.wants", "systemd-journald-dev-log.socket"))
+	units := unitfile.Load(unitfile.Options{SearchPath: []string{dir}})
+	s, err := LogConfig{}.settings(true, units, []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.syslogPath != "" || s.native != DefaultJournalSocket {
+		t.Fatalf("syslog %q native %q: want /dev/log left to the enabled unit, the native socket served", s.syslogPath, s.native)
+	}
+	if len(s.notes) != 1 || !strings.Contains(s.notes[0], "systemd-journald-dev-log.socket") {
+		t.Fatalf("notes %q", s.notes)
+	}
+	if s, _ := (LogConfig{}).settings(false, units, []string{dir}); s.syslogPath != "" || s.native != "" {
+		t.Fatal("not PID1: gosd served log sockets without listen = yes")
+	}
+	for _, bad := range []LogConfig{{Storage: "disk"}, {Listen: "maybe"}, {MaxUse: "lots"}, {MaxFiles: 1}, {Directory: "rel"}, {RateLimitInterval: "x"}} {
+		if _, err := bad.settings(true, units, nil); err == nil {
+			t.Errorf("%+v accepted", bad)
 		}
 	}
 }
