@@ -84,10 +84,10 @@ func (m *Manager) onBusNameOwner(e BusNameOwner) {
 		return
 	}
 	switch {
-	case u.sub == "start" && e.Owner != "":
+	case u.sub == SubStart && e.Owner != "":
 		m.logf(u, LevelInfo, "Bus name %s acquired (by %s): the service is up.", e.Name, e.Owner)
 		m.serviceStartPost(u)
-	case u.sub == "running" && e.Owner == "":
+	case u.sub == SubRunning && e.Owner == "":
 		m.logAt(u, "BusName", LevelNotice, "Bus name %s released: the service is no longer functional, stopping it.", e.Name)
 		m.notGood(u)
 	}
@@ -100,7 +100,7 @@ func (m *Manager) notGood(u *unit) {
 	if u.def.Service.RemainAfterExit {
 		m.cancelTimer(u, "runtime")
 		m.cancelTimer(u, "watchdog")
-		m.setState(u, "active", "exited")
+		m.setState(u, ActiveActive, SubExited)
 		return
 	}
 	m.serviceStop(u)

@@ -221,11 +221,11 @@ func (m *Manager) forceDown(u *unit) {
 	}
 	u.result = "resources"
 	m.logf(u, LevelError, "Forced down after an internal error: processes killed, unit failed.")
-	if m.try("failing "+u.name, func() { m.setState(u, "failed", "failed") }) && u.active != "failed" {
+	if m.try("failing "+u.name, func() { m.setState(u, ActiveFailed, SubFailed) }) && u.active != ActiveFailed {
 		if !isInactive(u) {
 			m.busyUnits--
 		}
-		u.active, u.sub = "failed", "failed"
+		u.active, u.sub = ActiveFailed, SubFailed
 	}
 }
 

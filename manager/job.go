@@ -165,7 +165,7 @@ func (m *Manager) runJobOn(j *job, u *unit) {
 			m.finishJob(j, ResultDone)
 			return
 		}
-		if u.active == "deactivating" {
+		if u.active == ActiveDeactivating {
 			return // wait: systemd retries the job once the unit is down
 		}
 		if !loaded(u) {
@@ -178,7 +178,7 @@ func (m *Manager) runJobOn(j *job, u *unit) {
 		switch {
 		case isActive(u):
 			m.finishJob(j, ResultDone)
-		case u.active == "activating":
+		case u.active == ActiveActivating:
 			// wait for the outcome of the start in progress
 		default:
 			m.logf(u, LevelInfo, "Unit %s is not active", u.name)
@@ -193,7 +193,7 @@ func (m *Manager) runJobOn(j *job, u *unit) {
 		m.stopUnit(u, false)
 	case JobRestart:
 		j.running = true
-		if u.sub == "auto-restart" {
+		if u.sub == SubAutoRestart {
 			m.cancelTimer(u, "restart")
 			m.restartToStart(j)
 			return
@@ -205,7 +205,7 @@ func (m *Manager) runJobOn(j *job, u *unit) {
 		m.stopUnit(u, true)
 	case JobReload:
 		if !isActive(u) {
-			if u.active == "activating" {
+			if u.active == ActiveActivating {
 				return
 			}
 			m.logf(u, LevelInfo, "Unit %s is not active, cannot reload", u.name)
@@ -740,22 +740,22 @@ func firstID(j *job) uint64 {
 
 // unitStateChanged lets the unit's job and its dependents react to a state
 // change of u (systemd's unit_notify).
-func (m *Manager) unitStateChanged(u *unit, old string) {
+func (m *Manager) unitStateChanged(u *unit, old ActiveState) {
 	if j := u.job; j != nil {
 		switch j.kind {
 		case JobStart, JobVerifyActive:
 			switch {
 			case isActive(u):
 				m.finishJob(j, ResultDone)
-			case u.active == "inactive" && j.running:
+			case u.active == ActiveInactive && j.running:
 				r := ResultDone
 				if j.special != "" {
 					r = j.special
 				}
 				m.finishJob(j, r)
-			case u.active == "failed" && (j.running || j.kind == JobVerifyActive):
+			case u.active == ActiveFailed && (j.running || j.kind == JobVerifyActive):
 				m.finishJob(j, ResultFailed)
-			case !j.running && u.active != "deactivating":
+			case !j.running && u.active != ActiveDeactivating:
 				m.maybeReady(j) // it waited for the unit to go down
 			}
 		case JobStop:
@@ -772,7 +772,7 @@ func (m *Manager) unitStateChanged(u *unit, old string) {
 			}
 		case JobReload:
 			switch {
-			case u.active == "active" && j.running:
+			case u.active == ActiveActive && j.running:
 				r := ResultDone
 				if j.special != "" {
 					r = j.special
@@ -785,13 +785,13 @@ func (m *Manager) unitStateChanged(u *unit, old string) {
 			}
 		}
 	}
-	if (isInactive(u) && old != "inactive" && old != "failed") || (u.active == "failed" && old != "failed") {
+	if (isInactive(u) && old != ActiveInactive && old != ActiveFailed) || (u.active == ActiveFailed && old != ActiveFailed) {
 		m.becameInactive(u)
 	}
 	for _, t := range u.deps[depTriggeredBy] {
 		m.timerTriggerChanged(t, u)
 	}
-	if u.active == "active" && old != "active" && old != "reloading" {
+	if u.active == ActiveActive && old != ActiveActive && old != ActiveReloading {
 		// Upholds=: the upheld units start whenever this one is active.
 		for _, d := range u.deps[depUpholds] {
 			m.uphold(u, d)
@@ -838,7 +838,7 @@ func (m *Manager) becameInactive(u *unit) {
 	for _, s := range u.deps[depTriggeredBy] {
 		m.socketRearm(s)
 	}
-	if u.active == "failed" {
+	if u.active == ActiveFailed {
 		m.triggerList(u, u.deps[depOnFailure], "OnFailure=")
 	} else {
 		m.triggerList(u, u.deps[depOnSuccess], "OnSuccess=")
@@ -846,7 +846,7 @@ func (m *Manager) becameInactive(u *unit) {
 	m.checkUnneededDeps(u)
 	if u.acceptOf != nil && u.job == nil {
 		m.acceptInstanceGone(u)
-		if u.active == "inactive" {
+		if u.active == ActiveInactive {
 			m.forget(u) // systemd garbage-collects finished connection instances
 		}
 	}

@@ -130,7 +130,9 @@ type unit struct {
 	// deps holds the unit's edges of every kind, both directions.
 	deps [numDeps][]*unit
 
-	active, sub, result string
+	active ActiveState
+	sub    SubState
+	result string
 	job                 *job
 
 	activeEnter, activeExit, inactiveEnter, inactiveExit time.Duration
@@ -276,7 +278,7 @@ func (m *Manager) List() []UnitStatus {
 func (m *Manager) status(u *unit) UnitStatus {
 	s := UnitStatus{
 		Name: u.name, Description: u.def.Unit.Description, LoadState: string(u.def.LoadState),
-		Active: u.active, Sub: u.sub, Result: u.result,
+		Active: u.active.String(), Sub: u.sub.String(), Result: u.result,
 		ActiveEnter: u.activeEnter, ActiveExit: u.activeExit,
 		InactiveEnter: u.inactiveEnter, InactiveExit: u.inactiveExit,
 		ControlGroup: u.cgroupPath,
@@ -322,7 +324,7 @@ func (m *Manager) load(name string) *unit {
 		m.units[name] = u
 		return u
 	}
-	u := &unit{name: canon, def: def, active: "inactive", sub: "dead", timers: map[string]time.Duration{}}
+	u := &unit{name: canon, def: def, timers: map[string]time.Duration{}}
 	if def.Type == "" {
 		def.Type = unitType(canon)
 	}
@@ -662,13 +664,13 @@ func (m *Manager) onTimer(id TimerID) {
 
 // setState moves u to a new active/sub state, keeps the timestamps and
 // counters, reports UnitChanged and lets jobs and dependents react.
-func (m *Manager) setState(u *unit, active, sub string) {
+func (m *Manager) setState(u *unit, active ActiveState, sub SubState) {
 	if u.active == active && u.sub == sub {
 		return
 	}
 	old := u.active
-	wasBusy := old != "inactive" && old != "failed"
-	isBusy := active != "inactive" && active != "failed"
+	wasBusy := old != ActiveInactive && old != ActiveFailed
+	isBusy := active != ActiveInactive && active != ActiveFailed
 	if wasBusy != isBusy {
 		if isBusy {
 			m.busyUnits++
@@ -678,9 +680,9 @@ func (m *Manager) setState(u *unit, active, sub string) {
 	}
 	if old != active {
 		switch {
-		case active == "active":
+		case active == ActiveActive:
 			u.activeEnter = m.now
-		case old == "active":
+		case old == ActiveActive:
 			u.activeExit = m.now
 		}
 		if !isBusy && wasBusy {
@@ -691,13 +693,13 @@ func (m *Manager) setState(u *unit, active, sub string) {
 		}
 	}
 	u.active, u.sub = active, sub
-	m.emit(UnitChanged{Unit: u.name, Active: active, Sub: sub, Result: u.result})
+	m.emit(UnitChanged{Unit: u.name, Active: active.String(), Sub: sub.String(), Result: u.result})
 	m.unitStateChanged(u, old)
 }
 
 func isInactive(u *unit) bool       { return isInactiveState(u.active) }
-func isInactiveState(a string) bool { return a == "inactive" || a == "failed" }
-func isActive(u *unit) bool         { return u.active == "active" || u.active == "reloading" }
+func isInactiveState(a ActiveState) bool { return a == ActiveInactive || a == ActiveFailed }
+func isActive(u *unit) bool         { return u.active == ActiveActive || u.active == ActiveReloading }
 
 func (m *Manager) newInvocation() string {
 	m.nextInvoc++
@@ -791,9 +793,9 @@ func (m *Manager) onResetFailed(name string) {
 	}
 	for _, u := range list {
 		u.startLimitCount = 0
-		if u.active == "failed" && u.job == nil {
+		if u.active == ActiveFailed && u.job == nil {
 			u.result = "success"
-			m.setState(u, "inactive", "dead")
+			m.setState(u, ActiveInactive, SubDead)
 		}
 	}
 }

@@ -207,7 +207,7 @@ func TestPropertyRandomGraphs(t *testing.T) {
 					// Nothing starts before what it is After= has finished
 					// its job.
 					u := s.m.units[x.Unit]
-					if x.Role != "main" && u.sub != "start-pre" && u.sub != "condition" {
+					if x.Role != "main" && u.sub.String() != "start-pre" && u.sub.String() != "condition" {
 						return
 					}
 					for _, d := range u.deps[depAfter] {

@@ -78,9 +78,9 @@ func (m *Manager) Save() (Saved, error) {
 	s := Saved{NextInvoc: m.nextInvoc, NextSpawn: m.nextSpawnID, Cgroups: m.cgroups}
 	for _, u := range m.loadOrder {
 		switch u.active {
-		case "active", "inactive", "failed":
+		case ActiveActive, ActiveInactive, ActiveFailed:
 		default:
-			if !(u.svc != nil && u.sub == "auto-restart") {
+			if !(u.svc != nil && u.sub == SubAutoRestart) {
 				return Saved{}, fmt.Errorf("%s is %s (%s)", u.name, u.active, u.sub)
 			}
 		}
@@ -99,12 +99,12 @@ func (m *Manager) Save() (Saved, error) {
 		if u.svc != nil && (u.svc.mainSpawn != 0 || u.svc.hasConn) {
 			return Saved{}, fmt.Errorf("%s is starting its main process", u.name)
 		}
-		if u.active == "inactive" && (u.result == "" || u.result == "success") && u.inactiveExit == 0 &&
+		if u.active == ActiveInactive && (u.result == "" || u.result == "success") && u.inactiveExit == 0 &&
 			u.activeEnter == 0 && u.cgroupPath == "" && (u.svc == nil || len(u.svc.fds) == 0) {
 			continue // never touched: nothing to hand over
 		}
 		su := SavedUnit{
-			Name: u.name, Active: u.active, Sub: u.sub, Result: u.result,
+			Name: u.name, Active: u.active.String(), Sub: u.sub.String(), Result: u.result,
 			ActiveEnter: u.activeEnter, ActiveExit: u.activeExit,
 			InactiveEnter: u.inactiveEnter, InactiveExit: u.inactiveExit,
 			CgroupPath: u.cgroupPath, CgPopulated: u.cgPopulated,
@@ -152,8 +152,14 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 	}
 	n := 0
 	for _, su := range s.Units {
+		active, okA := ParseActiveState(su.Active)
+		sub, okS := ParseSubState(su.Sub)
+		if !okA || !okS {
+			m.logf(nil, LevelWarning, "re-exec: ignoring %s in unknown state %s/%s", su.Name, su.Active, su.Sub)
+			continue
+		}
 		u := m.load(su.Name)
-		if !loaded(u) && (su.MainPID > 0 || su.SockOpen || !isInactiveState(su.Active)) {
+		if !loaded(u) && (su.MainPID > 0 || su.SockOpen || !isInactiveState(active)) {
 			// Its file went away before the re-exec: keep what stopping
 			// it needs (keepForStop), or its processes are lost.
 			switch u.def.Type {
@@ -169,7 +175,7 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 			m.keepForStop(u, nil)
 		}
 		wasBusy := !isInactive(u)
-		u.active, u.sub, u.result = su.Active, su.Sub, su.Result
+		u.active, u.sub, u.result = active, sub, su.Result
 		u.activeEnter, u.activeExit, u.inactiveEnter, u.inactiveExit = su.ActiveEnter, su.ActiveExit, su.InactiveEnter, su.InactiveExit
 		if su.CgroupPath != "" {
 			u.cgroupPath = su.CgroupPath
@@ -228,9 +234,9 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 func (m *Manager) rearm(u *unit, kind string) {
 	var d time.Duration
 	switch {
-	case u.svc != nil && kind == "restart" && u.sub == "auto-restart":
+	case u.svc != nil && kind == "restart" && u.sub == SubAutoRestart:
 		d = max(u.def.Service.RestartSec, 1)
-	case u.svc != nil && kind == "watchdog" && (u.sub == "running" || u.sub == "reload"):
+	case u.svc != nil && kind == "watchdog" && (u.sub == SubRunning || u.sub == SubReload):
 		d = u.def.Service.WatchdogSec
 	case u.svc != nil && kind == "runtime" && isActive(u):
 		d = u.def.Service.RuntimeMaxSec

@@ -17,7 +17,7 @@ type control struct {
 	controlSpawn uint64
 	cmds         []unitfile.ExecCommand
 	idx          int
-	phase        string // the sub-state the sequence belongs to
+	phase        SubState // the sub-state the sequence belongs to
 }
 
 // serviceRun is the runtime state of a service unit.
@@ -130,20 +130,20 @@ func (m *Manager) setResult(u *unit, r string) {
 func (m *Manager) startUnit(u *unit) {
 	if u.svc != nil {
 		switch u.sub {
-		case "auto-restart":
+		case SubAutoRestart:
 			m.cancelTimer(u, "restart")
-		case "dead", "failed":
+		case SubDead, SubFailed:
 		default:
 			return // a start is already under way
 		}
 	}
-	if (u.sock != nil || u.tmr != nil) && u.sub != "dead" && u.sub != "failed" {
+	if (u.sock != nil || u.tmr != nil) && u.sub != SubDead && u.sub != SubFailed {
 		return
 	}
 	if !loaded(u) {
 		// Only reached by a restart whose unit's file went away since.
 		m.logf(u, LevelWarning, "Unit %s is %s, not starting it.", u.name, loadWord(u.def.LoadState))
-		if u.svc != nil && u.sub == "auto-restart" {
+		if u.svc != nil && u.sub == SubAutoRestart {
 			m.setResult(u, "resources")
 			m.serviceDead(u)
 		}
@@ -186,7 +186,7 @@ func (m *Manager) startLimitHit(u *unit) bool {
 		m.action(u, a, -1)
 	}
 	m.logf(u, LevelWarning, "Failed with result 'start-limit-hit'.")
-	m.setState(u, "failed", "failed")
+	m.setState(u, ActiveFailed, SubFailed)
 	if j := u.job; j != nil && j.running {
 		m.finishJob(j, ResultFailed) // the unit may have been failed already
 	}
@@ -273,8 +273,8 @@ func (m *Manager) afterConditions(u *unit) {
 	case u.def.Type == "device" || u.def.Type == "mount":
 		// In place already (the checks of unitfile/extern.go passed):
 		// active, as systemd shows a plugged device or a mount it found.
-		sub := map[string]string{"device": "plugged", "mount": "mounted"}[u.def.Type]
-		m.setState(u, "active", sub)
+		sub := map[string]SubState{"device": SubPlugged, "mount": SubMounted}[u.def.Type]
+		m.setState(u, ActiveActive, sub)
 	case unitfile.UnsupportedType(u.def.Type):
 		m.logf(u, LevelNotice, "gosd does not run %s units: %s not started (unsupported).", u.def.Type, u.name)
 		if u.job != nil {
@@ -284,7 +284,7 @@ func (m *Manager) afterConditions(u *unit) {
 		if u.def.Type != "target" {
 			m.logf(u, LevelDebug, "unit type %q has no runtime in gosd; treated like a target", u.def.Type)
 		}
-		m.setState(u, "active", "active")
+		m.setState(u, ActiveActive, SubActive)
 	}
 }
 
@@ -298,7 +298,7 @@ func (m *Manager) serviceStart(u *unit) {
 	}
 	m.setTimeout(u, "state", d.TimeoutStartSec)
 	if len(d.ExecCondition) > 0 {
-		m.runControl(u, "condition", d.ExecCondition)
+		m.runControl(u, SubCondition, d.ExecCondition)
 		return
 	}
 	m.serviceStartPre(u)
@@ -306,7 +306,7 @@ func (m *Manager) serviceStart(u *unit) {
 
 func (m *Manager) serviceStartPre(u *unit) {
 	if cmds := u.def.Service.ExecStartPre; len(cmds) > 0 {
-		m.runControl(u, "start-pre", cmds)
+		m.runControl(u, SubStartPre, cmds)
 		return
 	}
 	m.serviceExecStart(u)
@@ -319,12 +319,12 @@ func (m *Manager) serviceExecStart(u *unit) {
 		// ExecStartPre= may have left, and fail.
 		m.logf(u, LevelWarning, "Unit %s is %s, not starting its main process.", u.name, loadWord(u.def.LoadState))
 		u.result = "resources"
-		m.serviceSignal(u, "stop-sigterm")
+		m.serviceSignal(u, SubStopSigterm)
 		return
 	}
 	if len(d.ExecStart) == 0 {
 		if d.Type == "oneshot" {
-			m.setState(u, "activating", "start")
+			m.setState(u, ActiveActivating, SubStart)
 			m.serviceStartPost(u)
 			return
 		}
@@ -335,7 +335,7 @@ func (m *Manager) serviceExecStart(u *unit) {
 	}
 	s.mainIdx = 0
 	m.spawnMain(u, d.ExecStart[0])
-	m.setState(u, "activating", "start")
+	m.setState(u, ActiveActivating, SubStart)
 	switch d.Type {
 	case "", "simple", "idle":
 		// systemd.service(5) Type=simple: started as soon as the process is
@@ -383,7 +383,7 @@ func notifyEnabled(d *unitfile.Service) bool {
 func (m *Manager) socketsFor(u *unit) []string {
 	var out []string
 	for _, s := range u.deps[depTriggeredBy] {
-		if s.sock != nil && (s.sub == "listening" || s.sub == "running") {
+		if s.sock != nil && (s.sub == SubListening || s.sub == SubRunning) {
 			out = append(out, s.name)
 		}
 	}
@@ -392,7 +392,7 @@ func (m *Manager) socketsFor(u *unit) []string {
 
 func (m *Manager) serviceStartPost(u *unit) {
 	if cmds := u.def.Service.ExecStartPost; len(cmds) > 0 {
-		m.runControl(u, "start-post", cmds)
+		m.runControl(u, SubStartPost, cmds)
 		return
 	}
 	m.serviceRunning(u)
@@ -406,7 +406,7 @@ func (m *Manager) serviceRunning(u *unit) {
 	mainGone := s.mainPID == 0 && s.mainSpawn == 0 && !s.noPID
 	if mainGone {
 		if u.result == "success" && d.RemainAfterExit {
-			m.setState(u, "active", "exited")
+			m.setState(u, ActiveActive, SubExited)
 			return
 		}
 		m.serviceStop(u)
@@ -418,7 +418,7 @@ func (m *Manager) serviceRunning(u *unit) {
 		m.notGood(u)
 		return
 	}
-	m.setState(u, "active", "running")
+	m.setState(u, ActiveActive, SubRunning)
 	m.setTimeout(u, "runtime", d.RuntimeMaxSec)
 	if d.WatchdogSec > 0 {
 		m.setTimeout(u, "watchdog", d.WatchdogSec)
@@ -438,7 +438,7 @@ func (m *Manager) ctl(u *unit) *control {
 }
 
 // runControl starts a sequence of control commands in sub-state phase.
-func (m *Manager) runControl(u *unit, phase string, cmds []unitfile.ExecCommand) {
+func (m *Manager) runControl(u *unit, phase SubState, cmds []unitfile.ExecCommand) {
 	c := m.ctl(u)
 	c.phase, c.cmds, c.idx = phase, cmds, 0
 	m.setState(u, activeFor(u, phase), phase)
@@ -457,7 +457,7 @@ func (m *Manager) spawnControl(u *unit) {
 		if s.mainPID != 0 {
 			sp.Env = append(sp.Env, "MAINPID="+strconv.Itoa(s.mainPID))
 		}
-		if c.phase == "stop-post" {
+		if c.phase == SubStopPost {
 			sp.Env = append(sp.Env, "SERVICE_RESULT="+u.result)
 			if s.mainExited {
 				code, status := statusEnv(s.mainStatus)
@@ -471,20 +471,20 @@ func (m *Manager) spawnControl(u *unit) {
 	m.emit(sp)
 }
 
-func activeFor(u *unit, sub string) string {
+func activeFor(u *unit, sub SubState) ActiveState {
 	switch sub {
-	case "condition", "start-pre", "start", "start-post", "auto-restart":
-		return "activating"
-	case "running", "exited", "listening":
-		return "active"
-	case "reload":
-		return "reloading"
-	case "dead":
-		return "inactive"
-	case "failed":
-		return "failed"
+	case SubCondition, SubStartPre, SubStart, SubStartPost, SubAutoRestart:
+		return ActiveActivating
+	case SubRunning, SubExited, SubListening:
+		return ActiveActive
+	case SubReload:
+		return ActiveReloading
+	case SubDead:
+		return ActiveInactive
+	case SubFailed:
+		return ActiveFailed
 	}
-	return "deactivating"
+	return ActiveDeactivating
 }
 
 // controlExited continues or ends a control sequence.
@@ -530,9 +530,9 @@ func describeStatus(st WaitStatus) string {
 	return "signal=" + signalName(st.Signal)
 }
 
-func (m *Manager) serviceControlDone(u *unit, phase string, ok bool, st WaitStatus, res string) {
+func (m *Manager) serviceControlDone(u *unit, phase SubState, ok bool, st WaitStatus, res string) {
 	switch phase {
-	case "condition":
+	case SubCondition:
 		if ok {
 			m.serviceStartPre(u)
 			return
@@ -542,35 +542,35 @@ func (m *Manager) serviceControlDone(u *unit, phase string, ok bool, st WaitStat
 			m.cancelTimer(u, "state")
 			m.logf(u, LevelInfo, "%s was skipped because of an unmet condition check (ExecCondition=).", describe(u))
 			u.result = "success"
-			m.setState(u, "inactive", "dead")
+			m.setState(u, ActiveInactive, SubDead)
 			return
 		}
 		m.setResult(u, "exec-condition")
-		m.serviceSignal(u, "stop-sigterm")
-	case "start-pre":
+		m.serviceSignal(u, SubStopSigterm)
+	case SubStartPre:
 		if !ok {
 			m.setResult(u, res)
-			m.serviceSignal(u, "stop-sigterm")
+			m.serviceSignal(u, SubStopSigterm)
 			return
 		}
 		m.serviceExecStart(u)
-	case "start-post":
+	case SubStartPost:
 		if !ok {
 			m.setResult(u, res)
 			m.serviceStop(u)
 			return
 		}
 		m.serviceRunning(u)
-	case "reload":
+	case SubReload:
 		m.cancelTimer(u, "state")
 		if j := u.job; j != nil && j.kind == JobReload && !ok {
 			j.special = ResultFailed
 		}
 		m.backToRunning(u)
-	case "stop":
-		m.serviceSignal(u, "stop-sigterm")
-	case "stop-post":
-		m.serviceSignal(u, "final-sigterm")
+	case SubStop:
+		m.serviceSignal(u, SubStopSigterm)
+	case SubStopPost:
+		m.serviceSignal(u, SubFinalSigterm)
 	}
 }
 
@@ -581,7 +581,7 @@ func (m *Manager) backToRunning(u *unit) {
 		m.serviceRunning(u)
 		return
 	}
-	m.setState(u, "active", "running")
+	m.setState(u, ActiveActive, SubRunning)
 }
 
 // ---- stop ----
@@ -594,14 +594,14 @@ func (m *Manager) stopUnit(u *unit, restart bool) {
 		s.forbidRestart, s.restarting = true, restart
 		delete(m.pendingChecks, u.name)
 		switch u.sub {
-		case "auto-restart":
+		case SubAutoRestart:
 			m.cancelTimer(u, "restart")
 			m.serviceDead(u)
-		case "dead", "failed":
+		case SubDead, SubFailed:
 			m.serviceDead(u)
-		case "condition", "start-pre", "start", "start-post":
-			m.serviceSignal(u, "stop-sigterm")
-		case "running", "exited", "reload":
+		case SubCondition, SubStartPre, SubStart, SubStartPost:
+			m.serviceSignal(u, SubStopSigterm)
+		case SubRunning, SubExited, SubReload:
 			m.serviceStop(u)
 		}
 	case u.sock != nil:
@@ -611,7 +611,7 @@ func (m *Manager) stopUnit(u *unit, restart bool) {
 		m.timerStop(u)
 	default:
 		delete(m.pendingChecks, u.name)
-		m.setState(u, "inactive", "dead")
+		m.setState(u, ActiveInactive, SubDead)
 	}
 }
 
@@ -622,15 +622,15 @@ func (m *Manager) serviceStop(u *unit) {
 	m.cancelTimer(u, "watchdog")
 	if s.started && len(d.ExecStop) > 0 {
 		m.setTimeout(u, "state", d.TimeoutStopSec)
-		m.runControl(u, "stop", d.ExecStop)
+		m.runControl(u, SubStop, d.ExecStop)
 		return
 	}
-	m.serviceSignal(u, "stop-sigterm")
+	m.serviceSignal(u, SubStopSigterm)
 }
 
 func (m *Manager) inKillPhase(u *unit) bool {
 	switch u.sub {
-	case "stop-sigterm", "stop-sigkill", "stop-watchdog", "final-sigterm", "final-sigkill":
+	case SubStopSigterm, SubStopSigkill, SubStopWatchdog, SubFinalSigterm, SubFinalSigkill:
 		return true
 	}
 	return false
@@ -638,13 +638,13 @@ func (m *Manager) inKillPhase(u *unit) bool {
 
 // serviceSignal enters a kill phase: signals per KillMode= (systemd.kill(5))
 // and waits for the known processes to go, up to the stop timeout.
-func (m *Manager) serviceSignal(u *unit, sub string) {
+func (m *Manager) serviceSignal(u *unit, sub SubState) {
 	s, d := u.svc, u.def.Service
 	k := d.Kill
 	m.cancelTimer(u, "runtime")
 	m.cancelTimer(u, "watchdog")
 	sig := killSignal(u, sub)
-	kill := sub == "stop-sigkill" || sub == "final-sigkill"
+	kill := sub == SubStopSigkill || sub == SubFinalSigkill
 	mode := killMode(u)
 	alive := s.mainPID != 0 || s.controlPID != 0 || s.mainSpawn != 0 || s.controlSpawn != 0 ||
 		m.waitCgroup(u, sub)
@@ -657,7 +657,7 @@ func (m *Manager) serviceSignal(u *unit, sub string) {
 			}
 			// Pid 0 with Group: the unit's cgroup (forking without
 			// PIDFile=, or leftovers after the main process exited).
-			if pid != 0 || sub == "stop-sigterm" || (kill && s.noPID) || (m.cgroups && u.cgPopulated) {
+			if pid != 0 || sub == SubStopSigterm || (kill && s.noPID) || (m.cgroups && u.cgPopulated) {
 				m.emit(Kill{Unit: u.name, Pid: pid, Group: true, Signal: sig})
 				if k.SendSIGHUP && !kill {
 					m.emit(Kill{Unit: u.name, Pid: pid, Group: true, Signal: int(syscall.SIGHUP)})
@@ -674,20 +674,20 @@ func (m *Manager) serviceSignal(u *unit, sub string) {
 			}
 		}
 	}
-	if s.noPID && sub == "stop-sigterm" {
+	if s.noPID && sub == SubStopSigterm {
 		s.noPID = false // the daemon got its signal; nothing left to wait for
 	}
 	if !alive || mode == "none" {
-		m.setState(u, "deactivating", sub)
+		m.setState(u, ActiveDeactivating, sub)
 		m.killPhaseNext(u)
 		return
 	}
 	timeout := d.TimeoutStopSec
-	if sub == "stop-watchdog" && d.TimeoutAbortSec > 0 {
+	if sub == SubStopWatchdog && d.TimeoutAbortSec > 0 {
 		timeout = d.TimeoutAbortSec
 	}
 	m.setTimeout(u, "state", timeout)
-	m.setState(u, "deactivating", sub)
+	m.setState(u, ActiveDeactivating, sub)
 }
 
 // killMode is KillMode= with its default.
@@ -701,7 +701,7 @@ func killMode(u *unit) string {
 // waitCgroup says whether kill phase sub also waits for the unit's cgroup
 // to be empty: with cgroups, when the phase signalled the whole group
 // (systemd.kill(5): control-group always, mixed only with SIGKILL).
-func (m *Manager) waitCgroup(u *unit, sub string) bool {
+func (m *Manager) waitCgroup(u *unit, sub SubState) bool {
 	if !m.cgroups || !u.cgPopulated {
 		return false
 	}
@@ -709,7 +709,7 @@ func (m *Manager) waitCgroup(u *unit, sub string) bool {
 	case "control-group":
 		return true
 	case "mixed":
-		return sub == "stop-sigkill" || sub == "final-sigkill"
+		return sub == SubStopSigkill || sub == SubFinalSigkill
 	}
 	return false
 }
@@ -728,7 +728,7 @@ func (m *Manager) onCgroupEmpty(name string) {
 	switch {
 	case m.inKillPhase(u):
 		m.killPhaseProgress(u)
-	case u.sub == "running" && s.noPID && s.mainPID == 0 && s.controlPID == 0 && s.controlSpawn == 0:
+	case u.sub == SubRunning && s.noPID && s.mainPID == 0 && s.controlPID == 0 && s.controlSpawn == 0:
 		// Type=forking without PIDFile=: the cgroup was the only trace of
 		// the daemon; it is gone (systemd: "cgroup empty" stops the unit).
 		s.noPID = false
@@ -751,7 +751,7 @@ func (m *Manager) onOOM(name string) {
 		return
 	}
 	switch u.sub {
-	case "dead", "failed", "auto-restart":
+	case SubDead, SubFailed, SubAutoRestart:
 		return
 	}
 	m.setResult(u, "oom-kill")
@@ -759,23 +759,23 @@ func (m *Manager) onOOM(name string) {
 		return
 	}
 	if policy == "kill" {
-		m.serviceSignal(u, "stop-sigkill")
+		m.serviceSignal(u, SubStopSigkill)
 		return
 	}
 	m.serviceStop(u)
 }
 
 // killSignal is the signal of a kill phase (systemd.kill(5)).
-func killSignal(u *unit, sub string) int {
+func killSignal(u *unit, sub SubState) int {
 	k := u.def.Service.Kill
 	sig := k.KillSignal
 	switch {
-	case sub == "stop-sigkill" || sub == "final-sigkill":
+	case sub == SubStopSigkill || sub == SubFinalSigkill:
 		sig = k.FinalKillSignal
 		if sig == 0 {
 			sig = int(syscall.SIGKILL)
 		}
-	case sub == "stop-watchdog":
+	case sub == SubStopWatchdog:
 		sig = k.WatchdogSignal
 		if sig == 0 {
 			sig = int(syscall.SIGABRT)
@@ -815,16 +815,16 @@ func (m *Manager) killPhaseNext(u *unit) {
 		// systemd.kill(5) mixed: SIGTERM went to the main process only;
 		// the SIGKILL goes to every process left in the cgroup.
 		switch u.sub {
-		case "stop-sigterm", "stop-watchdog":
-			m.serviceSignal(u, "stop-sigkill")
+		case SubStopSigterm, SubStopWatchdog:
+			m.serviceSignal(u, SubStopSigkill)
 			return
-		case "final-sigterm":
-			m.serviceSignal(u, "final-sigkill")
+		case SubFinalSigterm:
+			m.serviceSignal(u, SubFinalSigkill)
 			return
 		}
 	}
 	switch u.sub {
-	case "stop-sigterm", "stop-sigkill", "stop-watchdog":
+	case SubStopSigterm, SubStopSigkill, SubStopWatchdog:
 		m.serviceStopPost(u)
 	default:
 		m.serviceDead(u)
@@ -835,7 +835,7 @@ func (m *Manager) serviceStopPost(u *unit) {
 	d := u.def.Service
 	if len(d.ExecStopPost) > 0 {
 		m.setTimeout(u, "state", d.TimeoutStopSec)
-		m.runControl(u, "stop-post", d.ExecStopPost)
+		m.runControl(u, SubStopPost, d.ExecStopPost)
 		return
 	}
 	m.serviceDead(u)
@@ -854,7 +854,7 @@ func (m *Manager) serviceDead(u *unit) {
 	if !s.forbidRestart && !m.shuttingDown && m.shouldRestart(u) {
 		m.logAt(u, "Restart", LevelInfo, "Scheduled restart job, restart counter is at %d.", s.nRestarts+1)
 		m.setTimeout(u, "restart", max(d.RestartSec, 1))
-		m.setState(u, "activating", "auto-restart")
+		m.setState(u, ActiveActivating, SubAutoRestart)
 		return
 	}
 	if j := u.job; j == nil || j.kind != JobRestart {
@@ -866,14 +866,14 @@ func (m *Manager) serviceDead(u *unit) {
 	m.emit(Cleanup{Unit: u.name})
 	if u.result == "success" {
 		wasActive := s.started
-		m.setState(u, "inactive", "dead")
+		m.setState(u, ActiveInactive, SubDead)
 		if a := u.def.Unit.SuccessAction; wasActive && a != "" && a != "none" && !m.shuttingDown {
 			m.action(u, a, actionExitStatus(u, u.def.Unit.SuccessActionExitStatus))
 		}
 		return
 	}
 	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
-	m.setState(u, "failed", "failed")
+	m.setState(u, ActiveFailed, SubFailed)
 	if a := u.def.Unit.FailureAction; a != "" && a != "none" && !m.shuttingDown {
 		m.action(u, a, actionExitStatus(u, u.def.Unit.FailureActionExitStatus))
 	}
@@ -933,7 +933,7 @@ func (m *Manager) reloadUnit(u *unit) {
 	d := u.def.Service
 	m.setTimeout(u, "state", d.TimeoutStartSec)
 	if len(d.ExecReload) > 0 {
-		m.runControl(u, "reload", d.ExecReload)
+		m.runControl(u, SubReload, d.ExecReload)
 		return
 	}
 	// notify-reload: ReloadSignal= (SIGHUP by default), then wait for
@@ -945,7 +945,7 @@ func (m *Manager) reloadUnit(u *unit) {
 		}
 		m.emit(Kill{Unit: u.name, Pid: u.svc.mainPID, Signal: sig})
 	}
-	m.setState(u, "reloading", "reload")
+	m.setState(u, ActiveReloading, SubReload)
 }
 
 // ---- process events ----
@@ -990,7 +990,7 @@ func (m *Manager) onSpawned(e Spawned) {
 		s.execMain = ExecMainStatus{PID: e.Pid, Start: m.now}
 		m.pids[e.Pid] = pidRef{u: u, role: "main"}
 		m.signalLate(u, e.Pid)
-		if u.def.Service.Type == "exec" && u.sub == "start" {
+		if u.def.Service.Type == "exec" && u.sub == SubStart {
 			m.serviceStartPost(u)
 		}
 		return
@@ -1081,12 +1081,12 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 		m.emit(Log{Unit: u.name, Pos: pos, Level: LevelWarning, Msg: msg})
 	}
 	switch u.sub {
-	case "start":
+	case SubStart:
 		switch d.Type {
 		case "oneshot":
 			if res != "success" {
 				m.setResult(u, res)
-				m.serviceSignal(u, "stop-sigterm")
+				m.serviceSignal(u, SubStopSigterm)
 				return
 			}
 			if s.mainIdx+1 < len(d.ExecStart) {
@@ -1098,7 +1098,7 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 		case "forking":
 			if res != "success" {
 				m.setResult(u, res)
-				m.serviceSignal(u, "stop-sigterm")
+				m.serviceSignal(u, SubStopSigterm)
 				return
 			}
 			if d.PIDFile != "" {
@@ -1118,7 +1118,7 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 			// RemainAfterExit=, active/exited), not failed.
 			if res != "success" {
 				m.setResult(u, res)
-				m.serviceSignal(u, "stop-sigterm")
+				m.serviceSignal(u, SubStopSigterm)
 				return
 			}
 			m.logAt(u, "BusName", LevelWarning, "Main process exited before bus name %s was acquired.", d.BusName)
@@ -1129,24 +1129,24 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 				m.logf(u, LevelWarning, "Main process exited before sending READY=1")
 			}
 			m.setResult(u, res)
-			m.serviceSignal(u, "stop-sigterm")
+			m.serviceSignal(u, SubStopSigterm)
 		default: // exec before Spawned, or the spawn failed
 			m.setResult(u, res)
-			m.serviceSignal(u, "stop-sigterm")
+			m.serviceSignal(u, SubStopSigterm)
 		}
-	case "start-post", "condition", "start-pre":
+	case SubStartPost, SubCondition, SubStartPre:
 		m.setResult(u, res) // serviceRunning notices the main process is gone
-	case "running", "reload":
+	case SubRunning, SubReload:
 		m.setResult(u, res)
 		if j := u.job; j != nil && j.kind == JobReload {
 			j.special = ResultFailed
 		}
 		if res == "success" && d.RemainAfterExit {
-			m.setState(u, "active", "exited")
+			m.setState(u, ActiveActive, SubExited)
 			return
 		}
 		m.serviceStop(u)
-	case "stop":
+	case SubStop:
 		m.setResult(u, res)
 	default:
 		// systemd records how the main process ended in every state: a
@@ -1160,14 +1160,14 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 
 func (m *Manager) onPIDFile(e PIDFileRead) {
 	u := m.units[e.Unit]
-	if u == nil || u.svc == nil || u.sub != "start" {
+	if u == nil || u.svc == nil || u.sub != SubStart {
 		m.logf(u, LevelDebug, "ignoring PID file result for %s", e.Unit)
 		return
 	}
 	if e.Err != nil || e.Pid <= 0 {
 		m.logAt(u, "PIDFile", LevelError, "Can't open PID file %s (yet?) after start: %v", u.def.Service.PIDFile, e.Err)
 		m.setResult(u, "protocol")
-		m.serviceSignal(u, "stop-sigterm")
+		m.serviceSignal(u, SubStopSigterm)
 		return
 	}
 	who := e.Owner
@@ -1176,7 +1176,7 @@ func (m *Manager) onPIDFile(e PIDFileRead) {
 	}
 	if !m.suitableMainPID(u, who, e.Trusted, "from PID file "+u.def.Service.PIDFile) {
 		m.setResult(u, "protocol")
-		m.serviceSignal(u, "stop-sigterm")
+		m.serviceSignal(u, SubStopSigterm)
 		return
 	}
 	m.setMainPID(u, e.Pid)
@@ -1242,7 +1242,7 @@ func (m *Manager) serviceTimer(u *unit, kind string) {
 	d := u.def.Service
 	switch kind {
 	case "restart":
-		if u.sub != "auto-restart" {
+		if u.sub != SubAutoRestart {
 			return
 		}
 		if !loaded(u) {
@@ -1258,12 +1258,12 @@ func (m *Manager) serviceTimer(u *unit, kind string) {
 		// are restarted too.
 		m.request(0, u.name, JobRestart, ModeReplace)
 	case "watchdog":
-		if u.sub != "running" && u.sub != "reload" {
+		if u.sub != SubRunning && u.sub != SubReload {
 			return
 		}
 		m.logAt(u, "WatchdogSec", LevelError, "Watchdog timeout (limit %s)!", d.WatchdogSec)
 		m.setResult(u, "watchdog")
-		m.serviceSignal(u, "stop-watchdog")
+		m.serviceSignal(u, SubStopWatchdog)
 	case "runtime":
 		m.logAt(u, "RuntimeMaxSec", LevelWarning, "Service reached runtime time limit. Stopping.")
 		m.setResult(u, "timeout")
@@ -1276,21 +1276,21 @@ func (m *Manager) serviceTimer(u *unit, kind string) {
 func (m *Manager) stateTimeout(u *unit) {
 	d := u.def.Service
 	switch u.sub {
-	case "condition", "start-pre", "start", "start-post":
-		if u.sub == "start" && isDBus(u) {
+	case SubCondition, SubStartPre, SubStart, SubStartPost:
+		if u.sub == SubStart && isDBus(u) {
 			m.logAt(u, "BusName", LevelWarning, "Bus name %s was not acquired within TimeoutStartSec=.", d.BusName)
 		}
 		m.logAt(u, "TimeoutStartSec", LevelWarning, "%s operation timed out. Terminating.", u.sub)
 		m.setResult(u, "timeout")
 		switch d.TimeoutStartFailureMode {
 		case "abort":
-			m.serviceSignal(u, "stop-watchdog")
+			m.serviceSignal(u, SubStopWatchdog)
 		case "kill":
-			m.serviceSignal(u, "stop-sigkill")
+			m.serviceSignal(u, SubStopSigkill)
 		default:
-			m.serviceSignal(u, "stop-sigterm")
+			m.serviceSignal(u, SubStopSigterm)
 		}
-	case "reload":
+	case SubReload:
 		m.logf(u, LevelWarning, "Reload operation timed out. Killing reload process.")
 		if c := u.svc.controlPID; c != 0 {
 			m.emit(Kill{Unit: u.name, Pid: c, Signal: int(syscall.SIGKILL)})
@@ -1299,37 +1299,37 @@ func (m *Manager) stateTimeout(u *unit) {
 			j.special = ResultFailed
 		}
 		m.backToRunning(u)
-	case "stop":
+	case SubStop:
 		m.logAt(u, "TimeoutStopSec", LevelWarning, "Stopping timed out. Terminating.")
 		m.setResult(u, "timeout")
-		m.serviceSignal(u, "stop-sigterm")
-	case "stop-sigterm", "stop-watchdog":
+		m.serviceSignal(u, SubStopSigterm)
+	case SubStopSigterm, SubStopWatchdog:
 		m.setResult(u, "timeout")
 		if d.Kill.SendSIGKILL {
 			m.logf(u, LevelWarning, "State '%s' timed out. Killing.", u.sub)
-			m.serviceSignal(u, "stop-sigkill")
+			m.serviceSignal(u, SubStopSigkill)
 			return
 		}
 		m.logf(u, LevelWarning, "State '%s' timed out. Skipping SIGKILL.", u.sub)
 		m.forgetProcesses(u)
 		m.serviceStopPost(u)
-	case "stop-sigkill":
+	case SubStopSigkill:
 		m.logf(u, LevelWarning, "Processes still around after SIGKILL. Ignoring.")
 		m.forgetProcesses(u)
 		m.serviceStopPost(u)
-	case "stop-post":
+	case SubStopPost:
 		m.logAt(u, "TimeoutStopSec", LevelWarning, "State 'stop-post' timed out. Terminating.")
 		m.setResult(u, "timeout")
-		m.serviceSignal(u, "final-sigterm")
-	case "final-sigterm":
+		m.serviceSignal(u, SubFinalSigterm)
+	case SubFinalSigterm:
 		m.setResult(u, "timeout")
 		if d.Kill.SendSIGKILL {
-			m.serviceSignal(u, "final-sigkill")
+			m.serviceSignal(u, SubFinalSigkill)
 			return
 		}
 		m.forgetProcesses(u)
 		m.serviceDead(u)
-	case "final-sigkill":
+	case SubFinalSigkill:
 		m.logf(u, LevelWarning, "Processes still around after final SIGKILL. Entering failed mode.")
 		m.forgetProcesses(u)
 		m.serviceDead(u)
@@ -1392,17 +1392,17 @@ func (m *Manager) onNotify(e Notify) {
 				m.notifyReady(u)
 			}
 		case "RELOADING":
-			if v == "1" && u.sub == "running" {
-				m.setState(u, "reloading", "reload")
+			if v == "1" && u.sub == SubRunning {
+				m.setState(u, ActiveReloading, SubReload)
 			}
 		case "STOPPING":
-			if v == "1" && (u.sub == "running" || u.sub == "reload") {
+			if v == "1" && (u.sub == SubRunning || u.sub == SubReload) {
 				// systemd: the service stops by itself; wait for it.
 				m.cancelTimer(u, "runtime")
 				m.cancelTimer(u, "watchdog")
 				s.forbidRestart = false
 				m.setTimeout(u, "state", d.TimeoutStopSec)
-				m.setState(u, "deactivating", "stop-sigterm")
+				m.setState(u, ActiveDeactivating, SubStopSigterm)
 			}
 		case "STATUS":
 			s.statusText = v
@@ -1447,7 +1447,7 @@ func (m *Manager) onNotify(e Notify) {
 				}
 			case "trigger":
 				m.setResult(u, "watchdog")
-				m.serviceSignal(u, "stop-watchdog")
+				m.serviceSignal(u, SubStopWatchdog)
 			}
 		case "FDSTORE":
 			fdstore = v == "1"
@@ -1508,13 +1508,13 @@ func (m *Manager) closeFDs(unit string, fds []int) {
 
 func (m *Manager) notifyReady(u *unit) {
 	switch u.sub {
-	case "start":
+	case SubStart:
 		t := u.def.Service.Type
 		if t == "notify" || t == "notify-reload" {
 			m.serviceStartPost(u)
 		}
-	case "reload":
+	case SubReload:
 		m.cancelTimer(u, "state")
-		m.setState(u, "active", "running")
+		m.setState(u, ActiveActive, SubRunning)
 	}
 }

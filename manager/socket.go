@@ -19,20 +19,20 @@ func (m *Manager) socketStart(u *unit) {
 	d := u.def.Socket
 	m.setTimeout(u, "state", d.TimeoutSec)
 	if len(d.ExecStartPre) > 0 {
-		m.runControl(u, "start-pre", d.ExecStartPre)
+		m.runControl(u, SubStartPre, d.ExecStartPre)
 		return
 	}
 	m.socketOpen(u)
 }
 
 func (m *Manager) socketOpen(u *unit) {
-	m.setState(u, "activating", "start-pre")
+	m.setState(u, ActiveActivating, SubStartPre)
 	m.emit(OpenSockets{Unit: u.name})
 }
 
 func (m *Manager) onSocketsOpened(e SocketsOpened) {
 	u := m.units[e.Unit]
-	if u == nil || u.sock == nil || u.sub != "start-pre" || u.sock.controlPID != 0 || u.sock.controlSpawn != 0 {
+	if u == nil || u.sock == nil || u.sub != SubStartPre || u.sock.controlPID != 0 || u.sock.controlSpawn != 0 {
 		m.logf(u, LevelDebug, "ignoring SocketsOpened for %s", e.Unit)
 		return
 	}
@@ -44,7 +44,7 @@ func (m *Manager) onSocketsOpened(e SocketsOpened) {
 	}
 	u.sock.open = true
 	if cmds := u.def.Socket.ExecStartPost; len(cmds) > 0 {
-		m.runControl(u, "start-post", cmds)
+		m.runControl(u, SubStartPost, cmds)
 		return
 	}
 	m.socketListening(u)
@@ -52,16 +52,16 @@ func (m *Manager) onSocketsOpened(e SocketsOpened) {
 
 func (m *Manager) socketListening(u *unit) {
 	m.cancelTimer(u, "state")
-	m.setState(u, "active", "listening")
+	m.setState(u, ActiveActive, SubListening)
 	m.emit(WatchSocket{Unit: u.name, Watch: true})
 }
 
 func (m *Manager) socketStop(u *unit) {
 	switch u.sub {
-	case "dead", "failed":
+	case SubDead, SubFailed:
 		m.setState(u, u.active, u.sub)
 		return
-	case "stop-pre", "stop-post":
+	case SubStopPre, SubStopPost:
 		return
 	}
 	m.setTimeout(u, "state", u.def.Socket.TimeoutSec)
@@ -70,7 +70,7 @@ func (m *Manager) socketStop(u *unit) {
 		m.forgetProcesses(u)
 	}
 	if cmds := u.def.Socket.ExecStopPre; len(cmds) > 0 && u.sock.open {
-		m.runControl(u, "stop-pre", cmds)
+		m.runControl(u, SubStopPre, cmds)
 		return
 	}
 	m.socketStopPost(u)
@@ -83,7 +83,7 @@ func (m *Manager) socketStopPost(u *unit) {
 		m.emit(CloseSockets{Unit: u.name})
 	}
 	if cmds := u.def.Socket.ExecStopPost; len(cmds) > 0 {
-		m.runControl(u, "stop-post", cmds)
+		m.runControl(u, SubStopPost, cmds)
 		return
 	}
 	m.socketDead(u)
@@ -96,33 +96,33 @@ func (m *Manager) socketDead(u *unit) {
 	}
 	if u.result == "" || u.result == "success" {
 		u.result = "success"
-		m.setState(u, "inactive", "dead")
+		m.setState(u, ActiveInactive, SubDead)
 		return
 	}
 	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
-	m.setState(u, "failed", "failed")
+	m.setState(u, ActiveFailed, SubFailed)
 }
 
-func (m *Manager) socketControlDone(u *unit, phase string, ok bool, res string) {
+func (m *Manager) socketControlDone(u *unit, phase SubState, ok bool, res string) {
 	if !ok {
 		m.setResult(u, res)
 	}
 	switch phase {
-	case "start-pre":
+	case SubStartPre:
 		if !ok {
 			m.socketStopPost(u)
 			return
 		}
 		m.socketOpen(u)
-	case "start-post":
+	case SubStartPost:
 		if !ok {
 			m.socketStopPost(u)
 			return
 		}
 		m.socketListening(u)
-	case "stop-pre":
+	case SubStopPre:
 		m.socketStopPost(u)
-	case "stop-post":
+	case SubStopPost:
 		m.socketDead(u)
 	}
 }
@@ -138,7 +138,7 @@ func (m *Manager) socketTimer(u *unit, kind string) {
 	}
 	m.forgetProcesses(u)
 	switch u.sub {
-	case "stop-post":
+	case SubStopPost:
 		m.socketDead(u)
 	default:
 		m.socketStopPost(u)
@@ -169,7 +169,7 @@ func (m *Manager) triggerLimitHit(u *unit) bool {
 // onSocketReady: traffic on an Accept=no socket starts its service.
 func (m *Manager) onSocketReady(name string) {
 	u := m.units[name]
-	if u == nil || u.sock == nil || u.sub != "listening" {
+	if u == nil || u.sock == nil || u.sub != SubListening {
 		m.logf(u, LevelDebug, "ignoring socket activity on %s", name)
 		return
 	}
@@ -178,7 +178,7 @@ func (m *Manager) onSocketReady(name string) {
 	}
 	svc := m.load(socketServiceName(u))
 	m.emit(WatchSocket{Unit: u.name, Watch: false})
-	m.setState(u, "active", "running")
+	m.setState(u, ActiveActive, SubRunning)
 	if isActive(svc) || (svc.job != nil && svc.job.kind != JobStop) {
 		return
 	}
@@ -192,8 +192,8 @@ func (m *Manager) onSocketReady(name string) {
 
 // socketRearm watches a socket again once its service is down.
 func (m *Manager) socketRearm(s *unit) {
-	if s.sock != nil && s.sub == "running" {
-		m.setState(s, "active", "listening")
+	if s.sock != nil && s.sub == SubRunning {
+		m.setState(s, ActiveActive, SubListening)
 		m.emit(WatchSocket{Unit: s.name, Watch: true})
 	}
 }
@@ -201,7 +201,7 @@ func (m *Manager) socketRearm(s *unit) {
 // onConnection instantiates the template service of an Accept=yes socket.
 func (m *Manager) onConnection(e Connection) {
 	u := m.units[e.Unit]
-	if u == nil || u.sock == nil || !u.def.Socket.Accept || u.sub != "listening" {
+	if u == nil || u.sock == nil || !u.def.Socket.Accept || u.sub != SubListening {
 		m.logf(u, LevelWarning, "Refusing connection on %s: not listening", e.Unit)
 		m.emit(CloseFD{Unit: e.Unit, FD: e.FD})
 		return

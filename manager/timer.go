@@ -77,7 +77,7 @@ func (m *Manager) onClockSet(e ClockSet) {
 		if u.tmr.lastReal.After(e.Realtime) {
 			u.tmr.lastReal = e.Realtime
 		}
-		if u.sub == "waiting" || u.sub == "elapsed" {
+		if u.sub == SubWaiting || u.sub == SubElapsed {
 			m.timerPlan(u)
 		}
 	}
@@ -91,7 +91,7 @@ func (m *Manager) reloadTimer(u *unit) {
 		u.tmr = nil
 		return
 	}
-	if u.sub == "waiting" || u.sub == "elapsed" {
+	if u.sub == SubWaiting || u.sub == SubElapsed {
 		m.timerPlan(u)
 	}
 }
@@ -110,7 +110,7 @@ func (m *Manager) timerStart(u *unit) {
 	if target.def.LoadState != unitfile.Loaded {
 		m.logAt(u, "Unit", LevelError, "Refusing to start, unit %s to trigger not loaded.", target.name)
 		u.result = "resources"
-		m.setState(u, "failed", "failed")
+		m.setState(u, ActiveFailed, SubFailed)
 		if j := u.job; j != nil && j.running {
 			m.finishJob(j, ResultFailed) // it was failed already: no state change ended it
 		}
@@ -125,8 +125,8 @@ func (m *Manager) timerStart(u *unit) {
 	if u.def.Timer.Persistent {
 		m.emit(ReadTimerStamp{Unit: u.name})
 	}
-	m.setState(u, "active", "waiting")
-	if u.sub == "waiting" { // a start job's end may have changed it already
+	m.setState(u, ActiveActive, SubWaiting)
+	if u.sub == SubWaiting { // a start job's end may have changed it already
 		m.timerPlan(u)
 	}
 }
@@ -137,7 +137,7 @@ func (m *Manager) timerStop(u *unit) {
 	if u.result == "" {
 		u.result = "success"
 	}
-	m.setState(u, "inactive", "dead")
+	m.setState(u, ActiveInactive, SubDead)
 }
 
 func (m *Manager) onTimerStamp(e TimerStamp) {
@@ -154,7 +154,7 @@ func (m *Manager) onTimerStamp(e TimerStamp) {
 		return
 	}
 	u.tmr.lastReal = e.Last
-	if u.sub == "waiting" {
+	if u.sub == SubWaiting {
 		m.timerPlan(u)
 	}
 }
@@ -251,7 +251,7 @@ func (m *Manager) timerPlan(u *unit) {
 		m.cancelTimer(u, "elapse")
 		r.planned = false
 		if d.RemainAfterElapse || leaveAround {
-			m.setState(u, "active", "elapsed")
+			m.setState(u, ActiveActive, SubElapsed)
 			return
 		}
 		m.timerStop(u)
@@ -259,18 +259,18 @@ func (m *Manager) timerPlan(u *unit) {
 	}
 	_, armed := u.timers["elapse"]
 	if armed && r.planned && r.next == best {
-		m.setState(u, "active", "waiting")
+		m.setState(u, ActiveActive, SubWaiting)
 		return // unchanged: no new SetTimer
 	}
 	r.next, r.planned = best, true
-	m.setState(u, "active", "waiting")
+	m.setState(u, ActiveActive, SubWaiting)
 	m.setTimer(u, "elapse", max(best, m.now))
 }
 
 // timerElapsed starts the timer's unit (a start job, mode replace, as
 // systemd enqueues it) and waits for that unit to finish.
 func (m *Manager) timerElapsed(u *unit) {
-	if u.sub != "waiting" {
+	if u.sub != SubWaiting {
 		return
 	}
 	r := u.tmr
@@ -283,10 +283,10 @@ func (m *Manager) timerElapsed(u *unit) {
 		}
 	}
 	target := m.load(timerUnitName(u))
-	m.setState(u, "active", "running")
+	m.setState(u, ActiveActive, SubRunning)
 	m.logf(u, LevelDebug, "Timer elapsed, starting %s", target.name)
 	m.request(0, target.name, JobStart, ModeReplace)
-	if target.job == nil && !isActive(target) && target.active != "activating" {
+	if target.job == nil && !isActive(target) && target.active != ActiveActivating {
 		// Refused (or already over): plan the next elapse rather than
 		// wait for a unit that will not change.
 		m.timerPlan(u)
@@ -301,11 +301,11 @@ func (m *Manager) timerTriggerChanged(t *unit, target *unit) {
 		return
 	}
 	switch t.sub {
-	case "running":
+	case SubRunning:
 		if isInactive(target) {
 			m.timerPlan(t)
 		}
-	case "waiting", "elapsed":
+	case SubWaiting, SubElapsed:
 		m.timerPlan(t)
 	}
 }
