@@ -133,7 +133,7 @@ type unit struct {
 	active ActiveState
 	sub    SubState
 	result string
-	job                 *job
+	job    *job
 
 	activeEnter, activeExit, inactiveEnter, inactiveExit time.Duration
 
@@ -697,9 +697,9 @@ func (m *Manager) setState(u *unit, active ActiveState, sub SubState) {
 	m.unitStateChanged(u, old)
 }
 
-func isInactive(u *unit) bool       { return isInactiveState(u.active) }
+func isInactive(u *unit) bool            { return isInactiveState(u.active) }
 func isInactiveState(a ActiveState) bool { return a == ActiveInactive || a == ActiveFailed }
-func isActive(u *unit) bool         { return u.active == ActiveActive || u.active == ActiveReloading }
+func isActive(u *unit) bool              { return u.active == ActiveActive || u.active == ActiveReloading }
 
 func (m *Manager) newInvocation() string {
 	m.nextInvoc++
