@@ -61,3 +61,28 @@ func boundingSet(names []string) ([]int, error) {
 	}
 	return keep, nil
 }
+
+func allCaps() []int {
+	all := make([]int, len(capNames))
+	for i := range capNames {
+		all[i] = i
+	}
+	return all
+}
+
+// withoutCaps removes the named capabilities from keep.
+func withoutCaps(keep []int, names []string) []int {
+	drop := map[int]bool{}
+	for _, n := range names {
+		if c, err := capabilityNumber(n); err == nil {
+			drop[c] = true
+		}
+	}
+	var out []int
+	for _, c := range keep {
+		if !drop[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}

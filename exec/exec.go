@@ -46,6 +46,9 @@ type Spec struct {
 	// Dynamic is the DynamicUser= identity the caller allocated for the
 	// unit (DynamicUsers.Acquire); required when Exec.DynamicUser is set.
 	Dynamic *Identity
+	// JoinsNamespaceOf= of the unit: PrivateTmp= directories are shared
+	// with those units.
+	JoinsNamespaceOf []string
 	// ForceHelper starts through the in-child helper even when the direct
 	// path would do (benchmarks and tests).
 	ForceHelper bool
@@ -104,6 +107,7 @@ const (
 	exitLogsDir         = 240
 	exitConfigDir       = 241
 	exitNamespace       = 226
+	exitNetwork         = 225
 )
 
 var defaultContext = unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
@@ -186,6 +190,20 @@ func Start(spec Spec) (Process, error) {
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitCapabilities, Err: err}
 	}
+	sb, err := planSandbox(spec.Unit, namespaceKey(spec.Unit, spec.JoinsNamespaceOf), ec, spec.Cmd.FullPrivileges)
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, err
+	}
+	if sb != nil && sb.Mount != nil {
+		if err := ensureInaccessible(); err != nil {
+			return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitNamespace, Err: fmt.Errorf("%s: %w", InaccessibleDir, err)}
+		}
+	}
+	if ec.PrivateUsers && !spec.Cmd.FullPrivileges {
+		if err := privateUsers(attr, cred); err != nil {
+			return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitUser, Err: err}
+		}
+	}
 	pa := &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: attr}
 
 	var pidfd = -1
@@ -200,12 +218,13 @@ func Start(spec Spec) (Process, error) {
 	// "$@" untouched, so no quoting; /bin/sh must be ours (no
 	// RootDirectory=) and argv[0] the program ("$@" cannot change it).
 	shellOK := ec.RootDirectory == "" && !spec.Cmd.ArgvZero && argv[0] == path && listenPIDShell != ""
-	if spec.ForceHelper || needsHelper(spec, ec, shellOK) {
+	if spec.ForceHelper || sb != nil || needsHelper(spec, ec, shellOK) {
 		ins := instructions{
 			Path: path, Argv: argv, NListen: len(spec.ListenFDs),
 			Umask: int(ec.UMask), Nice: ec.Nice, OOMScoreAdjust: ec.OOMScoreAdjust,
 			NoNewPrivileges: ec.NoNewPrivileges, Ambient: caps,
 			IgnoreSIGPIPE: ec.IgnoreSIGPIPE, PrivateDirs: privateRoots(ec),
+			Sandbox: sb,
 		}
 		if ec.Seccomp() {
 			ins.Seccomp = &seccompSettings{Sec: ec.ProcessSecurity, Persona: currentPersona()}
@@ -224,6 +243,14 @@ func Start(spec Spec) (Process, error) {
 			}
 			ins.BoundingSet = keep
 			ins.SetBounding = true
+		}
+		if drops := sandboxCapDrops(ec); len(drops) > 0 && !spec.Cmd.FullPrivileges {
+			// PrivateDevices= and the Protect* settings take these out
+			// of the bounding set (systemd.exec(5)).
+			if !ins.SetBounding {
+				ins.BoundingSet, ins.SetBounding = allCaps(), true
+			}
+			ins.BoundingSet = withoutCaps(ins.BoundingSet, drops)
 		}
 		if cred != nil {
 			ins.Cred = &helperCred{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}

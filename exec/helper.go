@@ -48,6 +48,9 @@ type instructions struct {
 	IgnoreSIGPIPE   bool
 	PrivateDirs     []privateRoot // DynamicUser= directories (private_linux.go)
 	Seccomp         *seccompSettings
+	// Sandbox: namespaces and the file system view (sandbox.go), set up
+	// first, while the helper is still root.
+	Sandbox *sandbox `json:",omitempty"`
 }
 
 var helper struct {

@@ -10,7 +10,8 @@ import (
 	"syscall"
 )
 
-// applyAndExec runs in the helper: root-only steps first (limits, nice,
+// applyAndExec runs in the helper: the sandbox first (namespaces, mounts),
+// then root-only steps (limits, nice,
 // oom_score_adj, chroot, the bounding set), then the credentials, then
 // no_new_privs, then execve. It returns only on failure.
 func applyAndExec(ins *instructions) (int, error) {
@@ -22,6 +23,12 @@ func applyAndExec(ins *instructions) (int, error) {
 	}
 	if err := closeStrayFDs(3 + ins.NListen); err != nil {
 		return exitFDs, err
+	}
+	if ins.Sandbox != nil {
+		// Before the umask: directories made for mount points are 0755.
+		if status, err := applySandbox(ins.Sandbox); err != nil {
+			return status, err
+		}
 	}
 	syscall.Umask(ins.Umask)
 	for _, l := range ins.Limits {

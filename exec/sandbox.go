@@ -1,6 +1,412 @@
 package exec
 
-import "gosd/unitfile"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"gosd/unitfile"
+)
+
+// The sandbox is what a unit asks of namespaces and its view of the file
+// system (systemd.exec(5) "Sandboxing"). The parent turns the settings
+// into a plan (this file, pure but for the PrivateTmp= directories); the
+// helper carries it out in the child, first thing, while still root
+// (sandbox_linux.go), before credentials, capabilities and seccomp.
+
+// sandbox travels to the helper in its instructions.
+type sandbox struct {
+	Mount *mountPlan `json:",omitempty"` // nil: no mount namespace
+	// PrivateNetwork=: a network namespace with only "lo", brought up.
+	Network bool `json:",omitempty"`
+	// NetworkNamespacePath=: join this network namespace.
+	NetNSPath string `json:",omitempty"`
+	IPC       bool   `json:",omitempty"` // PrivateIPC=
+	UTS       bool   `json:",omitempty"` // ProtectHostname=
+}
+
+// mountPlan is the file system view: entries are applied in order (parents
+// before children), then the read-only and noexec flags are set, deepest
+// setting winning.
+type mountPlan struct {
+	Root    string       `json:",omitempty"` // RootDirectory=; entries are inside it
+	Entries []mountEntry `json:",omitempty"`
+	// Propagation is the final propagation of the namespace's mounts:
+	// shared (default), slave or private (MountFlags=).
+	Propagation string `json:",omitempty"`
+	// Insist: the unit would see a different file system without the
+	// namespace (RootDirectory=, BindPaths= to another place,
+	// TemporaryFileSystem=), so failing to create it fails the unit;
+	// otherwise a container that forbids mount namespaces runs the unit
+	// without them, as systemd does.
+	Insist bool `json:",omitempty"`
+	// Inaccessible holds the empty nodes that hide paths: "dir" and "reg"
+	// (mode 0000).
+	Inaccessible string `json:",omitempty"`
+}
+
+// Entry modes; for one path the first in this order wins, as in systemd.
+const (
+	mInaccessible = iota
+	mBind
+	mPrivateTmp
+	mPrivateDev
+	mBindDev
+	mEmptyDir
+	mSysfs
+	mProcfs
+	mReadOnly
+	mReadWrite
+	mExec
+	mNoExec
+	mTmpfs
+	mRun
+)
+
+type mountEntry struct {
+	Path     string `json:"P"`
+	Mode     int    `json:"M"`
+	Source   string `json:"S,omitempty"`
+	Options  string `json:"O,omitempty"` // tmpfs options; procfs options
+	Optional bool   `json:"Q,omitempty"` // a missing path or source is skipped
+	ReadOnly bool   `json:"R,omitempty"` // bind mounts, or made read-only by a duplicate
+	NoRec    bool   `json:"N,omitempty"` // bind without submounts
+}
+
+// InaccessibleDir is where gosd keeps the nodes that InaccessiblePaths=
+// and its kin mount over hidden paths (as systemd keeps
+// /run/systemd/inaccessible). A variable for tests.
+var InaccessibleDir = "/run/gosd/inaccessible"
+
+// PrivateTmpRoots are where PrivateTmp= directories are made on the host.
+var PrivateTmpRoots = [2]string{"/tmp", "/var/tmp"}
+
+// sandboxCapDrops are the capabilities that settings take out of the
+// bounding set (systemd.exec(5)).
+func sandboxCapDrops(ec *unitfile.ExecContext) []string {
+	var drop []string
+	if ec.PrivateDevices {
+		drop = append(drop, "CAP_MKNOD", "CAP_SYS_RAWIO")
+	}
+	if ec.ProtectKernelModules {
+		drop = append(drop, "CAP_SYS_MODULE")
+	}
+	if ec.ProtectKernelLogs {
+		drop = append(drop, "CAP_SYSLOG")
+	}
+	return drop
+}
+
+// mountAPIVFS is MountAPIVFS= with its default: on with RootDirectory=,
+// and implied by ProtectKernelTunables= (systemd.exec(5)).
+func mountAPIVFS(ec *unitfile.ExecContext) bool {
+	if ec.MountAPIVFS != nil {
+		return *ec.MountAPIVFS
+	}
+	return ec.RootDirectory != "" || ec.ProtectKernelTunables
+}
+
+// planSandbox turns the settings into the helper's plan; nil when the unit
+// asks for none of it. key names the PrivateTmp= directories (the unit,
+// or the unit whose namespace it joins).
+func planSandbox(unit, key string, ec *unitfile.ExecContext, fullPrivileges bool) (*sandbox, error) {
+	sb := &sandbox{Network: ec.PrivateNetwork, NetNSPath: ec.NetworkNamespacePath, IPC: ec.PrivateIPC, UTS: ec.ProtectHostname}
+	if ec.NeedsMountNamespace() || ec.RootDirectory != "" && mountAPIVFS(ec) {
+		p, err := planMounts(unit, key, ec, fullPrivileges)
+		if err != nil {
+			return nil, err
+		}
+		sb.Mount = p
+	}
+	if sb.Mount == nil && !sb.Network && sb.NetNSPath == "" && !sb.IPC && !sb.UTS {
+		return nil, nil
+	}
+	return sb, nil
+}
+
+func planMounts(unit, key string, ec *unitfile.ExecContext, fullPrivileges bool) (*mountPlan, error) {
+	p := &mountPlan{Root: ec.RootDirectory, Propagation: ec.MountFlags, Inaccessible: InaccessibleDir}
+	add := func(path string, mode int, optional bool) {
+		p.Entries = append(p.Entries, mountEntry{Path: path, Mode: mode, Optional: optional})
+	}
+	// "+" in ExecStart=: the command runs with full privileges, and
+	// systemd sets up no file system sandbox for it (the tests of
+	// PrivateTmp=/PrivateDevices= check this), only what changes the
+	// root: RootDirectory=, BindPaths=, TemporaryFileSystem=.
+	if !fullPrivileges {
+		for _, e := range ec.InaccessiblePaths {
+			add(e.Path, mInaccessible, e.Optional)
+		}
+		for _, e := range ec.ReadOnlyPaths {
+			add(e.Path, mReadOnly, e.Optional)
+		}
+		for _, e := range ec.ReadWritePaths {
+			add(e.Path, mReadWrite, e.Optional)
+		}
+		for _, e := range ec.ExecPaths {
+			add(e.Path, mExec, e.Optional)
+		}
+		for _, e := range ec.NoExecPaths {
+			add(e.Path, mNoExec, e.Optional)
+		}
+	}
+	for _, b := range ec.BindPaths {
+		p.Entries = append(p.Entries, mountEntry{Path: b.Dest, Mode: mBind, Source: b.Source, Optional: b.Optional, ReadOnly: b.ReadOnly, NoRec: b.NonRecursive})
+		if b.Source != b.Dest {
+			p.Insist = true
+		}
+	}
+	for _, t := range ec.TemporaryFileSystem {
+		p.Entries = append(p.Entries, mountEntry{Path: t.Path, Mode: mTmpfs, Options: t.Options})
+		p.Insist = true
+	}
+	if ec.RootDirectory != "" {
+		p.Insist = true
+		if mountAPIVFS(ec) {
+			add("/proc", mProcfs, false)
+			add("/sys", mSysfs, false)
+			if !ec.PrivateDevices || fullPrivileges {
+				add("/dev", mBindDev, false)
+			}
+			add("/run", mRun, false)
+		}
+	}
+	if fullPrivileges {
+		return p, nil
+	}
+	if ec.PrivateTmp {
+		tmp, vartmp, err := privateTmpDirs(unit, key)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries = append(p.Entries, mountEntry{Path: "/tmp", Mode: mPrivateTmp, Source: tmp},
+			mountEntry{Path: "/var/tmp", Mode: mPrivateTmp, Source: vartmp})
+	}
+	if ec.PrivateDevices {
+		add("/dev", mPrivateDev, false)
+	}
+	switch ec.ProtectSystem {
+	case "strict":
+		add("/", mReadOnly, false)
+		// The API file systems stay as they are: other settings protect
+		// them (ProtectKernelTunables=, PrivateDevices=, ...).
+		add("/dev", mReadWrite, true)
+		add("/proc", mReadWrite, true)
+		add("/sys", mReadWrite, true)
+		fallthrough
+	case "full":
+		add("/etc", mReadOnly, true)
+		fallthrough
+	case "yes":
+		add("/usr", mReadOnly, true)
+		add("/boot", mReadOnly, true)
+		add("/efi", mReadOnly, true)
+	}
+	if ec.ProtectSystem == "strict" {
+		// The unit's own directories stay writable (systemd.exec(5)
+		// "RuntimeDirectory=": "... are writable even with
+		// ProtectSystem=strict").
+		for _, k := range dirKinds(ec) {
+			for _, name := range k.names {
+				dir, _, _ := strings.Cut(name, ":")
+				if d, err := dirPath(k.root, dir); err == nil {
+					add(d, mReadWrite, true)
+				}
+			}
+		}
+	}
+	home := map[string]int{"yes": mInaccessible, "read-only": mReadOnly, "tmpfs": mEmptyDir}
+	if mode, ok := home[ec.ProtectHome]; ok {
+		for _, d := range []string{"/home", "/root", "/run/user"} {
+			add(d, mode, true)
+		}
+	}
+	if ec.ProtectKernelTunables {
+		for _, d := range []string{"/proc/acpi", "/proc/apm", "/proc/asound", "/proc/bus", "/proc/fs",
+			"/proc/irq", "/proc/latency_stats", "/proc/mtrr", "/proc/scsi", "/proc/sys",
+			"/proc/sysrq-trigger", "/proc/timer_list", "/proc/timer_stats", "/sys"} {
+			add(d, mReadOnly, true)
+		}
+		for _, d := range []string{"/proc/kallsyms", "/proc/kcore", "/sys/kernel/debug", "/sys/kernel/tracing", "/sys/fs/bpf"} {
+			add(d, mInaccessible, true)
+		}
+	}
+	if ec.ProtectKernelModules {
+		add("/lib/modules", mInaccessible, true)
+		add("/usr/lib/modules", mInaccessible, true)
+	}
+	if ec.ProtectKernelLogs {
+		add("/proc/kmsg", mInaccessible, true)
+		add("/dev/kmsg", mInaccessible, true)
+	}
+	if ec.ProtectControlGroups {
+		add("/sys/fs/cgroup", mReadOnly, true)
+	}
+	if ec.ProtectProc != "" || ec.ProcSubset != "" {
+		var opts []string
+		if ec.ProtectProc != "" {
+			opts = append(opts, "hidepid="+ec.ProtectProc)
+		}
+		if ec.ProcSubset == "pid" {
+			opts = append(opts, "subset=pid")
+		}
+		p.Entries = append(p.Entries, mountEntry{Path: "/proc", Mode: mProcfs, Options: strings.Join(opts, ",")})
+	}
+	return p, nil
+}
+
+// sortEntries orders the plan: parents before children; for one path the
+// mode that wins first, and drops the duplicates behind it.
+func sortEntries(es []mountEntry) []mountEntry {
+	sort.SliceStable(es, func(i, j int) bool {
+		if c := comparePaths(es[i].Path, es[j].Path); c != 0 {
+			return c < 0
+		}
+		return es[i].Mode < es[j].Mode
+	})
+	var out []mountEntry
+	for _, e := range es {
+		if n := len(out); n > 0 && out[n-1].Path == e.Path {
+			// The first mode wins, but read-only sticks (systemd's
+			// drop_duplicates): ReadOnlyPaths=/dev with PrivateDevices=.
+			out[n-1].ReadOnly = out[n-1].ReadOnly || e.Mode == mReadOnly || e.Mode == mInaccessible || e.ReadOnly
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// comparePaths compares component by component, so "/a" < "/a/b" < "/a-b".
+func comparePaths(a, b string) int {
+	ac, bc := strings.Split(strings.Trim(a, "/"), "/"), strings.Split(strings.Trim(b, "/"), "/")
+	if a == "/" {
+		ac = nil
+	}
+	if b == "/" {
+		bc = nil
+	}
+	for i := 0; i < len(ac) && i < len(bc); i++ {
+		if c := strings.Compare(ac[i], bc[i]); c != 0 {
+			return c
+		}
+	}
+	return len(ac) - len(bc)
+}
+
+// Private /tmp directories, per namespace key: created at the first spawn,
+// shared by every process of the unit (and of the units that join its
+// namespace), removed when the last of them stops.
+var privateTmp struct {
+	sync.Mutex
+	dirs  map[string][2]string       // key -> the two host directories
+	users map[string]map[string]bool // key -> units using them
+	keyOf map[string]string          // unit -> key
+}
+
+func privateTmpDirs(unit, key string) (string, string, error) {
+	privateTmp.Lock()
+	defer privateTmp.Unlock()
+	if privateTmp.dirs == nil {
+		privateTmp.dirs, privateTmp.users, privateTmp.keyOf = map[string][2]string{}, map[string]map[string]bool{}, map[string]string{}
+	}
+	d, ok := privateTmp.dirs[key]
+	if !ok {
+		for i, root := range PrivateTmpRoots {
+			// A fresh name each time (MkdirTemp), 0700, owned by root: a
+			// user who guesses it cannot have made it first.
+			outer, err := os.MkdirTemp(root, "systemd-private-"+strings.ReplaceAll(key, "/", "_")+"-")
+			if err == nil {
+				inner := filepath.Join(outer, "tmp")
+				if err = os.Mkdir(inner, 0o1777); err == nil {
+					err = os.Chmod(inner, 0o1777|os.ModeSticky)
+				}
+				d[i] = inner
+			}
+			if err != nil {
+				removePrivateTmp(d)
+				return "", "", &ExitError{Status: exitNamespace, Err: fmt.Errorf("PrivateTmp=: %w", err)}
+			}
+		}
+		privateTmp.dirs[key] = d
+		privateTmp.users[key] = map[string]bool{}
+	}
+	privateTmp.users[key][unit] = true
+	privateTmp.keyOf[unit] = key
+	return d[0], d[1], nil
+}
+
+func removePrivateTmp(d [2]string) error {
+	var errs []error
+	for _, inner := range d {
+		if inner != "" {
+			errs = append(errs, os.RemoveAll(filepath.Dir(inner)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CleanupSandbox removes what the unit's sandbox left on the host once it
+// has stopped: its PrivateTmp= directories, unless a unit that joined its
+// namespace still runs.
+func CleanupSandbox(unit string) error {
+	privateTmp.Lock()
+	defer privateTmp.Unlock()
+	key, ok := privateTmp.keyOf[unit]
+	if !ok {
+		return nil
+	}
+	delete(privateTmp.keyOf, unit)
+	delete(privateTmp.users[key], unit)
+	if len(privateTmp.users[key]) > 0 {
+		return nil
+	}
+	d := privateTmp.dirs[key]
+	delete(privateTmp.dirs, key)
+	delete(privateTmp.users, key)
+	return removePrivateTmp(d)
+}
+
+// namespaceKey is the unit whose namespace a unit shares: itself, or the
+// first (by name) of the units it joins (JoinsNamespaceOf=).
+func namespaceKey(unit string, joins []string) string {
+	key := unit
+	for _, j := range joins {
+		if j < key {
+			key = j
+		}
+	}
+	return key
+}
+
+// ensureInaccessible creates the nodes that hide paths, once.
+func ensureInaccessible() error {
+	dir := InaccessibleDir
+	if st, err := os.Stat(filepath.Join(dir, "reg")); err == nil && st.Mode().Perm() == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	d := filepath.Join(dir, "dir")
+	if err := os.Mkdir(d, 0); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	if err := os.Chmod(d, 0); err != nil {
+		return err
+	}
+	r := filepath.Join(dir, "reg")
+	f, err := os.OpenFile(r, os.O_CREATE|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Chmod(r, 0)
+}
 
 // unsandboxed is ec without the privilege restrictions that the "+"
 // prefix lifts (systemd.service(5) "Table 1. Special executable

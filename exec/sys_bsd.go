@@ -73,3 +73,9 @@ const threadSpawn = false
 func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfile.ExecContext) (int, int, error) {
 	return -1, exitExec, errLinuxOnly
 }
+
+// privateUsers: user namespaces are Linux's; the unit is refused rather
+// than run with more privileges than it asked for.
+func privateUsers(attr *syscall.SysProcAttr, cred *credentials) error {
+	return fmt.Errorf("PrivateUsers= needs Linux user namespaces")
+}

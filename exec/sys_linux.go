@@ -241,3 +241,20 @@ func forkFromThisThread(path string, argv []string, pa *syscall.ProcAttr, ec *un
 	pid, err := syscall.ForkExec(path, argv, pa)
 	return pid, exitExec, err
 }
+
+// privateUsers puts the child in a user namespace of its own
+// (PrivateUsers=): root and the unit's user and group map to themselves,
+// every other id shows as nobody.
+func privateUsers(attr *syscall.SysProcAttr, cred *credentials) error {
+	attr.Cloneflags |= unix.CLONE_NEWUSER
+	attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}}
+	attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}}
+	if cred != nil && cred.uid != 0 {
+		attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(cred.uid), HostID: int(cred.uid), Size: 1})
+	}
+	if cred != nil && cred.gid != 0 {
+		attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(cred.gid), HostID: int(cred.gid), Size: 1})
+	}
+	attr.GidMappingsEnableSetgroups = true
+	return nil
+}

@@ -1,10 +1,10 @@
 package integration
 
 import (
+	"fmt"
 	"os"
-	"path/filepath"
+	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -16,21 +16,20 @@ func TestDynamicUserAndRefuseManual(t *testing.T) {
 	both(t, func(t *testing.T, m mode) {
 		dir := t.TempDir()
 		t.Setenv("GOSD_DYNAMIC_USER_DIR", dir)
-		// Where the service, running as its dynamic user, can write.
-		out := t.TempDir()
-		os.Chmod(out, 0o777)
-		os.Chmod(filepath.Dir(out), 0o755)
+		// The service says its uid on its stdout (the log): with the
+		// implied PrivateTmp= and ProtectSystem=strict it can write
+		// nowhere the test could read.
 		in := start(t, m, map[string]string{
-			"dyn.service": "[Service]\nDynamicUser=yes\nExecStart=/bin/sh -c 'id -u > " + out + "/uid; " + loop + "'\n",
+			"dyn.service": "[Service]\nDynamicUser=yes\nExecStart=/bin/sh -c 'echo dyn-uid=$$(id -u); " + loop + "'\n",
 			"guarded.service": "[Unit]\nRefuseManualStart=yes\nRefuseManualStop=yes\n" +
 				"[Service]\nExecStart=/bin/sh -c '" + loop + "'\n",
 			"default.target": "[Unit]\nWants=guarded.service\n",
 		})
 		in.waitOutput("Reached target default.target", 15*time.Second)
 		ctlWant(t, in, 0, "start", "dyn")
-		in.waitFor("dyn's uid", 5*time.Second, func() bool { data, _ := os.ReadFile(out + "/uid"); return len(data) > 0 })
-		data, _ := os.ReadFile(out + "/uid")
-		uid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		in.waitOutput("dyn-uid=", 5*time.Second)
+		match := regexp.MustCompile(`dyn-uid=(\d+)`).FindStringSubmatch(in.out.String())
+		uid, _ := strconv.Atoi(match[1])
 		if uid < 61184 || uid > 65519 {
 			t.Fatalf("DynamicUser= service runs as uid %d", uid)
 		}
@@ -44,8 +43,16 @@ func TestDynamicUserAndRefuseManual(t *testing.T) {
 
 		in.waitState(t, "guarded.service", "active", 10*time.Second)
 		pid := mainPID(t, in, "guarded")
-		if r := ctlRun(t, in, "stop", "guarded"); r.code == 0 || !procAlive(pid) {
-			t.Errorf("manual stop of RefuseManualStop=yes: %s, alive=%v", r, procAlive(pid))
+		// MainPID is in gosd's PID namespace: look through its /proc.
+		alive := func() bool {
+			if !in.pid1 {
+				return procAlive(pid)
+			}
+			_, err := os.Stat(fmt.Sprintf("/proc/%d/root/proc/%d/stat", in.gosdPid(), pid))
+			return err == nil
+		}
+		if r := ctlRun(t, in, "stop", "guarded"); r.code == 0 || !alive() {
+			t.Errorf("manual stop of RefuseManualStop=yes: %s, alive=%v", r, alive())
 		}
 		if r := ctlRun(t, in, "restart", "guarded"); r.code == 0 || mainPID(t, in, "guarded") != pid {
 			t.Errorf("manual restart of RefuseManualStart=yes: %s", r)

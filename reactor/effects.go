@@ -72,6 +72,9 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 				r.logf(e.Unit, "RemoveIPC= for dynamic user %d: %v", id, err)
 			}
 		}
+		if err := exec.CleanupSandbox(e.Unit); err != nil {
+			r.logf(e.Unit, "cleanup: %v", err)
+		}
 	case manager.Log:
 		r.logAt(e.Unit, e.Pos, e.Level, e.Msg)
 	case manager.UnitChanged:
@@ -285,6 +288,9 @@ func (r *Reactor) spawn(s manager.Spawn) {
 			return
 		}
 		spec.Dynamic = &id
+	}
+	if u := r.unit(s.Unit); u != nil {
+		spec.JoinsNamespaceOf = u.Unit.JoinsNamespaceOf
 	}
 	if s.Notify && r.notify != nil {
 		spec.NotifySocket = r.notify.Path()

@@ -174,8 +174,8 @@ func TestBuildResets(t *testing.T) {
 	for _, e := range u.Service.Exec.Unenforced {
 		unenforced = append(unenforced, e.Key+"="+e.Value)
 	}
-	if !reflect.DeepEqual(unenforced, []string{"ProtectSystem=strict", "PrivateTmp=yes"}) {
-		t.Errorf("unenforced: %v", unenforced)
+	if len(unenforced) != 0 || u.Service.Exec.ProtectSystem != "strict" || !u.Service.Exec.PrivateTmp {
+		t.Errorf("ProtectSystem=strict and PrivateTmp=yes are typed settings: unenforced %v, %+v", unenforced, u.Service.Exec)
 	}
 	var extra []string
 	for _, e := range u.Extra {

@@ -3,6 +3,7 @@ package unitfile
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -842,6 +843,78 @@ var execKeys = map[string]keyDef{
 		return nil
 	}),
 
+	"ProtectSystem": literal(func(t *buildTarget, v string) error {
+		return yesNoOr(&t.exec.ProtectSystem, v, "yes", "full", "strict")
+	}),
+	"ProtectHome": literal(func(t *buildTarget, v string) error {
+		return yesNoOr(&t.exec.ProtectHome, v, "yes", "read-only", "tmpfs")
+	}),
+	"PrivateTmp":            boolKey(func(t *buildTarget) *bool { return &t.exec.PrivateTmp }),
+	"PrivateDevices":        boolKey(func(t *buildTarget) *bool { return &t.exec.PrivateDevices }),
+	"PrivateNetwork":        boolKey(func(t *buildTarget) *bool { return &t.exec.PrivateNetwork }),
+	"PrivateIPC":            boolKey(func(t *buildTarget) *bool { return &t.exec.PrivateIPC }),
+	"PrivateUsers":          boolKey(func(t *buildTarget) *bool { return &t.exec.PrivateUsers }),
+	"PrivateMounts":         boolKey(func(t *buildTarget) *bool { return &t.exec.PrivateMounts }),
+	"ProtectKernelTunables": boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectKernelTunables }),
+	"ProtectKernelModules":  boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectKernelModules }),
+	"ProtectKernelLogs":     boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectKernelLogs }),
+	"ProtectControlGroups":  boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectControlGroups }),
+	"ProtectHostname":       boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectHostname }),
+	"ProtectProc": literal(func(t *buildTarget, v string) error {
+		if v == "default" {
+			v = ""
+		}
+		return enumKey(func(t *buildTarget) *string { return &t.exec.ProtectProc }, "", "noaccess", "invisible", "ptraceable").set(t, v)
+	}),
+	"ProcSubset": literal(func(t *buildTarget, v string) error {
+		if v == "all" {
+			v = ""
+		}
+		return enumKey(func(t *buildTarget) *string { return &t.exec.ProcSubset }, "", "pid").set(t, v)
+	}),
+	"MountAPIVFS": literal(func(t *buildTarget, v string) error {
+		b, err := ParseBool(v)
+		if err != nil {
+			return err
+		}
+		t.exec.MountAPIVFS = &b
+		return nil
+	}),
+	"MountFlags": literal(func(t *buildTarget, v string) error {
+		return enumKey(func(t *buildTarget) *string { return &t.exec.MountFlags }, "", "shared", "slave", "private").set(t, v)
+	}),
+	"ReadWritePaths":          pathListKey(func(t *buildTarget) *[]PathEntry { return &t.exec.ReadWritePaths }),
+	"ReadOnlyPaths":           pathListKey(func(t *buildTarget) *[]PathEntry { return &t.exec.ReadOnlyPaths }),
+	"InaccessiblePaths":       pathListKey(func(t *buildTarget) *[]PathEntry { return &t.exec.InaccessiblePaths }),
+	"ExecPaths":               pathListKey(func(t *buildTarget) *[]PathEntry { return &t.exec.ExecPaths }),
+	"NoExecPaths":             pathListKey(func(t *buildTarget) *[]PathEntry { return &t.exec.NoExecPaths }),
+	"ReadWriteDirectories":    pathListKey(func(t *buildTarget) *[]PathEntry { return &t.exec.ReadWritePaths }),
+	"ReadOnlyDirectories":     pathListKey(func(t *buildTarget) *[]PathEntry { return &t.exec.ReadOnlyPaths }),
+	"InaccessibleDirectories": pathListKey(func(t *buildTarget) *[]PathEntry { return &t.exec.InaccessiblePaths }),
+	"BindPaths":               bindPathsKey(false),
+	"BindReadOnlyPaths":       bindPathsKey(true),
+	"TemporaryFileSystem": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.TemporaryFileSystem = nil
+			return nil
+		}
+		var bad []error
+		for rest := v; ; {
+			w, r, ok, err := nextWord(rest, escC)
+			if err != nil || !ok {
+				return errors.Join(append(bad, err)...)
+			}
+			rest = r
+			path, opts, _ := strings.Cut(w, ":")
+			if !isNormalAbsPath(path) {
+				bad = append(bad, fmt.Errorf("not an absolute, normalized path: %s, ignoring", path))
+				continue
+			}
+			t.exec.TemporaryFileSystem = append(t.exec.TemporaryFileSystem, TmpfsEntry{Path: path, Options: opts})
+		}
+	}),
+	"NetworkNamespacePath": pathKey(func(t *buildTarget) *string { return &t.exec.NetworkNamespacePath }),
+
 	"NoNewPrivileges":       boolKey(func(t *buildTarget) *bool { return &t.exec.NoNewPrivileges }),
 	"CapabilityBoundingSet": capsKey(func(t *buildTarget) *[]string { return &t.exec.CapabilityBoundingSet }, true),
 	"AmbientCapabilities":   capsKey(func(t *buildTarget) *[]string { return &t.exec.AmbientCapabilities }, false),
@@ -1000,27 +1073,127 @@ func capsKey(p func(t *buildTarget) *[]string, emptyIsNone bool) keyDef {
 	})
 }
 
+// yesNoOr sets a setting that takes a boolean or one of the named
+// values: "no" (and an empty value) is "", "yes" is "yes".
+func yesNoOr(p *string, v string, named ...string) error {
+	if v == "" {
+		*p = ""
+		return nil
+	}
+	for _, n := range named {
+		if v == n {
+			*p = v
+			return nil
+		}
+	}
+	b, err := ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("invalid value %q (expected a boolean or one of: %s)", v, strings.Join(named, ", "))
+	}
+	*p = ""
+	if b {
+		*p = "yes"
+	}
+	return nil
+}
+
+func isNormalAbsPath(p string) bool {
+	return strings.HasPrefix(p, "/") && path.Clean(p) == p || p == "/"
+}
+
+// pathListKey parses ReadWritePaths= and its kin: absolute paths, each
+// with optional "-" (ignore if missing) and "+" (relative to
+// RootDirectory=) prefixes in either order; empty resets.
+func pathListKey(p func(t *buildTarget) *[]PathEntry) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = nil
+			return nil
+		}
+		var bad []error
+		for rest := v; ; {
+			w, r, ok, err := nextWord(rest, escC)
+			if err != nil || !ok {
+				return errors.Join(append(bad, err)...)
+			}
+			rest = r
+			e := PathEntry{}
+			for len(w) > 0 && (w[0] == '-' && !e.Optional || w[0] == '+' && !e.InRoot) {
+				if w[0] == '-' {
+					e.Optional = true
+				} else {
+					e.InRoot = true
+				}
+				w = w[1:]
+			}
+			if !strings.HasPrefix(w, "/") {
+				bad = append(bad, fmt.Errorf("not an absolute path: %s, ignoring", w))
+				continue
+			}
+			e.Path = path.Clean(w)
+			*p(t) = append(*p(t), e)
+		}
+	})
+}
+
+// bindPathsKey parses BindPaths=/BindReadOnlyPaths=: "[-]SOURCE[:DEST[:OPTIONS]]"
+// words; OPTIONS is rbind (the default) or norbind; empty resets both.
+func bindPathsKey(readOnly bool) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.BindPaths = nil
+			return nil
+		}
+		var bad []error
+		for rest := v; ; {
+			w, r, ok, err := nextWord(rest, escC)
+			if err != nil || !ok {
+				return errors.Join(append(bad, err)...)
+			}
+			rest = r
+			e := BindEntry{ReadOnly: readOnly}
+			if strings.HasPrefix(w, "-") {
+				e.Optional, w = true, w[1:]
+			}
+			parts := strings.SplitN(w, ":", 3)
+			e.Source, e.Dest = parts[0], parts[0]
+			if len(parts) > 1 {
+				e.Dest = parts[1]
+			}
+			if len(parts) > 2 {
+				switch parts[2] {
+				case "rbind", "":
+				case "norbind":
+					e.NonRecursive = true
+				default:
+					bad = append(bad, fmt.Errorf("invalid bind mount option %q, ignoring", parts[2]))
+					continue
+				}
+			}
+			if !strings.HasPrefix(e.Source, "/") || !strings.HasPrefix(e.Dest, "/") {
+				bad = append(bad, fmt.Errorf("not an absolute path in %q, ignoring", w))
+				continue
+			}
+			e.Source, e.Dest = path.Clean(e.Source), path.Clean(e.Dest)
+			t.exec.BindPaths = append(t.exec.BindPaths, e)
+		}
+	})
+}
+
 // execUnenforced are the keys of systemd.exec(5) and
 // systemd.resource-control(5) that gosd understands but does not enforce
 // (mostly sandboxing); they are recorded in ExecContext.Unenforced.
-var execUnenforced = keySet(`AppArmorProfile BindPaths BindReadOnlyPaths CPUAffinity
+var execUnenforced = keySet(`AppArmorProfile CPUAffinity
 	CPUSchedulingPolicy CPUSchedulingPriority CPUSchedulingResetOnFork CoredumpFilter
-	ExecPaths ExecSearchPath ExtensionDirectories ExtensionImages IOSchedulingClass
-	IOSchedulingPriority IPCNamespacePath InaccessiblePaths KeyringMode
+	ExecSearchPath ExtensionDirectories ExtensionImages IOSchedulingClass
+	IOSchedulingPriority IPCNamespacePath KeyringMode
 	LoadCredential LoadCredentialEncrypted LogExtraFields LogLevelMax LogNamespace
-	LogRateLimitBurst LogRateLimitIntervalSec MountAPIVFS MountFlags
-	MountImages NUMAMask NUMAPolicy NetworkNamespacePath NoExecPaths PAMName Personality
-	PrivateDevices PrivateIPC PrivateMounts PrivateNetwork PrivateTmp PrivateUsers ProcSubset
- ProtectControlGroups ProtectHome ProtectHostname ProtectKernelLogs
-	ProtectKernelModules ProtectKernelTunables ProtectProc ProtectSystem ReadOnlyPaths
-	ReadWritePaths ReadOnlyDirectories ReadWriteDirectories InaccessibleDirectories
- RestrictFileSystems
- RootHash RootHashSignature RootImage RootImageOptions RootVerity
+	LogRateLimitBurst LogRateLimitIntervalSec MountImages NUMAMask NUMAPolicy PAMName Personality
+	RestrictFileSystems RootHash RootHashSignature RootImage RootImageOptions RootVerity
 	SELinuxContext SecureBits SetCredential SetCredentialEncrypted SmackProcessLabel
-	SyslogFacility SyslogLevel SyslogLevelPrefix
- SystemCallLog TTYColumns TTYReset TTYRows
-	TTYVHangup TTYVTDisallocate TemporaryFileSystem TimeoutCleanSec TimerSlackNSec
-	UtmpIdentifier UtmpMode ImportCredential MountAPIVFS Capabilities
+	SyslogFacility SyslogLevel SyslogLevelPrefix SystemCallLog TTYColumns TTYReset TTYRows
+	TTYVHangup TTYVTDisallocate TimeoutCleanSec TimerSlackNSec
+	UtmpIdentifier UtmpMode ImportCredential Capabilities
 	AllowedCPUs AllowedMemoryNodes BPFProgram CPUAccounting CPUQuotaPeriodSec DeviceAllow
 	DevicePolicy DisableControllers IOAccounting IODeviceLatencyTargetSec IODeviceWeight
 	IOReadBandwidthMax IOReadIOPSMax IOWriteBandwidthMax IOWriteIOPSMax IPAccounting
@@ -1050,12 +1223,9 @@ func checkUnenforced(key, value string) error {
 	return nil
 }
 
-var unenforcedBools = keySet(`PrivateTmp PrivateDevices PrivateNetwork PrivateIPC PrivateMounts
-	ProtectKernelTunables ProtectKernelModules ProtectKernelLogs ProtectControlGroups
-	ProtectHostname
- TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
+var unenforcedBools = keySet(`TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
 	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting CPUSchedulingResetOnFork
-	MountAPIVFS PassFileDescriptorsToExec SELinuxContextFromNet SyslogLevelPrefix`)
+	PassFileDescriptorsToExec SELinuxContextFromNet SyslogLevelPrefix`)
 
 var unenforcedTimes = keySet(`JobRunningTimeoutSec RuntimeRandomizedExtraSec TimeoutCleanSec
 	LogRateLimitIntervalSec CPUQuotaPeriodSec DeferAcceptSec PollLimitIntervalSec`)

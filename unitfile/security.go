@@ -189,8 +189,7 @@ var securityKeys = map[string]keyDef{
 // "DynamicUser="): the user name from the unit name when User= is not set,
 // the group of the same name, RemoveIPC=, NoNewPrivileges= and
 // RestrictSUIDSGID= (which cannot be turned off), PrivateTmp=,
-// ProtectSystem=strict and ProtectHome=read-only. The mount settings are
-// listed as not enforced for as long as gosd does not apply them.
+// ProtectSystem=strict and ProtectHome=read-only (unless set otherwise).
 func (b *builder) finishDynamicUser() {
 	b.finishProtectClock()
 	ec := b.t.exec
@@ -204,14 +203,11 @@ func (b *builder) finishDynamicUser() {
 		ec.Group = ec.User
 	}
 	ec.RemoveIPC, ec.NoNewPrivileges, ec.RestrictSUIDSGID = true, true, true
-	pos := settingPosOf(b.u, "DynamicUser")
-	for _, implied := range []struct{ key, value string }{
-		{"PrivateTmp", "yes"}, {"ProtectSystem", "strict"}, {"ProtectHome", "read-only"},
-	} {
-		if execUnenforced[implied.key] {
-			ec.Unenforced = append(ec.Unenforced, Entry{Section: typeSections[b.u.Type], Key: implied.key,
-				Value: implied.value + " (implied by DynamicUser=yes)", Pos: pos})
-		}
+	// Nothing of the unit's may outlive it with its uid: a strict
+	// sandbox, as systemd's unit_patch_contexts() sets.
+	ec.PrivateTmp, ec.ProtectSystem = true, "strict"
+	if ec.ProtectHome == "" {
+		ec.ProtectHome = "read-only"
 	}
 }
 

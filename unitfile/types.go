@@ -291,9 +291,76 @@ type ExecContext struct {
 
 	ProcessSecurity // identity, seccomp and process settings (security.go)
 
+	// Sandboxing: namespaces and the file system view (systemd.exec(5)
+	// "Sandboxing"), applied in the child by exec.
+	ProtectSystem         string `json:"protect_system,omitempty"` // "" (no), yes, full, strict
+	ProtectHome           string `json:"protect_home,omitempty"`   // "" (no), yes, read-only, tmpfs
+	PrivateTmp            bool   `json:"private_tmp,omitempty"`
+	PrivateDevices        bool   `json:"private_devices,omitempty"`
+	PrivateNetwork        bool   `json:"private_network,omitempty"`
+	PrivateIPC            bool   `json:"private_ipc,omitempty"`
+	PrivateUsers          bool   `json:"private_users,omitempty"`
+	PrivateMounts         bool   `json:"private_mounts,omitempty"`
+	ProtectKernelTunables bool   `json:"protect_kernel_tunables,omitempty"`
+	ProtectKernelModules  bool   `json:"protect_kernel_modules,omitempty"`
+	ProtectKernelLogs     bool   `json:"protect_kernel_logs,omitempty"`
+	ProtectControlGroups  bool   `json:"protect_control_groups,omitempty"`
+	ProtectHostname       bool   `json:"protect_hostname,omitempty"`
+	ProtectProc           string `json:"protect_proc,omitempty"` // "" (default), noaccess, invisible, ptraceable
+	ProcSubset            string `json:"proc_subset,omitempty"`  // "" (all), pid
+	// MountAPIVFS is nil when not set: on with RootDirectory=, else off.
+	MountAPIVFS          *bool        `json:"mount_api_vfs,omitempty"`
+	MountFlags           string       `json:"mount_flags,omitempty"` // "" (shared), shared, slave, private
+	ReadWritePaths       []PathEntry  `json:"read_write_paths,omitempty"`
+	ReadOnlyPaths        []PathEntry  `json:"read_only_paths,omitempty"`
+	InaccessiblePaths    []PathEntry  `json:"inaccessible_paths,omitempty"`
+	ExecPaths            []PathEntry  `json:"exec_paths,omitempty"`
+	NoExecPaths          []PathEntry  `json:"no_exec_paths,omitempty"`
+	BindPaths            []BindEntry  `json:"bind_paths,omitempty"` // BindPaths= and BindReadOnlyPaths=
+	TemporaryFileSystem  []TmpfsEntry `json:"temporary_file_system,omitempty"`
+	NetworkNamespacePath string       `json:"network_namespace_path,omitempty"`
+
 	// Unenforced lists settings gosd understands but does not enforce
 	// (sandboxing and the like); the unit still runs and they are reported.
 	Unenforced []Entry `json:"unenforced,omitempty"`
+}
+
+// PathEntry is one path of ReadWritePaths= and its kin: "-" makes a
+// missing path no error, "+" takes it relative to RootDirectory=.
+type PathEntry struct {
+	Path     string `json:"path"`
+	Optional bool   `json:"optional,omitempty"`
+	InRoot   bool   `json:"in_root,omitempty"`
+}
+
+// BindEntry is one BindPaths=/BindReadOnlyPaths= mount: SOURCE[:DEST[:OPTIONS]],
+// "-" before SOURCE makes a missing source no error; "norbind" binds
+// without the submounts.
+type BindEntry struct {
+	Source       string `json:"source"`
+	Dest         string `json:"dest"`
+	ReadOnly     bool   `json:"read_only,omitempty"`
+	Optional     bool   `json:"optional,omitempty"`
+	NonRecursive bool   `json:"non_recursive,omitempty"`
+}
+
+// TmpfsEntry is one TemporaryFileSystem= mount point with its options
+// (as written; "" for the defaults).
+type TmpfsEntry struct {
+	Path    string `json:"path"`
+	Options string `json:"options,omitempty"`
+}
+
+// NeedsMountNamespace says whether the settings ask for a mount namespace.
+func (ec *ExecContext) NeedsMountNamespace() bool {
+	return ec.PrivateTmp || ec.PrivateDevices || ec.PrivateMounts || ec.ProtectSystem != "" ||
+		ec.ProtectHome != "" || ec.ProtectKernelTunables || ec.ProtectKernelModules ||
+		ec.ProtectKernelLogs || ec.ProtectControlGroups || ec.ProtectProc != "" || ec.ProcSubset != "" ||
+		(ec.MountAPIVFS != nil && *ec.MountAPIVFS) || ec.MountFlags != "" ||
+		len(ec.ReadWritePaths)+len(ec.ReadOnlyPaths)+len(ec.InaccessiblePaths)+len(ec.ExecPaths)+
+			len(ec.NoExecPaths)+len(ec.BindPaths)+len(ec.TemporaryFileSystem) > 0 ||
+		// A network namespace of its own gets its own /sys (systemd).
+		ec.PrivateNetwork && ec.PrivateMounts
 }
 
 // KillContext is systemd.kill(5).
