@@ -348,4 +348,16 @@ func TestLogSocketHandedToSocketUnit(t *testing.T) {
 	if strings.Contains(in.read("mylog"), "after") {
 		t.Error("the stopped syslog unit still got messages")
 	}
+
+	// daemon-reexec: the socket goes over by its fd, the kept entries too.
+	ctlWant(t, in, 0, "daemon-reexec")
+	in.waitOutput("Reexecuted: ", 10*time.Second)
+	ctlWant(t, in, 0, "start", "say@again")
+	in.waitFor("gosd's log to have 'again' after daemon-reexec", 10*time.Second, func() bool { return said("again") })
+	if !said("before") || !said("after") {
+		t.Error("entries kept before daemon-reexec are gone")
+	}
+	if strings.Contains(in.out.String(), "Not serving /dev/log") {
+		t.Errorf("the new gosd could not serve /dev/log:\n%s", in.out.String())
+	}
 }
