@@ -25,3 +25,6 @@ func DetachForJail() (isChild bool, notifyParent func(), err error) {
 		return nil
 	})
 }
+
+// Detach is DetachForJail: on FreeBSD the mechanism is the jail's.
+func Detach() (isChild bool, notifyParent func(), err error) { return DetachForJail() }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
 	"syscall"
@@ -48,6 +49,9 @@ func detach(acquire func() error) (isChild bool, notifyParent func(), err error)
 		r.Close()
 		return false, nil, fmt.Errorf("detach: %w", err)
 	}
+	// The parent only waits: jail(8) may end it (exec.timeout) with any
+	// signal gosd's main caught for the reactor it will never run.
+	signal.Reset()
 	var b [1]byte
 	n, _ := r.Read(b[:])
 	if n == 1 {
@@ -71,6 +75,11 @@ func detachChild(v string, acquire func() error) (bool, func(), error) {
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
 		return true, func() {}, fmt.Errorf("detach: notify fd %d: %w", fd, err)
 	}
+	// jail(8) may close what exec.start's output went to once the parent
+	// returned: a write to a broken stdout or stderr must not end the
+	// supervisor (Go exits on SIGPIPE for fds 1 and 2 unless it is
+	// notified; a caught signal is reset at exec, so services keep theirs).
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	var errs []error
 	if err := acquire(); err != nil {
 		errs = append(errs, fmt.Errorf("detach: becoming the reaper: %w", err))

@@ -13,7 +13,8 @@
 //
 // On FreeBSD gosd runs as the init of a jail, which has no PID1 of its own:
 // DetachForJail forks so that jail(8) sees exec.start finish while the child
-// supervises. See docs/pid1.md for the whole picture.
+// supervises (Detach, the same on Linux with a child subreaper, is
+// gosd --detach). See docs/pid1.md and docs/jail.md.
 package boot
 
 // Logf is how boot reports progress and failures; the manager passes its

@@ -385,7 +385,8 @@ func (r *Reactor) spawn(s manager.Spawn) {
 
 // kill signals one process, or with Group every process group the unit's
 // processes lead (each spawned process is a session leader) plus the group
-// of Pid. systemd.kill(5): KillMode=control-group reaches every process.
+// of Pid, and on FreeBSD every descendant of those leaders (killSubtree).
+// systemd.kill(5): KillMode=control-group reaches every process.
 func (r *Reactor) kill(k manager.Kill) {
 	sig := syscall.Signal(k.Signal)
 	if !k.Group {
@@ -421,10 +422,18 @@ func (r *Reactor) kill(k manager.Kill) {
 			delete(pgids, g)
 			continue
 		}
-		if err := exec.SignalGroup(g, sig); err == syscall.ESRCH {
-			delete(pgids, g) // nothing of that group is left
-		} else if err != nil {
+		err := exec.SignalGroup(g, sig)
+		if err != nil && err != syscall.ESRCH {
 			r.logf(k.Unit, "kill group %d %v: %v", g, sig, err)
+		}
+		// Each group's leader is a process gosd spawned: on FreeBSD the
+		// reaper's subtree of it also holds what left the group.
+		left, serr := killSubtree(g, sig)
+		if serr != nil {
+			r.logf(k.Unit, "kill the descendants of %d %v: %v", g, sig, serr)
+		}
+		if err == syscall.ESRCH && !left {
+			delete(pgids, g) // nothing of that group or subtree is left
 		}
 	}
 	if len(pgids) == 0 {

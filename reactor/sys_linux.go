@@ -134,3 +134,7 @@ func hasAudit() bool {
 	unix.Close(fd)
 	return true
 }
+
+// killSubtree: Linux has no reaper subtrees; a unit's processes are its
+// cgroup's, or its process groups'.
+func killSubtree(subtree int, sig syscall.Signal) (bool, error) { return false, nil }

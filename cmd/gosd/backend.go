@@ -35,6 +35,10 @@ type backend struct {
 	finish time.Duration // when the target's start job finished
 
 	restoredLoaded bool // loadRestored ran
+
+	// bootDone is called once the boot target's job finished, whatever
+	// its result: a jail's waiting parent then exits (detachForJail).
+	bootDone func()
 }
 
 // processStart is when gosd started, on CLOCK_MONOTONIC: package
@@ -54,6 +58,9 @@ func (b *backend) observe(e manager.Effect) {
 	}
 	if jf, ok := e.(manager.JobFinished); ok && jf.ID == reactor.BootJobID && b.finish == 0 {
 		b.finish = b.r.Now()
+		if b.bootDone != nil {
+			b.bootDone()
+		}
 	}
 	if jf, ok := e.(manager.JobFinished); ok && jf.ID != 0 {
 		if done := b.waiting[jf.ID]; done != nil {

@@ -21,6 +21,8 @@ type RunCmd struct {
 	ControlSocket string   `name:"control-socket" help:"Control API socket (default /run/gosd/control.sock)." type:"path"`
 	NotifySocket  string   `name:"notify-socket" help:"sd_notify socket services report to (default /run/gosd/notify)." type:"path"`
 	PrivateBus    string   `name:"private-bus-socket" help:"Serve the org.freedesktop.systemd1 D-Bus API here (default /run/systemd/private as PID1, else none; - for none)."`
+	Detach        bool     `help:"Go to the background once the target is reached: the command then exits 0 (1 if gosd died first) while gosd supervises on in its own session. The default in a FreeBSD jail, for jail(8)'s exec.start."`
+	NoDetach      bool     `name:"no-detach" help:"Stay in the foreground, also in a FreeBSD jail."`
 }
 
 // earlyHooks runs before anything else in main: the in-child exec helper
@@ -61,6 +63,9 @@ func (c *RunCmd) Run() error {
 	bootLog := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "gosd: "+format+"\n", args...) }
 	// A gosd started by daemon-reexec keeps what the old one set up.
 	reexeced := os.Getenv(reactor.ReexecEnv) != ""
+	// A FreeBSD jail's init (docs/jail.md), or --detach: from here on only
+	// the supervising child runs; bootDone lets the waiting parent exit.
+	bootDone := detachIfAsked(c.Detach, c.NoDetach, reexeced, bootLog)
 	if pid1 {
 		// Before anything else: spawning needs /dev/null, sockets need /run.
 		if reexeced {
@@ -106,7 +111,7 @@ func (c *RunCmd) Run() error {
 	m := manager.New(current)
 	m.SetMinLevel(minLevel)
 	b := &backend{m: m, units: func() *unitfile.Set { return current }, paths: cfg.UnitPath,
-		waiting: map[uint64]func(manager.JobResult){}}
+		waiting: map[uint64]func(manager.JobResult){}, bootDone: bootDone}
 	r, err := reactor.New(reactor.Config{
 		Units:         current,
 		Target:        cfg.Target,
