@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Attacks on gosd as PID1 that issue 18 found held or broke; each test
@@ -118,8 +122,18 @@ exec "$@"`
 // launch runs cmd (gosd, or a wrapper that ends in gosd) as start does.
 func launch(t *testing.T, cmd *exec.Cmd, scratch string, pid1 bool) *instance {
 	t.Helper()
+	return launchTo(t, cmd, scratch, pid1, nil)
+}
+
+// launchTo is launch with gosd's stdout and stderr going to console (nil:
+// collected in the instance's buffer).
+func launchTo(t *testing.T, cmd *exec.Cmd, scratch string, pid1 bool, console *os.File) *instance {
+	t.Helper()
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
+	if console != nil {
+		cmd.Stdout, cmd.Stderr = console, console
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -149,4 +163,67 @@ func waitCgroupFile(in *instance, name string) string {
 	in.t.Helper()
 	in.waitFor(name+" written", 10*time.Second, func() bool { return strings.Contains(in.read(name), "0::") })
 	return in.read(name)
+}
+
+// gosd as PID1 with a console that takes nothing (its stdout and stderr a
+// pipe nobody reads) and a service writing without pause: once the pipe
+// is full, the control socket still answers and the other services run
+// (issue 18, item 7: each 64 KiB of output was written to the console
+// from the loop, which then stopped for as long as the console took).
+// Once the console is read again, the dropped lines are counted there.
+func TestBlockedConsoleLoopAnswers(t *testing.T) {
+	needRoot(t)
+	scratch := t.TempDir()
+	unitDir := writeUnits(t, scratch, map[string]string{
+		"default.target": "[Unit]\nWants=chatty.service ticker.service\n",
+		"chatty.service": "[Service]\nExecStart=/usr/bin/yes chatty-" + strings.Repeat("x", 3000) + "\n",
+		"ticker.service": "[Service]\nExecStart=/bin/sh -c 'while :; do date +%%s%%N >> @T@/ticks; sleep 0.1; done'\n",
+	})
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	cmd := exec.Command("unshare", "-p", "-f", "--mount-proc", gosdBin, "--unit-path", unitDir,
+		"--control-socket", filepath.Join(scratch, "control.sock"),
+		"--notify-socket", filepath.Join(scratch, "notify.sock"), "--private-bus-socket", "-")
+	in := launchTo(t, cmd, scratch, true, wr)
+	wr.Close() // gosd holds the only write end
+	in.waitFor("the console pipe full", 30*time.Second, func() bool {
+		n, err := unix.IoctlGetInt(int(rd.Fd()), unix.TIOCINQ)
+		return err == nil && n >= 48<<10
+	})
+	// The console is blocked now: gosd's writer is stuck in write(2).
+	for i := 0; i < 3; i++ {
+		if r := ctlRun(t, in, "is-active", "chatty.service"); r.code != 0 || strings.TrimSpace(r.out) != "active" {
+			t.Fatalf("is-active chatty.service while the console is blocked: %s", r)
+		}
+		if r := ctlRun(t, in, "restart", "ticker.service"); r.code != 0 {
+			t.Fatalf("restart ticker.service while the console is blocked: %s", r)
+		}
+	}
+	ticks := len(lines(in.read("ticks")))
+	in.waitFor("ticker still running", 10*time.Second, func() bool { return len(lines(in.read("ticks"))) > ticks+3 })
+	if n, _ := unix.IoctlGetInt(int(rd.Fd()), unix.TIOCINQ); n < 48<<10 {
+		t.Fatalf("the console was drained meanwhile (%d bytes in the pipe): nothing was proven", n)
+	}
+	// Read the console again: the count of what it missed shows up.
+	var console bytes.Buffer
+	buf := make([]byte, 1<<20)
+	deadline := time.Now().Add(30 * time.Second)
+	for !bytes.Contains(console.Bytes(), []byte("log lines suppressed")) && time.Now().Before(deadline) {
+		rd.SetReadDeadline(time.Now().Add(time.Second))
+		n, _ := rd.Read(buf)
+		console.Write(buf[:n])
+		if console.Len() > 64<<20 {
+			console.Reset() // keep the tail only
+		}
+	}
+	if !bytes.Contains(console.Bytes(), []byte("log lines suppressed")) {
+		t.Fatalf("no count of suppressed lines on the console")
+	}
+	go io.Copy(io.Discard, rd) // from here on the console takes everything
+	if code := in.stop(30 * time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
 }

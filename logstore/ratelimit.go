@@ -1,6 +1,9 @@
 package logstore
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // journald's defaults (journald.conf(5) RateLimitIntervalSec=, RateLimitBurst=).
 const (
@@ -68,5 +71,22 @@ func (l *Limiter) prune(now time.Duration) {
 	if len(l.sources) >= maxLimiterSources {
 		// Every source is busy: forget them all rather than grow.
 		clear(l.sources)
+	}
+}
+
+// Flush reports, sorted by source, each count of messages suppressed in a
+// window that has not ended yet, and clears it: at exit, so that no count
+// goes unsaid. One goroutine only, as Allow.
+func (l *Limiter) Flush(report func(source string, suppressed int)) {
+	var sources []string
+	for k, w := range l.sources {
+		if w.suppressed > 0 {
+			sources = append(sources, k)
+		}
+	}
+	sort.Strings(sources)
+	for _, k := range sources {
+		report(k, l.sources[k].suppressed)
+		l.sources[k].suppressed = 0
 	}
 }

@@ -1,7 +1,12 @@
 package reactor
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"strings"
+	"sync"
+	"time"
 
 	"gosd/manager"
 	"gosd/unitfile"
@@ -147,4 +152,169 @@ func LogLine(unit string, pos unitfile.Pos, level manager.Level, msg string) str
 	}
 	b.WriteString(msg)
 	return b.String()
+}
+
+// consoleWriter is how the loop writes gosd's log and console: it never
+// blocks on them. A console is often a serial line (115200 baud is about
+// 11 KB/s) or a pipe someone stopped reading; writing to it from the loop
+// stalled PID1 for as long as the write took (issue 18, item 7). Lines go
+// into a bounded queue that one goroutine writes out; when the queue is
+// full, lines are dropped and counted, and the count is written where they
+// would have been ("N log lines suppressed").
+//
+// The loop builds a line with WriteString/WriteByte/Write; each completed
+// line is queued whole or dropped whole.
+type consoleWriter struct {
+	w    io.Writer
+	max  int    // bytes the queue may hold
+	line []byte // the line being built (loop goroutine only)
+
+	mu      sync.Mutex
+	queue   []byte // lines waiting for the writer
+	dropped int    // lines dropped since the writer last took the queue
+	busy    bool   // the writer is writing a batch
+	started bool
+	closed  bool
+	wake    chan struct{} // capacity 1: there is something to write
+	idle    chan struct{} // capacity 1: the writer finished a batch
+}
+
+// Queue bounds: the log carries service output, the console only progress
+// lines.
+const (
+	logQueueBytes     = 1 << 20
+	consoleQueueBytes = 64 << 10
+	// wakeAt: a queue this full wakes the writer at once rather than at
+	// the end of the loop turn.
+	wakeAt = 64 << 10
+)
+
+func newConsoleWriter(w io.Writer, max int) *consoleWriter {
+	return &consoleWriter{w: w, max: max, wake: make(chan struct{}, 1), idle: make(chan struct{}, 1)}
+}
+
+func (c *consoleWriter) WriteString(s string) {
+	c.line = append(c.line, s...)
+	c.commit()
+}
+
+func (c *consoleWriter) Write(p []byte) {
+	c.line = append(c.line, p...)
+	c.commit()
+}
+
+func (c *consoleWriter) WriteByte(b byte) error {
+	c.line = append(c.line, b)
+	c.commit()
+	return nil
+}
+
+// commit queues the line being built once it ends in a newline.
+func (c *consoleWriter) commit() {
+	n := len(c.line)
+	if n == 0 || c.line[n-1] != '\n' {
+		return
+	}
+	c.mu.Lock()
+	if len(c.queue)+n > c.max {
+		c.dropped += bytes.Count(c.line, []byte{'\n'})
+	} else {
+		c.queue = append(c.queue, c.line...)
+	}
+	full := len(c.queue) >= wakeAt
+	c.mu.Unlock()
+	if cap(c.line) > 4*MaxLineLength {
+		c.line = nil // one long message: do not keep its buffer
+	} else {
+		c.line = c.line[:0]
+	}
+	if full {
+		c.flush()
+	}
+}
+
+// flush wakes the writer (the loop calls it once per turn); it never waits.
+func (c *consoleWriter) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if !c.started {
+		c.started = true
+		go c.run()
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the writer goroutine: it takes the whole queue at once, writes
+// it (blocking as long as the console takes), then says how many lines
+// were dropped meanwhile.
+func (c *consoleWriter) run() {
+	var batch []byte
+	for range c.wake {
+		for {
+			c.mu.Lock()
+			batch, c.queue = c.queue, batch[:0]
+			dropped := c.dropped
+			c.dropped = 0
+			c.busy = len(batch) > 0 || dropped > 0
+			c.mu.Unlock()
+			if !c.busy {
+				break
+			}
+			if dropped > 0 {
+				batch = fmt.Appendf(batch, "gosd: %d log lines suppressed (the console did not take them fast enough)\n", dropped)
+			}
+			c.w.Write(batch) // an error drops the batch: a broken log must not stop anything
+			if cap(batch) > c.max {
+				batch = nil
+			}
+		}
+		c.mu.Lock()
+		c.busy = false
+		c.mu.Unlock()
+		select {
+		case c.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// drain waits until everything queued is written, at most timeout (a
+// console that takes nothing must not keep gosd from stopping or
+// re-executing); it says whether all was written.
+func (c *consoleWriter) drain(timeout time.Duration) bool {
+	c.flush()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		done := len(c.queue) == 0 && c.dropped == 0 && !c.busy
+		c.mu.Unlock()
+		if done {
+			return true
+		}
+		select {
+		case <-c.idle:
+		case <-deadline.C:
+			return false
+		}
+	}
+}
+
+// close drains (bounded) and ends the writer goroutine.
+func (c *consoleWriter) close(timeout time.Duration) {
+	c.drain(timeout)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		if c.started {
+			close(c.wake)
+		}
+	}
 }

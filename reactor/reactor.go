@@ -1,7 +1,6 @@
 package reactor
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -108,8 +108,8 @@ type Config struct {
 type Reactor struct {
 	cfg   Config
 	poll  poller
-	log   *bufio.Writer
-	con   *bufio.Writer // Config.Console, flushed with log before every wait
+	log   *consoleWriter // Config.Log, written out off the loop (console.go)
+	con   *consoleWriter // Config.Console, likewise; nil = none
 	start time.Time
 
 	qmu   sync.Mutex
@@ -142,7 +142,8 @@ type Reactor struct {
 
 	store    *logstore.Store
 	persist  *logstore.Persister
-	limiter  logstore.Limiter
+	limiter  logstore.Limiter // units' output (journald's limit per unit)
+	msgLimit logstore.Limiter // gosd's own messages, per unit and kind (logAt)
 	logSocks []*logSocket
 	kmsgFD   int // -1: closed; opened on first use
 	kmsgGone bool
@@ -201,19 +202,20 @@ func New(cfg Config) (*Reactor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reactor: %w", err)
 	}
-	var con *bufio.Writer
+	var con *consoleWriter
 	if cfg.Console != nil {
-		con = bufio.NewWriterSize(cfg.Console, 16<<10)
+		con = newConsoleWriter(cfg.Console, consoleQueueBytes)
 	}
 	return &Reactor{
-		cfg: cfg, poll: p, log: bufio.NewWriterSize(cfg.Log, 64<<10), con: con, start: time.Now(),
+		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, groups: map[string]map[int]bool{},
 		sets: map[string]*sockets.Set{}, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
 		store: logstore.New(cfg.LogMemoryMax), limiter: limiterOf(cfg), kmsgFD: -1,
-		selfPid: os.Getpid(),
+		selfPid:  os.Getpid(),
+		msgLimit: logstore.Limiter{Interval: messageRateInterval, Burst: messageRateBurst},
 	}, nil
 }
 
@@ -263,7 +265,7 @@ func (r *Reactor) Run() int {
 	stop := make(chan struct{})
 	go r.bridgeSignals(stop)
 	defer close(stop)
-	defer r.flush()
+	defer r.closeConsole()
 
 	if r.cfg.Subreaper && !r.cfg.PID1 && os.Getpid() != 1 {
 		if err := becomeSubreaper(); err != nil {
@@ -287,6 +289,7 @@ func (r *Reactor) Run() int {
 	defer r.closeCgroups()
 	defer r.journal.close()
 	defer r.closeLogs()
+	defer r.reportSuppressed()
 	if hfd >= 0 {
 		r.restored = r.restore(hfd)
 		if !r.restored && r.notify == nil {
@@ -347,18 +350,34 @@ func (r *Reactor) Run() int {
 	}
 }
 
-// flush writes out the log and the console, once per loop turn (one write
-// each instead of one per line: at 1000 units, thousands of syscalls and
-// reader wake-ups less).
+// flush hands the turn's log and console lines to their writers, once
+// per loop turn (one write each instead of one per line: at 1000 units,
+// thousands of syscalls and reader wake-ups less). It never waits for
+// them: a slow console must not stall the loop (console.go).
 func (r *Reactor) flush() {
-	if err := r.log.Flush(); err != nil {
-		// A broken log must not stop the loop; drop what is buffered.
-		r.log.Reset(r.cfg.Log)
-	}
+	r.log.flush()
 	if r.con != nil {
-		if err := r.con.Flush(); err != nil {
-			r.con.Reset(r.cfg.Console)
-		}
+		r.con.flush()
+	}
+}
+
+// drainTimeout bounds how long gosd waits for its log and console to be
+// written out before it exits or re-executes.
+const drainTimeout = 3 * time.Second
+
+// drainConsole writes out what is queued, waiting at most drainTimeout.
+func (r *Reactor) drainConsole() {
+	r.log.drain(drainTimeout)
+	if r.con != nil {
+		r.con.drain(drainTimeout)
+	}
+}
+
+// closeConsole is drainConsole at the end of Run; the writers stop.
+func (r *Reactor) closeConsole() {
+	r.log.close(drainTimeout)
+	if r.con != nil {
+		r.con.close(drainTimeout)
 	}
 }
 
@@ -431,11 +450,74 @@ func (r *Reactor) guardOf(unit, format string, arg any, fn func()) (panicked boo
 	return false
 }
 
-// logAt writes one of gosd's own messages. While journald takes them they
-// go there, as systemd's LogTarget=journal-or-kmsg does, with UNIT= so that
-// `journalctl -u` shows them beside the unit's output; errors then reach
-// the log (the console as PID1) too. Otherwise everything goes to the log.
+// gosd's own messages are rate-limited per unit and kind, as systemd's
+// log_ratelimit limits a call site: a unit, or an unprivileged process
+// sending garbage to the notify socket, could otherwise fill the console
+// and the log (issue 18, item 8: 20,000 bad notify datagrams gave 19,8xx
+// lines). A kind is the manager's messages about a unit, or one logf
+// format (a call site); so a flood about one unit silences only those.
+// Units' output has journald's own limit (allowLog, logs.go).
+const (
+	messageRateInterval = 30 * time.Second
+	messageRateBurst    = 200
+)
+
+// logAt writes one of gosd's own messages, rate-limited per unit.
 func (r *Reactor) logAt(unit string, pos unitfile.Pos, level manager.Level, msg string) {
+	if r.allowMessage(unit, "messages") {
+		r.writeLog(unit, pos, level, msg)
+	}
+}
+
+// Log writes a message to gosd's log as the reactor's own (rate-limited
+// per unit, never blocking on the console). Reactor goroutine only: from
+// Config.Reload, or a function given to Submit.
+func (r *Reactor) Log(unit string, pos unitfile.Pos, level manager.Level, msg string) {
+	r.logAt(unit, pos, level, msg)
+}
+
+// logf writes an error message, rate-limited per unit and format:
+// formatted only when it is written.
+func (r *Reactor) logf(unit, format string, args ...any) {
+	if r.allowMessage(unit, format) {
+		r.writeLog(unit, unitfile.Pos{}, manager.LevelError, fmt.Sprintf(format, args...))
+	}
+}
+
+// allowMessage counts one message of kind about unit; before the first
+// one of a new window it says how many the last window suppressed.
+func (r *Reactor) allowMessage(unit, kind string) bool {
+	ok, suppressed := r.msgLimit.Allow(unit+"\x00"+kind, r.Now())
+	if suppressed > 0 {
+		r.writeSuppressed(unit, suppressed)
+	}
+	return ok
+}
+
+// writeSuppressed is journald's "Suppressed N messages from UNIT".
+func (r *Reactor) writeSuppressed(unit string, n int) {
+	from := unit
+	if from == "" {
+		from = "gosd"
+	}
+	r.writeLog(unit, unitfile.Pos{}, manager.LevelWarning, fmt.Sprintf("Suppressed %d messages from %s", n, from))
+}
+
+// reportSuppressed says, at exit, what the windows still open suppressed.
+func (r *Reactor) reportSuppressed() {
+	r.limiter.Flush(func(unit string, n int) { r.writeSuppressed(unit, n) })
+	r.msgLimit.Flush(func(source string, n int) {
+		unit, _, _ := strings.Cut(source, "\x00")
+		r.writeSuppressed(unit, n)
+	})
+}
+
+// writeLog writes one of gosd's own messages. While journald takes them
+// they go there, as systemd's LogTarget=journal-or-kmsg does, with UNIT=
+// so that `journalctl -u` shows them beside the unit's output; errors then
+// reach the log (the console as PID1) too. Otherwise everything goes to
+// the log.
+func (r *Reactor) writeLog(unit string, pos unitfile.Pos, level manager.Level, msg string) {
 	line := LogLine(unit, pos, level, msg)
 	sent := r.journalUp() && r.journal.sendManager(unit, level, line)
 	r.store.Add(logstore.Entry{Unit: unit, Pid: ownPid, Ident: "gosd", Priority: levelPriority(level), Facility: 3,
@@ -445,10 +527,6 @@ func (r *Reactor) logAt(unit string, pos unitfile.Pos, level manager.Level, msg 
 	}
 	r.log.WriteString(line)
 	r.log.WriteByte('\n')
-}
-
-func (r *Reactor) logf(unit, format string, args ...any) {
-	r.logAt(unit, unitfile.Pos{}, manager.LevelError, fmt.Sprintf(format, args...))
 }
 
 func (r *Reactor) fireTimers() {

@@ -210,7 +210,7 @@ func (r *Reactor) reexecNow() error {
 	env = append(env, ReexecEnv+"="+strconv.Itoa(hfd))
 	r.logAt("", unitfile.Pos{}, manager.LevelNotice,
 		fmt.Sprintf("Reexecuting %s (%d units, %d processes, %d fds handed over)", path, len(saved.Units), len(h.Procs), len(keep)))
-	r.flush()
+	r.drainConsole()
 	// Only the handed-over fds lose FD_CLOEXEC, right before execve; no
 	// other goroutine spawns (the reactor is the only one that does).
 	for _, fd := range keep {

@@ -93,10 +93,14 @@ func (c *RunCmd) Run() error {
 	}
 	sp := unitfile.SystemSpecifiers()
 	var current *unitfile.Set
+	// report prints a loading problem: to stderr before the reactor runs,
+	// through its log afterwards (a reload runs on the loop, which must
+	// never write to the console itself: reactor/console.go).
+	report := func(d unitfile.Diag) { fmt.Fprintln(os.Stderr, "gosd:", d.String()) }
 	load := func() *unitfile.Set {
 		current = unitfile.Load(unitfile.Options{SearchPath: cfg.UnitPath, Specifiers: &sp, Generators: pid1})
 		for _, d := range current.Diags() {
-			fmt.Fprintln(os.Stderr, "gosd:", d.String())
+			report(d)
 		}
 		return current
 	}
@@ -138,6 +142,13 @@ func (c *RunCmd) Run() error {
 		return err
 	}
 	b.r = r
+	report = func(d unitfile.Diag) {
+		level := manager.LevelWarning
+		if d.Severity == unitfile.Error {
+			level = manager.LevelError
+		}
+		r.Log(d.Unit, d.Pos, level, d.Msg)
+	}
 	// The control server starts before anything is spawned: netpoll's own
 	// fds are made close-on-exec as it starts (FINDINGS.md "netpoll").
 	srv, err := startControl(cfg.ControlSocket, b, r.Now)
