@@ -227,3 +227,35 @@ func TestBlockedConsoleLoopAnswers(t *testing.T) {
 		t.Fatalf("exit status %d", code)
 	}
 }
+
+// Root in the container sends pid 1 each signal whose default action is a
+// core dump (issue 18, item 9: Go's runtime made gosd exit on each, which
+// ends a container and panics a VM's kernel): gosd logs it and runs on,
+// its service untouched; SIGQUIT dumps the goroutines into the log.
+func TestPID1CrashSignals(t *testing.T) {
+	in := start(t, asPID1, pid1SmallUnits())
+	in.waitOutput("Reached target default.target", 20*time.Second)
+	in.waitFile("svc", 10*time.Second)
+	sigs := []syscall.Signal{syscall.SIGQUIT, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGBUS,
+		syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSTKFLT, syscall.SIGSYS}
+	for _, sig := range sigs {
+		in.signal(sig)
+		if sig == syscall.SIGQUIT {
+			in.waitOutput("SIGQUIT received: gosd's goroutines follow", 10*time.Second)
+		} else {
+			in.waitOutput(sig.String()+" received from another process", 10*time.Second)
+		}
+		if r := ctlRun(t, in, "is-active", "svc.service"); r.code != 0 || strings.TrimSpace(r.out) != "active" {
+			t.Fatalf("after %v: is-active svc.service: %s", sig, r)
+		}
+	}
+	if !strings.Contains(in.out.String(), "goroutine ") {
+		t.Errorf("SIGQUIT wrote no goroutine stacks")
+	}
+	if code := in.stop(30 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM", code)
+	}
+	if got := lines(in.read("svc")); strings.Join(got, " ") != "started stopped" {
+		t.Errorf("service saw %v, want one start and an orderly stop", got)
+	}
+}

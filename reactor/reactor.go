@@ -551,6 +551,10 @@ func (r *Reactor) onSignal(sig syscall.Signal) {
 			r.logf("", "SIGHUP: %v", err)
 		}
 	default:
+		if isCrashSignal(sig) {
+			r.onCrashSignal(sig)
+			return
+		}
 		if a := rtShutdown(sig); a != "" && r.cfg.PID1 {
 			r.shutdown(a, sig)
 			return
@@ -561,6 +565,25 @@ func (r *Reactor) onSignal(sig syscall.Signal) {
 		}
 		r.logf("", "signal %v ignored", sig)
 	}
+}
+
+// onCrashSignal handles, as PID1, a signal whose default action is a
+// core dump. systemd's crash handler takes such a signal for its own crash
+// and freezes (or runs a shell, or reboots: CrashShell=, CrashReboot=). In
+// Go a signal that reaches signal.Notify was sent by another process (kill,
+// sigqueue): a fault of gosd's own code (SIGSEGV, SIGBUS, SIGFPE) is a Go
+// panic, which the reactor recovers, or a runtime fatal error, which no
+// handler sees. So gosd has not crashed: it logs the signal and goes on;
+// SIGQUIT, Go's "dump the goroutines", writes them to the log instead of
+// exiting. docs/pid1.md "Crash signals".
+func (r *Reactor) onCrashSignal(sig syscall.Signal) {
+	if sig == syscall.SIGQUIT {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		r.logf("", "SIGQUIT received: gosd's goroutines follow (PID1 does not exit on it)\n%s", buf)
+		return
+	}
+	r.logf("", "%v received from another process (gosd has not crashed: a fault of its own would be a Go panic); ignored, PID1 does not exit on it", sig)
 }
 
 func (r *Reactor) shutdown(action string, sig syscall.Signal) {

@@ -9,7 +9,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func platformSignals() []os.Signal     { return nil }
+func platformSignals() []os.Signal { return nil }
+
+// crashSignals are the signals whose default action dumps core.
+func crashSignals() []os.Signal {
+	return []os.Signal{unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGEMT, unix.SIGBUS,
+		unix.SIGFPE, unix.SIGSEGV, unix.SIGSYS}
+}
 func rtShutdown(syscall.Signal) string { return "" }
 func isPowerSignal(syscall.Signal) bool {
 	return false

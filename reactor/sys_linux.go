@@ -21,6 +21,14 @@ func platformSignals() []os.Signal {
 	return s
 }
 
+// crashSignals are the signals whose default action dumps core (signal(7));
+// systemd catches them as PID1 (its crash handler). SIGSTKFLT is
+// Linux's own.
+func crashSignals() []os.Signal {
+	return []os.Signal{unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS,
+		unix.SIGFPE, unix.SIGSEGV, unix.SIGSTKFLT, unix.SIGSYS}
+}
+
 // rtShutdown maps systemd's SIGRTMIN+n shutdown signals (systemd(1)
 // "SIGNALS") to an action, for PID1.
 func rtShutdown(sig syscall.Signal) string {
