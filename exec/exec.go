@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -226,8 +227,12 @@ func Start(spec Spec) (Process, error) {
 			IgnoreSIGPIPE: ec.IgnoreSIGPIPE, PrivateDirs: privateRoots(ec),
 			Sandbox: sb,
 		}
-		if ec.Seccomp() {
-			ins.Seccomp = &seccompSettings{Sec: ec.ProcessSecurity, Persona: currentPersona()}
+		implied := impliedSeccomp(ec)
+		if spec.Cmd.FullPrivileges || runtime.GOOS != "linux" {
+			implied = impliedFilters{} // "+" lifts them; elsewhere there is no seccomp
+		}
+		if ec.Seccomp() || implied.any() {
+			ins.Seccomp = &seccompSettings{Sec: ec.ProcessSecurity, Persona: currentPersona(), Implied: implied}
 		}
 		for name, l := range ec.Limits {
 			res, ok := rlimitResource(name)

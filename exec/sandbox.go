@@ -101,6 +101,21 @@ func sandboxCapDrops(ec *unitfile.ExecContext) []string {
 	return drop
 }
 
+// impliedFilters are the system call filters sandboxing settings add
+// (systemd.exec(5)): @raw-io for PrivateDevices=, @module for
+// ProtectKernelModules=, syslog(2) for ProtectKernelLogs=, _sysctl(2) for
+// ProtectKernelTunables=, sethostname(2)/setdomainname(2) for
+// ProtectHostname=; each fails with EPERM.
+type impliedFilters struct {
+	PrivateDevices, KernelModules, KernelLogs, KernelTunables, Hostname bool `json:",omitempty"`
+}
+
+func impliedSeccomp(ec *unitfile.ExecContext) impliedFilters {
+	return impliedFilters{ec.PrivateDevices, ec.ProtectKernelModules, ec.ProtectKernelLogs, ec.ProtectKernelTunables, ec.ProtectHostname}
+}
+
+func (f impliedFilters) any() bool { return f != impliedFilters{} }
+
 // mountAPIVFS is MountAPIVFS= with its default: on with RootDirectory=,
 // and implied by ProtectKernelTunables= (systemd.exec(5)).
 func mountAPIVFS(ec *unitfile.ExecContext) bool {

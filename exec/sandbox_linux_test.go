@@ -224,6 +224,14 @@ func TestSandboxOtherNamespaces(t *testing.T) {
 	if !strings.Contains(out, "0          0          1") {
 		t.Errorf("uid_map maps root to itself only: %q", out)
 	}
+	// ProtectHostname= also filters sethostname(2): in its own UTS
+	// namespace root could set it otherwise.
+	ec = ctx()
+	ec.ProtectHostname = true
+	out, ws = run(t, Spec{Unit: "ns.service", Cmd: shell(`python3 -c 'import socket; socket.sethostname("gosd-test")' 2>&1; echo "status $?"`), Exec: ec})
+	if !strings.Contains(out, "Operation not permitted") || !strings.Contains(out, "status 1") {
+		t.Errorf("sethostname with ProtectHostname=: %q (%v)", out, ws)
+	}
 }
 
 // Without the right to make a mount namespace (a container), a unit that

@@ -17,6 +17,8 @@ import (
 type seccompSettings struct {
 	Sec     unitfile.ProcessSecurity
 	Persona uint32 // the personality LockPersonality= keeps
+	// Implied: the filters sandboxing settings add (sandbox.go).
+	Implied impliedFilters
 }
 
 // seccompPrograms builds the unit's filters in systemd's order (the
@@ -54,6 +56,21 @@ func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
 	}
 	if sec.ProtectClock {
 		add(seccomp.ProtectClock())
+	}
+	if s.Implied.PrivateDevices {
+		add(seccomp.PrivateDevices())
+	}
+	if s.Implied.KernelModules {
+		add(seccomp.ProtectKernelModules())
+	}
+	if s.Implied.KernelLogs {
+		add(seccomp.ProtectKernelLogs())
+	}
+	if s.Implied.KernelTunables {
+		add(seccomp.ProtectKernelTunables())
+	}
+	if s.Implied.Hostname {
+		add(seccomp.ProtectHostname())
 	}
 	for _, f := range filters {
 		p, err := seccomp.Programs(f)

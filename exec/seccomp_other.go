@@ -12,6 +12,7 @@ import (
 type seccompSettings struct {
 	Sec     unitfile.ProcessSecurity
 	Persona uint32
+	Implied impliedFilters
 }
 
 func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {

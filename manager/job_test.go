@@ -488,3 +488,28 @@ func TestTargetDefaultAfter(t *testing.T) {
 		t.Fatalf("units ordered after the target must start once it is active:\n%s", dump(effs))
 	}
 }
+
+// PrivateTmp= orders the service after the mounts of /tmp and /var/tmp
+// (and requires them) and after systemd-tmpfiles-setup.service, where
+// those units exist (systemd.exec(5) "Implicit Dependencies").
+func TestPrivateTmpImplicitDependencies(t *testing.T) {
+	a := svc("a.service", "simple")
+	a.Service.Exec.PrivateTmp = true
+	plain := svc("plain.service", "simple")
+	tmp := svc("tmp.mount", "simple") // the type does not matter to the edges
+	tmp.Unit.DefaultDependencies = false
+	tf := svc("systemd-tmpfiles-setup.service", "oneshot")
+	tf.Unit.DefaultDependencies = false
+	h := newHarness(t, memSource{}.add(a, plain, tmp, tf))
+	u, p := h.m.units["a.service"], h.m.units["plain.service"]
+	tm, ts := h.m.units["tmp.mount"], h.m.units["systemd-tmpfiles-setup.service"]
+	if !inUnits(u.deps[depRequires], tm) || !inUnits(u.deps[depAfter], tm) || !inUnits(u.deps[depAfter], ts) || inUnits(u.deps[depRequires], ts) {
+		t.Fatal("PrivateTmp= dependencies missing")
+	}
+	if inUnits(p.deps[depAfter], tm) || inUnits(p.deps[depAfter], ts) {
+		t.Fatal("a unit without PrivateTmp= got its dependencies")
+	}
+	if _, ok := h.m.Status("var-tmp.mount"); ok {
+		t.Fatal("var-tmp.mount loaded though absent")
+	}
+}

@@ -445,6 +445,15 @@ func (m *Manager) addEdges(u *unit) {
 			if s.Type == "dbus" && m.loadedExists("dbus.socket") {
 				implicit("dbus.socket", depRequires, depAfter)
 			}
+			if s.Exec.PrivateTmp {
+				// systemd.exec(5) "Implicit Dependencies": the mounts
+				// needed to reach /tmp and /var/tmp, and
+				// systemd-tmpfiles-setup.service before.
+				for _, mnt := range []string{"tmp.mount", "var.mount", "var-tmp.mount"} {
+					implicit(mnt, depRequires, depAfter)
+				}
+				implicit("systemd-tmpfiles-setup.service", depAfter)
+			}
 		}
 	case "socket":
 		if dd {
