@@ -21,7 +21,8 @@ func pidfdSignal(pidfd int, sig syscall.Signal) error { return syscall.ENOSYS }
 var rlimits = map[string]int{
 	"CPU": unix.RLIMIT_CPU, "FSIZE": unix.RLIMIT_FSIZE, "DATA": unix.RLIMIT_DATA,
 	"STACK": unix.RLIMIT_STACK, "CORE": unix.RLIMIT_CORE, "NOFILE": unix.RLIMIT_NOFILE,
-	"AS": unix.RLIMIT_AS,
+	"AS": unix.RLIMIT_AS, "RSS": unix.RLIMIT_RSS, "NPROC": unix.RLIMIT_NPROC,
+	"MEMLOCK": unix.RLIMIT_MEMLOCK,
 }
 
 func rlimitResource(name string) (int, bool) {

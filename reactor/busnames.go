@@ -33,7 +33,7 @@ import (
 // lost connection is forgotten and re-made on the same triggers.
 
 // DefaultSystemBus is the system bus address without $DBUS_SYSTEM_BUS_ADDRESS.
-const DefaultSystemBus = "unix:path=/run/dbus/system_bus_socket"
+const DefaultSystemBus = "unix:path=" + unitfile.RunDir + "/dbus/system_bus_socket"
 
 // busSetupTimeout bounds connect, authentication and Hello: a bus that
 // accepts but never answers must not leave gosd "connecting" for ever.
