@@ -101,8 +101,9 @@ func (o busObject) ifaces() []busIface {
 	case o.manager:
 		return []busIface{managerIface}
 	case o.unit != "":
+		// The type's interface first, as systemd's GetAll("") answers.
 		if name, _ := unitTypeProps(o.unit); name != "" {
-			return []busIface{unitIface, typeIfaces[name]}
+			return []busIface{typeIfaces[name], unitIface}
 		}
 		return []busIface{unitIface}
 	}

@@ -23,7 +23,7 @@ var busManagerMethods = []busMethod{
 	{"ListUnitsFiltered", "as", "a(ssssssouso)"}, {"ListUnitsByPatterns", "asas", "a(ssssssouso)"},
 	{"ListUnitsByNames", "as", "a(ssssssouso)"},
 	{"ListUnitFiles", "", "a(ss)"}, {"ListUnitFilesByPatterns", "asas", "a(ss)"},
-	{"GetUnitFileState", "s", "s"},
+	{"GetUnitFileState", "s", "s"}, {"GetUnitFileLinks", "sb", "as"},
 	{"EnableUnitFiles", "asbb", "ba(sss)"}, {"EnableUnitFilesWithFlags", "ast", "ba(sss)"},
 	{"ReenableUnitFiles", "asbb", "ba(sss)"}, {"ReenableUnitFilesWithFlags", "ast", "ba(sss)"},
 	{"DisableUnitFiles", "asb", "a(sss)"}, {"DisableUnitFilesWithFlags", "ast", "a(sss)"},
@@ -152,6 +152,19 @@ func (c *busConn) callManagerMore(m *dbus.Message) (sig string, body []any, err 
 			return "", nil, busErrorf(errNoSuchFile, "No such file or directory"), true
 		}
 		return "s", []any{st}, nil, true
+	case "GetUnitFileLinks":
+		if err = args(m, "sb"); err != nil {
+			return
+		}
+		var set *UnitFileSet
+		if set, err = c.unitFiles(false, false); err != nil {
+			return
+		}
+		links := set.Links(m.Body[0].(string))
+		if links == nil {
+			links = []string{}
+		}
+		return "as", []any{links}, nil, true
 	case "EnableUnitFiles", "ReenableUnitFiles", "MaskUnitFiles", "DisableUnitFiles", "UnmaskUnitFiles",
 		"EnableUnitFilesWithFlags", "ReenableUnitFilesWithFlags", "DisableUnitFilesWithFlags",
 		"DisableUnitFilesWithFlagsAndInstallInfo":
@@ -271,7 +284,7 @@ const errNoSuchFile = "org.freedesktop.DBus.Error.FileNotFound"
 
 // unitRow is one ListUnits row.
 func unitRow(st manager.UnitStatus) dbus.Struct {
-	return dbus.Struct{st.Name, st.Description, st.LoadState, st.Active, st.Sub,
+	return dbus.Struct{st.Name, or(st.Description, st.Name), st.LoadState, st.Active, st.Sub,
 		"", unitPath(st.Name), uint32(0), string(st.Job), dbus.ObjectPath("/")}
 }
 

@@ -989,6 +989,11 @@ func (c *ctl) isEnabled(units []string) int {
 		enabled = enabled || EnabledState(st)
 		if !c.Quiet {
 			fmt.Fprintln(c.out, st)
+			if c.Full {
+				for _, l := range files.Links(u) {
+					fmt.Fprintln(c.out, "  "+l)
+				}
+			}
 		}
 	}
 	switch {

@@ -499,3 +499,27 @@ func (s *UnitFileSet) List() []UnitFileState {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// Links lists the links in the search path that enable a unit: its
+// .wants/ and .requires/ entries and the aliases that point at its file
+// (systemctl is-enabled --full, GetUnitFileLinks).
+func (s *UnitFileSet) Links(name string) []string {
+	var out []string
+	for _, d := range s.Paths {
+		for _, kind := range []string{"*.wants", "*.requires"} {
+			m, _ := filepath.Glob(filepath.Join(d, kind, name))
+			out = append(out, m...)
+		}
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if e.Type()&fs.ModeSymlink == 0 || e.Name() == name {
+				continue
+			}
+			if t, err := os.Readlink(filepath.Join(d, e.Name())); err == nil && filepath.Base(t) == name {
+				out = append(out, filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -286,7 +286,13 @@ var socketProps = []prop{
 var timerProps = []prop{
 	{name: "Unit", sig: "s", get: func(p *propSrc) any { return p.st.Triggers }},
 	{name: "NextElapseUSecRealtime", sig: "t", get: func(p *propSrc) any { return wallUsecU(p.st.NextElapse) }},
+	// gosd plans every elapse, monotonic or calendar, as a wall-clock
+	// instant: it is carried in ...Realtime; ...Monotonic stays 0, which
+	// systemctl list-timers reads as "no monotonic elapse" and takes the
+	// realtime one.
+	{name: "NextElapseUSecMonotonic", sig: "t", get: func(p *propSrc) any { return uint64(0) }},
 	{name: "LastTriggerUSec", sig: "t", get: func(p *propSrc) any { return wallUsecU(p.st.LastTrigger) }},
+	{name: "LastTriggerUSecMonotonic", sig: "t", get: func(p *propSrc) any { return uint64(0) }},
 	{name: "Result", sig: "s", get: func(p *propSrc) any { return or(p.st.Result, "success") }},
 	{name: "Persistent", sig: "b", get: func(p *propSrc) any { return p.u.Timer != nil && p.u.Timer.Persistent }},
 	{name: "RemainAfterElapse", sig: "b", get: func(p *propSrc) any { return p.u.Timer == nil || p.u.Timer.RemainAfterElapse }},
