@@ -109,6 +109,9 @@ const (
 	exitConfigDir       = 241
 	exitNamespace       = 226
 	exitNetwork         = 225
+	exitIOPrio          = 211
+	exitSetScheduler    = 214
+	exitCPUAffinity     = 215
 )
 
 var defaultContext = unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
@@ -227,6 +230,7 @@ func Start(spec Spec) (Process, error) {
 			IgnoreSIGPIPE: ec.IgnoreSIGPIPE, PrivateDirs: privateRoots(ec),
 			Sandbox: sb,
 		}
+		ins.Sched = schedFrom(&ec.ProcessSecurity)
 		implied := impliedSeccomp(ec)
 		if spec.Cmd.FullPrivileges || runtime.GOOS != "linux" {
 			implied = impliedFilters{} // "+" lifts them; elsewhere there is no seccomp
@@ -308,7 +312,8 @@ func needsHelper(spec Spec, ec *unitfile.ExecContext, shellOK bool) bool {
 		!threadSpawn && needsThread(ec) ||
 		ec.IgnoreSIGPIPE != sigpipeIgnored || // a child inherits gosd's SIGPIPE disposition
 		len(privateRoots(ec)) > 0 ||
-		ec.Seccomp() // filters are loaded last, by the process that execs
+		ec.Seccomp() || // filters are loaded last, by the process that execs
+		ec.ProcessSettings()
 }
 
 // needsThread says whether the child needs state that spawnOnThread gives

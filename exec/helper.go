@@ -51,6 +51,7 @@ type instructions struct {
 	// Sandbox: namespaces and the file system view (sandbox.go), set up
 	// first, while the helper is still root.
 	Sandbox *sandbox `json:",omitempty"`
+	Sched   *schedSettings
 }
 
 var helper struct {

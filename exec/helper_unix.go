@@ -51,6 +51,9 @@ func applyAndExec(ins *instructions) (int, error) {
 			return exitOOMAdjust, err
 		}
 	}
+	if status, err := applySched(ins.Sched); err != nil {
+		return status, err
+	}
 	if err := mountPrivateDirs(ins.PrivateDirs); err != nil {
 		return exitNamespace, err
 	}

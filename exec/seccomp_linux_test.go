@@ -132,3 +132,17 @@ func redisLike(b *testing.B) *unitfile.ExecContext {
 }
 
 func BenchmarkSpawnRedisHardened(b *testing.B) { benchSpawnWith(b, redisLike(b), false) }
+
+// CPUAffinity=, IOSchedulingClass=/Priority= and CPUSchedulingPolicy=
+// reach the program.
+func TestSchedulingSettings(t *testing.T) {
+	ec := secUnit(t, "CPUAffinity=0", "IOSchedulingClass=best-effort", "IOSchedulingPriority=6", "CPUSchedulingPolicy=batch")
+	out, ws := run(t, Spec{Cmd: shell(`grep Cpus_allowed_list /proc/self/status | tr -d '\t'; LC_ALL=C ionice; LC_ALL=C chrt -p $$ | head -1 | sed 's/.*: //'`), Exec: ec})
+	if want := "Cpus_allowed_list:0\nbest-effort: prio 6\nSCHED_BATCH\n"; ws.ExitStatus() != 0 || out != want {
+		t.Errorf("got %q %v, want %q", out, ws, want)
+	}
+	ec = secUnit(t, "IOSchedulingClass=idle")
+	if out, _ := run(t, Spec{Cmd: shell(`LC_ALL=C ionice`), Exec: ec}); out != "idle\n" {
+		t.Errorf("idle: %q", out)
+	}
+}

@@ -1183,10 +1183,8 @@ func bindPathsKey(readOnly bool) keyDef {
 // execUnenforced are the keys of systemd.exec(5) and
 // systemd.resource-control(5) that gosd understands but does not enforce
 // (mostly sandboxing); they are recorded in ExecContext.Unenforced.
-var execUnenforced = keySet(`AppArmorProfile CPUAffinity
-	CPUSchedulingPolicy CPUSchedulingPriority CPUSchedulingResetOnFork CoredumpFilter
-	ExecSearchPath ExtensionDirectories ExtensionImages IOSchedulingClass
-	IOSchedulingPriority IPCNamespacePath KeyringMode
+var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
+	ExecSearchPath ExtensionDirectories ExtensionImages IPCNamespacePath KeyringMode
 	LoadCredential LoadCredentialEncrypted LogExtraFields LogLevelMax LogNamespace
 	LogRateLimitBurst LogRateLimitIntervalSec MountImages NUMAMask NUMAPolicy PAMName Personality
 	RestrictFileSystems RootHash RootHashSignature RootImage RootImageOptions RootVerity
@@ -1224,7 +1222,7 @@ func checkUnenforced(key, value string) error {
 }
 
 var unenforcedBools = keySet(`TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
-	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting CPUSchedulingResetOnFork
+	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting
 	PassFileDescriptorsToExec SELinuxContextFromNet SyslogLevelPrefix`)
 
 var unenforcedTimes = keySet(`JobRunningTimeoutSec RuntimeRandomizedExtraSec TimeoutCleanSec

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gosd/internal/seccomp"
@@ -45,6 +46,24 @@ type ProcessSecurity struct {
 	MemoryDenyWriteExecute bool    `json:"memory_deny_write_execute,omitempty"`
 	LockPersonality        bool    `json:"lock_personality,omitempty"`
 	ProtectClock           bool    `json:"protect_clock,omitempty"`
+
+	// CPUAffinity: the CPUs the process may run on; nil: unchanged.
+	CPUAffinity []int `json:"cpu_affinity,omitempty"`
+	// IOSchedulingClass: 0 none, 1 realtime, 2 best-effort, 3 idle; nil
+	// unset. IOSchedulingPriority 0-7 (nil: 4).
+	IOSchedulingClass    *int `json:"io_scheduling_class,omitempty"`
+	IOSchedulingPriority *int `json:"io_scheduling_priority,omitempty"`
+	// CPUSchedulingPolicy: SCHED_* number (0 other, 1 fifo, 2 rr, 3
+	// batch, 5 idle); nil unset. CPUSchedulingPriority for fifo and rr.
+	CPUSchedulingPolicy      *int `json:"cpu_scheduling_policy,omitempty"`
+	CPUSchedulingPriority    int  `json:"cpu_scheduling_priority,omitempty"`
+	CPUSchedulingResetOnFork bool `json:"cpu_scheduling_reset_on_fork,omitempty"`
+}
+
+// ProcessSettings reports whether a scheduling setting applies (these
+// are set in the child by the helper).
+func (p *ProcessSecurity) ProcessSettings() bool {
+	return p.CPUAffinity != nil || p.IOSchedulingClass != nil || p.CPUSchedulingPolicy != nil || p.CPUSchedulingResetOnFork
 }
 
 // Seccomp reports whether any system call filter applies.
@@ -70,6 +89,82 @@ var securityKeys = map[string]keyDef{
 	"MemoryDenyWriteExecute": boolKey(func(t *buildTarget) *bool { return &t.exec.MemoryDenyWriteExecute }),
 	"LockPersonality":        boolKey(func(t *buildTarget) *bool { return &t.exec.LockPersonality }),
 	"ProtectClock":           boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectClock }),
+
+	"CPUAffinity": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.CPUAffinity = nil
+			return nil
+		}
+		// Assignments add up; words are CPUs or ranges, by spaces or commas.
+		for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
+			lo, hi, isRange := strings.Cut(w, "-")
+			a, err1 := strconv.Atoi(lo)
+			b := a
+			var err2 error
+			if isRange {
+				b, err2 = strconv.Atoi(hi)
+			}
+			if err1 != nil || err2 != nil || a < 0 || b < a || b >= 8192 {
+				return fmt.Errorf("Failed to parse CPU affinity %q", w)
+			}
+			for c := a; c <= b; c++ {
+				if !slices.Contains(t.exec.CPUAffinity, c) {
+					t.exec.CPUAffinity = append(t.exec.CPUAffinity, c)
+				}
+			}
+		}
+		slices.Sort(t.exec.CPUAffinity)
+		return nil
+	}),
+	"IOSchedulingClass": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.IOSchedulingClass = nil
+			return nil
+		}
+		n, ok := map[string]int{"none": 0, "realtime": 1, "best-effort": 2, "idle": 3, "0": 0, "1": 1, "2": 2, "3": 3}[v]
+		if !ok {
+			return fmt.Errorf("Failed to parse IO scheduling class %q", v)
+		}
+		t.exec.IOSchedulingClass = &n
+		return nil
+	}),
+	"IOSchedulingPriority": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.IOSchedulingPriority = nil
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 7 {
+			return fmt.Errorf("Failed to parse IO priority %q", v)
+		}
+		t.exec.IOSchedulingPriority = &n
+		if t.exec.IOSchedulingClass == nil {
+			be := 2 // a priority alone means best-effort
+			t.exec.IOSchedulingClass = &be
+		}
+		return nil
+	}),
+	"CPUSchedulingPolicy": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.CPUSchedulingPolicy = nil
+			return nil
+		}
+		n, ok := map[string]int{"other": 0, "fifo": 1, "rr": 2, "batch": 3, "idle": 5}[v]
+		if !ok {
+			return fmt.Errorf("Failed to parse CPU scheduling policy %q", v)
+		}
+		t.exec.CPUSchedulingPolicy = &n
+		return nil
+	}),
+	"CPUSchedulingPriority": literal(func(t *buildTarget, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 99 {
+			return fmt.Errorf("Failed to parse CPU scheduling priority %q", v)
+		}
+		t.exec.CPUSchedulingPriority = n
+		return nil
+	}),
+	"CPUSchedulingResetOnFork": boolKey(func(t *buildTarget) *bool { return &t.exec.CPUSchedulingResetOnFork }),
 
 	"SystemCallFilter": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {

@@ -1,0 +1,25 @@
+//go:build !linux
+
+package exec
+
+import (
+	"errors"
+
+	"gosd/unitfile"
+)
+
+type schedSettings struct{}
+
+func schedFrom(sec *unitfile.ProcessSecurity) *schedSettings {
+	if !sec.ProcessSettings() {
+		return nil
+	}
+	return &schedSettings{}
+}
+
+func applySched(s *schedSettings) (int, error) {
+	if s == nil {
+		return 0, nil
+	}
+	return exitSetScheduler, errors.New("CPUAffinity=, IOSchedulingClass= and CPUSchedulingPolicy= are Linux's")
+}
