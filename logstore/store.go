@@ -321,11 +321,28 @@ func (s *Store) Restore(entries []Entry, persisted uint64) {
 	s.persisted = persisted
 }
 
-// now is CLOCK_REALTIME and CLOCK_MONOTONIC in microseconds.
-func now() (realtime, monotonic int64) {
+// monoBase pairs one CLOCK_MONOTONIC reading with Go's clock, whose
+// monotonic reading is CLOCK_MONOTONIC too (read through the vDSO):
+// entries then cost one time.Now() for both stamps, not a system call
+// (x/sys's ClockGettime is one; measured at 4x the cost of a whole line).
+var monoBase = func() (b struct {
+	mono int64
+	at   time.Time
+}) {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return time.Now().UnixMicro(), ts.Nano() / 1000
+	b.at, b.mono = time.Now(), ts.Nano()/1000
+	return b
+}()
+
+// Now is CLOCK_REALTIME and CLOCK_MONOTONIC in microseconds, the stamps
+// Add gives an entry that has none: a caller adding many entries received
+// at once reads the clock once for all.
+func Now() (realtime, monotonic int64) { return now() }
+
+func now() (realtime, monotonic int64) {
+	t := time.Now()
+	return t.UnixMicro(), monoBase.mono + t.Sub(monoBase.at).Microseconds()
 }
 
 // BootID is the kernel's random boot id (Linux), "" elsewhere.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 
 	"gosd/logstore"
 	"gosd/manager"
@@ -70,6 +71,12 @@ func (r *Reactor) closeLogs() {
 	}
 }
 
+// logStamp is the time of what one read brought in: one clock reading for
+// every line of it (journald stamps at reception too), not one per line.
+type logStamp struct{ rt, mono int64 }
+
+func (r *Reactor) stampNow() { r.stamp.rt, r.stamp.mono = logstore.Now() }
+
 // journalUp says whether lines may be offered to systemd-journald: a
 // journal socket is configured and it is not gosd's own.
 func (r *Reactor) journalUp() bool {
@@ -88,7 +95,7 @@ func (r *Reactor) journalUp() bool {
 // unit over its burst loses the rest of the interval's lines, and the
 // count is said once the next interval begins (journald's message).
 func (r *Reactor) allowLog(unit string) bool {
-	ok, suppressed := r.limiter.Allow(unit, r.Now())
+	ok, suppressed := r.limiter.Allow(unit, time.Duration(r.stamp.mono)*time.Microsecond)
 	if suppressed > 0 {
 		who := unit
 		if who == "" {

@@ -240,6 +240,7 @@ func (r *Reactor) readLogSocket(ls *logSocket) bool {
 			}
 			return false
 		}
+		r.stampNow()
 		pid, hadFds := 0, false
 		if cmsgs, err := unix.ParseSocketControlMessage(r.oobBuf[:oobn]); err == nil {
 			for i := range cmsgs {
@@ -297,7 +298,7 @@ func (r *Reactor) logDatagram(ls *logSocket, data []byte, truncated, hadFds bool
 	if pid <= 0 {
 		pid = m.Pid
 	}
-	r.store.Add(logstore.Entry{Unit: unit, Pid: pid, Ident: m.Ident, Priority: m.Priority, Facility: m.Facility,
+	r.store.Add(logstore.Entry{Realtime: r.stamp.rt, Monotonic: r.stamp.mono, Unit: unit, Pid: pid, Ident: m.Ident, Priority: m.Priority, Facility: m.Facility,
 		Message: m.Text, Transport: transport})
 }
 

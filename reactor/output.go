@@ -60,6 +60,7 @@ func (r *Reactor) Lines(unit string) []string {
 // readOutput does one bounded read of a log pipe and logs the complete
 // lines; at EOF it logs what is left and stops watching.
 func (r *Reactor) readOutput(p *outputPipe) {
+	r.stampNow()
 	n, err := unix.Read(p.fd, r.readBuf)
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return
@@ -125,6 +126,6 @@ func (r *Reactor) emitLine(p *outputPipe, line []byte) {
 		r.log.Write(line)
 		r.log.WriteByte('\n')
 	}
-	r.store.Add(logstore.Entry{Unit: p.unit, Pid: p.pid, Ident: p.route.Ident, Priority: prio, Facility: 3,
-		Message: string(text), Transport: logstore.TransportStdout, Forwarded: sent})
+	r.store.Add(logstore.Entry{Realtime: r.stamp.rt, Monotonic: r.stamp.mono, Unit: p.unit, Pid: p.pid, Ident: p.route.Ident,
+		Priority: prio, Facility: 3, Message: string(text), Transport: logstore.TransportStdout, Forwarded: sent})
 }

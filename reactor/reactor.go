@@ -148,7 +148,8 @@ type Reactor struct {
 	kmsgFD   int // -1: closed; opened on first use
 	kmsgGone bool
 	kmsgBuf  []byte
-	oobBuf   []byte // log sockets' control messages
+	oobBuf   []byte   // log sockets' control messages
+	stamp    logStamp // of the read being handled (logs.go)
 	readBuf  []byte
 
 	shuttingDown bool
