@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -44,6 +45,10 @@ type containerSpec struct {
 	Gosd    string   // the gosd binary, seen as containerGosd inside
 	Scratch string   // the test's directory, seen as containerScratch inside
 	Args    []string // gosd's arguments
+	// Delegated: the container runs in a cgroup namespace rooted at a
+	// cgroup of its own, mounted writable (a delegated subtree, as Podman's
+	// systemd mode does), instead of the host's cgroup2 read-only.
+	Delegated bool
 }
 
 // Where the container sees the test's files: its /tmp is its own.
@@ -122,6 +127,8 @@ func containerRuntime(specJSON string) {
 	// A read-only cgroup2 at /sys/fs/cgroup (Docker's cgroupns=private
 	// without --privileged), whatever the host has there (pure v2, or a
 	// hybrid with cgroup2 at /sys/fs/cgroup/unified).
+	// Or, delegated, a writable cgroup2 showing the container's own
+	// cgroup as its root (unshare --cgroup, started in that cgroup).
 	cg2 := cgroup2Mountpoint()
 	if cg2 == "" {
 		fail("no cgroup2 mount on the host")
@@ -132,8 +139,13 @@ func containerRuntime(specJSON string) {
 		fail("unmount /sys/fs/cgroup: %v", err)
 	}
 	mount("", "/sys", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
-	mount("/run/.cg2", "/sys/fs/cgroup", "", unix.MS_MOVE, "")
-	mount("", "/sys/fs/cgroup", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	if spec.Delegated {
+		mount("cgroup2", "/sys/fs/cgroup", "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		unix.Unmount("/run/.cg2", unix.MNT_DETACH)
+	} else {
+		mount("/run/.cg2", "/sys/fs/cgroup", "", unix.MS_MOVE, "")
+		mount("", "/sys/fs/cgroup", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	}
 	os.Remove("/run/.cg2")
 	mount("/proc/sys", "/proc/sys", "", unix.MS_BIND, "")
 	mount("", "/proc/sys", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
@@ -251,8 +263,9 @@ var containerUnits = map[string]string{
 }
 
 // startContainer runs gosd as the init of a fresh container, on
-// containerUnits, starting the test target.
-func startContainer(t *testing.T) *instance {
+// containerUnits, starting the test target. delegated: in a cgroup of its
+// own (removed at cleanup) and a cgroup namespace rooted there.
+func startContainer(t *testing.T, delegated bool) *instance {
 	t.Helper()
 	needRoot(t)
 	for _, prog := range []string{"/usr/sbin/nginx", "/usr/bin/redis-server", "/usr/sbin/cron", "/lib/systemd/system/nginx.service",
@@ -268,18 +281,29 @@ func startContainer(t *testing.T) *instance {
 	}
 	scratch := t.TempDir()
 	writeUnits(t, scratch, containerUnits)
-	spec, _ := json.Marshal(containerSpec{Gosd: gosdBin, Scratch: scratch, Args: []string{
+	spec, _ := json.Marshal(containerSpec{Gosd: gosdBin, Scratch: scratch, Delegated: delegated, Args: []string{
 		"--unit-path", containerScratch + "/units", "--target", "container-test.target",
 		// The control socket where the test can reach it; everything else
 		// at its default place, in the container's own /run.
 		"--control-socket", containerScratch + "/control.sock",
 	}})
-	cmd := exec.Command("unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--mount-proc",
-		"--propagation", "private", os.Args[0])
+	nsArgs := []string{"--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--mount-proc", "--propagation", "private"}
+	sys := &syscall.SysProcAttr{Setpgid: true}
+	if delegated {
+		dir := delegatedCgroup(t)
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		sys.UseCgroupFD, sys.CgroupFD = true, fd
+		nsArgs = append(nsArgs, "--cgroup")
+	}
+	cmd := exec.Command("unshare", append(nsArgs, os.Args[0])...)
 	cmd.Env = append(os.Environ(), containerRuntimeEnv+"="+string(spec))
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = sys
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -302,17 +326,61 @@ func startContainer(t *testing.T) *instance {
 	return in
 }
 
+// delegatedCgroup makes a cgroup for a container below the test's own and
+// removes it, and whatever gosd made in it, at cleanup.
+func delegatedCgroup(t *testing.T) string {
+	t.Helper()
+	cg2 := cgroup2Mountpoint()
+	own, _ := os.ReadFile("/proc/self/cgroup")
+	var rel string
+	for _, l := range strings.Split(string(own), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok {
+			rel = p
+		}
+	}
+	if cg2 == "" || rel == "" {
+		t.Fatalf("no cgroup v2 here (mount %q, own %q)", cg2, rel)
+	}
+	dir := filepath.Join(cg2, rel, fmt.Sprintf("gosd-container-test-%d-%d", os.Getpid(), time.Now().UnixNano()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatalf("a cgroup for the container: %v", err)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+		var dirs []string
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- { // leaves first
+			for try := 0; try < 100 && os.Remove(dirs[i]) != nil; try++ {
+				time.Sleep(10 * time.Millisecond) // killed processes still leaving
+			}
+		}
+	})
+	return dir
+}
+
 // TestContainerDebianServices: gosd as a Docker-like container's init
 // starts Debian's unaltered nginx, redis-server and cron units, each
 // answers, and docker stop's SIGTERM (and SIGRTMIN+3, the stop signal of
-// systemd images) stops all of them and ends with exit status 0.
+// systemd images) stops all of them and ends with exit status 0. With a
+// read-only cgroup2 gosd runs on process groups; with a delegated,
+// writable one it puts each unit in its own cgroup.
 func TestContainerDebianServices(t *testing.T) {
 	for _, stop := range []struct {
-		name string
-		sig  syscall.Signal
-	}{{"SIGTERM", syscall.SIGTERM}, {"SIGRTMIN+3", syscall.Signal(34 + 3)}} {
+		name      string
+		sig       syscall.Signal
+		delegated bool
+	}{
+		{"SIGTERM", syscall.SIGTERM, false},
+		{"SIGRTMIN+3", syscall.Signal(34 + 3), false},
+		{"delegated cgroup, SIGTERM", syscall.SIGTERM, true},
+	} {
 		t.Run(stop.name, func(t *testing.T) {
-			in := startContainer(t)
+			in := startContainer(t, stop.delegated)
 			in.waitOutput("Reached target container-test.target", 60*time.Second)
 			gosd := in.gosdPid()
 			console := in.out.String()
@@ -329,8 +397,23 @@ func TestContainerDebianServices(t *testing.T) {
 			if strings.Contains(console, "max_dgram_qlen") {
 				t.Errorf("a read-only /proc/sys was logged as an error")
 			}
-			// Said once: no cgroup can be made, process groups it is.
-			if n := strings.Count(console, "running on process groups"); n != 1 {
+			// Said once: no cgroup can be made, process groups it is; or,
+			// delegated, cgroups, and nginx in its own.
+			if stop.delegated {
+				if n := strings.Count(console, "cgroups: using cgroup v2"); n != 1 || strings.Contains(console, "process groups") {
+					t.Errorf("cgroup mode said %d times, or process groups used, in a delegated subtree", n)
+				}
+				var nginx int
+				for _, p := range pid1Descendants(gosd) {
+					if p.comm == "nginx" && nginx == 0 {
+						nginx = p.pid
+					}
+				}
+				cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", nginx))
+				if !strings.Contains(string(cg), "/system.slice/nginx.service\n") {
+					t.Errorf("nginx (pid %d) not in its unit's cgroup: %q", nginx, cg)
+				}
+			} else if n := strings.Count(console, "running on process groups"); n != 1 {
 				t.Errorf("the cgroup fallback was said %d times, want once", n)
 			}
 			// LimitNOFILE=65535 above the hard limit of 20000: lowered, said.
