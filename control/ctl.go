@@ -427,14 +427,21 @@ func (c *ctl) listUnits(patterns []string) int {
 	}
 	tw := c.table()
 	if !c.NoLegend {
-		fmt.Fprintln(tw, "  UNIT\tLOAD\tACTIVE\tSUB\tDESCRIPTION")
+		head := "  UNIT\tLOAD\tACTIVE\tSUB\tDESCRIPTION"
+		if c.Plain {
+			head = head[2:]
+		}
+		fmt.Fprintln(tw, head)
 	}
 	for _, u := range shown {
-		mark := " "
+		mark := "  "
 		if u.ActiveState == "failed" || u.LoadState != "loaded" {
-			mark = c.paint(colRed, "●")
+			mark = c.paint(colRed, "●") + " "
 		}
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\n", mark, u.Name, u.LoadState,
+		if c.Plain {
+			mark = "" // --plain: no bullet column
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", mark, u.Name, u.LoadState,
 			u.ActiveState, u.SubState, u.Description)
 	}
 	tw.Flush()
@@ -663,6 +670,14 @@ func (c *ctl) listDependencies(unit string) int {
 			dot := c.paint(c.stateColor(ch.ActiveState), "●")
 			if ch.ActiveState != "active" && !c.color {
 				dot = "○"
+			}
+			if c.Plain {
+				// --plain: a list indented by depth, no tree and no bullets.
+				fmt.Fprintf(c.out, "%s  %s\n", prefix, ch.Unit)
+				if !ch.Cycle {
+					walk(ch, prefix+"  ")
+				}
+				continue
 			}
 			fmt.Fprintf(c.out, "%s%s%s %s\n", prefix, branch, dot, ch.Unit)
 			if !ch.Cycle {

@@ -95,14 +95,25 @@ func (s *UnitFileSet) resolveAlias(name, file string) (string, string) {
 }
 
 // LinkDir is where enable and mask put links: the first directory of the
-// path that is writable (or can be created), else the first.
+// path that is writable or can be made (its nearest existing parent is a
+// writable directory: /etc/systemd/system on a fresh --root), else the
+// first.
 func (s *UnitFileSet) LinkDir() string {
 	for _, d := range s.Paths {
-		if unix.Access(d, unix.W_OK) == nil {
-			return d
-		}
-		if _, err := os.Stat(d); os.IsNotExist(err) && unix.Access(filepath.Dir(d), unix.W_OK) == nil {
-			return d
+		p := d
+		for {
+			fi, err := os.Stat(p)
+			if err == nil {
+				if fi.IsDir() && unix.Access(p, unix.W_OK) == nil {
+					return d
+				}
+				break
+			}
+			parent := filepath.Dir(p)
+			if parent == p {
+				break
+			}
+			p = parent
 		}
 	}
 	return s.Paths[0]

@@ -84,3 +84,76 @@ func TestUnitFilesOffline(t *testing.T) {
 	os.WriteFile(filepath.Join(etc, "local.service"), []byte("[Service]\n"), 0o644)
 	run(1, "exists", "mask", "local")
 }
+
+// TestUnitFilesRootAliasForce: --root links name files as the system
+// below the root sees them; enabling an alias enables the unit it names;
+// a link in the way is replaced only with --force; set-default and
+// get-default; is-enabled --full lists the links.
+func TestUnitFilesRootAliasForce(t *testing.T) {
+	root := t.TempDir()
+	vendor := filepath.Join(root, "lib/systemd/system")
+	etc := filepath.Join(root, "etc/systemd/system")
+	os.MkdirAll(vendor, 0o755)
+	os.WriteFile(filepath.Join(vendor, "app.service"), []byte("[Install]\nWantedBy=multi-user.target\nAlias=application.service\n"), 0o644)
+	os.WriteFile(filepath.Join(vendor, "multi-user.target"), []byte("[Unit]\n"), 0o644)
+	os.WriteFile(filepath.Join(vendor, "graphical.target"), []byte("[Unit]\n"), 0o644)
+	run := func(code int, want string, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		c := Main("systemctl", append([]string{"--socket", filepath.Join(root, "none.sock"), "--root", root}, args...), &out, &errb)
+		if c != code || !strings.Contains(out.String()+errb.String(), want) {
+			t.Errorf("systemctl --root %v: exit %d (want %d) out %q err %q, want %q", args, c, code, out.String(), errb.String(), want)
+		}
+		return out.String()
+	}
+	link := func(p string) string {
+		target, _ := os.Readlink(filepath.Join(etc, p))
+		return target
+	}
+
+	run(0, "Created symlink "+etc+"/multi-user.target.wants/app.service → /lib/systemd/system/app.service.", "enable", "app")
+	if got := link("application.service"); got != "/lib/systemd/system/app.service" {
+		t.Errorf("alias link holds %q, want the path below the root", got)
+	}
+	// The alias is enabled through the unit it names: no link to itself.
+	run(0, "", "disable", "app")
+	os.Symlink("/lib/systemd/system/app.service", filepath.Join(etc, "application.service"))
+	run(0, "Created symlink", "enable", "application")
+	if got := link("multi-user.target.wants/app.service"); got != "/lib/systemd/system/app.service" {
+		t.Errorf("enable through the alias: %q", got)
+	}
+	if got := link("multi-user.target.wants/application.service"); got != "" {
+		t.Errorf("enable through the alias linked the alias: %q", got)
+	}
+	out := run(0, "enabled", "is-enabled", "--full", "app")
+	if !strings.Contains(out, "  "+etc+"/multi-user.target.wants/app.service") {
+		t.Errorf("is-enabled --full:\n%s", out)
+	}
+
+	// A link in the way: refused, then replaced with --force.
+	os.Remove(filepath.Join(etc, "multi-user.target.wants/app.service"))
+	os.Symlink("/elsewhere/app.service", filepath.Join(etc, "multi-user.target.wants/app.service"))
+	run(1, "--force", "enable", "app")
+	if got := link("multi-user.target.wants/app.service"); got != "/elsewhere/app.service" {
+		t.Errorf("a refused enable changed the link: %q", got)
+	}
+	run(0, "Created symlink", "enable", "--force", "app")
+	if got := link("multi-user.target.wants/app.service"); got != "/lib/systemd/system/app.service" {
+		t.Errorf("enable --force: %q", got)
+	}
+
+	run(1, "Failed to get default target", "get-default")
+	run(0, "Created symlink "+etc+"/default.target → /lib/systemd/system/graphical.target.", "set-default", "graphical")
+	run(0, "graphical.target", "get-default")
+	run(0, "Removed", "set-default", "multi-user.target")
+	run(0, "multi-user.target", "get-default")
+}
+
+func TestUnsupportedFlagsRefused(t *testing.T) {
+	for _, args := range [][]string{{"-H", "host", "status"}, {"-M", "box", "status"}, {"--user", "status"}} {
+		var out, errb bytes.Buffer
+		if c := Main("systemctl", args, &out, &errb); c != 1 || !strings.Contains(errb.String(), "not supported") {
+			t.Errorf("%v: exit %d, stderr %q", args, c, errb.String())
+		}
+	}
+}

@@ -25,7 +25,9 @@ type backend struct {
 	r     *reactor.Reactor
 	m     *manager.Manager
 	units func() *unitfile.Set
-	paths []string
+	// loadedAt is when the unit files were last read (NeedDaemonReload=).
+	loadedAt func() time.Time
+	paths    []string
 
 	nextJob uint64
 	waiting map[uint64]func(manager.JobResult)
@@ -91,6 +93,9 @@ func (b *backend) Status(name string) (manager.UnitStatus, bool) {
 }
 
 func (b *backend) Unit(name string) *unitfile.Unit { return b.units().Get(name) }
+
+// LoadedAt is when the unit files were last read (control.LoadTimer).
+func (b *backend) LoadedAt() time.Time { return b.loadedAt() }
 
 // Logs is a unit's last n log entries as journalctl prints them (status).
 func (b *backend) Logs(name string, n int) []string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"gosd/boot"
 	"gosd/exec"
@@ -97,7 +98,11 @@ func (c *RunCmd) Run() error {
 	// through its log afterwards (a reload runs on the loop, which must
 	// never write to the console itself: reactor/console.go).
 	report := func(d unitfile.Diag) { fmt.Fprintln(os.Stderr, "gosd:", d.String()) }
+	var loadedAt time.Time
 	load := func() *unitfile.Set {
+		// Before reading: a file changed while it is read counts as
+		// changed since (NeedDaemonReload=).
+		loadedAt = time.Now()
 		current = unitfile.Load(unitfile.Options{SearchPath: cfg.UnitPath, Specifiers: &sp, Generators: pid1})
 		for _, d := range current.Diags() {
 			report(d)
@@ -114,7 +119,8 @@ func (c *RunCmd) Run() error {
 	}
 	m := manager.New(current)
 	m.SetMinLevel(minLevel)
-	b := &backend{m: m, units: func() *unitfile.Set { return current }, paths: cfg.UnitPath,
+	b := &backend{m: m, units: func() *unitfile.Set { return current },
+		loadedAt: func() time.Time { return loadedAt }, paths: cfg.UnitPath,
 		waiting: map[uint64]func(manager.JobResult){}, bootDone: bootDone}
 	r, err := reactor.New(reactor.Config{
 		Units:         current,
