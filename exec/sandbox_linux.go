@@ -156,7 +156,12 @@ func applyMounts(p *mountPlan) error {
 	}
 	// Flags, parents first: a deeper entry's own setting wins over its
 	// parent's, so each entry leaves alone the mounts of deeper entries
-	// of another kind.
+	// of another kind. The mount table does not change in this pass but
+	// for the flags, which are tracked here.
+	mounts, err := mountinfo.Read()
+	if err != nil {
+		return err
+	}
 	for i, e := range done {
 		var set, clear uintptr
 		switch {
@@ -180,7 +185,7 @@ func applyMounts(p *mountPlan) error {
 				skip = append(skip, at(d.Path))
 			}
 		}
-		if err := remountTree(at(e.Path), set, clear, skip); err != nil {
+		if err := remountTree(mounts, at(e.Path), set, clear, skip); err != nil {
 			return fmt.Errorf("%s: %w", e.Path, err)
 		}
 	}
@@ -469,15 +474,17 @@ func tmpfsOptions(e mountEntry) (uintptr, string) {
 }
 
 // remountTree sets and clears per-mount flags on dir and every mount below
-// it, except those at or below skip; each keeps its other flags.
-func remountTree(dir string, set, clear uintptr, skip []string) error {
-	mounts, err := mountinfo.Read()
-	if err != nil {
-		return err
+// it, except those at or below skip; each keeps its other flags. Only the
+// top mount of a stack at one point is visible, and gets the flags; mounts
+// records them for the next call.
+func remountTree(mounts []mountinfo.Mount, dir string, set, clear uintptr, skip []string) error {
+	top := map[string]int{}
+	for i, m := range mounts {
+		top[m.Point] = i
 	}
-	seen := map[string]bool{}
-	for _, m := range mounts {
-		if !isUnder(m.Point, dir) || seen[m.Point] {
+	for i := range mounts {
+		m := &mounts[i]
+		if !isUnder(m.Point, dir) || top[m.Point] != i {
 			continue
 		}
 		skipped := false
@@ -490,8 +497,11 @@ func remountTree(dir string, set, clear uintptr, skip []string) error {
 		if skipped {
 			continue
 		}
-		seen[m.Point] = true
-		flags := mountFlags(m.Options)&^clear | set
+		old := mountFlags(m.Options)
+		flags := old&^clear | set
+		if flags == old {
+			continue
+		}
 		if err := unix.Mount("", m.Point, "", unix.MS_BIND|unix.MS_REMOUNT|flags, ""); err != nil {
 			if m.Point != dir && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOENT)) {
 				// A mount we cannot see into or that a submount hides.
@@ -499,8 +509,28 @@ func remountTree(dir string, set, clear uintptr, skip []string) error {
 			}
 			return fmt.Errorf("remount %s: %w", m.Point, err)
 		}
+		m.Options = flagOptions(flags)
 	}
 	return nil
+}
+
+// flagOptions writes flags back in mountinfo's form, for mountFlags.
+func flagOptions(f uintptr) string {
+	opts := []string{"rw"}
+	if f&unix.MS_RDONLY != 0 {
+		opts[0] = "ro"
+	}
+	for _, o := range []struct {
+		flag uintptr
+		name string
+	}{{unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"},
+		{unix.MS_NOATIME, "noatime"}, {unix.MS_NODIRATIME, "nodiratime"},
+		{unix.MS_RELATIME, "relatime"}, {unix.MS_STRICTATIME, "strictatime"}} {
+		if f&o.flag != 0 {
+			opts = append(opts, o.name)
+		}
+	}
+	return strings.Join(opts, ",")
 }
 
 // mountFlags are the per-mount flags in mountinfo's options that a bind

@@ -298,3 +298,25 @@ func TestComparePathsAndSort(t *testing.T) {
 		t.Errorf("PrivateDevices= and ReadOnlyPaths=/dev: %+v", d)
 	}
 }
+
+// redisSandboxed is redisLike with the mount and namespace settings of
+// Debian's redis-server.service too: what the whole unit costs to start.
+func redisSandboxed(b *testing.B) *unitfile.ExecContext {
+	ec := redisLike(b)
+	ec.PrivateTmp, ec.PrivateDevices, ec.ProtectHome, ec.ProtectSystem = true, true, "yes", "yes"
+	ec.ProtectKernelModules, ec.ProtectKernelTunables, ec.ProtectControlGroups = true, true, true
+	ec.ReadOnlyPaths = []unitfile.PathEntry{{Path: "/"}}
+	for _, d := range []string{"/var/lib/redis", "/var/log/redis", "/run/redis", "/etc/redis"} {
+		ec.ReadWritePaths = append(ec.ReadWritePaths, unitfile.PathEntry{Path: d, Optional: true})
+	}
+	return ec
+}
+
+func BenchmarkSpawnRedisSandboxed(b *testing.B) {
+	oldIn, oldTmp := InaccessibleDir, PrivateTmpRoots
+	dir := b.TempDir()
+	InaccessibleDir = filepath.Join(dir, "inaccessible")
+	PrivateTmpRoots = [2]string{dir, dir}
+	defer func() { CleanupSandbox(""); InaccessibleDir, PrivateTmpRoots = oldIn, oldTmp }()
+	benchSpawnWith(b, redisSandboxed(b), false)
+}
