@@ -46,6 +46,8 @@ func clientUnits() map[string]string {
 		"old.service": "[Unit]\nDescription=Enabled, to be disabled\n[Service]\nExecStart=/bin/sleep 1000\n" +
 			"[Install]\nWantedBy=multi-user.target\n",
 		"plain.service": "[Unit]\nDescription=No reload\n[Service]\nExecStart=/bin/sh -c 'echo started >> @T@/plain.log; exec sleep 1000'\n",
+		"envprobe.service": "[Service]\nType=oneshot\nEnvironment=OWN=unit\n" +
+			"ExecStart=/bin/sh -c 'echo \"$GREETING $OWN\" > @T@/env'\n",
 	}
 }
 
@@ -219,8 +221,24 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 	contains(sc(3, "status", "inst@one"), "(code=killed, signal=KILL)")
 	sc(0, "reset-failed")
 	contains(sc(0, "is-system-running"), "running")
-	sc(0, "set-environment", "GREETING=hello")
+	sc(0, "set-environment", "GREETING=hello", "OWN=manager")
 	contains(sc(0, "show-environment"), "GREETING=hello")
+	// The block reaches what starts afterwards, beneath the unit's own.
+	sc(0, "start", "envprobe")
+	if got := strings.TrimSpace(e.read("env")); got != "hello unit" {
+		t.Errorf("environment of a unit started after set-environment: %q, want \"hello unit\"", got)
+	}
+	sc(0, "unset-environment", "OWN")
+	if r := sc(0, "show-environment"); strings.Contains(r.out, "OWN=") {
+		t.Errorf("unset-environment left OWN:\n%s", r)
+	}
+
+	// A unit file changed on disk: NeedDaemonReload until daemon-reload.
+	time.Sleep(10 * time.Millisecond)
+	os.WriteFile(filepath.Join(e.vendor, "plain.service"), []byte("[Unit]\nDescription=No reload, changed\n[Service]\nExecStart=/bin/sh -c 'echo started >> "+e.dir+"/plain.log; exec sleep 1000'\n"), 0o644)
+	contains(sc(0, "show", "-p", "NeedDaemonReload", "plain"), "NeedDaemonReload=yes")
+	sc(0, "daemon-reload")
+	contains(sc(0, "show", "-p", "NeedDaemonReload,Description", "plain"), "Description=No reload, changed\nNeedDaemonReload=no")
 	sc(0, "set-default", "multi-user.target")
 	contains(sc(0, "get-default"), "multi-user.target")
 	if l, _ := os.Readlink(filepath.Join(e.etc, "default.target")); l != filepath.Join(e.vendor, "multi-user.target") {
