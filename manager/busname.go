@@ -100,7 +100,7 @@ func (m *Manager) notGood(u *unit) {
 	if u.def.Service.RemainAfterExit {
 		m.cancelTimer(u, "runtime")
 		m.cancelTimer(u, "watchdog")
-		m.setState(u, ActiveActive, SubExited)
+		m.setState(u, SubExited)
 		return
 	}
 	m.serviceStop(u)

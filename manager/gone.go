@@ -27,40 +27,44 @@ func loaded(u *unit) bool { return u.def.LoadState == unitfile.Loaded }
 // command of a unit that is gone starts, and Restart= is off. A definition
 // from the source is copied, never changed: the source may share it.
 func (m *Manager) keepForStop(u *unit, old *unitfile.Unit) {
-	def := u.def
 	if loaded(u) {
 		return
 	}
-	switch {
-	case u.svc != nil:
-		base := def.Service
-		if base == nil && old != nil {
-			base = old.Service
-		}
-		if base == nil {
-			base = unitfile.DefaultService()
-		}
-		s := *base
-		s.ExecCondition, s.ExecStartPre, s.ExecStart, s.ExecStartPost = nil, nil, nil, nil
-		s.ExecReload, s.ExecStop, s.ExecStopPost = nil, nil, nil
-		s.Restart = "no"
-		nd := *def
-		nd.Service = &s
-		u.def = &nd
-	case u.sock != nil:
-		base := def.Socket
-		if base == nil && old != nil {
-			base = old.Socket
-		}
-		if base == nil {
-			base = unitfile.DefaultSocket()
-		}
-		s := *base
-		s.ExecStartPre, s.ExecStartPost, s.ExecStopPre, s.ExecStopPost = nil, nil, nil, nil
-		nd := *def
-		nd.Socket = &s
-		u.def = &nd
+	u.impl.keepForStop(u, old)
+}
+
+func (*serviceRun) keepForStop(u *unit, old *unitfile.Unit) {
+	def := u.def
+	base := def.Service
+	if base == nil && old != nil {
+		base = old.Service
 	}
+	if base == nil {
+		base = unitfile.DefaultService()
+	}
+	s := *base
+	s.ExecCondition, s.ExecStartPre, s.ExecStart, s.ExecStartPost = nil, nil, nil, nil
+	s.ExecReload, s.ExecStop, s.ExecStopPost = nil, nil, nil
+	s.Restart = "no"
+	nd := *def
+	nd.Service = &s
+	u.def = &nd
+}
+
+func (*socketRun) keepForStop(u *unit, old *unitfile.Unit) {
+	def := u.def
+	base := def.Socket
+	if base == nil && old != nil {
+		base = old.Socket
+	}
+	if base == nil {
+		base = unitfile.DefaultSocket()
+	}
+	s := *base
+	s.ExecStartPre, s.ExecStartPost, s.ExecStopPre, s.ExecStopPost = nil, nil, nil, nil
+	nd := *def
+	nd.Socket = &s
+	u.def = &nd
 }
 
 // refuseGone ends a job that would start or reload a unit that is not
@@ -180,19 +184,7 @@ func (m *Manager) failAfterPanic(u *unit) {
 
 // forceDown kills and forgets every process of u and leaves it failed.
 func (m *Manager) forceDown(u *unit) {
-	pid := 0
-	if s := u.svc; s != nil {
-		pid = s.mainPID
-		if pid == 0 {
-			pid = s.controlPID
-		}
-	} else if k := u.sock; k != nil {
-		pid = k.controlPID
-		if k.open {
-			k.open = false
-			m.emit(CloseSockets{Unit: u.name})
-		}
-	}
+	pid := u.impl.forceDown(m, u)
 	m.emit(Kill{Unit: u.name, Pid: pid, Group: true, Signal: int(syscall.SIGKILL)})
 	for p, ref := range m.pids {
 		if ref.u == u {
@@ -207,9 +199,6 @@ func (m *Manager) forceDown(u *unit) {
 	if c := m.ctl(u); c != nil {
 		c.controlPID, c.controlSpawn = 0, 0
 	}
-	if s := u.svc; s != nil {
-		s.mainPID, s.mainSpawn, s.noPID = 0, 0, false
-	}
 	delete(m.pendingChecks, u.name)
 	kinds := make([]string, 0, len(u.timers))
 	for k := range u.timers {
@@ -221,12 +210,29 @@ func (m *Manager) forceDown(u *unit) {
 	}
 	u.result = "resources"
 	m.logf(u, LevelError, "Forced down after an internal error: processes killed, unit failed.")
-	if m.try("failing "+u.name, func() { m.setState(u, ActiveFailed, SubFailed) }) && u.active != ActiveFailed {
+	if m.try("failing "+u.name, func() { m.setState(u, SubFailed) }) && u.active != ActiveFailed {
 		if !isInactive(u) {
 			m.busyUnits--
 		}
 		u.active, u.sub = ActiveFailed, SubFailed
 	}
+}
+
+func (s *serviceRun) forceDown(m *Manager, u *unit) int {
+	pid := s.mainPID
+	if pid == 0 {
+		pid = s.controlPID
+	}
+	s.mainPID, s.mainSpawn, s.noPID = 0, 0, false
+	return pid
+}
+
+func (k *socketRun) forceDown(m *Manager, u *unit) int {
+	if k.open {
+		k.open = false
+		m.emit(CloseSockets{Unit: u.name})
+	}
+	return k.controlPID
 }
 
 // answered: a JobFinished for request id went out in this step, or a job

@@ -409,12 +409,7 @@ func loadWord(s unitfile.LoadState) string {
 	return "not loaded properly"
 }
 
-func canReload(u *unit) bool {
-	if s := u.def.Service; s != nil {
-		return len(s.ExecReload) > 0 || s.Type == "notify-reload"
-	}
-	return false
-}
+func canReload(u *unit) bool { return u.impl.canReload(u) }
 
 // collapse resolves the conditional job types against the unit's state
 // (systemctl(1) try-restart, reload-or-restart). "" means nothing to do.
@@ -789,7 +784,7 @@ func (m *Manager) unitStateChanged(u *unit, old ActiveState) {
 		m.becameInactive(u)
 	}
 	for _, t := range u.deps[depTriggeredBy] {
-		m.timerTriggerChanged(t, u)
+		t.impl.triggerChanged(m, t, u)
 	}
 	if u.active == ActiveActive && old != ActiveActive && old != ActiveReloading {
 		// Upholds=: the upheld units start whenever this one is active.
@@ -800,12 +795,7 @@ func (m *Manager) unitStateChanged(u *unit, old ActiveState) {
 }
 
 // unitBusy: a unit whose state says inactive but still has processes.
-func (m *Manager) unitBusy(u *unit) bool {
-	if s := u.svc; s != nil {
-		return s.mainPID != 0 || s.controlPID != 0 || s.mainSpawn != 0 || s.controlSpawn != 0
-	}
-	return false
-}
+func (m *Manager) unitBusy(u *unit) bool { return u.impl.busy() }
 
 func (m *Manager) uphold(by, d *unit) {
 	if m.shuttingDown || d.job != nil || !isInactive(d) || d.def.LoadState != unitfile.Loaded {
@@ -836,7 +826,7 @@ func (m *Manager) becameInactive(u *unit) {
 	// (A service waiting in auto-restart is "activating", so it never gets
 	// here: its sockets stay unwatched and OnFailure= waits for the end.)
 	for _, s := range u.deps[depTriggeredBy] {
-		m.socketRearm(s)
+		s.impl.triggerDown(m, s, u)
 	}
 	if u.active == ActiveFailed {
 		m.triggerList(u, u.deps[depOnFailure], "OnFailure=")

@@ -137,6 +137,9 @@ type unit struct {
 
 	activeEnter, activeExit, inactiveEnter, inactiveExit time.Duration
 
+	// impl is the unit's type with its runtime state (unittype.go, unitVTable);
+	// svc, sock and tmr are the same value for the code of that type.
+	impl unitVTable
 	svc  *serviceRun
 	sock *socketRun
 	tmr  *timerRun
@@ -283,21 +286,7 @@ func (m *Manager) status(u *unit) UnitStatus {
 		InactiveEnter: u.inactiveEnter, InactiveExit: u.inactiveExit,
 		ControlGroup: u.cgroupPath,
 	}
-	if u.svc != nil {
-		s.MainPID, s.ControlPID, s.StatusText, s.NRestarts = u.svc.mainPID, u.svc.controlPID, u.svc.statusText, u.svc.nRestarts
-		s.MainExited, s.MainStatus = u.svc.mainExited, u.svc.mainStatus
-		s.ExecMain = u.svc.execMain
-	}
-	if u.sock != nil {
-		s.ControlPID = u.sock.controlPID
-	}
-	if t := u.tmr; t != nil {
-		s.Triggers = timerUnitName(u)
-		s.LastTrigger = t.lastReal
-		if t.planned {
-			s.NextElapse, _ = m.realAt(t.next)
-		}
-	}
+	u.impl.status(m, u, &s)
 	if u.job != nil {
 		s.Job = u.job.kind
 	}
@@ -374,26 +363,6 @@ func unitType(name string) string {
 	return ""
 }
 
-func (m *Manager) resetRuntime(u *unit) {
-	switch {
-	case u.def.Service != nil || (u.def.Type == "service" && u.def.LoadState == unitfile.Loaded):
-		if u.def.Service == nil {
-			u.def.Service = &unitfile.Service{}
-		}
-		if u.svc == nil {
-			u.svc = &serviceRun{}
-		}
-	case u.def.Socket != nil:
-		if u.sock == nil {
-			u.sock = &socketRun{}
-		}
-	case u.def.Timer != nil:
-		if u.tmr == nil {
-			u.tmr = &timerRun{}
-		}
-	}
-}
-
 // loadedExists reports whether name is a unit the source really has; implicit
 // dependencies are only added on those, because gosd runs unit trees that lack
 // systemd's special targets.
@@ -415,8 +384,7 @@ func (m *Manager) addEdges(u *unit) {
 			m.edge(u, m.load(n), d.kind)
 		}
 	}
-	dd := us.DefaultDependencies
-	// implicit adds rels from u to name; before stands for Before=.
+	// implicit adds edges of kinds from u to name, when name exists.
 	implicit := func(name string, kinds ...dep) {
 		if name == u.name || !m.loadedExists(name) {
 			return
@@ -426,76 +394,7 @@ func (m *Manager) addEdges(u *unit) {
 			m.edge(u, t, k)
 		}
 	}
-	switch u.def.Type {
-	case "service":
-		if dd {
-			// systemd.service(5) "Default Dependencies".
-			implicit("sysinit.target", depRequires, depAfter)
-			implicit("basic.target", depAfter)
-			implicit("shutdown.target", depConflicts, depBefore)
-		}
-		if s := u.def.Service; s != nil {
-			// systemd.service(5): Sockets= pulls in with Wants= and After=.
-			for _, n := range s.Sockets {
-				sk := m.load(n)
-				m.edge(u, sk, depWants)
-				m.edge(u, sk, depAfter)
-				m.edge(sk, u, depTriggers)
-			}
-			if s.Type == "dbus" && m.loadedExists("dbus.socket") {
-				implicit("dbus.socket", depRequires, depAfter)
-			}
-			if s.Exec.PrivateTmp {
-				// systemd.exec(5) "Implicit Dependencies": the mounts
-				// needed to reach /tmp and /var/tmp, and
-				// systemd-tmpfiles-setup.service before.
-				for _, mnt := range []string{"tmp.mount", "var.mount", "var-tmp.mount"} {
-					implicit(mnt, depRequires, depAfter)
-				}
-				implicit("systemd-tmpfiles-setup.service", depAfter)
-			}
-		}
-	case "socket":
-		if dd {
-			// systemd.socket(5): Before=sockets.target; plus sysinit/shutdown
-			// like every default-dependency unit.
-			implicit("sockets.target", depBefore)
-			implicit("sysinit.target", depRequires, depAfter)
-			implicit("shutdown.target", depConflicts, depBefore)
-		}
-		if sk := u.def.Socket; sk != nil && !sk.Accept {
-			// systemd.socket(5): a socket is Before= the service it
-			// activates; systemd.service(5): the service is After= it.
-			svc := m.load(socketServiceName(u))
-			m.edge(svc, u, depAfter)
-			m.edge(u, svc, depTriggers)
-		}
-	case "timer":
-		if dd {
-			// systemd.timer(5) "Implicit Dependencies" and "Default
-			// Dependencies"; the time targets only for OnCalendar=.
-			implicit("sysinit.target", depRequires, depAfter)
-			implicit("timers.target", depBefore)
-			implicit("shutdown.target", depConflicts, depBefore)
-			if t := u.def.Timer; t != nil && hasCalendar(t) {
-				implicit("time-set.target", depAfter)
-				implicit("time-sync.target", depAfter)
-			}
-		}
-		if u.def.Timer != nil {
-			// A timer is Before= the unit it activates.
-			target := m.load(timerUnitName(u))
-			m.edge(target, u, depAfter)
-			m.edge(u, target, depTriggers)
-		}
-	case "target":
-		if dd {
-			// systemd.target(5): Wants=/Requires= get an implicit After=
-			// (addTargetDeps, once the tree is loaded).
-			m.targetDeps = append(m.targetDeps, u)
-			implicit("shutdown.target", depConflicts, depBefore)
-		}
-	}
+	u.impl.addDeps(m, u, implicit)
 }
 
 func socketServiceName(u *unit) string {
@@ -562,12 +461,7 @@ func (m *Manager) onReload(src UnitSource) {
 	// (or none, no longer being Type=dbus); a timer re-plans (or stops,
 	// its file gone).
 	for _, u := range old {
-		if u.svc != nil && u.svc.busName != "" {
-			m.rewatchBusName(u)
-		}
-		if u.tmr != nil {
-			m.reloadTimer(u)
-		}
+		u.impl.reloaded(m, u)
 	}
 	// Ordering edges changed: recount what every waiting job waits for.
 	for _, u := range m.loadOrder {
@@ -659,21 +553,14 @@ func (m *Manager) onTimer(id TimerID) {
 		}
 		return
 	}
-	switch {
-	case u.svc != nil:
-		m.serviceTimer(u, id.Kind)
-	case u.sock != nil:
-		m.socketTimer(u, id.Kind)
-	case u.tmr != nil && id.Kind == "elapse":
-		m.timerElapsed(u)
-	default:
-		m.logf(u, LevelDebug, "ignoring timer %s", id.Kind)
-	}
+	u.impl.timer(m, u, id.Kind)
 }
 
-// setState moves u to a new active/sub state, keeps the timestamps and
-// counters, reports UnitChanged and lets jobs and dependents react.
-func (m *Manager) setState(u *unit, active ActiveState, sub SubState) {
+// setState moves u to a new sub-state, and to the active state its type's
+// table gives for it; keeps the timestamps and counters, reports
+// UnitChanged and lets jobs and dependents react.
+func (m *Manager) setState(u *unit, sub SubState) {
+	active := u.impl.activeOf(sub)
 	if u.active == active && u.sub == sub {
 		return
 	}
@@ -804,7 +691,7 @@ func (m *Manager) onResetFailed(name string) {
 		u.startLimitCount = 0
 		if u.active == ActiveFailed && u.job == nil {
 			u.result = "success"
-			m.setState(u, ActiveInactive, SubDead)
+			m.setState(u, SubDead)
 		}
 	}
 }

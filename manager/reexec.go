@@ -77,30 +77,17 @@ func (m *Manager) Save() (Saved, error) {
 	}
 	s := Saved{NextInvoc: m.nextInvoc, NextSpawn: m.nextSpawnID, Cgroups: m.cgroups}
 	for _, u := range m.loadOrder {
-		switch u.active {
-		case ActiveActive, ActiveInactive, ActiveFailed:
-		default:
-			if !(u.svc != nil && u.sub == SubAutoRestart) {
-				return Saved{}, fmt.Errorf("%s is %s (%s)", u.name, u.active, u.sub)
-			}
+		if why := u.impl.unsettled(u); why != "" {
+			return Saved{}, fmt.Errorf("%s %s", u.name, why)
 		}
 		if _, ok := u.timers["state"]; ok {
 			return Saved{}, fmt.Errorf("%s has a state timeout running", u.name)
 		}
-		var c *control
-		if u.svc != nil {
-			c = &u.svc.control
-		} else if u.sock != nil {
-			c = &u.sock.control
-		}
-		if c != nil && (c.controlPID != 0 || c.controlSpawn != 0) {
+		if c := u.impl.ctl(); c != nil && (c.controlPID != 0 || c.controlSpawn != 0) {
 			return Saved{}, fmt.Errorf("%s runs a control process (pid %d)", u.name, c.controlPID)
 		}
-		if u.svc != nil && (u.svc.mainSpawn != 0 || u.svc.hasConn) {
-			return Saved{}, fmt.Errorf("%s is starting its main process", u.name)
-		}
 		if u.active == ActiveInactive && (u.result == "" || u.result == "success") && u.inactiveExit == 0 &&
-			u.activeEnter == 0 && u.cgroupPath == "" && (u.svc == nil || len(u.svc.fds) == 0) {
+			u.activeEnter == 0 && u.cgroupPath == "" && !u.impl.holdsFDs() {
 			continue // never touched: nothing to hand over
 		}
 		su := SavedUnit{
@@ -116,20 +103,7 @@ func (m *Manager) Save() (Saved, error) {
 		if u.acceptOf != nil {
 			su.AcceptOf = u.acceptOf.name
 		}
-		if v := u.svc; v != nil {
-			su.MainPID, su.MainExited, su.MainStatus = v.mainPID, v.mainExited, v.mainStatus
-			su.ExecMain = v.execMain
-			su.Started, su.NoPID, su.ForbidRestart = v.started, v.noPID, v.forbidRestart
-			su.Invocation, su.StatusText, su.Errno, su.NRestarts = v.invocation, v.statusText, v.errno, v.nRestarts
-			su.Fds = append([]int(nil), v.fds...)
-			su.FdNames = append([]string(nil), v.fdNames...)
-		}
-		if k := u.sock; k != nil {
-			su.SockOpen, su.TriggerStart, su.TriggerCount, su.NConn = k.open, k.triggerStart, k.triggerCount, k.nConn
-		}
-		if t := u.tmr; t != nil {
-			su.TimerActivated, su.TimerLastMono, su.TimerLastReal = t.activated, t.lastMono, t.lastReal
-		}
+		u.impl.save(&su)
 		s.Units = append(s.Units, su)
 	}
 	return s, nil
@@ -162,14 +136,9 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 		if !loaded(u) && (su.MainPID > 0 || su.SockOpen || !isInactiveState(active)) {
 			// Its file went away before the re-exec: keep what stopping
 			// it needs (keepForStop), or its processes are lost.
-			switch u.def.Type {
-			case "service":
-				if u.svc == nil {
-					u.svc = &serviceRun{}
-				}
-			case "socket":
-				if u.sock == nil {
-					u.sock = &socketRun{}
+			if t, ok := unitTypes[u.def.Type]; ok && t.processes {
+				if _, plain := u.impl.(*plainUnit); plain {
+					u.impl = t.make(u)
 				}
 			}
 			m.keepForStop(u, nil)
@@ -189,31 +158,8 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 				m.busyUnits--
 			}
 		}
-		if u.svc != nil {
-			v := u.svc
-			v.mainPID, v.mainExited, v.mainStatus = su.MainPID, su.MainExited, su.MainStatus
-			v.execMain = su.ExecMain
-			v.started, v.noPID, v.forbidRestart = su.Started, su.NoPID, su.ForbidRestart
-			v.invocation, v.statusText, v.errno, v.nRestarts = su.Invocation, su.StatusText, su.Errno, su.NRestarts
-			v.fds, v.fdNames = su.Fds, su.FdNames
-			v.conn, v.hasConn = -1, false
-			if v.mainPID > 0 {
-				m.pids[v.mainPID] = pidRef{u: u, role: "main"}
-			}
-			if isDBus(u) && isActive(u) {
-				// The new reactor has no bus connection yet: follow the
-				// name again (taken now: nothing changes; gone: stop).
-				m.watchBusName(u)
-				v.busOwner = "(before re-exec)"
-			}
-		} else if len(su.Fds) > 0 {
+		if !u.impl.restore(m, u, su) && len(su.Fds) > 0 {
 			m.closeFDs(u.name, su.Fds) // the unit is no service any more
-		}
-		if u.sock != nil {
-			u.sock.open, u.sock.triggerStart, u.sock.triggerCount, u.sock.nConn = su.SockOpen, su.TriggerStart, su.TriggerCount, su.NConn
-		}
-		if t := u.tmr; t != nil {
-			t.activated, t.lastMono, t.lastReal = su.TimerActivated, su.TimerLastMono, su.TimerLastReal
 		}
 		if su.AcceptOf != "" {
 			if s := m.units[su.AcceptOf]; s != nil && s.sock != nil {
@@ -230,15 +176,41 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 	return out, n
 }
 
+// unsettled says why u cannot be handed over now ("" when it can): a first
+// version hands over only units that are not in a transition.
+func unsettled(u *unit) string {
+	switch u.active {
+	case ActiveActive, ActiveInactive, ActiveFailed:
+		return ""
+	}
+	return fmt.Sprintf("is %s (%s)", u.active, u.sub)
+}
+
+// unsettled: a service may also be waiting to restart, not while it
+// starts its main process.
+func (v *serviceRun) unsettled(u *unit) string {
+	if v.mainSpawn != 0 || v.hasConn {
+		return "is starting its main process"
+	}
+	if u.sub == SubAutoRestart {
+		return ""
+	}
+	return unsettled(u)
+}
+
+func (v *serviceRun) holdsFDs() bool { return len(v.fds) > 0 }
+
 // rearm arms a timer kind that was armed before the re-exec, fresh.
-func (m *Manager) rearm(u *unit, kind string) {
+func (m *Manager) rearm(u *unit, kind string) { u.impl.rearm(m, u, kind) }
+
+func (*serviceRun) rearm(m *Manager, u *unit, kind string) {
 	var d time.Duration
 	switch {
-	case u.svc != nil && kind == "restart" && u.sub == SubAutoRestart:
+	case kind == "restart" && u.sub == SubAutoRestart:
 		d = max(u.def.Service.RestartSec, 1)
-	case u.svc != nil && kind == "watchdog" && (u.sub == SubRunning || u.sub == SubReload):
+	case kind == "watchdog" && (u.sub == SubRunning || u.sub == SubReload):
 		d = u.def.Service.WatchdogSec
-	case u.svc != nil && kind == "runtime" && isActive(u):
+	case kind == "runtime" && isActive(u):
 		d = u.def.Service.RuntimeMaxSec
 	default:
 		return
@@ -247,4 +219,50 @@ func (m *Manager) rearm(u *unit, kind string) {
 		return
 	}
 	m.setTimer(u, kind, m.now+d)
+}
+
+func (v *serviceRun) save(su *SavedUnit) {
+	su.MainPID, su.MainExited, su.MainStatus = v.mainPID, v.mainExited, v.mainStatus
+	su.ExecMain = v.execMain
+	su.Started, su.NoPID, su.ForbidRestart = v.started, v.noPID, v.forbidRestart
+	su.Invocation, su.StatusText, su.Errno, su.NRestarts = v.invocation, v.statusText, v.errno, v.nRestarts
+	su.Fds = append([]int(nil), v.fds...)
+	su.FdNames = append([]string(nil), v.fdNames...)
+}
+
+func (v *serviceRun) restore(m *Manager, u *unit, su SavedUnit) bool {
+	v.mainPID, v.mainExited, v.mainStatus = su.MainPID, su.MainExited, su.MainStatus
+	v.execMain = su.ExecMain
+	v.started, v.noPID, v.forbidRestart = su.Started, su.NoPID, su.ForbidRestart
+	v.invocation, v.statusText, v.errno, v.nRestarts = su.Invocation, su.StatusText, su.Errno, su.NRestarts
+	v.fds, v.fdNames = su.Fds, su.FdNames
+	v.conn, v.hasConn = -1, false
+	if v.mainPID > 0 {
+		m.pids[v.mainPID] = pidRef{u: u, role: "main"}
+	}
+	if isDBus(u) && isActive(u) {
+		// The new reactor has no bus connection yet: follow the
+		// name again (taken now: nothing changes; gone: stop).
+		m.watchBusName(u)
+		v.busOwner = "(before re-exec)"
+	}
+	return true
+}
+
+func (k *socketRun) save(su *SavedUnit) {
+	su.SockOpen, su.TriggerStart, su.TriggerCount, su.NConn = k.open, k.triggerStart, k.triggerCount, k.nConn
+}
+
+func (k *socketRun) restore(m *Manager, u *unit, su SavedUnit) bool {
+	k.open, k.triggerStart, k.triggerCount, k.nConn = su.SockOpen, su.TriggerStart, su.TriggerCount, su.NConn
+	return false
+}
+
+func (t *timerRun) save(su *SavedUnit) {
+	su.TimerActivated, su.TimerLastMono, su.TimerLastReal = t.activated, t.lastMono, t.lastReal
+}
+
+func (t *timerRun) restore(m *Manager, u *unit, su SavedUnit) bool {
+	t.activated, t.lastMono, t.lastReal = su.TimerActivated, su.TimerLastMono, su.TimerLastReal
+	return false
 }

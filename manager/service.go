@@ -22,6 +22,7 @@ type control struct {
 
 // serviceRun is the runtime state of a service unit.
 type serviceRun struct {
+	baseType
 	control
 	mainPID    int
 	mainSpawn  uint64
@@ -128,31 +129,19 @@ func (m *Manager) setResult(u *unit, r string) {
 
 // startUnit begins activation of u for its running start job.
 func (m *Manager) startUnit(u *unit) {
-	if u.svc != nil {
-		switch u.sub {
-		case SubAutoRestart:
-			m.cancelTimer(u, "restart")
-		case SubDead, SubFailed:
-		default:
-			return // a start is already under way
-		}
-	}
-	if (u.sock != nil || u.tmr != nil) && u.sub != SubDead && u.sub != SubFailed {
-		return
+	if !u.impl.startable(m, u) {
+		return // a start is already under way
 	}
 	if !loaded(u) {
 		// Only reached by a restart whose unit's file went away since.
 		m.logf(u, LevelWarning, "Unit %s is %s, not starting it.", u.name, loadWord(u.def.LoadState))
-		if u.svc != nil && u.sub == SubAutoRestart {
-			m.setResult(u, "resources")
-			m.serviceDead(u)
-		}
+		u.impl.notLoaded(m, u)
 		if j := u.job; j != nil && j.running {
 			m.finishJob(j, ResultFailed)
 		}
 		return
 	}
-	if (u.svc != nil || u.sock != nil) && m.startLimitHit(u) {
+	if u.impl.startLimited() && m.startLimitHit(u) {
 		return
 	}
 	u.result = "success"
@@ -179,14 +168,12 @@ func (m *Manager) startLimitHit(u *unit) bool {
 	}
 	m.logAt(u, "StartLimitBurst", LevelWarning, "Start request repeated too quickly.")
 	u.result = "start-limit-hit"
-	if u.svc != nil {
-		m.cancelTimer(u, "restart")
-	}
+	m.cancelTimer(u, "restart")
 	if a := u.def.Unit.StartLimitAction; a != "" && a != "none" {
 		m.action(u, a, -1)
 	}
 	m.logf(u, LevelWarning, "Failed with result 'start-limit-hit'.")
-	m.setState(u, ActiveFailed, SubFailed)
+	m.setState(u, SubFailed)
 	if j := u.job; j != nil && j.running {
 		m.finishJob(j, ResultFailed) // the unit may have been failed already
 	}
@@ -262,30 +249,92 @@ func (m *Manager) onConditions(e ConditionsChecked) {
 	m.afterConditions(u)
 }
 
-func (m *Manager) afterConditions(u *unit) {
-	switch {
-	case u.svc != nil:
-		m.serviceStart(u)
-	case u.sock != nil:
-		m.socketStart(u)
-	case u.tmr != nil:
-		m.timerStart(u)
-	case u.def.Type == "device" || u.def.Type == "mount":
-		// In place already (the checks of unitfile/extern.go passed):
-		// active, as systemd shows a plugged device or a mount it found.
-		sub := map[string]SubState{"device": SubPlugged, "mount": SubMounted}[u.def.Type]
-		m.setState(u, ActiveActive, sub)
-	case unitfile.UnsupportedType(u.def.Type):
-		m.logf(u, LevelNotice, "gosd does not run %s units: %s not started (unsupported).", u.def.Type, u.name)
-		if u.job != nil {
-			m.finishJob(u.job, ResultUnsupported)
+func (m *Manager) afterConditions(u *unit) { u.impl.start(m, u) }
+
+// serviceType registers service units (unitTypes).
+var serviceType = typeEntry{
+	has:  func(d *unitfile.Unit) bool { return d.Service != nil || d.LoadState == unitfile.Loaded },
+	make: func(u *unit) unitVTable { u.svc = &serviceRun{}; return u.svc },
+	prepare: func(d *unitfile.Unit) {
+		if d.Service == nil {
+			d.Service = &unitfile.Service{}
 		}
-	default:
-		if u.def.Type != "target" {
-			m.logf(u, LevelDebug, "unit type %q has no runtime in gosd; treated like a target", u.def.Type)
-		}
-		m.setState(u, ActiveActive, SubActive)
+	},
+	processes: true,
+}
+
+func (*serviceRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
+	if u.def.Unit.DefaultDependencies {
+		// systemd.service(5) "Default Dependencies".
+		implicit("sysinit.target", depRequires, depAfter)
+		implicit("basic.target", depAfter)
+		implicit("shutdown.target", depConflicts, depBefore)
 	}
+	if s := u.def.Service; s != nil {
+		// systemd.service(5): Sockets= pulls in with Wants= and After=.
+		for _, n := range s.Sockets {
+			sk := m.load(n)
+			m.edge(u, sk, depWants)
+			m.edge(u, sk, depAfter)
+			m.edge(sk, u, depTriggers)
+		}
+		if s.Type == "dbus" && m.loadedExists("dbus.socket") {
+			implicit("dbus.socket", depRequires, depAfter)
+		}
+		if s.Exec.PrivateTmp {
+			// systemd.exec(5) "Implicit Dependencies": the mounts
+			// needed to reach /tmp and /var/tmp, and
+			// systemd-tmpfiles-setup.service before.
+			for _, mnt := range []string{"tmp.mount", "var.mount", "var-tmp.mount"} {
+				implicit(mnt, depRequires, depAfter)
+			}
+			implicit("systemd-tmpfiles-setup.service", depAfter)
+		}
+	}
+}
+
+// startable: a service starts from dead or failed, or ends its wait to
+// restart.
+func (*serviceRun) startable(m *Manager, u *unit) bool {
+	switch u.sub {
+	case SubAutoRestart:
+		m.cancelTimer(u, "restart")
+	case SubDead, SubFailed:
+	default:
+		return false
+	}
+	return true
+}
+
+func (*serviceRun) startLimited() bool { return true }
+
+// notLoaded: a restart found the unit's file gone; one waiting to
+// restart ends its run.
+func (*serviceRun) notLoaded(m *Manager, u *unit) {
+	if u.sub == SubAutoRestart {
+		m.setResult(u, "resources")
+		m.serviceDead(u)
+	}
+}
+
+func (*serviceRun) start(m *Manager, u *unit) { m.serviceStart(u) }
+
+func (s *serviceRun) ctl() *control { return &s.control }
+
+func (s *serviceRun) busy() bool {
+	return s.mainPID != 0 || s.controlPID != 0 || s.mainSpawn != 0 || s.controlSpawn != 0
+}
+
+func (s *serviceRun) reloaded(m *Manager, u *unit) {
+	if s.busName != "" {
+		m.rewatchBusName(u)
+	}
+}
+
+func (s *serviceRun) status(m *Manager, u *unit, st *UnitStatus) {
+	st.MainPID, st.ControlPID, st.StatusText, st.NRestarts = s.mainPID, s.controlPID, s.statusText, s.nRestarts
+	st.MainExited, st.MainStatus = s.mainExited, s.mainStatus
+	st.ExecMain = s.execMain
 }
 
 func (m *Manager) serviceStart(u *unit) {
@@ -324,7 +373,7 @@ func (m *Manager) serviceExecStart(u *unit) {
 	}
 	if len(d.ExecStart) == 0 {
 		if d.Type == "oneshot" {
-			m.setState(u, ActiveActivating, SubStart)
+			m.setState(u, SubStart)
 			m.serviceStartPost(u)
 			return
 		}
@@ -335,7 +384,7 @@ func (m *Manager) serviceExecStart(u *unit) {
 	}
 	s.mainIdx = 0
 	m.spawnMain(u, d.ExecStart[0])
-	m.setState(u, ActiveActivating, SubStart)
+	m.setState(u, SubStart)
 	switch d.Type {
 	case "", "simple", "idle":
 		// systemd.service(5) Type=simple: started as soon as the process is
@@ -406,7 +455,7 @@ func (m *Manager) serviceRunning(u *unit) {
 	mainGone := s.mainPID == 0 && s.mainSpawn == 0 && !s.noPID
 	if mainGone {
 		if u.result == "success" && d.RemainAfterExit {
-			m.setState(u, ActiveActive, SubExited)
+			m.setState(u, SubExited)
 			return
 		}
 		m.serviceStop(u)
@@ -418,7 +467,7 @@ func (m *Manager) serviceRunning(u *unit) {
 		m.notGood(u)
 		return
 	}
-	m.setState(u, ActiveActive, SubRunning)
+	m.setState(u, SubRunning)
 	m.setTimeout(u, "runtime", d.RuntimeMaxSec)
 	if d.WatchdogSec > 0 {
 		m.setTimeout(u, "watchdog", d.WatchdogSec)
@@ -427,21 +476,13 @@ func (m *Manager) serviceRunning(u *unit) {
 
 // ---- control commands ----
 
-func (m *Manager) ctl(u *unit) *control {
-	if u.svc != nil {
-		return &u.svc.control
-	}
-	if u.sock != nil {
-		return &u.sock.control
-	}
-	return nil
-}
+func (m *Manager) ctl(u *unit) *control { return u.impl.ctl() }
 
 // runControl starts a sequence of control commands in sub-state phase.
 func (m *Manager) runControl(u *unit, phase SubState, cmds []unitfile.ExecCommand) {
 	c := m.ctl(u)
 	c.phase, c.cmds, c.idx = phase, cmds, 0
-	m.setState(u, activeFor(u, phase), phase)
+	m.setState(u, phase)
 	m.spawnControl(u)
 }
 
@@ -451,7 +492,14 @@ func (m *Manager) spawnControl(u *unit) {
 	id := m.newSpawnID(u, "control")
 	c.controlSpawn = id
 	sp := Spawn{ID: id, Unit: u.name, Role: "control", Cmd: cmd, Conn: -1}
-	if s := u.svc; s != nil {
+	u.impl.fillControl(m, u, &sp)
+	m.emit(sp)
+}
+
+// fillControl completes the Spawn of a control process of a service.
+func (s *serviceRun) fillControl(m *Manager, u *unit, sp *Spawn) {
+	c := &s.control
+	{
 		sp.Exec = &u.def.Service.Exec
 		sp.Env = []string{"INVOCATION_ID=" + s.invocation}
 		if s.mainPID != 0 {
@@ -465,13 +513,14 @@ func (m *Manager) spawnControl(u *unit) {
 			}
 		}
 		sp.Notify = notifyEnabled(u.def.Service)
-	} else if u.def.Socket != nil {
-		sp.Exec = &u.def.Socket.Exec
 	}
-	m.emit(sp)
 }
 
-func activeFor(u *unit, sub SubState) ActiveState {
+// activeOf is the service's table of sub-states (systemd's
+// service_state_table); socket units share it.
+func (*serviceRun) activeOf(sub SubState) ActiveState { return serviceActive(sub) }
+
+func serviceActive(sub SubState) ActiveState {
 	switch sub {
 	case SubCondition, SubStartPre, SubStart, SubStartPost, SubAutoRestart:
 		return ActiveActivating
@@ -509,11 +558,7 @@ func (m *Manager) controlExited(u *unit, st WaitStatus) {
 		m.spawnControl(u)
 		return
 	}
-	if u.svc != nil {
-		m.serviceControlDone(u, c.phase, ok, st, res)
-	} else {
-		m.socketControlDone(u, c.phase, ok, res)
-	}
+	u.impl.controlDone(m, u, c.phase, ok, st, res)
 }
 
 func ignoredNote(cmd unitfile.ExecCommand) string {
@@ -530,7 +575,7 @@ func describeStatus(st WaitStatus) string {
 	return "signal=" + signalName(st.Signal)
 }
 
-func (m *Manager) serviceControlDone(u *unit, phase SubState, ok bool, st WaitStatus, res string) {
+func (*serviceRun) controlDone(m *Manager, u *unit, phase SubState, ok bool, st WaitStatus, res string) {
 	switch phase {
 	case SubCondition:
 		if ok {
@@ -542,7 +587,7 @@ func (m *Manager) serviceControlDone(u *unit, phase SubState, ok bool, st WaitSt
 			m.cancelTimer(u, "state")
 			m.logf(u, LevelInfo, "%s was skipped because of an unmet condition check (ExecCondition=).", describe(u))
 			u.result = "success"
-			m.setState(u, ActiveInactive, SubDead)
+			m.setState(u, SubDead)
 			return
 		}
 		m.setResult(u, "exec-condition")
@@ -581,37 +626,27 @@ func (m *Manager) backToRunning(u *unit) {
 		m.serviceRunning(u)
 		return
 	}
-	m.setState(u, ActiveActive, SubRunning)
+	m.setState(u, SubRunning)
 }
 
 // ---- stop ----
 
 // stopUnit begins deactivation for a stop or restart job.
-func (m *Manager) stopUnit(u *unit, restart bool) {
-	switch {
-	case u.svc != nil:
-		s := u.svc
-		s.forbidRestart, s.restarting = true, restart
-		delete(m.pendingChecks, u.name)
-		switch u.sub {
-		case SubAutoRestart:
-			m.cancelTimer(u, "restart")
-			m.serviceDead(u)
-		case SubDead, SubFailed:
-			m.serviceDead(u)
-		case SubCondition, SubStartPre, SubStart, SubStartPost:
-			m.serviceSignal(u, SubStopSigterm)
-		case SubRunning, SubExited, SubReload:
-			m.serviceStop(u)
-		}
-	case u.sock != nil:
-		m.socketStop(u)
-	case u.tmr != nil:
-		delete(m.pendingChecks, u.name)
-		m.timerStop(u)
-	default:
-		delete(m.pendingChecks, u.name)
-		m.setState(u, ActiveInactive, SubDead)
+func (m *Manager) stopUnit(u *unit, restart bool) { u.impl.stop(m, u, restart) }
+
+func (s *serviceRun) stop(m *Manager, u *unit, restart bool) {
+	s.forbidRestart, s.restarting = true, restart
+	delete(m.pendingChecks, u.name)
+	switch u.sub {
+	case SubAutoRestart:
+		m.cancelTimer(u, "restart")
+		m.serviceDead(u)
+	case SubDead, SubFailed:
+		m.serviceDead(u)
+	case SubCondition, SubStartPre, SubStart, SubStartPost:
+		m.serviceSignal(u, SubStopSigterm)
+	case SubRunning, SubExited, SubReload:
+		m.serviceStop(u)
 	}
 }
 
@@ -678,7 +713,7 @@ func (m *Manager) serviceSignal(u *unit, sub SubState) {
 		s.noPID = false // the daemon got its signal; nothing left to wait for
 	}
 	if !alive || mode == "none" {
-		m.setState(u, ActiveDeactivating, sub)
+		m.setState(u, sub)
 		m.killPhaseNext(u)
 		return
 	}
@@ -687,7 +722,7 @@ func (m *Manager) serviceSignal(u *unit, sub SubState) {
 		timeout = d.TimeoutAbortSec
 	}
 	m.setTimeout(u, "state", timeout)
-	m.setState(u, ActiveDeactivating, sub)
+	m.setState(u, sub)
 }
 
 // killMode is KillMode= with its default.
@@ -854,7 +889,7 @@ func (m *Manager) serviceDead(u *unit) {
 	if !s.forbidRestart && !m.shuttingDown && m.shouldRestart(u) {
 		m.logAt(u, "Restart", LevelInfo, "Scheduled restart job, restart counter is at %d.", s.nRestarts+1)
 		m.setTimeout(u, "restart", max(d.RestartSec, 1))
-		m.setState(u, ActiveActivating, SubAutoRestart)
+		m.setState(u, SubAutoRestart)
 		return
 	}
 	if j := u.job; j == nil || j.kind != JobRestart {
@@ -866,14 +901,14 @@ func (m *Manager) serviceDead(u *unit) {
 	m.emit(Cleanup{Unit: u.name})
 	if u.result == "success" {
 		wasActive := s.started
-		m.setState(u, ActiveInactive, SubDead)
+		m.setState(u, SubDead)
 		if a := u.def.Unit.SuccessAction; wasActive && a != "" && a != "none" && !m.shuttingDown {
 			m.action(u, a, actionExitStatus(u, u.def.Unit.SuccessActionExitStatus))
 		}
 		return
 	}
 	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
-	m.setState(u, ActiveFailed, SubFailed)
+	m.setState(u, SubFailed)
 	if a := u.def.Unit.FailureAction; a != "" && a != "none" && !m.shuttingDown {
 		m.action(u, a, actionExitStatus(u, u.def.Unit.FailureActionExitStatus))
 	}
@@ -925,11 +960,14 @@ func (m *Manager) closeFDStore(u *unit) {
 
 // ---- reload ----
 
-func (m *Manager) reloadUnit(u *unit) {
-	if u.svc == nil {
-		m.finishJob(u.job, ResultDone)
-		return
-	}
+func (m *Manager) reloadUnit(u *unit) { u.impl.reload(m, u) }
+
+func (*serviceRun) canReload(u *unit) bool {
+	s := u.def.Service
+	return s != nil && (len(s.ExecReload) > 0 || s.Type == "notify-reload")
+}
+
+func (*serviceRun) reload(m *Manager, u *unit) {
 	d := u.def.Service
 	m.setTimeout(u, "state", d.TimeoutStartSec)
 	if len(d.ExecReload) > 0 {
@@ -945,7 +983,7 @@ func (m *Manager) reloadUnit(u *unit) {
 		}
 		m.emit(Kill{Unit: u.name, Pid: u.svc.mainPID, Signal: sig})
 	}
-	m.setState(u, ActiveReloading, SubReload)
+	m.setState(u, SubReload)
 }
 
 // ---- process events ----
@@ -961,17 +999,34 @@ func (m *Manager) onSpawned(e Spawned) {
 	if e.Err == nil && e.Pid > 0 {
 		u.cgPopulated = true
 	}
-	var c *control
-	var s *serviceRun
-	if s = u.svc; s != nil {
-		c = &s.control
-	} else if u.sock != nil {
-		c = &u.sock.control
-	}
+	c := u.impl.ctl()
 	if c == nil {
 		return
 	}
-	if ref.role == "main" && s != nil {
+	if ref.role == "main" {
+		u.impl.spawned(m, u, e)
+		return
+	}
+	if c.controlSpawn != e.ID {
+		m.logf(u, LevelDebug, "ignoring stale Spawned %d", e.ID)
+		return
+	}
+	c.controlSpawn = 0
+	if e.Err != nil {
+		m.logSpawnFailed(u, "control", c.cmds[c.idx], e)
+		m.controlExited(u, WaitStatus{Exited: true, Code: spawnStatus(e)})
+		return
+	}
+	c.controlPID = e.Pid
+	m.pids[e.Pid] = pidRef{u: u, role: "control"}
+	u.impl.controlStarted(m, u, e.Pid)
+}
+
+func (*serviceRun) controlStarted(m *Manager, u *unit, pid int) { m.signalLate(u, pid) }
+
+// spawned: the main process of a service was forked (or not).
+func (s *serviceRun) spawned(m *Manager, u *unit, e Spawned) {
+	{
 		if s.mainSpawn != e.ID {
 			m.logf(u, LevelDebug, "ignoring stale Spawned %d", e.ID)
 			return
@@ -993,22 +1048,6 @@ func (m *Manager) onSpawned(e Spawned) {
 		if u.def.Service.Type == "exec" && u.sub == SubStart {
 			m.serviceStartPost(u)
 		}
-		return
-	}
-	if c.controlSpawn != e.ID {
-		m.logf(u, LevelDebug, "ignoring stale Spawned %d", e.ID)
-		return
-	}
-	c.controlSpawn = 0
-	if e.Err != nil {
-		m.logSpawnFailed(u, "control", c.cmds[c.idx], e)
-		m.controlExited(u, WaitStatus{Exited: true, Code: spawnStatus(e)})
-		return
-	}
-	c.controlPID = e.Pid
-	m.pids[e.Pid] = pidRef{u: u, role: "control"}
-	if s != nil {
-		m.signalLate(u, e.Pid)
 	}
 }
 
@@ -1044,9 +1083,7 @@ func (m *Manager) onExited(e Exited) {
 	}
 	delete(m.pids, e.Pid)
 	u := ref.u
-	if ref.role == "main" && u.svc != nil && u.svc.mainPID == e.Pid {
-		u.svc.mainPID = 0
-		m.mainGone(u, e.Status)
+	if ref.role == "main" && u.impl.exited(m, u, e.Pid, e.Status) {
 		return
 	}
 	if c := m.ctl(u); c != nil && c.controlPID == e.Pid {
@@ -1054,6 +1091,15 @@ func (m *Manager) onExited(e Exited) {
 		return
 	}
 	m.logf(u, LevelDebug, "process %d of %s exited after it was forgotten", e.Pid, u.name)
+}
+
+func (s *serviceRun) exited(m *Manager, u *unit, pid int, st WaitStatus) bool {
+	if s.mainPID != pid {
+		return false
+	}
+	s.mainPID = 0
+	m.mainGone(u, st)
+	return true
 }
 
 // mainGone handles the end of the main process (systemd.service(5) Type=).
@@ -1142,7 +1188,7 @@ func (m *Manager) mainGone(u *unit, st WaitStatus) {
 			j.special = ResultFailed
 		}
 		if res == "success" && d.RemainAfterExit {
-			m.setState(u, ActiveActive, SubExited)
+			m.setState(u, SubExited)
 			return
 		}
 		m.serviceStop(u)
@@ -1238,7 +1284,7 @@ func (m *Manager) suitableMainPID(u *unit, who PidOwner, privileged bool, source
 
 // ---- timers ----
 
-func (m *Manager) serviceTimer(u *unit, kind string) {
+func (*serviceRun) timer(m *Manager, u *unit, kind string) {
 	d := u.def.Service
 	switch kind {
 	case "restart":
@@ -1340,16 +1386,18 @@ func (m *Manager) stateTimeout(u *unit) {
 // exits, should they come, are ignored.
 func (m *Manager) forgetProcesses(u *unit) {
 	c := m.ctl(u)
-	if s := u.svc; s != nil {
-		if s.mainPID != 0 {
-			delete(m.pids, s.mainPID)
-		}
-		s.mainPID, s.mainSpawn = 0, 0
-	}
+	u.impl.forgetProcesses(m, u)
 	if c.controlPID != 0 {
 		delete(m.pids, c.controlPID)
 	}
 	c.controlPID, c.controlSpawn = 0, 0
+}
+
+func (s *serviceRun) forgetProcesses(m *Manager, u *unit) {
+	if s.mainPID != 0 {
+		delete(m.pids, s.mainPID)
+	}
+	s.mainPID, s.mainSpawn = 0, 0
 }
 
 // ---- sd_notify ----
@@ -1393,7 +1441,7 @@ func (m *Manager) onNotify(e Notify) {
 			}
 		case "RELOADING":
 			if v == "1" && u.sub == SubRunning {
-				m.setState(u, ActiveReloading, SubReload)
+				m.setState(u, SubReload)
 			}
 		case "STOPPING":
 			if v == "1" && (u.sub == SubRunning || u.sub == SubReload) {
@@ -1402,7 +1450,7 @@ func (m *Manager) onNotify(e Notify) {
 				m.cancelTimer(u, "watchdog")
 				s.forbidRestart = false
 				m.setTimeout(u, "state", d.TimeoutStopSec)
-				m.setState(u, ActiveDeactivating, SubStopSigterm)
+				m.setState(u, SubStopSigterm)
 			}
 		case "STATUS":
 			s.statusText = v
@@ -1515,6 +1563,6 @@ func (m *Manager) notifyReady(u *unit) {
 		}
 	case SubReload:
 		m.cancelTimer(u, "state")
-		m.setState(u, ActiveActive, SubRunning)
+		m.setState(u, SubRunning)
 	}
 }

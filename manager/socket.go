@@ -2,18 +2,66 @@ package manager
 
 import (
 	"strings"
+
+	"gosd/unitfile"
 	"syscall"
 	"time"
 )
 
 // socketRun is the runtime state of a socket unit.
 type socketRun struct {
+	baseType
 	control
 	open         bool // OpenSockets succeeded and CloseSockets not yet sent
 	triggerStart time.Duration
 	triggerCount int
 	nConn        int // running Accept=yes instances
 }
+
+// socketType registers socket units (unitTypes).
+var socketType = typeEntry{
+	has:       func(d *unitfile.Unit) bool { return d.Socket != nil },
+	make:      func(u *unit) unitVTable { u.sock = &socketRun{}; return u.sock },
+	processes: true,
+}
+
+// activeOf: socket units use the service's table (listening is active,
+// stop-pre deactivating).
+func (*socketRun) activeOf(sub SubState) ActiveState { return serviceActive(sub) }
+
+func (*socketRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
+	if u.def.Unit.DefaultDependencies {
+		// systemd.socket(5): Before=sockets.target; plus sysinit/shutdown
+		// like every default-dependency unit.
+		implicit("sockets.target", depBefore)
+		implicit("sysinit.target", depRequires, depAfter)
+		implicit("shutdown.target", depConflicts, depBefore)
+	}
+	if sk := u.def.Socket; sk != nil && !sk.Accept {
+		// systemd.socket(5): a socket is Before= the service it
+		// activates; systemd.service(5): the service is After= it.
+		svc := m.load(socketServiceName(u))
+		m.edge(svc, u, depAfter)
+		m.edge(u, svc, depTriggers)
+	}
+}
+
+func (*socketRun) startable(m *Manager, u *unit) bool     { return u.sub == SubDead || u.sub == SubFailed }
+func (*socketRun) startLimited() bool                     { return true }
+func (*socketRun) start(m *Manager, u *unit)              { m.socketStart(u) }
+func (*socketRun) stop(m *Manager, u *unit, restart bool) { m.socketStop(u) }
+func (k *socketRun) ctl() *control                        { return &k.control }
+
+func (*socketRun) fillControl(m *Manager, u *unit, sp *Spawn) {
+	if u.def.Socket != nil {
+		sp.Exec = &u.def.Socket.Exec
+	}
+}
+
+func (k *socketRun) status(m *Manager, u *unit, st *UnitStatus) { st.ControlPID = k.controlPID }
+
+// triggerDown: the socket's service went down; listen again.
+func (*socketRun) triggerDown(m *Manager, u, target *unit) { m.socketRearm(u) }
 
 func (m *Manager) socketStart(u *unit) {
 	d := u.def.Socket
@@ -26,7 +74,7 @@ func (m *Manager) socketStart(u *unit) {
 }
 
 func (m *Manager) socketOpen(u *unit) {
-	m.setState(u, ActiveActivating, SubStartPre)
+	m.setState(u, SubStartPre)
 	m.emit(OpenSockets{Unit: u.name})
 }
 
@@ -52,14 +100,14 @@ func (m *Manager) onSocketsOpened(e SocketsOpened) {
 
 func (m *Manager) socketListening(u *unit) {
 	m.cancelTimer(u, "state")
-	m.setState(u, ActiveActive, SubListening)
+	m.setState(u, SubListening)
 	m.emit(WatchSocket{Unit: u.name, Watch: true})
 }
 
 func (m *Manager) socketStop(u *unit) {
 	switch u.sub {
 	case SubDead, SubFailed:
-		m.setState(u, u.active, u.sub)
+		m.setState(u, u.sub)
 		return
 	case SubStopPre, SubStopPost:
 		return
@@ -96,14 +144,14 @@ func (m *Manager) socketDead(u *unit) {
 	}
 	if u.result == "" || u.result == "success" {
 		u.result = "success"
-		m.setState(u, ActiveInactive, SubDead)
+		m.setState(u, SubDead)
 		return
 	}
 	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
-	m.setState(u, ActiveFailed, SubFailed)
+	m.setState(u, SubFailed)
 }
 
-func (m *Manager) socketControlDone(u *unit, phase SubState, ok bool, res string) {
+func (*socketRun) controlDone(m *Manager, u *unit, phase SubState, ok bool, st WaitStatus, res string) {
 	if !ok {
 		m.setResult(u, res)
 	}
@@ -127,7 +175,7 @@ func (m *Manager) socketControlDone(u *unit, phase SubState, ok bool, res string
 	}
 }
 
-func (m *Manager) socketTimer(u *unit, kind string) {
+func (*socketRun) timer(m *Manager, u *unit, kind string) {
 	if kind != "state" {
 		return
 	}
@@ -178,7 +226,7 @@ func (m *Manager) onSocketReady(name string) {
 	}
 	svc := m.load(socketServiceName(u))
 	m.emit(WatchSocket{Unit: u.name, Watch: false})
-	m.setState(u, ActiveActive, SubRunning)
+	m.setState(u, SubRunning)
 	if isActive(svc) || (svc.job != nil && svc.job.kind != JobStop) {
 		return
 	}
@@ -193,7 +241,7 @@ func (m *Manager) onSocketReady(name string) {
 // socketRearm watches a socket again once its service is down.
 func (m *Manager) socketRearm(s *unit) {
 	if s.sock != nil && s.sub == SubRunning {
-		m.setState(s, ActiveActive, SubListening)
+		m.setState(s, SubListening)
 		m.emit(WatchSocket{Unit: s.name, Watch: true})
 	}
 }

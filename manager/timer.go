@@ -24,6 +24,7 @@ import (
 
 // timerRun is the runtime state of a timer unit.
 type timerRun struct {
+	baseType
 	activated time.Duration // monotonic time the timer last started
 	// lastMono/lastReal: the last trigger (0/zero: never). lastReal may
 	// come from the Persistent= stamp.
@@ -35,6 +36,69 @@ type timerRun struct {
 	next    time.Duration // planned monotonic elapse; valid when planned
 	planned bool
 }
+
+// timerType registers timer units (unitTypes).
+var timerType = typeEntry{
+	has:  func(d *unitfile.Unit) bool { return d.Timer != nil },
+	make: func(u *unit) unitVTable { u.tmr = &timerRun{}; return u.tmr },
+}
+
+func (*timerRun) activeOf(sub SubState) ActiveState {
+	switch sub {
+	case SubDead:
+		return ActiveInactive
+	case SubFailed:
+		return ActiveFailed
+	}
+	return ActiveActive // waiting, running, elapsed
+}
+
+func (*timerRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
+	if u.def.Unit.DefaultDependencies {
+		// systemd.timer(5) "Implicit Dependencies" and "Default
+		// Dependencies"; the time targets only for OnCalendar=.
+		implicit("sysinit.target", depRequires, depAfter)
+		implicit("timers.target", depBefore)
+		implicit("shutdown.target", depConflicts, depBefore)
+		if t := u.def.Timer; t != nil && hasCalendar(t) {
+			implicit("time-set.target", depAfter)
+			implicit("time-sync.target", depAfter)
+		}
+	}
+	if u.def.Timer != nil {
+		// A timer is Before= the unit it activates.
+		target := m.load(timerUnitName(u))
+		m.edge(target, u, depAfter)
+		m.edge(u, target, depTriggers)
+	}
+}
+
+func (*timerRun) startable(m *Manager, u *unit) bool { return u.sub == SubDead || u.sub == SubFailed }
+func (*timerRun) start(m *Manager, u *unit)          { m.timerStart(u) }
+
+func (*timerRun) stop(m *Manager, u *unit, restart bool) {
+	delete(m.pendingChecks, u.name)
+	m.timerStop(u)
+}
+
+func (*timerRun) timer(m *Manager, u *unit, kind string) {
+	if kind != "elapse" {
+		m.logf(u, LevelDebug, "ignoring timer %s", kind)
+		return
+	}
+	m.timerElapsed(u)
+}
+
+func (t *timerRun) status(m *Manager, u *unit, s *UnitStatus) {
+	s.Triggers = timerUnitName(u)
+	s.LastTrigger = t.lastReal
+	if t.planned {
+		s.NextElapse, _ = m.realAt(t.next)
+	}
+}
+
+func (*timerRun) reloaded(m *Manager, u *unit)               { m.reloadTimer(u) }
+func (*timerRun) triggerChanged(m *Manager, u, target *unit) { m.timerTriggerChanged(u, target) }
 
 func timerUnitName(u *unit) string {
 	if t := u.def.Timer; t != nil && t.Unit != "" {
@@ -88,7 +152,7 @@ func (m *Manager) onClockSet(e ClockSet) {
 func (m *Manager) reloadTimer(u *unit) {
 	if u.def.Timer == nil {
 		m.timerStop(u)
-		u.tmr = nil
+		u.tmr, u.impl = nil, &plainUnit{}
 		return
 	}
 	if u.sub == SubWaiting || u.sub == SubElapsed {
@@ -110,7 +174,7 @@ func (m *Manager) timerStart(u *unit) {
 	if target.def.LoadState != unitfile.Loaded {
 		m.logAt(u, "Unit", LevelError, "Refusing to start, unit %s to trigger not loaded.", target.name)
 		u.result = "resources"
-		m.setState(u, ActiveFailed, SubFailed)
+		m.setState(u, SubFailed)
 		if j := u.job; j != nil && j.running {
 			m.finishJob(j, ResultFailed) // it was failed already: no state change ended it
 		}
@@ -125,7 +189,7 @@ func (m *Manager) timerStart(u *unit) {
 	if u.def.Timer.Persistent {
 		m.emit(ReadTimerStamp{Unit: u.name})
 	}
-	m.setState(u, ActiveActive, SubWaiting)
+	m.setState(u, SubWaiting)
 	if u.sub == SubWaiting { // a start job's end may have changed it already
 		m.timerPlan(u)
 	}
@@ -137,7 +201,7 @@ func (m *Manager) timerStop(u *unit) {
 	if u.result == "" {
 		u.result = "success"
 	}
-	m.setState(u, ActiveInactive, SubDead)
+	m.setState(u, SubDead)
 }
 
 func (m *Manager) onTimerStamp(e TimerStamp) {
@@ -251,7 +315,7 @@ func (m *Manager) timerPlan(u *unit) {
 		m.cancelTimer(u, "elapse")
 		r.planned = false
 		if d.RemainAfterElapse || leaveAround {
-			m.setState(u, ActiveActive, SubElapsed)
+			m.setState(u, SubElapsed)
 			return
 		}
 		m.timerStop(u)
@@ -259,11 +323,11 @@ func (m *Manager) timerPlan(u *unit) {
 	}
 	_, armed := u.timers["elapse"]
 	if armed && r.planned && r.next == best {
-		m.setState(u, ActiveActive, SubWaiting)
+		m.setState(u, SubWaiting)
 		return // unchanged: no new SetTimer
 	}
 	r.next, r.planned = best, true
-	m.setState(u, ActiveActive, SubWaiting)
+	m.setState(u, SubWaiting)
 	m.setTimer(u, "elapse", max(best, m.now))
 }
 
@@ -283,7 +347,7 @@ func (m *Manager) timerElapsed(u *unit) {
 		}
 	}
 	target := m.load(timerUnitName(u))
-	m.setState(u, ActiveActive, SubRunning)
+	m.setState(u, SubRunning)
 	m.logf(u, LevelDebug, "Timer elapsed, starting %s", target.name)
 	m.request(0, target.name, JobStart, ModeReplace)
 	if target.job == nil && !isActive(target) && target.active != ActiveActivating {
