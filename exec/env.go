@@ -67,7 +67,7 @@ const maxEnvFileSize = 4 << 20
 
 func buildEnv(spec Spec, ec *unitfile.ExecContext, cred *credentials, dirEnv []string) ([]string, error) {
 	var e envList
-	e.set("PATH=" + defaultPath)
+	e.set("PATH=" + searchPath(ec))
 	for _, kv := range spec.GlobalEnv {
 		e.set(kv)
 	}

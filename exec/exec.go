@@ -154,7 +154,7 @@ func Start(spec Spec) (Process, error) {
 	if len(argv) == 0 {
 		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: errors.New("empty command line")}
 	}
-	path, err := resolvePath(spec.Cmd.Path, argv[0], ec.RootDirectory)
+	path, err := resolvePath(spec.Cmd.Path, argv[0], ec.RootDirectory, searchPath(ec))
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: err}
 	}
@@ -342,7 +342,7 @@ var processUmask = func() int {
 // resolvePath finds the program: an absolute path as is, a bare name in the
 // fixed search path (systemd.service(5): "a bare name ... is searched in
 // /usr/local/sbin, ..."), looked up under RootDirectory when set.
-func resolvePath(path, argv0, root string) (string, error) {
+func resolvePath(path, argv0, root, search string) (string, error) {
 	if path == "" {
 		path = argv0
 	}
@@ -352,14 +352,14 @@ func resolvePath(path, argv0, root string) (string, error) {
 	if strings.Contains(path, "/") {
 		return "", fmt.Errorf("%q: relative paths are not allowed", path)
 	}
-	for _, d := range filepath.SplitList(defaultPath) {
+	for _, d := range filepath.SplitList(search) {
 		full := filepath.Join(d, path)
 		st, err := os.Stat(filepath.Join(root, full))
 		if err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 			return full, nil
 		}
 	}
-	return "", fmt.Errorf("%q: not found in %s", path, defaultPath)
+	return "", fmt.Errorf("%q: not found in %s", path, search)
 }
 
 // workingDirectory applies WorkingDirectory= (systemd.exec(5)): "~" is the
@@ -410,4 +410,14 @@ func SignalGroup(pgid int, sig syscall.Signal) error {
 		return fmt.Errorf("bad process group %d", pgid)
 	}
 	return syscall.Kill(-pgid, sig)
+}
+
+// searchPath is where bare command names are looked up, and the default
+// $PATH: ExecSearchPath= when set (systemd.exec(5)), else systemd's
+// fixed list.
+func searchPath(ec *unitfile.ExecContext) string {
+	if len(ec.ExecSearchPath) > 0 {
+		return strings.Join(ec.ExecSearchPath, ":")
+	}
+	return defaultPath
 }

@@ -37,14 +37,18 @@ func ParseExecLine(value string, pos Pos) (ExecCommand, error) {
 // and "${VAR}" are left for ExpandArgv. An empty value yields no command
 // (callers treat that as a reset).
 func ParseExecLines(value string, pos Pos) ([]ExecCommand, error) {
-	cmds, _, err := parseExecLines(value, pos)
+	cmds, _, err := parseExecLines(value, pos, nil)
 	return cmds, err
 }
 
 // parseExecLines is ParseExecLines that also reports, as warning, each
 // word with unknown escapes it kept as written (systemd warns "Ignoring
 // unknown escape sequences" once per such word).
-func parseExecLines(value string, pos Pos) (cmds []ExecCommand, warning error, err error) {
+//
+// expand, when set, resolves specifiers in each word after unquoting, as
+// systemd does: a specifier that expands to nothing leaves an empty word
+// ("test %i = \"\"" keeps its four words), one with spaces stays one word.
+func parseExecLines(value string, pos Pos, expand func(string) (string, error)) (cmds []ExecCommand, warning error, err error) {
 	rest := value
 	for {
 		rest = strings.TrimLeft(rest, " \t\n\r")
@@ -60,6 +64,13 @@ func parseExecLines(value string, pos Pos) (cmds []ExecCommand, warning error, e
 		warning = errors.Join(append([]error{warning}, relaxed...)...)
 		if len(words) == 0 {
 			continue // an empty command between two ";"
+		}
+		if expand != nil {
+			for i, w := range words {
+				if words[i], err = expand(w); err != nil {
+					return nil, nil, fmt.Errorf("failed to resolve specifiers in %q: %w", w, err)
+				}
+			}
 		}
 		cmd, err := execCommand(words, pos)
 		if err != nil {

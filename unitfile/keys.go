@@ -185,12 +185,13 @@ func sizeKey(p func(t *buildTarget) *uint64) keyDef {
 // execKey parses Exec*= lines; empty resets. A bad line fails the unit
 // (systemd refuses units with unparsable command lines).
 func execKey(p func(t *buildTarget) *[]ExecCommand) keyDef {
-	return withSpecifiers(func(t *buildTarget, v string) error {
+	// Specifiers are resolved word by word, after unquoting (parseExecLines).
+	return literal(func(t *buildTarget, v string) error {
 		if v == "" {
 			*p(t) = nil
 			return nil
 		}
-		cmds, warning, err := parseExecLines(v, t.e.Pos)
+		cmds, warning, err := parseExecLines(v, t.e.Pos, t.expand)
 		if err != nil {
 			return fatalError{err}
 		}
@@ -1184,7 +1185,7 @@ func bindPathsKey(readOnly bool) keyDef {
 // systemd.resource-control(5) that gosd understands but does not enforce
 // (mostly sandboxing); they are recorded in ExecContext.Unenforced.
 var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
-	ExecSearchPath ExtensionDirectories ExtensionImages IPCNamespacePath KeyringMode
+ ExtensionDirectories ExtensionImages IPCNamespacePath KeyringMode
 	LoadCredential LoadCredentialEncrypted LogExtraFields LogLevelMax LogNamespace
 	LogRateLimitBurst LogRateLimitIntervalSec MountImages NUMAMask NUMAPolicy PAMName Personality
 	RestrictFileSystems RootHash RootHashSignature RootImage RootImageOptions RootVerity

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,10 @@ type ProcessSecurity struct {
 	CPUSchedulingPolicy      *int `json:"cpu_scheduling_policy,omitempty"`
 	CPUSchedulingPriority    int  `json:"cpu_scheduling_priority,omitempty"`
 	CPUSchedulingResetOnFork bool `json:"cpu_scheduling_reset_on_fork,omitempty"`
+
+	// ExecSearchPath: where bare command names are found, and $PATH
+	// unless the environment settings set it.
+	ExecSearchPath []string `json:"exec_search_path,omitempty"`
 }
 
 // ProcessSettings reports whether a scheduling setting applies (these
@@ -90,6 +95,21 @@ var securityKeys = map[string]keyDef{
 	"LockPersonality":        boolKey(func(t *buildTarget) *bool { return &t.exec.LockPersonality }),
 	"ProtectClock":           boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectClock }),
 
+	"ExecSearchPath": withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.ExecSearchPath = nil
+			return nil
+		}
+		var paths []string
+		for _, p := range strings.Split(v, ":") {
+			if !strings.HasPrefix(p, "/") {
+				return fmt.Errorf("Path %q is not absolute", p)
+			}
+			paths = append(paths, filepath.Clean(p))
+		}
+		t.exec.ExecSearchPath = append(t.exec.ExecSearchPath, paths...)
+		return nil
+	}),
 	"CPUAffinity": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
 			t.exec.CPUAffinity = nil

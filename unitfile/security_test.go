@@ -104,3 +104,16 @@ func TestSeccompSettingsMerge(t *testing.T) {
 		t.Errorf("diags %v", u.Diags)
 	}
 }
+
+// Specifiers in command lines are resolved per word after unquoting
+// (exec-specifier.service): "%i" of a non-instance leaves an empty word,
+// a value with spaces stays one word, and the path may come from one.
+func TestExecSpecifiersPerWord(t *testing.T) {
+	u := buildText(t, "a b.service", "[Service]\nExecStart=test %i = \"\" %N\nExecStartPost=/%N/x 'q %i'\n")
+	if got := u.Service.ExecStart[0].Argv; !reflect.DeepEqual(got, []string{"test", "", "=", "", "a b"}) {
+		t.Errorf("argv %q", got)
+	}
+	if c := u.Service.ExecStartPost; len(c) != 1 || c[0].Path != "/a b/x" || c[0].Argv[1] != "q " {
+		t.Errorf("%+v %s", c, diagsText(u))
+	}
+}

@@ -13,7 +13,7 @@ func FuzzParseExecLines(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		cmds, _, err := parseExecLines(s, Pos{})
+		cmds, _, err := parseExecLines(s, Pos{}, nil)
 		if err != nil {
 			return
 		}
