@@ -156,7 +156,7 @@ func (e *clientEnv) state(unit string) string {
 // against gosd; so does Debian's service(8), which turns into systemctl
 // calls once /run/systemd/system exists.
 func TestSystemdSystemctlDrivesGosd(t *testing.T) {
-	needTools(t, "systemctl", "service")
+	needTools(t, "systemctl", "service", "deb-systemd-invoke")
 	e := startForClients(t)
 	sc := func(want int, args ...string) ctlResult {
 		t.Helper()
@@ -214,6 +214,25 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 	contains(sc(0, "show", "-p", "Triggers", "echo.socket"), "Triggers=echo.service")
 	contains(sc(0, "list-timers"), "tick.timer")
 	e.waitFor("inst@one ran", 10*time.Second, func() bool { return strings.Contains(e.read("inst.log"), "one") })
+
+	// Debian's deb-systemd-invoke (what maintainer scripts call) restarts
+	// an enabled unit, through systemd's systemctl and through gosd's.
+	// An image's policy-rc.d that forbids every action (Docker's) is
+	// hidden in gosd's mount namespace only.
+	if _, err := os.Stat("/usr/sbin/policy-rc.d"); err == nil {
+		if r := e.run(nil, "mount", "--bind", "/dev/null", "/usr/sbin/policy-rc.d"); r.code != 0 {
+			t.Fatalf("hiding policy-rc.d: %s", r)
+		}
+	}
+	gosdBinDir := filepath.Join(e.dir, "bin")
+	os.MkdirAll(gosdBinDir, 0o755)
+	os.Symlink(gosdBin, filepath.Join(gosdBinDir, "systemctl"))
+	for i, env := range [][]string{nil, {"PATH=" + gosdBinDir + ":" + os.Getenv("PATH")}} {
+		if r := e.run(env, "deb-systemd-invoke", "restart", "inst@one.service"); r.code != 0 {
+			t.Errorf("deb-systemd-invoke restart: %s", r)
+		}
+		e.waitFor("inst@one restarted", 10*time.Second, func() bool { return strings.Count(e.read("inst.log"), "one") == i+2 })
+	}
 
 	// kill, set-environment, set-default, reset-failed, exit codes.
 	sc(0, "kill", "--signal=KILL", "inst@one")
