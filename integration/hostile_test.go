@@ -190,7 +190,7 @@ func TestBlockedConsoleLoopAnswers(t *testing.T) {
 	in := launchTo(t, cmd, scratch, true, wr)
 	wr.Close() // gosd holds the only write end
 	in.waitFor("the console pipe full", 30*time.Second, func() bool {
-		n, err := unix.IoctlGetInt(int(rd.Fd()), unix.TIOCINQ)
+		n, err := unix.IoctlGetInt(int(rd.Fd()), ioctlInQueue)
 		return err == nil && n >= 48<<10
 	})
 	// The console is blocked now: gosd's writer is stuck in write(2).
@@ -204,7 +204,7 @@ func TestBlockedConsoleLoopAnswers(t *testing.T) {
 	}
 	ticks := len(lines(in.read("ticks")))
 	in.waitFor("ticker still running", 10*time.Second, func() bool { return len(lines(in.read("ticks"))) > ticks+3 })
-	if n, _ := unix.IoctlGetInt(int(rd.Fd()), unix.TIOCINQ); n < 48<<10 {
+	if n, _ := unix.IoctlGetInt(int(rd.Fd()), ioctlInQueue); n < 48<<10 {
 		t.Fatalf("the console was drained meanwhile (%d bytes in the pipe): nothing was proven", n)
 	}
 	// Read the console again: the count of what it missed shows up.
@@ -237,7 +237,7 @@ func TestPID1CrashSignals(t *testing.T) {
 	in.waitOutput("Reached target default.target", 20*time.Second)
 	in.waitFile("svc", 10*time.Second)
 	sigs := []syscall.Signal{syscall.SIGQUIT, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGBUS,
-		syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSTKFLT, syscall.SIGSYS}
+		syscall.SIGFPE, syscall.SIGSEGV, sigSTKFLT, syscall.SIGSYS}
 	for _, sig := range sigs {
 		in.signal(sig)
 		if sig == syscall.SIGQUIT {
