@@ -327,15 +327,11 @@ func mountEntryAt(p *mountPlan, e mountEntry, target string, source func(string)
 			return false, err
 		}
 		err := unix.Mount("proc", target, "proc", unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV, e.Options)
-		if err != nil && e.Options != "" {
-			// Kernels before 5.8 know no per-mount proc options: systemd
-			// goes on without them.
+		if errors.Is(err, unix.EINVAL) && e.Options != "" {
+			// Kernels before 5.8 know no per-mount proc options: the
+			// setting is then without effect (systemd.exec(5)
+			// ProtectProc=). Any other failure fails the unit.
 			err = unix.Mount("proc", target, "proc", unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV, "")
-		}
-		if err != nil && p.Root == "" {
-			// The host's /proc is there already (a PID namespace we do not
-			// own refuses a new instance).
-			err = nil
 		}
 		if err != nil {
 			return false, fmt.Errorf("/proc: %w", err)

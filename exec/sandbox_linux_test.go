@@ -271,6 +271,18 @@ func TestSandboxContainerFallback(t *testing.T) {
 	}
 }
 
+// ProtectProc=invisible hides other users' processes; ProcSubset=pid
+// leaves only the process directories in /proc.
+func TestSandboxProc(t *testing.T) {
+	sandboxDirs(t)
+	ec := ctx()
+	ec.User, ec.ProtectProc, ec.ProcSubset = "nobody", "invisible", "pid"
+	out, ws := run(t, Spec{Unit: "proc.service", Cmd: shell("test -e /proc/1 && echo pid1-visible; test -e /proc/sys && echo sys-visible; test -e /proc/self/status && echo self-visible"), Exec: ec})
+	if ws.ExitStatus() != 0 || out != "self-visible\n" {
+		t.Errorf("ProtectProc=invisible ProcSubset=pid as nobody: %q %v", out, ws)
+	}
+}
+
 // A missing path without "-" fails the unit with 226/NAMESPACE.
 func TestSandboxMissingPath(t *testing.T) {
 	sandboxDirs(t)
