@@ -157,12 +157,18 @@ func setHostname(file string, log Logf) error {
 			break
 		}
 	}
+	cur, _ := os.Hostname()
 	if name == "" {
-		cur, _ := os.Hostname()
 		if cur != "" && cur != "(none)" {
 			return nil
 		}
 		name = "localhost"
+	}
+	if name == cur {
+		// Set already (a container runtime writes /etc/hostname with the
+		// name it gave): nothing to do, and no CAP_SYS_ADMIN needed, as
+		// systemd's sethostname_idempotent.
+		return nil
 	}
 	if err := unix.Sethostname([]byte(name)); err != nil {
 		return fmt.Errorf("hostname %q: %w", name, err)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -184,6 +185,26 @@ func helperHostname(_ Logf) error {
 	}
 	if h, _ := os.Hostname(); h != "localhost" {
 		return fmt.Errorf("hostname %q, want localhost", h)
+	}
+	// Without CAP_SYS_ADMIN (a container's init) the name the runtime set
+	// and wrote to /etc/hostname is no error; another name is.
+	runtime.LockOSThread() // capabilities are per thread
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var caps [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &caps[0]); err != nil {
+		return err
+	}
+	caps[0].Effective &^= 1 << unix.CAP_SYS_ADMIN
+	if err := unix.Capset(&hdr, &caps[0]); err != nil {
+		return err
+	}
+	os.WriteFile(f, []byte("localhost\n"), 0o644)
+	if err := setHostname(f, nil); err != nil {
+		return fmt.Errorf("the name already set, without CAP_SYS_ADMIN: %w", err)
+	}
+	os.WriteFile(f, []byte("other\n"), 0o644)
+	if err := setHostname(f, nil); !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("another name without CAP_SYS_ADMIN: %v, want EPERM", err)
 	}
 	return nil
 }

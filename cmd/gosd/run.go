@@ -71,8 +71,9 @@ func (c *RunCmd) Run() error {
 		// Before anything else: spawning needs /dev/null, sockets need /run.
 		if reexeced {
 			// Done already by the gosd that re-executed into this one.
-		} else if err := boot.EarlyBoot(bootLog); err != nil {
-			bootLog("early boot: %v", err)
+		} else {
+			// Each failed step is logged once, by EarlyBoot itself.
+			boot.EarlyBoot(bootLog)
 		}
 		// After a reexec too: the new image has its own comm.
 		if err := boot.Announce("", bootLog); err != nil {
