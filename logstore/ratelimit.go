@@ -36,7 +36,20 @@ type window struct {
 // false: drop it. suppressed > 0: that many were dropped in the source's
 // previous interval, which just ended; say so before this message.
 func (l *Limiter) Allow(source string, now time.Duration) (ok bool, suppressed int) {
-	if l.Interval <= 0 || l.Burst <= 0 {
+	return l.AllowWith(source, now, 0, 0)
+}
+
+// AllowWith is Allow with the source's own interval and burst, each 0 for
+// the limiter's (a unit's LogRateLimitIntervalSec= and LogRateLimitBurst=
+// override journald's defaults for that unit).
+func (l *Limiter) AllowWith(source string, now, interval time.Duration, burst int) (ok bool, suppressed int) {
+	if interval == 0 {
+		interval = l.Interval
+	}
+	if burst == 0 {
+		burst = l.Burst
+	}
+	if interval <= 0 || burst <= 0 {
 		return true, 0
 	}
 	if l.sources == nil {
@@ -50,11 +63,11 @@ func (l *Limiter) Allow(source string, now time.Duration) (ok bool, suppressed i
 		w = &window{begin: now}
 		l.sources[source] = w
 	}
-	if now-w.begin >= l.Interval {
+	if now-w.begin >= interval {
 		suppressed = w.suppressed
 		*w = window{begin: now}
 	}
-	if w.n >= l.Burst {
+	if w.n >= burst {
 		w.suppressed++
 		return false, suppressed
 	}

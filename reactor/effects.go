@@ -250,14 +250,23 @@ func isLogKind(k string) bool {
 // (needsLogPipe), so that stream's kind decides.
 func logRouteOf(ec *unitfile.ExecContext) logRoute {
 	if ec == nil {
-		return logRoute{Journal: true}
+		return logRoute{Journal: true, Level: 6, Facility: 3, MaxLevel: -1, Prefix: true}
 	}
 	k := ec.StandardOutput.Kind
 	if !isLogKind(k) {
 		k = ec.StandardError.Kind
 	}
 	journal := k == "" || strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog")
-	return logRoute{Journal: journal, Kmsg: strings.HasPrefix(k, "kmsg"), Console: strings.HasSuffix(k, "+console")}
+	or := func(p *int, def int) int {
+		if p == nil {
+			return def
+		}
+		return *p
+	}
+	return logRoute{Journal: journal, Kmsg: strings.HasPrefix(k, "kmsg"), Console: strings.HasSuffix(k, "+console"),
+		Level: or(ec.SyslogLevel, 6), Facility: or(ec.SyslogFacility, 3), MaxLevel: or(ec.LogLevelMax, -1),
+		Prefix:       ec.SyslogLevelPrefix == nil || *ec.SyslogLevelPrefix,
+		RateInterval: ec.LogRateLimitIntervalSec, RateBurst: ec.LogRateLimitBurst}
 }
 
 // startProcess is exec.Start; a variable only so a test can make it panic.

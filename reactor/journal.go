@@ -48,15 +48,15 @@ type journalLine struct {
 // send hands one line to journald. False: journald did not take it (not
 // listening yet, or its queue is full); the caller logs the line itself,
 // so nothing is lost.
-func (j *journal) send(l journalLine, prio int) bool {
+func (j *journal) send(l journalLine, facility, prio int) bool {
 	text := l.text
-	msg := j.fields(l, prio, text, false)
+	msg := j.fields(l, facility, prio, text, false)
 	oob := credentials(l.pid, l.uid, l.gid)
 	err := unix.Sendmsg(j.fd, msg, oob, j.addr, 0)
 	if err == unix.ESRCH || err == unix.EPERM || err == unix.EINVAL {
 		// The writer is gone (reaped), or gosd may not speak for it:
 		// send as gosd, naming the unit.
-		err = unix.Sendmsg(j.fd, j.fields(l, prio, text, true), nil, j.addr, 0)
+		err = unix.Sendmsg(j.fd, j.fields(l, facility, prio, text, true), nil, j.addr, 0)
 	}
 	return err == nil
 }
@@ -81,17 +81,19 @@ func levelPriority(level manager.Level) int {
 func (j *journal) sendManager(unit string, level manager.Level, line string) bool {
 	prio := levelPriority(level)
 	l := journalLine{unit: unit, ident: "gosd", text: []byte(line)}
-	return unix.Sendmsg(j.fd, j.fields(l, prio, l.text, unit != ""), nil, j.addr, 0) == nil
+	return unix.Sendmsg(j.fd, j.fields(l, 3, prio, l.text, unit != ""), nil, j.addr, 0) == nil
 }
 
 // fields renders the datagram. MESSAGE uses the protocol's binary-safe
 // form (name, newline, 64-bit little-endian length, data, newline): a
 // service may write any bytes.
-func (j *journal) fields(l journalLine, prio int, text []byte, asManager bool) []byte {
+func (j *journal) fields(l journalLine, facility, prio int, text []byte, asManager bool) []byte {
 	b := j.buf[:0]
 	b = append(b, "PRIORITY="...)
 	b = strconv.AppendInt(b, int64(prio), 10)
-	b = append(b, "\nSYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER="...) // LOG_DAEMON
+	b = append(b, "\nSYSLOG_FACILITY="...)
+	b = strconv.AppendInt(b, int64(facility), 10)
+	b = append(b, "\nSYSLOG_IDENTIFIER="...)
 	b = append(b, l.ident...)
 	b = append(b, '\n')
 	if asManager {

@@ -91,11 +91,13 @@ func (r *Reactor) journalUp() bool {
 	return true
 }
 
-// allowLog applies the per-unit rate limit to what gosd keeps itself; a
+// allowLog applies the per-unit rate limit (interval and burst: the unit's
+// LogRateLimitIntervalSec= and LogRateLimitBurst=, 0 for the log's) to
+// what gosd keeps itself; a
 // unit over its burst loses the rest of the interval's lines, and the
 // count is said once the next interval begins (journald's message).
-func (r *Reactor) allowLog(unit string) bool {
-	ok, suppressed := r.limiter.Allow(unit, time.Duration(r.stamp.mono)*time.Microsecond)
+func (r *Reactor) allowLog(unit string, interval time.Duration, burst int) bool {
+	ok, suppressed := r.limiter.AllowWith(unit, time.Duration(r.stamp.mono)*time.Microsecond, interval, burst)
 	if suppressed > 0 {
 		who := unit
 		if who == "" {
@@ -110,7 +112,7 @@ func (r *Reactor) allowLog(unit string) bool {
 // (ForwardToKMsg=): "<PRI>IDENT[PID]: MESSAGE", the facility made LOG_USER
 // so nothing passes for the kernel's. False: there is no /dev/kmsg (a
 // container) and the caller keeps the line in gosd's log instead.
-func (r *Reactor) writeKmsg(prio int, ident string, pid int, text []byte) bool {
+func (r *Reactor) writeKmsg(facility, prio int, ident string, pid int, text []byte) bool {
 	if r.kmsgGone || r.cfg.Kmsg == "-" {
 		return false
 	}
@@ -132,7 +134,10 @@ func (r *Reactor) writeKmsg(prio int, ident string, pid int, text []byte) bool {
 	}
 	b := r.kmsgBuf[:0]
 	b = append(b, '<')
-	b = strconv.AppendInt(b, int64(1<<3|prio), 10)
+	if facility == 0 {
+		facility = 1 // LOG_KERN is the kernel's own: LOG_USER, as journald does
+	}
+	b = strconv.AppendInt(b, int64(facility<<3|prio), 10)
 	b = append(b, '>')
 	b = append(b, ident...)
 	b = append(b, '[')

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -268,7 +269,14 @@ func (r *Reactor) readLogSocket(ls *logSocket) bool {
 }
 
 func (r *Reactor) logDatagram(ls *logSocket, data []byte, truncated, hadFds bool, pid int, unit string) {
-	if !r.allowLog(unit) {
+	maxLevel, interval, burst := -1, time.Duration(0), 0
+	if ec := r.execContext(unit); ec != nil {
+		interval, burst = ec.LogRateLimitIntervalSec, ec.LogRateLimitBurst
+		if ec.LogLevelMax != nil {
+			maxLevel = *ec.LogLevelMax
+		}
+	}
+	if !r.allowLog(unit, interval, burst) {
 		return
 	}
 	var m logstore.Message
@@ -294,6 +302,9 @@ func (r *Reactor) logDatagram(ls *logSocket, data []byte, truncated, hadFds bool
 		}
 	} else {
 		m = logstore.ParseSyslog(data)
+	}
+	if maxLevel >= 0 && m.Priority > maxLevel {
+		return // LogLevelMax= of the sender's unit
 	}
 	if pid <= 0 {
 		pid = m.Pid

@@ -3,6 +3,7 @@ package reactor
 import (
 	"bytes"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -34,11 +35,17 @@ type outputPipe struct {
 // the kernel's log (StandardOutput=kmsg), else to gosd's log; Console
 // keeps them in gosd's log too (StandardOutput=journal+console).
 type logRoute struct {
-	Journal  bool
-	Kmsg     bool
-	Console  bool
-	Ident    string // SYSLOG_IDENTIFIER
-	Uid, Gid int    // of the process that writes (its credentials for journald)
+	Journal bool
+	Kmsg    bool
+	Console bool
+	// SyslogLevel=, SyslogFacility=, SyslogLevelPrefix=, LogLevelMax= (-1:
+	// none), LogRateLimitIntervalSec= and LogRateLimitBurst= (0: the log's).
+	Level, Facility, MaxLevel int
+	Prefix                    bool
+	RateInterval              time.Duration
+	RateBurst                 int
+	Ident                     string // SYSLOG_IDENTIFIER
+	Uid, Gid                  int    // of the process that writes (its credentials for journald)
 }
 
 // Lines returns the last Config.RingLines lines a unit's processes wrote
@@ -104,18 +111,21 @@ func (r *Reactor) readOutput(p *outputPipe) {
 }
 
 func (r *Reactor) emitLine(p *outputPipe, line []byte) {
-	prio, text := 6, line // LOG_INFO, systemd's SyslogLevel= default
+	prio, text := p.route.Level, line // SyslogLevel=, info by default
 	// SyslogLevelPrefix= (default yes): "<N>" at the start sets the level.
-	if len(text) >= 3 && text[0] == '<' && text[1] >= '0' && text[1] <= '7' && text[2] == '>' {
+	if p.route.Prefix && len(text) >= 3 && text[0] == '<' && text[1] >= '0' && text[1] <= '7' && text[2] == '>' {
 		prio, text = int(text[1]-'0'), text[3:]
 	}
+	if p.route.MaxLevel >= 0 && prio > p.route.MaxLevel {
+		return // LogLevelMax=: dropped, as journald drops it
+	}
 	sent := p.route.Journal && r.journalUp() && r.journal.send(journalLine{
-		unit: p.unit, ident: p.route.Ident, pid: p.pid, uid: p.route.Uid, gid: p.route.Gid, text: text}, prio)
-	if !sent && !r.allowLog(p.unit) {
+		unit: p.unit, ident: p.route.Ident, pid: p.pid, uid: p.route.Uid, gid: p.route.Gid, text: text}, p.route.Facility, prio)
+	if !sent && !r.allowLog(p.unit, p.route.RateInterval, p.route.RateBurst) {
 		return
 	}
 	toLog := !sent || p.route.Console
-	if p.route.Kmsg && r.writeKmsg(prio, p.route.Ident, p.pid, text) {
+	if p.route.Kmsg && r.writeKmsg(p.route.Facility, prio, p.route.Ident, p.pid, text) {
 		toLog = p.route.Console
 	}
 	if toLog {
@@ -127,5 +137,5 @@ func (r *Reactor) emitLine(p *outputPipe, line []byte) {
 		r.log.WriteByte('\n')
 	}
 	r.store.Add(logstore.Entry{Realtime: r.stamp.rt, Monotonic: r.stamp.mono, Unit: p.unit, Pid: p.pid, Ident: p.route.Ident,
-		Priority: prio, Facility: 3, Message: string(text), Transport: logstore.TransportStdout, Forwarded: sent})
+		Priority: prio, Facility: p.route.Facility, Message: string(text), Transport: logstore.TransportStdout, Forwarded: sent})
 }

@@ -3,6 +3,7 @@ package unitfile
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -820,6 +821,31 @@ var execKeys = map[string]keyDef{
 	}),
 	"TTYPath":          pathKey(func(t *buildTarget) *string { return &t.exec.TTYPath }),
 	"SyslogIdentifier": stringKey(func(t *buildTarget) *string { return &t.exec.SyslogIdentifier }),
+	"SyslogLevel":      levelKey(func(t *buildTarget) **int { return &t.exec.SyslogLevel }),
+	"LogLevelMax":      levelKey(func(t *buildTarget) **int { return &t.exec.LogLevelMax }),
+	"SyslogFacility": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.SyslogFacility = nil
+			return nil
+		}
+		for i, n := range syslogFacilities {
+			if v == n {
+				t.exec.SyslogFacility = &i
+				return nil
+			}
+		}
+		return fmt.Errorf("invalid syslog facility %q", v)
+	}),
+	"SyslogLevelPrefix": literal(func(t *buildTarget, v string) error {
+		b, err := ParseBool(v)
+		if err != nil {
+			return err
+		}
+		t.exec.SyslogLevelPrefix = &b
+		return nil
+	}),
+	"LogRateLimitIntervalSec": timeKey(func(t *buildTarget) *time.Duration { return &t.exec.LogRateLimitIntervalSec }, false),
+	"LogRateLimitBurst":       intKey(func(t *buildTarget) *int { return &t.exec.LogRateLimitBurst }, 0, math.MaxInt32),
 
 	"RuntimeDirectory":           directoryListKey(func(t *buildTarget) *[]string { return &t.exec.RuntimeDirectory }),
 	"StateDirectory":             directoryListKey(func(t *buildTarget) *[]string { return &t.exec.StateDirectory }),
@@ -1181,16 +1207,41 @@ func bindPathsKey(readOnly bool) keyDef {
 	})
 }
 
+// syslogFacilities are SyslogFacility='s names, by number (syslog(3)).
+var syslogFacilities = []string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+	"uucp", "cron", "authpriv", "ftp", "", "", "", "", "local0", "local1", "local2", "local3",
+	"local4", "local5", "local6", "local7"}
+
+// syslogLevels are the level names of SyslogLevel= and LogLevelMax=.
+var syslogLevels = []string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+
+// levelKey takes a syslog level name (or 0-7); empty resets.
+func levelKey(p func(t *buildTarget) **int) keyDef {
+	return literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = nil
+			return nil
+		}
+		for i, n := range syslogLevels {
+			if v == n || v == strconv.Itoa(i) {
+				*p(t) = &i
+				return nil
+			}
+		}
+		return fmt.Errorf("invalid log level %q (expected one of: %s)", v, strings.Join(syslogLevels, ", "))
+	})
+}
+
 // execUnenforced are the keys of systemd.exec(5) and
 // systemd.resource-control(5) that gosd understands but does not enforce
 // (mostly sandboxing); they are recorded in ExecContext.Unenforced.
 var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
  ExtensionDirectories ExtensionImages IPCNamespacePath KeyringMode
-	LoadCredential LoadCredentialEncrypted LogExtraFields LogLevelMax LogNamespace
-	LogRateLimitBurst LogRateLimitIntervalSec MountImages NUMAMask NUMAPolicy PAMName Personality
+	LoadCredential LoadCredentialEncrypted LogExtraFields LogNamespace
+	MountImages NUMAMask NUMAPolicy PAMName Personality
 	RestrictFileSystems RootHash RootHashSignature RootImage RootImageOptions RootVerity
 	SELinuxContext SecureBits SetCredential SetCredentialEncrypted SmackProcessLabel
-	SyslogFacility SyslogLevel SyslogLevelPrefix SystemCallLog TTYColumns TTYReset TTYRows
+	SystemCallLog TTYColumns TTYReset TTYRows
 	TTYVHangup TTYVTDisallocate TimeoutCleanSec TimerSlackNSec
 	UtmpIdentifier UtmpMode ImportCredential Capabilities
 	AllowedCPUs AllowedMemoryNodes BPFProgram CPUAccounting CPUQuotaPeriodSec DeviceAllow
@@ -1224,10 +1275,10 @@ func checkUnenforced(key, value string) error {
 
 var unenforcedBools = keySet(`TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
 	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting
-	PassFileDescriptorsToExec SELinuxContextFromNet SyslogLevelPrefix`)
+	PassFileDescriptorsToExec SELinuxContextFromNet`)
 
 var unenforcedTimes = keySet(`JobRunningTimeoutSec RuntimeRandomizedExtraSec TimeoutCleanSec
-	LogRateLimitIntervalSec CPUQuotaPeriodSec DeferAcceptSec PollLimitIntervalSec`)
+	CPUQuotaPeriodSec DeferAcceptSec PollLimitIntervalSec`)
 
 // cgroupControllers are the names Delegate= accepts
 // (systemd.resource-control(5)).

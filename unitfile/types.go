@@ -272,6 +272,16 @@ type ExecContext struct {
 	StandardInputData []byte `json:"standard_input_data,omitempty"` // from StandardInputText/Data
 	TTYPath           string `json:"tty_path,omitempty"`
 	SyslogIdentifier  string `json:"syslog_identifier,omitempty"`
+	// Logging of the unit's output (systemd.exec(5)), nil for systemd's
+	// default: the level and facility of a line without "<N>" (info,
+	// daemon), whether "<N>" sets the level (yes), the least severe level
+	// kept (all), and the unit's own rate limit (0: the log's default).
+	SyslogLevel             *int          `json:"syslog_level,omitempty"`
+	SyslogFacility          *int          `json:"syslog_facility,omitempty"`
+	SyslogLevelPrefix       *bool         `json:"syslog_level_prefix,omitempty"`
+	LogLevelMax             *int          `json:"log_level_max,omitempty"`
+	LogRateLimitIntervalSec time.Duration `json:"log_rate_limit_interval_sec,omitempty"`
+	LogRateLimitBurst       int           `json:"log_rate_limit_burst,omitempty"`
 
 	RuntimeDirectory           []string `json:"runtime_directory,omitempty"`
 	StateDirectory             []string `json:"state_directory,omitempty"`

@@ -1,0 +1,74 @@
+package reactor
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gosd/logstore"
+	"gosd/manager"
+	"gosd/unitfile"
+)
+
+// TestLoggingSettingsApplied: SyslogLevel=, SyslogFacility=,
+// SyslogLevelPrefix=, LogLevelMax= and LogRateLimitBurst= shape what a
+// unit's output leaves in the log store (systemd.exec(5)).
+func TestLoggingSettingsApplied(t *testing.T) {
+	lvl := func(n int) *int { return &n }
+	no := false
+	cases := map[string]*unitfile.ExecContext{
+		"defaults.service": {UMask: 0o022},
+		"shaped.service": {UMask: 0o022, SyslogLevel: lvl(4), SyslogFacility: lvl(19), LogLevelMax: lvl(5),
+			LogRateLimitIntervalSec: time.Hour, LogRateLimitBurst: 3},
+		"noprefix.service": {UMask: 0o022, SyslogLevelPrefix: &no},
+	}
+	sh := `echo plain; echo "<7>debug line"; echo "<3>error line"; echo "<5>notice line"; echo more1; echo more2`
+	next := uint64(0)
+	left := len(cases)
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch ev.(type) {
+		case manager.Request:
+			var effects []manager.Effect
+			for unit, ec := range cases {
+				next++
+				effects = append(effects, manager.Spawn{ID: next, Unit: unit, Role: "main", Cmd: shell(sh), Exec: ec, Conn: -1})
+			}
+			return effects
+		case manager.Exited:
+			if left--; left == 0 {
+				return []manager.Effect{manager.SetTimer{ID: manager.TimerID{Unit: "x", Kind: "x"}, At: now + 200*time.Millisecond}}
+			}
+		case manager.TimerFired:
+			return []manager.Effect{manager.Exit{}}
+		}
+		return nil
+	})
+	var log syncBuffer
+	r := newReactor(t, Config{Manager: m, Log: &log})
+	runWithin(t, r, 10*time.Second)
+	got := func(unit string) string {
+		var b strings.Builder
+		for _, e := range r.Store().Query(logstore.Filter{Units: []string{unit}}, 0) {
+			if e.Transport != logstore.TransportStdout {
+				continue
+			}
+			b.WriteString(strings.Join([]string{strconv.Itoa(e.Priority), strconv.Itoa(e.Facility), e.Message}, "/") + ";")
+		}
+		return b.String()
+	}
+	for unit, want := range map[string]string{
+		"defaults.service": "6/3/plain;7/3/debug line;3/3/error line;5/3/notice line;6/3/more1;6/3/more2;",
+		// warning by default, local3; debug dropped by LogLevelMax=notice;
+		// three lines kept of the burst, the rest suppressed.
+		"shaped.service":   "4/19/plain;3/19/error line;5/19/notice line;",
+		"noprefix.service": "6/3/plain;6/3/<7>debug line;6/3/<3>error line;6/3/<5>notice line;6/3/more1;6/3/more2;",
+	} {
+		if g := got(unit); g != want {
+			t.Errorf("%s kept %q, want %q", unit, g, want)
+		}
+	}
+	if !strings.Contains(log.String(), "Suppressed 2 messages from shaped.service") {
+		t.Errorf("the two lines over LogRateLimitBurst=3 were not counted:\n%s", log.String())
+	}
+}
