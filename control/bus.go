@@ -4,7 +4,6 @@ package control
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -14,8 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/cloudwego/netpoll"
 
 	"gosd/internal/dbus"
 )
@@ -30,15 +27,15 @@ const DefaultBusSocket = "/run/systemd/private"
 const busReadTimeout = 10 * time.Second
 
 // BusServer serves the org.freedesktop.systemd1 D-Bus API on a
-// peer-to-peer unix socket (bus_api.go has the objects). Like Server it is
-// served by netpoll, and its handlers reach the manager only through
-// Backend.Submit.
+// peer-to-peer unix socket (bus_api.go has the objects). Like Server it
+// reads each connection on a goroutine of its own, one message at a time
+// and only while the client reads its replies, and its handlers reach the
+// manager only through Backend.Submit.
 type BusServer struct {
 	b    Backend
 	path string
 	opts options
-	ln   *unixListener
-	loop netpoll.EventLoop
+	ln   *net.UnixListener
 	guid string
 
 	conns   atomic.Int64
@@ -75,10 +72,6 @@ func ListenBus(path string, b Backend, opt ...Option) (*BusServer, error) {
 	var g [16]byte
 	binary.LittleEndian.PutUint64(g[:8], uint64(time.Now().UnixNano()))
 	binary.LittleEndian.PutUint64(g[8:], uint64(os.Getpid())<<32|uint64(monotonicNow()))
-	netpoll.Initialize()
-	if err := markPollerFdsCloexec(); err != nil {
-		return nil, fmt.Errorf("bus: marking netpoll fds close-on-exec: %w", err)
-	}
 	// listenUnix replaces a stale socket file; a live one belongs to
 	// another manager (a real systemd, another gosd) and is left alone.
 	if probe, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"}); err == nil {
@@ -91,45 +84,45 @@ func ListenBus(path string, b Backend, opt ...Option) (*BusServer, error) {
 	}
 	s := &BusServer{b: b, path: path, opts: o, ln: ln, guid: hex.EncodeToString(g[:]),
 		open: map[*busConn]struct{}{}, closed: make(chan struct{})}
-	ln.admit = func(int) bool { return s.conns.Load() < int64(o.maxConns) }
-	s.loop, err = netpoll.NewEventLoop(s.onRequest, netpoll.WithOnPrepare(s.onPrepare))
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	go s.loop.Serve(ln)
+	go acceptLoop(ln, s.admit, s.serve)
 	return s, nil
+}
+
+// admit applies the connection cap (only root gets past authentication,
+// so there is no per-user one).
+func (s *BusServer) admit(peer) bool {
+	if s.conns.Load() >= int64(s.opts.maxConns) {
+		return false
+	}
+	s.conns.Add(1)
+	return true
 }
 
 // Path is the socket's path.
 func (s *BusServer) Path() string { return s.path }
 
-// Close stops accepting, drops every connection and removes the socket.
+// Close stops accepting, lets every connection write what is queued for it
+// (up to flushWait), then drops them all and removes the socket.
 func (s *BusServer) Close() error {
 	s.once.Do(func() {
 		close(s.closed)
+		s.ln.Close()
 		s.mu.Lock()
-		all := make([]netpoll.Connection, 0, len(s.open))
+		boxes := make([]*outbox, 0, len(s.open))
 		for c := range s.open {
-			all = append(all, c.conn)
+			boxes = append(boxes, c.outbox)
 		}
 		s.mu.Unlock()
-		shutdown(s.loop, s.ln, s.path, all)
+		flushAll(boxes, flushWait)
 	})
 	return nil
 }
 
 // busConn is one client connection.
 type busConn struct {
-	srv  *BusServer
-	conn netpoll.Connection
-	uid  int // SO_PEERCRED; -1 if unknown (refused)
-	outbox
-
-	// Only the request handler touches these (netpoll runs one handler
-	// at a time per connection).
-	in   *bufio.Reader // over conn: blocking reads, bounded by busReadTimeout
-	dead bool
+	srv *BusServer
+	uid int // SO_PEERCRED; -1 if unknown (refused)
+	*outbox
 
 	// Read on the reactor too (replies queued there, signals).
 	authed atomic.Bool            // past SASL: binary messages may be sent
@@ -145,103 +138,77 @@ func (c *busConn) uniqueName() string {
 	return ""
 }
 
-type busConnKey struct{}
-
-func (s *BusServer) onPrepare(conn netpoll.Connection) (ctx context.Context) {
-	defer func() {
-		if v := recover(); v != nil {
-			fmt.Fprintf(os.Stderr, "gosd: bus: connection setup panicked: %v (connection dropped)\n", v)
-			conn.Close()
-			ctx = context.Background()
-		}
-	}()
-	c := &busConn{srv: s, conn: conn, uid: -1, outbox: outbox{conn: conn, max: s.opts.maxQueue}}
-	if f, ok := conn.(interface{ Fd() int }); ok {
-		if uid, _, err := peerUID(f.Fd()); err == nil {
-			c.uid = uid
-		}
-	}
-	// bufio over the connection: netpoll's Read waits for at least one
-	// byte, up to the read timeout.
-	c.in = bufio.NewReaderSize(conn, 64<<10)
-	conn.SetReadTimeout(busReadTimeout)
-	conn.SetWriteTimeout(s.opts.writeTimeout)
-	s.conns.Add(1)
+// serve authenticates a client, then reads and handles its messages one
+// at a time until the connection ends. The authentication and each
+// message once begun must arrive within busReadTimeout (a connection that
+// sends nothing costs a parked goroutine and is bounded by the connection
+// cap).
+func (s *BusServer) serve(nc *net.UnixConn, p peer) {
+	c := &busConn{srv: s, uid: p.uid, outbox: newOutbox(nc, s.opts.maxQueue, s.opts.writeTimeout)}
 	s.mu.Lock()
 	s.open[c] = struct{}{}
 	s.mu.Unlock()
-	conn.AddCloseCallback(func(netpoll.Connection) error {
-		c.outbox.gone()
+	defer func() {
+		// What is queued still goes out (bounded by the write timeout).
+		c.closeWhenSent()
+		<-c.done
 		s.conns.Add(-1)
 		s.mu.Lock()
 		delete(s.open, c)
 		s.mu.Unlock()
-		return nil
-	})
-	return context.WithValue(context.Background(), busConnKey{}, c)
-}
-
-// onRequest runs when input arrived: the authentication first, then
-// whole messages, each handled before the next is read. A partial message
-// is waited for (up to the read timeout) on this goroutine.
-func (s *BusServer) onRequest(ctx context.Context, conn netpoll.Connection) (err error) {
-	// netpoll's goroutines are outside the reactor's guard: a panic here
-	// would take PID1 down. Drop the connection instead.
+	}()
+	// This runs outside the reactor's guard: a panic here would take PID1
+	// down. Drop the connection instead.
 	defer func() {
 		if v := recover(); v != nil {
 			fmt.Fprintf(os.Stderr, "gosd: bus: request handler panicked: %v (connection dropped)\n", v)
-			conn.Close()
-			err = fmt.Errorf("handler panic: %v", v)
 		}
 	}()
-	c, _ := ctx.Value(busConnKey{}).(*busConn)
-	if c == nil || c.dead {
-		r := conn.Reader()
-		r.Skip(r.Len())
-		return r.Release()
+	select {
+	case <-s.closed:
+		return
+	default:
 	}
-	if !c.authed.Load() {
-		_, err := dbus.ServerAuth(c.in, writerFunc(c.send), s.guid, c.uid,
-			func(uid int) bool { return uid == 0 }, false)
-		if err != nil {
-			c.drop("authentication: %v", err)
-			return nil
-		}
-		c.authed.Store(true)
+	in := bufio.NewReaderSize(nc, 4<<10)
+	nc.SetReadDeadline(time.Now().Add(busReadTimeout))
+	if _, err := dbus.ServerAuth(in, writerFunc(c.send), s.guid, c.uid,
+		func(uid int) bool { return uid == 0 }, false); err != nil {
+		c.drop("authentication: %v", err)
+		return
 	}
+	c.authed.Store(true)
 	for {
-		unread := c.in.Buffered() + conn.Reader().Len()
-		if unread == 0 {
-			return nil
+		if !c.waitRoom(readRoom) {
+			return
 		}
-		// netpoll buffers whatever arrives while a message is handled
-		// (no back-pressure): a client that piles up more than two of
-		// the largest messages unhandled is dropped.
-		if unread > maxUnread(s.opts.maxLine) {
-			c.drop("more than %d bytes of messages unhandled", maxUnread(s.opts.maxLine))
-			return nil
+		nc.SetReadDeadline(time.Time{})
+		if _, err := in.Peek(1); err != nil {
+			// A hang-up, or the end of the client's sending: what
+			// it was answered still goes out.
+			return
 		}
-		m, err := dbus.ReadMessage(c.in, s.opts.maxLine)
+		nc.SetReadDeadline(time.Now().Add(busReadTimeout))
+		m, err := dbus.ReadMessage(in, s.opts.maxLine)
 		if err != nil {
 			// A framing error leaves no way to find the next message,
 			// and a malformed one marks a client we cannot trust to
 			// follow the protocol: either way the connection ends, as
 			// sd-bus and dbus-daemon end it.
 			c.drop("%v", err)
-			return nil
+			return
 		}
 		c.handle(m)
 	}
 }
 
-// drop ends the connection after a protocol error; the reason is logged
+// drop ends the connection after a protocol error (once what is queued,
+// such as the authentication's REJECTED, is written); the reason is logged
 // only when the client got past authentication (a refused or confused
 // client is not news).
 func (c *busConn) drop(format string, args ...any) {
 	if c.authed.Load() {
 		fmt.Fprintf(os.Stderr, "gosd: bus: dropping client uid %d: %s\n", c.uid, fmt.Sprintf(format, args...))
 	}
-	c.dead = true
 	c.closeWhenSent()
 }
 

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"gosd/unitfile"
 )
@@ -36,13 +38,42 @@ const maxResponse = 64 << 20
 // Client speaks JSON-RPC to a gosd control socket. One call at a time;
 // safe for use by one goroutine at a time (a mutex serialises callers).
 type Client struct {
+	// Timeout bounds a call from sending the request to its answer (0:
+	// none), except a job the caller waits for, which takes as long as
+	// the job does (systemctl waits for jobs too), and the lines that
+	// follow a Logs answer. A stuck gosd cannot hang a client for ever.
+	Timeout time.Duration
+
 	mu   sync.Mutex
 	conn net.Conn
 	r    *bufio.Reader
 	next int64
 }
 
-// Dial connects to the control socket at path.
+// DefaultTimeout is sd-bus's default method call timeout, which systemctl
+// uses for everything but waiting for jobs.
+const DefaultTimeout = 25 * time.Second
+
+// TimeoutFromEnv is the call timeout of a client: $GOSD_TIMEOUT, else
+// systemd's $SYSTEMD_BUS_TIMEOUT (a Go duration, or seconds), else
+// DefaultTimeout.
+func TimeoutFromEnv() time.Duration {
+	for _, v := range []string{os.Getenv("GOSD_TIMEOUT"), os.Getenv("SYSTEMD_BUS_TIMEOUT")} {
+		if v == "" {
+			continue
+		}
+		if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
+			return time.Duration(n * float64(time.Second))
+		}
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			return d
+		}
+	}
+	return DefaultTimeout
+}
+
+// Dial connects to the control socket at path. The client's Timeout is
+// TimeoutFromEnv.
 func Dial(path string) (*Client, error) {
 	// DialUnix: a unix socket connects at once (or fails); DialTimeout
 	// would also link Go's DNS resolver into PID1 for nothing.
@@ -50,7 +81,24 @@ func Dial(path string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn, r: bufio.NewReaderSize(conn, 64<<10)}, nil
+	return &Client{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), Timeout: TimeoutFromEnv()}, nil
+}
+
+// ErrTimeout: gosd did not answer within the client's Timeout.
+var ErrTimeout = errors.New("Connection timed out")
+
+// waitsForJob says whether a call's answer comes only when jobs finish.
+func waitsForJob(method string, params any) bool {
+	if method != MethodJob {
+		return false
+	}
+	switch p := params.(type) {
+	case JobParams:
+		return !p.NoBlock
+	case *JobParams:
+		return p != nil && !p.NoBlock
+	}
+	return true
 }
 
 // Close closes the connection (ending any log follow).
@@ -95,8 +143,16 @@ func (c *Client) Stream(method string, params any, onAnswer func(result json.Raw
 	if err != nil {
 		return err
 	}
+	var deadline time.Time
+	if c.Timeout > 0 {
+		deadline = time.Now().Add(c.Timeout)
+	}
+	c.conn.SetDeadline(deadline)
 	if _, err := c.conn.Write(append(line, '\n')); err != nil {
-		return err
+		return c.callError(err)
+	}
+	if waitsForJob(method, params) {
+		c.conn.SetReadDeadline(time.Time{})
 	}
 	answered := false
 	for {
@@ -105,7 +161,7 @@ func (c *Client) Stream(method string, params any, onAnswer func(result json.Raw
 			if answered {
 				return nil // the server ended the follow
 			}
-			return err
+			return c.callError(err)
 		}
 		var m struct {
 			ID     json.RawMessage `json:"id"`
@@ -140,7 +196,18 @@ func (c *Client) Stream(method string, params any, onAnswer func(result json.Raw
 			return nil
 		}
 		answered = true
+		c.conn.SetReadDeadline(time.Time{}) // followed lines come when they come
 	}
+}
+
+// callError turns a timeout into ErrTimeout; the connection is then in an
+// unknown state and is closed.
+func (c *Client) callError(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.conn.Close()
+		return fmt.Errorf("%w (no answer from gosd within %v)", ErrTimeout, c.Timeout)
+	}
+	return err
 }
 
 var errTooLong = errors.New("answer from server too long")
@@ -161,4 +228,18 @@ func (c *Client) readLine() ([]byte, error) {
 		}
 		return bytes.TrimSpace(buf), nil
 	}
+}
+
+// maxCatFile bounds the text of one unit file that cat shows.
+const maxCatFile = 1 << 20
+
+// readLimited reads at most n bytes of a file.
+func readLimited(name string, n int64) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, n))
+	return string(b), err
 }

@@ -72,6 +72,9 @@ type ctlFlags struct {
 	Global    bool     `help:"Refused: gosd has no per-user managers."`
 	Host      string   `short:"H" help:"Refused: gosd controls the local system only." placeholder:"HOST"`
 	Machine   string   `short:"M" help:"Refused: gosd controls the local system only." placeholder:"NAME"`
+
+	// 0: $GOSD_TIMEOUT, $SYSTEMD_BUS_TIMEOUT or 25 s (TimeoutFromEnv).
+	Timeout time.Duration `help:"How long to wait for gosd's answer (jobs are waited for regardless); default $GOSD_TIMEOUT, $SYSTEMD_BUS_TIMEOUT or 25s."`
 }
 
 type unitsArg struct {
@@ -328,6 +331,9 @@ func (c *ctl) call(method string, params, result any) error {
 		cl, err := Dial(SocketFromEnv(c.Socket))
 		if err != nil {
 			return fmt.Errorf("failed to connect to gosd at %s: %w", SocketFromEnv(c.Socket), err)
+		}
+		if c.Timeout > 0 {
+			cl.Timeout = c.Timeout
 		}
 		c.client = cl
 	}
@@ -863,8 +869,26 @@ func (c *ctl) cat(units []string) int {
 		}
 		return c.fail("cat", err)
 	}
+	code := ExitOK
+	for _, u := range files {
+		for i := range u.Files {
+			if f := &u.Files[i]; f.ClientReads {
+				// Read with the caller's rights (FileText).
+				f.Text, f.ClientReads = "", false
+				if text, err := readLimited(f.Path, maxCatFile); err != nil {
+					f.Error = err.Error()
+				} else {
+					f.Text = text
+				}
+			}
+			if u.Files[i].Error != "" {
+				code = ExitFailure
+			}
+		}
+	}
 	if c.Output == "json" {
-		return c.printJSON(files)
+		c.printJSON(files)
+		return code
 	}
 	first := true
 	for _, u := range files {
@@ -883,7 +907,7 @@ func (c *ctl) cat(units []string) int {
 			}
 		}
 	}
-	return ExitOK
+	return code
 }
 
 func (c *ctl) job(kind manager.JobKind, mode manager.JobMode, units []string) int {

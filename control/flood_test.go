@@ -28,25 +28,27 @@ func heapInUse() uint64 {
 	return ms.HeapInuse
 }
 
-// flood writes batch as fast as the socket takes it for up to 3 s and
-// reports whether the server ended the connection and how much the heap
-// grew meanwhile. netpoll reads sockets into its own buffers whatever the
-// handler's pace, so without a bound on unread input this grew by ~1 GiB.
-func flood(t *testing.T, conn net.Conn, batch []byte) (closed bool, grew uint64) {
+// flood writes batch as fast as the socket takes it for 3 s and reports
+// how many bytes the server took and how much the heap grew meanwhile.
+// With netpoll, which read sockets into its own buffers whatever the
+// handler's pace, this grew by ~1 GiB; now the server reads a request only
+// after handling the one before, and the rest waits in the kernel.
+func flood(t *testing.T, conn net.Conn, batch []byte) (sent int64, grew uint64) {
 	t.Helper()
 	h0 := heapInUse()
-	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := conn.Write(batch); err != nil {
-			closed = true
+		conn.SetWriteDeadline(deadline)
+		n, err := conn.Write(batch)
+		sent += int64(n)
+		if err != nil {
 			break
 		}
 	}
 	if h1 := heapInUse(); h1 > h0 {
 		grew = h1 - h0
 	}
-	return closed, grew
+	return sent, grew
 }
 
 func TestBusInputFloodIsBounded(t *testing.T) {
@@ -70,12 +72,9 @@ func TestBusInputFloodIsBounded(t *testing.T) {
 	for i := 0; i < 4096; i++ {
 		batch = append(batch, one...)
 	}
-	closed, grew := flood(t, c.conn, batch)
-	t.Logf("connection closed by the server: %v; heap grew %d KiB", closed, grew>>10)
-	if !closed {
-		t.Errorf("a client flooding the bus socket was never dropped")
-	}
-	if grew > 64<<20 {
+	sent, grew := flood(t, c.conn, batch)
+	t.Logf("the server took %d KiB in 3 s; heap grew %d KiB", sent>>10, grew>>10)
+	if grew > 16<<20 {
 		t.Errorf("heap grew %d MiB under one flooding client", grew>>20)
 	}
 	// Others are still served.
@@ -104,12 +103,18 @@ func TestControlInputFloodIsBounded(t *testing.T) {
 	for i := 0; i < 4096; i++ {
 		batch = append(batch, line...)
 	}
-	closed, grew := flood(t, conn, batch)
-	t.Logf("connection closed by the server: %v; heap grew %d KiB", closed, grew>>10)
-	if !closed {
-		t.Errorf("a client flooding the control socket was never dropped")
-	}
-	if grew > 64<<20 {
+	sent, grew := flood(t, conn, batch)
+	t.Logf("the server took %d KiB in 3 s; heap grew %d KiB", sent>>10, grew>>10)
+	if grew > 16<<20 {
 		t.Errorf("heap grew %d MiB under one flooding client", grew>>20)
+	}
+	// Others are still served.
+	c, err := Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Call(MethodUnitPaths, nil, nil); err != nil {
+		t.Errorf("another client beside the flood: %v", err)
 	}
 }

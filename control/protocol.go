@@ -253,11 +253,15 @@ type UnitFiles struct {
 	Files []FileText `json:"files"`
 }
 
-// FileText is one file's path and content (Error set if it could not be read).
+// FileText is one file's path and content (Error set if it could not be
+// read). ClientReads says the server did not read it: the client reads it
+// with its caller's rights, as systemctl does (only root's request is
+// answered with the text).
 type FileText struct {
-	Path  string `json:"path"`
-	Text  string `json:"text,omitempty"`
-	Error string `json:"error,omitempty"`
+	Path        string `json:"path"`
+	Text        string `json:"text,omitempty"`
+	Error       string `json:"error,omitempty"`
+	ClientReads bool   `json:"client_reads,omitempty"`
 }
 
 // DependencyNode is one unit of a dependency tree. Cycle marks a unit

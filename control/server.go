@@ -3,24 +3,21 @@
 package control
 
 import (
+	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/cloudwego/netpoll"
 	"golang.org/x/sys/unix"
 )
-
-func init() {
-	// One poller is plenty below 20 cores (FINDINGS.md); netpoll reads
-	// this only before its pollers start, hence init.
-	netpoll.Configure(netpoll.Config{PollerNum: 1})
-}
 
 // Limits of the server; each can be changed with an Option.
 const (
@@ -64,22 +61,24 @@ func WithSocketMode(m os.FileMode) Option { return func(o *options) { o.mode = m
 // goroutine. The default is CLOCK_MONOTONIC.
 func WithClock(now func() time.Duration) Option { return func(o *options) { o.now = now } }
 
-// Server serves the control socket. Its handlers run on netpoll's
-// goroutines and reach the manager only through Backend.Submit.
+// Server serves the control socket. Each connection is read by a
+// goroutine of its own, which hands requests to the reactor through
+// Backend.Submit and reads the next request only once the answers queued
+// for the client are (nearly) written: a client is held back by its own
+// reading, and costs gosd at most one request line and about one answer.
 type Server struct {
 	b    Backend
 	path string
 	opts options
-	ln   *unixListener
-	loop netpoll.EventLoop
+	ln   *net.UnixListener
 
 	conns    atomic.Int64
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	perUser  map[int]int // open sessions per peer uid (root not limited)
 	closed   chan struct{}
-	served   chan error
 	once     sync.Once
+	freeing  atomic.Bool // a return of memory to the kernel is scheduled
 }
 
 // Listen creates the control socket at path (its directory too) and starts
@@ -92,77 +91,56 @@ func Listen(path string, b Backend, opt ...Option) (*Server, error) {
 	for _, f := range opt {
 		f(&o)
 	}
-	// Start netpoll's poller now, so its fds exist and can be fixed before
-	// anyone forks.
-	netpoll.Initialize()
-	if err := markPollerFdsCloexec(); err != nil {
-		return nil, fmt.Errorf("control: marking netpoll fds close-on-exec: %w", err)
-	}
 	ln, err := listenUnix(path, o.mode)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{b: b, path: path, opts: o, ln: ln,
-		sessions: map[*session]struct{}{}, perUser: map[int]int{}, closed: make(chan struct{}), served: make(chan error, 1)}
-	ln.admit = func(fd int) bool {
-		if s.conns.Load() >= int64(o.maxConns) {
-			return false
-		}
-		// Refused here, before netpoll holds the connection. netpoll
-		// accepts and prepares one connection at a time, so the count
-		// is current when the next one is asked about.
-		uid, _, err := peerUID(fd)
-		if err != nil {
-			uid = -1 // unknown: counted as one more unprivileged user
-		}
-		if uid == 0 {
-			return true
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.perUser[uid] < DefaultMaxConnsPerUser
-	}
-	s.loop, err = netpoll.NewEventLoop(s.onRequest,
-		netpoll.WithOnPrepare(s.onPrepare))
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	go func() { s.served <- s.loop.Serve(ln) }()
+		sessions: map[*session]struct{}{}, perUser: map[int]int{}, closed: make(chan struct{})}
+	go acceptLoop(ln, s.admit, s.serve)
 	return s, nil
+}
+
+// admit applies the connection caps: every user together, and each
+// unprivileged user alone (so that nobody can take every slot and lock
+// root's client out). An admitted connection is counted at once.
+func (s *Server) admit(p peer) bool {
+	if s.conns.Load() >= int64(s.opts.maxConns) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.uid != 0 && s.perUser[p.uid] >= DefaultMaxConnsPerUser {
+		return false
+	}
+	s.perUser[p.uid]++
+	s.conns.Add(1)
+	return true
 }
 
 // Path is the socket's path.
 func (s *Server) Path() string { return s.path }
 
-// Close stops accepting, drops every connection (cancelling log follows)
-// and removes the socket file. Requests waiting for the reactor give up.
+// flushWait bounds how long Close waits for answers still queued.
+const flushWait = 2 * time.Second
+
+// Close stops accepting, lets every connection write what is queued for
+// it (up to flushWait: the answer to poweroff must reach its client before
+// PID1 goes), then drops them all (cancelling log follows) and removes the
+// socket file. Requests waiting for the reactor give up.
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		close(s.closed)
+		s.ln.Close()
 		s.mu.Lock()
-		all := make([]netpoll.Connection, 0, len(s.sessions))
+		boxes := make([]*outbox, 0, len(s.sessions))
 		for c := range s.sessions {
-			all = append(all, c.conn)
+			boxes = append(boxes, c.outbox)
 		}
 		s.mu.Unlock()
-		shutdown(s.loop, s.ln, s.path, all)
+		flushAll(boxes, flushWait)
 	})
 	return nil
-}
-
-// shutdown stops a netpoll server: no more accepts, the given connections
-// dropped, the socket file removed (the control server and the bus server
-// end the same way).
-func shutdown(loop netpoll.EventLoop, ln *unixListener, path string, conns []netpoll.Connection) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	loop.Shutdown(ctx)
-	ln.Close()
-	for _, c := range conns {
-		c.Close()
-	}
-	os.Remove(path)
 }
 
 func monotonicNow() time.Duration {
@@ -171,137 +149,185 @@ func monotonicNow() time.Duration {
 	return time.Duration(ts.Nano())
 }
 
-type sessionKey struct{}
-
 // session is one connection's state.
 type session struct {
-	srv  *Server
-	conn netpoll.Connection
-	uid  int // -1 if unknown: treated as unprivileged
-	pid  int
+	srv *Server
+	uid int // -1 if unknown: treated as unprivileged
+	pid int
 
-	// partial holds bytes of a request line not yet ended; only the
-	// request handler touches it (netpoll runs one at a time per conn).
-	partial []byte
-	dead    bool // a fatal input error: further input is discarded
+	*outbox
 
-	outbox
+	// calls counts requests not answered yet; the connection is not
+	// closed after the client's end of input while one is.
+	callsMu sync.Mutex
+	calls   int
+	idle    sync.Cond
 
 	// On the reactor goroutine only.
 	follows []func()
 	gone    bool
 }
 
-func (s *Server) onPrepare(conn netpoll.Connection) (ctx context.Context) {
-	defer func() {
-		if v := recover(); v != nil {
-			fmt.Fprintf(os.Stderr, "gosd: control: connection setup panicked: %v (connection dropped)\n", v)
-			conn.Close()
-			ctx = context.Background()
-		}
-	}()
-	c := &session{srv: s, conn: conn, uid: -1, outbox: outbox{conn: conn, max: s.opts.maxQueue}}
-	if f, ok := conn.(interface{ Fd() int }); ok {
-		if uid, pid, err := peerUID(f.Fd()); err == nil {
-			c.uid, c.pid = uid, pid
-		}
-	}
-	conn.SetWriteTimeout(s.opts.writeTimeout)
+// readRoom is how much may be queued for a client before its next request
+// is read.
+const readRoom = 64 << 10
+
+// lineTimeout bounds the time a client may take to finish a request line
+// it started (an idle connection between requests has no limit).
+const lineTimeout = 10 * time.Second
+
+// serve reads and handles one connection's requests until it ends.
+func (s *Server) serve(nc *net.UnixConn, p peer) {
+	c := &session{srv: s, uid: p.uid, pid: p.pid, outbox: newOutbox(nc, s.opts.maxQueue, s.opts.writeTimeout)}
+	c.idle.L = &c.callsMu
 	s.mu.Lock()
-	s.perUser[c.uid]++
 	s.sessions[c] = struct{}{}
 	s.mu.Unlock()
-	s.conns.Add(1)
-	conn.AddCloseCallback(func(netpoll.Connection) error {
-		c.outbox.gone()
-		s.conns.Add(-1)
-		s.mu.Lock()
-		delete(s.sessions, c)
-		if s.perUser[c.uid]--; s.perUser[c.uid] <= 0 {
-			delete(s.perUser, c.uid)
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.closed:
-			// The reactor may be gone too; follows die with the server.
-		default:
-			s.b.Submit(func() {
-				c.gone = true
-				for _, cancel := range c.follows {
-					cancel()
-				}
-				c.follows = nil
-			})
-		}
-		return nil
-	})
-	return context.WithValue(context.Background(), sessionKey{}, c)
-}
-
-// onRequest takes every readable byte (netpoll calls it again while any
-// input is left unread), splits it into lines and handles each in order.
-func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) (err error) {
-	// This runs on netpoll's goroutines, outside the reactor's guard: a
-	// panic here would take PID1 down. Drop the connection instead.
+	defer s.forget(c)
+	// This runs outside the reactor's guard: a panic here would take
+	// PID1 down. Drop the connection instead.
 	defer func() {
 		if v := recover(); v != nil {
 			fmt.Fprintf(os.Stderr, "gosd: control: request handler panicked: %v (connection dropped)\n", v)
-			conn.Close()
-			err = fmt.Errorf("handler panic: %v", v)
 		}
 	}()
-	c, _ := ctx.Value(sessionKey{}).(*session)
-	r := conn.Reader()
-	if c == nil || c.dead {
-		r.Skip(r.Len())
-		return r.Release()
+	select {
+	case <-s.closed:
+		return
+	default:
 	}
-	// netpoll reads the socket into its own buffer whether or not the
-	// handler keeps up (there is no back-pressure), so a client whose
-	// unanswered requests pile up past a bound is dropped.
-	if len(c.partial)+r.Len() > maxUnread(s.opts.maxLine) {
-		c.fatal(CodeInvalidRequest, fmt.Sprintf("more than %d bytes of requests unanswered", maxUnread(s.opts.maxLine)))
-		r.Skip(r.Len())
-		return r.Release()
-	}
-	data, err := r.Next(r.Len())
-	if err != nil {
-		conn.Close()
-		return err
-	}
-	c.partial = append(c.partial, data...)
-	r.Release()
-	for !c.dead {
-		if len(c.partial)+r.Len() > maxUnread(s.opts.maxLine) {
-			c.fatal(CodeInvalidRequest, fmt.Sprintf("more than %d bytes of requests unanswered", maxUnread(s.opts.maxLine)))
-			break
+	r := bufio.NewReaderSize(nc, 4<<10)
+	var line []byte
+	for {
+		if !c.waitRoom(readRoom) {
+			return
 		}
-		i := bytes.IndexByte(c.partial, '\n')
-		if i < 0 || i > s.opts.maxLine {
-			if i > s.opts.maxLine || len(c.partial) > s.opts.maxLine {
+		// Wait for a request without a deadline, then give its line
+		// lineTimeout to arrive whole.
+		nc.SetReadDeadline(time.Time{})
+		if _, err := r.Peek(1); err != nil {
+			c.endOfInput(err)
+			return
+		}
+		nc.SetReadDeadline(time.Now().Add(lineTimeout))
+		line = line[:0]
+		for {
+			chunk, err := r.ReadSlice('\n')
+			if len(line)+len(chunk) > s.opts.maxLine+1 {
 				c.fatal(CodeInvalidRequest, fmt.Sprintf("request line longer than %d bytes", s.opts.maxLine))
+				return
+			}
+			line = append(line, chunk...)
+			if err == bufio.ErrBufferFull {
+				continue
+			}
+			if err != nil {
+				// A half line then silence or a hang-up: nothing to answer.
+				c.close()
+				return
 			}
 			break
 		}
-		line := c.partial[:i]
-		c.partial = c.partial[i+1:]
-		c.handleLine(line)
+		c.handleLine(line[:len(line)-1])
+		if cap(line) > 64<<10 {
+			line = nil // let a large buffer go
+		}
 	}
-	if len(c.partial) == 0 || c.dead {
-		c.partial = nil // let a large buffer go
-	}
-	return nil
 }
 
-// maxUnread bounds the input a client may have waiting for the handler:
-// two of its largest requests.
-func maxUnread(maxLine int) int { return 2 * maxLine }
+// endOfInput: the client sent all it will (a hang-up, or shutdown of its
+// writing side). The answers it waits for are still sent: the connection
+// closes once every request is answered and written (log follows end).
+func (c *session) endOfInput(err error) {
+	if !errors.Is(err, io.EOF) {
+		c.close()
+		return
+	}
+	c.waitAnswered()
+}
+
+// waitAnswered returns once every request read is answered, or the
+// connection ended.
+func (c *session) waitAnswered() {
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-c.done:
+			c.callsMu.Lock()
+			c.idle.Broadcast()
+			c.callsMu.Unlock()
+		case <-stop:
+		}
+	}()
+	c.callsMu.Lock()
+	defer c.callsMu.Unlock()
+	for c.calls > 0 && !c.isClosed() {
+		c.idle.Wait()
+	}
+}
+
+// answered is called once per request, with its answer.
+func (c *session) answered() {
+	c.callsMu.Lock()
+	if c.calls > 0 {
+		c.calls--
+	}
+	c.idle.Broadcast()
+	c.callsMu.Unlock()
+}
+
+// forget removes a connection that ended (or is ending) from the server,
+// once what is queued for it is written (or dropped with it).
+func (s *Server) forget(c *session) {
+	c.closeWhenSent()
+	<-c.done
+	c.callsMu.Lock()
+	c.calls = 0
+	c.idle.Broadcast()
+	c.callsMu.Unlock()
+	s.conns.Add(-1)
+	s.mu.Lock()
+	delete(s.sessions, c)
+	if s.perUser[c.uid]--; s.perUser[c.uid] <= 0 {
+		delete(s.perUser, c.uid)
+	}
+	last := len(s.sessions) == 0
+	s.mu.Unlock()
+	select {
+	case <-s.closed:
+		// The reactor may be gone too; follows die with the server.
+	default:
+		s.b.Submit(func() {
+			c.gone = true
+			for _, cancel := range c.follows {
+				cancel()
+			}
+			c.follows = nil
+		})
+	}
+	if last {
+		s.returnMemory()
+	}
+}
+
+// returnMemory gives the heap that clients made grow back to the kernel
+// once they are all gone, rather than when Go's scavenger gets to it
+// (minutes for a large heap): a burst of clients must not leave PID1
+// holding their memory. At most once per second.
+func (s *Server) returnMemory() {
+	if !s.freeing.CompareAndSwap(false, true) {
+		return
+	}
+	time.AfterFunc(time.Second, func() {
+		debug.FreeOSMemory()
+		s.freeing.Store(false)
+	})
+}
 
 // fatal answers with an error (id null) and closes the connection once the
-// answer is written.
+// answer is written; nothing more is read.
 func (c *session) fatal(code int, msg string) {
-	c.dead = true
-	c.partial = nil
 	c.sendError(nil, &Error{Code: code, Message: msg})
 	c.closeWhenSent()
 }
@@ -338,6 +364,9 @@ func (c *session) handleLine(line []byte) {
 	if len(params) == 0 || string(params) == "null" {
 		params = json.RawMessage("{}")
 	}
+	c.callsMu.Lock()
+	c.calls++
+	c.callsMu.Unlock()
 	m.run(&call{c: c, id: id, params: params})
 }
 
@@ -389,6 +418,9 @@ func (c *session) sendError(id json.RawMessage, e *Error) {
 }
 
 func (c *session) notify(method string, params any) {
+	if c.isClosed() {
+		return // dropped: its follows end in a later reactor turn; encode nothing meanwhile
+	}
 	b, err := json.Marshal(notification{JSONRPC: "2.0", Method: method, Params: params})
 	if err != nil {
 		return

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 		json.Unmarshal([]byte(a), &args)
 		os.Exit(Main("gosdctl", args, os.Stdout, os.Stdout))
 	}
+	if a := os.Getenv("GOSD_HOSTILE_CLIENT"); a != "" {
+		os.Exit(hostileClient(a))
+	}
 	os.Exit(m.Run())
 }
 
@@ -483,36 +486,7 @@ func TestPermissionNonRoot(t *testing.T) {
 		t.Fatal("this test needs root to start a client as nobody")
 	}
 	f := newFixture(t)
-	// nobody must reach the socket and the binary.
-	for d := f.dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
-	exe, _ := os.Executable()
-	bin := filepath.Join(f.dir, "ctl.test")
-	data, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(bin, data, 0o755)
-
-	asNobody := func(args ...string) (int, string) {
-		a, _ := json.Marshal(append([]string{"--socket", f.sock}, args...))
-		r, w, _ := os.Pipe()
-		defer r.Close()
-		pid, err := syscall.ForkExec(bin, []string{bin}, &syscall.ProcAttr{
-			Env:   []string{"GOSD_CTL_HELPER_ARGS=" + string(a)},
-			Files: []uintptr{0, w.Fd(), w.Fd()},
-			Sys:   &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}},
-		})
-		w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _ := io.ReadAll(r)
-		var ws syscall.WaitStatus
-		syscall.Wait4(pid, &ws, 0, nil)
-		return ws.ExitStatus(), string(out)
-	}
+	asNobody := func(args ...string) (int, string) { return runAsNobody(t, f, args...) }
 	check := func(code int, want string, args ...string) string {
 		t.Helper()
 		c, out := asNobody(args...)
@@ -545,6 +519,62 @@ func TestPermissionNonRoot(t *testing.T) {
 	if len(jobs)+len(kills)+reloads != 0 || power != "" || active != "failed" {
 		t.Errorf("refused requests changed state: jobs %v kills %v reloads %d power %q baz %s", jobs, kills, reloads, power, active)
 	}
+}
+
+// runAsNobody runs the real client as uid 65534 against the fixture: a
+// copy of the test binary (nobody must reach it and the socket) in the
+// mode its TestMain gives it.
+func runAsNobody(t *testing.T, f *fixture, args ...string) (int, string) {
+	t.Helper()
+	a, _ := json.Marshal(append([]string{"--socket", f.sock}, args...))
+	return nobodyProcess(t, f, "GOSD_CTL_HELPER_ARGS="+string(a))
+}
+
+// nobodyProcess runs the test binary as uid 65534 with env and returns its
+// exit status and output.
+func nobodyProcess(t *testing.T, f *fixture, env ...string) (int, string) {
+	t.Helper()
+	bin := nobodyBinary(t, f)
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	pid, err := syscall.ForkExec(bin, []string{bin}, &syscall.ProcAttr{
+		Env:   env,
+		Files: []uintptr{0, w.Fd(), w.Fd()},
+		Sys:   &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}},
+	})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	var ws syscall.WaitStatus
+	syscall.Wait4(pid, &ws, 0, nil)
+	return ws.ExitStatus(), string(out)
+}
+
+// nobodyBinary copies the test binary where uid 65534 can run it and
+// opens the way to the fixture's socket.
+func nobodyBinary(t *testing.T, f *fixture) string {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Fatal("this test needs root to start a client as nobody")
+	}
+	for d := filepath.Dir(f.sock); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	bin := filepath.Join(f.dir, "ctl.test")
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	exe, _ := os.Executable()
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // TestNoFdLeakToChildren: a process forked after Listen, while a client

@@ -9,7 +9,8 @@ import (
 	"gosd/control"
 )
 
-// startControl serves the control API (netpoll builds on Linux and FreeBSD).
+// startControl serves the control API (it needs the peer credentials of
+// Linux and FreeBSD).
 func startControl(path string, b control.Backend, now func() time.Duration) (io.Closer, error) {
 	return control.Listen(path, b, control.WithClock(now))
 }

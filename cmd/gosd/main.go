@@ -49,6 +49,9 @@ func realMain(args []string) int {
 	case len(args) > 1 && args[1] == "ctl":
 		return ctlMain("gosd ctl", args[2:])
 	}
+	if len(args) < 2 || args[1] != "verify" {
+		managerHooks()
+	}
 
 	var cli CLI
 	parser, err := kong.New(&cli,

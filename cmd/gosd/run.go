@@ -26,13 +26,20 @@ type RunCmd struct {
 	NoDetach      bool     `name:"no-detach" help:"Stay in the foreground, also in a FreeBSD jail."`
 }
 
-// earlyHooks runs before anything else in main: the in-child exec helper
-// (which never returns) and signal routing, which must be in place before
-// the first child can exit (FINDINGS.md "Signals and reaping").
+// earlyHooks runs before anything else in main: the in-child exec helper,
+// which never returns.
 func earlyHooks() (int, bool) {
 	exec.RunHelperIfRequested()
-	reactor.InstallSignals()
 	return 0, false
+}
+
+// managerHooks run before the manager's command line is parsed: signal
+// routing, which must be in place before the first child can exit
+// (FINDINGS.md "Signals and reaping"). The client (gosdctl, systemctl)
+// keeps Go's default signals, so Ctrl-C and SIGTERM end it; so does
+// verify.
+func managerHooks() {
+	reactor.InstallSignals()
 }
 
 // settings merges flags over the config file over the built-in defaults.
@@ -156,8 +163,7 @@ func (c *RunCmd) Run() error {
 		}
 		r.Log(d.Unit, d.Pos, level, d.Msg)
 	}
-	// The control server starts before anything is spawned: netpoll's own
-	// fds are made close-on-exec as it starts (FINDINGS.md "netpoll").
+	// The control server starts before anything is spawned.
 	srv, err := startControl(cfg.ControlSocket, b, r.Now)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gosd: control socket %s: %v (running without it)\n", cfg.ControlSocket, err)
