@@ -751,6 +751,7 @@ func (c *ctl) status(units []string) int {
 		return code
 	}
 	files := c.fileSet()
+	props, states := c.statusProps(details)
 	first := true
 	for _, d := range details {
 		if !d.Found {
@@ -799,20 +800,13 @@ func (c *ctl) status(units []string) int {
 		if i.Job != "" {
 			fmt.Fprintf(c.out, "        Job: %s\n", i.Job)
 		}
-		if i.ExecMainCode != 0 && i.MainPID == 0 && d.Unit != nil && d.Unit.Service != nil && len(d.Unit.Service.ExecStart) > 0 {
-			// The main process ended: its command and how (systemctl's
-			// Process: line), then the Main PID line with the same end.
-			cmds := d.Unit.Service.ExecStart
-			cmd := cmds[len(cmds)-1]
-			argv := strings.Join(cmd.Argv, " ")
-			if argv == "" {
-				argv = cmd.Path
-			}
+		c.statusExtra(props[i.Name], states)
+		if i.ExecMainCode != 0 && i.MainPID == 0 && i.ExecMainPID > 0 {
+			// The main process ended: how (after its Process: line).
 			end := exitText(i.ExecMainCode, i.ExecMainStatus)
 			if i.ExecMainCode != cldExited || i.ExecMainStatus != 0 {
 				end = c.paint(colRed, end)
 			}
-			fmt.Fprintf(c.out, "    Process: %d ExecStart=%s (%s)\n", i.ExecMainPID, argv, end)
 			fmt.Fprintf(c.out, "   Main PID: %d (%s)\n", i.ExecMainPID, end)
 		}
 		if i.MainPID != 0 {

@@ -207,13 +207,13 @@ var serviceProps = concat(
 		{name: "ExecMainPID", sig: "u", get: func(p *propSrc) any { return uint32(p.st.ExecMain.PID) }},
 		{name: "ExecMainCode", sig: "i", get: func(p *propSrc) any { c, _ := execCode(p.st.ExecMain); return c }},
 		{name: "ExecMainStatus", sig: "i", get: func(p *propSrc) any { _, s := execCode(p.st.ExecMain); return s }},
-		{name: "ExecCondition", sig: execSig, get: execList(func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecCondition })},
-		{name: "ExecStartPre", sig: execSig, get: execList(func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecStartPre })},
+		{name: "ExecCondition", sig: execSig, get: execList("ExecCondition", func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecCondition })},
+		{name: "ExecStartPre", sig: execSig, get: execList("ExecStartPre", func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecStartPre })},
 		{name: "ExecStart", sig: execSig, get: execStart},
-		{name: "ExecStartPost", sig: execSig, get: execList(func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecStartPost })},
-		{name: "ExecReload", sig: execSig, get: execList(func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecReload })},
-		{name: "ExecStop", sig: execSig, get: execList(func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecStop })},
-		{name: "ExecStopPost", sig: execSig, get: execList(func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecStopPost })},
+		{name: "ExecStartPost", sig: execSig, get: execList("ExecStartPost", func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecStartPost })},
+		{name: "ExecReload", sig: execSig, get: execList("ExecReload", func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecReload })},
+		{name: "ExecStop", sig: execSig, get: execList("ExecStop", func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecStop })},
+		{name: "ExecStopPost", sig: execSig, get: execList("ExecStopPost", func(s *unitfile.Service) []unitfile.ExecCommand { return s.ExecStopPost })},
 		{name: "Slice", sig: "s", get: func(p *propSrc) any { return or(p.svc().Resources.Slice, "system.slice") }},
 		{name: "ControlGroup", sig: "s", get: func(p *propSrc) any {
 			if p.cg != nil {
@@ -441,14 +441,30 @@ func execEntry(c unitfile.ExecCommand) dbus.Struct {
 	return dbus.Struct{c.Path, argv, c.IgnoreFailure, uint64(0), uint64(0), uint64(0), uint64(0), uint32(0), int32(0), int32(0)}
 }
 
-func execList(pick func(*unitfile.Service) []unitfile.ExecCommand) func(*propSrc) any {
+// execList is a control command setting, each command with its last
+// run's pid, times and status (zero when it has not run since the start).
+func execList(setting string, pick func(*unitfile.Service) []unitfile.ExecCommand) func(*propSrc) any {
 	return func(p *propSrc) any {
 		out := []dbus.Struct{}
-		for _, c := range pick(p.svc()) {
-			out = append(out, execEntry(c))
+		for i, c := range pick(p.svc()) {
+			e := execEntry(c)
+			for _, r := range p.st.ExecRuns {
+				if r.Setting == setting && r.Index == i {
+					fillRun(p, e, manager.ExecMainStatus{PID: r.PID, Start: r.Start, Exit: r.Exit, Exited: r.Exited, Status: r.Status})
+				}
+			}
+			out = append(out, e)
 		}
 		return out
 	}
+}
+
+// fillRun puts a run's pid, times and status into an Exec*= record.
+func fillRun(p *propSrc, e dbus.Struct, run manager.ExecMainStatus) {
+	code, status := execCode(run)
+	e[3], e[4] = p.stampOf(run.Start, false), p.stampOf(run.Start, true)
+	e[5], e[6] = p.stampOf(run.Exit, false), p.stampOf(run.Exit, true)
+	e[7], e[8], e[9] = uint32(run.PID), code, status
 }
 
 // execStart is ExecStart=, the main command carrying the last main
@@ -462,10 +478,7 @@ func execStart(p *propSrc) any {
 		// The last command of the list ran as the main process (a oneshot
 		// runs them in order; its last one is the one reported).
 		if em.PID > 0 && i == len(cmds)-1 {
-			code, status := execCode(em)
-			e[3], e[4] = p.stampOf(em.Start, false), p.stampOf(em.Start, true)
-			e[5], e[6] = p.stampOf(em.Exit, false), p.stampOf(em.Exit, true)
-			e[7], e[8], e[9] = uint32(em.PID), code, status
+			fillRun(p, e, em)
 		}
 		out = append(out, e)
 	}

@@ -382,3 +382,114 @@ func (c *ctl) showManager() int {
 	}
 	return c.printProps(sets)
 }
+
+// statusProps fetches, for status, the property table of the units found
+// (name → property) and the active state of the units they trigger or are
+// triggered by. Best effort: status prints without them on an error.
+func (c *ctl) statusProps(details []UnitDetail) (map[string]map[string]Property, map[string]string) {
+	var names []string
+	for _, d := range details {
+		if d.Found {
+			names = append(names, d.Info.Name)
+		}
+	}
+	props := map[string]map[string]Property{}
+	states := map[string]string{}
+	if len(names) == 0 {
+		return props, states
+	}
+	sets, err := c.properties(names)
+	if err != nil {
+		return props, states
+	}
+	var related []string
+	for _, s := range sets {
+		m := map[string]Property{}
+		for _, p := range s.Props {
+			m[p.Name] = p
+		}
+		props[s.Unit] = m
+		for _, k := range []string{"Triggers", "TriggeredBy"} {
+			related = append(related, propStrings(m[k])...)
+		}
+	}
+	if len(related) > 0 {
+		var list []UnitInfo
+		if c.call(MethodList, ListParams{Patterns: related}, &list) == nil {
+			for _, u := range list {
+				states[u.Name] = u.ActiveState
+			}
+		}
+	}
+	return props, states
+}
+
+// propStrings is an "as" property's words.
+func propStrings(p Property) []string {
+	var l []string
+	if p.Sig == "as" {
+		json.Unmarshal(p.Value, &l)
+	}
+	return l
+}
+
+// statusExtra prints systemctl status' TriggeredBy:, Triggers: and
+// Process: lines (one per Exec*= command that ran and ended since the
+// unit last started, in the settings' order).
+func (c *ctl) statusExtra(props map[string]Property, states map[string]string) {
+	if props == nil {
+		return
+	}
+	dot := func(u string) string {
+		switch st := states[u]; st {
+		case "active", "reloading", "activating", "deactivating":
+			return c.paint(c.stateColor(st), "●")
+		case "failed":
+			return c.paint(colRed, "×")
+		}
+		return "○"
+	}
+	for _, k := range []struct{ prop, label string }{{"TriggeredBy", "TriggeredBy"}, {"Triggers", "   Triggers"}} {
+		for n, u := range propStrings(props[k.prop]) {
+			label := k.label + ":"
+			if n > 0 {
+				label = strings.Repeat(" ", len(label))
+			}
+			fmt.Fprintf(c.out, "%s %s %s\n", label, dot(u), u)
+		}
+	}
+	for _, name := range []string{"ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPost"} {
+		p, ok := props[name]
+		if !ok {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(p.Value))
+		dec.UseNumber()
+		var list [][]any
+		if dec.Decode(&list) != nil {
+			continue
+		}
+		for _, f := range list {
+			if len(f) != 10 {
+				continue
+			}
+			num := func(i int) int64 { n, _ := f[i].(json.Number); v, _ := n.Int64(); return v }
+			code, status := num(8), num(9)
+			if code == 0 {
+				continue // not run, or still running
+			}
+			var argv []string
+			if l, ok := f[1].([]any); ok {
+				for _, a := range l {
+					s, _ := a.(string)
+					argv = append(argv, s)
+				}
+			}
+			end := exitText(int(code), int(status))
+			if code != cldExited || status != 0 {
+				end = c.paint(colRed, end)
+			}
+			fmt.Fprintf(c.out, "    Process: %d %s=%s (%s)\n", num(7), name, strings.Join(argv, " "), end)
+		}
+	}
+}

@@ -46,6 +46,7 @@ func clientUnits() map[string]string {
 		"old.service": "[Unit]\nDescription=Enabled, to be disabled\n[Service]\nExecStart=/bin/sleep 1000\n" +
 			"[Install]\nWantedBy=multi-user.target\n",
 		"plain.service": "[Unit]\nDescription=No reload\n[Service]\nExecStart=/bin/sh -c 'echo started >> @T@/plain.log; exec sleep 1000'\n",
+		"prefail.service": "[Service]\nExecStartPre=/bin/true\nExecStartPre=/bin/sh -c 'exit 2'\nExecStart=/bin/sleep 1000\n",
 		"envprobe.service": "[Service]\nType=oneshot\nEnvironment=OWN=unit\n" +
 			"ExecStart=/bin/sh -c 'echo \"$GREETING $OWN\" > @T@/env'\n",
 	}
@@ -214,6 +215,28 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 	contains(sc(0, "show", "-p", "Triggers", "echo.socket"), "Triggers=echo.service")
 	contains(sc(0, "list-timers"), "tick.timer")
 	e.waitFor("inst@one ran", 10*time.Second, func() bool { return strings.Contains(e.read("inst.log"), "one") })
+
+	// A failed ExecStartPre=: systemd's systemctl and gosd's print the
+	// same Process: lines, from the same Exec*= records.
+	sc(1, "start", "prefail")
+	processLines := func(out string) string {
+		var l []string
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "Process:") {
+				l = append(l, strings.TrimSpace(line))
+			}
+		}
+		return strings.Join(l, "\n")
+	}
+	theirs := processLines(sc(3, "status", "prefail").out)
+	ours := processLines(e.gosdctl("status", "prefail").out)
+	if !regexp.MustCompile(`^Process: \d+ ExecStartPre=/bin/true \(code=exited, status=0/SUCCESS\)\nProcess: \d+ ExecStartPre=/bin/sh -c exit 2 \(code=exited, status=2\)$`).MatchString(theirs) || ours != theirs {
+		t.Errorf("Process: lines of a failed ExecStartPre=\nsystemd's systemctl:\n%s\ngosd's:\n%s", theirs, ours)
+	}
+	contains(sc(0, "show", "-p", "ExecStartPre", "prefail"), "code=exited ; status=2 }")
+	if r := e.gosdctl("status", "echo.service"); !strings.Contains(r.out, "TriggeredBy: ● echo.socket") {
+		t.Errorf("gosd's status of a socket-activated service:\n%s", r)
+	}
 
 	// Debian's deb-systemd-invoke (what maintainer scripts call) restarts
 	// an enabled unit, through systemd's systemctl and through gosd's.

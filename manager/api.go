@@ -390,6 +390,20 @@ type UnitStatus struct {
 	NextElapse, LastTrigger time.Time
 	// ExecMain is a service's last main process (zero: none yet).
 	ExecMain ExecMainStatus
+	// ExecRuns are the last runs of its control commands since it last
+	// started (services and sockets).
+	ExecRuns []ExecRun
+}
+
+// ExecRun is the last run of one control command: Setting is its Exec*=
+// name (ExecStartPre, ExecStop, ...), Index its place in that list.
+type ExecRun struct {
+	Setting     string
+	Index       int
+	PID         int
+	Start, Exit time.Duration
+	Exited      bool // Status is valid
+	Status      WaitStatus
 }
 
 // ExecMainStatus is a service's last main process as systemd reports it:

@@ -287,6 +287,9 @@ func (m *Manager) status(u *unit) UnitStatus {
 		ControlGroup: u.cgroupPath,
 	}
 	u.impl.status(m, u, &s)
+	if c := u.impl.ctl(); c != nil && len(c.runs) > 0 {
+		s.ExecRuns = append([]ExecRun(nil), c.runs...)
+	}
 	if u.job != nil {
 		s.Job = u.job.kind
 	}

@@ -35,6 +35,7 @@ type SavedUnit struct {
 	MainExited    bool
 	MainStatus    WaitStatus
 	ExecMain      ExecMainStatus `json:",omitempty"`
+	ExecRuns      []ExecRun      `json:",omitempty"` // services and sockets
 	Started       bool
 	NoPID         bool
 	ForbidRestart bool
@@ -104,6 +105,9 @@ func (m *Manager) Save() (Saved, error) {
 			su.AcceptOf = u.acceptOf.name
 		}
 		u.impl.save(&su)
+		if c := u.impl.ctl(); c != nil {
+			su.ExecRuns = c.runs
+		}
 		s.Units = append(s.Units, su)
 	}
 	return s, nil
@@ -160,6 +164,9 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 		}
 		if !u.impl.restore(m, u, su) && len(su.Fds) > 0 {
 			m.closeFDs(u.name, su.Fds) // the unit is no service any more
+		}
+		if c := u.impl.ctl(); c != nil {
+			c.runs = su.ExecRuns
 		}
 		if su.AcceptOf != "" {
 			if s := m.units[su.AcceptOf]; s != nil && s.sock != nil {

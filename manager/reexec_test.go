@@ -2,6 +2,7 @@ package manager
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -44,7 +45,7 @@ func TestSaveRestore(t *testing.T) {
 		t.Fatalf("want the watchdog re-armed fresh, got %s", dump(effs))
 	}
 	after, _ := m2.Status("a.service")
-	if after != before {
+	if !reflect.DeepEqual(after, before) {
 		t.Fatalf("status changed:\n%+v\n%+v", before, after)
 	}
 	// The old main process exits: the new manager restarts it (Restart=always).

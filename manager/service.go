@@ -18,6 +18,43 @@ type control struct {
 	cmds         []unitfile.ExecCommand
 	idx          int
 	phase        SubState // the sub-state the sequence belongs to
+	// runs is the last run of each control command, by setting and
+	// index (systemd's exec status of ExecStartPre= and the others).
+	runs []ExecRun
+}
+
+// controlSetting names the Exec*= setting a control phase runs.
+func controlSetting(phase SubState) string {
+	switch phase {
+	case SubCondition:
+		return "ExecCondition"
+	case SubStartPre:
+		return "ExecStartPre"
+	case SubStartPost:
+		return "ExecStartPost"
+	case SubReload:
+		return "ExecReload"
+	case SubStop:
+		return "ExecStop"
+	case SubStopPre:
+		return "ExecStopPre"
+	case SubStopPost:
+		return "ExecStopPost"
+	}
+	return ""
+}
+
+// run is the record of the current command, made if missing (one per
+// setting and index: the list stays as long as the unit's commands).
+func (c *control) run() *ExecRun {
+	name := controlSetting(c.phase)
+	for i := range c.runs {
+		if r := &c.runs[i]; r.Setting == name && r.Index == c.idx {
+			return r
+		}
+	}
+	c.runs = append(c.runs, ExecRun{Setting: name, Index: c.idx})
+	return &c.runs[len(c.runs)-1]
 }
 
 // serviceRun is the runtime state of a service unit.
@@ -340,6 +377,7 @@ func (s *serviceRun) status(m *Manager, u *unit, st *UnitStatus) {
 func (m *Manager) serviceStart(u *unit) {
 	s, d := u.svc, u.def.Service
 	s.mainExited, s.mainStatus, s.started, s.noPID = false, WaitStatus{}, false, false
+	s.control.runs = nil // a start forgets the last run's commands, as systemd
 	s.forbidRestart, s.restarting, s.statusText, s.errno = false, false, "", 0
 	s.invocation = m.newInvocation()
 	if !s.hasConn {
@@ -539,6 +577,10 @@ func serviceActive(sub SubState) ActiveState {
 // controlExited continues or ends a control sequence.
 func (m *Manager) controlExited(u *unit, st WaitStatus) {
 	c := m.ctl(u)
+	if c.controlPID != 0 {
+		r := c.run()
+		r.Exit, r.Exited, r.Status = m.now, true, st
+	}
 	c.controlPID = 0
 	cmd := c.cmds[c.idx]
 	res := controlResult(st)
@@ -1018,6 +1060,7 @@ func (m *Manager) onSpawned(e Spawned) {
 		return
 	}
 	c.controlPID = e.Pid
+	*c.run() = ExecRun{Setting: controlSetting(c.phase), Index: c.idx, PID: e.Pid, Start: m.now}
 	m.pids[e.Pid] = pidRef{u: u, role: "control"}
 	u.impl.controlStarted(m, u, e.Pid)
 }

@@ -754,3 +754,33 @@ func TestExecMainKeptAfterExit(t *testing.T) {
 		t.Fatalf("after exit: main %d, %+v; want %+v", st.MainPID, st.ExecMain, want)
 	}
 }
+
+// ExecRuns keep each control command's last run (systemd's exec status
+// of ExecStartPre= and the others): what `systemctl status` prints as
+// "Process: PID ExecStartPre=... (code=exited, status=2)".
+func TestExecRunsOfControlCommands(t *testing.T) {
+	a := svc("a.service", "simple")
+	a.Service.ExecStartPre = []unitfile.ExecCommand{cmd("/bin/ok"), cmd("/bin/fails")}
+	h := newHarness(t, memSource{}.add(a))
+	pids, _ := h.spawnAll(h.start("a.service"))
+	first := pids["a.service/control"]
+	h.advance(time.Second)
+	pids, _ = h.spawnAll(h.step(Exited{Pid: first, Status: exited(0)}))
+	second := pids["a.service/control"]
+	h.advance(time.Second)
+	h.step(Exited{Pid: second, Status: exited(2)})
+	h.wantState("a.service", "failed/failed")
+	st, _ := h.m.Status("a.service")
+	want := []ExecRun{
+		{Setting: "ExecStartPre", Index: 0, PID: first, Start: 0, Exit: time.Second, Exited: true, Status: exited(0)},
+		{Setting: "ExecStartPre", Index: 1, PID: second, Start: time.Second, Exit: 2 * time.Second, Exited: true, Status: exited(2)},
+	}
+	if len(st.ExecRuns) != 2 || st.ExecRuns[0] != want[0] || st.ExecRuns[1] != want[1] {
+		t.Fatalf("ExecRuns %+v\nwant %+v", st.ExecRuns, want)
+	}
+	// A new start forgets them.
+	h.step(Request{ID: 2, Unit: "a.service", Kind: JobStart, Mode: ModeReplace})
+	if st, _ := h.m.Status("a.service"); len(st.ExecRuns) != 0 {
+		t.Fatalf("after a new start: %+v", st.ExecRuns)
+	}
+}
