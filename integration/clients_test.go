@@ -45,7 +45,7 @@ func clientUnits() map[string]string {
 		"hidden.service": "[Unit]\nDescription=Masked, to be unmasked\n[Service]\nExecStart=/bin/sleep 1000\n",
 		"old.service": "[Unit]\nDescription=Enabled, to be disabled\n[Service]\nExecStart=/bin/sleep 1000\n" +
 			"[Install]\nWantedBy=multi-user.target\n",
-		"plain.service": "[Unit]\nDescription=No reload\n[Service]\nExecStart=/bin/sh -c 'echo started >> @T@/plain.log; exec sleep 1000'\n",
+		"plain.service":   "[Unit]\nDescription=No reload\n[Service]\nExecStart=/bin/sh -c 'echo started >> @T@/plain.log; exec sleep 1000'\n",
 		"prefail.service": "[Service]\nExecStartPre=/bin/true\nExecStartPre=/bin/sh -c 'exit 2'\nExecStart=/bin/sleep 1000\n",
 		"envprobe.service": "[Service]\nType=oneshot\nEnvironment=OWN=unit\n" +
 			"ExecStart=/bin/sh -c 'echo \"$GREETING $OWN\" > @T@/env'\n",
