@@ -434,6 +434,11 @@ func (b *builder) finishService() {
 	if s.Type == "oneshot" && s.RuntimeMaxSec != Infinity {
 		b.diag(pos, Warning, "RuntimeMaxSec= has no effect in combination with Type=oneshot. Ignoring.")
 	}
+	if s.ExitType == "cgroup" {
+		// The manager ends the service with its main process (ExitType=
+		// main) either way: say so rather than wait for a cgroup silently.
+		b.u.Unit.Unenforced = append(b.u.Unit.Unenforced, Entry{Section: "Service", Key: "ExitType", Value: "cgroup", Pos: settingPosOf(b.u, "ExitType")})
+	}
 }
 
 // finishSocket applies derived defaults and systemd's socket_verify()
