@@ -217,6 +217,10 @@ type Spawn struct {
 	// Added by the manager.
 	Fds     []int
 	FdNames []string
+	// JoinsNamespaceOf is the unit's JoinsNamespaceOf=; Resources its
+	// cgroup settings, applied when its cgroup is made for this process.
+	JoinsNamespaceOf []string
+	Resources        *unitfile.ResourceControl
 }
 
 // Kill sends Signal to Pid, or with Group to the unit's whole control group
@@ -246,13 +250,22 @@ type SetTimer struct {
 // CancelTimer disarms a deadline; unknown IDs are ignored.
 type CancelTimer struct{ ID TimerID }
 
-// OpenSockets creates a socket unit's listening fds; answered by SocketsOpened.
-type OpenSockets struct{ Unit string }
+// OpenSockets creates a socket unit's listening fds as Socket says;
+// answered by SocketsOpened.
+type OpenSockets struct {
+	Unit   string
+	Socket *unitfile.Socket
+}
 
-// CloseSockets closes them (socket unit stopped).
-type CloseSockets struct{ Unit string }
+// CloseSockets closes them (socket unit stopped), removing the socket
+// files with RemoveOnStop=.
+type CloseSockets struct {
+	Unit         string
+	RemoveOnStop bool
+}
 
-// WatchSocket turns watching of a socket unit's listening fds on or off.
+// WatchSocket turns watching of a socket unit's listening fds on or off
+// (Accept=yes: connections are accepted, as OpenSockets' Socket said).
 type WatchSocket struct {
 	Unit  string
 	Watch bool
@@ -265,8 +278,12 @@ type ReadPIDFile struct {
 }
 
 // Cleanup removes what a unit left behind when it became inactive
-// (RuntimeDirectory= unless preserved, sockets with RemoveOnStop=).
-type Cleanup struct{ Unit string }
+// (RuntimeDirectory= unless preserved, sockets with RemoveOnStop=); Exec
+// is the unit's process environment (nil: none).
+type Cleanup struct {
+	Unit string
+	Exec *unitfile.ExecContext
+}
 
 // Level of a log message.
 type Level int
@@ -294,6 +311,8 @@ type UnitChanged struct {
 	Active string // inactive, activating, active, reloading, deactivating, failed
 	Sub    string
 	Result string
+	// Description is the unit's Description= (for the console).
+	Description string
 }
 
 // JobStarted and JobFinished bracket a job; ID is the Request's or 0.
@@ -316,6 +335,10 @@ type JobFinished struct {
 	// Skipped: a start job that did nothing because the unit's conditions
 	// were not met (Result done); systemd prints no console line for it.
 	Skipped bool
+	// Description is the unit's Description=; Oneshot says it is a
+	// Type=oneshot service (the console says "Finished", not "Started").
+	Description string
+	Oneshot     bool
 }
 
 // Action asks the reactor for a system action: FailureAction=,
@@ -438,7 +461,10 @@ type ConditionsChecked struct {
 // CheckConditions asks the reactor to evaluate a unit's Condition*= and
 // Assert*= lines (they need the filesystem, the kernel command line, ...).
 // Only emitted for units that have any; answered by ConditionsChecked.
-type CheckConditions struct{ Unit string }
+type CheckConditions struct {
+	Unit                string
+	Conditions, Asserts []unitfile.Condition
+}
 
 // CloseFD asks the reactor to close an fd the manager owns: a refused
 // Accept=yes connection, a BARRIER=1 fd, an fd passed without FDSTORE=1 or

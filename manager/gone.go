@@ -230,7 +230,7 @@ func (s *serviceRun) forceDown(m *Manager, u *unit) int {
 func (k *socketRun) forceDown(m *Manager, u *unit) int {
 	if k.open {
 		k.open = false
-		m.emit(CloseSockets{Unit: u.name})
+		m.emit(CloseSockets{Unit: u.name, RemoveOnStop: u.def.Socket != nil && u.def.Socket.RemoveOnStop})
 	}
 	return k.controlPID
 }

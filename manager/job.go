@@ -241,11 +241,14 @@ func (m *Manager) finishJob(j *job, result JobResult) {
 	m.cancelTimer(u, "job")
 	m.unblock(j)
 	// One JobFinished per request merged into this job.
+	fin := JobFinished{Unit: u.name, Kind: j.asked, Result: result, Skipped: j.skipped,
+		Description: u.def.Unit.Description, Oneshot: u.def.Service != nil && u.def.Service.Type == "oneshot"}
 	if len(j.ids) == 0 {
-		m.emit(JobFinished{Unit: u.name, Kind: j.asked, Result: result, Skipped: j.skipped})
+		m.emit(fin)
 	}
 	for _, id := range j.ids {
-		m.emit(JobFinished{ID: id, Unit: u.name, Kind: j.asked, Result: result, Skipped: j.skipped})
+		fin.ID = id
+		m.emit(fin)
 	}
 	if result != ResultDone && result != ResultCanceled {
 		if j.kind == JobStart || j.kind == JobVerifyActive || j.kind == JobRestart {

@@ -592,7 +592,8 @@ func (m *Manager) setState(u *unit, sub SubState) {
 		}
 	}
 	u.active, u.sub = active, sub
-	m.emit(UnitChanged{Unit: u.name, Active: active.String(), Sub: sub.String(), Result: u.result})
+	m.emit(UnitChanged{Unit: u.name, Active: active.String(), Sub: sub.String(), Result: u.result,
+		Description: u.def.Unit.Description})
 	m.unitStateChanged(u, old)
 }
 

@@ -184,7 +184,7 @@ func (m *Manager) startUnit(u *unit) {
 	u.result = "success"
 	if len(u.def.Unit.Conditions)+len(u.def.Unit.Asserts) > 0 {
 		m.pendingChecks[u.name] = true
-		m.emit(CheckConditions{Unit: u.name})
+		m.emit(CheckConditions{Unit: u.name, Conditions: u.def.Unit.Conditions, Asserts: u.def.Unit.Asserts})
 		return
 	}
 	m.afterConditions(u)
@@ -441,7 +441,7 @@ func (m *Manager) spawnMain(u *unit, cmd unitfile.ExecCommand) {
 	s.mainSpawn = id
 	sp := Spawn{ID: id, Unit: u.name, Role: "main", Cmd: cmd, Exec: &d.Exec,
 		Env: []string{"INVOCATION_ID=" + s.invocation}, Sockets: m.socketsFor(u),
-		Conn: -1, Notify: notifyEnabled(d)}
+		Conn: -1, Notify: notifyEnabled(d), JoinsNamespaceOf: u.def.Unit.JoinsNamespaceOf, Resources: &d.Resources}
 	if s.hasConn {
 		// The Spawn hands the connection to the reactor, which closes its
 		// copy once the process has it.
@@ -529,7 +529,7 @@ func (m *Manager) spawnControl(u *unit) {
 	cmd := c.cmds[c.idx]
 	id := m.newSpawnID(u, "control")
 	c.controlSpawn = id
-	sp := Spawn{ID: id, Unit: u.name, Role: "control", Cmd: cmd, Conn: -1}
+	sp := Spawn{ID: id, Unit: u.name, Role: "control", Cmd: cmd, Conn: -1, JoinsNamespaceOf: u.def.Unit.JoinsNamespaceOf}
 	u.impl.fillControl(m, u, &sp)
 	m.emit(sp)
 }
@@ -538,7 +538,7 @@ func (m *Manager) spawnControl(u *unit) {
 func (s *serviceRun) fillControl(m *Manager, u *unit, sp *Spawn) {
 	c := &s.control
 	{
-		sp.Exec = &u.def.Service.Exec
+		sp.Exec, sp.Resources = &u.def.Service.Exec, &u.def.Service.Resources
 		sp.Env = []string{"INVOCATION_ID=" + s.invocation}
 		if s.mainPID != 0 {
 			sp.Env = append(sp.Env, "MAINPID="+strconv.Itoa(s.mainPID))
@@ -940,7 +940,7 @@ func (m *Manager) serviceDead(u *unit) {
 	if s.hasConn && u.acceptOf == nil {
 		s.hasConn = false
 	}
-	m.emit(Cleanup{Unit: u.name})
+	m.emit(Cleanup{Unit: u.name, Exec: &d.Exec})
 	if u.result == "success" {
 		wasActive := s.started
 		m.setState(u, SubDead)

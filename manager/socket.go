@@ -54,7 +54,7 @@ func (k *socketRun) ctl() *control                        { return &k.control }
 
 func (*socketRun) fillControl(m *Manager, u *unit, sp *Spawn) {
 	if u.def.Socket != nil {
-		sp.Exec = &u.def.Socket.Exec
+		sp.Exec, sp.Resources = &u.def.Socket.Exec, &u.def.Socket.Resources
 	}
 }
 
@@ -75,7 +75,7 @@ func (m *Manager) socketStart(u *unit) {
 
 func (m *Manager) socketOpen(u *unit) {
 	m.setState(u, SubStartPre)
-	m.emit(OpenSockets{Unit: u.name})
+	m.emit(OpenSockets{Unit: u.name, Socket: u.def.Socket})
 }
 
 func (m *Manager) onSocketsOpened(e SocketsOpened) {
@@ -128,7 +128,7 @@ func (m *Manager) socketStop(u *unit) {
 func (m *Manager) socketStopPost(u *unit) {
 	if u.sock.open {
 		u.sock.open = false
-		m.emit(CloseSockets{Unit: u.name})
+		m.emit(CloseSockets{Unit: u.name, RemoveOnStop: u.def.Socket.RemoveOnStop})
 	}
 	if cmds := u.def.Socket.ExecStopPost; len(cmds) > 0 {
 		m.runControl(u, SubStopPost, cmds)
@@ -140,7 +140,7 @@ func (m *Manager) socketStopPost(u *unit) {
 func (m *Manager) socketDead(u *unit) {
 	m.cancelTimer(u, "state")
 	if u.def.Socket.RemoveOnStop {
-		m.emit(Cleanup{Unit: u.name})
+		m.emit(Cleanup{Unit: u.name, Exec: &u.def.Socket.Exec})
 	}
 	if u.result == "" || u.result == "success" {
 		u.result = "success"

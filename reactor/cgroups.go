@@ -230,7 +230,7 @@ func (r *Reactor) resources(name string) *unitfile.ResourceControl {
 
 // cgroupFor returns the unit's cgroup, creating it (with its resource
 // settings and its watches) before the unit's first process.
-func (r *Reactor) cgroupFor(unit string) (*unitCgroup, error) {
+func (r *Reactor) cgroupFor(unit string, rc *unitfile.ResourceControl) (*unitCgroup, error) {
 	if c := r.cgUnits[unit]; c != nil {
 		if !c.killed || r.populated(unit) {
 			return c, nil
@@ -241,7 +241,6 @@ func (r *Reactor) cgroupFor(unit string) (*unitCgroup, error) {
 		r.closeCgroup(c)
 	}
 	slice := ""
-	rc := r.resources(unit)
 	if rc != nil {
 		slice = rc.Slice
 	}
@@ -285,15 +284,14 @@ func (r *Reactor) cgroupFor(unit string) (*unitCgroup, error) {
 	for d := filepath.Dir(g.Path()); d != r.cg.Root() && strings.HasPrefix(d, r.cg.Root()); d = filepath.Dir(d) {
 		r.sliceDirs[d] = true
 	}
-	r.apply(c)
+	r.apply(c, rc)
 	r.Feed(manager.CgroupCreated{Unit: unit, Path: c.rel})
 	return c, nil
 }
 
 // apply writes the unit's resource settings and says once (per distinct
 // outcome) which could not be applied.
-func (r *Reactor) apply(c *unitCgroup) {
-	rc := r.resources(c.unit)
+func (r *Reactor) apply(c *unitCgroup, rc *unitfile.ResourceControl) {
 	if rc == nil {
 		return
 	}
@@ -327,7 +325,7 @@ func orNone(s string) string {
 // reapply writes every loaded unit's settings again (daemon-reload).
 func (r *Reactor) reapply() {
 	for _, c := range r.cgUnits {
-		r.apply(c)
+		r.apply(c, r.resources(c.unit))
 	}
 }
 

@@ -40,9 +40,9 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 	case manager.CancelTimer:
 		r.timers.cancel(e.ID)
 	case manager.OpenSockets:
-		r.feedNext(manager.SocketsOpened{Unit: e.Unit, Err: r.openSockets(e.Unit)})
+		r.feedNext(manager.SocketsOpened{Unit: e.Unit, Err: r.openSockets(e)})
 	case manager.CloseSockets:
-		r.closeSockets(e.Unit)
+		r.closeSockets(e)
 	case manager.WatchSocket:
 		if e.Watch {
 			r.watch(e.Unit)
@@ -57,7 +57,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		}
 		r.Feed(ev)
 	case manager.Cleanup:
-		if ec := r.execContext(e.Unit); ec != nil {
+		if ec := e.Exec; ec != nil {
 			if err := exec.CleanupDirectories(ec, false); err != nil {
 				r.logf(e.Unit, "cleanup: %v", err)
 			}
@@ -86,7 +86,11 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 	case manager.UnwatchBusName:
 		r.unwatchBusName(e.Unit, e.Name)
 	case manager.JobFinished:
-		r.console(e)
+		desc, oneshot := e.Description, e.Oneshot
+		if desc == "" {
+			desc, oneshot = r.describe(e.Unit)
+		}
+		r.console(e, desc, oneshot)
 		if e.ID == BootJobID {
 			r.trimHeap = true
 			r.onBootJob(e)
@@ -110,7 +114,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			syscall.Close(e.FD)
 		}
 	case manager.CheckConditions:
-		r.feedNext(r.checkConditions(e.Unit))
+		r.feedNext(r.checkConditions(e))
 	case manager.ReadTimerStamp:
 		r.feedNext(r.readStamp(e.Unit))
 	case manager.WriteTimerStamp:
@@ -135,16 +139,13 @@ func (r *Reactor) feedNext(ev manager.Event) {
 	r.front++
 }
 
-func (r *Reactor) checkConditions(unit string) manager.ConditionsChecked {
+func (r *Reactor) checkConditions(e manager.CheckConditions) manager.ConditionsChecked {
+	unit := e.Unit
 	res := manager.ConditionsChecked{Unit: unit, Met: true, AssertOK: true}
-	u := r.unit(unit)
-	if u == nil {
-		return res
-	}
 	var notes, more []string
-	res.Met, res.Failed, notes = evalConditions(u.Unit.Conditions, "Condition")
+	res.Met, res.Failed, notes = evalConditions(e.Conditions, "Condition")
 	var failedAssert string
-	res.AssertOK, failedAssert, more = evalConditions(u.Unit.Asserts, "Assert")
+	res.AssertOK, failedAssert, more = evalConditions(e.Asserts, "Assert")
 	if res.Failed == "" {
 		res.Failed = failedAssert
 	}
@@ -154,15 +155,11 @@ func (r *Reactor) checkConditions(unit string) manager.ConditionsChecked {
 	return res
 }
 
-func (r *Reactor) console(e manager.Effect) {
+// console prints a job's progress line; desc is the unit's Description=,
+// oneshot says it is a Type=oneshot service.
+func (r *Reactor) console(e manager.Effect, desc string, oneshot bool) {
 	if r.con == nil {
 		return
-	}
-	var desc string
-	oneshot := false
-	if u := r.unit(effectUnit(e)); u != nil {
-		desc = u.Unit.Description
-		oneshot = u.Service != nil && u.Service.Type == "oneshot"
 	}
 	if line := ConsoleLine(e, desc, oneshot); line != "" {
 		r.con.WriteString(line)
@@ -205,9 +202,18 @@ func (r *Reactor) progress(e manager.UnitChanged) {
 	default:
 		return
 	}
-	r.console(manager.JobStarted{Unit: e.Unit, Kind: kind})
+	desc := e.Description
+	if desc == "" {
+		desc, _ = r.describe(e.Unit)
+	}
+	r.console(manager.JobStarted{Unit: e.Unit, Kind: kind}, desc, false)
 }
 
+// unit reads a unit's definition from the reactor's source. The manager
+// puts what an effect needs in the effect itself; this is only for a
+// daemon-reload or re-exec the reactor carries out (the settings to apply
+// again) and for effects of a manager that leaves them out (tests that
+// script one).
 func (r *Reactor) unit(name string) *unitfile.Unit {
 	if r.cfg.Units == nil || name == "" {
 		return nil
@@ -215,17 +221,13 @@ func (r *Reactor) unit(name string) *unitfile.Unit {
 	return r.cfg.Units.Get(name)
 }
 
-func (r *Reactor) execContext(name string) *unitfile.ExecContext {
-	u := r.unit(name)
-	switch {
-	case u == nil:
-		return nil
-	case u.Service != nil:
-		return &u.Service.Exec
-	case u.Socket != nil:
-		return &u.Socket.Exec
+// describe is the Description= and Type=oneshot of an effect that came
+// without them.
+func (r *Reactor) describe(name string) (desc string, oneshot bool) {
+	if u := r.unit(name); u != nil {
+		return u.Unit.Description, u.Service != nil && u.Service.Type == "oneshot"
 	}
-	return nil
+	return "", false
 }
 
 // needsLogPipe says whether stdout or stderr goes to the log (journal,
@@ -298,9 +300,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		}
 		spec.Dynamic = &id
 	}
-	if u := r.unit(s.Unit); u != nil {
-		spec.JoinsNamespaceOf = u.Unit.JoinsNamespaceOf
-	}
+	spec.JoinsNamespaceOf = s.JoinsNamespaceOf
 	if s.Notify && r.notify != nil {
 		spec.NotifySocket = r.notify.Path()
 	}
@@ -330,7 +330,11 @@ func (r *Reactor) spawn(s manager.Spawn) {
 	}
 	if r.cg != nil {
 		// Created before the first process, which starts inside it.
-		c, err := r.cgroupFor(s.Unit)
+		rc := s.Resources
+		if rc == nil {
+			rc = r.resources(s.Unit)
+		}
+		c, err := r.cgroupFor(s.Unit, rc)
 		if err != nil {
 			r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "cannot create the unit's cgroup: "+err.Error())
 			r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("cgroup: %w", err)})
@@ -450,16 +454,21 @@ func (r *Reactor) kill(k manager.Kill) {
 	}
 }
 
-func (r *Reactor) openSockets(unit string) error {
-	u := r.unit(unit)
-	if u == nil || u.Socket == nil {
+func (r *Reactor) openSockets(e manager.OpenSockets) error {
+	unit, sk := e.Unit, e.Socket
+	if sk == nil {
+		if u := r.unit(unit); u != nil {
+			sk = u.Socket
+		}
+	}
+	if sk == nil {
 		return fmt.Errorf("%s is not a socket unit", unit)
 	}
 	if r.sets[unit] != nil {
 		return nil
 	}
-	r.releaseLogSockets(unit, u.Socket)
-	set, err := sockets.Open(unit, u.Socket)
+	r.releaseLogSockets(unit, sk)
+	set, err := sockets.Open(unit, sk)
 	if err != nil {
 		r.retakeLogSockets(unit)
 		return err
@@ -468,34 +477,30 @@ func (r *Reactor) openSockets(unit string) error {
 		r.logAt(unit, unitfile.Pos{}, manager.LevelWarning, w)
 	}
 	r.sets[unit] = set
+	r.accepts[unit] = sk.Accept
 	return nil
 }
 
-func (r *Reactor) closeSockets(unit string) {
+func (r *Reactor) closeSockets(e manager.CloseSockets) {
+	unit := e.Unit
 	r.unwatch(unit)
 	set := r.sets[unit]
 	if set == nil {
 		return
 	}
 	delete(r.sets, unit)
-	remove := false
-	if u := r.unit(unit); u != nil && u.Socket != nil {
-		remove = u.Socket.RemoveOnStop
-	}
-	if err := set.Close(remove); err != nil {
+	delete(r.accepts, unit)
+	if err := set.Close(e.RemoveOnStop); err != nil {
 		r.logf(unit, "closing sockets: %v", err)
 	}
 	r.retakeLogSockets(unit)
 }
 
 func (r *Reactor) watch(unit string) {
+	accept := r.accepts[unit]
 	set := r.sets[unit]
 	if set == nil || r.watched[unit] {
 		return
-	}
-	accept := false
-	if u := r.unit(unit); u != nil && u.Socket != nil {
-		accept = u.Socket.Accept
 	}
 	for _, fd := range set.FDs() {
 		if err := r.addSource(fd, &listenSource{unit: unit, accept: accept}); err != nil {

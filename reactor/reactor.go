@@ -122,6 +122,8 @@ type Reactor struct {
 	groups  map[string]map[int]bool // unit -> live process groups it leads
 	timers  timers
 	sets    map[string]*sockets.Set
+	// accepts: the socket units in sets with Accept=yes.
+	accepts map[string]bool
 	watched map[string]bool
 	connNr  uint64
 	notify  *sockets.NotifySocket
@@ -210,7 +212,7 @@ func New(cfg Config) (*Reactor, error) {
 	return &Reactor{
 		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, groups: map[string]map[int]bool{},
-		sets: map[string]*sockets.Set{}, watched: map[string]bool{}, warned: map[string]bool{},
+		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),

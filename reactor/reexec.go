@@ -282,6 +282,9 @@ func (r *Reactor) restore(fd int) bool {
 	for unit, s := range h.Sets {
 		restoreCloexec(s.FDs)
 		r.sets[unit] = sockets.RestoreSet(s)
+		if u := r.unit(unit); u != nil && u.Socket != nil {
+			r.accepts[unit] = u.Socket.Accept
+		}
 	}
 	for _, unit := range h.Watched {
 		r.watch(unit)
@@ -331,7 +334,7 @@ func (r *Reactor) restore(fd int) bool {
 		}
 		slices.Sort(units)
 		for _, unit := range units {
-			if _, err := r.cgroupFor(unit); err != nil {
+			if _, err := r.cgroupFor(unit, r.resources(unit)); err != nil {
 				r.logf(unit, "daemon-reexec: re-opening the unit's cgroup: %v", err)
 			}
 		}
