@@ -221,6 +221,21 @@ func (r *Reactor) unit(name string) *unitfile.Unit {
 	return r.cfg.Units.Get(name)
 }
 
+// execContext is a unit's process environment, for what is not an effect
+// (log datagrams its processes send).
+func (r *Reactor) execContext(name string) *unitfile.ExecContext {
+	u := r.unit(name)
+	switch {
+	case u == nil:
+		return nil
+	case u.Service != nil:
+		return &u.Service.Exec
+	case u.Socket != nil:
+		return &u.Socket.Exec
+	}
+	return nil
+}
+
 // describe is the Description= and Type=oneshot of an effect that came
 // without them.
 func (r *Reactor) describe(name string) (desc string, oneshot bool) {
