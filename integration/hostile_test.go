@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,10 +221,17 @@ func TestBlockedConsoleLoopAnswers(t *testing.T) {
 	if !bytes.Contains(console.Bytes(), []byte("log lines suppressed")) {
 		t.Fatalf("no count of suppressed lines on the console")
 	}
-	go io.Copy(io.Discard, rd) // from here on the console takes everything
-	if code := in.stop(30 * time.Second); code != 0 {
+	// Blocked again (chatty still writes): the orderly stop and the final
+	// shutdown's lines must not wait for the console for ever.
+	in.waitFor("the console pipe full again", 30*time.Second, func() bool {
+		n, err := unix.IoctlGetInt(int(rd.Fd()), unix.TIOCINQ)
+		return err == nil && n >= 48<<10
+	})
+	stopping := time.Now()
+	if code := in.stop(60 * time.Second); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
+	t.Logf("SIGTERM to exit with the console blocked: %v", time.Since(stopping).Round(time.Millisecond))
 }
 
 // Root in the container sends pid 1 each signal whose default action is a

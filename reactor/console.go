@@ -216,7 +216,9 @@ func (c *consoleWriter) commit() {
 		return
 	}
 	c.mu.Lock()
-	if len(c.queue)+n > c.max {
+	if len(c.queue) > 0 && len(c.queue)+n > c.max {
+		// (A line longer than the whole queue still goes when the queue
+		// is empty: a goroutine dump is one message.)
 		c.dropped += bytes.Count(c.line, []byte{'\n'})
 	} else {
 		c.queue = append(c.queue, c.line...)

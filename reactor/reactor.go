@@ -368,19 +368,22 @@ func (r *Reactor) flush() {
 // written out before it exits or re-executes.
 const drainTimeout = 3 * time.Second
 
-// drainConsole writes out what is queued, waiting at most drainTimeout.
+// drainConsole writes out what is queued, waiting at most drainTimeout
+// for the log and the console together.
 func (r *Reactor) drainConsole() {
-	r.log.drain(drainTimeout)
+	until := time.Now().Add(drainTimeout)
+	r.log.drain(time.Until(until))
 	if r.con != nil {
-		r.con.drain(drainTimeout)
+		r.con.drain(time.Until(until))
 	}
 }
 
 // closeConsole is drainConsole at the end of Run; the writers stop.
 func (r *Reactor) closeConsole() {
-	r.log.close(drainTimeout)
+	until := time.Now().Add(drainTimeout)
+	r.log.close(time.Until(until))
 	if r.con != nil {
-		r.con.close(drainTimeout)
+		r.con.close(time.Until(until))
 	}
 }
 

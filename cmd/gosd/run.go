@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"gosd/boot"
@@ -68,7 +69,7 @@ func (c *RunCmd) Run() error {
 		return err
 	}
 	pid1 := os.Getpid() == 1
-	bootLog := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "gosd: "+format+"\n", args...) }
+	bootLog := func(format string, args ...any) { writeWithin(os.Stderr, fmt.Sprintf("gosd: "+format+"\n", args...)) }
 	// A gosd started by daemon-reexec keeps what the old one set up.
 	reexeced := os.Getenv(reactor.ReexecEnv) != ""
 	// A FreeBSD jail's init (docs/jail.md), or --detach: from here on only
@@ -208,3 +209,30 @@ func timerStampDir(pid1 bool) string {
 	}
 	return "/var/lib/gosd/timers"
 }
+
+// consoleWait bounds how long one of gosd's own lines may wait for the
+// console outside the reactor (early boot, final shutdown).
+const consoleWait = 2 * time.Second
+
+// writeWithin writes line to w, waiting at most consoleWait: a console that
+// takes nothing (a pipe nobody reads) must not keep PID1 from powering off.
+// A write that did not finish in time goes on in the background, and the
+// lines that come meanwhile are dropped.
+func writeWithin(w io.Writer, line string) {
+	if !consoleBusy.CompareAndSwap(false, true) {
+		return // an earlier line still waits for the console
+	}
+	done := make(chan struct{})
+	go func() {
+		w.Write([]byte(line))
+		consoleBusy.Store(false)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(consoleWait):
+	}
+}
+
+// consoleBusy: a writeWithin write is under way.
+var consoleBusy atomic.Bool
