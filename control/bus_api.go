@@ -566,6 +566,11 @@ func (c *busConn) enqueue(m *dbus.Message) (string, []any, error) {
 	if !validUnitName(name) {
 		return "", nil, busErrorf(errInvalidArgs, "Unit name %s is not valid.", name)
 	}
+	if action := shutdownTargets[name]; action != "" && m.Member == "StartUnit" {
+		// systemctl poweroff/reboot/halt/exit start these targets
+		// (replace-irreversibly): gosd's orderly shutdown is that job.
+		return c.powerJob(m, name, action)
+	}
 	switch mode {
 	case manager.ModeReplace, manager.ModeFail, manager.ModeIsolate,
 		manager.ModeIgnoreDependencies, manager.ModeIgnoreRequirements:

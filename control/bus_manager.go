@@ -5,6 +5,7 @@ package control
 import (
 	"errors"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -32,6 +33,28 @@ var busManagerMethods = []busMethod{
 	{"GetDefaultTarget", "", "s"}, {"SetDefaultTarget", "sb", "a(sss)"},
 	{"KillUnit", "ssi", ""}, {"ResetFailed", "", ""}, {"ResetFailedUnit", "s", ""},
 	{"SetEnvironment", "as", ""}, {"UnsetEnvironment", "as", ""}, {"UnsetAndSetEnvironment", "asas", ""},
+	{"PowerOff", "", ""}, {"Reboot", "", ""}, {"Halt", "", ""}, {"Exit", "", ""}, {"SetExitCode", "y", ""},
+}
+
+// shutdownTargets are the targets whose start is gosd's orderly shutdown,
+// with the action it ends in.
+var shutdownTargets = map[string]string{
+	"poweroff.target": "poweroff", "reboot.target": "reboot", "halt.target": "halt", "exit.target": "exit",
+}
+
+// powerJob answers StartUnit of a shutdown target with a job path, then
+// starts the shutdown (the job never ends while gosd runs: no JobRemoved).
+func (c *busConn) powerJob(m *dbus.Message, name, action string) (string, []any, error) {
+	s := c.srv
+	err := c.onReactor(func() {
+		id := s.jobs.Add(1)
+		c.reply(m, "o", []any{dbus.ObjectPath(busManagerPath + "/job/" + strconv.FormatUint(uint64(id), 10))}, nil)
+		s.b.PowerOff(action)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return "", nil, errReplied
 }
 
 // Unit-file flags of the *WithFlags methods (sd-bus's SD_SYSTEMD_UNIT_*).
@@ -236,6 +259,31 @@ func (c *busConn) callManagerMore(m *dbus.Message) (sig string, body []any, err 
 			return
 		}
 		err = c.onReactor(func() { c.srv.b.ResetFailed(unit) })
+		return
+	case "PowerOff", "Reboot", "Halt", "Exit":
+		if err = args(m, ""); err != nil {
+			return
+		}
+		action := strings.ToLower(m.Member)
+		err = c.onReactor(func() { c.srv.b.PowerOff(action) })
+		return
+	case "SetExitCode":
+		if err = args(m, "y"); err != nil {
+			return
+		}
+		code := int(m.Body[0].(byte))
+		var serr error
+		err = c.onReactor(func() {
+			ec, can := c.srv.b.(ExitCoder)
+			if !can {
+				serr = busErrorf(errFailed, "this manager keeps no exit code")
+				return
+			}
+			ec.SetExitCode(code)
+		})
+		if err == nil {
+			err = serr
+		}
 		return
 	case "SetEnvironment", "UnsetEnvironment", "UnsetAndSetEnvironment":
 		var p EnvironmentParams

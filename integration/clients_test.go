@@ -317,8 +317,14 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 		return e.run(nil, "systemctl", "is-active", "hidden").code == 0
 	})
 	contains(sc(0, "show-environment"), "GREETING=hello")
-	if code := e.stop(20 * time.Second); code != 0 {
-		t.Errorf("gosd exit %d", code)
+	// systemctl exit N (SetExitCode, then StartUnit exit.target in mode
+	// replace-irreversibly): an orderly stop, and gosd exits with N.
+	sc(0, "exit", "7")
+	if code := e.wait(30 * time.Second); code != 7 {
+		t.Errorf("gosd exit %d after systemctl exit 7", code)
+	}
+	if !strings.Contains(e.out.String(), "Stopped web.service") {
+		t.Errorf("no orderly stop before the exit")
 	}
 }
 
