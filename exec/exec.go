@@ -112,6 +112,7 @@ const (
 	exitIOPrio          = 211
 	exitSetScheduler    = 214
 	exitCPUAffinity     = 215
+	exitCredentials     = 243
 )
 
 var defaultContext = unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
@@ -146,6 +147,11 @@ func Start(spec Spec) (Process, error) {
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, err
 	}
+	credEnv, err := setupCredentials(spec.Unit, ec, cred)
+	if err != nil {
+		return Process{Pid: -1, PidFD: -1}, err
+	}
+	dirEnv = append(dirEnv, credEnv...)
 	env, err := buildEnv(spec, ec, cred, dirEnv)
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: err}

@@ -232,3 +232,46 @@ func TestRemoveIPC(t *testing.T) {
 		t.Errorf("%d IPC objects left", n)
 	}
 }
+
+// LoadCredential= and SetCredential= reach $CREDENTIALS_DIRECTORY on a
+// read-only ramfs, 0400 files of the unit's user in a 0500 directory;
+// encrypted ones are refused with 243; the directory goes at cleanup.
+func TestCredentials(t *testing.T) {
+	base := t.TempDir()
+	os.Chmod(filepath.Dir(base), 0o755)
+	os.Chmod(base, 0o755)
+	old := DirectoryRoots
+	DirectoryRoots.Runtime = filepath.Join(base, "run")
+	defer func() { DirectoryRoots = old }()
+	src := filepath.Join(base, "secret")
+	os.WriteFile(src, []byte("s3cret\x00bin"), 0o600)
+	ec := ctx()
+	ec.User = "nobody"
+	ec.Credentials = []unitfile.Credential{
+		{ID: "key", Path: src},
+		{ID: "missing", Path: filepath.Join(base, "nope")},
+		{ID: "missing", Set: true, Value: []byte("fallback")},
+		{ID: "byname", Path: "byname"}, // in no store: skipped
+		{ID: "plain", Set: true, Value: []byte("v")},
+	}
+	spec := Spec{Unit: "cred.service", Cmd: shell(`cd "$CREDENTIALS_DIRECTORY" && ls && od -c key | head -1 && cat missing plain && stat -c '%a %U' . key && touch x 2>/dev/null || echo read-only`), Exec: ec}
+	out, ws := run(t, spec)
+	dir := filepath.Join(base, "run", "credentials", "cred.service")
+	want := "key\nmissing\nplain\n0000000   s   3   c   r   e   t  \\0   b   i   n\nfallbackv500 nobody\n400 nobody\nread-only\n"
+	if ws.ExitStatus() != 0 || out != want {
+		t.Errorf("got %q %v, want %q", out, ws, want)
+	}
+	if mi, _ := os.ReadFile("/proc/self/mountinfo"); !strings.Contains(string(mi), dir+" ") {
+		t.Errorf("%s is not a mount", dir)
+	}
+	if err := CleanupCredentials("cred.service"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("credentials left after cleanup: %v", err)
+	}
+	ec.Credentials = []unitfile.Credential{{ID: "enc", Path: src, Encrypted: true}}
+	if _, err := Start(Spec{Unit: "cred.service", Cmd: shell("true"), Exec: ec, Conn: -1, Stdout: -1, Stderr: -1}); err == nil || err.(*ExitError).Status != 243 || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("encrypted credential: %v", err)
+	}
+}

@@ -116,6 +116,7 @@ var teRows = []teRow{
 	{"exec-runtimedirectory-owner-nogroup.service", "exit 0"},
 	{"exec-runtimedirectory-owner.service", "exit 0"},
 	{"exec-runtimedirectory.service", "exit 0"},
+	{"exec-specifier-credentials-dir.service", "exit 0"},
 	{"exec-specifier-interpolation.service", "exit 0"},
 	{"exec-specifier.service", "exit 0"},
 	{"exec-specifier@foo-bar.service", "exit 0"},
@@ -166,7 +167,6 @@ var tePending = []teRow{
 	{"exec-condition-skip.service", "result exec-condition"},
 	{"exec-dynamicuser-fixeduser-adm.service", "exit 0"},
 	{"exec-oomscoreadjust-negative.service", "exit 0"},
-	{"exec-specifier-credentials-dir.service", "exit 0"},
 }
 
 // teEnv is gosd's own environment for the units whose PassEnvironment=

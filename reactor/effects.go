@@ -64,6 +64,11 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			if err := exec.RemoveUserIPC(ec); err != nil {
 				r.logf(e.Unit, "RemoveIPC=: %v", err)
 			}
+			if len(ec.Credentials) > 0 {
+				if err := exec.CleanupCredentials(e.Unit); err != nil {
+					r.logf(e.Unit, "credentials: %v", err)
+				}
+			}
 		}
 		// A DynamicUser= uid nobody holds any more goes back to the pool,
 		// its IPC objects with it (RemoveIPC= is implied).

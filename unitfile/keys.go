@@ -1237,10 +1237,10 @@ func levelKey(p func(t *buildTarget) **int) keyDef {
 // (mostly sandboxing); they are recorded in ExecContext.Unenforced.
 var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
  ExtensionDirectories ExtensionImages IPCNamespacePath KeyringMode
-	LoadCredential LoadCredentialEncrypted LogExtraFields LogNamespace
+	LogExtraFields LogNamespace
 	MountImages NUMAMask NUMAPolicy PAMName Personality
 	RestrictFileSystems RootHash RootHashSignature RootImage RootImageOptions RootVerity
-	SELinuxContext SecureBits SetCredential SetCredentialEncrypted SmackProcessLabel
+	SELinuxContext SecureBits SmackProcessLabel
 	SystemCallLog TTYColumns TTYReset TTYRows
 	TTYVHangup TTYVTDisallocate TimeoutCleanSec TimerSlackNSec
 	UtmpIdentifier UtmpMode ImportCredential Capabilities

@@ -63,6 +63,67 @@ type ProcessSecurity struct {
 	// ExecSearchPath: where bare command names are found, and $PATH
 	// unless the environment settings set it.
 	ExecSearchPath []string `json:"exec_search_path,omitempty"`
+
+	// Credentials are LoadCredential=, SetCredential= and their
+	// Encrypted forms, in order.
+	Credentials []Credential `json:"credentials,omitempty"`
+}
+
+// Credential is one LoadCredential= (Path: absolute file, directory or
+// socket; else a name looked up in the manager's credentials and the
+// credential stores) or SetCredential= (Value set) line.
+type Credential struct {
+	ID        string `json:"id"`
+	Path      string `json:"path,omitempty"`
+	Value     []byte `json:"value,omitempty"`
+	Set       bool   `json:"set,omitempty"`
+	Encrypted bool   `json:"encrypted,omitempty"`
+}
+
+// validCredentialID: a short name usable as a file name.
+func validCredentialID(id string) bool {
+	return id != "" && len(id) <= 255 && id != "." && id != ".." && !strings.ContainsAny(id, "/\x00")
+}
+
+func credentialKey(set, encrypted bool) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			// An empty assignment resets the credentials of its kind.
+			t.exec.Credentials = slices.DeleteFunc(t.exec.Credentials, func(c Credential) bool { return c.Set == set })
+			return nil
+		}
+		id, rest, hasRest := strings.Cut(v, ":")
+		if !validCredentialID(id) {
+			return fmt.Errorf("Credential name %q is not valid", id)
+		}
+		c := Credential{ID: id, Set: set, Encrypted: encrypted}
+		switch {
+		case set:
+			if !hasRest {
+				return fmt.Errorf("Missing value in %q", v)
+			}
+			var b strings.Builder
+			for i := 0; i < len(rest); i++ {
+				if rest[i] != '\\' {
+					b.WriteByte(rest[i])
+					continue
+				}
+				r, n, err := cUnescape(rest[i+1:])
+				if err != nil {
+					return err
+				}
+				b.WriteString(r)
+				i += n
+			}
+			c.Value = []byte(b.String())
+		case hasRest && rest != "":
+			c.Path = rest
+		default:
+			c.Path = id
+		}
+		t.exec.Credentials = append(t.exec.Credentials, c)
+		return nil
+	})
 }
 
 // ProcessSettings reports whether a scheduling setting applies (these
@@ -94,6 +155,11 @@ var securityKeys = map[string]keyDef{
 	"MemoryDenyWriteExecute": boolKey(func(t *buildTarget) *bool { return &t.exec.MemoryDenyWriteExecute }),
 	"LockPersonality":        boolKey(func(t *buildTarget) *bool { return &t.exec.LockPersonality }),
 	"ProtectClock":           boolKey(func(t *buildTarget) *bool { return &t.exec.ProtectClock }),
+
+	"LoadCredential":          credentialKey(false, false),
+	"LoadCredentialEncrypted": credentialKey(false, true),
+	"SetCredential":           credentialKey(true, false),
+	"SetCredentialEncrypted":  credentialKey(true, true),
 
 	"ExecSearchPath": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {

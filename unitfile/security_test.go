@@ -117,3 +117,17 @@ func TestExecSpecifiersPerWord(t *testing.T) {
 		t.Errorf("%+v %s", c, diagsText(u))
 	}
 }
+
+func TestCredentialKeys(t *testing.T) {
+	u := buildText(t, "c.service", "[Service]\nExecStart=/bin/true\nLoadCredential=a:/etc/a\nLoadCredential=b\n"+
+		"SetCredential=c:x\\ny\nLoadCredentialEncrypted=d:/e\nLoadCredential=../x:/y\nSetCredential=\n")
+	got := u.Service.Exec.Credentials
+	want := []Credential{{ID: "a", Path: "/etc/a"}, {ID: "b", Path: "b"}, {ID: "d", Path: "/e", Encrypted: true}}
+	if !reflect.DeepEqual(got, want) || len(u.Diags) != 1 {
+		t.Errorf("got %+v, diags %s", got, diagsText(u))
+	}
+	u = buildText(t, "c.service", "[Service]\nExecStart=/bin/true\nSetCredential=c:x\\ny\n")
+	if got := u.Service.Exec.Credentials; len(got) != 1 || string(got[0].Value) != "x\ny" || !got[0].Set {
+		t.Errorf("got %+v", got)
+	}
+}
