@@ -40,6 +40,8 @@ var teRows = []teRow{
 	{"exec-capabilityboundingset-merge.service", "exit 0"},
 	{"exec-capabilityboundingset-reset.service", "exit 0"},
 	{"exec-capabilityboundingset-simple.service", "exit 0"},
+	{"exec-condition-failed.service", "result exit-code"},
+	{"exec-condition-skip.service", "result exec-condition"},
 	{"exec-cpuaffinity1.service", "exit 0"},
 	{"exec-cpuaffinity2.service", "exit 0"},
 	{"exec-dynamicuser-fixeduser-games.service", "exit 0"},
@@ -162,9 +164,11 @@ var teRows = []teRow{
 	{"exec-workingdirectory.service", "exit 0"},
 }
 
+// Still failing here: fixeduser-adm (DynamicUser= with a static User=
+// whose group differs), oomscoreadjust-negative (this container's root
+// lacks CAP_SYS_RESOURCE; test-execute.c skips it in containers),
+// specifier-credentials-dir (LoadCredential=).
 var tePending = []teRow{
-	{"exec-condition-failed.service", "result exit-code"},
-	{"exec-condition-skip.service", "result exec-condition"},
 	{"exec-dynamicuser-fixeduser-adm.service", "exit 0"},
 	{"exec-oomscoreadjust-negative.service", "exit 0"},
 }
@@ -407,7 +411,7 @@ func teRun(t *testing.T, in *instance, key string) string {
 	case "2", "3":
 		return "signal " + signalName(syscall.Signal(status))
 	}
-	return "result " + props["Result"] + " (no main process)"
+	return "result " + props["Result"] // no main process ran (ExecCondition=)
 }
 
 func signalName(s syscall.Signal) string {

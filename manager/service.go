@@ -628,11 +628,15 @@ func (*serviceRun) controlDone(m *Manager, u *unit, phase SubState, ok bool, st 
 			// systemd.service(5) ExecCondition=: exit 1..254 skips the unit.
 			m.cancelTimer(u, "state")
 			m.logf(u, LevelInfo, "%s was skipped because of an unmet condition check (ExecCondition=).", describe(u))
-			u.result = "success"
+			// systemd's SERVICE_SKIP_CONDITION: inactive, not failed,
+			// with Result=exec-condition.
+			u.result = "exec-condition"
 			m.setState(u, SubDead)
 			return
 		}
-		m.setResult(u, "exec-condition")
+		// Exit 255 or a signal: a failure like any other command's
+		// (Result=exit-code, signal, ...), as systemd.
+		m.setResult(u, res)
 		m.serviceSignal(u, SubStopSigterm)
 	case SubStartPre:
 		if !ok {

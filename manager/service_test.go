@@ -53,12 +53,15 @@ func TestExecCondition(t *testing.T) {
 		status WaitStatus
 		state  string
 		job    JobResult
+		result string
 	}{
-		{exited(1), "inactive/dead", ResultDone},
-		{exited(254), "inactive/dead", ResultDone},
-		{exited(255), "failed/failed", ResultFailed},
-		{killed(int(syscall.SIGSEGV)), "failed/failed", ResultFailed},
-		{exited(0), "active/running", ResultDone},
+		// systemd's results: exec-condition for a skip (not failed),
+		// the failure's own for 255 or a signal.
+		{exited(1), "inactive/dead", ResultDone, "exec-condition"},
+		{exited(254), "inactive/dead", ResultDone, "exec-condition"},
+		{exited(255), "failed/failed", ResultFailed, "exit-code"},
+		{killed(int(syscall.SIGSEGV)), "failed/failed", ResultFailed, "signal"},
+		{exited(0), "active/running", ResultDone, "success"},
 	} {
 		a := svc("a.service", "simple")
 		a.Service.ExecCondition = []unitfile.ExecCommand{cmd("/bin/cond")}
@@ -70,6 +73,9 @@ func TestExecCondition(t *testing.T) {
 		h.spawnAll(effs)
 		h.wantState("a.service", tc.state)
 		h.wantJob("a.service", tc.job)
+		if st, _ := h.m.Status("a.service"); st.Result != tc.result {
+			t.Errorf("%+v: Result=%s, want %s", tc.status, st.Result, tc.result)
+		}
 		if tc.state == "inactive/dead" && !hasLog(h.all, "skipped because of an unmet condition check") {
 			t.Fatal("no skip log")
 		}
