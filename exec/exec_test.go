@@ -509,3 +509,40 @@ func TestMissingProgram(t *testing.T) {
 		}
 	}
 }
+
+// StandardInput=file: and StandardOutput=file: naming a FIFO (a path in
+// /tmp anyone could have made one) never hang the spawn: gosd opens them
+// on the reactor thread. A FIFO to write to without a reader fails the
+// start; one to read from opens, and the service sees end of file.
+func TestStdioFileFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	within := func(what string, fn func()) {
+		done := make(chan struct{})
+		go func() { fn(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: the spawn hangs", what)
+		}
+	}
+	within("StandardInput=file:FIFO", func() {
+		ec := ctx()
+		ec.StandardInput = unitfile.Stdio{Kind: "file", Path: fifo}
+		out, ws := run(t, Spec{Cmd: shell("cat; echo read-to-eof"), Exec: ec})
+		if ws.ExitStatus() != 0 || out != "read-to-eof\n" {
+			t.Errorf("StandardInput=file:FIFO: status %v, output %q", ws, out)
+		}
+	})
+	within("StandardOutput=file:FIFO", func() {
+		ec := ctx()
+		ec.StandardOutput = unitfile.Stdio{Kind: "file", Path: fifo}
+		_, err := Start(Spec{Cmd: shell("true"), Exec: ec, Conn: -1, Stdout: -1, Stderr: -1})
+		if err == nil || !strings.Contains(err.Error(), "a FIFO nobody reads") {
+			t.Errorf("StandardOutput=file:FIFO without a reader: %v, want a start failure", err)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,12 +17,24 @@ import (
 func stdio(spec Spec, ec *unitfile.ExecContext) ([]uintptr, []*os.File, error) {
 	var opened []*os.File
 	open := func(path string, flag int) (uintptr, error) {
-		f, err := os.OpenFile(path, flag|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0o644)
+		// Opened here, on the spawning reactor thread (systemd opens them in
+		// the child): non-blocking, so a FIFO put at the path (a file in
+		// /tmp is anyone's) cannot hang PID1 until a peer opens it. A FIFO
+		// for writing without a reader fails (ENXIO); one for reading opens
+		// at once. The child gets the fd in blocking mode.
+		f, err := os.OpenFile(path, flag|syscall.O_CLOEXEC|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0o644)
+		if errors.Is(err, syscall.ENXIO) {
+			return 0, fmt.Errorf("%s: a FIFO nobody reads", path)
+		}
 		if err != nil {
 			return 0, err
 		}
 		opened = append(opened, f)
-		return f.Fd(), nil
+		fd := f.Fd()
+		if err := syscall.SetNonblock(int(fd), false); err != nil {
+			return 0, err
+		}
+		return fd, nil
 	}
 	devNull := func(flag int) (uintptr, error) {
 		if fd, err := nullFD(flag); err == nil {
