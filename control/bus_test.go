@@ -230,7 +230,7 @@ func TestBusMethodsAndErrors(t *testing.T) {
 	wantError(t, c.call("/org/freedesktop/nope", ifacePeer, "Ping", ""), errUnknownObject)
 	wantError(t, c.call(busManagerPath+"/unit/_zz", ifacePeer, "Ping", ""), errUnknownObject)
 	wantError(t, c.call(busManagerPath, "org.example.Nope", "Ping", ""), errUnknownInterface)
-	wantError(t, c.call(busManagerPath, ifaceManager, "Reboot", ""), errUnknownMethod)
+	wantError(t, c.call(busManagerPath, ifaceManager, "KExec", ""), errUnknownMethod)
 	wantError(t, c.call(busManagerPath, ifaceProperties, "Get", "ss", ifaceManager, "Nope"), errUnknownProperty)
 	wantError(t, c.call(busManagerPath, ifaceProperties, "Get", "s", ifaceManager), errInvalidArgs)
 	wantError(t, c.call(busManagerPath, ifaceProperties, "Set", "ssv", ifaceManager, "Version", dbus.MakeVariant("x")), errPropertyReadOnly)
