@@ -141,6 +141,16 @@ func startWrapped(t *testing.T, m mode, units map[string]string, wrapper []strin
 	if !hasFlag(extra, "--private-bus-socket") {
 		args = append(args, "--private-bus-socket", "-")
 	}
+	// As PID1 gosd serves /dev/log and journald's socket (docs/logging.md);
+	// the host's /dev and /run are shared with a PID1 test that does not
+	// bring its own (startWrapped with privateDevRun): there it must not.
+	if m == asPID1 && wrapper == nil && !hasFlag(extra, "--config") {
+		conf := filepath.Join(scratch, "gosd.toml")
+		if err := os.WriteFile(conf, []byte("[log]\nlisten = \"no\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--config", conf)
+	}
 	args = append(args, extra...)
 	var cmd *exec.Cmd
 	if m == asPID1 {
