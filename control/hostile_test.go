@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"gosd/internal/dbus"
 	"gosd/unitfile"
 )
 
@@ -429,5 +430,26 @@ func TestCatReadsAsCaller(t *testing.T) {
 	out = f.expect(0, "DROPIN-SECRET", "cat", "secret")
 	if !strings.Contains(out, "FRAGMENT-SECRET") {
 		t.Errorf("root's cat lacks the fragment:\n%s", out)
+	}
+}
+
+// TestBusHalfCloseStillAnswered: on /run/systemd/private too, a client
+// that shuts down its writing side after its calls gets their replies,
+// then the end of the stream.
+func TestBusHalfCloseStillAnswered(t *testing.T) {
+	_, sock := newBusFixture(t)
+	c := dialBus(t, sock)
+	for i := 0; i < 3; i++ {
+		c.send(&dbus.Message{Type: dbus.TypeMethodCall, Path: busManagerPath, Interface: ifaceManager,
+			Member: "GetUnit", Destination: "org.freedesktop.systemd1", Signature: "s", Body: []any{"foo.service"}})
+	}
+	c.conn.(*net.UnixConn).CloseWrite()
+	for i := 1; i <= 3; i++ {
+		if r := c.read(); r.Type != dbus.TypeMethodReturn || r.ReplySerial != uint32(i) {
+			t.Fatalf("reply %d after half-close: type %d serial %d %v", i, r.Type, r.ReplySerial, r.Body)
+		}
+	}
+	if rest, err := io.ReadAll(c.r); err != nil || len(rest) != 0 {
+		t.Errorf("after the replies: %d bytes, %v (want the end of the stream)", len(rest), err)
 	}
 }

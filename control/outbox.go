@@ -27,6 +27,7 @@ type outbox struct {
 	room     sync.Cond // broadcast when the queue shrinks or the connection ends
 	out      []byte
 	inflight int // bytes taken by the writer and not yet written
+	peak     int // the most bytes ever queued
 	writing  bool
 	closeEnd bool // close once the queue is written
 	closed   bool
@@ -61,6 +62,7 @@ func (o *outbox) send(b []byte) {
 		return
 	}
 	o.out = append(o.out, b...)
+	o.peak = max(o.peak, len(o.out)+o.inflight)
 	start := !o.writing
 	o.writing = true
 	o.mu.Unlock()
@@ -105,6 +107,13 @@ func (o *outbox) drain() {
 			o.mu.Unlock()
 		}
 	}
+}
+
+// peakQueued is the most bytes ever queued for the connection.
+func (o *outbox) peakQueued() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.peak
 }
 
 func (o *outbox) isClosed() bool {

@@ -79,6 +79,7 @@ type Server struct {
 	closed   chan struct{}
 	once     sync.Once
 	freeing  atomic.Bool // a return of memory to the kernel is scheduled
+	heavy    atomic.Bool // a client made the heap grow (a long line, a large queue)
 }
 
 // Listen creates the control socket at path (its directory too) and starts
@@ -230,6 +231,7 @@ func (s *Server) serve(nc *net.UnixConn, p peer) {
 		}
 		c.handleLine(line[:len(line)-1])
 		if cap(line) > 64<<10 {
+			s.heavy.Store(true)
 			line = nil // let a large buffer go
 		}
 	}
@@ -292,6 +294,9 @@ func (s *Server) forget(c *session) {
 	if s.perUser[c.uid]--; s.perUser[c.uid] <= 0 {
 		delete(s.perUser, c.uid)
 	}
+	if c.peakQueued() > heavyQueue {
+		s.heavy.Store(true)
+	}
 	last := len(s.sessions) == 0
 	s.mu.Unlock()
 	select {
@@ -306,15 +311,20 @@ func (s *Server) forget(c *session) {
 			c.follows = nil
 		})
 	}
-	if last {
+	if last && s.heavy.Swap(false) {
 		s.returnMemory()
 	}
 }
 
+// heavyQueue: a connection that had more answer bytes queued than this
+// made the heap grow enough to hand back once clients are gone.
+const heavyQueue = 1 << 20
+
 // returnMemory gives the heap that clients made grow back to the kernel
 // once they are all gone, rather than when Go's scavenger gets to it
 // (minutes for a large heap): a burst of clients must not leave PID1
-// holding their memory. At most once per second.
+// holding their memory. Only after a long line or a large queue (not
+// after every systemctl call), at most once per second.
 func (s *Server) returnMemory() {
 	if !s.freeing.CompareAndSwap(false, true) {
 		return
