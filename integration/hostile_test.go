@@ -224,7 +224,7 @@ func TestBlockedConsoleLoopAnswers(t *testing.T) {
 	// Blocked again (chatty still writes): the orderly stop and the final
 	// shutdown's lines must not wait for the console for ever.
 	in.waitFor("the console pipe full again", 30*time.Second, func() bool {
-		n, err := unix.IoctlGetInt(int(rd.Fd()), unix.TIOCINQ)
+		n, err := unix.IoctlGetInt(int(rd.Fd()), ioctlInQueue)
 		return err == nil && n >= 48<<10
 	})
 	stopping := time.Now()
