@@ -333,6 +333,21 @@ func mountEntryAt(p *mountPlan, e mountEntry, target string, source func(string)
 			// ProtectProc=). Any other failure fails the unit.
 			err = unix.Mount("proc", target, "proc", unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV, "")
 		}
+		if errors.Is(err, unix.EPERM) {
+			// No privilege over this PID namespace: the user namespace of
+			// PrivateUsers= (Debian's redis-server.service), or a
+			// container's init without CAP_SYS_ADMIN. systemd then keeps
+			// the /proc that is mounted there, or binds the existing one
+			// (namespace.c, mount_private_apivfs); ProtectProc= and
+			// ProcSubset= do not apply, which gosd says.
+			err = nil
+			if !isMountPoint(target) {
+				err = unix.Mount(source("/proc"), target, "", unix.MS_BIND|unix.MS_REC, "")
+			}
+			if err == nil && e.Options != "" {
+				fmt.Fprintf(os.Stderr, "gosd-exec-helper: /proc (%s): no privilege to mount a /proc of this PID namespace, keeping the existing one: ProtectProc=/ProcSubset= not applied\n", e.Options)
+			}
+		}
 		if err != nil {
 			return false, fmt.Errorf("/proc: %w", err)
 		}

@@ -271,6 +271,20 @@ func TestSandboxContainerFallback(t *testing.T) {
 	}
 }
 
+// ProtectProc= in a user namespace (PrivateUsers=, as Debian's
+// redis-server.service asks): the new user namespace has no privilege
+// over the PID namespace, proc cannot be mounted, and as systemd the
+// existing /proc is kept (said on stderr) instead of failing with 226.
+func TestSandboxProcInUserNamespace(t *testing.T) {
+	sandboxDirs(t)
+	ec := ctx()
+	ec.PrivateUsers, ec.ProtectProc = true, "invisible"
+	out, ws := run(t, Spec{Unit: "proc-userns.service", Cmd: shell("test -e /proc/self/status && echo proc-there"), Exec: ec})
+	if ws.ExitStatus() != 0 || !strings.Contains(out, "proc-there") || !strings.Contains(out, "ProtectProc=/ProcSubset= not applied") {
+		t.Errorf("PrivateUsers= with ProtectProc=invisible: %v %q", ws, out)
+	}
+}
+
 // ProtectProc=invisible hides other users' processes; ProcSubset=pid
 // leaves only the process directories in /proc.
 func TestSandboxProc(t *testing.T) {
