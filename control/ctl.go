@@ -492,10 +492,10 @@ func (c *ctl) listUnitFiles(patterns []string) int {
 	}
 	tw := c.table()
 	if !c.NoLegend {
-		fmt.Fprintln(tw, "UNIT FILE\tSTATE")
+		fmt.Fprintln(tw, "UNIT FILE\tSTATE\tPRESET")
 	}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.State)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, r.State, or(r.Preset, "-"))
 	}
 	tw.Flush()
 	if !c.NoLegend {

@@ -37,6 +37,8 @@ type UnitFileSet struct {
 	Root string
 	// Force replaces links that are in the way (systemctl --force).
 	Force bool
+
+	rules []presetRule // systemd.preset(5) rules, read on first use
 }
 
 // NewUnitFileSet uses paths if given, else DefaultUnitPath under root
@@ -487,8 +489,9 @@ func EnabledState(state string) bool {
 
 // UnitFileState is one row of list-unit-files.
 type UnitFileState struct {
-	Name  string `json:"unit_file"`
-	State string `json:"state"`
+	Name   string `json:"unit_file"`
+	State  string `json:"state"`
+	Preset string `json:"preset"` // enabled, disabled, or "" where not shown
 }
 
 // List returns every unit file of the search path (the first of a name
@@ -504,7 +507,11 @@ func (s *UnitFileSet) List() []UnitFileState {
 				continue
 			}
 			seen[n] = true
-			out = append(out, UnitFileState{Name: n, State: s.State(n)})
+			st := UnitFileState{Name: n, State: s.State(n)}
+			if showPreset(st.State) {
+				st.Preset = s.Preset(n)
+			}
+			out = append(out, st)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -154,6 +155,45 @@ func TestUnsupportedFlagsRefused(t *testing.T) {
 		var out, errb bytes.Buffer
 		if c := Main("systemctl", args, &out, &errb); c != 1 || !strings.Contains(errb.String(), "not supported") {
 			t.Errorf("%v: exit %d, stderr %q", args, c, errb.String())
+		}
+	}
+}
+
+// TestPresets: systemd.preset(5) below --root: the first matching line of
+// the files in name order wins (a file in /etc hides its namesake in
+// /lib), an instance matches by its template, no match means enabled;
+// list-unit-files shows "-" for static units.
+func TestPresets(t *testing.T) {
+	root := t.TempDir()
+	vendor := filepath.Join(root, "lib/systemd/system")
+	os.MkdirAll(vendor, 0o755)
+	for _, n := range []string{"a.service", "b.service", "c.service", "getty@.service"} {
+		os.WriteFile(filepath.Join(vendor, n), []byte("[Install]\nWantedBy=multi-user.target\n"), 0o644)
+	}
+	os.WriteFile(filepath.Join(vendor, "static.service"), []byte("[Service]\nExecStart=/bin/true\n"), 0o644)
+	lib := filepath.Join(root, "lib/systemd/system-preset")
+	etc := filepath.Join(root, "etc/systemd/system-preset")
+	os.MkdirAll(lib, 0o755)
+	os.MkdirAll(etc, 0o755)
+	os.WriteFile(filepath.Join(lib, "90-default.preset"), []byte("# vendor\nenable getty@.service\ndisable *\n"), 0o644)
+	os.WriteFile(filepath.Join(lib, "50-local.preset"), []byte("enable a.service\n"), 0o644)
+	// The admin's 50-local.preset replaces the vendor's.
+	os.WriteFile(filepath.Join(etc, "50-local.preset"), []byte("enable b.service\n"), 0o644)
+	set := NewUnitFileSet(root, nil)
+	for name, want := range map[string]string{"a.service": "disabled", "b.service": "enabled",
+		"c.service": "disabled", "getty@tty1.service": "enabled"} {
+		if got := set.Preset(name); got != want {
+			t.Errorf("preset of %s: %s, want %s", name, got, want)
+		}
+	}
+	if got := NewUnitFileSet(t.TempDir(), nil).Preset("x.service"); got != "enabled" {
+		t.Errorf("without preset files: %s, want enabled", got)
+	}
+	var out, errb bytes.Buffer
+	Main("systemctl", []string{"--socket", filepath.Join(root, "none.sock"), "--root", root, "list-unit-files"}, &out, &errb)
+	for _, re := range []string{`(?m)^UNIT FILE +STATE +PRESET$`, `(?m)^b\.service +disabled +enabled$`, `(?m)^static\.service +static +-$`} {
+		if !regexp.MustCompile(re).MatchString(out.String()) {
+			t.Errorf("list-unit-files lacks %s:\n%s", re, out.String())
 		}
 	}
 }

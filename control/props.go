@@ -591,8 +591,8 @@ func fileInputsOf(b Backend, name string, found bool) fileInputs {
 }
 
 // fileProps fills the properties read from disk: UnitFileState,
-// UnitFilePreset (gosd reads no presets: empty, as systemd for a unit
-// without one) and NeedDaemonReload (a file of the unit changed or went
+// UnitFilePreset (systemd.preset(5); empty without a unit file) and
+// NeedDaemonReload (a file of the unit changed or went
 // away since the last load). Off the reactor.
 func fileProps(vals map[string]any, set *UnitFileSet, in fileInputs) {
 	state := ""
@@ -603,6 +603,9 @@ func fileProps(vals map[string]any, set *UnitFileSet, in fileInputs) {
 	}
 	vals["UnitFileState"] = state
 	vals["UnitFilePreset"] = ""
+	if state != "" {
+		vals["UnitFilePreset"] = set.Preset(in.name)
+	}
 	need := false
 	if !in.loadedAt.IsZero() {
 		for _, f := range in.files {
