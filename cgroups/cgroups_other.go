@@ -67,3 +67,11 @@ func OwnDir() (string, error) { return "", errNoCgroups }
 
 // RemoveTree fails: cgroups exist only on Linux.
 func RemoveTree(dir string, wait time.Duration) (int, error) { return 0, errNoCgroups }
+
+// ApplyDevices: device programs are Linux cgroup v2's.
+func (g *Group) ApplyDevices(d unitfile.Devices) (bool, error) {
+	if !d.Restricted() {
+		return false, nil
+	}
+	return true, errNoCgroups
+}

@@ -60,3 +60,20 @@ func TestDynamicUserAndRefuseManual(t *testing.T) {
 		in.waitOutput("may be requested by dependency only", 5*time.Second)
 	})
 }
+
+// DevicePolicy=strict with one DeviceAllow= reaches the service through
+// its cgroup's device program: /dev/zero opens, /dev/full does not.
+func TestDevicePolicyUnit(t *testing.T) {
+	both(t, func(t *testing.T, m mode) {
+		in := start(t, m, map[string]string{
+			"devs.service": "[Service]\nType=oneshot\nRemainAfterExit=yes\nDevicePolicy=strict\nDeviceAllow=/dev/zero r\n" +
+				"ExecStart=/bin/sh -c 'for d in zero full; do head -c0 /dev/$d 2>&- && echo $d open || echo $d denied; done > @T@/devs'\n",
+			"default.target": "[Unit]\nDescription=Default\n",
+		})
+		in.waitOutput("Reached target default.target", 15*time.Second)
+		ctlWant(t, in, 0, "start", "devs")
+		if got := in.read("devs"); got != "zero open\nfull denied\n" {
+			t.Errorf("got %q\n%s", got, in.out.String())
+		}
+	})
+}

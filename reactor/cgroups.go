@@ -285,6 +285,14 @@ func (r *Reactor) cgroupFor(unit string, rc *unitfile.ResourceControl) (*unitCgr
 		r.sliceDirs[d] = true
 	}
 	r.apply(c, rc)
+	if rc != nil {
+		// Once per cgroup, before its first process. Where the kernel has
+		// no cgroup device programs systemd goes on with a warning; so
+		// does gosd.
+		if _, err := c.g.ApplyDevices(rc.Devices); err != nil {
+			r.warn(unit, "DeviceAllow=/DevicePolicy= NOT applied: "+err.Error())
+		}
+	}
 	r.Feed(manager.CgroupCreated{Unit: unit, Path: c.rel})
 	return c, nil
 }

@@ -361,6 +361,9 @@ func (r *Reactor) spawn(s manager.Spawn) {
 			return
 		}
 		spec.CgroupFD = c.dirFD
+	} else if rc := r.resources(s.Unit); rc != nil && rc.Devices.Restricted() && !r.warned["devices:"+s.Unit] {
+		r.warned["devices:"+s.Unit] = true
+		r.warn(s.Unit, "DeviceAllow=/DevicePolicy= NOT applied: no cgroup v2 for units here")
 	}
 	readFD := -1
 	if needsLogPipe(s.Exec) {

@@ -1244,8 +1244,8 @@ var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
 	SystemCallLog TTYColumns TTYReset TTYRows
 	TTYVHangup TTYVTDisallocate TimeoutCleanSec TimerSlackNSec
 	UtmpIdentifier UtmpMode ImportCredential Capabilities
-	AllowedCPUs AllowedMemoryNodes BPFProgram CPUAccounting CPUQuotaPeriodSec DeviceAllow
-	DevicePolicy DisableControllers IOAccounting IODeviceLatencyTargetSec IODeviceWeight
+	AllowedCPUs AllowedMemoryNodes BPFProgram CPUAccounting CPUQuotaPeriodSec
+ DisableControllers IOAccounting IODeviceLatencyTargetSec IODeviceWeight
 	IOReadBandwidthMax IOReadIOPSMax IOWriteBandwidthMax IOWriteIOPSMax IPAccounting
 	IPAddressAllow IPAddressDeny IPEgressFilterPath IPIngressFilterPath
 	ManagedOOMMemoryPressure ManagedOOMMemoryPressureLimit ManagedOOMPreference ManagedOOMSwap

@@ -431,8 +431,7 @@ func ValidUserName(s string) bool {
 
 // finishProtectClock applies what ProtectClock=yes implies besides its
 // filter (systemd.exec(5)): CAP_SYS_TIME and CAP_WAKE_ALARM leave the
-// bounding set, and DeviceAllow=char-rtc r, listed as not enforced while
-// gosd has no device policy.
+// bounding set, and DeviceAllow=char-rtc r is added.
 func (b *builder) finishProtectClock() {
 	ec := b.t.exec
 	if !ec.ProtectClock {
@@ -447,8 +446,59 @@ func (b *builder) finishProtectClock() {
 	default:
 		ec.CapabilityBoundingSet = slices.DeleteFunc(ec.CapabilityBoundingSet, func(c string) bool { return slices.Contains(clockCaps, c) })
 	}
-	if execUnenforced["DeviceAllow"] {
-		ec.Unenforced = append(ec.Unenforced, Entry{Section: typeSections[b.u.Type], Key: "DeviceAllow",
-			Value: "char-rtc r (implied by ProtectClock=yes)", Pos: settingPosOf(b.u, "ProtectClock")})
-	}
+	b.t.res.DeviceAllow = append(b.t.res.DeviceAllow, DeviceRule{Spec: "char-rtc", Access: "r"})
+}
+
+// DeviceRule is one DeviceAllow= line: a device node path, or
+// "char-NAME"/"block-NAME" (a driver name of /proc/devices, a glob), and
+// the access allowed: r, w, m (mknod).
+type DeviceRule struct {
+	Spec   string `json:"spec"`
+	Access string `json:"access"`
+}
+
+// Devices is DeviceAllow= and DevicePolicy= (systemd.resource-control(5)),
+// enforced by a cgroup device program.
+type Devices struct {
+	DevicePolicy string       `json:"device_policy,omitempty"` // auto (default), closed, strict
+	DeviceAllow  []DeviceRule `json:"device_allow,omitempty"`
+}
+
+// Restricted says whether any device rule applies.
+func (d Devices) Restricted() bool {
+	return d.DevicePolicy == "closed" || d.DevicePolicy == "strict" || len(d.DeviceAllow) > 0
+}
+
+func init() {
+	execKeys["DevicePolicy"] = literal(func(t *buildTarget, v string) error {
+		switch v {
+		case "", "auto":
+			t.res.DevicePolicy = ""
+		case "closed", "strict":
+			t.res.DevicePolicy = v
+		default:
+			return fmt.Errorf("Invalid device policy %q", v)
+		}
+		return nil
+	})
+	execKeys["DeviceAllow"] = withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.res.DeviceAllow = nil
+			return nil
+		}
+		spec, access, _ := strings.Cut(strings.TrimSpace(v), " ")
+		access = strings.TrimSpace(access)
+		if access == "" {
+			access = "rwm"
+		}
+		if strings.Trim(access, "rwm") != "" {
+			return fmt.Errorf("Invalid device access %q", access)
+		}
+		if !strings.HasPrefix(spec, "/dev/") && !strings.HasPrefix(spec, "/run/systemd/inaccessible/") &&
+			!strings.HasPrefix(spec, "char-") && !strings.HasPrefix(spec, "block-") {
+			return fmt.Errorf("Invalid device node path %q", spec)
+		}
+		t.res.DeviceAllow = append(t.res.DeviceAllow, DeviceRule{Spec: spec, Access: access})
+		return nil
+	})
 }

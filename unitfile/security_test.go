@@ -61,12 +61,8 @@ func TestProtectClockImplies(t *testing.T) {
 	if got := u.Service.Exec.CapabilityBoundingSet; !reflect.DeepEqual(got, []string{"CAP_NET_ADMIN"}) {
 		t.Errorf("bounding set %v", got)
 	}
-	found := false
-	for _, e := range u.Service.Exec.Unenforced {
-		found = found || e.Key == "DeviceAllow"
-	}
-	if found != execUnenforced["DeviceAllow"] {
-		t.Errorf("implied DeviceAllow= listed: %v", found)
+	if got := u.Service.Resources.DeviceAllow; !reflect.DeepEqual(got, []DeviceRule{{"char-rtc", "r"}}) {
+		t.Errorf("implied DeviceAllow= %v", got)
 	}
 }
 

@@ -403,6 +403,8 @@ type ResourceControl struct {
 	// setting name ("MemoryMax"), in hundredths of a percent; the pointer
 	// field of that setting is then nil.
 	Percent map[string]uint64 `json:"percent,omitempty"`
+
+	Devices // DeviceAllow=, DevicePolicy= (security.go)
 }
 
 // ExitStatusSet is a list of exit codes and signals (SuccessExitStatus= ...).
