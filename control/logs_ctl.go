@@ -338,3 +338,24 @@ func JournalMain(name string, args []string, stdout, stderr io.Writer) (code int
 	}
 	return 0
 }
+
+// filter turns the params into a logstore.Filter.
+func (p LogsParams) filter() (logstore.Filter, error) {
+	f := logstore.Filter{Idents: p.Idents, Since: p.Since, Until: p.Until}
+	for _, u := range append(p.Units, p.Unit) {
+		if u != "" {
+			f.Units = append(f.Units, NormalizeName(u))
+		}
+	}
+	if p.Priority != "" {
+		lo, hi, err := logstore.ParsePriority(p.Priority)
+		if err != nil {
+			return f, err
+		}
+		f.HasPriority, f.MinPriority, f.MaxPriority = true, lo, hi
+	}
+	if p.Lines < 0 {
+		return f, fmt.Errorf("lines must not be negative")
+	}
+	return f, nil
+}

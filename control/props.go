@@ -1,3 +1,5 @@
+//go:build linux || freebsd
+
 package control
 
 import (
@@ -80,13 +82,6 @@ func spanUsec(d time.Duration) uint64 {
 		return ^uint64(0)
 	}
 	return uint64(d / time.Microsecond)
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // unitProps is org.freedesktop.systemd1.Unit.
@@ -428,10 +423,6 @@ func execCode(e manager.ExecMainStatus) (int32, int32) {
 	}
 	return 2, int32(e.Status.Signal)
 }
-
-// execSig is an Exec*= property: path, argv, ignore-failure, start and
-// exit time (realtime and monotonic), pid, code, status.
-const execSig = "a(sasbttttuii)"
 
 func execEntry(c unitfile.ExecCommand) dbus.Struct {
 	argv := strs(c.Argv)

@@ -493,3 +493,14 @@ func (c *ctl) statusExtra(props map[string]Property, states map[string]string) {
 		}
 	}
 }
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// execSig is an Exec*= property: path, argv, ignore-failure, start and
+// exit time (realtime and monotonic), pid, code, status.
+const execSig = "a(sasbttttuii)"
