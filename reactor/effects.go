@@ -264,31 +264,61 @@ func isLogKind(k string) bool {
 	return k == "" || strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog") || strings.HasPrefix(k, "kmsg")
 }
 
-// logRouteOf says whether a unit's log pipe goes to the journal: the
-// default, journal and syslog (journald passes syslog on), and their
-// +console forms, which stay in gosd's log too; kmsg goes to the kernel's
-// log (which journald reads), or gosd's log without /dev/kmsg.
-// The pipe carries stdout when stdout goes to the log, else stderr
-// (needsLogPipe), so that stream's kind decides.
+// logRouteOf is where the lines of a unit's log pipe go: the pipe carries
+// stdout when stdout goes to the log, else stderr (needsLogPipe), so that
+// stream's kind decides (logRouteFor).
 func logRouteOf(ec *unitfile.ExecContext) logRoute {
 	if ec == nil {
-		return logRoute{Journal: true, Level: 6, Facility: 3, MaxLevel: -1, Prefix: true}
+		return logRouteFor(nil, "")
 	}
 	k := ec.StandardOutput.Kind
 	if !isLogKind(k) {
 		k = ec.StandardError.Kind
 	}
+	return logRouteFor(ec, k)
+}
+
+// stderrRoute is the route of stderr when it needs a pipe of its own:
+// stdout and stderr both go to the log, but not the same way
+// (StandardOutput=journal with StandardError=kmsg, or only one of them
+// +console). ok false: one pipe carries both.
+func stderrRoute(ec *unitfile.ExecContext) (route logRoute, ok bool) {
+	if ec == nil {
+		return logRoute{}, false
+	}
+	out, errk := ec.StandardOutput.Kind, ec.StandardError.Kind
+	if errk == "" || errk == "inherit" || !isLogKind(out) || !isLogKind(errk) {
+		return logRoute{}, false
+	}
+	o, e := logRouteFor(ec, out), logRouteFor(ec, errk)
+	if o.Journal == e.Journal && o.Kmsg == e.Kmsg && o.Console == e.Console {
+		return logRoute{}, false
+	}
+	return e, true
+}
+
+// logRouteFor is the route of output of kind k: the journal for the
+// default, journal and syslog (journald passes syslog on), and their
+// +console forms, which stay in gosd's log too; kmsg goes to the kernel's
+// log (which journald reads), or gosd's log without /dev/kmsg. The unit's
+// logging settings come along (systemd's defaults when unset).
+func logRouteFor(ec *unitfile.ExecContext, k string) logRoute {
 	journal := k == "" || strings.HasPrefix(k, "journal") || strings.HasPrefix(k, "syslog")
+	route := logRoute{Journal: journal, Kmsg: strings.HasPrefix(k, "kmsg"), Console: strings.HasSuffix(k, "+console"),
+		Level: 6, Facility: 3, MaxLevel: -1, Prefix: true}
+	if ec == nil {
+		return route
+	}
 	or := func(p *int, def int) int {
 		if p == nil {
 			return def
 		}
 		return *p
 	}
-	return logRoute{Journal: journal, Kmsg: strings.HasPrefix(k, "kmsg"), Console: strings.HasSuffix(k, "+console"),
-		Level: or(ec.SyslogLevel, 6), Facility: or(ec.SyslogFacility, 3), MaxLevel: or(ec.LogLevelMax, -1),
-		Prefix:       ec.SyslogLevelPrefix == nil || *ec.SyslogLevelPrefix,
-		RateInterval: ec.LogRateLimitIntervalSec, RateBurst: ec.LogRateLimitBurst}
+	route.Level, route.Facility, route.MaxLevel = or(ec.SyslogLevel, 6), or(ec.SyslogFacility, 3), or(ec.LogLevelMax, -1)
+	route.Prefix = ec.SyslogLevelPrefix == nil || *ec.SyslogLevelPrefix
+	route.RateInterval, route.RateBurst = ec.LogRateLimitIntervalSec, ec.LogRateLimitBurst
+	return route
 }
 
 // startProcess is exec.Start; a variable only so a test can make it panic.
@@ -365,7 +395,19 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		r.warned["devices:"+s.Unit] = true
 		r.warn(s.Unit, "DeviceAllow=/DevicePolicy= NOT applied: no cgroup v2 for units here")
 	}
-	readFD := -1
+	readFD, errFD := -1, -1
+	errRoute, twoPipes := stderrRoute(s.Exec)
+	started := false
+	defer func() {
+		// Also on a panic: the read ends must not leak.
+		if !started {
+			for _, fd := range []int{readFD, errFD} {
+				if fd >= 0 {
+					syscall.Close(fd)
+				}
+			}
+		}
+	}()
 	if needsLogPipe(s.Exec) {
 		rfd, wfd, err := pipe()
 		if err != nil {
@@ -374,14 +416,16 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		}
 		readFD, spec.Stdout, spec.Stderr = rfd, wfd, wfd
 		defer syscall.Close(wfd) // the child has its copy
-	}
-	started := false
-	defer func() {
-		// Also on a panic: the read end must not leak.
-		if !started && readFD >= 0 {
-			syscall.Close(readFD)
+		if twoPipes {
+			rfd, wfd, err := pipe()
+			if err != nil {
+				r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("log pipe: %w", err)})
+				return
+			}
+			errFD, spec.Stderr = rfd, wfd
+			defer syscall.Close(wfd)
 		}
-	}()
+	}
 	p, err := startProcess(spec)
 	if err != nil {
 		sp := manager.Spawned{ID: s.ID, Err: err}
@@ -407,13 +451,18 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		r.groups[s.Unit] = map[int]bool{}
 	}
 	r.groups[s.Unit][p.Pgid] = true
-	if readFD >= 0 {
-		route := logRouteOf(s.Exec)
-		route.Ident = syslogIdentifier(s.Cmd.Path, s.Exec)
-		route.Uid, route.Gid = p.Uid, p.Gid
-		if err := r.addSource(readFD, &outputPipe{unit: s.Unit, pid: p.Pid, fd: readFD, route: route}); err != nil {
+	ident := syslogIdentifier(s.Cmd.Path, s.Exec)
+	for _, w := range []struct {
+		fd    int
+		route logRoute
+	}{{readFD, logRouteOf(s.Exec)}, {errFD, errRoute}} {
+		if w.fd < 0 {
+			continue
+		}
+		w.route.Ident, w.route.Uid, w.route.Gid = ident, p.Uid, p.Gid
+		if err := r.addSource(w.fd, &outputPipe{unit: s.Unit, pid: p.Pid, fd: w.fd, route: w.route}); err != nil {
 			r.logf(s.Unit, "cannot watch output: %v", err)
-			syscall.Close(readFD)
+			syscall.Close(w.fd)
 		}
 	}
 	r.Feed(manager.Spawned{ID: s.ID, Pid: p.Pid})

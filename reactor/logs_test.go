@@ -1,6 +1,9 @@
 package reactor
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,5 +73,47 @@ func TestLoggingSettingsApplied(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "Suppressed 2 messages from shaped.service") {
 		t.Errorf("the two lines over LogRateLimitBurst=3 were not counted:\n%s", log.String())
+	}
+}
+
+// TestStderrToKmsgApart: StandardOutput=journal with StandardError=kmsg
+// gives stderr a pipe of its own, so only stderr's lines reach the kernel's
+// log (a file standing in for /dev/kmsg), each as journald forwards it;
+// both are kept in the store.
+func TestStderrToKmsgApart(t *testing.T) {
+	kmsg := filepath.Join(t.TempDir(), "kmsg")
+	if err := os.WriteFile(kmsg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ec := &unitfile.ExecContext{UMask: 0o022, StandardOutput: unitfile.Stdio{Kind: "journal"}, StandardError: unitfile.Stdio{Kind: "kmsg"}}
+	var pid int
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch e := ev.(type) {
+		case manager.Request:
+			return []manager.Effect{manager.Spawn{ID: 1, Unit: "two.service", Role: "main", Cmd: shell("echo to stdout; echo to stderr >&2; echo '<3>bad' >&2"), Exec: ec, Conn: -1}}
+		case manager.Spawned:
+			pid = e.Pid
+		case manager.Exited:
+			return []manager.Effect{manager.SetTimer{ID: manager.TimerID{Unit: "x", Kind: "x"}, At: now + 200*time.Millisecond}}
+		case manager.TimerFired:
+			return []manager.Effect{manager.Exit{}}
+		}
+		return nil
+	})
+	var log syncBuffer
+	r := newReactor(t, Config{Manager: m, Log: &log, Kmsg: kmsg})
+	runWithin(t, r, 10*time.Second)
+	b, _ := os.ReadFile(kmsg)
+	// LOG_DAEMON (SyslogFacility= default) with the level, as journald
+	// forwards a stream line.
+	want := fmt.Sprintf("<30>sh[%d]: to stderr\n<27>sh[%d]: bad\n", pid, pid)
+	if string(b) != want {
+		t.Errorf("kmsg got %q, want %q", b, want)
+	}
+	if !strings.Contains(log.String(), "two.service["+strconv.Itoa(pid)+"]: to stdout") || strings.Contains(log.String(), "to stderr") {
+		t.Errorf("gosd's log (stdout's place without journald): %q", log.String())
+	}
+	if n := len(r.Store().Query(logstore.Filter{Units: []string{"two.service"}}, 0)); n < 3 {
+		t.Errorf("%d entries kept, want the three lines", n)
 	}
 }
