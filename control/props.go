@@ -346,8 +346,8 @@ func unitTypeProps(name string) (iface string, props []prop) {
 	return "", nil
 }
 
-// triggers is what a unit activates: a socket its service, a timer its
-// unit (systemd's Triggers=).
+// triggers is what a unit activates: a socket its service, a timer or a
+// path unit its unit (systemd's Triggers=).
 func triggers(p *propSrc) []string {
 	switch {
 	case p.u.Socket != nil:
@@ -356,6 +356,8 @@ func triggers(p *propSrc) []string {
 		return []string{p.st.Triggers}
 	case p.u.Timer != nil:
 		return []string{or(p.u.Timer.Unit, strings.TrimSuffix(p.st.Name, ".timer")+".service")}
+	case p.u.Path != nil:
+		return []string{or(p.u.Path.Unit, strings.TrimSuffix(p.st.Name, ".path")+".service")}
 	}
 	return []string{}
 }
@@ -505,6 +507,9 @@ func reverseDeps(b Backend) func(name, kind string) []string {
 			}
 			if u.Timer != nil {
 				add("Triggers", or(st.Triggers, or(u.Timer.Unit, strings.TrimSuffix(st.Name, ".timer")+".service")), st.Name)
+			}
+			if u.Path != nil {
+				add("Triggers", or(u.Path.Unit, strings.TrimSuffix(st.Name, ".path")+".service"), st.Name)
 			}
 		}
 		for _, m := range rev {

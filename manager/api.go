@@ -590,3 +590,40 @@ func (ClockSet) isEvent()         {}
 func (TimerStamp) isEvent()       {}
 func (ReadTimerStamp) isEffect()  {}
 func (WriteTimerStamp) isEffect() {}
+
+// ---- path units (systemd.path(5); manager/path.go) ----
+
+// WatchPaths asks the reactor to watch a path unit's paths (inotify on
+// Linux) and to answer at once with PathsChecked, then again whenever a
+// watched path changes, until UnwatchPaths. MakeDirectory: create the
+// directories of the specs other than PathExists=/PathExistsGlob= first,
+// with DirectoryMode. Initial and FromTrigger are systemd's flags for the
+// check: a PathChanged=/PathModified= spec is good only when its path came
+// or went since the last check, and never on the first check after a start
+// (Initial) or after the triggered unit went down (FromTrigger).
+type WatchPaths struct {
+	Unit          string
+	Specs         []unitfile.PathSpec
+	MakeDirectory bool
+	DirectoryMode uint32
+	Initial       bool
+	FromTrigger   bool
+}
+
+// UnwatchPaths ends a WatchPaths (the path unit triggered, or stopped).
+type UnwatchPaths struct{ Unit string }
+
+// PathsChecked reports a path unit's paths: Good says one of them calls
+// for the unit to be triggered (a file exists, a glob matches, a directory
+// is not empty, a watched path changed); Path names it. Err: the watches
+// could not be set up (the unit fails with result resources).
+type PathsChecked struct {
+	Unit string
+	Good bool
+	Path string
+	Err  error
+}
+
+func (PathsChecked) isEvent()  {}
+func (WatchPaths) isEffect()   {}
+func (UnwatchPaths) isEffect() {}

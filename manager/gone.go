@@ -111,6 +111,8 @@ func (m *Manager) unitOf(ev Event) *unit {
 		name = e.Unit
 	case TimerStamp:
 		name = e.Unit
+	case PathsChecked:
+		name = e.Unit
 	case ResetFailed:
 		name = e.Unit
 	}

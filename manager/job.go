@@ -262,6 +262,12 @@ func (m *Manager) finishJob(j *job, result JobResult) {
 	if isInactive(u) {
 		m.checkUnneededDeps(u)
 	}
+	// A unit that triggers this one follows its jobs too (systemd's
+	// unit_trigger_notify): a start that ended without a state change
+	// (skipped, refused) lets a path unit watch again, a timer plan again.
+	for _, t := range u.deps[depTriggeredBy] {
+		t.impl.triggerChanged(m, t, u)
+	}
 }
 
 func (m *Manager) failDependents(u *unit) {

@@ -247,6 +247,8 @@ func (m *Manager) Step(now time.Duration, ev Event) (effects []Effect) {
 		m.onClockSet(e)
 	case TimerStamp:
 		m.onTimerStamp(e)
+	case PathsChecked:
+		m.onPathsChecked(e)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:

@@ -98,6 +98,7 @@ var unitTypes = map[string]typeEntry{
 	"socket":  socketType,
 	"target":  targetType,
 	"timer":   timerType,
+	"path":    pathType,
 }
 
 // resetRuntime gives u the runtime of its type when its definition has

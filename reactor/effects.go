@@ -124,6 +124,10 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.feedNext(r.readStamp(e.Unit))
 	case manager.WriteTimerStamp:
 		r.writeStamp(e.Unit, e.At)
+	case manager.WatchPaths:
+		r.feedNext(r.watchPaths(e))
+	case manager.UnwatchPaths:
+		r.unwatchPaths(e.Unit)
 	default:
 		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
 	}
@@ -634,6 +638,10 @@ func effectUnit(e manager.Effect) string {
 	case manager.WatchBusName:
 		return e.Unit
 	case manager.UnwatchBusName:
+		return e.Unit
+	case manager.WatchPaths:
+		return e.Unit
+	case manager.UnwatchPaths:
 		return e.Unit
 	}
 	return ""

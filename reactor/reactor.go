@@ -124,13 +124,17 @@ type Reactor struct {
 	sets    map[string]*sockets.Set
 	// accepts: the socket units in sets with Accept=yes.
 	accepts map[string]bool
-	watched map[string]bool
-	connNr  uint64
-	notify  *sockets.NotifySocket
-	journal *journal   // nil: service output goes to the log only
-	bus     *busClient // nil until a Type=dbus service's name is watched
-	warned  map[string]bool
-	dyn     *exec.DynamicUsers
+	// paths: the path units' watches (paths.go); pathExisted: whether a
+	// PathChanged=/PathModified= path existed at its last check.
+	paths       map[string]*pathWatch
+	pathExisted map[string]bool
+	watched     map[string]bool
+	connNr      uint64
+	notify      *sockets.NotifySocket
+	journal     *journal   // nil: service output goes to the log only
+	bus         *busClient // nil until a Type=dbus service's name is watched
+	warned      map[string]bool
+	dyn         *exec.DynamicUsers
 	// globalEnv is the manager's environment block (set-environment).
 	globalEnv []string
 
@@ -212,7 +216,7 @@ func New(cfg Config) (*Reactor, error) {
 	return &Reactor{
 		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, groups: map[string]map[int]bool{},
-		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, watched: map[string]bool{}, warned: map[string]bool{},
+		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
@@ -674,6 +678,8 @@ func (r *Reactor) handleFD(fd int) {
 		r.guard(s.unit, "cgroup events", func() { r.onCgroupEvent(s.unit) })
 	case *memEventsSource:
 		r.guard(s.unit, "memory events", func() { r.onMemoryEvent(s.unit) })
+	case *pathSource:
+		r.guard(s.unit, "path events", func() { r.onPathEvent(s.unit) })
 	case clockSource:
 		r.guard("", "clock change", func() { r.onClockChanged(fd) })
 	}

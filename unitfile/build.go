@@ -50,6 +50,9 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 	case "timer":
 		u.Timer = &Timer{AccuracySec: time.Minute, RemainAfterElapse: true}
 		b.t.tmr = u.Timer
+	case "path":
+		u.Path = &Path{DirectoryMode: 0o755, TriggerLimitIntervalSec: 2 * time.Second, TriggerLimitBurst: 200}
+		b.t.pth = u.Path
 	}
 	if len(entries) > 0 {
 		u.Entries = make([]Entry, 0, len(entries))
@@ -64,6 +67,8 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		b.finishSocket()
 	case u.Timer != nil:
 		b.finishTimer()
+	case u.Path != nil:
+		b.finishPath()
 	}
 	return u
 }
@@ -126,6 +131,9 @@ func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
 			return def, true, false, false
 		}
 		return keyDef{}, false, socketUnenforced[e.Key] || execUnenforced[e.Key], false
+	case section == "Path" && b.u.Path != nil:
+		def, ok := pathKeys[e.Key]
+		return def, ok, false, false
 	case section == "Timer" && b.u.Timer != nil:
 		def, ok := timerKeys[e.Key]
 		return def, ok, timerUnenforced[e.Key], false
@@ -497,6 +505,18 @@ func (b *builder) finishTimer() {
 	}
 	if t.WakeSystem {
 		b.u.Unit.Unenforced = append(b.u.Unit.Unenforced, Entry{Section: "Timer", Key: "WakeSystem", Value: "yes", Pos: settingPosOf(b.u, "WakeSystem")})
+	}
+}
+
+// finishPath applies the default Unit= and systemd's path_verify(): a
+// path unit without any path to watch is refused.
+func (b *builder) finishPath() {
+	p := b.u.Path
+	if p.Unit == "" {
+		p.Unit = strings.TrimSuffix(b.u.Name, ".path") + ".service"
+	}
+	if len(p.Specs) == 0 {
+		b.diag(b.refusalPos(), Error, "Path unit lacks path setting. Refusing.")
 	}
 }
 

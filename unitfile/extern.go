@@ -8,7 +8,7 @@ import (
 )
 
 // Units of the types gosd has no runtime for (systemd.unit(5): device,
-// mount, automount, swap, path, slice, scope) still load, so that
+// mount, automount, swap, slice, scope) still load, so that
 // units naming them in Wants=/After=/Requires= behave as they would under
 // systemd where that is possible. What gosd can honestly say about them
 // is added here as checks the manager already knows how to run:
@@ -31,11 +31,11 @@ import (
 const ExternalCheck = "(gosd: unsupported unit type)"
 
 // UnsupportedType reports whether gosd has no runtime for units of type t
-// (the suffix without the dot). Targets, services, sockets and timers run;
-// slices group cgroups and are treated as always active.
+// (the suffix without the dot). Targets, services, sockets, timers and
+// paths run; slices group cgroups and are treated as always active.
 func UnsupportedType(t string) bool {
 	switch t {
-	case "device", "mount", "automount", "swap", "path", "scope":
+	case "device", "mount", "automount", "swap", "scope":
 		return true
 	}
 	return false

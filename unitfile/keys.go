@@ -28,6 +28,7 @@ type buildTarget struct {
 	svc  *Service
 	sock *Socket
 	tmr  *Timer
+	pth  *Path
 	exec *ExecContext
 	kill *KillContext
 	res  *ResourceControl
@@ -619,6 +620,44 @@ var timerKeys = map[string]keyDef{
 			return fmt.Errorf("unit must be a valid non-template unit name and not a timer: %s", v)
 		}
 		t.tmr.Unit = v
+		return nil
+	}),
+}
+
+// ---- [Path] ----
+
+// pathSpecKey appends one watched path; an empty value resets them all,
+// as systemd does. A path that is not absolute is ignored with a warning
+// (systemd's config_parse_path_spec).
+func pathSpecKey(kind string) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.pth.Specs = nil
+			return nil
+		}
+		if !path.IsAbs(v) {
+			return fmt.Errorf("not an absolute path: %s", v)
+		}
+		t.pth.Specs = append(t.pth.Specs, PathSpec{Kind: kind, Path: path.Clean(v), Pos: t.e.Pos})
+		return nil
+	})
+}
+
+var pathKeys = map[string]keyDef{
+	"PathExists":              pathSpecKey("PathExists"),
+	"PathExistsGlob":          pathSpecKey("PathExistsGlob"),
+	"PathChanged":             pathSpecKey("PathChanged"),
+	"PathModified":            pathSpecKey("PathModified"),
+	"DirectoryNotEmpty":       pathSpecKey("DirectoryNotEmpty"),
+	"MakeDirectory":           boolKey(func(t *buildTarget) *bool { return &t.pth.MakeDirectory }),
+	"DirectoryMode":           modeKey(func(t *buildTarget) *uint32 { return &t.pth.DirectoryMode }),
+	"TriggerLimitIntervalSec": timeKey(func(t *buildTarget) *time.Duration { return &t.pth.TriggerLimitIntervalSec }, false),
+	"TriggerLimitBurst":       intKey(func(t *buildTarget) *int { return &t.pth.TriggerLimitBurst }, 0, 1<<31-1),
+	"Unit": withSpecifiers(func(t *buildTarget, v string) error {
+		if !ValidName(v) || IsTemplate(v) || strings.HasSuffix(v, ".path") {
+			return fmt.Errorf("unit must be a valid non-template unit name and not a path unit: %s", v)
+		}
+		t.pth.Unit = v
 		return nil
 	}),
 }

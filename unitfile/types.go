@@ -89,6 +89,7 @@ type Unit struct {
 	Service *Service       `json:"service,omitempty"`
 	Socket  *Socket        `json:"socket,omitempty"`
 	Timer   *Timer         `json:"timer,omitempty"`
+	Path    *Path          `json:"path,omitempty"`
 	// Extra holds unknown sections and X- keys, kept as written.
 	Extra []Entry `json:"extra,omitempty"`
 }
@@ -520,4 +521,25 @@ type TimerValue struct {
 	Span     time.Duration `json:"span,omitempty"`
 	Calendar *CalendarSpec `json:"calendar,omitempty"`
 	Pos      Pos           `json:"pos"`
+}
+
+// Path is [Path] (systemd.path(5)).
+type Path struct {
+	// Specs are the PathExists=, PathExistsGlob=, PathChanged=,
+	// PathModified= and DirectoryNotEmpty= settings in order; an empty
+	// assignment to any of them resets all.
+	Specs                   []PathSpec    `json:"specs"`
+	Unit                    string        `json:"unit"` // default: same name .service
+	MakeDirectory           bool          `json:"make_directory,omitempty"`
+	DirectoryMode           uint32        `json:"directory_mode"`             // default 0755
+	TriggerLimitIntervalSec time.Duration `json:"trigger_limit_interval_sec"` // default 2s
+	TriggerLimitBurst       int           `json:"trigger_limit_burst"`        // default 200
+}
+
+// PathSpec is one watched path: Kind is the setting's name (PathExists,
+// PathExistsGlob, PathChanged, PathModified, DirectoryNotEmpty).
+type PathSpec struct {
+	Kind string `json:"kind"`
+	Path string `json:"path"`
+	Pos  Pos    `json:"pos"`
 }

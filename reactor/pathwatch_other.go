@@ -1,0 +1,22 @@
+//go:build !linux
+
+package reactor
+
+import (
+	"errors"
+
+	"gosd/unitfile"
+)
+
+// pathWatcher: path units need inotify, which only Linux has; on other
+// platforms (kqueue's EVFILT_VNODE is not wired in yet) a path unit fails
+// to start with result resources and this error in its log, rather than
+// seeming to watch.
+type pathWatcher struct{ fd int }
+
+var errNoPathWatch = errors.New("path units are not supported on this platform yet (gosd watches paths with inotify, Linux only)")
+
+func newPathWatcher() (*pathWatcher, error)         { return nil, errNoPathWatch }
+func (w *pathWatcher) watch(int, unitfile.PathSpec) {}
+func (w *pathWatcher) read() (int, error)           { return -1, errNoPathWatch }
+func (w *pathWatcher) close()                       {}
