@@ -9,6 +9,13 @@
 // PID files, conditions, console and log lines). A panic anywhere in that
 // path is logged with the unit and the loop goes on.
 //
+// An effect carries what carrying it out needs (the [Socket] section to
+// open, the conditions to check, the exec context to clean up); the
+// reactor reads unit definitions itself only to re-apply settings after
+// a daemon-reload or re-exec. A unit type's hooks live in their own files:
+// paths.go and pathwatch_*.go watch path units' paths (inotify) and answer
+// WatchPaths with PathsChecked.
+//
 // cmd/gosd calls exec.RunHelperIfRequested and InstallSignals first thing
 // in main, then Run (or New and (*Reactor).Run).
 package reactor
