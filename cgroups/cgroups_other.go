@@ -75,3 +75,11 @@ func (g *Group) ApplyDevices(d unitfile.Devices) (bool, error) {
 	}
 	return true, errNoCgroups
 }
+
+// ApplyIPAccess: address programs are Linux cgroup v2's.
+func (g *Group) ApplyIPAccess(a unitfile.IPAccess) (bool, error) {
+	if !a.Restricted() {
+		return false, nil
+	}
+	return true, errNoCgroups
+}

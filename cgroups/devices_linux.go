@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"runtime"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -182,37 +180,18 @@ func (g *Group) ApplyDevices(d unitfile.Devices) (bool, error) {
 	if !d.Restricted() {
 		return false, nil
 	}
-	prog := deviceProgram(deviceRules(d))
-	license := []byte("GPL\x00")
-	attr := struct {
-		progType, insnCnt  uint32
-		insns, license     uint64
-		logLevel, logSize  uint32
-		logBuf             uint64
-		kernVersion, flags uint32
-		name               [16]byte
-		ifindex, expected  uint32
-	}{progType: 15, insnCnt: uint32(len(prog)), // BPF_PROG_TYPE_CGROUP_DEVICE
-		insns:    uint64(uintptr(unsafe.Pointer(&prog[0]))),
-		license:  uint64(uintptr(unsafe.Pointer(&license[0]))),
-		expected: 6} // BPF_CGROUP_DEVICE
-	copy(attr.name[:], "gosd_devices")
-	const bpfProgLoad, bpfProgAttach = 5, 8
-	fd, _, e := unix.Syscall(unix.SYS_BPF, bpfProgLoad, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-	runtime.KeepAlive(prog)
-	runtime.KeepAlive(license)
-	if e != 0 {
-		return true, fmt.Errorf("loading the device program: %w", e)
+	fd, err := loadProgram(15, 6, deviceProgram(deviceRules(d))) // BPF_PROG_TYPE_CGROUP_DEVICE, BPF_CGROUP_DEVICE
+	if err != nil {
+		return true, fmt.Errorf("loading the device program: %w", err)
 	}
-	defer unix.Close(int(fd))
+	defer unix.Close(fd)
 	dir, err := g.OpenFD()
 	if err != nil {
 		return true, err
 	}
 	defer unix.Close(dir)
-	att := struct{ target, prog, typ, flags, replace uint32 }{uint32(dir), uint32(fd), 6, 2, 0} // BPF_F_ALLOW_MULTI
-	if _, _, e := unix.Syscall(unix.SYS_BPF, bpfProgAttach, uintptr(unsafe.Pointer(&att)), unsafe.Sizeof(att)); e != 0 {
-		return true, fmt.Errorf("attaching the device program: %w", e)
+	if err := attachProgram(dir, fd, 6); err != nil {
+		return true, fmt.Errorf("attaching the device program: %w", err)
 	}
 	return true, nil
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -74,6 +75,40 @@ func TestDevicePolicyUnit(t *testing.T) {
 		ctlWant(t, in, 0, "start", "devs")
 		if got := in.read("devs"); got != "zero open\nfull denied\n" {
 			t.Errorf("got %q\n%s", got, in.out.String())
+		}
+	})
+}
+
+// IPAddressDeny=any keeps a service off even the loopback;
+// IPAddressAllow=localhost lets it back there.
+func TestIPAddressDenyUnit(t *testing.T) {
+	needTools(t, "python3")
+	both(t, func(t *testing.T, m mode) {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		probe := "ExecStart=/usr/bin/python3 -c 'import socket; s = socket.socket(); s.settimeout(1)\\ntry: s.connect((\"127.0.0.1\", " +
+			strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + ")); print(\"ok\")\\nexcept OSError: print(\"denied\")'\n"
+		in := start(t, m, map[string]string{
+			"deny.service":   "[Service]\nType=oneshot\nIPAddressDeny=any\nStandardOutput=file:@T@/deny\n" + probe,
+			"allow.service":  "[Service]\nType=oneshot\nIPAddressDeny=any\nIPAddressAllow=localhost\nStandardOutput=file:@T@/allow\n" + probe,
+			"default.target": "[Unit]\nDescription=Default\n",
+		})
+		in.waitOutput("Reached target default.target", 15*time.Second)
+		ctlWant(t, in, 0, "start", "deny", "allow")
+		if d, a := in.read("deny"), in.read("allow"); d != "denied\n" || a != "ok\n" {
+			t.Errorf("deny %q allow %q\n%s", d, a, in.out.String())
 		}
 	})
 }

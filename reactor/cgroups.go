@@ -292,6 +292,9 @@ func (r *Reactor) cgroupFor(unit string, rc *unitfile.ResourceControl) (*unitCgr
 		if _, err := c.g.ApplyDevices(rc.Devices); err != nil {
 			r.warn(unit, "DeviceAllow=/DevicePolicy= NOT applied: "+err.Error())
 		}
+		if _, err := c.g.ApplyIPAccess(rc.IPAccess); err != nil {
+			r.warn(unit, "IPAddressAllow=/IPAddressDeny= NOT applied: "+err.Error())
+		}
 	}
 	r.Feed(manager.CgroupCreated{Unit: unit, Path: c.rel})
 	return c, nil

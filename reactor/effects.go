@@ -395,9 +395,9 @@ func (r *Reactor) spawn(s manager.Spawn) {
 			return
 		}
 		spec.CgroupFD = c.dirFD
-	} else if rc := r.resources(s.Unit); rc != nil && rc.Devices.Restricted() && !r.warned["devices:"+s.Unit] {
-		r.warned["devices:"+s.Unit] = true
-		r.warn(s.Unit, "DeviceAllow=/DevicePolicy= NOT applied: no cgroup v2 for units here")
+	} else if rc := r.resources(s.Unit); rc != nil && (rc.Devices.Restricted() || rc.IPAccess.Restricted()) && !r.warned["bpf:"+s.Unit] {
+		r.warned["bpf:"+s.Unit] = true
+		r.warn(s.Unit, "DeviceAllow=, DevicePolicy=, IPAddressAllow=, IPAddressDeny= NOT applied: no cgroup v2 for units here")
 	}
 	readFD, errFD := -1, -1
 	errRoute, twoPipes := stderrRoute(s.Exec)

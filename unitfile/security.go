@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -501,4 +502,58 @@ func init() {
 		t.res.DeviceAllow = append(t.res.DeviceAllow, DeviceRule{Spec: spec, Access: access})
 		return nil
 	})
+}
+
+// IPAccess is IPAddressAllow= and IPAddressDeny=
+// (systemd.resource-control(5)): a packet whose peer address matches an
+// allowed prefix passes, else one matching a denied prefix is dropped,
+// anything else passes.
+type IPAccess struct {
+	IPAddressAllow []netip.Prefix `json:"ip_address_allow,omitempty"`
+	IPAddressDeny  []netip.Prefix `json:"ip_address_deny,omitempty"`
+}
+
+// Restricted says whether any address is denied.
+func (a IPAccess) Restricted() bool { return len(a.IPAddressDeny) > 0 }
+
+// ipPrefixWords are the symbolic names IPAddressAllow=/Deny= take.
+var ipPrefixWords = map[string][]string{
+	"any":        {"0.0.0.0/0", "::/0"},
+	"localhost":  {"127.0.0.0/8", "::1/128"},
+	"link-local": {"169.254.0.0/16", "fe80::/64"},
+	"multicast":  {"224.0.0.0/4", "ff00::/8"},
+}
+
+func ipAccessKey(p func(t *buildTarget) *[]netip.Prefix) keyDef {
+	return withSpecifiers(func(t *buildTarget, v string) error {
+		if v == "" {
+			*p(t) = nil
+			return nil
+		}
+		var errs []error
+		for _, w := range strings.Fields(v) {
+			words, ok := ipPrefixWords[w]
+			if !ok {
+				words = []string{w}
+			}
+			for _, x := range words {
+				pf, err := netip.ParsePrefix(x)
+				if err != nil {
+					a, aerr := netip.ParseAddr(x)
+					if aerr != nil {
+						errs = append(errs, fmt.Errorf("Invalid IP address prefix %q", x))
+						continue
+					}
+					pf = netip.PrefixFrom(a, a.BitLen())
+				}
+				*p(t) = append(*p(t), pf.Masked())
+			}
+		}
+		return errors.Join(errs...)
+	})
+}
+
+func init() {
+	execKeys["IPAddressAllow"] = ipAccessKey(func(t *buildTarget) *[]netip.Prefix { return &t.res.IPAddressAllow })
+	execKeys["IPAddressDeny"] = ipAccessKey(func(t *buildTarget) *[]netip.Prefix { return &t.res.IPAddressDeny })
 }

@@ -405,7 +405,8 @@ type ResourceControl struct {
 	// field of that setting is then nil.
 	Percent map[string]uint64 `json:"percent,omitempty"`
 
-	Devices // DeviceAllow=, DevicePolicy= (security.go)
+	Devices  // DeviceAllow=, DevicePolicy= (security.go)
+	IPAccess // IPAddressAllow=, IPAddressDeny= (security.go)
 }
 
 // ExitStatusSet is a list of exit codes and signals (SuccessExitStatus= ...).
