@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gosd/logstore"
@@ -49,10 +50,13 @@ var methods = map[string]method{
 
 // call is one request being handled.
 type call struct {
-	c        *session
-	id       json.RawMessage
-	params   json.RawMessage
-	answered bool
+	c      *session
+	id     json.RawMessage
+	params json.RawMessage
+	// answered is set by the first answer; any later one is dropped. The
+	// reactor (a job's end) and the connection's goroutine (the server
+	// shutting down) may both try.
+	answered atomic.Bool
 }
 
 func (k *call) decode(v any) bool {
@@ -65,13 +69,16 @@ func (k *call) decode(v any) bool {
 	return true
 }
 
-func (k *call) result(v any)  { k.c.reply(k.id, v); k.done() }
-func (k *call) fail(e *Error) { k.c.sendError(k.id, e); k.done() }
+func (k *call) result(v any) {
+	if k.answered.CompareAndSwap(false, true) {
+		k.c.reply(k.id, v)
+		k.c.answered()
+	}
+}
 
-// done marks the call answered (its answer is queued).
-func (k *call) done() {
-	if !k.answered {
-		k.answered = true
+func (k *call) fail(e *Error) {
+	if k.answered.CompareAndSwap(false, true) {
+		k.c.sendError(k.id, e)
 		k.c.answered()
 	}
 }
@@ -88,7 +95,7 @@ func (k *call) failData(code int, msg string, data any) {
 // (now, or later from a job's completion).
 func (k *call) reactor(fn func()) {
 	err := k.c.onReactor(fn)
-	if err == nil || k.answered {
+	if err == nil || k.answered.Load() {
 		return
 	}
 	code := CodeInternalError
@@ -186,7 +193,7 @@ func runList(k *call) {
 		all = k.be().List()
 		now = k.c.srv.opts.now()
 	})
-	if k.answered {
+	if k.answered.Load() {
 		return
 	}
 	out := []UnitInfo{}
@@ -275,7 +282,7 @@ func runStatus(k *call) {
 		// manager state that a later daemon-reload may change.
 		k.result(out)
 	})
-	if k.answered || !withProcs {
+	if k.answered.Load() || !withProcs {
 		return
 	}
 	if derr != nil {
@@ -308,7 +315,7 @@ func runCat(k *call) {
 			out = append(out, f)
 		}
 	})
-	if k.answered {
+	if k.answered.Load() {
 		return
 	}
 	if len(missing) > 0 {
@@ -644,7 +651,7 @@ func runLogs(k *call) {
 			c.follows = append(c.follows, cancel)
 		}
 	})
-	if k.answered {
+	if k.answered.Load() {
 		return
 	}
 	var disk []logstore.Entry
@@ -795,7 +802,7 @@ func runProperties(k *call) {
 				order: concat(tprops, unitProps), in: fileInputsOf(b, name, found)})
 		}
 	})
-	if k.answered {
+	if k.answered.Load() {
 		return
 	}
 	// Unit files are read here, off the reactor.

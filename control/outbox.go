@@ -229,6 +229,14 @@ func onReactor(b Backend, closed <-chan struct{}, fn func()) error {
 		}
 		return nil
 	case <-closed:
-		return errShuttingDown
+		select {
+		case <-done: // it ran after all: its outcome, not the shutdown
+			if panicked != nil {
+				return fmt.Errorf("internal error: %v", panicked)
+			}
+			return nil
+		default:
+			return errShuttingDown
+		}
 	}
 }
