@@ -180,10 +180,13 @@ type consoleWriter struct {
 }
 
 // Queue bounds: the log carries service output, the console only progress
-// lines.
+// lines, but a boot's worth of them: a flat tree of 1000 units prints its
+// 2000 lines (about 110 KiB) in one loop turn, before the writer can run on
+// a busy machine, and a 64 KiB queue dropped the last 800, "Reached target"
+// among them (measured with go run ./bench, N=1000).
 const (
 	logQueueBytes     = 1 << 20
-	consoleQueueBytes = 64 << 10
+	consoleQueueBytes = 1 << 20
 	// wakeAt: a queue this full wakes the writer at once rather than at
 	// the end of the loop turn.
 	wakeAt = 64 << 10
@@ -272,8 +275,8 @@ func (c *consoleWriter) run() {
 				batch = fmt.Appendf(batch, "gosd: %d log lines suppressed (the console did not take them fast enough)\n", dropped)
 			}
 			c.w.Write(batch) // an error drops the batch: a broken log must not stop anything
-			if cap(batch) > c.max {
-				batch = nil
+			if cap(batch) > wakeAt {
+				batch = nil // a boot's or a flood's buffer is not kept for idle times
 			}
 		}
 		c.mu.Lock()
