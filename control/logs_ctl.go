@@ -74,7 +74,7 @@ func printLogDir(dir string, v logView, out io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if v.params.ThisBoot {
+	if v.params.ThisBoot || v.params.Kernel {
 		f.BootID = logstore.BootID()
 	}
 	entries, err := logstore.ReadDir(dir, f, nil, v.params.Lines)
@@ -222,6 +222,7 @@ type journalCLI struct {
 	Priority   string   `short:"p" help:"Entries of this level or more severe (emerg..debug, 0-7, or FROM..TO)."`
 	Output     string   `short:"o" default:"short" help:"Output mode: short, short-iso, short-iso-precise, short-precise, short-monotonic, cat, json."`
 	Boot       bool     `short:"b" help:"Entries of the current boot only."`
+	Dmesg      bool     `short:"k" help:"The kernel's messages of the current boot only."`
 	Reverse    bool     `short:"r" help:"Newest entries first."`
 	PagerEnd   bool     `short:"e" help:"Show the end (the last 1000 entries unless -n)."`
 	UTC        bool     `name:"utc" help:"Times in UTC."`
@@ -264,7 +265,7 @@ func JournalMain(name string, args []string, stdout, stderr io.Writer) (code int
 		return 1
 	}
 	v := logView{mode: cli.Output, utc: cli.UTC, reverse: cli.Reverse, quiet: cli.Quiet,
-		params: LogsParams{Units: cli.Unit, Idents: cli.Identifier, Follow: cli.Follow, Priority: cli.Priority, ThisBoot: cli.Boot, Lines: cli.Lines}}
+		params: LogsParams{Units: cli.Unit, Idents: cli.Identifier, Follow: cli.Follow, Priority: cli.Priority, ThisBoot: cli.Boot, Kernel: cli.Dmesg, Lines: cli.Lines}}
 	if v.mode == "json-pretty" || v.mode == "json-seq" {
 		v.mode = "json"
 	}

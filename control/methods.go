@@ -632,7 +632,7 @@ func runLogs(k *call) {
 		k.fail(errorf(CodeFailed, "gosd keeps no log"))
 		return
 	}
-	if p.ThisBoot {
+	if p.ThisBoot || p.Kernel {
 		f.BootID = store.BootID()
 	}
 	c := k.c

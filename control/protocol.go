@@ -143,6 +143,7 @@ type LogsParams struct {
 	// "FROM..TO"; "" for every level.
 	Priority string `json:"priority,omitempty"`
 	ThisBoot bool   `json:"this_boot,omitempty"` // -b: the current boot only
+	Kernel   bool   `json:"kernel,omitempty"`    // -k: the kernel's messages of this boot
 }
 
 // LogsResult answers Logs once every entry asked for was sent (as

@@ -64,7 +64,7 @@ func TestQemuLogsSurviveReboot(t *testing.T) {
 	// gosdctl logs -o json: the first boot's entries, with their unit and
 	// both timestamps, served by the second boot's gosd from the disk.
 	found := map[string]bool{}
-	for _, l := range strings.Split(out[strings.Index(out, "LOGSHOW-GOSDCTL"):strings.Index(out, "LOGSHOW-END")], "\n") {
+	for _, l := range strings.Split(out[strings.Index(out, "LOGSHOW-GOSDCTL"):strings.Index(out, "LOGSHOW-KERNEL")], "\n") {
 		var e map[string]string
 		if json.Unmarshal([]byte(strings.TrimSpace(l)), &e) != nil {
 			continue
@@ -75,5 +75,11 @@ func TestQemuLogsSurviveReboot(t *testing.T) {
 	}
 	if !found["STDOUT-LINE boot1"] || !found["SYSLOG-LINE boot1"] {
 		t.Errorf("gosdctl logs -u logdemo on the second boot: found %v", found)
+	}
+	// The kernel's messages of this boot, from before gosd ran too
+	// (journalctl -k), with the kernel's own monotonic time.
+	kmsgShow := out[strings.Index(out, "LOGSHOW-KERNEL"):strings.Index(out, "LOGSHOW-END")]
+	if !regexp.MustCompile(`(?m)^\[\s*0\.\d{6}\] gosd-qemu kernel: Linux version `).MatchString(kmsgShow) {
+		t.Errorf("journalctl -k lacks the kernel's first line:\n%s", kmsgShow)
 	}
 }

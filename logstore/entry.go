@@ -11,7 +11,7 @@ const (
 	TransportStdout  = "stdout"  // a unit's stdout/stderr pipe
 	TransportSyslog  = "syslog"  // a datagram on /dev/log
 	TransportJournal = "journal" // journald's native protocol
-	TransportKernel  = "kernel"  // read from /dev/kmsg (not collected yet)
+	TransportKernel  = "kernel"  // read from /dev/kmsg
 	TransportDriver  = "driver"  // gosd's own messages (journald: the service manager's)
 )
 

@@ -26,6 +26,7 @@ type Filter struct {
 	Since       int64  `json:"since,omitempty"` // realtime µs, 0: no bound
 	Until       int64  `json:"until,omitempty"` // realtime µs, 0: no bound
 	BootID      string `json:"boot_id,omitempty"`
+	Kernel      bool   `json:"kernel,omitempty"` // -k: the kernel's messages only
 }
 
 // Match says whether e passes the filter.
@@ -46,6 +47,9 @@ func (f *Filter) Match(e *Entry) bool {
 		return false
 	}
 	if f.BootID != "" && e.BootID != f.BootID {
+		return false
+	}
+	if f.Kernel && e.Transport != TransportKernel {
 		return false
 	}
 	return true

@@ -61,6 +61,7 @@ func (r *Reactor) startPersist() {
 // is written out and synced, before a PID1 unmounts and powers off.
 func (r *Reactor) closeLogs() {
 	r.closeLogSockets()
+	r.closeKmsgReader()
 	if r.persist != nil {
 		r.persist.Close()
 		r.persist = nil

@@ -75,6 +75,9 @@ type Config struct {
 	// Kmsg is the kernel log device StandardOutput=kmsg writes to: "" =
 	// /dev/kmsg, "-" = none (such output then goes to Log).
 	Kmsg string
+	// ReadKmsg: the kernel's messages go into the log store too
+	// (kmsgread_linux.go); for the init of a machine.
+	ReadKmsg bool
 
 	// OnAction is called (on the reactor goroutine) for every Action
 	// effect; nil logs it. The PID1 power-off path hooks in here and after
@@ -156,6 +159,8 @@ type Reactor struct {
 	kmsgBuf  []byte
 	oobBuf   []byte   // log sockets' control messages
 	stamp    logStamp // of the read being handled (logs.go)
+	kmsgRead *kmsgReader
+	kmsgNext uint64 // the next kernel record to read (handed over by daemon-reexec)
 	readBuf  []byte
 
 	shuttingDown bool
@@ -305,6 +310,7 @@ func (r *Reactor) Run() int {
 	}
 	r.startPersist()
 	r.openLogSockets()
+	r.openKmsgReader()
 	// Children may have exited before signal.Notify; collect them now.
 	r.reap()
 	// The wall clock, before anything starts (timer units need it).
@@ -663,6 +669,8 @@ func (r *Reactor) handleFD(fd int) {
 		r.guard(s.unit, "reading output", func() { r.readOutput(s) })
 	case *logSocket:
 		r.guard("", "log socket "+s.path, func() { r.readLogSocket(s) })
+	case *kmsgReader:
+		r.guard("", "kernel messages", func() { r.readKmsg(s) })
 	case *procSource:
 		if !r.reapedTurn {
 			// One wait4 sweep collects every exited child: the other

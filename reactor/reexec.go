@@ -51,6 +51,8 @@ type handover struct {
 	Log     []logstore.Entry // the log store's entries, oldest first
 	// LogPersisted: the entries up to this sequence number are on disk.
 	LogPersisted uint64
+	// KmsgNext is the sequence number of the next kernel record to read.
+	KmsgNext uint64 `json:",omitempty"`
 	// LogSockets are the log sockets gosd serves in journald's place.
 	LogSockets []hoLogSocket
 	Extra      json.RawMessage
@@ -180,7 +182,7 @@ func (r *Reactor) reexecNow() error {
 		r.persist = nil
 		defer r.startPersist() // only reached when the execve failed
 	}
-	h.Log, h.LogPersisted = r.store.All(), r.store.Persisted()
+	h.Log, h.LogPersisted, h.KmsgNext = r.store.All(), r.store.Persisted(), r.kmsgNext
 	if r.cfg.HandoverExtra != nil {
 		h.Extra = r.cfg.HandoverExtra()
 	}
@@ -313,6 +315,7 @@ func (r *Reactor) restore(fd int) bool {
 		}
 	}
 	r.store.Restore(h.Log, h.LogPersisted)
+	r.kmsgNext = h.KmsgNext
 	for _, s := range h.LogSockets {
 		r.adoptLogSocket(s)
 	}

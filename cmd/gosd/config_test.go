@@ -88,7 +88,7 @@ func TestLogSocketsLeftToEnabledUnits(t *testing.T) {
 	if s, _ := (LogConfig{}).settings(false, units, []string{dir}); s.syslogPath != "" || s.native != "" {
 		t.Fatal("not PID1: gosd served log sockets without listen = yes")
 	}
-	for _, bad := range []LogConfig{{Storage: "disk"}, {Listen: "maybe"}, {MaxUse: "lots"}, {MaxFiles: 1}, {Directory: "rel"}, {RateLimitInterval: "x"}} {
+	for _, bad := range []LogConfig{{Storage: "disk"}, {Listen: "maybe"}, {MaxUse: "lots"}, {MaxFiles: 1}, {Directory: "rel"}, {RateLimitInterval: "x"}, {Kernel: "maybe"}} {
 		if _, err := bad.settings(true, units, nil); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"gosd/boot"
 	"gosd/control"
 	"gosd/logstore"
 	"gosd/reactor"
@@ -37,6 +38,10 @@ type LogConfig struct {
 	// that unit.
 	Listen       string `toml:"listen"`
 	SyslogSocket string `toml:"syslog_socket"` // default /dev/log
+	// Kernel: read the kernel's messages into the log, as journald does:
+	// "auto" (default: as the init of a machine, not in a container),
+	// "yes", "no".
+	Kernel       string `toml:"kernel"`
 	NativeSocket string `toml:"native_socket"` // default /run/systemd/journal/socket
 }
 
@@ -47,6 +52,7 @@ type logSettings struct {
 	rateInterval       time.Duration
 	rateBurst          int
 	syslogPath, native string
+	readKmsg           bool
 	notes              []string // what was decided, for gosd's log
 }
 
@@ -105,6 +111,15 @@ func (c LogConfig) settings(pid1 bool, units *unitfile.Set, unitPath []string) (
 		return s, fmt.Errorf("[log] rate_limit_burst = %d: not a count", c.RateLimitBurst)
 	}
 	s.rateBurst = c.RateLimitBurst
+	switch c.Kernel {
+	case "", "auto":
+		s.readKmsg = pid1 && !boot.InContainer()
+	case "yes":
+		s.readKmsg = true
+	case "no":
+	default:
+		return s, fmt.Errorf("[log] kernel = %q: auto, yes or no", c.Kernel)
+	}
 	serve := false
 	switch c.Listen {
 	case "", "auto":

@@ -147,6 +147,7 @@ func (c *RunCmd) Run() error {
 		RateLimitBurst:    logs.rateBurst,
 		SyslogSocket:      logs.syslogPath,
 		NativeSocket:      logs.native,
+		ReadKmsg:          logs.readKmsg,
 		PID1:              pid1,
 		Subreaper:         !pid1,
 		Observe:           b.observe,

@@ -6,6 +6,8 @@
 	journalctl -u logdemo -u logkmsg -o short-iso --no-pager
 	echo "LOGSHOW-GOSDCTL"
 	gosdctl logs -u logdemo -n 20 -o json
+	echo "LOGSHOW-KERNEL"
+	journalctl -k -o short-monotonic | grep -m1 "Linux version"
 	echo "LOGSHOW-END"
 } > /dev/console 2>&1
 kill -38 1
