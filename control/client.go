@@ -38,8 +38,8 @@ const maxResponse = 64 << 20
 // Client speaks JSON-RPC to a gosd control socket. One call at a time;
 // safe for use by one goroutine at a time (a mutex serialises callers).
 type Client struct {
-	// Timeout bounds a call from sending the request to its answer (0:
-	// none), except a job the caller waits for, which takes as long as
+	// Timeout bounds a call from sending the request to its answer, or
+	// between two messages of an answer sent in parts (0: none), except a job the caller waits for, which takes as long as
 	// the job does (systemctl waits for jobs too), and the lines that
 	// follow a Logs answer. A stuck gosd cannot hang a client for ever.
 	Timeout time.Duration
@@ -151,7 +151,8 @@ func (c *Client) Stream(method string, params any, onAnswer func(result json.Raw
 	if _, err := c.conn.Write(append(line, '\n')); err != nil {
 		return c.callError(err)
 	}
-	if waitsForJob(method, params) {
+	job := waitsForJob(method, params)
+	if job {
 		c.conn.SetReadDeadline(time.Time{})
 	}
 	answered := false
@@ -162,6 +163,11 @@ func (c *Client) Stream(method string, params any, onAnswer func(result json.Raw
 				return nil // the server ended the follow
 			}
 			return c.callError(err)
+		}
+		if c.Timeout > 0 && !job && !answered {
+			// gosd is making progress (a long history sent in parts):
+			// the timeout counts from its last message.
+			c.conn.SetReadDeadline(time.Now().Add(c.Timeout))
 		}
 		var m struct {
 			ID     json.RawMessage `json:"id"`
