@@ -777,8 +777,15 @@ func (c *ctl) status(units []string) int {
 		}
 		fmt.Fprintf(c.out, "%s %s\n", c.paint(c.stateColor(i.ActiveState), dot), head)
 		loaded := i.LoadState
-		if d.Unit != nil && d.Unit.FragmentPath != "" {
-			loaded += fmt.Sprintf(" (%s; %s)", d.Unit.FragmentPath, files.State(i.Name))
+		if reason := loadErrorMessage(props[i.Name]); reason != "" {
+			// A unit that did not load says why, as systemctl does.
+			loaded += " (Reason: " + reason + ")"
+		} else if d.Unit != nil && d.Unit.FragmentPath != "" {
+			state := files.State(i.Name)
+			if showPreset(state) {
+				state += "; preset: " + files.Preset(i.Name)
+			}
+			loaded += fmt.Sprintf(" (%s; %s)", d.Unit.FragmentPath, state)
 		}
 		fmt.Fprintf(c.out, "     Loaded: %s\n", loaded)
 		if d.Unit != nil && len(d.Unit.DropIns) > 0 {
@@ -797,6 +804,10 @@ func (c *ctl) status(units []string) int {
 			active += fmt.Sprintf(" since %s; %s", fmtTime(since), ago(since))
 		}
 		fmt.Fprintf(c.out, "     Active: %s\n", c.paint(c.stateColor(i.ActiveState), active))
+		if (i.ActiveState == "inactive" || i.ActiveState == "failed") && i.ActiveEnterUsec > 0 && i.ActiveExitUsec >= i.ActiveEnterUsec {
+			// How long it was active, as systemctl prints it.
+			fmt.Fprintf(c.out, "   Duration: %s\n", formatTimespanAcc(uint64(i.ActiveExitUsec-i.ActiveEnterUsec), 1000))
+		}
 		if i.Job != "" {
 			fmt.Fprintf(c.out, "        Job: %s\n", i.Job)
 		}

@@ -208,14 +208,22 @@ func exitStatusName(code int) string {
 	return names[code]
 }
 
-// formatTimespan is systemd's format_timespan at µs accuracy: "1min 30s",
-// "100ms", "1.500000s" trimmed to "1.5s", "infinity", "0".
-func formatTimespan(u uint64) string {
+// formatTimespan is systemd's format_timespan at µs accuracy, as
+// systemctl show prints spans: "1min 30s", "100ms", "1.500000s" (systemd
+// 252 keeps every digit of the accuracy), "infinity", "0".
+func formatTimespan(u uint64) string { return formatTimespanAcc(u, 1) }
+
+// formatTimespanAcc is format_timespan with an accuracy in µs (status'
+// Duration: uses 1000, "1min 16.450s"): parts below it are dropped.
+func formatTimespanAcc(u, acc uint64) string {
 	if u == ^uint64(0) {
 		return "infinity"
 	}
 	if u == 0 {
 		return "0"
+	}
+	if acc == 0 {
+		acc = 1
 	}
 	const (
 		us  = uint64(1)
@@ -235,22 +243,32 @@ func formatTimespan(u uint64) string {
 	var parts []string
 	t := u
 	for _, e := range table {
-		if t == 0 {
+		if t == 0 || t < acc && len(parts) > 0 {
 			break
 		}
 		if t < e.usec {
 			continue
 		}
 		a, b := t/e.usec, t%e.usec
-		if t < min && b > 0 && e.usec > 1 {
+		// Below a minute a remainder shows as decimals, as many as the
+		// accuracy allows.
+		if t < min && b > 0 {
 			digits := len(strconv.FormatUint(e.usec, 10)) - 1
-			frac := strings.TrimRight(fmt.Sprintf("%0*d", digits, b), "0")
-			parts = append(parts, fmt.Sprintf("%d.%s%s", a, frac, e.suffix))
-			t = 0
-			break
+			for c := acc; c > 1; c /= 10 {
+				b /= 10
+				digits--
+			}
+			if digits > 0 {
+				parts = append(parts, fmt.Sprintf("%d.%0*d%s", a, digits, b, e.suffix))
+				t = 0
+				break
+			}
 		}
 		parts = append(parts, fmt.Sprintf("%d%s", a, e.suffix))
 		t = b
+	}
+	if len(parts) == 0 {
+		return "0"
 	}
 	return strings.Join(parts, " ")
 }
@@ -449,13 +467,41 @@ func (c *ctl) statusExtra(props map[string]Property, states map[string]string) {
 		}
 		return "○"
 	}
-	for _, k := range []struct{ prop, label string }{{"TriggeredBy", "TriggeredBy"}, {"Triggers", "   Triggers"}} {
+	// systemctl marks a triggering unit by its state, a triggered one
+	// always with ● in its state's colour.
+	for _, k := range []struct{ prop, label string }{{"TriggeredBy", "TriggeredBy"}, {"", ""}, {"Triggers", "   Triggers"}} {
+		if k.prop == "" {
+			c.printTrigger(props)
+			continue
+		}
 		for n, u := range propStrings(props[k.prop]) {
 			label := k.label + ":"
 			if n > 0 {
 				label = strings.Repeat(" ", len(label))
 			}
-			fmt.Fprintf(c.out, "%s %s %s\n", label, dot(u), u)
+			mark := dot(u)
+			if k.prop == "Triggers" {
+				mark = c.paint(c.stateColor(states[u]), "●")
+			}
+			fmt.Fprintf(c.out, "%s %s %s\n", label, mark, u)
+		}
+	}
+	for n, d := range propStrings(props["Documentation"]) {
+		label := "Docs:"
+		if n > 0 {
+			label = ""
+		}
+		fmt.Fprintf(c.out, "   %9s %s\n", label, d)
+	}
+	if p, ok := props["Listen"]; ok {
+		if vals, ok := formatProp(p, false); ok {
+			for n, v := range vals {
+				label := "     Listen:"
+				if n > 0 {
+					label = "            "
+				}
+				fmt.Fprintf(c.out, "%s %s\n", label, v)
+			}
 		}
 	}
 	for _, name := range []string{"ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPost"} {
@@ -504,3 +550,35 @@ func or(s, def string) string {
 // execSig is an Exec*= property: path, argv, ignore-failure, start and
 // exit time (realtime and monotonic), pid, code, status.
 const execSig = "a(sasbttttuii)"
+
+// formatLeft is how long until an instant, as systemctl status prints a
+// timer's next elapse ("59min left"): format_timestamp_relative's units.
+func formatLeft(d time.Duration) string {
+	return formatAgo(d, "left")
+}
+
+// printTrigger is a timer's Trigger: line, its next elapse.
+func (c *ctl) printTrigger(props map[string]Property) {
+	// A timer's next elapse, as list-timers shows it.
+	if p, ok := props["NextElapseUSecRealtime"]; ok {
+		var u uint64
+		if json.Unmarshal(p.Value, &u) == nil && u > 0 {
+			next := time.UnixMicro(int64(u))
+			left := "now"
+			if d := time.Until(next); d > 0 {
+				left = formatLeft(d)
+			}
+			fmt.Fprintf(c.out, "    Trigger: %s; %s\n", fmtTime(int64(u)), left)
+		}
+	}
+}
+
+// loadErrorMessage is the message of a unit's LoadError= ("" when it
+// loaded).
+func loadErrorMessage(props map[string]Property) string {
+	var pair []string
+	if p, ok := props["LoadError"]; ok && json.Unmarshal(p.Value, &pair) == nil && len(pair) == 2 {
+		return pair[1]
+	}
+	return ""
+}

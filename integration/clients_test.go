@@ -216,6 +216,27 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 	contains(sc(0, "list-timers"), "tick.timer")
 	e.waitFor("inst@one ran", 10*time.Second, func() bool { return strings.Contains(e.read("inst.log"), "one") })
 
+	// gosd's status prints what systemd's prints for the same units (up to
+	// the process figures, which change between two calls).
+	head := func(out string) string {
+		var keep []string
+		rel := regexp.MustCompile(`; [0-9][^;]* (ago|left)$`)
+		for _, l := range strings.Split(out, "\n") {
+			t := strings.TrimSpace(l)
+			if t == "" || strings.HasPrefix(t, "Main PID:") || strings.HasPrefix(t, "Tasks:") || strings.HasPrefix(t, "CGroup:") {
+				break
+			}
+			keep = append(keep, rel.ReplaceAllString(l, "; REL"))
+		}
+		return strings.Join(keep, "\n")
+	}
+	for _, u := range []string{"echo.socket", "tick.timer", "legacy.service", "web.service"} {
+		theirs, ours := head(e.run(nil, "systemctl", "status", "--no-pager", u).out), head(e.gosdctl("status", u).out)
+		if theirs != ours || theirs == "" {
+			t.Errorf("status %s differs\nsystemd's systemctl:\n%s\ngosd's:\n%s", u, theirs, ours)
+		}
+	}
+
 	// A failed ExecStartPre=: systemd's systemctl and gosd's print the
 	// same Process: lines, from the same Exec*= records.
 	sc(1, "start", "prefail")

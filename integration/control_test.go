@@ -200,7 +200,7 @@ func TestControlReadVerbs(t *testing.T) {
 
 	t.Run("list-unit-files", func(t *testing.T) {
 		out := ctlWant(t, in, 0, "list-unit-files", "--no-legend").out
-		for _, re := range []string{`(?m)^web\.service +disabled$`, `(?m)^setup\.service +static$`, `(?m)^echo\.socket +static$`, `(?m)^default\.target +static$`} {
+		for _, re := range []string{`(?m)^web\.service +disabled +enabled$`, `(?m)^setup\.service +static +-$`, `(?m)^echo\.socket +static +-$`, `(?m)^default\.target +static +-$`} {
 			if !regexp.MustCompile(re).MatchString(out) {
 				t.Errorf("list-unit-files lacks %s:\n%s", re, out)
 			}
@@ -242,7 +242,7 @@ func TestControlReadVerbs(t *testing.T) {
 		out := r.out
 		for _, re := range []string{
 			`(?m)^● web\.service - Web server$`,
-			`(?m)^     Loaded: loaded \(` + regexp.QuoteMeta(filepath.Join(in.dir, "units", "web.service")) + `; disabled\)$`,
+			`(?m)^     Loaded: loaded \(` + regexp.QuoteMeta(filepath.Join(in.dir, "units", "web.service")) + `; disabled; preset: enabled\)$`,
 			`(?m)^     Active: active \(running\) since \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+; (\d+m?s ago|now)$`,
 			fmt.Sprintf(`(?m)^   Main PID: %d \(sh\)$`, pid),
 			// The log as journalctl prints it (gosd's log store).
@@ -587,7 +587,7 @@ func TestControlUnitFilesReloadLogs(t *testing.T) {
 		if out := ctlWant(t, in, 0, "list-unit-files", "--no-legend", "inst*").out; !regexp.MustCompile(`(?m)^installable\.service +enabled +(enabled|disabled)$`).MatchString(out) {
 			t.Errorf("list-unit-files after enable:\n%s", out)
 		}
-		if out := ctlWant(t, in, 3, "status", "installable").out; !strings.Contains(out, "; enabled)") {
+		if out := ctlWant(t, in, 3, "status", "installable").out; !strings.Contains(out, "; enabled; preset: enabled)") {
 			t.Errorf("status after enable:\n%s", out)
 		}
 		r = ctlWant(t, in, 0, "reenable", "installable")
