@@ -147,6 +147,9 @@ func Start(spec Spec) (Process, error) {
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, err
 	}
+	// Best effort, as systemd: a terminal that cannot be reset does not
+	// stop the unit.
+	ResetTTY(ec)
 	credEnv, err := setupCredentials(spec.Unit, ec, cred)
 	if err != nil {
 		return Process{Pid: -1, PidFD: -1}, err
@@ -237,6 +240,7 @@ func Start(spec Spec) (Process, error) {
 			Sandbox: sb,
 		}
 		ins.Sched = schedFrom(&ec.ProcessSecurity)
+		ins.Utmp = utmpFor(ec, cred)
 		implied := impliedSeccomp(ec)
 		if spec.Cmd.FullPrivileges || runtime.GOOS != "linux" {
 			implied = impliedFilters{} // "+" lifts them; elsewhere there is no seccomp
@@ -319,7 +323,8 @@ func needsHelper(spec Spec, ec *unitfile.ExecContext, shellOK bool) bool {
 		ec.IgnoreSIGPIPE != sigpipeIgnored || // a child inherits gosd's SIGPIPE disposition
 		len(privateRoots(ec)) > 0 ||
 		ec.Seccomp() || // filters are loaded last, by the process that execs
-		ec.ProcessSettings()
+		ec.ProcessSettings() ||
+		ec.UtmpIdentifier != "" // recorded with the process's own pid, before it runs
 }
 
 // needsThread says whether the child needs state that spawnOnThread gives

@@ -52,6 +52,7 @@ type instructions struct {
 	// first, while the helper is still root.
 	Sandbox *sandbox `json:",omitempty"`
 	Sched   *schedSettings
+	Utmp    *utmpEntry
 }
 
 var helper struct {

@@ -51,6 +51,13 @@ func applyAndExec(ins *instructions) (int, error) {
 			return exitOOMAdjust, err
 		}
 	}
+	if ins.Utmp != nil {
+		// While still root; a failure is no reason not to start (systemd
+		// only logs it).
+		if err := writeUtmp(ins.Utmp, os.Getpid(), false); err != nil {
+			fmt.Fprintf(os.Stderr, "gosd-exec-helper: utmp: %v\n", err)
+		}
+	}
 	if status, err := applySched(ins.Sched); err != nil {
 		return status, err
 	}

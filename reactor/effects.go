@@ -64,6 +64,10 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			if err := exec.RemoveUserIPC(ec); err != nil {
 				r.logf(e.Unit, "RemoveIPC=: %v", err)
 			}
+			if err := exec.UtmpDead(ec); err != nil {
+				r.logf(e.Unit, "utmp: %v", err)
+			}
+			exec.ResetTTY(ec) // "after execution" too (systemd.exec(5))
 			if len(ec.Credentials) > 0 {
 				if err := exec.CleanupCredentials(e.Unit); err != nil {
 					r.logf(e.Unit, "credentials: %v", err)

@@ -1280,9 +1280,9 @@ var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
 	MountImages NUMAMask NUMAPolicy PAMName Personality
 	RestrictFileSystems RootHash RootHashSignature RootImage RootImageOptions RootVerity
 	SELinuxContext SecureBits SmackProcessLabel
-	SystemCallLog TTYColumns TTYReset TTYRows
-	TTYVHangup TTYVTDisallocate TimeoutCleanSec TimerSlackNSec
-	UtmpIdentifier UtmpMode ImportCredential Capabilities
+	SystemCallLog TTYColumns TTYRows
+ TimeoutCleanSec TimerSlackNSec
+ ImportCredential Capabilities
 	AllowedCPUs AllowedMemoryNodes BPFProgram CPUAccounting CPUQuotaPeriodSec
  DisableControllers IOAccounting IODeviceLatencyTargetSec IODeviceWeight
 	IOReadBandwidthMax IOReadIOPSMax IOWriteBandwidthMax IOWriteIOPSMax IPAccounting
@@ -1312,7 +1312,7 @@ func checkUnenforced(key, value string) error {
 	return nil
 }
 
-var unenforcedBools = keySet(`TTYReset TTYVHangup TTYVTDisallocate CPUAccounting IOAccounting
+var unenforcedBools = keySet(`CPUAccounting IOAccounting
 	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting
 	PassFileDescriptorsToExec SELinuxContextFromNet`)
 

@@ -65,6 +65,16 @@ type ProcessSecurity struct {
 	// unless the environment settings set it.
 	ExecSearchPath []string `json:"exec_search_path,omitempty"`
 
+	// TTYReset, TTYVHangup, TTYVTDisallocate act on TTYPath= (default
+	// /dev/console) before the process starts and after the unit stops.
+	TTYReset         bool `json:"tty_reset,omitempty"`
+	TTYVHangup       bool `json:"tty_vhangup,omitempty"`
+	TTYVTDisallocate bool `json:"tty_vt_disallocate,omitempty"`
+	// UtmpIdentifier (at most 4 characters kept) and UtmpMode (init,
+	// login, user) make a utmp/wtmp record for the process.
+	UtmpIdentifier string `json:"utmp_identifier,omitempty"`
+	UtmpMode       string `json:"utmp_mode,omitempty"`
+
 	// Credentials are LoadCredential=, SetCredential= and their
 	// Encrypted forms, in order.
 	Credentials []Credential `json:"credentials,omitempty"`
@@ -161,6 +171,18 @@ var securityKeys = map[string]keyDef{
 	"LoadCredentialEncrypted": credentialKey(false, true),
 	"SetCredential":           credentialKey(true, false),
 	"SetCredentialEncrypted":  credentialKey(true, true),
+
+	"TTYReset":         boolKey(func(t *buildTarget) *bool { return &t.exec.TTYReset }),
+	"TTYVHangup":       boolKey(func(t *buildTarget) *bool { return &t.exec.TTYVHangup }),
+	"TTYVTDisallocate": boolKey(func(t *buildTarget) *bool { return &t.exec.TTYVTDisallocate }),
+	"UtmpIdentifier": withSpecifiers(func(t *buildTarget, v string) error {
+		if len(v) > 4 {
+			v = v[len(v)-4:] // systemd keeps the terminal four characters
+		}
+		t.exec.UtmpIdentifier = v
+		return nil
+	}),
+	"UtmpMode": enumKey(func(t *buildTarget) *string { return &t.exec.UtmpMode }, "init", "login", "user"),
 
 	"ExecSearchPath": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
