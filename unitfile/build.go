@@ -39,6 +39,12 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		LoadState:    Loaded,
 		Unit:         defaultUnitSection(),
 	}
+	switch u.Type {
+	case "mount", "automount", "swap", "slice", "scope", "device":
+		// Units of the system's own state are kept by an isolate unless
+		// IgnoreOnIsolate=no (systemd sets this for these types).
+		u.Unit.IgnoreOnIsolate = true
+	}
 	b := &builder{u: u, info: info, t: &buildTarget{u: u, expand: info.Expand}, warnedSections: map[string]bool{}}
 	switch u.Type {
 	case "service":
@@ -327,7 +333,7 @@ func DefaultSocket() *Socket { return defaultSocket() }
 func defaultSocket() *Socket {
 	return &Socket{
 		MaxConnections:          64,
-		Backlog:                 4096,
+		Backlog:                 SomaxconnDeluxe,
 		BindIPv6Only:            "default",
 		SocketMode:              0o666,
 		DirectoryMode:           0o755,
@@ -345,6 +351,12 @@ func defaultSocket() *Socket {
 // finishExec applies the defaults that depend on other settings.
 func (b *builder) finishExec() {
 	t := b.t
+	if t.res.Slice == "" && IsInstance(b.u.Name) {
+		// The instances of a template share a slice of their own under
+		// system.slice, as systemd puts them (systemd.special(7)).
+		prefix, _, _ := SplitName(b.u.Name)
+		t.res.Slice = "system-" + Escape(prefix) + ".slice"
+	}
 	if !t.restartKillSet {
 		t.kill.RestartKillSignal = t.kill.KillSignal
 	}
@@ -464,9 +476,6 @@ func (b *builder) finishSocket() {
 		if s.Accept {
 			s.TriggerLimitBurst = 200
 		}
-	}
-	if !b.t.maxPerSourceSet {
-		s.MaxConnectionsPerSource = s.MaxConnections
 	}
 	if len(s.Listen) == 0 {
 		b.diag(pos, Error, "Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing.")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,6 @@ type buildTarget struct {
 	abortTimeoutSet bool
 	restartKillSet  bool
 	triggerBurstSet bool
-	maxPerSourceSet bool
 }
 
 // keyDef describes one known key.
@@ -91,7 +91,7 @@ func pathKey(p func(t *buildTarget) *string) keyDef {
 		if v != "" && !strings.HasPrefix(v, "/") {
 			return fmt.Errorf("path is not absolute: %s", v)
 		}
-		*p(t) = v
+		*p(t) = SimplifyPath(v)
 		return nil
 	})
 }
@@ -496,17 +496,16 @@ var socketKeys = map[string]keyDef{
 		t.sock.Service = v
 		return nil
 	}),
-	"MaxConnections": intKey(func(t *buildTarget) *int { return &t.sock.MaxConnections }, 0, 1<<31-1),
-	"MaxConnectionsPerSource": markOnSuccess(func(t *buildTarget) *bool { return &t.maxPerSourceSet },
-		intKey(func(t *buildTarget) *int { return &t.sock.MaxConnectionsPerSource }, 0, 1<<31-1)),
-	"Backlog":       intKey(func(t *buildTarget) *int { return &t.sock.Backlog }, 0, 1<<31-1),
-	"BindIPv6Only":  enumKey(func(t *buildTarget) *string { return &t.sock.BindIPv6Only }, "default", "both", "ipv6-only"),
-	"BindToDevice":  stringKey(func(t *buildTarget) *string { return &t.sock.BindToDevice }),
-	"SocketUser":    stringKey(func(t *buildTarget) *string { return &t.sock.SocketUser }),
-	"SocketGroup":   stringKey(func(t *buildTarget) *string { return &t.sock.SocketGroup }),
-	"SocketMode":    modeKey(func(t *buildTarget) *uint32 { return &t.sock.SocketMode }),
-	"DirectoryMode": modeKey(func(t *buildTarget) *uint32 { return &t.sock.DirectoryMode }),
-	"RemoveOnStop":  boolKey(func(t *buildTarget) *bool { return &t.sock.RemoveOnStop }),
+	"MaxConnections":          intKey(func(t *buildTarget) *int { return &t.sock.MaxConnections }, 0, 1<<31-1),
+	"MaxConnectionsPerSource": intKey(func(t *buildTarget) *int { return &t.sock.MaxConnectionsPerSource }, 0, 1<<31-1),
+	"Backlog":                 intKey(func(t *buildTarget) *int { return &t.sock.Backlog }, 0, 1<<31-1),
+	"BindIPv6Only":            enumKey(func(t *buildTarget) *string { return &t.sock.BindIPv6Only }, "default", "both", "ipv6-only"),
+	"BindToDevice":            stringKey(func(t *buildTarget) *string { return &t.sock.BindToDevice }),
+	"SocketUser":              stringKey(func(t *buildTarget) *string { return &t.sock.SocketUser }),
+	"SocketGroup":             stringKey(func(t *buildTarget) *string { return &t.sock.SocketGroup }),
+	"SocketMode":              modeKey(func(t *buildTarget) *uint32 { return &t.sock.SocketMode }),
+	"DirectoryMode":           modeKey(func(t *buildTarget) *uint32 { return &t.sock.DirectoryMode }),
+	"RemoveOnStop":            boolKey(func(t *buildTarget) *bool { return &t.sock.RemoveOnStop }),
 	"Symlinks": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
 			t.sock.Symlinks = nil
@@ -692,9 +691,13 @@ func directoryListKey(p func(t *buildTarget) *[]string) keyDef {
 			return nil
 		}
 		for _, w := range strings.Fields(v) {
-			dir, _, _ := strings.Cut(w, ":") // "dir:symlink" form (v250+)
+			dir, link, hasLink := strings.Cut(w, ":") // "dir:symlink" form (v250+)
 			if strings.HasPrefix(dir, "/") || dir == "" || strings.Contains("/"+dir+"/", "/../") {
 				return fmt.Errorf("directory %q must be a relative path without \"..\"", w)
+			}
+			w = SimplifyPath(dir)
+			if hasLink {
+				w += ":" + SimplifyPath(link)
 			}
 			*p(t) = append(*p(t), w)
 		}
@@ -810,6 +813,9 @@ var execKeys = map[string]keyDef{
 		if dir != "" && dir != "~" && !strings.HasPrefix(dir, "/") {
 			// systemd refuses the unit for this one (not just the line).
 			return fatalError{fmt.Errorf("WorkingDirectory= path is not absolute: %s", dir)}
+		}
+		if dir != "~" {
+			dir = SimplifyPath(dir)
 		}
 		t.exec.WorkingDirectory, t.exec.WorkingDirectoryOptional = dir, optional
 		return nil
@@ -1102,41 +1108,71 @@ func envNamesKey(p func(t *buildTarget) *[]string, assignments bool) keyDef {
 				bad = append(bad, fmt.Errorf("invalid environment variable name %q, ignoring", w))
 				continue
 			}
-			*p(t) = append(*p(t), w)
+			if !slices.Contains(*p(t), w) { // systemd keeps each name once
+				*p(t) = append(*p(t), w)
+			}
 		}
 		return errors.Join(bad...)
 	})
 }
 
-// capsKey keeps capability names as written (upper case, "CAP_" prefix).
-// A leading "~" inverts the assignment: the names are then recorded as
-// "~CAP_X" (drop these from the full set). For the bounding set an empty
-// value means the empty set (drop all), so the list is reset to empty
-// rather than nil; for ambient capabilities it resets to none.
-func capsKey(p func(t *buildTarget) *[]string, emptyIsNone bool) keyDef {
+// capsKey parses CapabilityBoundingSet= and AmbientCapabilities= as
+// systemd merges them: each line's names (or numbers) make a set, "~"
+// inverts it; a line replaces the setting when it is empty, "~" alone, or
+// the setting still has its initial value (all capabilities for the
+// bounding set, none for ambient), else it adds to it (or, inverted,
+// removes from it). The result is the capability names kept, in number
+// order; a name systemd does not know is skipped, as systemd does.
+func capsKey(p func(t *buildTarget) *[]string, bounding bool) keyDef {
 	return literal(func(t *buildTarget, v string) error {
-		if v == "" {
-			if emptyIsNone {
-				*p(t) = []string{}
-			} else {
-				*p(t) = nil
-			}
-			return nil
-		}
-		// systemd skips names it does not know without a warning, so
-		// they are kept here and judged where capabilities are applied.
 		invert := strings.HasPrefix(v, "~")
+		var line uint64
 		for _, w := range strings.Fields(strings.TrimPrefix(v, "~")) {
-			if strings.HasPrefix(strings.ToUpper(w), "CAP_") {
-				w = strings.ToUpper(w)
+			if c, ok := CapabilityNumber(w); ok {
+				line |= 1 << c
 			}
-			if invert {
-				w = "~" + w
-			}
-			*p(t) = append(*p(t), w)
 		}
+		all := uint64(1)<<len(Capabilities) - 1
+		cur := capMask(*p(t))
+		if *p(t) == nil && bounding {
+			cur = all
+		}
+		initial := *p(t) == nil || bounding && cur == all
+		switch {
+		case line == 0 || initial:
+			cur = line
+			if invert {
+				cur = ^line & all
+			}
+		case invert:
+			cur &^= line
+		default:
+			cur |= line
+		}
+		*p(t) = capList(cur)
 		return nil
 	})
+}
+
+func capMask(names []string) uint64 {
+	var m uint64
+	for _, n := range names {
+		if c, ok := CapabilityNumber(n); ok {
+			m |= 1 << c
+		}
+	}
+	return m
+}
+
+// capList names the capabilities of mask, in number order; never nil.
+func capList(mask uint64) []string {
+	out := []string{}
+	for c, name := range Capabilities {
+		if mask&(1<<c) != 0 {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // yesNoOr sets a setting that takes a boolean or one of the named

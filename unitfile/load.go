@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -638,6 +639,7 @@ func (s *Set) build(name string) *Unit {
 	}
 	u.Diags = append(syntax, u.Diags...)
 	s.addDirDeps(u, all)
+	s.canonicalDeps(u, all)
 	if u.LoadState == Loaded {
 		addExternalChecks(u)
 	}
@@ -767,6 +769,41 @@ func (s *Set) addDirDeps(u *Unit, names []string) {
 				*targets[i] = appendUnique(*targets[i], dep)
 			}
 		}
+	}
+}
+
+// canonicalDeps names each dependency by its unit's own name rather than
+// an alias, as systemd merges an alias into its unit, and drops a unit's
+// dependencies on itself, which systemd drops with a warning.
+func (s *Set) canonicalDeps(u *Unit, self []string) {
+	us := &u.Unit
+	lists := []struct {
+		key  string
+		list *[]string
+	}{
+		{"Wants", &us.Wants}, {"Requires", &us.Requires}, {"Requisite", &us.Requisite},
+		{"BindsTo", &us.BindsTo}, {"PartOf", &us.PartOf}, {"Upholds", &us.Upholds},
+		{"Conflicts", &us.Conflicts}, {"OnFailure", &us.OnFailure}, {"OnSuccess", &us.OnSuccess},
+		{"Before", &us.Before}, {"After", &us.After}, {"PropagatesReloadTo", &us.PropagatesReloadTo},
+		{"ReloadPropagatedFrom", &us.ReloadPropagatedFrom}, {"JoinsNamespaceOf", &us.JoinsNamespaceOf},
+	}
+	for _, l := range lists {
+		if len(*l.list) == 0 {
+			continue
+		}
+		out := make([]string, 0, len(*l.list))
+		for _, n := range *l.list {
+			if canon, uf, err := s.resolve(n); err == nil && uf != nil {
+				n = canon
+			}
+			if slices.Contains(self, n) {
+				u.Diags = append(u.Diags, Diag{Pos: settingPosOf(u, l.key), Unit: u.Name, Severity: Warning,
+					Msg: fmt.Sprintf("Dependency %s=%s is dropped: it names the unit itself.", l.key, n)})
+				continue
+			}
+			out = appendUnique(out, n)
+		}
+		*l.list = out
 	}
 }
 

@@ -1,9 +1,10 @@
 package unitfile
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"math/bits"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -396,6 +397,7 @@ var securityKeys = map[string]keyDef{
 // ProtectSystem=strict and ProtectHome=read-only (unless set otherwise).
 func (b *builder) finishDynamicUser() {
 	b.finishProtectClock()
+	b.finishImpliedCaps()
 	ec := b.t.exec
 	if !ec.DynamicUser {
 		return
@@ -415,11 +417,65 @@ func (b *builder) finishDynamicUser() {
 	}
 }
 
+// dropBoundingCaps takes caps out of the bounding set, as the sandboxing
+// settings that imply it do (systemd's unit_patch_contexts()), so that
+// the set shown is the one applied.
+func dropBoundingCaps(ec *ExecContext, caps ...string) {
+	if ec.CapabilityBoundingSet == nil {
+		ec.CapabilityBoundingSet = capList(uint64(1)<<len(Capabilities) - 1)
+	}
+	ec.CapabilityBoundingSet = slices.DeleteFunc(ec.CapabilityBoundingSet, func(c string) bool { return slices.Contains(caps, c) })
+}
+
+// finishImpliedCaps applies the bounding set drops of PrivateDevices=
+// (CAP_MKNOD, CAP_SYS_RAWIO), ProtectKernelModules= (CAP_SYS_MODULE) and
+// ProtectKernelLogs= (CAP_SYSLOG), systemd.exec(5).
+func (b *builder) finishImpliedCaps() {
+	ec := b.t.exec
+	if ec.PrivateDevices {
+		dropBoundingCaps(ec, "CAP_MKNOD", "CAP_SYS_RAWIO")
+	}
+	if ec.ProtectKernelModules {
+		dropBoundingCaps(ec, "CAP_SYS_MODULE")
+	}
+	if ec.ProtectKernelLogs {
+		dropBoundingCaps(ec, "CAP_SYSLOG")
+	}
+}
+
+// Capabilities are the Linux capabilities by number (capabilities(7)),
+// those systemd 252 knows.
+var Capabilities = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
+// CapabilityNumber is the number of a capability named as systemd takes
+// it: "CAP_CHOWN" or "cap_chown", or the number itself.
+func CapabilityNumber(name string) (int, bool) {
+	for i, n := range Capabilities {
+		if strings.EqualFold(n, name) {
+			return i, true
+		}
+	}
+	if c, err := strconv.Atoi(name); err == nil && c >= 0 && c < len(Capabilities) {
+		return c, true
+	}
+	return 0, false
+}
+
 // DynamicUserName is the user name DynamicUser= derives from a unit name
 // when User= is not set: the name's prefix (before "@" or the type
-// suffix) when it is a valid user name, else "_du" and a hash of it.
-// (systemd hashes with siphash24 and a fixed key; gosd uses FNV-1a, so
-// the hashed form differs from systemd's.)
+// suffix) when it is a valid user name, else "_du" and the SipHash-2-4 of
+// the prefix under systemd's fixed key, so the name is the one systemd
+// would pick (and files the unit left under it stay its own).
 func DynamicUserName(unit string) string {
 	prefix := unit
 	if i := strings.IndexByte(prefix, '@'); i >= 0 {
@@ -430,9 +486,49 @@ func DynamicUserName(unit string) string {
 	if ValidUserName(prefix) {
 		return prefix
 	}
-	h := fnv.New64a()
-	h.Write([]byte(prefix))
-	return fmt.Sprintf("_du%016x", h.Sum64())
+	key := [16]byte{0x58, 0x1a, 0xaf, 0xe6, 0x28, 0x58, 0x4e, 0x96, 0xb4, 0x4e, 0xf5, 0x3b, 0x8c, 0x92, 0x07, 0xec}
+	return fmt.Sprintf("_du%016x", sipHash24(key, []byte(prefix)))
+}
+
+// sipHash24 is SipHash-2-4 (Aumasson and Bernstein) with a 128-bit key.
+func sipHash24(key [16]byte, msg []byte) uint64 {
+	k0, k1 := binary.LittleEndian.Uint64(key[:8]), binary.LittleEndian.Uint64(key[8:])
+	v0, v1 := k0^0x736f6d6570736575, k1^0x646f72616e646f6d
+	v2, v3 := k0^0x6c7967656e657261, k1^0x7465646279746573
+	round := func() {
+		v0 += v1
+		v1 = bits.RotateLeft64(v1, 13) ^ v0
+		v0 = bits.RotateLeft64(v0, 32)
+		v2 += v3
+		v3 = bits.RotateLeft64(v3, 16) ^ v2
+		v0 += v3
+		v3 = bits.RotateLeft64(v3, 21) ^ v0
+		v2 += v1
+		v1 = bits.RotateLeft64(v1, 17) ^ v2
+		v2 = bits.RotateLeft64(v2, 32)
+	}
+	n := len(msg)
+	for len(msg) >= 8 {
+		m := binary.LittleEndian.Uint64(msg)
+		v3 ^= m
+		round()
+		round()
+		v0 ^= m
+		msg = msg[8:]
+	}
+	var last [8]byte
+	copy(last[:], msg)
+	last[7] = byte(n)
+	m := binary.LittleEndian.Uint64(last[:])
+	v3 ^= m
+	round()
+	round()
+	v0 ^= m
+	v2 ^= 0xff
+	for range 4 {
+		round()
+	}
+	return v0 ^ v1 ^ v2 ^ v3
 }
 
 // ValidUserName is systemd's strict user and group name check: a letter
@@ -460,15 +556,7 @@ func (b *builder) finishProtectClock() {
 	if !ec.ProtectClock {
 		return
 	}
-	clockCaps := []string{"CAP_SYS_TIME", "CAP_WAKE_ALARM"}
-	switch {
-	case ec.CapabilityBoundingSet == nil || len(ec.CapabilityBoundingSet) > 0 && strings.HasPrefix(ec.CapabilityBoundingSet[0], "~"):
-		for _, c := range clockCaps {
-			ec.CapabilityBoundingSet = append(ec.CapabilityBoundingSet, "~"+c)
-		}
-	default:
-		ec.CapabilityBoundingSet = slices.DeleteFunc(ec.CapabilityBoundingSet, func(c string) bool { return slices.Contains(clockCaps, c) })
-	}
+	dropBoundingCaps(ec, "CAP_SYS_TIME", "CAP_WAKE_ALARM")
 	b.t.res.DeviceAllow = append(b.t.res.DeviceAllow, DeviceRule{Spec: "char-rtc", Access: "r"})
 }
 

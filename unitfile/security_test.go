@@ -2,6 +2,7 @@ package unitfile
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -54,7 +55,7 @@ func TestDynamicUserName(t *testing.T) {
 // names the device rule it implies as not enforced.
 func TestProtectClockImplies(t *testing.T) {
 	u := buildText(t, "c.service", "[Service]\nExecStart=/bin/true\nProtectClock=yes\n")
-	if got := u.Service.Exec.CapabilityBoundingSet; !reflect.DeepEqual(got, []string{"~CAP_SYS_TIME", "~CAP_WAKE_ALARM"}) {
+	if got := u.Service.Exec.CapabilityBoundingSet; len(got) != len(Capabilities)-2 || slices.Contains(got, "CAP_SYS_TIME") || slices.Contains(got, "CAP_WAKE_ALARM") {
 		t.Errorf("bounding set %v", got)
 	}
 	u = buildText(t, "c.service", "[Service]\nExecStart=/bin/true\nCapabilityBoundingSet=CAP_SYS_TIME CAP_NET_ADMIN\nProtectClock=yes\n")

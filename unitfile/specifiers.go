@@ -78,8 +78,14 @@ func SystemSpecifiers() Specifiers {
 
 	uid := os.Getuid()
 	if uid == 0 {
-		// systemd synthesizes root without a user database lookup.
+		// systemd synthesizes root without a user database lookup,
+		// except for the shell, which systemd 252 takes from the
+		// password database like for any user (`systemd-analyze verify`
+		// gives /bin/bash for %s where root's shell is bash).
 		s.User, s.UID, s.Group, s.GID, s.Home, s.Shell = "root", "0", "root", "0", "/root", "/bin/sh"
+		if sh := passwdShell("0"); sh != "" {
+			s.Shell = sh
+		}
 		return s
 	}
 	s.UID, s.GID = strconv.Itoa(uid), strconv.Itoa(os.Getgid())

@@ -70,7 +70,11 @@ func TestSystemSpecifiers(t *testing.T) {
 	if s.KernelRelease == "" || s.Arch == "" {
 		t.Errorf("kernel release %q, arch %q", s.KernelRelease, s.Arch)
 	}
-	if os.Getuid() == 0 && (s.User != "root" || s.Home != "/root" || s.UID != "0" || s.Shell != "/bin/sh") {
+	rootShell := passwdShell("0")
+	if rootShell == "" {
+		rootShell = "/bin/sh"
+	}
+	if os.Getuid() == 0 && (s.User != "root" || s.Home != "/root" || s.UID != "0" || s.Shell != rootShell) {
 		t.Errorf("root manager: %+v", s)
 	}
 	if osr, err := os.ReadFile("/etc/os-release"); err == nil && !strings.Contains(string(osr), "ID="+s.OSID) {

@@ -296,8 +296,11 @@ type ExecContext struct {
 	ConfigurationDirectoryMode uint32   `json:"configuration_directory_mode"`
 	RuntimeDirectoryPreserve   string   `json:"runtime_directory_preserve"` // no (default), yes, restart
 
-	NoNewPrivileges       bool     `json:"no_new_privileges,omitempty"`
-	CapabilityBoundingSet []string `json:"capability_bounding_set,omitempty"` // nil = unchanged; names like CAP_NET_ADMIN
+	NoNewPrivileges bool `json:"no_new_privileges,omitempty"`
+	// CapabilityBoundingSet is the set kept, names like CAP_NET_ADMIN in
+	// number order; nil: unchanged, empty: none (so no omitempty: JSON
+	// keeps [] apart from null).
+	CapabilityBoundingSet []string `json:"capability_bounding_set"`
 	AmbientCapabilities   []string `json:"ambient_capabilities,omitempty"`
 
 	ProcessSecurity // identity, seccomp and process settings (security.go)
@@ -445,14 +448,19 @@ type Listen struct {
 	Pos      Pos    `json:"pos"`
 }
 
+// SomaxconnDeluxe is Backlog='s default, as systemd 252's: the largest
+// backlog listen(2) takes, which the kernel caps at net.core.somaxconn, so
+// that the sysctl decides.
+const SomaxconnDeluxe = math.MaxInt32
+
 // Socket is [Socket] (systemd.socket(5)).
 type Socket struct {
 	Listen                  []Listen      `json:"listen"`
 	Accept                  bool          `json:"accept"`
 	Service                 string        `json:"service,omitempty"`          // default: same name .service (Accept=no) or template
 	MaxConnections          int           `json:"max_connections"`            // default 64
-	MaxConnectionsPerSource int           `json:"max_connections_per_source"` // default = MaxConnections
-	Backlog                 int           `json:"backlog"`                    // default SOMAXCONN (4096)
+	MaxConnectionsPerSource int           `json:"max_connections_per_source"` // default 0: no limit per source
+	Backlog                 int           `json:"backlog"`                    // default SomaxconnDeluxe
 	BindIPv6Only            string        `json:"bind_ipv6_only"`             // default, both, ipv6-only
 	BindToDevice            string        `json:"bind_to_device,omitempty"`
 	SocketUser              string        `json:"socket_user,omitempty"`

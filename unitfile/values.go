@@ -357,6 +357,29 @@ var conditionPaths = map[string]bool{
 	"DirectoryNotEmpty": true, "FileNotEmpty": true, "FileIsExecutable": true, "NeedsUpdate": true,
 }
 
+// SimplifyPath drops repeated slashes, "." components and a trailing
+// slash, as systemd does to the paths of unit files (path_simplify); ".."
+// stays, since it may cross a symlink.
+func SimplifyPath(p string) string {
+	if p == "" {
+		return p
+	}
+	var parts []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" && c != "." {
+			parts = append(parts, c)
+		}
+	}
+	out := strings.Join(parts, "/")
+	switch {
+	case strings.HasPrefix(p, "/"):
+		return "/" + out
+	case out == "":
+		return "."
+	}
+	return out
+}
+
 // ParseCondition parses the value of a Condition<kind>= or Assert<kind>=
 // line: an optional "|" (triggering) then an optional "!" (negation)
 // prefix, each followed by optional spaces, then the value. Path kinds
@@ -375,8 +398,11 @@ func ParseCondition(kind, value string, pos Pos) (Condition, error) {
 		c.Negate = true
 		v = strings.TrimLeft(v[1:], " \t")
 	}
-	if conditionPaths[kind] && !strings.HasPrefix(v, "/") {
-		return Condition{}, fmt.Errorf("path is not absolute: %s", v)
+	if conditionPaths[kind] {
+		if !strings.HasPrefix(v, "/") {
+			return Condition{}, fmt.Errorf("path is not absolute: %s", v)
+		}
+		v = SimplifyPath(v)
 	}
 	c.Value = v
 	return c, nil
