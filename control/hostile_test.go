@@ -87,6 +87,14 @@ func hostileClient(arg string) int {
 	return 0
 }
 
+// cpuTime is the CPU time this process used so far (the server's, and
+// the test's own sampling).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func rssKiB() int {
 	b, _ := os.ReadFile("/proc/self/status")
 	for _, l := range strings.Split(string(b), "\n") {
@@ -124,6 +132,7 @@ func TestHostileClientsMemoryBounded(t *testing.T) {
 	cl.Close()
 
 	h0, rss0 := heapInUse(), rssKiB()
+	cpu0, wall0 := cpuTime(), time.Now()
 	spec, _ := json.Marshal(hostileSpec{Sock: f.sock, Conns: DefaultMaxConnsPerUser})
 	stdinR, stdinW, _ := os.Pipe()
 	outR, outW, _ := os.Pipe()
@@ -176,6 +185,7 @@ wait:
 		time.Sleep(100 * time.Millisecond)
 	}
 	f.expect(0, "active", "is-active", "foo")
+	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
 	stdinW.Close()
 	var ws syscall.WaitStatus
 	syscall.Wait4(pid, &ws, 0, nil)
@@ -193,7 +203,8 @@ wait:
 	time.Sleep(1500 * time.Millisecond) // the server returns memory 1 s after the last client
 	rssAfter := rssKiB()
 	grew := int64(peak) - int64(h0)
-	t.Logf("answer to Status * is %d KiB; client: %s", len(raw)>>10, strings.TrimSpace(line))
+	t.Logf("answer to Status * is %d KiB; client: %s; this process used %.0f%% of a core during the attack",
+		len(raw)>>10, strings.TrimSpace(line), 100*cpu.Seconds()/wall.Seconds())
 	t.Logf("heap in use: before %d MiB, peak %d MiB (+%d MiB), after %d MiB; RSS before %d MiB, peak %d MiB, after %d MiB",
 		h0>>20, peak>>20, grew>>20, after>>20, rss0>>10, peakRSS>>20, rssAfter>>10)
 	// The bound by design: per connection one answer being written plus
