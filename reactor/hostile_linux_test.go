@@ -162,3 +162,30 @@ func TestBlockedConsoleDoesNotStallTheLoop(t *testing.T) {
 	}
 	t.Logf("console took %d lines while blocked and after, %d dropped and counted", lines, dropped)
 }
+
+// A flood of one message (a thousand of the manager's, differing only in
+// a pid) is cut at the burst; another message about the same unit (here:
+// none) still gets through, as systemd limits each call site on its own.
+func TestMessageFloodSilencesOnlyItsKind(t *testing.T) {
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		if _, ok := ev.(manager.Request); !ok {
+			return nil
+		}
+		var effs []manager.Effect
+		for i := 0; i < 1000; i++ {
+			effs = append(effs, manager.Log{Level: manager.LevelWarning, Msg: fmt.Sprintf("notification from pid %d ignored", 1000+i)})
+		}
+		return append(effs, manager.Log{Level: manager.LevelNotice, Msg: "Shutting down (exit)"}, manager.Exit{})
+	})
+	var log syncBuffer
+	runWithin(t, newReactor(t, Config{Manager: m, Log: &log}), 20*time.Second)
+	out := log.String()
+	if n := strings.Count(out, "ignored\n"); n != messageRateBurst {
+		t.Errorf("%d lines of the flooding message, want %d", n, messageRateBurst)
+	}
+	for _, want := range []string{"Shutting down (exit)", fmt.Sprintf("Suppressed %d messages from gosd", 1000-messageRateBurst)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+}

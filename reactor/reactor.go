@@ -470,19 +470,38 @@ func (r *Reactor) guardOf(unit, format string, arg any, fn func()) (panicked boo
 // log_ratelimit limits a call site: a unit, or an unprivileged process
 // sending garbage to the notify socket, could otherwise fill the console
 // and the log (issue 18, item 8: 20,000 bad notify datagrams gave 19,8xx
-// lines). A kind is the manager's messages about a unit, or one logf
-// format (a call site); so a flood about one unit silences only those.
+// lines). A kind is one logf format (a call site), or for an already
+// formatted message its start (messageKind); so a flood of one message
+// about one unit silences only that one.
 // Units' output has journald's own limit (allowLog, logs.go).
 const (
 	messageRateInterval = 30 * time.Second
 	messageRateBurst    = 200
 )
 
-// logAt writes one of gosd's own messages, rate-limited per unit.
+// logAt writes one of gosd's own messages, rate-limited per unit and
+// kind of message (messageKind).
 func (r *Reactor) logAt(unit string, pos unitfile.Pos, level manager.Level, msg string) {
-	if r.allowMessage(unit, "messages") {
+	if r.allowMessage(unit, messageKind(msg)) {
 		r.writeLog(unit, pos, level, msg)
 	}
+}
+
+// messageKind stands for the call site of a message that comes already
+// formatted (the manager's): its first 32 bytes without digits, which
+// are where pids and counts go. A flood of one kind of message about a
+// unit (or about none) then silences only that kind, not "Shutting
+// down" as well.
+func messageKind(msg string) string {
+	var b [32]byte
+	n := 0
+	for i := 0; i < len(msg) && n < len(b); i++ {
+		if c := msg[i]; c < '0' || c > '9' {
+			b[n] = c
+			n++
+		}
+	}
+	return "m:" + string(b[:n])
 }
 
 // Log writes a message to gosd's log as the reactor's own (rate-limited
