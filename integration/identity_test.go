@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -111,4 +112,28 @@ func TestIPAddressDenyUnit(t *testing.T) {
 			t.Errorf("deny %q allow %q\n%s", d, a, in.out.String())
 		}
 	})
+}
+
+// As PID1, gosd serves its dynamic users to nss-systemd (varlink
+// io.systemd.DynamicUser): inside the service `id -nu` names its user.
+func TestDynamicUserName(t *testing.T) {
+	if _, err := os.Stat("/lib/x86_64-linux-gnu/libnss_systemd.so.2"); err != nil {
+		t.Skip("libnss-systemd is not installed")
+	}
+	if data, _ := os.ReadFile("/etc/nsswitch.conf"); !regexp.MustCompile(`(?m)^passwd:.*\bsystemd\b`).Match(data) {
+		t.Skip("nsswitch.conf does not ask systemd for users")
+	}
+	out := t.TempDir()
+	os.Chmod(out, 0o777)
+	os.Chmod(filepath.Dir(out), 0o755)
+	in := start(t, asPID1, map[string]string{
+		"named.service": "[Service]\nType=oneshot\nDynamicUser=yes\nUser=gosdnamed\nStandardOutput=file:" + out + "/name\n" +
+			"ExecStart=/bin/sh -c 'id -nu; id -ng'\n",
+		"default.target": "[Unit]\nDescription=Default\n",
+	})
+	in.waitOutput("Reached target default.target", 15*time.Second)
+	ctlWant(t, in, 0, "start", "named")
+	if got, _ := os.ReadFile(out + "/name"); string(got) != "gosdnamed\ngosdnamed\n" {
+		t.Errorf("id -nu, id -ng in the service: %q\n%s", got, in.out.String())
+	}
 }

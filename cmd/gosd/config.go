@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"gosd/exec"
 	"io/fs"
 	"os"
 
@@ -41,6 +42,11 @@ type Config struct {
 	// (only systemd's system manager has it) and none otherwise, so a
 	// gosd beside a real systemd never takes its socket; "-": never.
 	PrivateBusSocket string `toml:"private_bus_socket"`
+	// UserDBSocket is where the dynamic users (DynamicUser=) are served
+	// to nss-systemd (varlink io.systemd.UserDatabase). Empty: the
+	// default, /run/systemd/userdb/io.systemd.DynamicUser as PID1 and
+	// none otherwise (beside a real systemd it is systemd's); "-": never.
+	UserDBSocket string `toml:"userdb_socket"`
 	// Log is gosd's own log when no journald runs ([log], logconfig.go).
 	Log LogConfig `toml:"log"`
 }
@@ -124,6 +130,19 @@ func (c Config) privateBusSocket(pid1 bool) string {
 		return c.PrivateBusSocket
 	case pid1:
 		return DefaultPrivateBusSocket
+	}
+	return ""
+}
+
+// userDBSocket applies UserDBSocket's default rule (as PrivateBusSocket's).
+func (c Config) userDBSocket(pid1 bool) string {
+	switch {
+	case c.UserDBSocket == "-":
+		return ""
+	case c.UserDBSocket != "":
+		return c.UserDBSocket
+	case pid1:
+		return exec.DefaultUserDBSocket
 	}
 	return ""
 }

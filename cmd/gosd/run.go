@@ -23,6 +23,7 @@ type RunCmd struct {
 	ControlSocket string   `name:"control-socket" help:"Control API socket (default /run/gosd/control.sock)." type:"path"`
 	NotifySocket  string   `name:"notify-socket" help:"sd_notify socket services report to (default /run/gosd/notify)." type:"path"`
 	PrivateBus    string   `name:"private-bus-socket" help:"Serve the org.freedesktop.systemd1 D-Bus API here (default /run/systemd/private as PID1, else none; - for none)."`
+	UserDB        string   `name:"userdb-socket" help:"Serve the dynamic users to nss-systemd here (default /run/systemd/userdb/io.systemd.DynamicUser as PID1, else none; - for none)."`
 	Detach        bool     `help:"Go to the background once the target is reached: the command then exits 0 (1 if gosd died first) while gosd supervises on in its own session. The default in a FreeBSD jail, for jail(8)'s exec.start."`
 	NoDetach      bool     `name:"no-detach" help:"Stay in the foreground, also in a FreeBSD jail."`
 }
@@ -52,7 +53,7 @@ func (c *RunCmd) settings() (Config, error) {
 	if len(c.UnitPath) > 0 {
 		cfg.UnitPath = c.UnitPath
 	}
-	for dst, src := range map[*string]string{&cfg.Target: c.Target, &cfg.ControlSocket: c.ControlSocket, &cfg.NotifySocket: c.NotifySocket, &cfg.PrivateBusSocket: c.PrivateBus} {
+	for dst, src := range map[*string]string{&cfg.Target: c.Target, &cfg.ControlSocket: c.ControlSocket, &cfg.NotifySocket: c.NotifySocket, &cfg.PrivateBusSocket: c.PrivateBus, &cfg.UserDBSocket: c.UserDB} {
 		if src != "" {
 			*dst = src
 		}
@@ -181,6 +182,17 @@ func (c *RunCmd) Run() error {
 			bus = nil
 		} else {
 			defer bus.Close()
+		}
+	}
+	if path := cfg.userDBSocket(pid1); path != "" {
+		dir := os.Getenv("GOSD_DYNAMIC_USER_DIR")
+		if dir == "" {
+			dir = reactor.DefaultDynamicUserDir
+		}
+		if udb, err := exec.ServeUserDB(path, dir); err != nil {
+			fmt.Fprintf(os.Stderr, "gosd: userdb socket %s: %v (dynamic users will have no names)\n", path, err)
+		} else {
+			defer udb.Close()
 		}
 	}
 	code := r.Run()
