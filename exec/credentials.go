@@ -125,7 +125,8 @@ func loadCredential(c unitfile.Credential) ([]loadedCredential, error) {
 	}
 	switch {
 	case st.Mode()&fs.ModeSocket != 0:
-		conn, err := net.DialTimeout("unix", c.Path, 5*time.Second)
+		// DialUnix, not Dial: no name resolution linked into PID1.
+		conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: c.Path, Net: "unix"})
 		if err != nil {
 			return nil, fmt.Errorf("credential %s: %w", c.ID, err)
 		}
