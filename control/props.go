@@ -40,6 +40,52 @@ type propSrc struct {
 	cg    *CgroupStats // nil: no cgroup
 }
 
+// sock is the [Socket] section, systemd's defaults when there is none.
+func (p *propSrc) sock() *unitfile.Socket {
+	if p.u.Socket == nil {
+		p.u.Socket = unitfile.DefaultSocket()
+	}
+	return p.u.Socket
+}
+
+// exitStatusSetting is FailureActionExitStatus= and its kin: -1 unset
+// (the loader's -1, and for a unit without a file).
+func exitStatusSetting(p *propSrc, v int) int32 {
+	if !p.found {
+		return -1
+	}
+	return int32(v)
+}
+
+func derefInt(v *int) int {
+	if v == nil {
+		return 0
+	}
+	return *v
+}
+
+// orMode is a directory mode, 0755 when unset (systemd.exec(5)).
+func orMode(m uint32) uint32 {
+	if m == 0 {
+		return 0o755
+	}
+	return m
+}
+
+// stdio is a Standard*= setting as systemd's property shows it: the
+// kind, "file:PATH" and the like, "fd:NAME".
+func stdio(s unitfile.Stdio, def string) string {
+	switch {
+	case s.Kind == "":
+		return def
+	case s.Path != "":
+		return s.Kind + ":" + s.Path
+	case s.Name != "":
+		return s.Kind + ":" + s.Name
+	}
+	return s.Kind
+}
+
 func (p *propSrc) svc() *unitfile.Service {
 	if p.u.Service == nil {
 		p.u.Service = unitfile.DefaultService()
@@ -167,6 +213,10 @@ var unitProps = concat(
 		{name: "StartLimitAction", sig: "s", get: func(p *propSrc) any { return or(p.u.Unit.StartLimitAction, "none") }},
 		{name: "FailureAction", sig: "s", get: func(p *propSrc) any { return or(p.u.Unit.FailureAction, "none") }},
 		{name: "SuccessAction", sig: "s", get: func(p *propSrc) any { return or(p.u.Unit.SuccessAction, "none") }},
+		{name: "FailureActionExitStatus", sig: "i", get: func(p *propSrc) any { return exitStatusSetting(p, p.u.Unit.FailureActionExitStatus) }},
+		{name: "SuccessActionExitStatus", sig: "i", get: func(p *propSrc) any { return exitStatusSetting(p, p.u.Unit.SuccessActionExitStatus) }},
+		{name: "RebootArgument", sig: "s", get: func(p *propSrc) any { return p.u.Unit.RebootArgument }},
+		{name: "JobRunningTimeoutUSec", sig: "t", get: func(p *propSrc) any { return spanUsec(unitfile.Infinity) }},
 		{name: "CollectMode", sig: "s", get: func(p *propSrc) any { return "inactive" }},
 	},
 )
@@ -254,10 +304,53 @@ var serviceProps = concat(
 			}
 			return p.svc().Exec.UMask
 		}},
+		{name: "RootDirectory", sig: "s", get: func(p *propSrc) any { return p.svc().Exec.RootDirectory }},
+		{name: "Nice", sig: "i", get: func(p *propSrc) any { return int32(derefInt(p.svc().Exec.Nice)) }},
+		{name: "OOMScoreAdjust", sig: "i", get: func(p *propSrc) any { return int32(derefInt(p.svc().Exec.OOMScoreAdjust)) }},
+		{name: "StandardInput", sig: "s", get: func(p *propSrc) any { return stdio(p.svc().Exec.StandardInput, "null") }},
+		{name: "StandardOutput", sig: "s", get: func(p *propSrc) any { return stdio(p.svc().Exec.StandardOutput, "journal") }},
+		{name: "StandardError", sig: "s", get: func(p *propSrc) any { return stdio(p.svc().Exec.StandardError, "inherit") }},
+		{name: "SyslogIdentifier", sig: "s", get: func(p *propSrc) any { return p.svc().Exec.SyslogIdentifier }},
+		{name: "RuntimeDirectory", sig: "as", get: func(p *propSrc) any { return strs(p.svc().Exec.RuntimeDirectory) }},
+		{name: "StateDirectory", sig: "as", get: func(p *propSrc) any { return strs(p.svc().Exec.StateDirectory) }},
+		{name: "CacheDirectory", sig: "as", get: func(p *propSrc) any { return strs(p.svc().Exec.CacheDirectory) }},
+		{name: "LogsDirectory", sig: "as", get: func(p *propSrc) any { return strs(p.svc().Exec.LogsDirectory) }},
+		{name: "ConfigurationDirectory", sig: "as", get: func(p *propSrc) any { return strs(p.svc().Exec.ConfigurationDirectory) }},
+		{name: "RuntimeDirectoryMode", sig: "u", get: func(p *propSrc) any { return orMode(p.svc().Exec.RuntimeDirectoryMode) }},
+		{name: "StateDirectoryMode", sig: "u", get: func(p *propSrc) any { return orMode(p.svc().Exec.StateDirectoryMode) }},
+		{name: "CacheDirectoryMode", sig: "u", get: func(p *propSrc) any { return orMode(p.svc().Exec.CacheDirectoryMode) }},
+		{name: "LogsDirectoryMode", sig: "u", get: func(p *propSrc) any { return orMode(p.svc().Exec.LogsDirectoryMode) }},
+		{name: "ConfigurationDirectoryMode", sig: "u", get: func(p *propSrc) any { return orMode(p.svc().Exec.ConfigurationDirectoryMode) }},
+		{name: "RuntimeDirectoryPreserve", sig: "s", get: func(p *propSrc) any { return or(p.svc().Exec.RuntimeDirectoryPreserve, "no") }},
+		{name: "NoNewPrivileges", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.NoNewPrivileges }},
+		{name: "ProtectSystem", sig: "s", get: func(p *propSrc) any { return or(p.svc().Exec.ProtectSystem, "no") }},
+		{name: "ProtectHome", sig: "s", get: func(p *propSrc) any { return or(p.svc().Exec.ProtectHome, "no") }},
+		{name: "PrivateTmp", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.PrivateTmp }},
+		{name: "PrivateDevices", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.PrivateDevices }},
+		{name: "PrivateNetwork", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.PrivateNetwork }},
+		{name: "PrivateIPC", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.PrivateIPC }},
+		{name: "PrivateUsers", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.PrivateUsers }},
+		{name: "PrivateMounts", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.PrivateMounts }},
+		{name: "ProtectKernelTunables", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.ProtectKernelTunables }},
+		{name: "ProtectKernelModules", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.ProtectKernelModules }},
+		{name: "ProtectKernelLogs", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.ProtectKernelLogs }},
+		{name: "ProtectControlGroups", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.ProtectControlGroups }},
+		{name: "ProtectHostname", sig: "b", get: func(p *propSrc) any { return p.svc().Exec.ProtectHostname }},
+		{name: "ProtectProc", sig: "s", get: func(p *propSrc) any { return or(p.svc().Exec.ProtectProc, "default") }},
+		{name: "ProcSubset", sig: "s", get: func(p *propSrc) any { return or(p.svc().Exec.ProcSubset, "all") }},
+		{name: "TimeoutStartFailureMode", sig: "s", get: func(p *propSrc) any { return or(p.svc().TimeoutStartFailureMode, "terminate") }},
+		{name: "TimeoutStopFailureMode", sig: "s", get: func(p *propSrc) any { return or(p.svc().TimeoutStopFailureMode, "terminate") }},
+		{name: "OOMPolicy", sig: "s", get: func(p *propSrc) any { return or(p.svc().OOMPolicy, "stop") }},
+		{name: "NonBlocking", sig: "b", get: func(p *propSrc) any { return p.svc().NonBlocking }},
 		{name: "KillMode", sig: "s", get: func(p *propSrc) any { return or(p.svc().Kill.KillMode, "control-group") }},
 		{name: "KillSignal", sig: "i", get: func(p *propSrc) any { return int32(orInt(p.svc().Kill.KillSignal, int(syscall.SIGTERM))) }},
 		{name: "SendSIGKILL", sig: "b", get: func(p *propSrc) any { return !p.found || p.svc().Kill.SendSIGKILL }},
 		{name: "SendSIGHUP", sig: "b", get: func(p *propSrc) any { return p.svc().Kill.SendSIGHUP }},
+		{name: "RestartKillSignal", sig: "i", get: func(p *propSrc) any {
+			return int32(orInt(p.svc().Kill.RestartKillSignal, orInt(p.svc().Kill.KillSignal, int(syscall.SIGTERM))))
+		}},
+		{name: "FinalKillSignal", sig: "i", get: func(p *propSrc) any { return int32(orInt(p.svc().Kill.FinalKillSignal, int(syscall.SIGKILL))) }},
+		{name: "WatchdogSignal", sig: "i", get: func(p *propSrc) any { return int32(orInt(p.svc().Kill.WatchdogSignal, int(syscall.SIGABRT))) }},
 	},
 )
 
@@ -275,6 +368,29 @@ var socketProps = []prop{
 	}},
 	{name: "ControlPID", sig: "u", get: func(p *propSrc) any { return uint32(p.st.ControlPID) }},
 	{name: "Result", sig: "s", get: func(p *propSrc) any { return or(p.st.Result, "success") }},
+	{name: "BindIPv6Only", sig: "s", get: func(p *propSrc) any { return or(p.sock().BindIPv6Only, "default") }},
+	{name: "Backlog", sig: "u", get: func(p *propSrc) any { return uint32(p.sock().Backlog) }},
+	{name: "BindToDevice", sig: "s", get: func(p *propSrc) any { return p.sock().BindToDevice }},
+	{name: "SocketUser", sig: "s", get: func(p *propSrc) any { return p.sock().SocketUser }},
+	{name: "SocketGroup", sig: "s", get: func(p *propSrc) any { return p.sock().SocketGroup }},
+	{name: "SocketMode", sig: "u", get: func(p *propSrc) any { return p.sock().SocketMode }},
+	{name: "DirectoryMode", sig: "u", get: func(p *propSrc) any { return p.sock().DirectoryMode }},
+	{name: "MaxConnections", sig: "u", get: func(p *propSrc) any { return uint32(p.sock().MaxConnections) }},
+	{name: "MaxConnectionsPerSource", sig: "u", get: func(p *propSrc) any { return uint32(p.sock().MaxConnectionsPerSource) }},
+	{name: "RemoveOnStop", sig: "b", get: func(p *propSrc) any { return p.sock().RemoveOnStop }},
+	{name: "Symlinks", sig: "as", get: func(p *propSrc) any { return strs(p.sock().Symlinks) }},
+	{name: "FileDescriptorName", sig: "s", get: func(p *propSrc) any { return or(p.sock().FileDescriptorName, p.st.Name) }},
+	{name: "ReusePort", sig: "b", get: func(p *propSrc) any { return p.sock().ReusePort }},
+	{name: "KeepAlive", sig: "b", get: func(p *propSrc) any { return p.sock().KeepAlive }},
+	{name: "NoDelay", sig: "b", get: func(p *propSrc) any { return p.sock().NoDelay }},
+	{name: "FreeBind", sig: "b", get: func(p *propSrc) any { return p.sock().FreeBind }},
+	{name: "Transparent", sig: "b", get: func(p *propSrc) any { return p.sock().Transparent }},
+	{name: "Broadcast", sig: "b", get: func(p *propSrc) any { return p.sock().Broadcast }},
+	{name: "PassCredentials", sig: "b", get: func(p *propSrc) any { return p.sock().PassCredentials }},
+	{name: "PassSecurity", sig: "b", get: func(p *propSrc) any { return p.sock().PassSecurity }},
+	{name: "ReceiveBuffer", sig: "t", get: func(p *propSrc) any { return p.sock().ReceiveBuffer }},
+	{name: "SendBuffer", sig: "t", get: func(p *propSrc) any { return p.sock().SendBuffer }},
+	{name: "PipeSize", sig: "t", get: func(p *propSrc) any { return p.sock().PipeSize }},
 }
 
 // timerProps is org.freedesktop.systemd1.Timer (the part gosd knows).
@@ -290,6 +406,20 @@ var timerProps = []prop{
 	{name: "LastTriggerUSecMonotonic", sig: "t", get: func(p *propSrc) any { return uint64(0) }},
 	{name: "Result", sig: "s", get: func(p *propSrc) any { return or(p.st.Result, "success") }},
 	{name: "Persistent", sig: "b", get: func(p *propSrc) any { return p.u.Timer != nil && p.u.Timer.Persistent }},
+	{name: "AccuracyUSec", sig: "t", get: func(p *propSrc) any {
+		if p.u.Timer == nil {
+			return spanUsec(time.Minute)
+		}
+		return spanUsec(p.u.Timer.AccuracySec)
+	}},
+	{name: "RandomizedDelayUSec", sig: "t", get: func(p *propSrc) any {
+		if p.u.Timer == nil {
+			return uint64(0)
+		}
+		return spanUsec(p.u.Timer.RandomizedDelaySec)
+	}},
+	{name: "FixedRandomDelay", sig: "b", get: func(p *propSrc) any { return p.u.Timer != nil && p.u.Timer.FixedRandomDelay }},
+	{name: "WakeSystem", sig: "b", get: func(p *propSrc) any { return p.u.Timer != nil && p.u.Timer.WakeSystem }},
 	{name: "RemainAfterElapse", sig: "b", get: func(p *propSrc) any { return p.u.Timer == nil || p.u.Timer.RemainAfterElapse }},
 }
 
