@@ -166,6 +166,9 @@ func (c *busConn) callManagerMore(m *dbus.Message) (sig string, body []any, err 
 		if err = args(m, "s"); err != nil {
 			return
 		}
+		if err = unitNameArg(m.Body[0].(string)); err != nil {
+			return
+		}
 		var set *UnitFileSet
 		if set, err = c.unitFiles(false, false); err != nil {
 			return
@@ -177,6 +180,9 @@ func (c *busConn) callManagerMore(m *dbus.Message) (sig string, body []any, err 
 		return "s", []any{st}, nil, true
 	case "GetUnitFileLinks":
 		if err = args(m, "sb"); err != nil {
+			return
+		}
+		if err = unitNameArg(m.Body[0].(string)); err != nil {
 			return
 		}
 		var set *UnitFileSet
@@ -213,6 +219,9 @@ func (c *busConn) callManagerMore(m *dbus.Message) (sig string, body []any, err 
 		if err = args(m, "sb"); err != nil {
 			return
 		}
+		if err = unitNameArg(m.Body[0].(string)); err != nil {
+			return
+		}
 		var set *UnitFileSet
 		if set, err = c.unitFiles(false, m.Body[1].(bool)); err != nil {
 			return
@@ -224,6 +233,9 @@ func (c *busConn) callManagerMore(m *dbus.Message) (sig string, body []any, err 
 		return "a(sss)", []any{changeRows(changes)}, nil, true
 	case "KillUnit":
 		if err = args(m, "ssi"); err != nil {
+			return
+		}
+		if err = unitNameArg(m.Body[0].(string)); err != nil {
 			return
 		}
 		name, whom, signum := m.Body[0].(string), m.Body[1].(string), int(m.Body[2].(int32))
@@ -330,6 +342,15 @@ func (c *busConn) callManagerMore(m *dbus.Message) (sig string, body []any, err 
 
 const errNoSuchFile = "org.freedesktop.DBus.Error.FileNotFound"
 
+// unitNameArg refuses a unit name that is not one (no path separators,
+// a known suffix): names become paths below the unit directories.
+func unitNameArg(name string) error {
+	if !validUnitName(name) {
+		return busErrorf(errInvalidArgs, "Unit name %s is not valid.", name)
+	}
+	return nil
+}
+
 // unitRow is one ListUnits row.
 func unitRow(st manager.UnitStatus) dbus.Struct {
 	return dbus.Struct{st.Name, or(st.Description, st.Name), st.LoadState, st.Active, st.Sub,
@@ -415,15 +436,15 @@ func (c *busConn) unitFileChange(m *dbus.Message) (string, []any, error, bool) {
 		}
 		names, runtime, force = m.Body[0].([]string), m.Body[1].(bool), m.Body[2].(bool)
 	}
-	for i, n := range names {
-		// systemctl may pass a path to a unit file; the name is its base.
+	for _, n := range names {
+		// A path (systemctl enable /some/file.service) would link a file
+		// from outside the unit directories: gosd does not link.
 		if strings.Contains(n, "/") {
-			n = path.Base(n)
+			return "", nil, busErrorf(errInvalidArgs, "%s: enabling a unit file by its path (linking) is not supported; name a unit in the unit directories.", n), true
 		}
 		if !validUnitName(n) {
 			return "", nil, busErrorf(errInvalidArgs, "Unit name %s is not valid.", n), true
 		}
-		names[i] = n
 	}
 	set, err := c.unitFiles(runtime, force)
 	if err != nil {

@@ -347,3 +347,13 @@ func TestBusJobs(t *testing.T) {
 	wantError(t, c.call(busManagerPath, ifaceManager, "StartUnit", "ss", "foo.service", "bogus"), errInvalidArgs)
 	wantError(t, c.call(busManagerPath, ifaceManager, "StartUnit", "s", "foo.service"), errInvalidArgs)
 }
+
+// The unit-file methods take unit names, never paths.
+func TestBusUnitFileMethodsRefusePaths(t *testing.T) {
+	_, sock := newBusFixture(t)
+	c := dialBus(t, sock)
+	wantError(t, c.call(busManagerPath, ifaceManager, "GetUnitFileState", "s", "../../etc/passwd"), errInvalidArgs)
+	wantError(t, c.call(busManagerPath, ifaceManager, "SetDefaultTarget", "sb", "../x.target", false), errInvalidArgs)
+	wantError(t, c.call(busManagerPath, ifaceManager, "EnableUnitFiles", "asbb", []string{"a/../../b.service"}, false, false), errInvalidArgs)
+	wantError(t, c.call(busManagerPath, ifaceManager, "KillUnit", "ssi", "x", "all", int32(15)), errInvalidArgs)
+}

@@ -1050,6 +1050,12 @@ func (c *ctl) isEnabled(units []string) int {
 // unitFiles changes links on disk, then (when a gosd is reachable) asks it
 // to re-read them, and with --now starts or stops the units.
 func (c *ctl) unitFiles(verb string, units []string) int {
+	for _, u := range units {
+		if strings.ContainsAny(u, "/\x00") {
+			c.errf("Failed to %s unit: %s: naming a unit file by its path (linking) is not supported; name a unit in the unit directories.", verb, u)
+			return ExitFailure
+		}
+	}
 	files := c.fileSet()
 	var changes []Change
 	var err error

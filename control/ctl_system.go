@@ -135,6 +135,10 @@ func (c *ctl) setDefault(target string) int {
 	if !strings.Contains(target, ".") {
 		target += ".target"
 	}
+	if strings.ContainsAny(target, "/\x00") {
+		c.errf("Failed to set default target: %s is not a unit name.", target)
+		return ExitFailure
+	}
 	set := c.fileSet()
 	changes, err := set.SetDefault(target)
 	if !c.Quiet {

@@ -81,6 +81,7 @@ func TestUnitFilesOffline(t *testing.T) {
 	run(0, "Removed", "unmask", "static")
 	run(0, "static", "is-enabled", "static")
 	run(4, "does not exist", "enable", "nope")
+	run(1, "not supported", "enable", "../../etc/app.service")
 	// A real file in the link directory is never replaced by mask.
 	os.WriteFile(filepath.Join(etc, "local.service"), []byte("[Service]\n"), 0o644)
 	run(1, "exists", "mask", "local")
