@@ -139,3 +139,24 @@ func TestFormatModes(t *testing.T) {
 		t.Errorf("gosd's own message about a unit: %s", j)
 	}
 }
+
+// With DeferWakes, entries wait in memory until WakeWriter (gosd's loop
+// wakes the writer once per turn), then all reach the disk.
+func TestPersistDeferredWakes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gosd")
+	s := New(0)
+	s.DeferWakes()
+	p := s.Persist(PersistConfig{Dir: dir, Create: true}, func(m string) { t.Error(m) })
+	defer p.Close()
+	waitWritten(t, p, 0)
+	time.Sleep(50 * time.Millisecond) // the writer's first turn (Persist wakes it) is over
+	for i := 0; i < 100; i++ {
+		s.Add(Entry{Unit: "a.service", Message: fmt.Sprintf("line %d", i)})
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := p.Written(); n != 0 {
+		t.Fatalf("%d entries written before WakeWriter", n)
+	}
+	s.WakeWriter()
+	waitWritten(t, p, 100)
+}

@@ -50,6 +50,7 @@ func (r *Reactor) startPersist() {
 	if r.cfg.Persist == nil || r.persist != nil {
 		return
 	}
+	r.store.DeferWakes() // woken once per loop turn (flush)
 	r.persist = r.store.Persist(*r.cfg.Persist, func(msg string) {
 		// On the writer's goroutine: the message goes through the loop.
 		r.Submit(func() { r.logAt("", unitfile.Pos{}, manager.LevelWarning, msg) })

@@ -368,6 +368,7 @@ func (r *Reactor) Run() int {
 // thousands of syscalls and reader wake-ups less). It never waits for
 // them: a slow console must not stall the loop (console.go).
 func (r *Reactor) flush() {
+	r.store.WakeWriter()
 	r.log.flush()
 	if r.con != nil {
 		r.con.flush()
