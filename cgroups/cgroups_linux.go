@@ -244,6 +244,17 @@ func (g *Group) OpenFD() (int, error) {
 // Procs lists the pids in the group and in any cgroup below it (a
 // delegated subtree).
 func (g *Group) Procs() ([]int, error) {
+	// The common case, a unit that made no cgroups of its own, is two
+	// small reads: walking the directory (a getdents and an lstat of
+	// some 30 files) was half of the stop path's cgroup time at 1000
+	// units (CPU profile of gosd stopping 1000 simple services).
+	if b, err := readSmall(filepath.Join(g.dir, "cgroup.stat")); err == nil && descendants(b) == 0 {
+		b, err := readSmall(filepath.Join(g.dir, "cgroup.procs"))
+		if err != nil {
+			return nil, fmt.Errorf("cgroups: %w", err)
+		}
+		return parsePids(nil, b), nil
+	}
 	var pids []int
 	err := filepath.WalkDir(g.dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -262,17 +273,36 @@ func (g *Group) Procs() ([]int, error) {
 			}
 			return err
 		}
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, pid)
-			}
-		}
+		pids = parsePids(pids, b)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
 	return pids, nil
+}
+
+// parsePids appends the pids of a cgroup.procs to pids.
+func parsePids(pids []int, b []byte) []int {
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// descendants is cgroup.stat's nr_descendants (live child cgroups at any
+// depth); -1 when it cannot be read.
+func descendants(stat []byte) int {
+	for _, line := range strings.Split(string(stat), "\n") {
+		if v, ok := strings.CutPrefix(line, "nr_descendants "); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 // Populated reports whether any process is in the group or below it.

@@ -92,7 +92,7 @@ type Store struct {
 	// deferWake: Add only notes that the writer has work (wakePending)
 	// and WakeWriter wakes it, once per batch of entries (DeferWakes).
 	deferWake, wakePending bool
-	persisted   uint64 // entries up to this one are on disk already (daemon-reexec)
+	persisted              uint64 // entries up to this one are on disk already (daemon-reexec)
 }
 
 type follower struct {
