@@ -429,6 +429,7 @@ func TestSignalGroup(t *testing.T) {
 func benchSpawn(b *testing.B, helper bool) { benchSpawnWith(b, ctx(), helper) }
 
 func benchSpawnWith(b *testing.B, ec *unitfile.ExecContext, helper bool) {
+	useBenchHelper(b)
 	for i := 0; i < b.N; i++ {
 		p, err := Start(Spec{Cmd: unitfile.ExecCommand{Path: "/bin/true", Argv: []string{"true"}}, Exec: ec, Conn: -1, Stdout: -1, Stderr: -1, ForceHelper: helper})
 		if err != nil {
@@ -545,4 +546,23 @@ func TestStdioFileFIFO(t *testing.T) {
 			t.Errorf("StandardOutput=file:FIFO without a reader: %v, want a start failure", err)
 		}
 	})
+}
+
+// useBenchHelper makes $GOSD_BENCH_HELPER (a gosd binary, e.g. the release
+// build) the helper instead of this test binary, whose start-up differs:
+// go test -bench SpawnRedis with it measures what gosd's spawns cost.
+func useBenchHelper(b *testing.B) {
+	path := os.Getenv("GOSD_BENCH_HELPER")
+	if path == "" {
+		return
+	}
+	old := helperPathForTest(path)
+	b.Cleanup(func() { helperPathForTest(old) })
+}
+
+func helperPathForTest(path string) (old string) {
+	helper.mu.Lock()
+	defer helper.mu.Unlock()
+	old, helper.path = helper.path, path
+	return old
 }

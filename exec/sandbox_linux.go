@@ -395,6 +395,14 @@ func chaseInRoot(root, path string) string {
 }
 
 func isMountPoint(path string) bool {
+	// statx says it in one call (Linux 5.8+); reading the mount table
+	// instead, once per sandboxed path, was 16% of a sandboxed spawn's
+	// CPU (perf, BenchmarkSpawnRedisSandboxed with the gosd binary).
+	var st unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &st) == nil &&
+		st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 {
+		return st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+	}
 	mounts, err := mountinfo.Read()
 	if err != nil {
 		return false
