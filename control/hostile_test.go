@@ -148,8 +148,10 @@ func TestHostileClientsMemoryBounded(t *testing.T) {
 	}
 	defer func() {
 		stdinW.Close()
-		var ws syscall.WaitStatus
-		syscall.Wait4(pid, &ws, 0, nil)
+		if pid > 0 { // not reaped below (a Fatal came first)
+			var ws syscall.WaitStatus
+			syscall.Wait4(pid, &ws, 0, nil)
+		}
 	}()
 
 	var peak, peakRSS uint64
