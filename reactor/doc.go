@@ -16,6 +16,8 @@
 // paths.go and pathwatch_*.go watch path units' paths (inotify) and answer
 // WatchPaths with PathsChecked.
 //
-// cmd/gosd calls exec.RunHelperIfRequested and InstallSignals first thing
-// in main, then Run (or New and (*Reactor).Run).
+// cmd/gosd calls exec.RunHelperIfRequested first thing in main and, for
+// the manager (not the gosdctl, systemctl or journalctl client),
+// InstallSignals before its command line is parsed; then Run (or New and
+// (*Reactor).Run).
 package reactor

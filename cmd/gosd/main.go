@@ -36,9 +36,7 @@ func main() {
 }
 
 func realMain(args []string) int {
-	if code, ok := earlyHooks(); ok {
-		return code
-	}
+	earlyHooks()
 	name := filepath.Base(args[0])
 	switch {
 	case name == "gosdctl" || name == "systemctl":

@@ -29,10 +29,9 @@ type RunCmd struct {
 }
 
 // earlyHooks runs before anything else in main: the in-child exec helper,
-// which never returns.
-func earlyHooks() (int, bool) {
+// which never returns when this process is one.
+func earlyHooks() {
 	exec.RunHelperIfRequested()
-	return 0, false
 }
 
 // managerHooks run before the manager's command line is parsed: signal
