@@ -141,16 +141,7 @@ func (s *Store) Add(e Entry) Entry {
 	if e.Hostname == "" {
 		e.Hostname = s.hostname
 	}
-	sz := e.size()
-	for s.n > 0 && s.bytes+sz > s.max {
-		s.dropOldest()
-	}
-	if s.n == len(s.ring) {
-		s.grow()
-	}
-	s.ring[(s.head+s.n)%len(s.ring)] = e
-	s.n++
-	s.bytes += sz
+	s.push(e)
 	var fns []func(Entry)
 	for _, f := range s.followers {
 		if f.f.Match(&e) {
@@ -195,6 +186,21 @@ func (s *Store) WakeWriter() {
 	if wake != nil {
 		wake()
 	}
+}
+
+// push appends e as the newest entry, dropping the oldest ones over the
+// cap (s.mu held).
+func (s *Store) push(e Entry) {
+	sz := e.size()
+	for s.n > 0 && s.bytes+sz > s.max {
+		s.dropOldest()
+	}
+	if s.n == len(s.ring) {
+		s.grow()
+	}
+	s.ring[(s.head+s.n)%len(s.ring)] = e
+	s.n++
+	s.bytes += sz
 }
 
 func (s *Store) dropOldest() {
@@ -342,16 +348,7 @@ func (s *Store) Restore(entries []Entry, persisted uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range entries {
-		sz := e.size()
-		for s.n > 0 && s.bytes+sz > s.max {
-			s.dropOldest()
-		}
-		if s.n == len(s.ring) {
-			s.grow()
-		}
-		s.ring[(s.head+s.n)%len(s.ring)] = e
-		s.n++
-		s.bytes += sz
+		s.push(e)
 		s.seq = max(s.seq, e.Seq)
 	}
 	s.persisted = persisted
