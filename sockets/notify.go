@@ -65,7 +65,8 @@ func (n *NotifySocket) Close() error {
 }
 
 // Receive reads one datagram. It returns ErrNoMessage when none is queued.
-// A datagram is rejected with an error (and every fd it carried closed)
+// A datagram is rejected with an error, every fd it carried closed and
+// only the sender's credentials (as far as known) in the Message,
 // when it is empty, truncated (longer than NotifyMaxSize, or more than
 // NotifyMaxFds fds), has no or invalid sender credentials, or contains a
 // NUL byte. See parseNotify for how lines are read.
@@ -89,7 +90,8 @@ var (
 	errNUL       = errors.New("notify message contains a NUL byte, ignored")
 )
 
-// finish validates a received datagram; on error it closes the fds.
+// finish validates a received datagram; on error it closes the fds and
+// returns only the sender's credentials (for the log line that names it).
 func finish(m Message, data []byte, truncated, haveCreds bool) (Message, error) {
 	var err error
 	switch {
@@ -102,7 +104,7 @@ func finish(m Message, data []byte, truncated, haveCreds bool) (Message, error) 
 	}
 	if err != nil {
 		CloseFds(m)
-		return Message{}, err
+		return Message{Pid: m.Pid, Uid: m.Uid, Gid: m.Gid}, err
 	}
 	for _, f := range m.Fields {
 		if f == [2]string{"BARRIER", "1"} {

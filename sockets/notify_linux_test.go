@@ -181,6 +181,9 @@ func TestNotifyHostile(t *testing.T) {
 		if (err != nil) != c.err {
 			t.Errorf("%s: err %v", c.name, err)
 		}
+		if err != nil && (m.Pid != os.Getpid() || len(m.Fds) != 0 || m.Fields != nil) {
+			t.Errorf("%s: rejected as %+v, want only the sender's pid %d", c.name, m, os.Getpid())
+		}
 		if err == nil {
 			if !slices.Equal(m.Fields, c.want) || len(m.Fds) != c.fds {
 				t.Errorf("%s: fields %q, %d fds", c.name, m.Fields, len(m.Fds))
