@@ -2,6 +2,7 @@ package manager
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -400,6 +401,19 @@ func (m *Manager) addEdges(u *unit) {
 		}
 	}
 	u.impl.addDeps(m, u, implicit)
+	// RequiresMountsFor= (systemd.unit(5)): Requires= and After= on the
+	// mount unit of each path and of every directory above it, where
+	// such a unit exists.
+	for _, p := range us.RequiresMountsFor {
+		for ; ; p = path.Dir(p) {
+			if name, err := unitfile.EscapePath(p); err == nil {
+				implicit(name+".mount", depRequires, depAfter)
+			}
+			if p == "/" {
+				break
+			}
+		}
+	}
 }
 
 func socketServiceName(u *unit) string {

@@ -551,6 +551,12 @@ func (s *serviceRun) fillControl(m *Manager, u *unit, sp *Spawn) {
 			}
 		}
 		sp.Notify = notifyEnabled(u.def.Service)
+		// PermissionsStartOnly= (systemd.service(5)): the user, sandbox
+		// and other permission settings apply to ExecStart= only; every
+		// control command runs as with "+".
+		if u.def.Service.PermissionsStartOnly {
+			sp.Cmd.FullPrivileges = true
+		}
 	}
 }
 

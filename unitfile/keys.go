@@ -316,6 +316,27 @@ var unitKeys = map[string]keyDef{
 	"ReloadPropagatedFrom": unitDeps(func(s *UnitSection) *[]string { return &s.ReloadPropagatedFrom }),
 	"PropagateReloadFrom":  unitDeps(func(s *UnitSection) *[]string { return &s.ReloadPropagatedFrom }),
 	"JoinsNamespaceOf":     unitDeps(func(s *UnitSection) *[]string { return &s.JoinsNamespaceOf }),
+	// RequiresMountsFor=: absolute paths, simplified; a relative one or
+	// one with ".." is ignored with a warning, and an empty value changes
+	// nothing (as systemd 252 parses it).
+	"RequiresMountsFor": withSpecifiers(func(t *buildTarget, v string) error {
+		var bad []error
+		for rest := v; ; {
+			w, r, ok, err := nextWord(rest, escC)
+			if err != nil || !ok {
+				return errors.Join(append(bad, err)...)
+			}
+			rest = r
+			switch {
+			case !strings.HasPrefix(w, "/"):
+				bad = append(bad, fmt.Errorf("path is not absolute, ignoring: %s", w))
+			case strings.Contains(w+"/", "/../"):
+				bad = append(bad, fmt.Errorf("path is not normalized, ignoring: %s", w))
+			default:
+				t.u.Unit.RequiresMountsFor = appendUnique(t.u.Unit.RequiresMountsFor, SimplifyPath(w))
+			}
+		}
+	}),
 
 	"DefaultDependencies": boolKey(func(t *buildTarget) *bool { return &t.u.Unit.DefaultDependencies }),
 	"RefuseManualStart":   boolKey(func(t *buildTarget) *bool { return &t.u.Unit.RefuseManualStart }),
@@ -342,7 +363,7 @@ var unitKeys = map[string]keyDef{
 // unitUnenforced are [Unit] keys of systemd.unit(5) that gosd accepts
 // without acting on them.
 var unitUnenforced = keySet(`JobRunningTimeoutSec JobTimeoutRebootArgument CollectMode
-	OnSuccessJobMode PropagatesStopTo StopPropagatedFrom RequiresMountsFor OnFailureIsolate`)
+	OnSuccessJobMode PropagatesStopTo StopPropagatedFrom OnFailureIsolate`)
 
 // ---- [Install] ----
 
@@ -424,6 +445,7 @@ var serviceKeys = map[string]keyDef{
 	"RestartPreventExitStatus": exitStatusKey(func(t *buildTarget) *ExitStatusSet { return &t.svc.RestartPreventExitStatus }),
 	"RestartForceExitStatus":   exitStatusKey(func(t *buildTarget) *ExitStatusSet { return &t.svc.RestartForceExitStatus }),
 	"RootDirectoryStartOnly":   boolKey(func(t *buildTarget) *bool { return &t.svc.RootDirectoryStartOnly }),
+	"PermissionsStartOnly":     boolKey(func(t *buildTarget) *bool { return &t.svc.PermissionsStartOnly }),
 	"NonBlocking":              boolKey(func(t *buildTarget) *bool { return &t.svc.NonBlocking }),
 	"NotifyAccess":             enumKey(func(t *buildTarget) *string { return &t.svc.NotifyAccess }, "none", "main", "exec", "all"),
 	"Sockets": withSpecifiers(func(t *buildTarget, v string) error {
@@ -448,7 +470,7 @@ var serviceKeys = map[string]keyDef{
 }
 
 var serviceUnenforced = keySet(`RuntimeRandomizedExtraSec USBFunctionDescriptors
-	USBFunctionStrings FileDescriptorStorePreserve PermissionsStartOnly
+	USBFunctionStrings FileDescriptorStorePreserve
 	SysVStartPriority OpenFile`)
 
 // ---- [Socket] ----

@@ -113,6 +113,9 @@ type UnitSection struct {
 	PropagatesReloadTo   []string `json:"propagates_reload_to,omitempty"`
 	ReloadPropagatedFrom []string `json:"reload_propagated_from,omitempty"`
 	JoinsNamespaceOf     []string `json:"joins_namespace_of,omitempty"`
+	// RequiresMountsFor: absolute paths; the unit gets Requires= and
+	// After= on the mount units needed to reach each of them.
+	RequiresMountsFor []string `json:"requires_mounts_for,omitempty"`
 
 	DefaultDependencies bool   `json:"default_dependencies"` // default true
 	RefuseManualStart   bool   `json:"refuse_manual_start,omitempty"`
@@ -192,11 +195,14 @@ type Service struct {
 	RestartPreventExitStatus ExitStatusSet `json:"restart_prevent_exit_status"`
 	RestartForceExitStatus   ExitStatusSet `json:"restart_force_exit_status"`
 	RootDirectoryStartOnly   bool          `json:"root_directory_start_only,omitempty"`
-	NonBlocking              bool          `json:"non_blocking,omitempty"`
-	NotifyAccess             string        `json:"notify_access"` // none (default; main for notify types), main, exec, all
-	Sockets                  []string      `json:"sockets,omitempty"`
-	FileDescriptorStoreMax   int           `json:"file_descriptor_store_max"`
-	OOMPolicy                string        `json:"oom_policy,omitempty"`
+	// PermissionsStartOnly (deprecated): every command but ExecStart= runs
+	// as with the "+" prefix.
+	PermissionsStartOnly   bool     `json:"permissions_start_only,omitempty"`
+	NonBlocking            bool     `json:"non_blocking,omitempty"`
+	NotifyAccess           string   `json:"notify_access"` // none (default; main for notify types), main, exec, all
+	Sockets                []string `json:"sockets,omitempty"`
+	FileDescriptorStoreMax int      `json:"file_descriptor_store_max"`
+	OOMPolicy              string   `json:"oom_policy,omitempty"`
 
 	Exec      ExecContext     `json:"exec"`
 	Kill      KillContext     `json:"kill"`

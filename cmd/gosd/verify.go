@@ -70,19 +70,8 @@ func (c *VerifyCmd) Run() error {
 // notEnforced names the settings of u that gosd accepts but does not apply.
 func notEnforced(u *unitfile.Unit) []string {
 	var out []string
-	add := func(ec *unitfile.ExecContext) {
-		for _, e := range ec.Unenforced {
-			out = append(out, fmt.Sprintf("%s= (%s)", e.Key, e.Pos))
-		}
-	}
-	for _, e := range u.Unit.Unenforced {
+	for _, e := range u.NotEnforced() {
 		out = append(out, fmt.Sprintf("%s= (%s)", e.Key, e.Pos))
-	}
-	if u.Service != nil {
-		add(&u.Service.Exec)
-	}
-	if u.Socket != nil {
-		add(&u.Socket.Exec)
 	}
 	return out
 }
