@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -76,28 +75,7 @@ func startForClients(t *testing.T) *clientEnv {
 	script := fmt.Sprintf("mount -t tmpfs tmpfs /run && exec %s --unit-path %s --unit-path %s --notify-socket %s/notify.sock --private-bus-socket /run/systemd/private",
 		gosdBin, etc, vendor, scratch)
 	cmd := exec.Command("unshare", "-p", "-f", "-m", "--mount-proc", "--propagation", "private", "sh", "-c", script)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	in := &instance{t: t, cmd: cmd, out: out, dir: scratch, pid1: true, done: make(chan struct{})}
-	go func() {
-		in.exitErr = cmd.Wait()
-		close(in.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-in.done:
-		default:
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-in.done
-		}
-		if t.Failed() {
-			t.Logf("gosd output:\n%s", out.String())
-		}
-	})
+	in := launch(t, cmd, scratch, true)
 	in.waitOutput("Reached target default.target", 20*time.Second)
 	return &clientEnv{instance: in, etc: etc, vendor: vendor, pid: strconv.Itoa(in.gosdPid())}
 }

@@ -301,29 +301,8 @@ func startContainer(t *testing.T, delegated bool) *instance {
 	}
 	cmd := exec.Command("unshare", append(nsArgs, os.Args[0])...)
 	cmd.Env = append(os.Environ(), containerRuntimeEnv+"="+string(spec))
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sys
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	in := &instance{t: t, cmd: cmd, out: out, dir: scratch, pid1: true, done: make(chan struct{})}
-	go func() {
-		in.exitErr = cmd.Wait()
-		close(in.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-in.done:
-		default:
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-in.done
-		}
-		if t.Failed() {
-			t.Logf("gosd output:\n%s", out.String())
-		}
-	})
-	return in
+	return launch(t, cmd, scratch, true)
 }
 
 // delegatedCgroup makes a cgroup for a container below the test's own and

@@ -160,13 +160,35 @@ func startWrapped(t *testing.T, m mode, units map[string]string, wrapper []strin
 		argv := append(append([]string{}, wrapper...), gosdBin)
 		cmd = exec.Command(argv[0], append(argv[1:], args...)...)
 	}
+	return launch(t, cmd, scratch, m == asPID1)
+}
+
+// launch runs cmd (gosd, or a wrapper that ends in gosd) as an instance
+// whose output the test collects; at cleanup what is left of it is killed.
+// cmd's SysProcAttr, if any, is kept (with Setpgid).
+func launch(t *testing.T, cmd *exec.Cmd, scratch string, pid1 bool) *instance {
+	t.Helper()
+	return launchTo(t, cmd, scratch, pid1, nil)
+}
+
+// launchTo is launch with gosd's stdout and stderr going to console (nil:
+// collected in the instance's buffer).
+func launchTo(t *testing.T, cmd *exec.Cmd, scratch string, pid1 bool, console *os.File) *instance {
+	t.Helper()
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if console != nil {
+		cmd.Stdout, cmd.Stderr = console, console
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	// Its own process group: the cleanup kills whatever is left of it.
+	cmd.SysProcAttr.Setpgid = true
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{t: t, cmd: cmd, out: out, dir: scratch, pid1: m == asPID1, done: make(chan struct{})}
+	in := &instance{t: t, cmd: cmd, out: out, dir: scratch, pid1: pid1, done: make(chan struct{})}
 	go func() {
 		in.exitErr = cmd.Wait()
 		close(in.done)

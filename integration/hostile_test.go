@@ -118,44 +118,6 @@ exec "$@"`
 	}
 }
 
-// launch runs cmd (gosd, or a wrapper that ends in gosd) as start does.
-func launch(t *testing.T, cmd *exec.Cmd, scratch string, pid1 bool) *instance {
-	t.Helper()
-	return launchTo(t, cmd, scratch, pid1, nil)
-}
-
-// launchTo is launch with gosd's stdout and stderr going to console (nil:
-// collected in the instance's buffer).
-func launchTo(t *testing.T, cmd *exec.Cmd, scratch string, pid1 bool, console *os.File) *instance {
-	t.Helper()
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if console != nil {
-		cmd.Stdout, cmd.Stderr = console, console
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	in := &instance{t: t, cmd: cmd, out: out, dir: scratch, pid1: pid1, done: make(chan struct{})}
-	go func() {
-		in.exitErr = cmd.Wait()
-		close(in.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-in.done:
-		default:
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-in.done
-		}
-		if t.Failed() {
-			t.Logf("gosd output:\n%s", out.String())
-		}
-	})
-	return in
-}
-
 // waitCgroupFile waits for a copy of /proc/self/cgroup a unit writes to be
 // complete (the file exists before cat has written it).
 func waitCgroupFile(in *instance, name string) string {

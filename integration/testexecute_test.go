@@ -351,28 +351,7 @@ exec "$@"`
 		"--private-bus-socket", "-"}
 	cmd := exec.Command("unshare", args...)
 	cmd.Env = append([]string{"S=" + scratch, "PATH=" + os.Getenv("PATH")}, env...)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	in := &instance{t: t, cmd: cmd, out: out, dir: scratch, pid1: true, done: make(chan struct{})}
-	go func() {
-		in.exitErr = cmd.Wait()
-		close(in.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-in.done:
-		default:
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-in.done
-		}
-		if t.Failed() {
-			t.Logf("gosd output:\n%s", out.String())
-		}
-	})
+	in := launch(t, cmd, scratch, true)
 	in.waitFor("control socket", 20*time.Second, func() bool {
 		_, err := os.Stat(filepath.Join(scratch, "control.sock"))
 		return err == nil
