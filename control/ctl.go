@@ -366,10 +366,11 @@ func (c *ctl) printJSON(v any) int {
 }
 
 const (
-	colGreen = "\x1b[0;1;32m"
-	colRed   = "\x1b[0;1;31m"
-	colBold  = "\x1b[0;1;39m"
-	colOff   = "\x1b[0m"
+	colGreen  = "\x1b[0;1;32m"
+	colRed    = "\x1b[0;1;31m"
+	colYellow = "\x1b[0;1;33m"
+	colBold   = "\x1b[0;1;39m"
+	colOff    = "\x1b[0m"
 )
 
 func (c *ctl) paint(color, s string) string {

@@ -206,6 +206,14 @@ var unitProps = concat(
 		{name: "NeedDaemonReload", sig: "b", file: true},
 		{name: "JobTimeoutUSec", sig: "t", get: func(p *propSrc) any { return spanUsec(orSpan(p.u.Unit.JobTimeoutSec, unitfile.Infinity)) }},
 		{name: "JobTimeoutAction", sig: "s", get: func(p *propSrc) any { return or(p.u.Unit.JobTimeoutAction, "none") }},
+		{name: "ConditionResult", sig: "b", get: func(p *propSrc) any { return p.st.Condition.OK }},
+		{name: "AssertResult", sig: "b", get: func(p *propSrc) any { return p.st.Assert.OK }},
+		{name: "ConditionTimestamp", sig: "t", get: func(p *propSrc) any { return p.stampOf(p.st.Condition.At, false) }},
+		{name: "ConditionTimestampMonotonic", sig: "t", get: func(p *propSrc) any { return p.stampOf(p.st.Condition.At, true) }},
+		{name: "AssertTimestamp", sig: "t", get: func(p *propSrc) any { return p.stampOf(p.st.Assert.At, false) }},
+		{name: "AssertTimestampMonotonic", sig: "t", get: func(p *propSrc) any { return p.stampOf(p.st.Assert.At, true) }},
+		{name: "Conditions", sig: "a(sbbsi)", get: func(p *propSrc) any { return checkLines("Condition", p.u.Unit.Conditions, p.st.Condition) }},
+		{name: "Asserts", sig: "a(sbbsi)", get: func(p *propSrc) any { return checkLines("Assert", p.u.Unit.Asserts, p.st.Assert) }},
 		{name: "LoadError", sig: "(ss)", get: loadError},
 		{name: "Transient", sig: "b", get: func(p *propSrc) any { return false }},
 		{name: "Perpetual", sig: "b", get: func(p *propSrc) any { return false }},
@@ -745,4 +753,24 @@ func fileProps(vals map[string]any, set *UnitFileSet, in fileInputs) {
 		}
 	}
 	vals["NeedDaemonReload"] = need
+}
+
+// checkLines is Conditions= or Asserts=: each line (name, trigger, negate,
+// parameter, state) with systemd's state: 0 not checked or not known, 1
+// held, -1 failed. gosd knows the line a failed check ended on; every line
+// of a check that held held.
+func checkLines(prefix string, lines []unitfile.Condition, r manager.CheckResult) []dbus.Struct {
+	out := []dbus.Struct{}
+	for _, c := range lines {
+		state := int32(0)
+		switch {
+		case r.At == 0:
+		case r.OK:
+			state = 1
+		case r.Failed != "" && strings.HasPrefix(r.Failed, c.Pos.String()+": "):
+			state = -1
+		}
+		out = append(out, dbus.Struct{prefix + c.Kind, c.Trigger, c.Negate, c.Value, state})
+	}
+	return out
 }

@@ -486,6 +486,8 @@ func (c *ctl) statusExtra(props map[string]Property, states map[string]string) {
 			fmt.Fprintf(c.out, "%s %s %s\n", label, mark, u)
 		}
 	}
+	c.printChecks(props, "Condition", "  Condition: start ", "condition failed", colYellow, "└─ ")
+	c.printChecks(props, "Assert", "     Assert: start ", "assertion failed", colRed, "")
 	for n, d := range propStrings(props["Documentation"]) {
 		label := "Docs:"
 		if n > 0 {
@@ -581,4 +583,38 @@ func loadErrorMessage(props map[string]Property) string {
 		return pair[1]
 	}
 	return ""
+}
+
+// printChecks prints systemctl status' Condition: (or Assert:) lines of a
+// unit whose last check failed, and the lines that were not met.
+func (c *ctl) printChecks(props map[string]Property, kind, head, what, color, branch string) {
+	var ok bool
+	var at uint64
+	if json.Unmarshal(props[kind+"Result"].Value, &ok) != nil || ok ||
+		json.Unmarshal(props[kind+"Timestamp"].Value, &at) != nil || at == 0 {
+		return
+	}
+	fmt.Fprintf(c.out, "%s%s at %s; %s\n", head, c.paint(color, what), fmtTime(int64(at)), ago(int64(at)))
+	var lines [][]any
+	if json.Unmarshal(props[kind+"s"].Value, &lines) != nil {
+		return
+	}
+	for _, l := range lines {
+		if len(l) != 5 {
+			continue
+		}
+		if st, _ := l[4].(float64); st >= 0 {
+			continue
+		}
+		name, _ := l[0].(string)
+		param, _ := l[3].(string)
+		trig, neg := "", ""
+		if b, _ := l[1].(bool); b {
+			trig = "|"
+		}
+		if b, _ := l[2].(bool); b {
+			neg = "!"
+		}
+		fmt.Fprintf(c.out, "             %s%s=%s%s%s was not met\n", branch, name, trig, neg, param)
+	}
 }

@@ -45,6 +45,7 @@ func clientUnits() map[string]string {
 		"old.service": "[Unit]\nDescription=Enabled, to be disabled\n[Service]\nExecStart=/bin/sleep 1000\n" +
 			"[Install]\nWantedBy=multi-user.target\n",
 		"plain.service":   "[Unit]\nDescription=No reload\n[Service]\nExecStart=/bin/sh -c 'echo started >> @T@/plain.log; exec sleep 1000'\n",
+		"cond.service":    "[Unit]\nConditionPathExists=!/\nConditionPathExists=/nonexistent\n[Service]\nExecStart=/bin/true\n",
 		"prefail.service": "[Service]\nExecStartPre=/bin/true\nExecStartPre=/bin/sh -c 'exit 2'\nExecStart=/bin/sleep 1000\n",
 		"envprobe.service": "[Service]\nType=oneshot\nEnvironment=OWN=unit\n" +
 			"ExecStart=/bin/sh -c 'echo \"$GREETING $OWN\" > @T@/env'\n",
@@ -208,7 +209,8 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 		}
 		return strings.Join(keep, "\n")
 	}
-	for _, u := range []string{"echo.socket", "tick.timer", "legacy.service", "web.service"} {
+	sc(0, "start", "cond") // skipped: a condition does not hold
+	for _, u := range []string{"echo.socket", "tick.timer", "legacy.service", "web.service", "cond.service"} {
 		theirs, ours := head(e.run(nil, "systemctl", "status", "--no-pager", u).out), head(e.gosdctl("status", u).out)
 		if theirs != ours || theirs == "" {
 			t.Errorf("status %s differs\nsystemd's systemctl:\n%s\ngosd's:\n%s", u, theirs, ours)

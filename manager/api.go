@@ -416,6 +416,17 @@ type UnitStatus struct {
 	// ExecRuns are the last runs of its control commands since it last
 	// started (services and sockets).
 	ExecRuns []ExecRun
+	// Condition and Assert are the last checks of its Condition*= and
+	// Assert*= lines (At 0: never checked).
+	Condition, Assert CheckResult
+}
+
+// CheckResult is one check of a unit's conditions or asserts: when, whether
+// they held, and the first line that failed ("file:line: ConditionX=value").
+type CheckResult struct {
+	At     time.Duration
+	OK     bool
+	Failed string `json:",omitempty"`
 }
 
 // ExecRun is the last run of one control command: Setting is its Exec*=

@@ -138,6 +138,10 @@ type unit struct {
 
 	activeEnter, activeExit, inactiveEnter, inactiveExit time.Duration
 
+	// condition and assert are the last checks of the unit's Condition*=
+	// and Assert*= lines (systemd's ConditionResult, AssertResult).
+	condition, assert CheckResult
+
 	// impl is the unit's type with its runtime state (unittype.go, unitVTable);
 	// svc, sock and tmr are the same value for the code of that type.
 	impl unitVTable
@@ -290,6 +294,7 @@ func (m *Manager) status(u *unit) UnitStatus {
 		ControlGroup: u.cgroupPath,
 	}
 	u.impl.status(m, u, &s)
+	s.Condition, s.Assert = u.condition, u.assert
 	if c := u.impl.ctl(); c != nil && len(c.runs) > 0 {
 		s.ExecRuns = append([]ExecRun(nil), c.runs...)
 	}

@@ -36,6 +36,8 @@ type SavedUnit struct {
 	MainStatus    WaitStatus
 	ExecMain      ExecMainStatus `json:",omitempty"`
 	ExecRuns      []ExecRun      `json:",omitempty"` // services and sockets
+	Condition     CheckResult    `json:",omitempty"`
+	Assert        CheckResult    `json:",omitempty"`
 	Started       bool
 	NoPID         bool
 	ForbidRestart bool
@@ -108,6 +110,7 @@ func (m *Manager) Save() (Saved, error) {
 		if c := u.impl.ctl(); c != nil {
 			su.ExecRuns = c.runs
 		}
+		su.Condition, su.Assert = u.condition, u.assert
 		s.Units = append(s.Units, su)
 	}
 	return s, nil
@@ -168,6 +171,7 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 		if c := u.impl.ctl(); c != nil {
 			c.runs = su.ExecRuns
 		}
+		u.condition, u.assert = su.Condition, su.Assert
 		if su.AcceptOf != "" {
 			if s := m.units[su.AcceptOf]; s != nil && s.sock != nil {
 				u.acceptOf = s

@@ -257,6 +257,15 @@ func (m *Manager) onConditions(e ConditionsChecked) {
 		m.logf(u, LevelDebug, "condition result for %s arrived without its start job", e.Unit)
 		return
 	}
+	// Recorded for ConditionResult= and AssertResult=; Failed names the
+	// line the job ended on (an assert's, when both failed).
+	u.condition = CheckResult{At: m.now, OK: e.Met}
+	u.assert = CheckResult{At: m.now, OK: e.AssertOK}
+	if !e.AssertOK {
+		u.assert.Failed = e.Failed
+	} else if !e.Met {
+		u.condition.Failed = e.Failed
+	}
 	if ext := strings.Contains(e.Failed, unitfile.ExternalCheck); ext && (!e.AssertOK || !e.Met) {
 		// The check gosd added to a unit of a type it does not run
 		// (unitfile/extern.go): say so, and end the job as systemd ends
