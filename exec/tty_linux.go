@@ -157,7 +157,11 @@ func writeUtmp(e *utmpEntry, pid int, dead bool) error {
 		r.Type = utmpUser
 		copy(r.User[:], e.User)
 	}
-	copy(r.ID[:], e.ID)
+	id := e.ID
+	if len(id) > len(r.ID) {
+		id = id[len(id)-len(r.ID):] // systemd keeps the terminal characters
+	}
+	copy(r.ID[:], id)
 	copy(r.Line[:], e.Line)
 	now := time.Now()
 	r.Sec, r.Usec = int32(now.Unix()), int32(now.Nanosecond()/1000)

@@ -6,15 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"gosd/internal/seccomp"
 )
 
 // The loader against systemd's own parse, over every unit file installed
@@ -370,6 +374,7 @@ func compareUnit(u *Unit, sd *sdUnit, refusal string) unitDiffs {
 			}
 		}
 		eqIf("BusName", s.BusName, "")
+		eqKey("File Descriptor Store Max", fmt.Sprint(s.FileDescriptorStoreMax))
 		eqIf("PIDFile", s.PIDFile, "")
 		compareExecCmds(&d, sd, map[string][]ExecCommand{
 			"ExecCondition": s.ExecCondition, "ExecStartPre": s.ExecStartPre, "ExecStart": s.ExecStart,
@@ -882,6 +887,263 @@ func compareExec(d *unitDiffs, u *Unit, ec *ExecContext, sd *sdUnit) {
 		d.eq(key, paths(list), strings.Join(all(key), " "))
 	}
 	d.eq("SystemCallArchitectures", sortedSet(ec.SystemCallArchitectures), sortedSet(strings.Fields(strings.Join(all("SystemCallArchitectures"), " "))))
+	compareSandbox(d, u, ec, sd)
+}
+
+// namespaceOrder is the order systemd names namespace kinds in.
+var namespaceOrder = []string{"cgroup", "ipc", "net", "mnt", "pid", "user", "uts"}
+
+// compareSandbox compares the process and file system settings of
+// systemd.exec(5) the dump prints when they are set.
+func compareSandbox(d *unitDiffs, u *Unit, ec *ExecContext, sd *sdUnit) {
+	one := func(key string) (string, bool) {
+		v, ok := sd.fields[key]
+		if !ok {
+			return "", false
+		}
+		return v[0], true
+	}
+	joined := func(key string) string { return strings.Join(sd.fields[key], " ") }
+
+	// Standard streams' files.
+	stdioFile := map[string]string{}
+	for key, s := range map[string]Stdio{"StandardInput": ec.StandardInput, "StandardOutput": ec.StandardOutput, "StandardError": ec.StandardError} {
+		switch s.Kind {
+		case "file":
+			stdioFile[key+"File"] = s.Path
+		case "append":
+			stdioFile[key+"FileToAppend"] = s.Path
+		case "truncate":
+			stdioFile[key+"FileToTruncate"] = s.Path
+		}
+	}
+	for _, key := range []string{"StandardInputFile", "StandardOutputFile", "StandardOutputFileToAppend", "StandardOutputFileToTruncate",
+		"StandardErrorFile", "StandardErrorFileToAppend", "StandardErrorFileToTruncate"} {
+		d.eq(key, stdioFile[key], joined(key))
+	}
+
+	// Seccomp.
+	errno := "kill"
+	if ec.SystemCallErrorNumber != 0 && ec.SystemCallErrorNumber != seccomp.ErrnoKill {
+		errno = fmt.Sprint(ec.SystemCallErrorNumber)
+	}
+	if v, ok := one("SystemCallErrorNumber"); ok {
+		if n, err := seccomp.ParseErrno(v); err == nil && n != seccomp.ErrnoKill {
+			v = fmt.Sprint(n)
+		}
+		d.eq("SystemCallErrorNumber", errno, v)
+	}
+	if v, ok := one("SystemCallFilter"); ok || ec.SystemCallFilter != nil {
+		var ours []string
+		if f := ec.SystemCallFilter; f != nil {
+			for name, e := range f.Calls {
+				if !seccomp.Known(name) {
+					continue // no number here: systemd leaves it out too
+				}
+				if e != seccomp.NoErrno {
+					name += fmt.Sprintf(":%d", e)
+				}
+				ours = append(ours, name)
+			}
+			if !f.AllowList {
+				ours = append(ours, "~")
+			}
+		}
+		var theirs []string
+		deny := strings.HasPrefix(v, "~")
+		for _, w := range strings.Fields(strings.TrimPrefix(v, "~")) {
+			if name, e, ok := strings.Cut(w, ":"); ok {
+				if n, err := seccomp.ParseErrno(e); err == nil {
+					w = fmt.Sprintf("%s:%d", name, n)
+				}
+			}
+			if !seccomp.Known(strings.SplitN(w, ":", 2)[0]) {
+				continue
+			}
+			theirs = append(theirs, w)
+		}
+		if deny {
+			theirs = append(theirs, "~")
+		}
+		d.eq("SystemCallFilter", sortedSet(ours), sortedSet(theirs))
+	}
+	if v, ok := one("RestrictNamespaces"); ok || ec.RestrictNamespaces != nil {
+		ours := "unset"
+		if ec.RestrictNamespaces != nil {
+			var names []string
+			for _, n := range namespaceOrder {
+				if *ec.RestrictNamespaces&seccomp.NamespaceFlags[n] != 0 {
+					names = append(names, n)
+				}
+			}
+			ours = strings.Join(names, " ")
+			if ours == "" {
+				ours = "n/a"
+			}
+		}
+		if !ok {
+			v = "unset"
+		}
+		if ours == strings.Join(namespaceOrder, " ") && v == "unset" {
+			ours = "unset"
+		}
+		d.eq("RestrictNamespaces", ours, v)
+	}
+
+	// Scheduling.
+	ioClasses := []string{"none", "realtime", "best-effort", "idle"}
+	if v, ok := one("IOSchedulingClass"); ok || ec.IOSchedulingClass != nil {
+		ours := "unset"
+		if ec.IOSchedulingClass != nil && *ec.IOSchedulingClass >= 0 && *ec.IOSchedulingClass < len(ioClasses) {
+			ours = ioClasses[*ec.IOSchedulingClass]
+		}
+		if !ok {
+			v = "unset"
+		}
+		d.eq("IOSchedulingClass", ours, v)
+	}
+	if v, ok := one("IOPriority"); ok {
+		ours := "4"
+		if ec.IOSchedulingPriority != nil {
+			ours = fmt.Sprint(*ec.IOSchedulingPriority)
+		}
+		d.eq("IOPriority", ours, v)
+	}
+	cpuPolicies := map[int]string{0: "other", 1: "fifo", 2: "rr", 3: "batch", 5: "idle"}
+	if v, ok := one("CPUSchedulingPolicy"); ok || ec.CPUSchedulingPolicy != nil {
+		ours := "unset"
+		if ec.CPUSchedulingPolicy != nil {
+			ours = cpuPolicies[*ec.CPUSchedulingPolicy]
+		}
+		if !ok {
+			v = "unset"
+		}
+		d.eq("CPUSchedulingPolicy", ours, v)
+		if pv, ok := one("CPUSchedulingPriority"); ok {
+			d.eq("CPUSchedulingPriority", fmt.Sprint(ec.CPUSchedulingPriority), pv)
+		}
+		if rv, ok := one("CPUSchedulingResetOnFork"); ok {
+			d.eq("CPUSchedulingResetOnFork", yesNo(ec.CPUSchedulingResetOnFork), rv)
+		}
+	}
+	d.eq("CPUAffinity", cpuRanges(ec.CPUAffinity), joined("CPUAffinity"))
+	d.eq("ExecSearchPath", strings.Join(ec.ExecSearchPath, " "), joined("ExecSearchPath"))
+
+	// File system view.
+	var bind, bindRO []string
+	for _, b := range ec.BindPaths {
+		src := b.Source
+		if b.Optional {
+			src = "-" + src
+		}
+		rec := "rbind"
+		if b.NonRecursive {
+			rec = "norbind"
+		}
+		e := src + ":" + b.Dest + ":" + rec
+		if b.ReadOnly {
+			bindRO = append(bindRO, e)
+		} else {
+			bind = append(bind, e)
+		}
+	}
+	d.eq("BindPaths", strings.Join(bind, " "), joined("BindPaths"))
+	d.eq("BindReadOnlyPaths", strings.Join(bindRO, " "), joined("BindReadOnlyPaths"))
+	var tmpfs []string
+	for _, m := range ec.TemporaryFileSystem {
+		e := m.Path
+		if m.Options != "" {
+			e += ":" + m.Options
+		}
+		tmpfs = append(tmpfs, e)
+	}
+	d.eq("TemporaryFileSystem", strings.Join(tmpfs, " "), joined("TemporaryFileSystem"))
+	for _, dir := range []struct {
+		key  string
+		list []string
+	}{
+		{"RuntimeDirectorySymlink", ec.RuntimeDirectory}, {"StateDirectorySymlink", ec.StateDirectory},
+		{"CacheDirectorySymlink", ec.CacheDirectory}, {"LogsDirectorySymlink", ec.LogsDirectory},
+		{"ConfigurationDirectorySymlink", ec.ConfigurationDirectory},
+	} {
+		var links []string
+		for _, p := range dir.list {
+			if strings.Contains(p, ":") {
+				links = append(links, p)
+			}
+		}
+		d.eq(dir.key, sortedSet(links), sortedSet(sd.fields[dir.key]))
+	}
+
+	// The terminal.
+	if _, ok := one("TTYPath"); ok {
+		for key, ours := range map[string]bool{"TTYReset": ec.TTYReset, "TTYVHangup": ec.TTYVHangup, "TTYVTDisallocate": ec.TTYVTDisallocate} {
+			if v, ok := one(key); ok {
+				d.eq(key, yesNo(ours), v)
+			}
+		}
+	}
+	if v, ok := one("UtmpIdentifier"); ok || ec.UtmpIdentifier != "" {
+		d.eq("UtmpIdentifier", ec.UtmpIdentifier, v)
+	}
+
+	// Devices and addresses (resource control).
+	var rc *ResourceControl
+	switch {
+	case u.Service != nil:
+		rc = &u.Service.Resources
+	case u.Socket != nil:
+		rc = &u.Socket.Resources
+	}
+	if rc == nil {
+		return
+	}
+	policy := rc.DevicePolicy
+	if policy == "" {
+		policy = "auto"
+	}
+	if v, ok := one("DevicePolicy"); ok {
+		d.eq("DevicePolicy", policy, v)
+	}
+	var devs []string
+	for _, r := range rc.DeviceAllow {
+		devs = append(devs, r.Spec+" "+r.Access)
+	}
+	d.eq("DeviceAllow", sortedSet(devs), sortedSet(sd.fields["DeviceAllow"]))
+	for key, list := range map[string][]netip.Prefix{"IPAddressAllow": rc.IPAddressAllow, "IPAddressDeny": rc.IPAddressDeny} {
+		var ours []string
+		for _, p := range list {
+			ours = append(ours, p.String())
+		}
+		var theirs []string
+		for _, v := range sd.fields[key] {
+			if p, err := netip.ParsePrefix(v); err == nil {
+				v = p.Masked().String()
+			}
+			theirs = append(theirs, v)
+		}
+		d.eq(key, sortedSet(ours), sortedSet(theirs))
+	}
+}
+
+// cpuRanges renders CPU numbers as systemd does ("0-2 5").
+func cpuRanges(cpus []int) string {
+	c := append([]int(nil), cpus...)
+	sort.Ints(c)
+	var out []string
+	for i := 0; i < len(c); {
+		j := i
+		for j+1 < len(c) && c[j+1] <= c[j]+1 {
+			j++
+		}
+		if c[i] == c[j] {
+			out = append(out, fmt.Sprint(c[i]))
+		} else {
+			out = append(out, fmt.Sprintf("%d-%d", c[i], c[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(out, " ")
 }
 
 // mergeEnv applies later-wins to KEY=VALUE assignments, a later one
@@ -1105,4 +1367,82 @@ next:
 	t.Logf("files differing per property: %s", strings.Join(props, ", "))
 	t.Logf("%d of %d unit files agree with systemd on every compared property (%d comparisons)", res.agreed, res.files, res.compared)
 	return res
+}
+
+// The loader's answers for the differences the agreement test found,
+// checked without systemd-analyze (the oracle's answers written out).
+func TestLoaderSystemdSemantics(t *testing.T) {
+	svc := func(name, body string) *Unit {
+		return buildText(t, name, "[Service]\nExecStart=/bin/true\n"+body)
+	}
+	// Capability lines merge; "~" inverts; unknown names are skipped.
+	ec := svc("c.service", "CapabilityBoundingSet=CAP_CHOWN bogus\nCapabilityBoundingSet=CAP_KILL\nCapabilityBoundingSet=~CAP_CHOWN\n").Service.Exec
+	if !slices.Equal(ec.CapabilityBoundingSet, []string{"CAP_KILL"}) {
+		t.Errorf("bounding set %v, systemd: CAP_KILL", ec.CapabilityBoundingSet)
+	}
+	ec = svc("c.service", "CapabilityBoundingSet=\n").Service.Exec
+	if back := verifyJSONRoundTrip(t, &Unit{Service: &Service{Exec: ec}}); back.Service.Exec.CapabilityBoundingSet == nil {
+		t.Error("an empty bounding set reads back from JSON as unset")
+	}
+	ec = svc("c.service", "PrivateDevices=yes\n").Service.Exec
+	if slices.Contains(ec.CapabilityBoundingSet, "CAP_MKNOD") || len(ec.CapabilityBoundingSet) != len(Capabilities)-2 {
+		t.Errorf("PrivateDevices= bounding set %v", ec.CapabilityBoundingSet)
+	}
+	// A priority alone means policy other; a policy clamps the priority.
+	ec = svc("s.service", "CPUSchedulingPriority=1\n").Service.Exec
+	if ec.CPUSchedulingPolicy == nil || *ec.CPUSchedulingPolicy != 0 || ec.CPUSchedulingPriority != 1 {
+		t.Errorf("priority alone: policy %v priority %d", ec.CPUSchedulingPolicy, ec.CPUSchedulingPriority)
+	}
+	ec = svc("s.service", "CPUSchedulingPolicy=rr\n").Service.Exec
+	if ec.CPUSchedulingPriority != 1 {
+		t.Errorf("rr priority %d, systemd 1", ec.CPUSchedulingPriority)
+	}
+	// Socket defaults; instance slices; paths simplified; names once.
+	u := buildText(t, "a@b.socket", "[Socket]\nListenStream=/run/a.sock\n")
+	if u.Socket.Backlog != SomaxconnDeluxe || u.Socket.MaxConnectionsPerSource != 0 || u.Socket.Resources.Slice != `system-a.slice` {
+		t.Errorf("backlog %d, per source %d, slice %q", u.Socket.Backlog, u.Socket.MaxConnectionsPerSource, u.Socket.Resources.Slice)
+	}
+	if u := svc("x-y@z.service", ""); u.Service.Resources.Slice != `system-x\x2dy.slice` {
+		t.Errorf("instance slice %q", u.Service.Resources.Slice)
+	}
+	u = svc("p.service", "WorkingDirectory=/tmp//./w/\nStateDirectory=./a//b/. c:d/./e\nPassEnvironment=A B A\n[Unit]\nConditionPathExists=/proc//sys/\n")
+	x := u.Service.Exec
+	if x.WorkingDirectory != "/tmp/w" || !slices.Equal(x.StateDirectory, []string{"a/b", "c:d/e"}) ||
+		!slices.Equal(x.PassEnvironment, []string{"A", "B"}) || u.Unit.Conditions[0].Value != "/proc/sys" {
+		t.Errorf("%q %q %q %q", x.WorkingDirectory, x.StateDirectory, x.PassEnvironment, u.Unit.Conditions[0].Value)
+	}
+	// DynamicUser= names a long unit as systemd does (SipHash-2-4).
+	if n := DynamicUserName("exec-dynamicuser-runtimedirectory2.service"); n != "_du9c0f939b2103e4dd" {
+		t.Errorf("dynamic user %q, systemd _du9c0f939b2103e4dd", n)
+	}
+	if u := buildText(t, "m.mount", "[Mount]\nWhat=/a\nWhere=/m\n"); !u.Unit.IgnoreOnIsolate {
+		t.Error("a mount unit does not ignore isolate")
+	}
+}
+
+// Dependencies name units, not aliases, and never the unit itself.
+func TestLoaderCanonicalDependencies(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("real.target", "[Unit]\nDescription=real\n")
+	if err := os.Symlink("real.target", filepath.Join(dir, "alias.target")); err != nil {
+		t.Fatal(err)
+	}
+	write("me.service", "[Unit]\nAfter=alias.target real.target me.service\nWants=me.service\n[Service]\nExecStart=/bin/true\n")
+	set := LoadPaths([]string{filepath.Join(dir, "me.service")}, Options{SearchPath: []string{dir}})
+	u := set.Get("me.service")
+	if !slices.Equal(u.Unit.After, []string{"real.target"}) || len(u.Unit.Wants) != 0 {
+		t.Errorf("After=%q Wants=%q, systemd: After=real.target", u.Unit.After, u.Unit.Wants)
+	}
+	warned := false
+	for _, d := range u.Diags {
+		warned = warned || d.Severity == Warning && strings.Contains(d.Msg, "the unit itself")
+	}
+	if !warned {
+		t.Errorf("no warning for the dependency on itself: %v", u.Diags)
+	}
 }

@@ -71,7 +71,7 @@ type ProcessSecurity struct {
 	TTYReset         bool `json:"tty_reset,omitempty"`
 	TTYVHangup       bool `json:"tty_vhangup,omitempty"`
 	TTYVTDisallocate bool `json:"tty_vt_disallocate,omitempty"`
-	// UtmpIdentifier (at most 4 characters kept) and UtmpMode (init,
+	// UtmpIdentifier (utmp keeps its last 4 characters) and UtmpMode (init,
 	// login, user) make a utmp/wtmp record for the process.
 	UtmpIdentifier string `json:"utmp_identifier,omitempty"`
 	UtmpMode       string `json:"utmp_mode,omitempty"`
@@ -177,9 +177,8 @@ var securityKeys = map[string]keyDef{
 	"TTYVHangup":       boolKey(func(t *buildTarget) *bool { return &t.exec.TTYVHangup }),
 	"TTYVTDisallocate": boolKey(func(t *buildTarget) *bool { return &t.exec.TTYVTDisallocate }),
 	"UtmpIdentifier": withSpecifiers(func(t *buildTarget, v string) error {
-		if len(v) > 4 {
-			v = v[len(v)-4:] // systemd keeps the terminal four characters
-		}
+		// Kept whole, as systemd shows it; utmp records its last four
+		// characters.
 		t.exec.UtmpIdentifier = v
 		return nil
 	}),
@@ -231,7 +230,9 @@ var securityKeys = map[string]keyDef{
 			t.exec.IOSchedulingClass = nil
 			return nil
 		}
-		n, ok := map[string]int{"none": 0, "realtime": 1, "best-effort": 2, "idle": 3, "0": 0, "1": 1, "2": 2, "3": 3}[v]
+		// "none" is the kernel's default, best-effort, as systemd
+		// normalises it.
+		n, ok := map[string]int{"none": 2, "realtime": 1, "best-effort": 2, "idle": 3, "0": 2, "1": 1, "2": 2, "3": 3}[v]
 		if !ok {
 			return fmt.Errorf("Failed to parse IO scheduling class %q", v)
 		}
@@ -264,6 +265,13 @@ var securityKeys = map[string]keyDef{
 			return fmt.Errorf("Failed to parse CPU scheduling policy %q", v)
 		}
 		t.exec.CPUSchedulingPolicy = &n
+		// The priority moves into the policy's range (1-99 for fifo
+		// and rr, 0 for the others), as systemd clamps it.
+		if n == 1 || n == 2 {
+			t.exec.CPUSchedulingPriority = min(max(t.exec.CPUSchedulingPriority, 1), 99)
+		} else {
+			t.exec.CPUSchedulingPriority = 0
+		}
 		return nil
 	}),
 	"CPUSchedulingPriority": literal(func(t *buildTarget, v string) error {
@@ -271,7 +279,14 @@ var securityKeys = map[string]keyDef{
 		if err != nil || n < 0 || n > 99 {
 			return fmt.Errorf("Failed to parse CPU scheduling priority %q", v)
 		}
+		// A priority alone sets scheduling with the default policy
+		// (other), as systemd does; whether the pair is valid is the
+		// kernel's to say when the process starts.
 		t.exec.CPUSchedulingPriority = n
+		if t.exec.CPUSchedulingPolicy == nil {
+			other := 0
+			t.exec.CPUSchedulingPolicy = &other
+		}
 		return nil
 	}),
 	"CPUSchedulingResetOnFork": boolKey(func(t *buildTarget) *bool { return &t.exec.CPUSchedulingResetOnFork }),
@@ -429,7 +444,8 @@ func dropBoundingCaps(ec *ExecContext, caps ...string) {
 
 // finishImpliedCaps applies the bounding set drops of PrivateDevices=
 // (CAP_MKNOD, CAP_SYS_RAWIO), ProtectKernelModules= (CAP_SYS_MODULE) and
-// ProtectKernelLogs= (CAP_SYSLOG), systemd.exec(5).
+// ProtectKernelLogs= (CAP_SYSLOG), systemd.exec(5), and the closed device
+// policy of PrivateDevices=.
 func (b *builder) finishImpliedCaps() {
 	ec := b.t.exec
 	if ec.PrivateDevices {
@@ -440,6 +456,11 @@ func (b *builder) finishImpliedCaps() {
 	}
 	if ec.ProtectKernelLogs {
 		dropBoundingCaps(ec, "CAP_SYSLOG")
+	}
+	// PrivateDevices= also closes the device policy left at auto, so the
+	// cgroup allows the same devices the private /dev holds.
+	if ec.PrivateDevices && b.t.res != nil && b.t.res.DevicePolicy == "" {
+		b.t.res.DevicePolicy = "closed"
 	}
 }
 
