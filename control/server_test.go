@@ -552,6 +552,18 @@ func nobodyProcess(t *testing.T, f *fixture, env ...string) (int, string) {
 	return ws.ExitStatus(), string(out)
 }
 
+// openToNobody lets uid 65534 reach the fixture's socket and files: the
+// directories below the system's temporary directory (t.TempDir makes them
+// 0700) become 0755. Nothing at or above it is changed: with $TMPDIR
+// "/tmp/" (a trailing slash) the old loop ran past it and made the host's
+// /tmp 0755, dropping its sticky, world-writable mode.
+func openToNobody(f *fixture) {
+	top := filepath.Clean(os.TempDir()) + string(filepath.Separator)
+	for d := filepath.Dir(f.sock); strings.HasPrefix(d, top); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+}
+
 // nobodyBinary copies the test binary where uid 65534 can run it and
 // opens the way to the fixture's socket.
 func nobodyBinary(t *testing.T, f *fixture) string {
@@ -559,9 +571,7 @@ func nobodyBinary(t *testing.T, f *fixture) string {
 	if os.Getuid() != 0 {
 		t.Fatal("this test needs root to start a client as nobody")
 	}
-	for d := filepath.Dir(f.sock); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
+	openToNobody(f)
 	bin := filepath.Join(f.dir, "ctl.test")
 	if _, err := os.Stat(bin); err == nil {
 		return bin
@@ -633,9 +643,7 @@ func TestConnectionsPerUserBounded(t *testing.T) {
 		t.Fatal("this test needs root to start a client as nobody")
 	}
 	f := newFixture(t)
-	for d := filepath.Dir(f.sock); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
+	openToNobody(f)
 	// As nobody: open more connections than allowed, wait, and count the
 	// ones the server has closed (recv returns end of file on them).
 	script := fmt.Sprintf(`
