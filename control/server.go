@@ -405,10 +405,10 @@ func (c *session) reply(id json.RawMessage, result any) {
 	if len(id) == 0 {
 		return
 	}
-	b, err := json.Marshal(response{JSONRPC: "2.0", ID: id, Result: json.RawMessage("null")})
-	if result != nil {
-		b, err = json.Marshal(response{JSONRPC: "2.0", ID: id, Result: result})
+	if result == nil {
+		result = json.RawMessage("null") // a result member is required
 	}
+	b, err := json.Marshal(response{JSONRPC: "2.0", ID: id, Result: result})
 	if err != nil {
 		c.sendError(id, errorf(CodeInternalError, "encoding result: %v", err))
 		return
