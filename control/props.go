@@ -3,6 +3,7 @@
 package control
 
 import (
+	"encoding/hex"
 	"os"
 	"sort"
 	"strings"
@@ -227,6 +228,13 @@ var unitProps = concat(
 		{name: "RebootArgument", sig: "s", get: func(p *propSrc) any { return p.u.Unit.RebootArgument }},
 		{name: "JobRunningTimeoutUSec", sig: "t", get: func(p *propSrc) any { return spanUsec(unitfile.Infinity) }},
 		{name: "CollectMode", sig: "s", get: func(p *propSrc) any { return "inactive" }},
+		{name: "InvocationID", sig: "ay", get: func(p *propSrc) any {
+			id, err := hex.DecodeString(p.st.Invocation)
+			if err != nil || len(id) != 16 {
+				return []byte{}
+			}
+			return id
+		}},
 	},
 )
 

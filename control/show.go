@@ -2,6 +2,8 @@ package control
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -67,6 +69,14 @@ func formatProp(p Property, all bool) (vals []string, ok bool) {
 			words = append(words, shellQuote(s))
 		}
 		return one(strings.Join(words, " "))
+	case "ay":
+		// Bytes travel as base64 in JSON; systemctl shows an id in hex.
+		b, _ := v.(string)
+		raw, err := base64.StdEncoding.DecodeString(b)
+		if err != nil {
+			return nil, false
+		}
+		return one(hex.EncodeToString(raw))
 	case "(ss)":
 		pair, _ := v.([]any)
 		if len(pair) != 2 {

@@ -271,6 +271,12 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 	if got := strings.TrimSpace(e.read("env")); got != "hello unit" {
 		t.Errorf("environment of a unit started after set-environment: %q, want \"hello unit\"", got)
 	}
+	// The invocation id, as both clients show it and the unit saw it.
+	theirID := strings.TrimSpace(sc(0, "show", "-p", "InvocationID", "--value", "envprobe").out)
+	ourID := strings.TrimSpace(e.gosdctl("show", "-p", "InvocationID", "--value", "envprobe").out)
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(theirID) || ourID != theirID {
+		t.Errorf("InvocationID: systemd's systemctl %q, gosd's %q", theirID, ourID)
+	}
 	sc(0, "unset-environment", "OWN")
 	if r := sc(0, "show-environment"); strings.Contains(r.out, "OWN=") {
 		t.Errorf("unset-environment left OWN:\n%s", r)

@@ -419,6 +419,9 @@ type UnitStatus struct {
 	// Condition and Assert are the last checks of its Condition*= and
 	// Assert*= lines (At 0: never checked).
 	Condition, Assert CheckResult
+	// Invocation is a service's $INVOCATION_ID since it last started (32
+	// hex digits; "" before).
+	Invocation string
 }
 
 // CheckResult is one check of a unit's conditions or asserts: when, whether

@@ -381,6 +381,7 @@ func (s *serviceRun) status(m *Manager, u *unit, st *UnitStatus) {
 	st.MainPID, st.ControlPID, st.StatusText, st.NRestarts = s.mainPID, s.controlPID, s.statusText, s.nRestarts
 	st.MainExited, st.MainStatus = s.mainExited, s.mainStatus
 	st.ExecMain = s.execMain
+	st.Invocation = s.invocation
 }
 
 func (m *Manager) serviceStart(u *unit) {
