@@ -84,7 +84,7 @@ func TestBootWithRealManager(t *testing.T) {
 			t.Errorf("console lacks %q", want)
 		}
 	}
-	if lines := r.Lines("prep.service"); len(lines) != 1 || !strings.HasSuffix(lines[0], "] prepared") {
+	if lines := unitLines(r, "prep.service"); len(lines) != 1 || !strings.HasSuffix(lines[0], "] prepared") {
 		t.Errorf("prep output %q", lines)
 	}
 }

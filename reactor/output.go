@@ -17,8 +17,6 @@ const (
 	// MaxLineLength bounds a line; a longer run without newline is cut and
 	// logged in pieces, so memory stays bounded.
 	MaxLineLength = 4096
-	// DefaultRingLines is how many recent lines Lines returns per unit.
-	DefaultRingLines = 200
 )
 
 // outputPipe is the read end of one spawned process's stdout/stderr pipe.
@@ -46,22 +44,6 @@ type logRoute struct {
 	RateBurst                 int
 	Ident                     string // SYSLOG_IDENTIFIER
 	Uid, Gid                  int    // of the process that writes (its credentials for journald)
-}
-
-// Lines returns the last Config.RingLines lines a unit's processes wrote
-// to their log pipes, as "[pid] line", oldest first (the log store keeps
-// them, with everything else: logs.go). Safe from any goroutine.
-func (r *Reactor) Lines(unit string) []string {
-	var out []string
-	for _, e := range r.store.Query(logstore.Filter{Units: []string{unit}}, 0) {
-		if e.Transport == logstore.TransportStdout {
-			out = append(out, "["+strconv.Itoa(e.Pid)+"] "+e.Message)
-		}
-	}
-	if len(out) > r.cfg.RingLines {
-		out = out[len(out)-r.cfg.RingLines:]
-	}
-	return out
 }
 
 // readOutput does one bounded read of a log pipe and logs the complete

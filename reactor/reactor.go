@@ -54,7 +54,6 @@ type Config struct {
 	JournalSocket string
 	PID1          bool // gosd is PID1: SIGINT means reboot, SIGRTMIN+n shut down
 	Subreaper     bool // become a child subreaper (ignored as PID1)
-	RingLines     int  // lines Lines returns per unit; default DefaultRingLines
 
 	// The log store (logs.go) keeps every line the units write, every
 	// syslog and native datagram gosd receives and gosd's own messages,
@@ -197,9 +196,6 @@ func New(cfg Config) (*Reactor, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
-	}
-	if cfg.RingLines <= 0 {
-		cfg.RingLines = DefaultRingLines
 	}
 	if cfg.NotifySocket == "" {
 		cfg.NotifySocket = DefaultNotifySocket

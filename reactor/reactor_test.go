@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,9 +14,22 @@ import (
 	"time"
 
 	"gosd/exec"
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/unitfile"
 )
+
+// unitLines is what a unit's processes wrote to their log pipes, as
+// "[pid] line", oldest first: the log store's stdout entries of the unit.
+func unitLines(r *Reactor, unit string) []string {
+	var out []string
+	for _, e := range r.Store().Query(logstore.Filter{Units: []string{unit}}, 0) {
+		if e.Transport == logstore.TransportStdout {
+			out = append(out, "["+strconv.Itoa(e.Pid)+"] "+e.Message)
+		}
+	}
+	return out
+}
 
 func TestMain(m *testing.M) {
 	exec.RunHelperIfRequested()
@@ -120,14 +134,13 @@ func TestSpawnCapturesOutputAndReaps(t *testing.T) {
 	if len(spawned) != 1 || spawned[0].(manager.Spawned).Err != nil || spawned[0].(manager.Spawned).ID != 1 {
 		t.Fatalf("spawned %+v", spawned)
 	}
-	// The pipe may still hold data when the exit is seen; run a second
-	// reactor turn is not needed for the ring because Lines reflects what was
-	// read. Read whatever arrived before exit.
+	// The pipe may still hold data when the exit is seen: what arrived
+	// before it is in the log and the store.
 	want := fmt.Sprintf("out.service[%d]: hello\n", pid)
 	if !strings.Contains(log.String(), want) {
 		t.Errorf("log %q lacks %q", log.String(), want)
 	}
-	lines := r.Lines("out.service")
+	lines := unitLines(r, "out.service")
 	if len(lines) == 0 || lines[0] != fmt.Sprintf("[%d] hello", pid) {
 		t.Errorf("ring %q", lines)
 	}
@@ -152,7 +165,7 @@ func TestOutputOfExitedServiceIsDrained(t *testing.T) {
 		}
 		return nil
 	})
-	r := newReactor(t, Config{Manager: m, Log: &log, RingLines: 10})
+	r := newReactor(t, Config{Manager: m, Log: &log})
 	runWithin(t, r, 10*time.Second)
 	if !exitSeen {
 		t.Fatal("no exit")
@@ -164,7 +177,8 @@ func TestOutputOfExitedServiceIsDrained(t *testing.T) {
 	if !strings.HasSuffix(out, fmt.Sprintf("drain.service[%d]: tail\n", pid)) {
 		t.Errorf("partial last line not logged at EOF: %q", out[max(0, len(out)-80):])
 	}
-	lines := r.Lines("drain.service")
+	lines := unitLines(r, "drain.service")
+	lines = lines[max(0, len(lines)-10):]
 	if len(lines) != 10 || lines[9] != fmt.Sprintf("[%d] tail", pid) || lines[8] != fmt.Sprintf("[%d] line 1999", pid) {
 		t.Errorf("ring %q", lines)
 	}
@@ -259,7 +273,7 @@ func TestReapsOrphansOfDoubleForkingService(t *testing.T) {
 		t.Fatalf("exited %v (main %d)", exitedPids, mainPid)
 	}
 	var orphan int
-	fmt.Sscan(strings.TrimPrefix(r.Lines("fork.service")[0], fmt.Sprintf("[%d] ", mainPid)), &orphan)
+	fmt.Sscan(strings.TrimPrefix(unitLines(r, "fork.service")[0], fmt.Sprintf("[%d] ", mainPid)), &orphan)
 	if !exitedPids[orphan] {
 		t.Errorf("orphan %d not reported; exited %v", orphan, exitedPids)
 	}
@@ -431,7 +445,7 @@ func TestSocketActivationPassesFDs(t *testing.T) {
 	})
 	r := newReactor(t, Config{Manager: m, Log: &log, Console: &console, Units: u})
 	runWithin(t, r, 10*time.Second)
-	lines := r.Lines("echo.service")
+	lines := unitLines(r, "echo.service")
 	if len(lines) < 2 {
 		t.Fatalf("lines %q log %s", lines, log.String())
 	}
