@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -245,19 +246,32 @@ func TestCredentials(t *testing.T) {
 	defer func() { DirectoryRoots = old }()
 	src := filepath.Join(base, "secret")
 	os.WriteFile(src, []byte("s3cret\x00bin"), 0o600)
+	sockPath := filepath.Join(base, "cred.sock")
+	ln, err := net.Listen("unix", sockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Write([]byte("from-socket"))
+			c.Close()
+		}
+	}()
 	ec := ctx()
 	ec.User = "nobody"
 	ec.Credentials = []unitfile.Credential{
 		{ID: "key", Path: src},
+		{ID: "sock", Path: sockPath},
 		{ID: "missing", Path: filepath.Join(base, "nope")},
 		{ID: "missing", Set: true, Value: []byte("fallback")},
 		{ID: "byname", Path: "byname"}, // in no store: skipped
 		{ID: "plain", Set: true, Value: []byte("v")},
 	}
-	spec := Spec{Unit: "cred.service", Cmd: shell(`cd "$CREDENTIALS_DIRECTORY" && ls && od -c key | head -1 && cat missing plain && stat -c '%a %U' . key && touch x 2>/dev/null || echo read-only`), Exec: ec}
+	spec := Spec{Unit: "cred.service", Cmd: shell(`cd "$CREDENTIALS_DIRECTORY" && ls && od -c key | head -1 && cat missing plain sock && echo && stat -c '%a %U' . key && touch x 2>/dev/null || echo read-only`), Exec: ec}
 	out, ws := run(t, spec)
 	dir := filepath.Join(base, "run", "credentials", "cred.service")
-	want := "key\nmissing\nplain\n0000000   s   3   c   r   e   t  \\0   b   i   n\nfallbackv500 nobody\n400 nobody\nread-only\n"
+	want := "key\nmissing\nplain\nsock\n0000000   s   3   c   r   e   t  \\0   b   i   n\nfallbackvfrom-socket\n500 nobody\n400 nobody\nread-only\n"
 	if ws.ExitStatus() != 0 || out != want {
 		t.Errorf("got %q %v, want %q", out, ws, want)
 	}

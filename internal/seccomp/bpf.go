@@ -123,7 +123,7 @@ const maxInstructions = 4096
 // Number returns the system call number of name on arch (with the x32
 // bit for x32), or false when arch has no such call.
 func Number(name string, a Arch) (uint32, bool) {
-	n, ok := syscallNumbers[name]
+	n, ok := tbl().nums[name]
 	if !ok || n[a] < 0 {
 		return 0, false
 	}
@@ -136,7 +136,7 @@ func Number(name string, a Arch) (uint32, bool) {
 
 // Known reports whether name is a system call of any of the ABIs.
 func Known(name string) bool {
-	_, ok := syscallNumbers[name]
+	_, ok := tbl().nums[name]
 	return ok
 }
 

@@ -9,7 +9,27 @@ package seccomp
 
 //go:generate go run gen_tables.go
 
+import "sync"
+
 type group struct {
 	desc    string
 	members []string
+}
+
+// tableSet are the generated tables (zz_tables.go).
+type tableSet struct {
+	nums   map[string][3]int16
+	errnos map[string]int
+	afs    map[string]int
+	groups map[string]group
+}
+
+var (
+	tablesOnce sync.Once
+	tablesVal  *tableSet
+)
+
+func tbl() *tableSet {
+	tablesOnce.Do(func() { tablesVal = buildTables() })
+	return tablesVal
 }

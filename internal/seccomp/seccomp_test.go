@@ -30,12 +30,12 @@ func TestGroupsMatchSystemdAnalyze(t *testing.T) {
 			live[cur] = append(live[cur], tl)
 		}
 	}
-	if len(live) != len(groups) {
-		t.Errorf("%d groups live, %d in the table", len(live), len(groups))
+	if len(live) != len(tbl().groups) {
+		t.Errorf("%d groups live, %d in the table", len(live), len(tbl().groups))
 	}
 	for name, members := range live {
-		if !reflect.DeepEqual(members, groups[name].members) {
-			t.Errorf("%s: live %v\ntable %v", name, members, groups[name].members)
+		if !reflect.DeepEqual(members, tbl().groups[name].members) {
+			t.Errorf("%s: live %v\ntable %v", name, members, tbl().groups[name].members)
 		}
 	}
 }

@@ -18,7 +18,7 @@ func ParseErrno(s string) (int, error) {
 	if s == "kill" {
 		return ErrnoKill, nil
 	}
-	if n, ok := errnoNumbers[s]; ok {
+	if n, ok := tbl().errnos[s]; ok {
 		return n, nil
 	}
 	n, err := strconv.Atoi(s)
@@ -81,7 +81,7 @@ func (l *SyscallList) Add(value string) (warnings []string) {
 
 func (l *SyscallList) add(name string, num int, invert bool, warnings *[]string) bool {
 	if strings.HasPrefix(name, "@") {
-		g, ok := groups[name]
+		g, ok := tbl().groups[name]
 		if !ok {
 			if warnings != nil {
 				*warnings = append(*warnings, "Unknown system call group, ignoring: "+name)
@@ -110,7 +110,7 @@ func (l *SyscallList) add(name string, num int, invert bool, warnings *[]string)
 // GroupMembers expands a group to its system call names (for tests and
 // tools); nil for an unknown group.
 func GroupMembers(name string) []string {
-	g, ok := groups[name]
+	g, ok := tbl().groups[name]
 	if !ok {
 		return nil
 	}
@@ -128,7 +128,7 @@ func GroupMembers(name string) []string {
 // GroupNames lists systemd's group names.
 func GroupNames() []string {
 	m := map[string]int{}
-	for g := range groups {
+	for g := range tbl().groups {
 		m[g] = 0
 	}
 	return sortedNames(m)
@@ -173,7 +173,7 @@ func denyCalls(names ...string) Filter {
 			calls = GroupMembers(n)
 		}
 		for _, c := range calls {
-			f.Rules = append(f.Rules, Rule{Syscall: c, Action: ActErrno(errnoNumbers["EPERM"])})
+			f.Rules = append(f.Rules, Rule{Syscall: c, Action: ActErrno(tbl().errnos["EPERM"])})
 		}
 	}
 	return f
@@ -197,7 +197,7 @@ func ProtectKernelTunables() Filter { return denyCalls("_sysctl") }
 // PrivateDevices is the filter PrivateDevices= adds (@raw-io).
 func PrivateDevices() Filter { return denyCalls("@raw-io") }
 
-func eperm() Action { return ActErrno(errnoNumbers["EPERM"]) }
+func eperm() Action { return ActErrno(tbl().errnos["EPERM"]) }
 
 // RestrictRealtime fails sched_setscheduler() with any policy but
 // SCHED_OTHER (0), SCHED_BATCH (3) and SCHED_IDLE (5).
@@ -277,7 +277,7 @@ func RestrictNamespaces(retain uint64) Filter {
 	if retain&AllNamespaces == AllNamespaces {
 		return f
 	}
-	f.Rules = append(f.Rules, Rule{Syscall: "clone3", Action: ActErrno(errnoNumbers["ENOSYS"])})
+	f.Rules = append(f.Rules, Rule{Syscall: "clone3", Action: ActErrno(tbl().errnos["ENOSYS"])})
 	if retain&AllNamespaces == 0 {
 		f.Rules = append(f.Rules, Rule{Syscall: "setns", Action: eperm()})
 	} else {
@@ -303,7 +303,7 @@ func RestrictNamespaces(retain uint64) Filter {
 
 // AddressFamily returns the number of an AF_ name.
 func AddressFamily(name string) (int, bool) {
-	n, ok := addressFamilies[name]
+	n, ok := tbl().afs[name]
 	return n, ok
 }
 
@@ -312,7 +312,7 @@ func AddressFamily(name string) (int, bool) {
 // filter x86's socketcall(), and neither can this: with
 // SystemCallArchitectures=native there is no x86 ABI to go around it.
 func RestrictAddressFamilies(families []int, allowList bool) Filter {
-	no := ActErrno(errnoNumbers["EAFNOSUPPORT"])
+	no := ActErrno(tbl().errnos["EAFNOSUPPORT"])
 	f := Filter{Default: ActAllow}
 	if !allowList {
 		for _, af := range families {
