@@ -106,7 +106,9 @@ func main() {
 	if _, err := os.Stat("go.mod"); err != nil {
 		fatal("run from the module root (go run ./bench)")
 	}
-	work, err := os.MkdirTemp("/tmp", "gb-")
+	// $TMPDIR when set (os.TempDir): on a shared machine /tmp may be
+	// cleaned under a long run. Keep it short: unix socket paths.
+	work, err := os.MkdirTemp(os.TempDir(), "gb-")
 	check(err)
 	defer os.RemoveAll(work)
 
