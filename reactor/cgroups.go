@@ -354,7 +354,7 @@ func (r *Reactor) onCgroupEvent(unit string) {
 	if populated {
 		return
 	}
-	r.Feed(manager.CgroupEmpty{Unit: unit})
+	r.feedEmpty(unit)
 	if c.inactive {
 		r.removeCgroup(c)
 	}
@@ -378,7 +378,7 @@ func (r *Reactor) onMemoryEvent(unit string) {
 // checkEmpty feeds CgroupEmpty at once when the unit's cgroup is empty now.
 func (r *Reactor) checkEmpty(unit string) {
 	if c := r.cgUnits[unit]; c != nil && !r.populated(unit) {
-		r.Feed(manager.CgroupEmpty{Unit: unit})
+		r.feedEmpty(unit)
 	}
 }
 

@@ -434,46 +434,10 @@ func (r *Reactor) spawn(s manager.Spawn) {
 			defer syscall.Close(wfd)
 		}
 	}
-	p, err := startProcess(spec)
-	if err != nil {
-		sp := manager.Spawned{ID: s.ID, Err: err}
-		// The manager logs the failure (or, for a missing program behind
-		// "-", systemd's "missing, skipping"), with the command's line.
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			sp.Status, sp.Missing = ee.Status, ee.Missing()
-		}
-		r.Feed(sp)
-		return
+	// The rest happens on the spawner thread, then in spawnDone.
+	if r.handOff(&spawnJob{s: s, spec: spec, readFD: readFD, errFD: errFD, errRoute: errRoute}) {
+		started = true // the job owns the read ends now
 	}
-	started = true
-	pr := &proc{unit: s.Unit, pidfd: p.PidFD}
-	r.procs[p.Pid] = pr
-	if registerPidFD(r.poll, p.PidFD, p.Pid) {
-		r.sources[p.PidFD] = &procSource{pid: p.Pid}
-	} else if p.PidFD >= 0 {
-		syscall.Close(p.PidFD)
-		pr.pidfd = -1
-	}
-	if r.groups[s.Unit] == nil {
-		r.groups[s.Unit] = map[int]bool{}
-	}
-	r.groups[s.Unit][p.Pgid] = true
-	ident := syslogIdentifier(s.Cmd.Path, s.Exec)
-	for _, w := range []struct {
-		fd    int
-		route logRoute
-	}{{readFD, logRouteOf(s.Exec)}, {errFD, errRoute}} {
-		if w.fd < 0 {
-			continue
-		}
-		w.route.Ident, w.route.Uid, w.route.Gid = ident, p.Uid, p.Gid
-		if err := r.addSource(w.fd, &outputPipe{unit: s.Unit, pid: p.Pid, fd: w.fd, route: w.route}); err != nil {
-			r.logf(s.Unit, "cannot watch output: %v", err)
-			syscall.Close(w.fd)
-		}
-	}
-	r.Feed(manager.Spawned{ID: s.ID, Pid: p.Pid})
 }
 
 // kill signals one process, or with Group every process group the unit's

@@ -121,9 +121,16 @@ type Reactor struct {
 	front   int         // events feedNext put at the head of pending for this step
 	sources map[int]any // fd -> *outputPipe, *procSource, *listenSource, notifySource
 	procs   map[int]*proc
-	groups  map[string]map[int]bool // unit -> live process groups it leads
-	timers  timers
-	sets    map[string]*sockets.Set
+	// Spawns in flight on the spawner (spawner.go), and what waits for
+	// them: exits of unknown children, CgroupEmpty of their units.
+	spawner   *spawner
+	inFlight  int
+	spawning  map[string]int // unit -> spawns in flight
+	early     []manager.Exited
+	heldEmpty map[string]bool
+	groups    map[string]map[int]bool // unit -> live process groups it leads
+	timers    timers
+	sets      map[string]*sockets.Set
 	// accepts: the socket units in sets with Accept=yes.
 	accepts map[string]bool
 	// paths: the path units' watches (paths.go); pathExisted: whether a
@@ -216,7 +223,7 @@ func New(cfg Config) (*Reactor, error) {
 	}
 	return &Reactor{
 		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
-		sources: map[int]any{}, procs: map[int]*proc{}, groups: map[string]map[int]bool{},
+		sources: map[int]any{}, procs: map[int]*proc{}, spawner: newSpawner(), groups: map[string]map[int]bool{},
 		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
@@ -323,10 +330,12 @@ func (r *Reactor) Run() int {
 	ready := make([]int, 0, 256)
 	for {
 		r.drainQueue()
+		r.drainSpawns()
 		r.dispatch()
 		r.fireTimers()
 		r.dispatch()
 		if r.done {
+			r.finishSpawns() // every child known, every fd closed
 			return r.exitCode
 		}
 		timeout := time.Duration(-1)
@@ -652,7 +661,9 @@ func (r *Reactor) reap() {
 		if ws.Signaled() {
 			st = manager.WaitStatus{Signal: int(ws.Signal()), CoreDump: ws.CoreDump()}
 		}
-		r.Feed(manager.Exited{Pid: pid, Status: st})
+		if ev := (manager.Exited{Pid: pid, Status: st}); unit != "" || !r.holdExit(ev) {
+			r.Feed(ev)
+		}
 		// The kernel rate-limits cgroup.events notifications (up to 10 ms
 		// late), but "populated" is already 0 when the last process's exit
 		// is reaped: read it now so a unit's end is not delayed by the

@@ -134,6 +134,10 @@ func (r *Reactor) prepareReexec() (string, manager.Saved, error) {
 // reexecNow hands the state over and execve's the binary; it only returns
 // on failure, with everything as it was.
 func (r *Reactor) reexecNow() error {
+	// The manager's state must not wait for a Spawned the new gosd
+	// would never get.
+	r.finishSpawns()
+	r.dispatch()
 	path, saved, err := r.prepareReexec()
 	if err != nil {
 		return err

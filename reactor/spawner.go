@@ -1,0 +1,307 @@
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"gosd/exec"
+	"gosd/manager"
+)
+
+// Spawns run off the loop. exec.Start forks and waits until the child has
+// exec'd (or failed to); with a helper, a sandbox or a slow disk that is
+// milliseconds in which the loop could not read a notify datagram, reap a
+// child or start the next unit. The loop prepares everything a spawn needs
+// from its own state (cgroup, log pipes, fds), hands the start to the
+// spawner thread and goes on; the spawner's result comes back through the
+// wake-up and is fed to the manager as Spawned, which it has always been:
+// an event. The manager stays the one owner of state and never learns the
+// difference.
+//
+// What the loop must hold back while a spawn is in flight, because its
+// pid is not known yet: the exit of a child it reaps before the Spawned
+// (an Exited the manager would not recognise), and a CgroupEmpty of the
+// unit (the cgroup may be empty for the instant before the fork). Both are
+// fed right after the Spawned.
+
+// spawnJob is one Spawn effect on its way through the spawner.
+type spawnJob struct {
+	s             manager.Spawn
+	spec          exec.Spec
+	owned         []int // the job's copies of the fds the child gets, closed when done
+	readFD, errFD int   // read ends of the log pipes (-1: none), watched once started
+	errRoute      logRoute
+	p             exec.Process
+	err           error
+	panicked      any
+	stack         []byte
+}
+
+// spawner is one locked OS thread that starts processes in order. One is
+// enough: the fork is serialised in the kernel and Go's runtime
+// (ForkLock) anyway; what it takes off the loop is the wait for the
+// child's exec. Locked, because a child's parent-death signal is tied to
+// the thread that forked it, and this thread never exits.
+type spawner struct {
+	mu   sync.Mutex
+	jobs []*spawnJob
+	kick chan struct{} // capacity 1: jobs are queued
+	once sync.Once
+	done chan *spawnJob // results, for the loop (wake-up follows each)
+}
+
+func newSpawner() *spawner {
+	return &spawner{kick: make(chan struct{}, 1), done: make(chan *spawnJob, 1024)}
+}
+
+// submit queues j and never waits.
+func (sp *spawner) submit(r *Reactor, j *spawnJob) {
+	sp.once.Do(func() { go sp.run(r) })
+	sp.mu.Lock()
+	sp.jobs = append(sp.jobs, j)
+	sp.mu.Unlock()
+	select {
+	case sp.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (sp *spawner) run(r *Reactor) {
+	runtime.LockOSThread() // never unlocked: see spawner
+	for range sp.kick {
+		for {
+			sp.mu.Lock()
+			jobs := sp.jobs
+			sp.jobs = nil
+			sp.mu.Unlock()
+			if len(jobs) == 0 {
+				break
+			}
+			for _, j := range jobs {
+				j.start()
+				sp.done <- j
+				r.poll.wake()
+			}
+		}
+	}
+}
+
+// start runs on the spawner thread; a panic becomes the job's failure.
+func (j *spawnJob) start() {
+	defer func() {
+		if v := recover(); v != nil {
+			j.panicked, j.stack = v, debug.Stack()
+		}
+	}()
+	j.p, j.err = startProcess(j.spec)
+}
+
+// handOff gives the start of a prepared spawn to the spawner. The job
+// gets its own copies of the fds the child is to have, so the loop may
+// close its own (the Spawn's connection, the pipes' write ends, a socket
+// unit's fds, the cgroup's) whenever it likes. false: the copies could not
+// be made; the manager has its failed Spawned.
+func (r *Reactor) handOff(j *spawnJob) bool {
+	dup := func(fd int) (int, error) {
+		if fd < 0 {
+			return fd, nil
+		}
+		n, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if err == nil {
+			j.owned = append(j.owned, n)
+		}
+		return n, err
+	}
+	var err error
+	spec := &j.spec
+	spec.ListenFDs = append([]int(nil), spec.ListenFDs...)
+	for i := range spec.ListenFDs {
+		if err == nil {
+			spec.ListenFDs[i], err = dup(spec.ListenFDs[i])
+		}
+	}
+	if err == nil && spec.Conn >= 0 {
+		spec.Conn, err = dup(spec.Conn)
+	}
+	if err == nil {
+		same := spec.Stderr == spec.Stdout
+		if spec.Stdout, err = dup(spec.Stdout); err == nil {
+			if same {
+				spec.Stderr = spec.Stdout
+			} else {
+				spec.Stderr, err = dup(spec.Stderr)
+			}
+		}
+	}
+	if err == nil && spec.CgroupFD > 0 {
+		spec.CgroupFD, err = dup(spec.CgroupFD)
+	}
+	if err != nil {
+		closeFDs(j.owned)
+		r.Feed(manager.Spawned{ID: j.s.ID, Err: fmt.Errorf("passing fds to the child: %w", err)})
+		return false
+	}
+	if r.spawning == nil {
+		r.spawning = map[string]int{}
+	}
+	r.spawning[j.s.Unit]++
+	r.inFlight++
+	r.spawner.submit(r, j)
+	return true
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		syscall.Close(fd)
+	}
+}
+
+// drainSpawns takes the spawner's results without waiting.
+func (r *Reactor) drainSpawns() {
+	for r.inFlight > 0 {
+		select {
+		case j := <-r.spawner.done:
+			r.spawnDone(j)
+		default:
+			return
+		}
+	}
+}
+
+// finishSpawns waits for every spawn in flight (before gosd exits or
+// re-executes: each process must be known, each fd closed).
+func (r *Reactor) finishSpawns() {
+	for r.inFlight > 0 {
+		r.spawnDone(<-r.spawner.done)
+	}
+}
+
+// spawnDone is the rest of a Spawn effect, on the loop: the process is
+// registered and watched, the manager hears Spawned, then what was held
+// back for it.
+func (r *Reactor) spawnDone(j *spawnJob) {
+	s := j.s
+	r.inFlight--
+	if r.spawning[s.Unit]--; r.spawning[s.Unit] <= 0 {
+		delete(r.spawning, s.Unit)
+	}
+	closeFDs(j.owned)
+	started := false
+	defer func() {
+		if !started {
+			closeFDs([]int{j.readFD, j.errFD})
+		}
+		r.releaseHeld(s.Unit)
+	}()
+	if j.panicked != nil {
+		r.logf(s.Unit, "panic in effect %T: %v\n%s", s, j.panicked, j.stack)
+		r.Feed(manager.Spawned{ID: s.ID, Err: errors.New("internal error while spawning (see log)")})
+		return
+	}
+	p, err := j.p, j.err
+	if err != nil {
+		sp := manager.Spawned{ID: s.ID, Err: err}
+		// The manager logs the failure (or, for a missing program behind
+		// "-", systemd's "missing, skipping"), with the command's line.
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			sp.Status, sp.Missing = ee.Status, ee.Missing()
+		}
+		r.Feed(sp)
+		return
+	}
+	started = true
+	var exited manager.Exited
+	early := false
+	for i, ev := range r.early {
+		if ev.Pid == p.Pid {
+			exited, early = ev, true
+			r.early = append(r.early[:i], r.early[i+1:]...)
+			break
+		}
+	}
+	if early {
+		// Reaped already: nothing to watch.
+		if p.PidFD >= 0 {
+			syscall.Close(p.PidFD)
+		}
+	} else {
+		pr := &proc{unit: s.Unit, pidfd: p.PidFD}
+		r.procs[p.Pid] = pr
+		if registerPidFD(r.poll, p.PidFD, p.Pid) {
+			r.sources[p.PidFD] = &procSource{pid: p.Pid}
+		} else if p.PidFD >= 0 {
+			syscall.Close(p.PidFD)
+			pr.pidfd = -1
+		}
+	}
+	if r.groups[s.Unit] == nil {
+		r.groups[s.Unit] = map[int]bool{}
+	}
+	r.groups[s.Unit][p.Pgid] = true
+	ident := syslogIdentifier(s.Cmd.Path, s.Exec)
+	for _, w := range []struct {
+		fd    int
+		route logRoute
+	}{{j.readFD, logRouteOf(s.Exec)}, {j.errFD, j.errRoute}} {
+		if w.fd < 0 {
+			continue
+		}
+		w.route.Ident, w.route.Uid, w.route.Gid = ident, p.Uid, p.Gid
+		if err := r.addSource(w.fd, &outputPipe{unit: s.Unit, pid: p.Pid, fd: w.fd, route: w.route}); err != nil {
+			r.logf(s.Unit, "cannot watch output: %v", err)
+			syscall.Close(w.fd)
+		}
+	}
+	r.Feed(manager.Spawned{ID: s.ID, Pid: p.Pid})
+	if early {
+		r.Feed(exited)
+		r.checkEmpty(s.Unit)
+	}
+}
+
+// holdExit keeps the exit of a child the loop does not know while spawns
+// are in flight: it may be one of theirs. true: held.
+func (r *Reactor) holdExit(ev manager.Exited) bool {
+	if r.inFlight == 0 {
+		return false
+	}
+	r.early = append(r.early, ev)
+	return true
+}
+
+// feedEmpty feeds CgroupEmpty, or holds it while the unit has a spawn in
+// flight: the Spawned must come first (spawnDone feeds it at once, so an
+// emptiness seen after that is in order).
+func (r *Reactor) feedEmpty(unit string) {
+	if r.spawning[unit] == 0 {
+		r.Feed(manager.CgroupEmpty{Unit: unit})
+		return
+	}
+	if r.heldEmpty == nil {
+		r.heldEmpty = map[string]bool{}
+	}
+	r.heldEmpty[unit] = true
+}
+
+// releaseHeld feeds what was held back once nothing is in flight for it:
+// the unit's emptiness (read again), and with no spawn in flight at all
+// the exits of children that were no spawn's (adopted orphans).
+func (r *Reactor) releaseHeld(unit string) {
+	if r.heldEmpty[unit] && r.spawning[unit] == 0 {
+		delete(r.heldEmpty, unit)
+		r.checkEmpty(unit)
+	}
+	if r.inFlight == 0 && len(r.early) > 0 {
+		for _, ev := range r.early { // in the order they were reaped
+			r.Feed(ev)
+		}
+		r.early = nil
+	}
+}
