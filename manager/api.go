@@ -641,3 +641,27 @@ type PathsChecked struct {
 func (PathsChecked) isEvent()  {}
 func (WatchPaths) isEffect()   {}
 func (UnwatchPaths) isEffect() {}
+
+// ---- mount units (systemd.mount(5); manager/mount.go) ----
+
+// ProbeMount asks the reactor whether Where is a mount point now
+// (/proc/self/mountinfo), and when it is not, to make the directory
+// (mkdir -p with DirectoryMode) so that mount(8) can mount on it;
+// answered by MountProbed.
+type ProbeMount struct {
+	Unit          string
+	Where         string
+	DirectoryMode uint32
+}
+
+// MountProbed answers ProbeMount: Mounted says Where is a mount point (of
+// anything: systemd takes a mount made by others as its unit's); Err says
+// the directory could not be made.
+type MountProbed struct {
+	Unit    string
+	Mounted bool
+	Err     error
+}
+
+func (MountProbed) isEvent() {}
+func (ProbeMount) isEffect() {}

@@ -113,6 +113,8 @@ func (m *Manager) unitOf(ev Event) *unit {
 		name = e.Unit
 	case PathsChecked:
 		name = e.Unit
+	case MountProbed:
+		name = e.Unit
 	case ResetFailed:
 		name = e.Unit
 	}

@@ -254,6 +254,8 @@ func (m *Manager) Step(now time.Duration, ev Event) (effects []Effect) {
 		m.onTimerStamp(e)
 	case PathsChecked:
 		m.onPathsChecked(e)
+	case MountProbed:
+		m.onMountProbed(e)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:

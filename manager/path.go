@@ -75,13 +75,8 @@ func (*pathRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
 	m.edge(target, u, depAfter)
 	m.edge(u, target, depTriggers)
 	for _, s := range d.Specs {
-		for p := path.Dir(s.Path); ; p = path.Dir(p) {
-			if name, err := unitfile.EscapePath(p); err == nil {
-				implicit(name+".mount", depRequires, depAfter)
-			}
-			if p == "/" {
-				break
-			}
+		for _, name := range mountUnitsFor(path.Dir(s.Path)) {
+			implicit(name, depRequires, depAfter)
 		}
 	}
 }

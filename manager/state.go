@@ -70,6 +70,9 @@ const (
 	SubActive
 	SubPlugged
 	SubMounted
+	// mount units
+	SubMounting
+	SubUnmounting
 	numSub
 )
 
@@ -81,6 +84,7 @@ var subNames = [numSub]string{
 	"listening", "stop-pre",
 	"waiting", "elapsed",
 	"active", "plugged", "mounted",
+	"mounting", "unmounting",
 }
 
 func (s SubState) String() string {

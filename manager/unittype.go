@@ -99,6 +99,7 @@ var unitTypes = map[string]typeEntry{
 	"target":  targetType,
 	"timer":   timerType,
 	"path":    pathType,
+	"mount":   mountType,
 }
 
 // resetRuntime gives u the runtime of its type when its definition has

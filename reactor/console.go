@@ -30,6 +30,15 @@ const (
 func ConsoleLine(e manager.Effect, desc string, oneshot bool) string {
 	switch e := e.(type) {
 	case manager.JobStarted:
+		if unitType(e.Unit) == "mount" {
+			switch e.Kind {
+			case manager.JobStart:
+				return MarkNone + markIndent + "Mounting " + named(e.Unit, desc) + "..."
+			case manager.JobStop:
+				return MarkNone + markIndent + "Unmounting " + named(e.Unit, desc) + "..."
+			}
+			return ""
+		}
 		if unitType(e.Unit) != "service" {
 			return ""
 		}
@@ -62,12 +71,17 @@ func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 				return MarkOK + " Reached target " + n + "."
 			case "socket":
 				return MarkOK + " Listening on " + n + "."
+			case "mount":
+				return MarkOK + " Mounted " + n + "."
 			}
 			if oneshot {
 				return MarkOK + " Finished " + n + "."
 			}
 			return MarkOK + " Started " + n + "."
 		case manager.ResultFailed:
+			if typ == "mount" {
+				return MarkFailed + " Failed to mount " + n + "."
+			}
 			return MarkFailed + " Failed to start " + n + "."
 		case manager.ResultDependency:
 			return MarkDepend + " Dependency failed for " + n + "."
@@ -84,9 +98,14 @@ func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 				return MarkOK + " Stopped target " + n + "."
 			case "socket":
 				return MarkOK + " Closed " + n + "."
+			case "mount":
+				return MarkOK + " Unmounted " + n + "."
 			}
 			return MarkOK + " Stopped " + n + "."
 		case manager.ResultFailed:
+			if typ == "mount" {
+				return MarkFailed + " Failed unmounting " + n + "."
+			}
 			return MarkFailed + " Stopped " + n + "."
 		case manager.ResultTimeout:
 			return MarkTime + " Timed out stopping " + n + "."

@@ -132,6 +132,8 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.feedNext(r.watchPaths(e))
 	case manager.UnwatchPaths:
 		r.unwatchPaths(e.Unit)
+	case manager.ProbeMount:
+		r.feedNext(r.probeMount(e))
 	default:
 		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
 	}
@@ -610,6 +612,8 @@ func effectUnit(e manager.Effect) string {
 	case manager.WatchPaths:
 		return e.Unit
 	case manager.UnwatchPaths:
+		return e.Unit
+	case manager.ProbeMount:
 		return e.Unit
 	}
 	return ""

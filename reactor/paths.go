@@ -13,12 +13,13 @@ import (
 
 // Path units' watches (the reactor's hooks of manager/path.go). Each
 // watched path unit gets its own notification fd (an inotify instance on
-// Linux, a kqueue elsewhere; pathwatch_*.go) in the poller: watches of one
-// unit never change another's. Like systemd's path.c, every check starts
-// from fresh watches, set before the paths are looked at, so nothing that
+// Linux; pathwatch_*.go) in the poller: watches of one unit never change
+// another's. Like systemd's path.c, every check is preceded by setting
+// the watches again, before the paths are looked at, so nothing that
 // happens in between is missed: the watched path itself with the events
 // its kind cares for, and each directory above it for what makes the
-// path appear (created, moved in, permissions changed).
+// path appear (created, moved in, permissions changed). Events about
+// other names in those directories (/tmp is busy) are not looked at.
 
 // pathWatch is one path unit's watch.
 type pathWatch struct {
@@ -57,25 +58,23 @@ func (r *Reactor) watchPaths(e manager.WatchPaths) manager.PathsChecked {
 	return manager.PathsChecked{Unit: e.Unit, Good: good, Path: path}
 }
 
-// rewatch replaces the unit's watches with fresh ones.
+// rewatch sets the unit's watches again (what exists now is watched; a
+// watch that exists stays, so no event is lost in between).
 func (r *Reactor) rewatch(pw *pathWatch) error {
-	if pw.w != nil {
-		r.removeSource(pw.w.fd)
-		pw.w.close()
-		pw.w = nil
-	}
-	w, err := newPathWatcher()
-	if err != nil {
-		return err
+	if pw.w == nil {
+		w, err := newPathWatcher()
+		if err != nil {
+			return err
+		}
+		if err := r.addSource(w.fd, &pathSource{unit: pw.unit}); err != nil {
+			w.close()
+			return err
+		}
+		pw.w = w
 	}
 	for i, s := range pw.specs {
-		w.watch(i, s)
+		pw.w.watch(i, s)
 	}
-	if err := r.addSource(w.fd, &pathSource{unit: pw.unit}); err != nil {
-		w.close()
-		return err
-	}
-	pw.w = w
 	return nil
 }
 
@@ -101,13 +100,16 @@ func (r *Reactor) onPathEvent(unit string) {
 	if pw == nil || pw.w == nil {
 		return
 	}
-	spec, err := pw.w.read()
+	spec, recheck, err := pw.w.read()
 	if err != nil {
 		r.logf(unit, "reading path events: %v", err)
 	}
 	if spec >= 0 && spec < len(pw.specs) {
 		r.Feed(manager.PathsChecked{Unit: unit, Good: true, Path: pw.specs[spec].Path})
 		return
+	}
+	if !recheck {
+		return // about other names in a watched directory
 	}
 	if err := r.rewatch(pw); err != nil {
 		r.unwatchPaths(unit)

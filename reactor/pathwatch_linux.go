@@ -4,18 +4,28 @@ import (
 	"encoding/binary"
 	"errors"
 	"path"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"gosd/unitfile"
 )
 
-// pathWatcher is one path unit's inotify instance (inotify(7)).
+// pathWatcher is one path unit's inotify instance (inotify(7)). It lives
+// as long as the unit watches: a fresh check adds the watches again to it
+// (masks add up, a watch that exists stays), so no event queued in between
+// is ever dropped.
 type pathWatcher struct {
 	fd int
 	// primary maps the watch of a PathChanged=/PathModified= spec's own
 	// path to the spec: an event there triggers.
 	primary map[int32]int
+	// own: watches of a spec's own path (any event there matters);
+	// parents: for a watch of a directory above a path, the names in it
+	// that lead to a watched path (a glob's last part is a pattern): an
+	// event about another name in that directory is not looked at.
+	own     map[int32]bool
+	parents map[int32][]string
 	buf     []byte
 }
 
@@ -33,7 +43,8 @@ var pathEvents = map[string]uint32{
 const (
 	changedEvents = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_CLOSE_WRITE |
 		unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO
-	parentEvents = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_MOVED_TO
+	parentEvents = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_MOVED_TO |
+		unix.IN_DELETE | unix.IN_MOVED_FROM
 )
 
 func newPathWatcher() (*pathWatcher, error) {
@@ -41,47 +52,88 @@ func newPathWatcher() (*pathWatcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pathWatcher{fd: fd, primary: map[int32]int{}, buf: make([]byte, 16<<10)}, nil
+	return &pathWatcher{fd: fd, primary: map[int32]int{}, own: map[int32]bool{}, parents: map[int32][]string{},
+		buf: make([]byte, 16<<10)}, nil
 }
 
 // watch adds spec i: its path and every directory above it. A path that
-// does not exist (yet) is only watched through its directories; masks of
-// one instance add up (IN_MASK_ADD), as several specs may share a
-// directory.
+// does not exist (yet) is only watched through its directories.
 func (w *pathWatcher) watch(i int, s unitfile.PathSpec) {
-	for d := path.Dir(s.Path); ; d = path.Dir(d) {
-		unix.InotifyAddWatch(w.fd, d, parentEvents|unix.IN_MASK_ADD)
-		if d == "/" {
-			break
+	for p := s.Path; p != "/"; p = path.Dir(p) {
+		d := path.Dir(p)
+		if wd, err := unix.InotifyAddWatch(w.fd, d, parentEvents|unix.IN_MASK_ADD); err == nil {
+			name := path.Base(p)
+			if !containsString(w.parents[int32(wd)], name) {
+				w.parents[int32(wd)] = append(w.parents[int32(wd)], name)
+			}
 		}
 	}
 	wd, err := unix.InotifyAddWatch(w.fd, s.Path, pathEvents[s.Kind]|unix.IN_MASK_ADD)
-	if err == nil && (s.Kind == "PathChanged" || s.Kind == "PathModified") {
+	if err != nil {
+		return
+	}
+	w.own[int32(wd)] = true
+	if s.Kind == "PathChanged" || s.Kind == "PathModified" {
 		w.primary[int32(wd)] = i
 	}
 }
 
-// read takes the pending events (one read) and returns the spec an event
-// on a primary watch belongs to, or -1 when the paths must be checked
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// read takes the pending events (one read). It returns the spec an event
+// on a primary watch belongs to (-1: none), and whether something else
+// that matters happened, after which the paths are watched and checked
 // again.
-func (w *pathWatcher) read() (int, error) {
+func (w *pathWatcher) read() (spec int, recheck bool, err error) {
+	spec = -1
 	n, err := unix.Read(w.fd, w.buf)
 	if err != nil {
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-			return -1, nil
+			return -1, false, nil
 		}
-		return -1, err
+		return -1, false, err
 	}
-	found := -1
 	for off := 0; off+unix.SizeofInotifyEvent <= n; {
 		wd := int32(binary.NativeEndian.Uint32(w.buf[off:]))
+		mask := binary.NativeEndian.Uint32(w.buf[off+4:])
 		nameLen := int(binary.NativeEndian.Uint32(w.buf[off+12:]))
-		if i, ok := w.primary[wd]; ok && found < 0 {
-			found = i
+		name := ""
+		if nameLen > 0 && off+unix.SizeofInotifyEvent+nameLen <= n {
+			name = strings.TrimRight(string(w.buf[off+unix.SizeofInotifyEvent:off+unix.SizeofInotifyEvent+nameLen]), "\x00")
 		}
 		off += unix.SizeofInotifyEvent + nameLen
+		if i, ok := w.primary[wd]; ok && spec < 0 {
+			spec = i
+		}
+		switch {
+		case mask&(unix.IN_Q_OVERFLOW|unix.IN_IGNORED) != 0, w.own[wd], name == "":
+			recheck = true
+		case w.leadsTo(wd, name):
+			recheck = true
+		}
 	}
-	return found, nil
+	return spec, recheck, nil
+}
+
+// leadsTo: name in the directory watched by wd is on the way to a
+// watched path.
+func (w *pathWatcher) leadsTo(wd int32, name string) bool {
+	for _, want := range w.parents[wd] {
+		if want == name {
+			return true
+		}
+		if ok, _ := path.Match(want, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *pathWatcher) close() { unix.Close(w.fd) }

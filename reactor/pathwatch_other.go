@@ -18,5 +18,5 @@ var errNoPathWatch = errors.New("path units are not supported on this platform y
 
 func newPathWatcher() (*pathWatcher, error)         { return nil, errNoPathWatch }
 func (w *pathWatcher) watch(int, unitfile.PathSpec) {}
-func (w *pathWatcher) read() (int, error)           { return -1, errNoPathWatch }
+func (w *pathWatcher) read() (int, bool, error)     { return -1, false, errNoPathWatch }
 func (w *pathWatcher) close()                       {}

@@ -56,6 +56,9 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 	case "timer":
 		u.Timer = &Timer{AccuracySec: time.Minute, RemainAfterElapse: true}
 		b.t.tmr = u.Timer
+	case "mount":
+		u.Mount = &Mount{DirectoryMode: 0o755, TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
+		b.t.mnt, b.t.exec, b.t.kill = u.Mount, &u.Mount.Exec, &u.Mount.Kill
 	case "path":
 		u.Path = &Path{DirectoryMode: 0o755, TriggerLimitIntervalSec: 2 * time.Second, TriggerLimitBurst: 200}
 		b.t.pth = u.Path
@@ -75,6 +78,8 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		b.finishTimer()
 	case u.Path != nil:
 		b.finishPath()
+	case u.Mount != nil:
+		b.finishMount()
 	}
 	return u
 }
@@ -137,6 +142,14 @@ func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
 			return def, true, false, false
 		}
 		return keyDef{}, false, socketUnenforced[e.Key] || execUnenforced[e.Key], false
+	case section == "Mount" && b.u.Mount != nil:
+		if def, ok := mountKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		if def, ok := execKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		return keyDef{}, false, execUnenforced[e.Key], false
 	case section == "Path" && b.u.Path != nil:
 		def, ok := pathKeys[e.Key]
 		return def, ok, false, false
@@ -526,6 +539,29 @@ func (b *builder) finishPath() {
 	}
 	if len(p.Specs) == 0 {
 		b.diag(b.refusalPos(), Error, "Path unit lacks path setting. Refusing.")
+	}
+}
+
+// finishMount is systemd's mount_verify(): Where= is the unit's name
+// unescaped (set from it when missing) and What= is needed. A unit built
+// without entries (no file) is left alone: its mount comes from elsewhere.
+func (b *builder) finishMount() {
+	m := b.u.Mount
+	if len(b.u.Entries) == 0 {
+		return
+	}
+	prefix, _, _ := SplitName(b.u.Name)
+	where, err := UnescapePath(prefix)
+	switch {
+	case err != nil:
+		b.diag(b.refusalPos(), Error, "Cannot generate mount point path from unit name. Refusing.")
+	case m.Where == "":
+		m.Where = where
+	case m.Where != where:
+		b.diag(settingPosOf(b.u, "Where"), Error, "Where= setting doesn't match unit name. Refusing.")
+	}
+	if m.What == "" {
+		b.diag(b.refusalPos(), Error, "What= setting is missing. Refusing.")
 	}
 }
 

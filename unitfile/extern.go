@@ -3,12 +3,10 @@ package unitfile
 import (
 	"os"
 	"strings"
-
-	"gosd/internal/mountinfo"
 )
 
 // Units of the types gosd has no runtime for (systemd.unit(5): device,
-// mount, automount, swap, slice, scope) still load, so that
+// automount, swap, slice, scope) still load, so that
 // units naming them in Wants=/After=/Requires= behave as they would under
 // systemd where that is possible. What gosd can honestly say about them
 // is added here as checks the manager already knows how to run:
@@ -19,9 +17,8 @@ import (
 //     there, and fails at once when it is not, where systemd would wait
 //     for udev up to its 90 s device timeout and then fail the same
 //     dependents.
-//   - a mount or swap unit is active only if what it describes is already
-//     in place (the mount point is mounted: by the kernel, the initramfs
-//     or gosd's early boot); gosd mounts nothing and enables no swap.
+//   - a swap unit: gosd enables no swap; it ends "unsupported". (Mount
+//     units run: manager/mount.go mounts them.)
 //
 // Each added check carries Pos{File: ExternalCheck} so the manager can
 // tell it from the unit's own lines and log why.
@@ -31,11 +28,12 @@ import (
 const ExternalCheck = "(gosd: unsupported unit type)"
 
 // UnsupportedType reports whether gosd has no runtime for units of type t
-// (the suffix without the dot). Targets, services, sockets, timers and
-// paths run; slices group cgroups and are treated as always active.
+// (the suffix without the dot). Targets, services, sockets, timers,
+// paths and mounts run; slices group cgroups and are treated as always
+// active.
 func UnsupportedType(t string) bool {
 	switch t {
-	case "device", "mount", "automount", "swap", "scope":
+	case "device", "automount", "swap", "scope":
 		return true
 	}
 	return false
@@ -73,17 +71,10 @@ func syntheticDevice(name string) *Unit {
 	return u
 }
 
-// addExternalChecks adds to a loaded mount or swap unit the check that
-// says whether it is already in place.
-func addExternalChecks(u *Unit) {
-	prefix, _, _ := SplitName(u.Name)
-	switch u.Type {
-	case "mount":
-		if p, err := UnescapePath(prefix); err == nil {
-			u.Unit.Conditions = append(u.Unit.Conditions, Condition{Kind: "PathIsMountPoint", Value: p, Pos: Pos{File: ExternalCheck}})
-		}
-	}
-}
+// addExternalChecks adds to a loaded unit of a type gosd does not run the
+// check that says whether it is already in place. Mount units run since
+// gosd mounts them (manager/mount.go); swap units have no check yet.
+func addExternalChecks(u *Unit) {}
 
 // SerialGettys is systemd-getty-generator(8) for serial consoles: the
 // serial-getty@.service instances for the kernel's active consoles.
@@ -146,8 +137,10 @@ func (s *Set) generate() {
 // generateFstab is what gosd does of systemd-fstab-generator(8), unless
 // fstab=no is on the kernel command line: it pulls
 // systemd-remount-fs.service into local-fs.target (the service applies
-// fstab's options to the root and /usr itself), and names every other
-// entry it cannot mount, each with its /etc/fstab line.
+// fstab's options to the root and /usr itself), makes a mount unit of
+// every other mount entry (FstabMounts), pulled in by local-fs.target or
+// remote-fs.target, and names each swap entry it does not enable, with its
+// /etc/fstab line.
 func (s *Set) generateFstab() {
 	if cmdline, err := os.ReadFile("/proc/cmdline"); err == nil {
 		for _, w := range strings.Fields(string(cmdline)) {
@@ -166,13 +159,20 @@ func (s *Set) generateFstab() {
 	if err != nil {
 		return
 	}
-	mounts, err := mountinfo.Read()
-	if err != nil {
-		return
+	entries := ParseFstab(string(text))
+	s.diags = append(s.diags, FstabDiags("/etc/fstab", entries, nil)...)
+	for _, m := range FstabMounts("/etc/fstab", entries) {
+		if _, ok := s.files[m.Name]; ok {
+			continue // a unit file of that name wins, as it would over /run/systemd/generator
+		}
+		s.files[m.Name] = &unitFile{path: "/etc/fstab", kind: kindFragment, fragment: "/etc/fstab", entries: m.Entries}
+		if m.WantedBy != "" {
+			suffix := ".requires"
+			if m.Wants {
+				suffix = ".wants"
+			}
+			key := dirKey{m.WantedBy + suffix, 0}
+			s.deps[key] = appendUnique(s.deps[key], m.Name)
+		}
 	}
-	points := map[string]bool{}
-	for _, m := range mounts {
-		points[m.Point] = true
-	}
-	s.diags = append(s.diags, FstabDiags("/etc/fstab", ParseFstab(string(text)), func(p string) bool { return points[p] })...)
 }

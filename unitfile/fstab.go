@@ -40,27 +40,105 @@ func ParseFstab(text string) []FstabEntry {
 }
 
 // FstabDiags says, for each entry systemd-fstab-generator(8) would turn
-// into a mount or swap unit started at boot, that gosd does not do it:
-// gosd has no mount or swap units, so an entry is in place only if
-// something mounted it before (the kernel, an initrd, a container
-// runtime). mounted tells whether a path is a mount point now. The root
-// and /usr are left out: systemd-remount-fs.service applies their options.
+// into a unit started at boot that gosd does not make (swap), that gosd
+// does not do it. Mount entries become mount units (FstabMounts).
+// mounted tells whether a path is a mount point now (unused since mount
+// entries are mounted; kept for the callers).
 func FstabDiags(file string, entries []FstabEntry, mounted func(string) bool) []Diag {
 	var out []Diag
 	for _, e := range entries {
 		if mountinfo.HasOption(e.Options, "noauto") {
 			continue // not pulled in at boot by systemd either
 		}
-		pos := Pos{File: file, Line: e.Line}
-		switch {
-		case e.Type == "swap":
-			out = append(out, Diag{Pos: pos, Severity: Warning,
+		if e.Type == "swap" {
+			out = append(out, Diag{Pos: Pos{File: file, Line: e.Line}, Severity: Warning,
 				Msg: fmt.Sprintf("swap %s is not enabled: gosd does not run swap units (systemd-fstab-generator); run swapon from a service", e.What)})
-		case e.Where == "/" || e.Where == "/usr" || e.Where == "none" || !strings.HasPrefix(e.Where, "/"):
-		case !mounted(e.Where):
-			out = append(out, Diag{Pos: pos, Severity: Warning,
-				Msg: fmt.Sprintf("%s on %s (%s) is not mounted: gosd does not run mount units (systemd-fstab-generator); mount it before gosd starts or from a service", e.What, e.Where, e.Type)})
 		}
 	}
 	return out
+}
+
+// FstabMount is a mount unit systemd-fstab-generator(8) would make from
+// one fstab entry: its name, its entries (each at the fstab line), and the
+// target that pulls it in at boot (Requires=, or Wants= with nofail; ""
+// with noauto).
+type FstabMount struct {
+	Name     string
+	Entries  []Entry
+	WantedBy string
+	Wants    bool // nofail: a Wants= instead of Requires=
+}
+
+// FstabMounts is systemd-fstab-generator(8) for mount entries: every entry
+// with an absolute mount point but the root and /usr (whose options
+// systemd-remount-fs.service applies) becomes NAME.mount with What=,
+// Where=, Type=, Options= and TimeoutSec= (x-systemd.mount-timeout=), and
+// x-systemd.requires=, .after=, .before=, .requires-mounts-for= as [Unit]
+// settings. local-fs.target pulls it in, remote-fs.target for network file
+// systems and _netdev.
+func FstabMounts(file string, entries []FstabEntry) []FstabMount {
+	var out []FstabMount
+	for _, e := range entries {
+		if e.Type == "swap" || !strings.HasPrefix(e.Where, "/") || e.Where == "/" || e.Where == "/usr" {
+			continue
+		}
+		name, err := EscapePath(e.Where)
+		if err != nil {
+			continue
+		}
+		pos := Pos{File: file, Line: e.Line}
+		ent := func(section, key, value string) Entry {
+			return Entry{Section: section, Key: key, Value: value, Pos: pos}
+		}
+		m := FstabMount{Name: name + ".mount"}
+		m.Entries = append(m.Entries,
+			ent("Unit", "Documentation", "man:fstab(5) man:systemd-fstab-generator(8)"),
+			ent("Unit", "SourcePath", file))
+		for _, o := range strings.Split(e.Options, ",") {
+			k, v, _ := strings.Cut(o, "=")
+			switch k {
+			case "x-systemd.requires":
+				if strings.HasPrefix(v, "/") {
+					m.Entries = append(m.Entries, ent("Unit", "RequiresMountsFor", v))
+				} else {
+					m.Entries = append(m.Entries, ent("Unit", "Requires", v), ent("Unit", "After", v))
+				}
+			case "x-systemd.after":
+				m.Entries = append(m.Entries, ent("Unit", "After", v))
+			case "x-systemd.before":
+				m.Entries = append(m.Entries, ent("Unit", "Before", v))
+			case "x-systemd.requires-mounts-for":
+				m.Entries = append(m.Entries, ent("Unit", "RequiresMountsFor", v))
+			case "x-systemd.mount-timeout":
+				m.Entries = append(m.Entries, ent("Mount", "TimeoutSec", v))
+			}
+		}
+		m.Entries = append(m.Entries, ent("Mount", "What", e.What), ent("Mount", "Where", e.Where))
+		if e.Type != "" && e.Type != "auto" {
+			m.Entries = append(m.Entries, ent("Mount", "Type", e.Type))
+		}
+		if e.Options != "" && e.Options != "defaults" {
+			m.Entries = append(m.Entries, ent("Mount", "Options", e.Options))
+		}
+		if !mountinfo.HasOption(e.Options, "noauto") {
+			m.WantedBy = "local-fs.target"
+			if mountinfo.HasOption(e.Options, "_netdev") || networkFSType(e.Type) {
+				m.WantedBy = "remote-fs.target"
+			}
+			m.Wants = mountinfo.HasOption(e.Options, "nofail")
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// networkFSType: the file system types systemd counts as network file
+// systems (fstype_is_network).
+func networkFSType(t string) bool {
+	switch strings.TrimPrefix(t, "fuse.") {
+	case "afs", "ceph", "cifs", "smb3", "smbfs", "sshfs", "ncpfs", "ncp", "nfs", "nfs4", "gfs", "gfs2",
+		"glusterfs", "gpfs", "pvfs2", "ocfs2", "lustre", "davfs":
+		return true
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package unitfile
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseFstab(t *testing.T) {
@@ -39,25 +40,55 @@ func TestFstabDiags(t *testing.T) {
 		"/dev/vdd /var/lib xfs defaults 0 2\n" +
 		"/dev/vdc none swap sw 0 0\n" +
 		"tmpfs /scratch tmpfs noauto\n")
-	mounted := map[string]bool{"/": true, "/var/lib": true}
-	diags := FstabDiags("/etc/fstab", entries, func(p string) bool { return mounted[p] })
-	var lines []string
-	for _, d := range diags {
-		if d.Severity != Warning {
-			t.Errorf("%s: want a warning", d)
-		}
-		lines = append(lines, d.String())
+	diags := FstabDiags("/etc/fstab", entries, nil)
+	// Mount entries become mount units now (FstabMounts): only the swap
+	// entry, which gosd does not enable, is named.
+	if len(diags) != 1 || diags[0].Severity != Warning ||
+		!strings.Contains(diags[0].String(), "/etc/fstab:4: warning: swap /dev/vdc is not enabled") {
+		t.Fatalf("diags: %v", diags)
 	}
-	got := strings.Join(lines, "\n")
-	for _, want := range []string{
-		"/etc/fstab:2: warning: /dev/vdb on /srv (xfs) is not mounted: gosd does not run mount units",
-		"/etc/fstab:4: warning: swap /dev/vdc is not enabled",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("missing %q in:\n%s", want, got)
-		}
+}
+
+// systemd-fstab-generator's mount units: what, where, type, options, the
+// x-systemd.* dependencies, the target that pulls each in (nofail: Wants=,
+// noauto: none, network: remote-fs.target); root, /usr and swap skipped.
+func TestFstabMounts(t *testing.T) {
+	entries := ParseFstab("UUID=1 / ext4 defaults 0 1\n" +
+		"/dev/vdb /srv/my\\040data xfs defaults,x-systemd.requires=cryptsetup.target,x-systemd.mount-timeout=5s 0 2\n" +
+		"/dev/vdc none swap sw 0 0\n" +
+		"/dev/vdd /opt ext4 nofail 0 2\n" +
+		"tmpfs /scratch tmpfs noauto\n" +
+		"srv:/export /mnt/nfs nfs _netdev,x-systemd.requires=/srv 0 0\n" +
+		"/dev/vde /usr ext4 defaults 0 2\n")
+	got := FstabMounts("/etc/fstab", entries)
+	byName := map[string]FstabMount{}
+	var names []string
+	for _, m := range got {
+		byName[m.Name] = m
+		names = append(names, m.Name)
 	}
-	if len(diags) != 2 {
-		t.Errorf("want 2 diagnostics (root, a mounted entry and noauto say nothing), got:\n%s", got)
+	want := []string{"srv-my\\x20data.mount", "opt.mount", "scratch.mount", "mnt-nfs.mount"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Fatalf("units %q, want %q", names, want)
+	}
+	u := Build("srv-my\\x20data.mount", byName["srv-my\\x20data.mount"].Entries, BuildInfo{})
+	if len(u.Diags) != 0 || u.LoadState != Loaded || u.Mount.What != "/dev/vdb" || u.Mount.Where != "/srv/my data" ||
+		u.Mount.Type != "xfs" || u.Mount.TimeoutSec != 5*time.Second ||
+		strings.Join(u.Unit.Requires, " ") != "cryptsetup.target" || strings.Join(u.Unit.After, " ") != "cryptsetup.target" ||
+		u.Unit.SourcePath != "/etc/fstab" {
+		t.Fatalf("srv mount: %+v %+v %v", u.Mount, u.Unit, u.Diags)
+	}
+	if m := byName["srv-my\\x20data.mount"]; m.WantedBy != "local-fs.target" || m.Wants || m.Entries[0].Pos.Line != 2 {
+		t.Fatalf("srv pulled in by %q wants=%v pos %v", m.WantedBy, m.Wants, m.Entries[0].Pos)
+	}
+	if m := byName["opt.mount"]; m.WantedBy != "local-fs.target" || !m.Wants {
+		t.Fatalf("nofail: %+v", m)
+	}
+	if m := byName["scratch.mount"]; m.WantedBy != "" {
+		t.Fatalf("noauto: %+v", m)
+	}
+	n := Build("mnt-nfs.mount", byName["mnt-nfs.mount"].Entries, BuildInfo{})
+	if m := byName["mnt-nfs.mount"]; m.WantedBy != "remote-fs.target" || strings.Join(n.Unit.RequiresMountsFor, " ") != "/srv" {
+		t.Fatalf("nfs: %+v %+v", m, n.Unit)
 	}
 }

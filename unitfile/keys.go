@@ -30,6 +30,7 @@ type buildTarget struct {
 	sock *Socket
 	tmr  *Timer
 	pth  *Path
+	mnt  *Mount
 	exec *ExecContext
 	kill *KillContext
 	res  *ResourceControl
@@ -681,6 +682,36 @@ var pathKeys = map[string]keyDef{
 		t.pth.Unit = v
 		return nil
 	}),
+}
+
+// ---- [Mount] ----
+
+var mountKeys = map[string]keyDef{
+	"What": withSpecifiers(func(t *buildTarget, v string) error {
+		t.mnt.What = v
+		return nil
+	}),
+	"Where": withSpecifiers(func(t *buildTarget, v string) error {
+		if !path.IsAbs(v) {
+			return fmt.Errorf("not an absolute path: %s", v)
+		}
+		t.mnt.Where = path.Clean(v)
+		return nil
+	}),
+	"Type": withSpecifiers(func(t *buildTarget, v string) error {
+		t.mnt.Type = v
+		return nil
+	}),
+	"Options": withSpecifiers(func(t *buildTarget, v string) error {
+		t.mnt.Options = v
+		return nil
+	}),
+	"SloppyOptions": boolKey(func(t *buildTarget) *bool { return &t.mnt.SloppyOptions }),
+	"LazyUnmount":   boolKey(func(t *buildTarget) *bool { return &t.mnt.LazyUnmount }),
+	"ReadWriteOnly": boolKey(func(t *buildTarget) *bool { return &t.mnt.ReadWriteOnly }),
+	"ForceUnmount":  boolKey(func(t *buildTarget) *bool { return &t.mnt.ForceUnmount }),
+	"DirectoryMode": modeKey(func(t *buildTarget) *uint32 { return &t.mnt.DirectoryMode }),
+	"TimeoutSec":    timeKey(func(t *buildTarget) *time.Duration { return &t.mnt.TimeoutSec }, true),
 }
 
 // timerUnenforced: accepted without effect (gosd does not watch the clock

@@ -90,6 +90,7 @@ type Unit struct {
 	Socket  *Socket        `json:"socket,omitempty"`
 	Timer   *Timer         `json:"timer,omitempty"`
 	Path    *Path          `json:"path,omitempty"`
+	Mount   *Mount         `json:"mount,omitempty"`
 	// Extra holds unknown sections and X- keys, kept as written.
 	Extra []Entry `json:"extra,omitempty"`
 }
@@ -557,4 +558,21 @@ type PathSpec struct {
 	Kind string `json:"kind"`
 	Path string `json:"path"`
 	Pos  Pos    `json:"pos"`
+}
+
+// Mount is [Mount] (systemd.mount(5)).
+type Mount struct {
+	What          string        `json:"what"`
+	Where         string        `json:"where"` // the unit's name unescaped
+	Type          string        `json:"type,omitempty"`
+	Options       string        `json:"options,omitempty"`
+	SloppyOptions bool          `json:"sloppy_options,omitempty"`
+	LazyUnmount   bool          `json:"lazy_unmount,omitempty"`
+	ReadWriteOnly bool          `json:"read_write_only,omitempty"`
+	ForceUnmount  bool          `json:"force_unmount,omitempty"`
+	DirectoryMode uint32        `json:"directory_mode"` // default 0755
+	TimeoutSec    time.Duration `json:"timeout_sec"`    // default 90s
+	// Exec and Kill are what mount(8) and umount(8) run under.
+	Exec ExecContext `json:"exec"`
+	Kill KillContext `json:"kill"`
 }

@@ -1,0 +1,83 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gosd/unitfile"
+)
+
+// Mount units on gosd as PID1 of a mount and PID namespace (the host's
+// mount table is never touched): a tmpfs and a tmpfs inside it are
+// mounted by mount(8) before the service that needs them
+// (RequiresMountsFor=), the service sees them; a mount of an unknown file
+// system type fails alone; at the end the service stops first, then the
+// inner mount is unmounted, then the outer one, and gosd exits 0.
+func TestMountUnitsAsPID1(t *testing.T) {
+	needRoot(t)
+	if _, err := os.Stat("/proc/self/ns/mnt"); err != nil {
+		t.Skip("no mount namespaces")
+	}
+	mp := filepath.Join(t.TempDir(), "mnt")
+	inner := filepath.Join(mp, "inner")
+	name := func(p string) string {
+		n, err := unitfile.EscapePath(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n + ".mount"
+	}
+	outerUnit, innerUnit := name(mp), name(inner)
+	in := start(t, asPID1, map[string]string{
+		"default.target": "[Unit]\nWants=user.service bad.mount\n",
+		outerUnit: "[Unit]\nDescription=outer\n[Mount]\nWhat=tmpfs\nWhere=" + mp +
+			"\nType=tmpfs\nOptions=size=1m,mode=0755,nofail\nDirectoryMode=0700\n",
+		innerUnit:   "[Unit]\nDescription=inner\n[Mount]\nWhat=tmpfs\nWhere=" + inner + "\nType=tmpfs\nOptions=size=1m\n",
+		"bad.mount": "[Mount]\nWhat=none\nWhere=/bad\nType=gosd-no-such-fs\n",
+		"user.service": "[Unit]\nRequiresMountsFor=" + inner + "/x\n[Service]\nType=oneshot\nRemainAfterExit=yes\n" +
+			"ExecStart=/bin/sh -c 'grep -c \" tmpfs tmpfs \" /proc/self/mountinfo > @T@/seen; " +
+			"grep -q \" " + mp + " \" /proc/self/mountinfo && grep -q \" " + inner + " \" /proc/self/mountinfo && echo both >> @T@/seen; " +
+			"echo hi > " + inner + "/file'\n" +
+			"ExecStop=/bin/sh -c 'cat " + inner + "/file > @T@/atstop'\n",
+	})
+	in.waitOutput("Reached target default.target", 20*time.Second)
+	seen := in.waitFile("seen", 10*time.Second)
+	if !strings.Contains(seen, "both") {
+		t.Fatalf("the service did not see both mounts: %q\n%s", seen, in.out.String())
+	}
+	if fi, err := os.Stat(mp); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("mount point made with DirectoryMode=0700: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(inner, "file")); err == nil {
+		t.Fatal("the file written on the tmpfs is on the host: the mount was not in gosd's namespace")
+	}
+	if v := showValue(t, in, innerUnit, "ActiveState"); v != "active" {
+		t.Fatalf("%s ActiveState %q", innerUnit, v)
+	}
+	if v := showValue(t, in, "bad.mount", "ActiveState"); v != "failed" {
+		t.Fatalf("bad.mount ActiveState %q", v)
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, in.out.String())
+	}
+	if got := strings.TrimSpace(in.read("atstop")); got != "hi" {
+		t.Fatalf("the service's ExecStop= found %q: the mount went before the service stopped", got)
+	}
+	out := in.out.String()
+	iu := strings.Index(out, "Unmounted "+innerUnit)
+	ou := strings.Index(out, "Unmounted "+outerUnit)
+	if iu < 0 || ou < 0 || iu > ou {
+		t.Fatalf("unmount order (inner %d, outer %d):\n%s", iu, ou, out)
+	}
+	for _, want := range []string{"Mounted " + outerUnit + " - outer.", "Failed to mount bad.mount"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Failed unmounting") {
+		t.Errorf("an unmount failed:\n%s", out)
+	}
+}

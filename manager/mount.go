@@ -1,0 +1,308 @@
+package manager
+
+import (
+	"path"
+	"slices"
+	"strings"
+	"syscall"
+
+	"gosd/unitfile"
+)
+
+// Mount units (systemd.mount(5)). A start asks the reactor whether the
+// mount point is mounted already (ProbeMount; a mount made by anyone
+// counts, as under systemd) and, if not, runs mount(8) as the unit's
+// control process: "mount [-s] [-w] [-t TYPE] [-o OPTIONS] WHAT WHERE",
+// with fstab's own options (nofail, noauto, x-systemd.*, ...) left out,
+// as systemd runs it. A stop runs "umount -c [-l] [-f] WHERE". Both are
+// bounded by TimeoutSec=. mount(8) and umount(8) are found on the search
+// path at spawn.
+//
+// Where gosd differs from systemd, for now: the state is what mount(8)
+// and umount(8) said, not followed from /proc/self/mountinfo afterwards
+// (a file system unmounted behind gosd's back still shows mounted), and
+// there are no units for mounts that have no unit file (-.mount).
+
+// mountRun is the runtime state of a mount unit.
+type mountRun struct {
+	baseType
+	control
+	// probing: ProbeMount sent, MountProbed not yet back.
+	probing bool
+}
+
+// mountType registers mount units (unitTypes).
+var mountType = typeEntry{
+	has:       func(d *unitfile.Unit) bool { return d.Mount != nil && d.LoadState == unitfile.Loaded },
+	make:      func(u *unit) unitVTable { return &mountRun{} },
+	processes: true,
+}
+
+// mountUnitsFor names the mount units of p and of every directory above
+// it, "/" (-.mount) last.
+func mountUnitsFor(p string) []string {
+	var out []string
+	for p = path.Clean(p); ; p = path.Dir(p) {
+		if name, err := unitfile.EscapePath(p); err == nil {
+			out = append(out, name+".mount")
+		}
+		if p == "/" || p == "." {
+			return out
+		}
+	}
+}
+
+// networkFS: the file system types systemd counts as network file
+// systems (fstype_is_network), whose mounts wait for the network.
+func networkFS(t string) bool {
+	t = strings.TrimPrefix(t, "fuse.")
+	switch t {
+	case "afs", "ceph", "cifs", "smb3", "smbfs", "sshfs", "ncpfs", "ncp", "nfs", "nfs4", "gfs", "gfs2",
+		"glusterfs", "gpfs", "pvfs2", "ocfs2", "lustre", "davfs":
+		return true
+	}
+	return false
+}
+
+// hasOption: opt is one of the comma-separated options.
+func hasOption(options, opt string) bool {
+	return slices.Contains(strings.Split(options, ","), opt)
+}
+
+// mountOptions are the options passed to mount(8): those meant for
+// systemd and fstab only are left out (systemd's fstab_filter_options).
+func mountOptions(options string) string {
+	var keep []string
+	for _, o := range strings.Split(options, ",") {
+		switch {
+		case o == "", o == "nofail", o == "noauto", o == "auto", o == "_netdev",
+			strings.HasPrefix(o, "x-systemd."), strings.HasPrefix(o, "x-initrd."):
+			continue
+		}
+		keep = append(keep, o)
+	}
+	return strings.Join(keep, ",")
+}
+
+func (*mountRun) activeOf(sub SubState) ActiveState {
+	switch sub {
+	case SubDead:
+		return ActiveInactive
+	case SubFailed:
+		return ActiveFailed
+	case SubMounting:
+		return ActiveActivating
+	case SubUnmounting:
+		return ActiveDeactivating
+	}
+	return ActiveActive // mounted
+}
+
+// addDeps: systemd.mount(5) "Implicit Dependencies" and "Default
+// Dependencies".
+func (*mountRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
+	d := u.def.Mount
+	if d == nil {
+		return
+	}
+	// Requires= and After= the mount units above; BindsTo= and After=
+	// the device it mounts.
+	if d.Where != "/" {
+		for _, name := range mountUnitsFor(path.Dir(d.Where)) {
+			implicit(name, depRequires, depAfter)
+		}
+	}
+	if strings.HasPrefix(d.What, "/dev/") && !hasOption(d.Options, "bind") && !hasOption(d.Options, "rbind") {
+		if name, err := unitfile.EscapePath(d.What); err == nil {
+			implicit(name+".device", depBindsTo, depAfter)
+		}
+	}
+	if !u.def.Unit.DefaultDependencies {
+		return
+	}
+	nofail := hasOption(d.Options, "nofail")
+	if networkFS(d.Type) || hasOption(d.Options, "_netdev") {
+		implicit("remote-fs-pre.target", depAfter)
+		implicit("network.target", depAfter)
+		implicit("network-online.target", depWants, depAfter)
+		if !nofail {
+			implicit("remote-fs.target", depBefore)
+		}
+	} else {
+		implicit("local-fs-pre.target", depAfter)
+		if !nofail {
+			implicit("local-fs.target", depBefore)
+		}
+	}
+	implicit("umount.target", depConflicts, depBefore)
+}
+
+func (*mountRun) startable(m *Manager, u *unit) bool { return u.sub == SubDead || u.sub == SubFailed }
+func (*mountRun) startLimited() bool                 { return true }
+func (r *mountRun) ctl() *control                    { return &r.control }
+
+func (r *mountRun) busy() bool { return r.controlPID != 0 || r.controlSpawn != 0 }
+
+func (r *mountRun) start(m *Manager, u *unit) {
+	d := u.def.Mount
+	u.result = "success"
+	r.probing = true
+	m.setTimeout(u, "state", d.TimeoutSec)
+	m.setState(u, SubMounting)
+	m.emit(ProbeMount{Unit: u.name, Where: d.Where, DirectoryMode: d.DirectoryMode})
+}
+
+func (m *Manager) onMountProbed(e MountProbed) {
+	u := m.units[e.Unit]
+	var r *mountRun
+	if u != nil {
+		r, _ = u.impl.(*mountRun)
+	}
+	if r == nil || !r.probing || u.sub != SubMounting {
+		m.logf(u, LevelDebug, "ignoring mount probe of %s", e.Unit)
+		return
+	}
+	r.probing = false
+	d := u.def.Mount
+	switch {
+	case e.Err != nil:
+		m.logAt(u, "Where", LevelError, "Failed to make mount point %s: %v", d.Where, e.Err)
+		u.result = "resources"
+		m.mountDead(u)
+	case e.Mounted:
+		m.logf(u, LevelDebug, "%s is mounted already", d.Where)
+		m.cancelTimer(u, "state")
+		m.setState(u, SubMounted)
+	default:
+		m.runControl(u, SubMounting, []unitfile.ExecCommand{mountCommand(u)})
+	}
+}
+
+// mountCommand is the mount(8) command line systemd runs (mount_enter_mounting).
+func mountCommand(u *unit) unitfile.ExecCommand {
+	d := u.def.Mount
+	argv := []string{"mount"}
+	if d.SloppyOptions {
+		argv = append(argv, "-s")
+	}
+	if d.ReadWriteOnly {
+		argv = append(argv, "-w")
+	}
+	if d.Type != "" {
+		argv = append(argv, "-t", d.Type)
+	}
+	if o := mountOptions(d.Options); o != "" {
+		argv = append(argv, "-o", o)
+	}
+	argv = append(argv, d.What, d.Where)
+	return unitfile.ExecCommand{Path: "mount", Argv: argv, Pos: settingPos(u.def, "What")}
+}
+
+// umountCommand is the umount(8) command line systemd runs
+// (mount_enter_unmounting): -c, the path is canonical already.
+func umountCommand(u *unit) unitfile.ExecCommand {
+	d := u.def.Mount
+	argv := []string{"umount", "-c"}
+	if d.LazyUnmount {
+		argv = append(argv, "-l")
+	}
+	if d.ForceUnmount {
+		argv = append(argv, "-f")
+	}
+	argv = append(argv, d.Where)
+	return unitfile.ExecCommand{Path: "umount", Argv: argv, Pos: settingPos(u.def, "Where")}
+}
+
+func (r *mountRun) fillControl(m *Manager, u *unit, sp *Spawn) {
+	if d := u.def.Mount; d != nil {
+		sp.Exec = &d.Exec
+	}
+}
+
+func (r *mountRun) controlDone(m *Manager, u *unit, phase SubState, ok bool, st WaitStatus, res string) {
+	m.cancelTimer(u, "state")
+	switch phase {
+	case SubMounting:
+		if ok {
+			m.setState(u, SubMounted)
+			return
+		}
+		m.setResult(u, res)
+		m.mountDead(u)
+	case SubUnmounting:
+		if !ok {
+			m.setResult(u, res)
+		}
+		m.mountDead(u)
+	}
+}
+
+func (r *mountRun) stop(m *Manager, u *unit, restart bool) {
+	delete(m.pendingChecks, u.name)
+	if u.def.Mount.Where == "/" && u.sub == SubMounted {
+		// The root is never unmounted by its unit (systemd's perpetual
+		// -.mount): it is remounted read-only at power-off.
+		m.setState(u, SubDead)
+		return
+	}
+	switch u.sub {
+	case SubDead, SubFailed, SubUnmounting:
+		return
+	case SubMounting:
+		if r.probing {
+			r.probing = false
+			m.cancelTimer(u, "state")
+			m.mountDead(u)
+			return
+		}
+		// mount(8) is running: end it, then unmount what it may have
+		// mounted.
+		if r.controlPID != 0 {
+			m.emit(Kill{Unit: u.name, Pid: r.controlPID, Group: true, Signal: int(syscall.SIGKILL)})
+		}
+		m.forgetProcesses(u)
+	}
+	m.setTimeout(u, "state", u.def.Mount.TimeoutSec)
+	m.runControl(u, SubUnmounting, []unitfile.ExecCommand{umountCommand(u)})
+}
+
+func (r *mountRun) timer(m *Manager, u *unit, kind string) {
+	if kind != "state" {
+		return
+	}
+	m.logAt(u, "TimeoutSec", LevelWarning, "%s timed out. Killing.", u.sub)
+	if r.controlPID != 0 {
+		m.emit(Kill{Unit: u.name, Pid: r.controlPID, Group: true, Signal: int(syscall.SIGKILL)})
+	}
+	m.forgetProcesses(u)
+	r.probing = false
+	m.setResult(u, "timeout")
+	m.mountDead(u)
+}
+
+func (m *Manager) mountDead(u *unit) {
+	m.cancelTimer(u, "state")
+	if u.result == "" || u.result == "success" {
+		u.result = "success"
+		m.setState(u, SubDead)
+		return
+	}
+	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
+	m.setState(u, SubFailed)
+}
+
+func (r *mountRun) forceDown(m *Manager, u *unit) int { return r.controlPID }
+
+func (r *mountRun) status(m *Manager, u *unit, s *UnitStatus) { s.ControlPID = r.controlPID }
+
+// keepForStop: a mount unit whose file went away still unmounts what the
+// old file mounted.
+func (*mountRun) keepForStop(u *unit, old *unitfile.Unit) {
+	if u.def.Mount != nil || old == nil || old.Mount == nil {
+		return
+	}
+	nd := *u.def
+	mnt := *old.Mount
+	nd.Mount = &mnt
+	u.def = &nd
+}

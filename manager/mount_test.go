@@ -1,0 +1,146 @@
+package manager
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"gosd/unitfile"
+)
+
+func mountUnit(name, what, where, fstype, options string) *unitfile.Unit {
+	u := baseUnit(name)
+	u.Mount = &unitfile.Mount{What: what, Where: where, Type: fstype, Options: options, DirectoryMode: 0o755,
+		TimeoutSec: 90 * time.Second}
+	return u
+}
+
+// controlArgv answers the one control Spawn of unit and returns its argv.
+func (h *harness) controlArgv(effs []Effect, unit string) ([]string, int) {
+	h.t.Helper()
+	for _, sp := range find[Spawn](effs) {
+		if sp.Unit == unit && sp.Role == "control" {
+			h.step(Spawned{ID: sp.ID, Pid: 4242})
+			return sp.Cmd.Argv, 4242
+		}
+	}
+	h.t.Fatalf("no control process of %s:\n%s", unit, dump(effs))
+	return nil, 0
+}
+
+// A mount unit probes, runs mount(8) with systemd's command line (fstab's
+// own options left out), is mounted on success, and runs umount(8) to stop.
+func TestMountMountsAndUnmounts(t *testing.T) {
+	mnt := mountUnit("srv-data.mount", "tmpfs", "/srv/data", "tmpfs", "size=1m,nofail,x-systemd.requires=a.service,mode=0700")
+	mnt.Mount.LazyUnmount = true
+	h := newHarness(t, memSource{}.add(mnt))
+	effs := h.start("srv-data.mount")
+	if p := find[ProbeMount](effs); len(p) != 1 || p[0].Where != "/srv/data" || p[0].DirectoryMode != 0o755 {
+		t.Fatalf("probe:\n%s", dump(effs))
+	}
+	h.wantState("srv-data.mount", "activating/mounting")
+	effs = h.step(MountProbed{Unit: "srv-data.mount"})
+	argv, pid := h.controlArgv(effs, "srv-data.mount")
+	if want := []string{"mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", "/srv/data"}; !slices.Equal(argv, want) {
+		t.Fatalf("mount argv %q, want %q", argv, want)
+	}
+	h.step(Exited{Pid: pid, Status: exited(0)})
+	h.wantState("srv-data.mount", "active/mounted")
+	h.wantJob("srv-data.mount", ResultDone)
+	effs = h.step(Request{Unit: "srv-data.mount", Kind: JobStop})
+	h.wantState("srv-data.mount", "deactivating/unmounting")
+	argv, pid = h.controlArgv(effs, "srv-data.mount")
+	if want := []string{"umount", "-c", "-l", "/srv/data"}; !slices.Equal(argv, want) {
+		t.Fatalf("umount argv %q, want %q", argv, want)
+	}
+	h.step(Exited{Pid: pid, Status: exited(0)})
+	h.wantState("srv-data.mount", "inactive/dead")
+}
+
+// A mount point that is mounted already (by anyone) is taken as is; a
+// failing mount(8) fails the unit and what requires it.
+func TestMountAlreadyMountedAndFailure(t *testing.T) {
+	a := mountUnit("a.mount", "tmpfs", "/a", "tmpfs", "")
+	b := mountUnit("b.mount", "/dev/vdz", "/b", "ext4", "")
+	user := oneshot("user.service")
+	user.Unit.Requires, user.Unit.After = []string{"b.mount"}, []string{"b.mount"}
+	h := newHarness(t, memSource{}.add(a, b, user))
+	h.start("a.mount")
+	effs := h.step(MountProbed{Unit: "a.mount", Mounted: true})
+	if len(find[Spawn](effs)) != 0 {
+		t.Fatalf("mounted again:\n%s", dump(effs))
+	}
+	h.wantState("a.mount", "active/mounted")
+
+	h.start("user.service")
+	_, pid := h.controlArgv(h.step(MountProbed{Unit: "b.mount"}), "b.mount")
+	h.step(Exited{Pid: pid, Status: exited(32)})
+	h.wantState("b.mount", "failed/failed")
+	h.wantJob("user.service", ResultDependency)
+}
+
+// Dependencies: mounts above, the device, local-fs or remote-fs, nofail,
+// umount.target; RequiresMountsFor= of another unit.
+func TestMountDependencies(t *testing.T) {
+	targets := []*unitfile.Unit{target("local-fs.target"), target("local-fs-pre.target"), target("remote-fs.target"),
+		target("remote-fs-pre.target"), target("network-online.target"), target("umount.target")}
+	srv := mountUnit("srv.mount", "/dev/vdb", "/srv", "ext4", "")
+	data := mountUnit("srv-data.mount", "server:/export", "/srv/data", "nfs", "")
+	opt := mountUnit("opt.mount", "/dev/vdc", "/opt", "ext4", "nofail")
+	svc := oneshot("db.service")
+	svc.Unit.RequiresMountsFor = []string{"/srv/data/db"}
+	dev := baseUnit("dev-vdb.device")
+	h := newHarness(t, memSource{}.add(append(targets, srv, data, opt, svc, dev)...))
+	u := func(n string) *unit { return h.m.units[n] }
+	has := func(list []*unit, n string) bool { return inUnits(list, u(n)) }
+	s := u("srv.mount")
+	if !has(s.deps[depBindsTo], "dev-vdb.device") || !has(s.deps[depAfter], "dev-vdb.device") ||
+		!has(s.deps[depBefore], "local-fs.target") || !has(s.deps[depAfter], "local-fs-pre.target") ||
+		!has(s.deps[depConflicts], "umount.target") || !has(s.deps[depBefore], "umount.target") {
+		t.Fatalf("srv.mount: after %v before %v", names(s.deps[depAfter]), names(s.deps[depBefore]))
+	}
+	d := u("srv-data.mount")
+	if !has(d.deps[depRequires], "srv.mount") || !has(d.deps[depAfter], "srv.mount") ||
+		!has(d.deps[depBefore], "remote-fs.target") || has(d.deps[depBefore], "local-fs.target") ||
+		!has(d.deps[depWants], "network-online.target") || !has(d.deps[depAfter], "network-online.target") {
+		t.Fatalf("srv-data.mount: after %v before %v", names(d.deps[depAfter]), names(d.deps[depBefore]))
+	}
+	if o := u("opt.mount"); has(o.deps[depBefore], "local-fs.target") {
+		t.Fatal("nofail mount is Before=local-fs.target")
+	}
+	db := u("db.service")
+	if !has(db.deps[depRequires], "srv-data.mount") || !has(db.deps[depAfter], "srv.mount") {
+		t.Fatalf("RequiresMountsFor=: requires %v", names(db.deps[depRequires]))
+	}
+}
+
+// A stuck mount(8) is killed after TimeoutSec= and the unit fails.
+func TestMountTimeout(t *testing.T) {
+	m := mountUnit("m.mount", "server:/x", "/m", "nfs", "")
+	m.Mount.TimeoutSec = 5 * time.Second
+	h := newHarness(t, memSource{}.add(m))
+	h.start("m.mount")
+	_, pid := h.controlArgv(h.step(MountProbed{Unit: "m.mount"}), "m.mount")
+	h.advance(5 * time.Second)
+	effs := h.step(TimerFired{ID: TimerID{Unit: "m.mount", Kind: "state"}})
+	if k := find[Kill](effs); len(k) != 1 || k[0].Pid != pid {
+		t.Fatalf("kill:\n%s", dump(effs))
+	}
+	h.wantState("m.mount", "failed/failed")
+	if st, _ := h.m.Status("m.mount"); st.Result != "timeout" {
+		t.Fatalf("result %q", st.Result)
+	}
+}
+
+// The root file system's unit is never unmounted by a stop (shutdown).
+func TestMountRootIsNotUnmounted(t *testing.T) {
+	h := newHarness(t, memSource{}.add(mountUnit("-.mount", "/dev/vda1", "/", "ext4", "")))
+	h.start("-.mount")
+	h.step(MountProbed{Unit: "-.mount", Mounted: true})
+	h.wantState("-.mount", "active/mounted")
+	effs := h.step(Request{Unit: "-.mount", Kind: JobStop})
+	if len(find[Spawn](effs)) != 0 {
+		t.Fatalf("umount / run:\n%s", dump(effs))
+	}
+	h.wantState("-.mount", "inactive/dead")
+}
