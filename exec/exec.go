@@ -113,6 +113,8 @@ const (
 	exitSetScheduler    = 214
 	exitCPUAffinity     = 215
 	exitCredentials     = 243
+	exitPersonality     = 230
+	exitSecureBits      = 213
 )
 
 var defaultContext = unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
@@ -246,7 +248,11 @@ func Start(spec Spec) (Process, error) {
 			implied = impliedFilters{} // "+" lifts them; elsewhere there is no seccomp
 		}
 		if ec.Seccomp() || implied.any() {
-			ins.Seccomp = &seccompSettings{Sec: ec.ProcessSecurity, Persona: currentPersona(), Implied: implied}
+			persona := currentPersona()
+			if ec.Personality != nil {
+				persona = *ec.Personality // LockPersonality= keeps Personality= when set
+			}
+			ins.Seccomp = &seccompSettings{Sec: ec.ProcessSecurity, Persona: persona, Implied: implied}
 		}
 		for name, l := range ec.Limits {
 			res, ok := rlimitResource(name)

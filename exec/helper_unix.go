@@ -61,6 +61,9 @@ func applyAndExec(ins *instructions) (int, error) {
 	if status, err := applySched(ins.Sched); err != nil {
 		return status, err
 	}
+	if status, err := applyPersonality(ins.Sched); err != nil {
+		return status, err
+	}
 	if err := mountPrivateDirs(ins.PrivateDirs); err != nil {
 		return exitNamespace, err
 	}
@@ -78,6 +81,9 @@ func applyAndExec(ins *instructions) (int, error) {
 		if err := dropBoundingSet(ins.BoundingSet); err != nil {
 			return exitCapabilities, err
 		}
+	}
+	if status, err := applySecureBits(ins.Sched); err != nil {
+		return status, err
 	}
 	if ins.Cred != nil {
 		if status, err := setCredentials(ins.Cred, ins.Ambient); err != nil {

@@ -13,6 +13,9 @@ import (
 // applied by the helper to itself before it execs (they are per thread,
 // and this thread becomes the program).
 type schedSettings struct {
+	Personality *uint32
+	SecureBits  int
+
 	CPUs       []int
 	IOClass    *int
 	IOPrio     *int
@@ -25,7 +28,7 @@ func schedFrom(sec *unitfile.ProcessSecurity) *schedSettings {
 	if !sec.ProcessSettings() {
 		return nil
 	}
-	return &schedSettings{CPUs: sec.CPUAffinity, IOClass: sec.IOSchedulingClass, IOPrio: sec.IOSchedulingPriority,
+	return &schedSettings{Personality: sec.Personality, SecureBits: sec.SecureBits, CPUs: sec.CPUAffinity, IOClass: sec.IOSchedulingClass, IOPrio: sec.IOSchedulingPriority,
 		Policy: sec.CPUSchedulingPolicy, Priority: sec.CPUSchedulingPriority, ResetOnFok: sec.CPUSchedulingResetOnFork}
 }
 
@@ -73,6 +76,29 @@ func applySched(s *schedSettings) (int, error) {
 		if err := unix.SchedSetaffinity(0, &set); err != nil {
 			return exitCPUAffinity, fmt.Errorf("sched_setaffinity %v: %w", s.CPUs, err)
 		}
+	}
+	return 0, nil
+}
+
+// applyPersonality sets Personality= (230 PERSONALITY on failure).
+func applyPersonality(s *schedSettings) (int, error) {
+	if s == nil || s.Personality == nil {
+		return 0, nil
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(*s.Personality), 0, 0); e != 0 {
+		return exitPersonality, fmt.Errorf("personality %#x: %w", *s.Personality, e)
+	}
+	return 0, nil
+}
+
+// applySecureBits sets SecureBits= while the helper still has
+// CAP_SETPCAP (213 SECUREBITS on failure).
+func applySecureBits(s *schedSettings) (int, error) {
+	if s == nil || s.SecureBits == 0 {
+		return 0, nil
+	}
+	if err := unix.Prctl(unix.PR_SET_SECUREBITS, uintptr(s.SecureBits), 0, 0, 0); err != nil {
+		return exitSecureBits, fmt.Errorf("securebits %#x: %w", s.SecureBits, err)
 	}
 	return 0, nil
 }

@@ -23,3 +23,6 @@ func applySched(s *schedSettings) (int, error) {
 	}
 	return exitSetScheduler, errors.New("CPUAffinity=, IOSchedulingClass= and CPUSchedulingPolicy= are Linux's")
 }
+
+func applyPersonality(s *schedSettings) (int, error) { return 0, nil }
+func applySecureBits(s *schedSettings) (int, error)  { return 0, nil }

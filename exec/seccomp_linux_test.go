@@ -146,3 +146,17 @@ func TestSchedulingSettings(t *testing.T) {
 		t.Errorf("idle: %q", out)
 	}
 }
+
+// Personality= changes what uname reports (and LockPersonality= keeps
+// it); SecureBits= reach the program.
+func TestPersonalityAndSecureBits(t *testing.T) {
+	ec := secUnit(t, "Personality=x86", "LockPersonality=yes")
+	if out, ws := run(t, Spec{Cmd: shell(`uname -m`), Exec: ec}); ws.ExitStatus() != 0 || out != "i686\n" {
+		t.Errorf("Personality=x86: %q %v", out, ws)
+	}
+	ec = secUnit(t, "SecureBits=noroot", "SecureBits=no-setuid-fixup")
+	out, ws := run(t, Spec{Cmd: shell(`capsh --print | grep -E 'secure-(noroot|no-suid-fixup):'`), Exec: ec})
+	if ws.ExitStatus() != 0 || !strings.Contains(out, "secure-noroot: yes") || !strings.Contains(out, "secure-no-suid-fixup: yes") {
+		t.Errorf("SecureBits=: %q %v", out, ws)
+	}
+}

@@ -1366,9 +1366,9 @@ func levelKey(p func(t *buildTarget) **int) keyDef {
 var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
  ExtensionDirectories ExtensionImages IPCNamespacePath KeyringMode
 	LogExtraFields LogNamespace
-	MountImages NUMAMask NUMAPolicy PAMName Personality
+	MountImages NUMAMask NUMAPolicy PAMName
 	RestrictFileSystems RootHash RootHashSignature RootImage RootImageOptions RootVerity
-	SELinuxContext SecureBits SmackProcessLabel
+	SELinuxContext SmackProcessLabel
 	SystemCallLog TTYColumns TTYRows
  TimeoutCleanSec TimerSlackNSec
  ImportCredential Capabilities

@@ -76,6 +76,11 @@ type ProcessSecurity struct {
 	UtmpIdentifier string `json:"utmp_identifier,omitempty"`
 	UtmpMode       string `json:"utmp_mode,omitempty"`
 
+	// Personality: the execution domain (personality(2)); nil unchanged.
+	Personality *uint32 `json:"personality,omitempty"`
+	// SecureBits: the securebits (capabilities(7)) set for the process.
+	SecureBits int `json:"secure_bits,omitempty"`
+
 	// Credentials are LoadCredential=, SetCredential= and their
 	// Encrypted forms, in order.
 	Credentials []Credential `json:"credentials,omitempty"`
@@ -141,7 +146,8 @@ func credentialKey(set, encrypted bool) keyDef {
 // ProcessSettings reports whether a scheduling setting applies (these
 // are set in the child by the helper).
 func (p *ProcessSecurity) ProcessSettings() bool {
-	return p.CPUAffinity != nil || p.IOSchedulingClass != nil || p.CPUSchedulingPolicy != nil || p.CPUSchedulingResetOnFork
+	return p.CPUAffinity != nil || p.IOSchedulingClass != nil || p.CPUSchedulingPolicy != nil || p.CPUSchedulingResetOnFork ||
+		p.Personality != nil || p.SecureBits != 0
 }
 
 // Seccomp reports whether any system call filter applies.
@@ -183,6 +189,37 @@ var securityKeys = map[string]keyDef{
 		return nil
 	}),
 	"UtmpMode": enumKey(func(t *buildTarget) *string { return &t.exec.UtmpMode }, "init", "login", "user"),
+
+	// On x86-64 systemd knows x86 (PER_LINUX32) and x86-64 (PER_LINUX).
+	"Personality": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.Personality = nil
+			return nil
+		}
+		p, ok := map[string]uint32{"x86": 0x0008, "x86-64": 0}[v]
+		if !ok {
+			return fmt.Errorf("Failed to parse personality %q (on this architecture: x86, x86-64)", v)
+		}
+		t.exec.Personality = &p
+		return nil
+	}),
+	"SecureBits": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.exec.SecureBits = 0
+			return nil
+		}
+		var bits int
+		for _, w := range strings.Fields(v) {
+			b, ok := map[string]int{"noroot": 1 << 0, "noroot-locked": 1 << 1, "no-setuid-fixup": 1 << 2,
+				"no-setuid-fixup-locked": 1 << 3, "keep-caps": 1 << 4, "keep-caps-locked": 1 << 5}[w]
+			if !ok {
+				return fmt.Errorf("Failed to parse secure bit %q", w)
+			}
+			bits |= b
+		}
+		t.exec.SecureBits |= bits // assignments are ORed (systemd.exec(5))
+		return nil
+	}),
 
 	"ExecSearchPath": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
