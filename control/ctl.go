@@ -920,6 +920,9 @@ func (c *ctl) job(kind manager.JobKind, mode manager.JobMode, units []string) in
 	var out []JobOutcome
 	err := c.call(MethodJob, JobParams{Units: units, Kind: kind, Mode: mode, NoBlock: c.NoBlock}, &out)
 	if err == nil {
+		if kind == manager.JobStop && !c.Quiet {
+			c.warnTriggers(out)
+		}
 		return ExitOK
 	}
 	var e *Error

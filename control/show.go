@@ -628,3 +628,43 @@ func (c *ctl) printChecks(props map[string]Property, kind, head, what, color, br
 		fmt.Fprintf(c.out, "             %s%s=%s%s%s was not met\n", branch, name, trig, neg, param)
 	}
 }
+
+// warnTriggers is systemctl's warning after stopping units that active
+// units (a socket, a timer, a path) can start again.
+func (c *ctl) warnTriggers(stopped []JobOutcome) {
+	var names []string
+	for _, o := range stopped {
+		names = append(names, o.Unit)
+	}
+	if len(names) == 0 {
+		return
+	}
+	sets, err := c.properties(names)
+	if err != nil {
+		return
+	}
+	for _, set := range sets {
+		var by []string
+		for _, p := range set.Props {
+			if p.Name == "TriggeredBy" {
+				by = propStrings(p)
+			}
+		}
+		if len(by) == 0 {
+			continue
+		}
+		var list []UnitInfo
+		if c.call(MethodList, ListParams{Patterns: by}, &list) != nil {
+			continue
+		}
+		var active []string
+		for _, u := range list {
+			if u.ActiveState == "active" || u.ActiveState == "reloading" {
+				active = append(active, u.Name)
+			}
+		}
+		if len(active) > 0 {
+			c.errf("Warning: Stopping %s, but it can still be activated by:\n  %s", set.Unit, strings.Join(active, "\n  "))
+		}
+	}
+}

@@ -192,6 +192,12 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 	sc(0, "enable", "--now", "echo.socket", "tick.timer", "inst@one.service")
 	contains(sc(0, "is-active", "echo.socket", "tick.timer", "inst@one"), "active\nactive\nactive")
 	contains(sc(0, "show", "-p", "Triggers", "echo.socket"), "Triggers=echo.service")
+	// Stopping a service its socket can start again: both clients warn.
+	const warning = "Warning: Stopping echo.service, but it can still be activated by:\n  echo.socket"
+	contains(sc(0, "stop", "echo.service"), warning)
+	if r := e.gosdctl("stop", "echo.service"); r.code != 0 || !strings.Contains(r.err, warning) {
+		t.Errorf("gosd's stop of a socket-activated service: %s", r)
+	}
 	contains(sc(0, "list-timers"), "tick.timer")
 	e.waitFor("inst@one ran", 10*time.Second, func() bool { return strings.Contains(e.read("inst.log"), "one") })
 
