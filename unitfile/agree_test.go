@@ -1232,7 +1232,7 @@ func TestLoaderAgreesWithSystemd(t *testing.T) {
 	if err != nil {
 		t.Skip("systemd-analyze not installed (CI installs systemd)")
 	}
-	dirs := []string{"/etc/systemd/system", "/usr/lib/systemd/system", "../integration/testdata/test-execute", "testdata/build_oracle"}
+	dirs := []string{"/etc/systemd/system", "/usr/lib/systemd/system", "../integration/testdata/test-execute", "testdata/build_oracle", "testdata/agree"}
 	if extra := os.Getenv("GOSD_UNIT_CORPUS"); extra != "" {
 		dirs = append(dirs, filepath.SplitList(extra)...)
 	}
@@ -1415,6 +1415,14 @@ func TestLoaderSystemdSemantics(t *testing.T) {
 	if n := DynamicUserName("exec-dynamicuser-runtimedirectory2.service"); n != "_du9c0f939b2103e4dd" {
 		t.Errorf("dynamic user %q, systemd _du9c0f939b2103e4dd", n)
 	}
+	if u := buildText(t, "v.socket", "[Socket]\nListenStream=[::]:1\nBindIPv6Only=yes\n"); u.Socket.BindIPv6Only != "ipv6-only" {
+		t.Errorf("BindIPv6Only=yes gives %q, systemd ipv6-only", u.Socket.BindIPv6Only)
+	}
+	// Specifiers are resolved after splitting: an instance with a space
+	// stays inside its assignment.
+	if x := svc("w@a b.service", "Environment=A=%I B=2\nUnsetEnvironment=C%I\n").Service.Exec; !slices.Equal(x.Environment, []string{"A=a b", "B=2"}) {
+		t.Errorf("Environment=%q, systemd [A=a b B=2]", x.Environment)
+	}
 	if u := buildText(t, "m.mount", "[Mount]\nWhat=/a\nWhere=/m\n"); !u.Unit.IgnoreOnIsolate {
 		t.Error("a mount unit does not ignore isolate")
 	}
@@ -1437,6 +1445,15 @@ func TestLoaderCanonicalDependencies(t *testing.T) {
 	u := set.Get("me.service")
 	if !slices.Equal(u.Unit.After, []string{"real.target"}) || len(u.Unit.Wants) != 0 {
 		t.Errorf("After=%q Wants=%q, systemd: After=real.target", u.Unit.After, u.Unit.Wants)
+	}
+	// An instance linked to its own template is that instance.
+	write("t@.service", "[Service]\nExecStart=/bin/echo %i\n")
+	if err := os.Symlink("t@.service", filepath.Join(dir, "t@one.service")); err != nil {
+		t.Fatal(err)
+	}
+	set = LoadPaths([]string{filepath.Join(dir, "t@one.service")}, Options{SearchPath: []string{dir}})
+	if i := set.Get("t@one.service"); i.LoadState != Loaded || i.Service.ExecStart[0].Argv[1] != "one" {
+		t.Errorf("t@one.service: %s %v", i.LoadState, i.Diags)
 	}
 	warned := false
 	for _, d := range u.Diags {

@@ -211,6 +211,11 @@ func (b *builder) apply(e Entry) {
 		v = x
 	}
 	e.Value = v
+	if def.perWord && b.info.Expand != nil {
+		if x, err := b.info.Expand(v); err == nil {
+			e.Value = x
+		}
+	}
 	b.u.Entries = append(b.u.Entries, e)
 	b.t.e = e
 	err := def.set(b.t, v)

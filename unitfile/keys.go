@@ -49,7 +49,16 @@ type buildTarget struct {
 type keyDef struct {
 	// specifiers: systemd resolves %-specifiers in this key's value.
 	specifiers bool
-	set        func(t *buildTarget, v string) error
+	// perWord: the setter resolves specifiers in each word itself, after
+	// splitting the value (systemd does so for lists of assignments and
+	// names); Unit.Entries records the value resolved whole.
+	perWord bool
+	set     func(t *buildTarget, v string) error
+}
+
+// wordSpecifiers is a key whose setter resolves specifiers per word.
+func wordSpecifiers(f func(t *buildTarget, v string) error) keyDef {
+	return keyDef{perWord: true, set: f}
 }
 
 func withSpecifiers(f func(t *buildTarget, v string) error) keyDef {
@@ -522,13 +531,29 @@ var socketKeys = map[string]keyDef{
 	"MaxConnections":          intKey(func(t *buildTarget) *int { return &t.sock.MaxConnections }, 0, 1<<31-1),
 	"MaxConnectionsPerSource": intKey(func(t *buildTarget) *int { return &t.sock.MaxConnectionsPerSource }, 0, 1<<31-1),
 	"Backlog":                 intKey(func(t *buildTarget) *int { return &t.sock.Backlog }, 0, 1<<31-1),
-	"BindIPv6Only":            enumKey(func(t *buildTarget) *string { return &t.sock.BindIPv6Only }, "default", "both", "ipv6-only"),
-	"BindToDevice":            stringKey(func(t *buildTarget) *string { return &t.sock.BindToDevice }),
-	"SocketUser":              stringKey(func(t *buildTarget) *string { return &t.sock.SocketUser }),
-	"SocketGroup":             stringKey(func(t *buildTarget) *string { return &t.sock.SocketGroup }),
-	"SocketMode":              modeKey(func(t *buildTarget) *uint32 { return &t.sock.SocketMode }),
-	"DirectoryMode":           modeKey(func(t *buildTarget) *uint32 { return &t.sock.DirectoryMode }),
-	"RemoveOnStop":            boolKey(func(t *buildTarget) *bool { return &t.sock.RemoveOnStop }),
+	"BindIPv6Only": literal(func(t *buildTarget, v string) error {
+		switch v {
+		case "default", "both", "ipv6-only":
+			t.sock.BindIPv6Only = v
+			return nil
+		}
+		// A boolean too (systemd.socket(5)): yes is ipv6-only, no both.
+		b, err := ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("invalid value %q (expected default, both, ipv6-only or a boolean)", v)
+		}
+		t.sock.BindIPv6Only = "both"
+		if b {
+			t.sock.BindIPv6Only = "ipv6-only"
+		}
+		return nil
+	}),
+	"BindToDevice":  stringKey(func(t *buildTarget) *string { return &t.sock.BindToDevice }),
+	"SocketUser":    stringKey(func(t *buildTarget) *string { return &t.sock.SocketUser }),
+	"SocketGroup":   stringKey(func(t *buildTarget) *string { return &t.sock.SocketGroup }),
+	"SocketMode":    modeKey(func(t *buildTarget) *uint32 { return &t.sock.SocketMode }),
+	"DirectoryMode": modeKey(func(t *buildTarget) *uint32 { return &t.sock.DirectoryMode }),
+	"RemoveOnStop":  boolKey(func(t *buildTarget) *bool { return &t.sock.RemoveOnStop }),
 	"Symlinks": withSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
 			t.sock.Symlinks = nil
@@ -827,12 +852,14 @@ func optionalIntKey(p func(t *buildTarget) **int, lo, hi int) keyDef {
 }
 
 var execKeys = map[string]keyDef{
-	"Environment": withSpecifiers(func(t *buildTarget, v string) error {
+	"Environment": wordSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
 			t.exec.Environment = nil
 			return nil
 		}
-		assign, bad, err := ParseEnvironmentAssignments(v)
+		// Specifiers are resolved in each assignment after the line is
+		// split, so a value with spaces (%I) stays one (systemd).
+		assign, bad, err := parseEnvironmentAssignments(v, t.expand)
 		t.exec.Environment = append(t.exec.Environment, assign...)
 		return errors.Join(append(bad, err)...)
 	}),
@@ -1139,7 +1166,7 @@ func stdioKey(which string, p func(t *buildTarget) *Stdio) keyDef {
 }
 
 func envNamesKey(p func(t *buildTarget) *[]string, assignments bool) keyDef {
-	return withSpecifiers(func(t *buildTarget, v string) error {
+	return wordSpecifiers(func(t *buildTarget, v string) error {
 		if v == "" {
 			*p(t) = nil
 			return nil
@@ -1156,6 +1183,15 @@ func envNamesKey(p func(t *buildTarget) *[]string, assignments bool) keyDef {
 				break
 			}
 			rest = r
+			if t.expand != nil {
+				// Resolved per word, after splitting (systemd).
+				x, err := t.expand(w)
+				if err != nil {
+					bad = append(bad, fmt.Errorf("failed to resolve specifiers in %q, ignoring: %v", w, err))
+					continue
+				}
+				w = x
+			}
 			name, _, isAssign := strings.Cut(w, "=")
 			if !ValidEnvName(name) || isAssign && !assignments {
 				bad = append(bad, fmt.Errorf("invalid environment variable name %q, ignoring", w))

@@ -213,7 +213,7 @@ next:
 			s.diags = append(s.diags, s.files[name].diags...)
 			continue
 		}
-		if target != nil {
+		if target != nil && canon != name {
 			s.aliases[canon] = append(s.aliases[canon], name)
 		}
 	}
@@ -545,6 +545,17 @@ func (s *Set) resolve(name string) (string, *unitFile, error) {
 		if IsTemplate(next) && IsInstance(cur) {
 			_, inst, _ := SplitName(cur)
 			next, _ = InstanceOf(next, inst)
+			if next == cur {
+				// "foo@bar.service -> foo@.service" names an instance
+				// of its own template (how enabled instances are
+				// linked): the template's file, not a loop.
+				tcanon, tuf, err := s.resolve(uf.target)
+				if err != nil || tuf == nil {
+					return cur, nil, err
+				}
+				canon, err := InstanceOf(tcanon, inst)
+				return canon, tuf, err
+			}
 		}
 		cur = next
 	}

@@ -318,6 +318,13 @@ func ValidEnvName(s string) bool {
 // and a syntax error (bad quoting or escape) stops there, keeping the
 // assignments before it, as systemd does.
 func ParseEnvironmentAssignments(s string) (assign []string, bad []error, err error) {
+	return parseEnvironmentAssignments(s, nil)
+}
+
+// parseEnvironmentAssignments is ParseEnvironmentAssignments with the
+// unit's specifiers resolved in each word before it is checked, as
+// systemd resolves them after splitting (a value with spaces stays one).
+func parseEnvironmentAssignments(s string, expand func(string) (string, error)) (assign []string, bad []error, err error) {
 	for {
 		w, rest, ok, err := nextWord(s, escC)
 		if err != nil {
@@ -327,6 +334,14 @@ func ParseEnvironmentAssignments(s string) (assign []string, bad []error, err er
 			return assign, bad, nil
 		}
 		s = rest
+		if expand != nil {
+			x, xerr := expand(w)
+			if xerr != nil {
+				bad = append(bad, fmt.Errorf("failed to resolve specifiers in %q, ignoring: %v", w, xerr))
+				continue
+			}
+			w = x
+		}
 		k, _, found := strings.Cut(w, "=")
 		if !found || !ValidEnvName(k) || !utf8.ValidString(w) {
 			bad = append(bad, fmt.Errorf("invalid environment assignment %q", w))
