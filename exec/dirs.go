@@ -74,8 +74,11 @@ func makeDirectories(ec *unitfile.ExecContext, cred *credentials) ([]string, err
 			if err := os.MkdirAll(real, os.FileMode(mode)); err != nil {
 				return nil, &ExitError{Status: k.status, Err: err}
 			}
-			// MkdirAll applies the umask; the setting's mode is exact.
-			if err := os.Chmod(real, os.FileMode(mode)); err != nil {
+			// MkdirAll applies the umask; the setting's mode is exact,
+			// its set-group-ID and sticky bits too (RuntimeDirectoryMode=
+			// 2755 of Debian's redis-server.service), which os.Chmod
+			// would drop from a plain number.
+			if err := syscall.Chmod(real, mode); err != nil {
 				return nil, &ExitError{Status: k.status, Err: err}
 			}
 			if cred != nil && k.env != "CONFIGURATION_DIRECTORY" {

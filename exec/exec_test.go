@@ -332,7 +332,7 @@ func TestDirectoriesAndWorkingDirectory(t *testing.T) {
 	defer func() { DirectoryRoots = old }()
 	ec := ctx()
 	ec.RuntimeDirectory = []string{"foo", "foo/bar"}
-	ec.RuntimeDirectoryMode = 0o700
+	ec.RuntimeDirectoryMode = 0o2750
 	ec.StateDirectory = []string{"st"}
 	ec.WorkingDirectory = "~"
 	ec.User = "nobody"
@@ -352,7 +352,7 @@ func TestDirectoriesAndWorkingDirectory(t *testing.T) {
 	ec.WorkingDirectory = "/"
 	run(t, Spec{Cmd: shell("true"), Exec: ec})
 	st, err := os.Stat(rd)
-	if err != nil || st.Mode().Perm() != 0o700 || st.Sys().(*syscall.Stat_t).Uid != 65534 {
+	if err != nil || st.Sys().(*syscall.Stat_t).Mode&0o7777 != 0o2750 || st.Sys().(*syscall.Stat_t).Uid != 65534 {
 		t.Errorf("runtime dir %v %v", st, err)
 	}
 	if err := CleanupDirectories(ec, false); err != nil {

@@ -74,7 +74,10 @@ type mountEntry struct {
 	Options  string `json:"O,omitempty"` // tmpfs options; procfs options
 	Optional bool   `json:"Q,omitempty"` // a missing path or source is skipped
 	ReadOnly bool   `json:"R,omitempty"` // bind mounts, or made read-only by a duplicate
-	NoRec    bool   `json:"N,omitempty"` // bind without submounts
+	// ExecFlag: mExec or mNoExec from a duplicate of another mode
+	// (NoExecPaths=/ beside ProtectSystem=strict's read-only /).
+	ExecFlag int  `json:"X,omitempty"`
+	NoRec    bool `json:"N,omitempty"` // bind without submounts
 }
 
 // InaccessibleDir is where gosd keeps the nodes that InaccessiblePaths=
@@ -289,6 +292,11 @@ func sortEntries(es []mountEntry) []mountEntry {
 			// The first mode wins, but read-only sticks (systemd's
 			// drop_duplicates): ReadOnlyPaths=/dev with PrivateDevices=.
 			out[n-1].ReadOnly = out[n-1].ReadOnly || e.Mode == mReadOnly || e.Mode == mInaccessible || e.ReadOnly
+			// So do noexec and exec, noexec first (its mount_entry_noexec
+			// and mount_entry_exec).
+			if e.Mode == mNoExec || e.Mode == mExec && out[n-1].ExecFlag == 0 {
+				out[n-1].ExecFlag = e.Mode
+			}
 			continue
 		}
 		out = append(out, e)

@@ -162,7 +162,8 @@ func applyMounts(p *mountPlan) error {
 	if err != nil {
 		return err
 	}
-	for i, e := range done {
+	ops := flagOps(done)
+	for i, e := range ops {
 		var set, clear uintptr
 		switch {
 		case e.Mode == mInaccessible:
@@ -180,7 +181,7 @@ func applyMounts(p *mountPlan) error {
 			continue
 		}
 		var skip []string
-		for _, d := range done[i+1:] {
+		for _, d := range ops[i+1:] {
 			if d.Path != e.Path && isUnder(d.Path, e.Path) && decidesSameFlag(e, d) {
 				skip = append(skip, at(d.Path))
 			}
@@ -200,6 +201,24 @@ func applyMounts(p *mountPlan) error {
 		return fmt.Errorf("MountFlags=: %w", err)
 	}
 	return nil
+}
+
+// flagOps splits the entries that carry both kinds of flag (a read-only
+// entry with NoExecPaths= of the same path, an ExecPaths= entry made
+// read-only by a duplicate) into one operation per kind, read-only first.
+func flagOps(done []mountEntry) []mountEntry {
+	var ops []mountEntry
+	for _, e := range done {
+		if (e.Mode == mExec || e.Mode == mNoExec) && e.ReadOnly {
+			ops = append(ops, mountEntry{Path: e.Path, Mode: mReadOnly})
+			e.ReadOnly = false
+		}
+		ops = append(ops, e)
+		if e.ExecFlag != 0 && e.Mode != mInaccessible {
+			ops = append(ops, mountEntry{Path: e.Path, Mode: e.ExecFlag})
+		}
+	}
+	return ops
 }
 
 // decidesSameFlag: a deeper entry that is about the same flag as e
@@ -497,13 +516,9 @@ func tmpfsOptions(e mountEntry) (uintptr, string) {
 // top mount of a stack at one point is visible, and gets the flags; mounts
 // records them for the next call.
 func remountTree(mounts []mountinfo.Mount, dir string, set, clear uintptr, skip []string) error {
-	top := map[string]int{}
-	for i, m := range mounts {
-		top[m.Point] = i
-	}
 	for i := range mounts {
 		m := &mounts[i]
-		if !isUnder(m.Point, dir) || top[m.Point] != i {
+		if !isUnder(m.Point, dir) || obstructed(mounts, i) {
 			continue
 		}
 		skipped := false
@@ -531,6 +546,20 @@ func remountTree(mounts []mountinfo.Mount, dir string, set, clear uintptr, skip 
 		m.Options = flagOptions(flags)
 	}
 	return nil
+}
+
+// obstructed says whether mounts[i] is hidden by a later mount at its
+// own point or above it (the /dev/pts of the /dev that PrivateDevices=
+// covered): mountinfo lists mounts in the order they were made, and a
+// path reaches only the last. systemd skips those too ("mount points that
+// are obstructed by a later mount").
+func obstructed(mounts []mountinfo.Mount, i int) bool {
+	for _, later := range mounts[i+1:] {
+		if isUnder(mounts[i].Point, later.Point) {
+			return true
+		}
+	}
+	return false
 }
 
 // flagOptions writes flags back in mountinfo's form, for mountFlags.

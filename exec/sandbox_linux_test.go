@@ -325,6 +325,36 @@ func TestComparePathsAndSort(t *testing.T) {
 	}
 }
 
+// NoExecPaths=/ beside ProtectSystem=strict (one path, two settings, as
+// in Debian's redis-server.service) makes / read-only and noexec; the
+// ExecPaths= below it run.
+func TestSandboxNoExecRoot(t *testing.T) {
+	dir := sandboxDirs(t)
+	sh, _ := os.ReadFile("/bin/sh")
+	for _, d := range []string{"x", "y"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+		os.WriteFile(filepath.Join(dir, d, "sh"), sh, 0o755)
+	}
+	ec := ctx()
+	ec.ProtectSystem = "strict"
+	ec.NoExecPaths = []unitfile.PathEntry{{Path: "/"}}
+	ec.ExecPaths = []unitfile.PathEntry{{Path: "/usr"}, {Path: "/bin"}, {Path: "/lib"}, {Path: "/lib64", Optional: true}, {Path: filepath.Join(dir, "x")}}
+	script := `D=` + dir + `
+check() { if eval "$2"; then echo "$1 yes"; else echo "$1 no"; fi; }
+check exec-runs '$D/x/sh -c true 2>/dev/null'
+check noexec-runs '$D/y/sh -c true 2>/dev/null'
+check usr-writable 'touch /usr/gosd-sandbox-test 2>/dev/null'
+`
+	out, ws := run(t, Spec{Unit: "noexec.service", Cmd: shell(script), Exec: ec})
+	if want := "exec-runs yes\nnoexec-runs no\nusr-writable no\n"; ws.ExitStatus() != 0 || out != want {
+		t.Errorf("exit %v, view from inside:\n%s\nwant:\n%s", ws, out, want)
+	}
+	es := sortEntries([]mountEntry{{Path: "/", Mode: mNoExec}, {Path: "/", Mode: mReadOnly}, {Path: "/u", Mode: mExec}, {Path: "/u", Mode: mReadOnly}})
+	if len(es) != 2 || es[0].Mode != mReadOnly || es[0].ExecFlag != mNoExec || es[1].Mode != mReadOnly || es[1].ExecFlag != mExec {
+		t.Errorf("merged entries %+v", es)
+	}
+}
+
 // redisSandboxed is redisLike with the mount and namespace settings of
 // Debian's redis-server.service too: what the whole unit costs to start.
 func redisSandboxed(b *testing.B) *unitfile.ExecContext {
