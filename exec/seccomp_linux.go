@@ -25,6 +25,7 @@ type seccompSettings struct {
 // system call filter last: it may block seccomp(2) and execve(2) itself),
 // with the exit status for a failure.
 func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
+	abis := runningABIs()
 	sec := &s.Sec
 	var filters []seccomp.Filter
 	var progs [][]seccomp.Instruction
@@ -36,7 +37,7 @@ func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
 				fams = append(fams, af)
 			}
 		}
-		p, err := seccomp.Programs(seccomp.RestrictAddressFamilies(fams, sec.AddressFamiliesAllowList))
+		p, err := seccomp.ProgramsFor(seccomp.RestrictAddressFamilies(fams, sec.AddressFamiliesAllowList), abis)
 		if err != nil {
 			return nil, exitAddressFamilies, err
 		}
@@ -73,7 +74,7 @@ func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
 		add(seccomp.ProtectHostname())
 	}
 	for _, f := range filters {
-		p, err := seccomp.Programs(f)
+		p, err := seccomp.ProgramsFor(f, abis)
 		if err != nil {
 			return nil, exitSeccomp, err
 		}
@@ -89,14 +90,14 @@ func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
 		progs = append(progs, seccomp.RestrictArchs(archs))
 	}
 	if sec.LockPersonality {
-		p, err := seccomp.Programs(seccomp.LockPersonality(s.Persona))
+		p, err := seccomp.ProgramsFor(seccomp.LockPersonality(s.Persona), abis)
 		if err != nil {
 			return nil, exitSeccomp, err
 		}
 		progs = append(progs, p...)
 	}
 	if sec.SystemCallFilter != nil {
-		p, err := seccomp.Programs(seccomp.SyscallFilter(*sec.SystemCallFilter, sec.SystemCallErrorNumber))
+		p, err := seccomp.ProgramsFor(seccomp.SyscallFilter(*sec.SystemCallFilter, sec.SystemCallErrorNumber), abis)
 		if err != nil {
 			return nil, exitSeccomp, err
 		}
@@ -181,4 +182,16 @@ func cStrings(ss []string) ([]*byte, error) {
 		out[i] = p
 	}
 	return out, nil
+}
+
+// runningABIs are the ABIs whose system calls this kernel runs: x32 only
+// when it answers an x32 call with something other than ENOSYS (it is
+// compiled in but off unless booted with syscall.x32=y, and cannot be
+// turned on later). x86 is always assumed.
+func runningABIs() []seccomp.Arch {
+	const x32Bit = 0x40000000
+	if _, _, e := unix.RawSyscall(unix.SYS_GETPID|x32Bit, 0, 0, 0); e == unix.ENOSYS {
+		return []seccomp.Arch{seccomp.ArchX86, seccomp.ArchX86_64}
+	}
+	return seccomp.Archs
 }

@@ -391,9 +391,15 @@ func RestrictArchs(allowed []Arch) []Instruction {
 
 // Programs compiles f for every ABI, skipping filters with no rule for
 // an ABI (they would only allow).
-func Programs(f Filter) ([][]Instruction, error) {
+func Programs(f Filter) ([][]Instruction, error) { return ProgramsFor(f, Archs) }
+
+// ProgramsFor is Programs for the given ABIs only: the caller may leave
+// out an ABI the kernel does not run (x32 without syscall.x32=y), whose
+// calls fail with ENOSYS anyway, and save the kernel compiling its
+// program. The order of archs is kept (x86-64 last, see Archs).
+func ProgramsFor(f Filter, archs []Arch) ([][]Instruction, error) {
 	var out [][]Instruction
-	for _, a := range Archs {
+	for _, a := range archs {
 		any := f.Default != ActAllow
 		for _, r := range f.Rules {
 			if _, ok := Number(r.Syscall, a); ok && r.appliesTo(a) {
