@@ -40,7 +40,9 @@ func TestTimerUnits(t *testing.T) {
 		}
 		in.waitFile("once", 10*time.Second)
 		in.waitFor("rep.service run 3 times", 15*time.Second, func() bool { return len(lines(in.read("rep"))) >= 3 })
-		got := strings.TrimSpace(in.waitFile("cal", 15*time.Second))
+		// The shell creates the file before date writes to it: wait for the line.
+		in.waitFor("cal.service's line", 15*time.Second, func() bool { return strings.TrimSpace(in.read("cal")) != "" })
+		got := strings.TrimSpace(in.read("cal"))
 		if got != fmt.Sprint(at.Unix()) {
 			t.Errorf("cal.service ran at %s, want %d (%s)", got, at.Unix(), spec)
 		}
