@@ -445,7 +445,7 @@ func (s *UnitFileSet) State(name string) string {
 		return "not-found"
 	}
 	if isMaskLink(file) {
-		return "masked"
+		return "masked" + s.runtimeSuffix(filepath.Dir(file))
 	}
 	if t, err := os.Readlink(file); err == nil && filepath.Base(t) != filepath.Base(file) {
 		return "alias" // a link under another unit file's name
@@ -453,7 +453,7 @@ func (s *UnitFileSet) State(name string) string {
 	for _, d := range s.Paths {
 		for _, kind := range []string{"*.wants", "*.requires"} {
 			if m, _ := filepath.Glob(filepath.Join(d, kind, name)); len(m) > 0 {
-				return "enabled"
+				return "enabled" + s.runtimeSuffix(d)
 			}
 		}
 	}
@@ -475,6 +475,15 @@ func (s *UnitFileSet) State(name string) string {
 		return "indirect"
 	}
 	return "disabled"
+}
+
+// runtimeSuffix is "-runtime" for a link in the runtime directory
+// (/run/systemd/system below Root): enabled-runtime, masked-runtime.
+func (s *UnitFileSet) runtimeSuffix(dir string) string {
+	if filepath.Clean(dir) == filepath.Join(s.Root, "/run/systemd/system") {
+		return "-runtime"
+	}
+	return ""
 }
 
 // EnabledState says whether a State counts as enabled for is-enabled's

@@ -144,6 +144,18 @@ func TestUnitFilesRootAliasForce(t *testing.T) {
 		t.Errorf("enable --force: %q", got)
 	}
 
+	// --runtime: links below /run, gone at the next boot.
+	run(0, "", "disable", "app")
+	run(0, "Created symlink "+filepath.Join(root, "run/systemd/system/multi-user.target.wants/app.service")+" → /lib/systemd/system/app.service.", "enable", "--runtime", "app")
+	if _, err := os.Lstat(filepath.Join(etc, "multi-user.target.wants/app.service")); err == nil {
+		t.Errorf("enable --runtime linked in /etc")
+	}
+	if out := run(0, "enabled-runtime", "is-enabled", "app"); out != "enabled-runtime\n" {
+		t.Errorf("is-enabled after enable --runtime: %q", out)
+	}
+	run(0, "Removed", "disable", "--runtime", "app")
+	run(0, "Created symlink", "enable", "app")
+
 	run(1, "Failed to get default target", "get-default")
 	run(0, "Created symlink "+etc+"/default.target → /lib/systemd/system/graphical.target.", "set-default", "graphical")
 	run(0, "graphical.target", "get-default")
