@@ -81,3 +81,40 @@ func TestMountUnitsAsPID1(t *testing.T) {
 		t.Errorf("an unmount failed:\n%s", out)
 	}
 }
+
+// The mount table is followed: a mount unit's file system unmounted behind
+// gosd's back makes the unit inactive; a mount made by someone else on
+// the mount point of a unit that was never started makes it active.
+func TestMountTableFollowedAsPID1(t *testing.T) {
+	needRoot(t)
+	base := t.TempDir()
+	gone, other := filepath.Join(base, "gone"), filepath.Join(base, "other")
+	name := func(p string) string {
+		n, err := unitfile.EscapePath(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n + ".mount"
+	}
+	in := start(t, asPID1, map[string]string{
+		"default.target": "[Unit]\nWants=" + name(gone) + " actor.service\n",
+		name(gone):       "[Mount]\nWhat=tmpfs\nWhere=" + gone + "\nType=tmpfs\n",
+		name(other):      "[Mount]\nWhat=tmpfs\nWhere=" + other + "\nType=tmpfs\n",
+		"actor.service": "[Unit]\nAfter=" + name(gone) + "\n[Service]\nType=oneshot\nRemainAfterExit=yes\n" +
+			"ExecStart=/bin/sh -c 'umount " + gone + " && mkdir -p " + other + " && mount -t tmpfs tmpfs " + other +
+			" && touch @T@/acted'\n",
+	})
+	in.waitOutput("Reached target default.target", 20*time.Second)
+	in.waitFile("acted", 10*time.Second)
+	in.waitFor(name(gone)+" inactive", 10*time.Second, func() bool { return showValue(t, in, name(gone), "ActiveState") == "inactive" })
+	in.waitFor(name(other)+" active", 10*time.Second, func() bool { return showValue(t, in, name(other), "ActiveState") == "active" })
+	if v := showValue(t, in, name(other), "SubState"); v != "mounted" {
+		t.Fatalf("%s SubState %q", name(other), v)
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, in.out.String())
+	}
+	if !strings.Contains(in.out.String(), "Unmounted "+name(other)) {
+		t.Fatalf("the mount made by another was not unmounted at the end:\n%s", in.out.String())
+	}
+}

@@ -665,3 +665,14 @@ type MountProbed struct {
 
 func (MountProbed) isEvent() {}
 func (ProbeMount) isEffect() {}
+
+// MountsChanged reports mount points that appeared in or went from the
+// mount table (/proc/self/mountinfo) since the last report; the reactor
+// feeds it at start (everything mounted then) and after every change. A
+// mount unit follows it: mounted when its mount point appears, dead when
+// it goes, whoever mounted or unmounted it.
+type MountsChanged struct {
+	Added, Removed []string
+}
+
+func (MountsChanged) isEvent() {}

@@ -115,6 +115,8 @@ func (m *Manager) unitOf(ev Event) *unit {
 		name = e.Unit
 	case MountProbed:
 		name = e.Unit
+	case MountsChanged:
+		// not about one unit
 	case ResetFailed:
 		name = e.Unit
 	}

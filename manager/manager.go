@@ -256,6 +256,8 @@ func (m *Manager) Step(now time.Duration, ev Event) (effects []Effect) {
 		m.onPathsChecked(e)
 	case MountProbed:
 		m.onMountProbed(e)
+	case MountsChanged:
+		m.onMountsChanged(e)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:

@@ -18,10 +18,11 @@ import (
 // bounded by TimeoutSec=. mount(8) and umount(8) are found on the search
 // path at spawn.
 //
-// Where gosd differs from systemd, for now: the state is what mount(8)
-// and umount(8) said, not followed from /proc/self/mountinfo afterwards
-// (a file system unmounted behind gosd's back still shows mounted), and
-// there are no units for mounts that have no unit file (-.mount).
+// The mount table is followed too (MountsChanged, from
+// /proc/self/mountinfo): a mount unit whose mount point someone mounts is
+// mounted, one whose file system someone unmounts is dead, as under
+// systemd. Where gosd differs: there are no units for mounts that have no
+// unit file (-.mount).
 
 // mountRun is the runtime state of a mount unit.
 type mountRun struct {
@@ -305,4 +306,37 @@ func (*mountRun) keepForStop(u *unit, old *unitfile.Unit) {
 	mnt := *old.Mount
 	nd.Mount = &mnt
 	u.def = &nd
+}
+
+// onMountsChanged follows the mount table for the mount units that are
+// loaded (no unit is made for a mount point without one). A unit in the
+// middle of its own mount(8) or umount(8) waits for the command instead.
+func (m *Manager) onMountsChanged(e MountsChanged) {
+	follow := func(points []string, mounted bool) {
+		for _, p := range points {
+			name, err := unitfile.EscapePath(p)
+			if err != nil {
+				continue
+			}
+			u := m.units[name+".mount"]
+			if u == nil {
+				continue
+			}
+			r, ok := u.impl.(*mountRun)
+			if !ok || r.probing || r.controlPID != 0 || r.controlSpawn != 0 {
+				continue
+			}
+			switch {
+			case mounted && (u.sub == SubDead || u.sub == SubFailed):
+				m.logf(u, LevelInfo, "%s was mounted (not by gosd).", p)
+				u.result = "success"
+				m.setState(u, SubMounted)
+			case !mounted && u.sub == SubMounted:
+				m.logf(u, LevelInfo, "%s was unmounted (not by gosd).", p)
+				m.mountDead(u)
+			}
+		}
+	}
+	follow(e.Removed, false)
+	follow(e.Added, true)
 }

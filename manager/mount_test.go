@@ -144,3 +144,34 @@ func TestMountRootIsNotUnmounted(t *testing.T) {
 	}
 	h.wantState("-.mount", "inactive/dead")
 }
+
+// The mount table is followed: a mount made by someone else makes the
+// unit mounted, an unmount behind gosd's back makes it dead (and stops
+// what is bound to it); gosd's own mount(8) in progress is not disturbed.
+func TestMountFollowsMountTable(t *testing.T) {
+	user := oneshot("user.service")
+	user.Service.RemainAfterExit = true
+	user.Unit.BindsTo, user.Unit.After = []string{"srv.mount"}, []string{"srv.mount"}
+	h := newHarness(t, memSource{}.add(mountUnit("srv.mount", "tmpfs", "/srv", "tmpfs", ""),
+		mountUnit("opt.mount", "tmpfs", "/opt", "tmpfs", ""), user))
+	h.step(MountsChanged{Added: []string{"/", "/srv", "/proc"}})
+	h.wantState("srv.mount", "active/mounted")
+	h.wantState("opt.mount", "inactive/dead")
+	if _, ok := h.m.Status("-.mount"); ok {
+		t.Fatal("a unit was made for / without a unit file")
+	}
+	effs := h.start("user.service")
+	h.runOnce(effs, "user.service")
+	h.wantState("user.service", "active/exited")
+	h.step(MountsChanged{Removed: []string{"/srv"}})
+	h.wantState("srv.mount", "inactive/dead")
+	h.wantState("user.service", "inactive/dead")
+
+	h.start("opt.mount")
+	effs = h.step(MountProbed{Unit: "opt.mount"})
+	_, pid := h.controlArgv(effs, "opt.mount")
+	h.step(MountsChanged{Added: []string{"/opt"}}) // mount(8) did it; its exit decides
+	h.wantState("opt.mount", "activating/mounting")
+	h.step(Exited{Pid: pid, Status: exited(0)})
+	h.wantState("opt.mount", "active/mounted")
+}

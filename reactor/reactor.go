@@ -137,6 +137,10 @@ type Reactor struct {
 	// PathChanged=/PathModified= path existed at its last check.
 	paths       map[string]*pathWatch
 	pathExisted map[string]bool
+	// mountFD watches /proc/self/mountinfo (mountwatch.go); mountPoints
+	// is the table as last reported.
+	mountFD     int
+	mountPoints map[string]bool
 	watched     map[string]bool
 	connNr      uint64
 	notify      *sockets.NotifySocket
@@ -224,7 +228,7 @@ func New(cfg Config) (*Reactor, error) {
 	return &Reactor{
 		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, spawner: newSpawner(), groups: map[string]map[int]bool{},
-		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, watched: map[string]bool{}, warned: map[string]bool{},
+		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, mountFD: -1, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
@@ -318,6 +322,8 @@ func (r *Reactor) Run() int {
 	r.reap()
 	// The wall clock, before anything starts (timer units need it).
 	r.Feed(r.clockSet())
+	r.openMountWatch()
+	defer r.closeMountWatch()
 	if fd := openClockWatch(); fd >= 0 {
 		if err := r.addSource(fd, clockSource{}); err != nil {
 			syscall.Close(fd)
@@ -713,6 +719,8 @@ func (r *Reactor) handleFD(fd int) {
 		r.guard(s.unit, "cgroup events", func() { r.onCgroupEvent(s.unit) })
 	case *memEventsSource:
 		r.guard(s.unit, "memory events", func() { r.onMemoryEvent(s.unit) })
+	case mountinfoSource:
+		r.guard("", "mount table", r.onMountsChanged)
 	case *pathSource:
 		r.guard(s.unit, "path events", func() { r.onPathEvent(s.unit) })
 	case clockSource:

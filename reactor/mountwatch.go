@@ -1,0 +1,100 @@
+package reactor
+
+import (
+	"errors"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"gosd/internal/mountinfo"
+	"gosd/manager"
+)
+
+// The mount table, followed for mount units (manager/mount.go): on Linux
+// /proc/self/mountinfo signals POLLPRI after every change, and reading it
+// through the same fd takes the signal back. Each change is fed as the
+// mount points that came and went; the first report, at start, lists
+// everything mounted. Without it (no /proc, not Linux) mount units know
+// only what their own mount(8) and umount(8) say.
+
+// mountinfoSource marks the mountinfo fd in r.sources.
+type mountinfoSource struct{}
+
+func (r *Reactor) openMountWatch() {
+	fd, err := unix.Open("/proc/self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	if err := r.poll.addPri(fd); err != nil {
+		unix.Close(fd)
+		return
+	}
+	r.sources[fd] = mountinfoSource{}
+	r.mountFD = fd
+	r.onMountsChanged()
+}
+
+func (r *Reactor) closeMountWatch() {
+	if r.mountFD >= 0 {
+		r.removeSource(r.mountFD)
+		unix.Close(r.mountFD)
+		r.mountFD = -1
+	}
+}
+
+// onMountsChanged reads the table through the watched fd and feeds what
+// changed.
+func (r *Reactor) onMountsChanged() {
+	text, err := readAllAt(r.mountFD)
+	if err != nil {
+		r.logf("", "reading the mount table: %v", err)
+		return
+	}
+	now := map[string]bool{}
+	for _, m := range mountinfo.Parse(text) {
+		now[m.Point] = true
+	}
+	var ev manager.MountsChanged
+	for p := range now {
+		if !r.mountPoints[p] {
+			ev.Added = append(ev.Added, p)
+		}
+	}
+	for p := range r.mountPoints {
+		if !now[p] {
+			ev.Removed = append(ev.Removed, p)
+		}
+	}
+	r.mountPoints = now
+	if len(ev.Added)+len(ev.Removed) == 0 {
+		return
+	}
+	slices.Sort(ev.Added)
+	slices.Sort(ev.Removed)
+	r.Feed(ev)
+}
+
+// readAllAt reads a whole file from offset 0 with pread (the mount table
+// may change size between reads; a read from 0 always gives a whole one).
+func readAllAt(fd int) (string, error) {
+	buf := make([]byte, 0, 16<<10)
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := unix.Pread(fd, buf[len(buf):cap(buf)], int64(len(buf)))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if n == 0 {
+			return string(buf), nil
+		}
+		buf = buf[:len(buf)+n]
+		if len(buf) > 64<<20 {
+			return "", errors.New("mount table larger than 64 MiB")
+		}
+	}
+}
