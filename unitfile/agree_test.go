@@ -455,6 +455,20 @@ func compareUnit(u *Unit, sd *sdUnit, refusal string) unitDiffs {
 		sort.Strings(ours)
 		sort.Strings(sdv)
 		d.eq("Timers", strings.Join(ours, ", "), strings.Join(sdv, ", "))
+	case u.Mount != nil:
+		m := u.Mount
+		eqKey("Where", m.Where)
+		eqKey("What", m.What)
+		eqKey("File System Type", m.Type)
+		eqKey("Options", m.Options)
+		eqKey("SloppyOptions", yesNo(m.SloppyOptions))
+		eqKey("LazyUnmount", yesNo(m.LazyUnmount))
+		eqKey("ForceUnmount", yesNo(m.ForceUnmount))
+		eqKey("ReadWriteOnly", yesNo(m.ReadWriteOnly))
+		eqKey("DirectoryMode", fmt.Sprintf("%04o", m.DirectoryMode))
+		eqSpan("TimeoutSec", m.TimeoutSec)
+		compareExec(&d, u, &m.Exec, sd)
+		compareKill(&d, &m.Kill, sd)
 	case u.Path != nil:
 		p := u.Path
 		eqKey("Unit", p.Unit)
@@ -1027,6 +1041,14 @@ func compareSandbox(d *unitDiffs, u *Unit, ec *ExecContext, sd *sdUnit) {
 		}
 	}
 	d.eq("CPUAffinity", cpuRanges(ec.CPUAffinity), joined("CPUAffinity"))
+	if v, ok := one("Personality"); ok || ec.Personality != nil {
+		ours := "unset"
+		if ec.Personality != nil {
+			ours = fmt.Sprintf("%#x", *ec.Personality)
+		}
+		theirs := map[string]string{"x86-64": "0x0", "x86": "0x8", "": "unset"}[v]
+		d.eq("Personality", ours, theirs)
+	}
 	d.eq("ExecSearchPath", strings.Join(ec.ExecSearchPath, " "), joined("ExecSearchPath"))
 
 	// File system view.

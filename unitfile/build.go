@@ -552,6 +552,9 @@ func (b *builder) finishPath() {
 // without entries (no file) is left alone: its mount comes from elsewhere.
 func (b *builder) finishMount() {
 	m := b.u.Mount
+	if !b.t.restartKillSet {
+		m.Kill.RestartKillSignal = m.Kill.KillSignal // as for services
+	}
 	if len(b.u.Entries) == 0 {
 		return
 	}
