@@ -18,6 +18,13 @@ import (
 // a Spawn, answered with a failed Spawned so the manager does not wait
 // forever.
 func (r *Reactor) perform(e manager.Effect) {
+	if r.afterSpawns(e) {
+		return
+	}
+	r.performNow(e)
+}
+
+func (r *Reactor) performNow(e manager.Effect) {
 	unit := effectUnit(e)
 	if r.guardOf(unit, "effect %T", e, func() { r.performUnguarded(e) }) {
 		if s, ok := e.(manager.Spawn); ok {

@@ -123,14 +123,18 @@ type Reactor struct {
 	procs   map[int]*proc
 	// Spawns in flight on the spawner (spawner.go), and what waits for
 	// them: exits of unknown children, CgroupEmpty of their units.
-	spawner   *spawner
-	inFlight  int
-	spawning  map[string]int // unit -> spawns in flight
-	early     []manager.Exited
-	heldEmpty map[string]bool
-	groups    map[string]map[int]bool // unit -> live process groups it leads
-	timers    timers
-	sets      map[string]*sockets.Set
+	spawner    *spawner
+	inFlight   int
+	removals   int // cgroup removals queued on the spawner
+	spawnSeq   uint64
+	spawnsDone uint64          // seq of the last spawn done
+	deferred   []pendingEffect // JobFinished effects waiting for spawns (afterSpawns)
+	spawning   map[string]int  // unit -> spawns in flight
+	early      []manager.Exited
+	heldEmpty  map[string]bool
+	groups     map[string]map[int]bool // unit -> live process groups it leads
+	timers     timers
+	sets       map[string]*sockets.Set
 	// accepts: the socket units in sets with Accept=yes.
 	accepts map[string]bool
 	// paths: the path units' watches (paths.go); pathExisted: whether a

@@ -32,6 +32,9 @@ import (
 
 // spawnJob is one Spawn effect on its way through the spawner.
 type spawnJob struct {
+	remove        *unitCgroup // not a spawn: this emptied cgroup's rmdir (removeCgroup)
+	seq           uint64      // of a spawn, in the order handed off
+	removal       *cgroupRemoval
 	s             manager.Spawn
 	spec          exec.Spec
 	owned         []int // the job's copies of the fds the child gets, closed when done
@@ -99,7 +102,44 @@ func (j *spawnJob) start() {
 			j.panicked, j.stack = v, debug.Stack()
 		}
 	}()
+	if c := j.remove; c != nil {
+		rm := j.removal // not c.removal: the loop's to change
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		if !rm.cancelled {
+			rm.err, rm.done = c.g.Remove(), true
+		}
+		return
+	}
 	j.p, j.err = startProcess(j.spec)
+}
+
+// cancelRemoval takes back a cgroup whose rmdir is queued (a spawn wants
+// it again); false: too late, the rmdir ran and the group is gone. The
+// loop waits here for one rmdir at most.
+func (r *Reactor) cancelRemoval(c *unitCgroup) bool {
+	rm := c.removal
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.done && rm.err == nil {
+		return false
+	}
+	rm.cancelled = true
+	c.removal = nil // removed() will find it taken back
+	return true
+}
+
+// removed is the end of removeCgroup on the loop.
+func (r *Reactor) removed(c *unitCgroup, rm *cgroupRemoval) {
+	r.removals--
+	if c.removal != rm || r.cgUnits[c.unit] != c {
+		return // taken back, or replaced by cgroupFor (which closed it)
+	}
+	c.removal = nil
+	if rm.err != nil {
+		return // a process came back meanwhile: keep it and its watch
+	}
+	r.closeCgroup(c)
 }
 
 // handOff gives the start of a prepared spawn to the spawner. The job
@@ -152,6 +192,8 @@ func (r *Reactor) handOff(j *spawnJob) bool {
 	}
 	r.spawning[j.s.Unit]++
 	r.inFlight++
+	r.spawnSeq++
+	j.seq = r.spawnSeq
 	r.spawner.submit(r, j)
 	return true
 }
@@ -164,22 +206,30 @@ func closeFDs(fds []int) {
 
 // drainSpawns takes the spawner's results without waiting.
 func (r *Reactor) drainSpawns() {
-	for r.inFlight > 0 {
+	for r.inFlight+r.removals > 0 {
 		select {
 		case j := <-r.spawner.done:
-			r.spawnDone(j)
+			r.jobDone(j)
 		default:
 			return
 		}
 	}
 }
 
-// finishSpawns waits for every spawn in flight (before gosd exits or
-// re-executes: each process must be known, each fd closed).
+// finishSpawns waits for every spawn and removal in flight (before gosd
+// exits or re-executes: each process must be known, each fd closed).
 func (r *Reactor) finishSpawns() {
-	for r.inFlight > 0 {
-		r.spawnDone(<-r.spawner.done)
+	for r.inFlight+r.removals > 0 {
+		r.jobDone(<-r.spawner.done)
 	}
+}
+
+func (r *Reactor) jobDone(j *spawnJob) {
+	if j.remove != nil {
+		r.guard(j.remove.unit, "removing the cgroup", func() { r.removed(j.remove, j.removal) })
+		return
+	}
+	r.spawnDone(j)
 }
 
 // spawnDone is the rest of a Spawn effect, on the loop: the process is
@@ -188,6 +238,8 @@ func (r *Reactor) finishSpawns() {
 func (r *Reactor) spawnDone(j *spawnJob) {
 	s := j.s
 	r.inFlight--
+	r.spawnsDone = j.seq
+	defer r.releaseDeferred() // after the Spawned below
 	if r.spawning[s.Unit]--; r.spawning[s.Unit] <= 0 {
 		delete(r.spawning, s.Unit)
 	}
@@ -263,6 +315,40 @@ func (r *Reactor) spawnDone(j *spawnJob) {
 	if early {
 		r.Feed(exited)
 		r.checkEmpty(s.Unit)
+	}
+}
+
+// A job's end (JobFinished: "Started X", "Reached target", the answer
+// to systemctl start) is announced once every spawn handed off before it
+// has started: the manager counts a Type=simple service as started when
+// it asks for the fork (systemd.service(5): "as soon as the process is
+// forked", which in systemd is done by then), and neither the console
+// nor a waiting client may hear it before the process exists.
+type pendingEffect struct {
+	e   manager.Effect
+	seq uint64 // the last spawn handed off before it
+}
+
+// afterSpawns defers e when it is a JobFinished and a spawn is in flight
+// (or an earlier one waits: they keep their order). true: deferred.
+func (r *Reactor) afterSpawns(e manager.Effect) bool {
+	if _, ok := e.(manager.JobFinished); !ok || (r.inFlight == 0 && len(r.deferred) == 0) {
+		return false
+	}
+	r.deferred = append(r.deferred, pendingEffect{e: e, seq: r.spawnSeq})
+	return true
+}
+
+// releaseDeferred performs the deferred effects whose spawns are done
+// (the spawner finishes them in order).
+func (r *Reactor) releaseDeferred() {
+	for len(r.deferred) > 0 && (r.deferred[0].seq <= r.spawnsDone || r.inFlight == 0) {
+		e := r.deferred[0].e
+		r.deferred = r.deferred[1:]
+		r.performNow(e)
+	}
+	if len(r.deferred) == 0 {
+		r.deferred = nil
 	}
 }
 

@@ -71,3 +71,99 @@ func TestSpawnedBeforeExitAndEmpty(t *testing.T) {
 		t.Fatalf("spawned %d, exited %d, emptied %d; want %d each", len(spawnedAt), exits, len(emptied), n)
 	}
 }
+
+// A unit that goes inactive has its emptied cgroup removed on the spawner
+// thread; starting it again at once either takes the group back (the
+// rmdir had not run) or makes a new one (it had): 100 restarts in a row,
+// each started the moment the last went inactive, all succeed in the
+// unit's cgroup, and nothing is left after Run.
+func TestRestartWhileCgroupIsRemoved(t *testing.T) {
+	const n = 100
+	root := fmt.Sprintf("gosd-spawner-rm-test-%d", os.Getpid())
+	var problems []string
+	starts := 0
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch e := ev.(type) {
+		case manager.Request:
+			starts++
+			return []manager.Effect{spawn(uint64(starts), "again.service", "grep -q again.service /proc/self/cgroup")}
+		case manager.Spawned:
+			if e.Err != nil {
+				problems = append(problems, fmt.Sprintf("start %d: %v", e.ID, e.Err))
+			}
+		case manager.Exited:
+			if e.Status.Code != 0 {
+				problems = append(problems, fmt.Sprintf("exit %d: not in its cgroup", e.Status.Code))
+			}
+			effs := []manager.Effect{manager.UnitChanged{Unit: "again.service", Active: "inactive"}}
+			if starts == n {
+				return append(effs, manager.Exit{})
+			}
+			starts++
+			return append(effs, spawn(uint64(starts), "again.service", "grep -q again.service /proc/self/cgroup"))
+		}
+		return nil
+	})
+	var log syncBuffer
+	r := newReactor(t, Config{Manager: m, Subreaper: true, CgroupRoot: root, Log: &log})
+	runWithin(t, r, 60*time.Second)
+	if len(problems) > 0 {
+		t.Fatalf("%d problems, first: %s\n%s", len(problems), strings.Join(problems[:min(5, len(problems))], "; "), log.String())
+	}
+	if starts != n {
+		t.Fatalf("%d starts, want %d", starts, n)
+	}
+	own, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rel, _ := strings.Cut(strings.TrimSpace(string(own)), "::")
+	for _, base := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		if _, err := os.Stat(base + rel + "/" + root); err == nil {
+			t.Fatalf("%s%s/%s is left after Run", base, rel, root)
+		}
+	}
+}
+
+// The manager finishes a Type=simple start job in the step that asks for
+// the fork; the job's end (console line, systemctl start's answer, the
+// boot target) is announced only once the process exists: each of 50
+// JobFinished effects, emitted beside its Spawn, is performed when that
+// spawn is no longer in flight (exec.Start has returned).
+func TestJobFinishedAfterItsSpawn(t *testing.T) {
+	const n = 50
+	var r *Reactor
+	var early []string
+	finished := 0
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch ev.(type) {
+		case manager.Request:
+			var effs []manager.Effect
+			for i := range n {
+				unit := fmt.Sprintf("s%02d.service", i)
+				effs = append(effs, spawn(uint64(i+1), unit, "exec true"),
+					manager.JobFinished{ID: uint64(i + 1), Unit: unit, Kind: manager.JobStart, Result: "done"})
+			}
+			return effs
+		case manager.Shutdown:
+			return []manager.Effect{manager.Exit{}}
+		}
+		return nil
+	})
+	observe := func(e manager.Effect) {
+		if jf, ok := e.(manager.JobFinished); ok {
+			finished++
+			if r.spawning[jf.Unit] > 0 {
+				early = append(early, jf.Unit)
+			}
+			if finished == n {
+				r.Feed(manager.Shutdown{})
+			}
+		}
+	}
+	r = newReactor(t, Config{Manager: m, Subreaper: true, Observe: observe, Log: &syncBuffer{}})
+	runWithin(t, r, 30*time.Second)
+	if len(early) > 0 || finished != n {
+		t.Fatalf("%d of %d jobs announced while their spawn was in flight: %v", len(early), finished, early)
+	}
+}
