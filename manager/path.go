@@ -177,6 +177,9 @@ func (m *Manager) pathTriggered(u *unit, why string) {
 	m.logf(u, LevelDebug, "Got triggered by %s, starting %s", why, target.name)
 	m.setState(u, SubRunning)
 	m.pathUnwatch(u)
+	if s := target.svc; s != nil && isInactive(target) {
+		s.trigger = []string{"TRIGGER_UNIT=" + u.name, "TRIGGER_PATH=" + why}
+	}
 	m.request(0, target.name, JobStart, ModeReplace)
 	if target.job == nil && isInactive(target) {
 		m.logf(u, LevelWarning, "Failed to queue unit startup job for %s.", target.name)

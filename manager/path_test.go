@@ -2,6 +2,7 @@ package manager
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,6 +43,10 @@ func TestPathTriggersAndWatchesAgain(t *testing.T) {
 	}
 	effs = h.step(PathsChecked{Unit: "x.path", Good: true, Path: "/run/x/flag"})
 	h.wantState("x.path", "active/running")
+	if sp := spawnsOf(effs, "x.service"); len(sp) != 1 || !slices.Contains(sp[0].Env, "TRIGGER_UNIT=x.path") ||
+		!slices.Contains(sp[0].Env, "TRIGGER_PATH=/run/x/flag") {
+		t.Fatalf("trigger environment:\n%s", dump(effs))
+	}
 	if len(find[UnwatchPaths](effs)) != 1 || len(spawnsOf(effs, "x.service")) != 1 {
 		t.Fatalf("trigger:\n%s", dump(effs))
 	}

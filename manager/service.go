@@ -86,6 +86,10 @@ type serviceRun struct {
 	// busName is the BusName= followed for Type=dbus (WatchBusName), ""
 	// when none; busOwner its owner as last reported, "" for none.
 	busName, busOwner string
+	// trigger is what a path or timer unit that started the service says
+	// (TRIGGER_UNIT=, TRIGGER_PATH=, ...: systemd.exec(5)), kept until
+	// the start takes it; runTrigger is the running start's.
+	trigger, runTrigger []string
 	// execMain is the last main process, kept after it ended (systemd's
 	// ExecMainPID, ExecMainStartTimestamp, ExecMainExitTimestamp,
 	// ExecMainCode, ExecMainStatus).
@@ -390,6 +394,7 @@ func (m *Manager) serviceStart(u *unit) {
 	s.control.runs = nil // a start forgets the last run's commands, as systemd
 	s.forbidRestart, s.restarting, s.statusText, s.errno = false, false, "", 0
 	s.invocation = m.newInvocation()
+	s.runTrigger, s.trigger = s.trigger, nil
 	if !s.hasConn {
 		s.conn = -1
 	}
@@ -450,7 +455,7 @@ func (m *Manager) spawnMain(u *unit, cmd unitfile.ExecCommand) {
 	id := m.newSpawnID(u, "main")
 	s.mainSpawn = id
 	sp := Spawn{ID: id, Unit: u.name, Role: "main", Cmd: cmd, Exec: &d.Exec,
-		Env: []string{"INVOCATION_ID=" + s.invocation}, Sockets: m.socketsFor(u),
+		Env: append([]string{"INVOCATION_ID=" + s.invocation}, s.runTrigger...), Sockets: m.socketsFor(u),
 		Conn: -1, Notify: notifyEnabled(d), JoinsNamespaceOf: u.def.Unit.JoinsNamespaceOf, Resources: &d.Resources}
 	if s.hasConn {
 		// The Spawn hands the connection to the reactor, which closes its
@@ -549,7 +554,7 @@ func (s *serviceRun) fillControl(m *Manager, u *unit, sp *Spawn) {
 	c := &s.control
 	{
 		sp.Exec, sp.Resources = &u.def.Service.Exec, &u.def.Service.Resources
-		sp.Env = []string{"INVOCATION_ID=" + s.invocation}
+		sp.Env = append([]string{"INVOCATION_ID=" + s.invocation}, s.runTrigger...)
 		if s.mainPID != 0 {
 			sp.Env = append(sp.Env, "MAINPID="+strconv.Itoa(s.mainPID))
 		}

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 
@@ -347,6 +348,14 @@ func (m *Manager) timerElapsed(u *unit) {
 		}
 	}
 	target := m.load(timerUnitName(u))
+	if s := target.svc; s != nil && isInactive(target) {
+		// systemd.exec(5) TRIGGER_*: the timer and when it elapsed.
+		s.trigger = []string{"TRIGGER_UNIT=" + u.name,
+			"TRIGGER_TIMER_MONOTONIC_USEC=" + strconv.FormatInt(int64((m.now-m.clock.Boot)/time.Microsecond), 10)}
+		if rt, ok := m.realAt(m.now); ok {
+			s.trigger = append(s.trigger, "TRIGGER_TIMER_REALTIME_USEC="+strconv.FormatInt(rt.UnixMicro(), 10))
+		}
+	}
 	m.setState(u, SubRunning)
 	m.logf(u, LevelDebug, "Timer elapsed, starting %s", target.name)
 	m.request(0, target.name, JobStart, ModeReplace)

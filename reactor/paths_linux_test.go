@@ -96,7 +96,7 @@ func (p *pathRig) stop() {
 // service is p.service: one line to DIR/runs per run, then cmd.
 func pathService(t *testing.T, dir, cmd string) *unitfile.Unit {
 	return buildUnit(t, "p.service", "Service.Type=oneshot",
-		"Service.ExecStart=/bin/sh -c 'echo run >> "+dir+"/runs; "+cmd+"'")
+		"Service.ExecStart=/bin/sh -c 'echo run $TRIGGER_UNIT $TRIGGER_PATH >> "+dir+"/runs; "+cmd+"'")
 }
 
 // PathExists=: true at start triggers at once; then every creation of the
@@ -113,6 +113,10 @@ func TestPathExistsRealFiles(t *testing.T) {
 	p.waitRuns(1)
 	if st := p.state("p.path"); st != "active/waiting" {
 		t.Fatalf("p.path %s", st)
+	}
+	// systemd.exec(5): the service learns what triggered it.
+	if b, _ := os.ReadFile(filepath.Join(dir, "runs")); string(b) != "run p.path "+flag+"\n" {
+		t.Fatalf("TRIGGER_UNIT, TRIGGER_PATH: %q", b)
 	}
 	os.WriteFile(flag, nil, 0o644)
 	p.waitRuns(2)
