@@ -111,14 +111,6 @@ func New(maxBytes int) *Store {
 // BootID is the store's boot id (the kernel's, "" where it has none).
 func (s *Store) BootID() string { return s.bootID }
 
-// SetHostname changes the hostname stamped on new entries (after the
-// hostname was set at boot).
-func (s *Store) SetHostname(h string) {
-	s.mu.Lock()
-	s.hostname = h
-	s.mu.Unlock()
-}
-
 // Add stamps e (sequence number, timestamps when zero, boot id, hostname)
 // and keeps it, dropping the oldest entries over the cap; followers whose
 // filter matches get it. It returns the stored entry.
