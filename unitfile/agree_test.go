@@ -1485,3 +1485,21 @@ func TestLoaderCanonicalDependencies(t *testing.T) {
 		t.Errorf("no warning for the dependency on itself: %v", u.Diags)
 	}
 }
+
+// An instance linked to its template with the template linked back to
+// the instance loads neither: the template's link is refused, and the
+// instance's then leads nowhere.
+func TestLoaderInstanceTemplateLinkLoop(t *testing.T) {
+	dir := t.TempDir()
+	for link, target := range map[string]string{"a@x.service": "a@.service", "a@.service": "a@x.service"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := LoadPaths([]string{dir}, Options{SearchPath: []string{dir}})
+	for _, name := range []string{"a@x.service", "a@y.service", "a@.service"} {
+		if u := set.Get(name); u.LoadState == Loaded {
+			t.Errorf("%s loaded through a link loop", name)
+		}
+	}
+}

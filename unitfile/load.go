@@ -522,8 +522,16 @@ func (s *Set) readDepDir(key dirKey, full string) {
 // instantiates templates for instance names without a file of their own.
 // It returns the canonical name and its file (nil: not found).
 func (s *Set) resolve(name string) (string, *unitFile, error) {
+	hops := 0
+	return s.resolveHops(name, &hops)
+}
+
+// resolveHops is resolve counting every alias followed, also through a
+// template, against one maxAliasHops budget, so that no chain of links
+// can recurse without bound.
+func (s *Set) resolveHops(name string, hops *int) (string, *unitFile, error) {
 	cur := name
-	for range maxAliasHops {
+	for ; *hops < maxAliasHops; *hops++ {
 		uf := s.files[cur]
 		if uf == nil {
 			tmpl := TemplateOf(cur)
@@ -531,7 +539,7 @@ func (s *Set) resolve(name string) (string, *unitFile, error) {
 				return cur, nil, nil
 			}
 			_, inst, _ := SplitName(cur)
-			tcanon, tuf, err := s.resolve(tmpl)
+			tcanon, tuf, err := s.resolveHops(tmpl, hops)
 			if err != nil || tuf == nil {
 				return cur, nil, err
 			}
@@ -549,7 +557,8 @@ func (s *Set) resolve(name string) (string, *unitFile, error) {
 				// "foo@bar.service -> foo@.service" names an instance
 				// of its own template (how enabled instances are
 				// linked): the template's file, not a loop.
-				tcanon, tuf, err := s.resolve(uf.target)
+				*hops++
+				tcanon, tuf, err := s.resolveHops(uf.target, hops)
 				if err != nil || tuf == nil {
 					return cur, nil, err
 				}
