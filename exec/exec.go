@@ -98,7 +98,8 @@ const (
 	exitGroup           = 216
 	exitUser            = 217
 	exitCapabilities    = 218
-	exitNoNewPrivs      = 227 // EXIT_NO_NEW_PRIVILEGES (237 is EXIT_KEYRING)
+	exitNoNewPrivs      = 227 // EXIT_NO_NEW_PRIVILEGES
+	exitKeyring         = 237
 	exitSeccomp         = 228
 	exitAddressFamilies = 232
 	exitChroot          = 210
@@ -242,6 +243,12 @@ func Start(spec Spec) (Process, error) {
 			Sandbox: sb,
 		}
 		ins.Sched = schedFrom(&ec.ProcessSecurity)
+		if keyringOwn(ec) {
+			ins.Keyring = &keyringSettings{Shared: ec.KeyringMode == "shared", Uid: -1, Gid: -1}
+			if cred != nil {
+				ins.Keyring.Uid, ins.Keyring.Gid = int(cred.uid), int(cred.gid)
+			}
+		}
 		ins.Utmp = utmpFor(ec, cred)
 		implied := impliedSeccomp(ec)
 		if spec.Cmd.FullPrivileges || runtime.GOOS != "linux" {
@@ -330,7 +337,14 @@ func needsHelper(spec Spec, ec *unitfile.ExecContext, shellOK bool) bool {
 		len(privateRoots(ec)) > 0 ||
 		ec.Seccomp() || // filters are loaded last, by the process that execs
 		ec.ProcessSettings() ||
-		ec.UtmpIdentifier != "" // recorded with the process's own pid, before it runs
+		ec.UtmpIdentifier != "" || // recorded with the process's own pid, before it runs
+		keyringOwn(ec) // the session keyring is the exec'ing thread's
+}
+
+// keyringOwn says whether KeyringMode= gives the process a session
+// keyring of its own.
+func keyringOwn(ec *unitfile.ExecContext) bool {
+	return ec.KeyringMode == "private" || ec.KeyringMode == "shared"
 }
 
 // needsThread says whether the child needs state that spawnOnThread gives

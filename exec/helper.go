@@ -53,6 +53,7 @@ type instructions struct {
 	Sandbox *sandbox `json:",omitempty"`
 	Sched   *schedSettings
 	Utmp    *utmpEntry
+	Keyring *keyringSettings `json:",omitempty"`
 }
 
 var helper struct {

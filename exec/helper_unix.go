@@ -51,6 +51,11 @@ func applyAndExec(ins *instructions) (int, error) {
 			return exitOOMAdjust, err
 		}
 	}
+	if ins.Keyring != nil {
+		if err := setupKeyring(ins.Keyring, env); err != nil {
+			return exitKeyring, err
+		}
+	}
 	if ins.Utmp != nil {
 		// While still root; a failure is no reason not to start (systemd
 		// only logs it).

@@ -902,6 +902,7 @@ var execKeys = map[string]keyDef{
 	}),
 	"RootDirectory": pathKey(func(t *buildTarget) *string { return &t.exec.RootDirectory }),
 	"UMask":         modeKey(func(t *buildTarget) *uint32 { return &t.exec.UMask }),
+	"KeyringMode":   enumKey(func(t *buildTarget) *string { return &t.exec.KeyringMode }, "inherit", "private", "shared"),
 	"Nice":          optionalIntKey(func(t *buildTarget) **int { return &t.exec.Nice }, -20, 19),
 	"OOMScoreAdjust": optionalIntKey(func(t *buildTarget) **int { return &t.exec.OOMScoreAdjust },
 		-1000, 1000),
@@ -1400,7 +1401,7 @@ func levelKey(p func(t *buildTarget) **int) keyDef {
 // systemd.resource-control(5) that gosd understands but does not enforce
 // (mostly sandboxing); they are recorded in ExecContext.Unenforced.
 var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
- ExtensionDirectories ExtensionImages IPCNamespacePath KeyringMode
+ ExtensionDirectories ExtensionImages IPCNamespacePath
 	LogExtraFields LogNamespace
 	MountImages NUMAMask NUMAPolicy PAMName
 	RestrictFileSystems RootHash RootHashSignature RootImage RootImageOptions RootVerity

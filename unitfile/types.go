@@ -271,6 +271,11 @@ type ExecContext struct {
 	UMask                    uint32 `json:"umask"` // default 0022
 	Nice                     *int   `json:"nice,omitempty"`
 	OOMScoreAdjust           *int   `json:"oom_score_adjust,omitempty"`
+	// KeyringMode: "private" (a session keyring of the service's own)
+	// or "shared" (with the user's keyring linked in); "" and "inherit"
+	// leave the process gosd's. systemd's default for system services
+	// is private; gosd applies it only where a unit says so.
+	KeyringMode string `json:"keyring_mode,omitempty"`
 	// Limits maps the resource name without "Limit" (NOFILE, CORE, ...).
 	Limits map[string]Rlimit `json:"limits,omitempty"`
 
