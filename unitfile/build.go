@@ -392,6 +392,13 @@ func (b *builder) finishExec() {
 		}
 	}
 	b.finishDynamicUser()
+	// The warnings systemd gives for settings that work but are unsafe.
+	if t.exec.User == "nobody" || t.exec.User == "65534" {
+		b.diag(settingPosOf(b.u, "User"), Warning, "Special user %s configured, this is not safe!", t.exec.User)
+	}
+	if t.kill.KillMode == "none" {
+		b.diag(settingPosOf(b.u, "KillMode"), Warning, "Unit uses KillMode=none. This is unsafe, as it disables the process lifecycle management for the service. Please update the service to use a safer KillMode=, such as 'mixed' or 'control-group'.")
+	}
 }
 
 // wasSet reports whether an entry of the unit's own section set key.

@@ -357,9 +357,11 @@ var unitKeys = map[string]keyDef{
 	"OnFailureJobMode": enumKey(func(t *buildTarget) *string { return &t.u.Unit.OnFailureJobMode },
 		"fail", "replace", "replace-irreversibly", "isolate", "flush", "ignore-dependencies", "ignore-requirements"),
 
-	"JobTimeoutSec":           timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.JobTimeoutSec }, true),
-	"JobTimeoutAction":        actionKey(func(t *buildTarget) *string { return &t.u.Unit.JobTimeoutAction }),
-	"StartLimitIntervalSec":   timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.StartLimitIntervalSec }, false),
+	"JobTimeoutSec":         timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.JobTimeoutSec }, true),
+	"JobTimeoutAction":      actionKey(func(t *buildTarget) *string { return &t.u.Unit.JobTimeoutAction }),
+	"StartLimitIntervalSec": timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.StartLimitIntervalSec }, false),
+	// The older name, which systemd still takes in [Unit] too.
+	"StartLimitInterval":      timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.StartLimitIntervalSec }, false),
 	"StartLimitBurst":         intKey(func(t *buildTarget) *int { return &t.u.Unit.StartLimitBurst }, 0, 1<<31-1),
 	"StartLimitAction":        actionKey(func(t *buildTarget) *string { return &t.u.Unit.StartLimitAction }),
 	"FailureAction":           actionKey(func(t *buildTarget) *string { return &t.u.Unit.FailureAction }),
@@ -1417,6 +1419,7 @@ var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
 	MemoryAccounting MemoryZSwapMax RestrictNetworkInterfaces SocketBindAllow SocketBindDeny
 	StartupAllowedCPUs StartupAllowedMemoryNodes StartupCPUWeight StartupIOWeight
 	StartupMemoryLow StartupMemoryHigh StartupMemoryMax StartupMemorySwapMax TasksAccounting
+	DefaultMemoryLow DefaultMemoryMin
 	CPUShares StartupCPUShares MemoryLimit BlockIOAccounting BlockIOWeight StartupBlockIOWeight
 	BlockIODeviceWeight BlockIOReadBandwidth BlockIOWriteBandwidth NetClass`)
 
