@@ -676,3 +676,22 @@ type MountsChanged struct {
 }
 
 func (MountsChanged) isEvent() {}
+
+// ---- swap units (systemd.swap(5); manager/swap.go) ----
+
+// ProbeSwap asks the reactor whether What (a device or file, symbolic
+// links followed) is in use as swap now (/proc/swaps); answered by
+// SwapProbed.
+type ProbeSwap struct {
+	Unit string
+	What string
+}
+
+// SwapProbed answers ProbeSwap.
+type SwapProbed struct {
+	Unit   string
+	Active bool
+}
+
+func (SwapProbed) isEvent() {}
+func (ProbeSwap) isEffect() {}

@@ -30,8 +30,8 @@ func TestUnsupportedTypes(t *testing.T) {
 	rf.Unit.After = []string{"dev-rfkill.device"}
 	opt := svc("opt.service", "oneshot")
 	opt.Service.ExecStart = []unitfile.ExecCommand{{Path: "/sbin/modprobe", Argv: []string{"/sbin/modprobe"}, IgnoreFailure: true}}
-	tm := baseUnit("apt.swap")
-	h := newHarness(t, memSource{}.add(target("t.target", "getty-S0.service", "rfkill.service", "apt.swap", "opt.service"),
+	tm := baseUnit("apt.automount")
+	h := newHarness(t, memSource{}.add(target("t.target", "getty-S0.service", "rfkill.service", "apt.automount", "opt.service"),
 		dev("dev-ttyS0.device", "/dev/ttyS0"), dev("dev-rfkill.device", "/dev/rfkill"), getty, rf, tm, opt))
 	effs := h.start("t.target")
 	var all []Effect
@@ -55,13 +55,13 @@ func TestUnsupportedTypes(t *testing.T) {
 	h.wantState("dev-ttyS0.device", "active/plugged")
 	h.wantJob("dev-rfkill.device", ResultTimeout)
 	h.wantJob("rfkill.service", ResultDependency)
-	h.wantJob("apt.swap", ResultUnsupported)
-	h.wantState("apt.swap", "inactive/dead")
+	h.wantJob("apt.automount", ResultUnsupported)
+	h.wantState("apt.automount", "inactive/dead")
 	h.wantJob("opt.service", ResultDone)
 	if len(spawnsOf(all, "getty-S0.service")) != 1 {
 		t.Fatalf("getty not started:\n%s", dump(all))
 	}
-	if !hasLog(all, "gosd has no udev device tracking: /dev/rfkill") || !hasLog(all, "gosd does not run swap units") {
+	if !hasLog(all, "gosd has no udev device tracking: /dev/rfkill") || !hasLog(all, "gosd does not run automount units") {
 		t.Fatalf("no explanation logged:\n%s", dump(all))
 	}
 	h.wantJob("t.target", ResultDone)

@@ -117,6 +117,8 @@ func (m *Manager) unitOf(ev Event) *unit {
 		name = e.Unit
 	case MountsChanged:
 		// not about one unit
+	case SwapProbed:
+		name = e.Unit
 	case ResetFailed:
 		name = e.Unit
 	}

@@ -258,6 +258,8 @@ func (m *Manager) Step(now time.Duration, ev Event) (effects []Effect) {
 		m.onMountProbed(e)
 	case MountsChanged:
 		m.onMountsChanged(e)
+	case SwapProbed:
+		m.onSwapProbed(e)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:

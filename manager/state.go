@@ -73,6 +73,9 @@ const (
 	// mount units
 	SubMounting
 	SubUnmounting
+	// swap units
+	SubActivating
+	SubDeactivating
 	numSub
 )
 
@@ -85,6 +88,7 @@ var subNames = [numSub]string{
 	"waiting", "elapsed",
 	"active", "plugged", "mounted",
 	"mounting", "unmounting",
+	"activating", "deactivating",
 }
 
 func (s SubState) String() string {

@@ -100,6 +100,7 @@ var unitTypes = map[string]typeEntry{
 	"timer":   timerType,
 	"path":    pathType,
 	"mount":   mountType,
+	"swap":    swapType,
 }
 
 // resetRuntime gives u the runtime of its type when its definition has

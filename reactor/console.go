@@ -39,6 +39,15 @@ func ConsoleLine(e manager.Effect, desc string, oneshot bool) string {
 			}
 			return ""
 		}
+		if unitType(e.Unit) == "swap" {
+			switch e.Kind {
+			case manager.JobStart:
+				return MarkNone + markIndent + "Activating swap " + named(e.Unit, desc) + "..."
+			case manager.JobStop:
+				return MarkNone + markIndent + "Deactivating swap " + named(e.Unit, desc) + "..."
+			}
+			return ""
+		}
 		if unitType(e.Unit) != "service" {
 			return ""
 		}
@@ -73,6 +82,8 @@ func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 				return MarkOK + " Listening on " + n + "."
 			case "mount":
 				return MarkOK + " Mounted " + n + "."
+			case "swap":
+				return MarkOK + " Activated swap " + n + "."
 			}
 			if oneshot {
 				return MarkOK + " Finished " + n + "."
@@ -100,6 +111,8 @@ func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 				return MarkOK + " Closed " + n + "."
 			case "mount":
 				return MarkOK + " Unmounted " + n + "."
+			case "swap":
+				return MarkOK + " Deactivated swap " + n + "."
 			}
 			return MarkOK + " Stopped " + n + "."
 		case manager.ResultFailed:

@@ -141,6 +141,8 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.unwatchPaths(e.Unit)
 	case manager.ProbeMount:
 		r.feedNext(r.probeMount(e))
+	case manager.ProbeSwap:
+		r.feedNext(r.probeSwap(e))
 	default:
 		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
 	}
@@ -621,6 +623,8 @@ func effectUnit(e manager.Effect) string {
 	case manager.UnwatchPaths:
 		return e.Unit
 	case manager.ProbeMount:
+		return e.Unit
+	case manager.ProbeSwap:
 		return e.Unit
 	}
 	return ""

@@ -59,6 +59,9 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 	case "mount":
 		u.Mount = &Mount{DirectoryMode: 0o755, TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
 		b.t.mnt, b.t.exec, b.t.kill = u.Mount, &u.Mount.Exec, &u.Mount.Kill
+	case "swap":
+		u.Swap = &Swap{TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
+		b.t.swp, b.t.exec, b.t.kill = u.Swap, &u.Swap.Exec, &u.Swap.Kill
 	case "path":
 		u.Path = &Path{DirectoryMode: 0o755, TriggerLimitIntervalSec: 2 * time.Second, TriggerLimitBurst: 200}
 		b.t.pth = u.Path
@@ -80,6 +83,8 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		b.finishPath()
 	case u.Mount != nil:
 		b.finishMount()
+	case u.Swap != nil:
+		b.finishSwap()
 	}
 	return u
 }
@@ -144,6 +149,14 @@ func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
 		return keyDef{}, false, socketUnenforced[e.Key] || execUnenforced[e.Key], false
 	case section == "Mount" && b.u.Mount != nil:
 		if def, ok := mountKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		if def, ok := execKeys[e.Key]; ok {
+			return def, true, false, false
+		}
+		return keyDef{}, false, execUnenforced[e.Key], false
+	case section == "Swap" && b.u.Swap != nil:
+		if def, ok := swapKeys[e.Key]; ok {
 			return def, true, false, false
 		}
 		if def, ok := execKeys[e.Key]; ok {
@@ -577,6 +590,26 @@ func (b *builder) finishMount() {
 	}
 	if m.What == "" {
 		b.diag(b.refusalPos(), Error, "What= setting is missing. Refusing.")
+	}
+}
+
+// finishSwap is systemd's swap_verify(): What= is the unit's name
+// unescaped (set from it when missing; a swap unit's name is its device
+// or file). A unit built without entries is left alone.
+func (b *builder) finishSwap() {
+	s := b.u.Swap
+	if len(b.u.Entries) == 0 {
+		return
+	}
+	prefix, _, _ := SplitName(b.u.Name)
+	what, err := UnescapePath(prefix)
+	switch {
+	case err != nil:
+		b.diag(b.refusalPos(), Error, "Cannot generate swap path from unit name. Refusing.")
+	case s.What == "":
+		s.What = what
+	case s.What != what && !strings.Contains(s.What, "="):
+		b.diag(settingPosOf(b.u, "What"), Error, "Value of What= and unit name do not match, not loading.")
 	}
 }
 

@@ -33,7 +33,7 @@ const ExternalCheck = "(gosd: unsupported unit type)"
 // active.
 func UnsupportedType(t string) bool {
 	switch t {
-	case "device", "automount", "swap", "scope":
+	case "device", "automount", "scope":
 		return true
 	}
 	return false

@@ -40,19 +40,19 @@ func ParseFstab(text string) []FstabEntry {
 }
 
 // FstabDiags says, for each entry systemd-fstab-generator(8) would turn
-// into a unit started at boot that gosd does not make (swap), that gosd
-// does not do it. Mount entries become mount units (FstabMounts).
-// mounted tells whether a path is a mount point now (unused since mount
-// entries are mounted; kept for the callers).
+// into a unit started at boot that gosd does not make, that gosd does not
+// do it: a swap entry whose device gosd cannot name. Mount and swap
+// entries become units (FstabMounts). mounted is unused (kept for the
+// callers).
 func FstabDiags(file string, entries []FstabEntry, mounted func(string) bool) []Diag {
 	var out []Diag
 	for _, e := range entries {
 		if mountinfo.HasOption(e.Options, "noauto") {
 			continue // not pulled in at boot by systemd either
 		}
-		if e.Type == "swap" {
+		if e.Type == "swap" && !strings.HasPrefix(fstabNode(e.What), "/") {
 			out = append(out, Diag{Pos: Pos{File: file, Line: e.Line}, Severity: Warning,
-				Msg: fmt.Sprintf("swap %s is not enabled: gosd does not run swap units (systemd-fstab-generator); run swapon from a service", e.What)})
+				Msg: fmt.Sprintf("swap %s is not enabled: gosd cannot name its device", e.What)})
 		}
 	}
 	return out
@@ -79,7 +79,13 @@ type FstabMount struct {
 func FstabMounts(file string, entries []FstabEntry) []FstabMount {
 	var out []FstabMount
 	for _, e := range entries {
-		if e.Type == "swap" || !strings.HasPrefix(e.Where, "/") || e.Where == "/" || e.Where == "/usr" {
+		if e.Type == "swap" {
+			if m, ok := fstabSwap(file, e); ok {
+				out = append(out, m)
+			}
+			continue
+		}
+		if !strings.HasPrefix(e.Where, "/") || e.Where == "/" || e.Where == "/usr" {
 			continue
 		}
 		name, err := EscapePath(e.Where)
@@ -141,4 +147,57 @@ func networkFSType(t string) bool {
 		return true
 	}
 	return false
+}
+
+// fstabNode is the device node udev names for an fstab source (systemd's
+// fstab_node_to_udev_node): UUID=, LABEL=, PARTUUID=, PARTLABEL= under
+// /dev/disk/by-*.
+func fstabNode(what string) string {
+	for _, k := range []string{"UUID", "LABEL", "PARTUUID", "PARTLABEL"} {
+		if v, ok := strings.CutPrefix(what, k+"="); ok {
+			return "/dev/disk/by-" + strings.ToLower(k) + "/" + strings.ReplaceAll(v, "/", "\\x2f")
+		}
+	}
+	return what
+}
+
+// fstabSwap is the swap unit systemd-fstab-generator makes from a swap
+// entry: What= the node, Priority= from pri=, the options; swap.target
+// pulls it in (Wants= with nofail, nothing with noauto).
+func fstabSwap(file string, e FstabEntry) (FstabMount, bool) {
+	node := fstabNode(e.What)
+	if !strings.HasPrefix(node, "/") {
+		return FstabMount{}, false
+	}
+	name, err := EscapePath(node)
+	if err != nil {
+		return FstabMount{}, false
+	}
+	pos := Pos{File: file, Line: e.Line}
+	ent := func(section, key, value string) Entry {
+		return Entry{Section: section, Key: key, Value: value, Pos: pos}
+	}
+	m := FstabMount{Name: name + ".swap"}
+	m.Entries = append(m.Entries,
+		ent("Unit", "Documentation", "man:fstab(5) man:systemd-fstab-generator(8)"),
+		ent("Unit", "SourcePath", file),
+		ent("Swap", "What", node))
+	var opts []string
+	for _, o := range strings.Split(e.Options, ",") {
+		k, v, _ := strings.Cut(o, "=")
+		switch {
+		case k == "pri":
+			m.Entries = append(m.Entries, ent("Swap", "Priority", v))
+		case o == "" || o == "defaults" || o == "sw" || o == "noauto" || o == "nofail" || strings.HasPrefix(o, "x-systemd."):
+		default:
+			opts = append(opts, o)
+		}
+	}
+	if len(opts) > 0 {
+		m.Entries = append(m.Entries, ent("Swap", "Options", strings.Join(opts, ",")))
+	}
+	if !mountinfo.HasOption(e.Options, "noauto") {
+		m.WantedBy, m.Wants = "swap.target", mountinfo.HasOption(e.Options, "nofail")
+	}
+	return m, true
 }

@@ -39,12 +39,13 @@ func TestFstabDiags(t *testing.T) {
 		"/dev/vdb /srv xfs defaults 0 2\n" +
 		"/dev/vdd /var/lib xfs defaults 0 2\n" +
 		"/dev/vdc none swap sw 0 0\n" +
-		"tmpfs /scratch tmpfs noauto\n")
+		"tmpfs /scratch tmpfs noauto\n" +
+		"swapfile none swap sw 0 0\n")
 	diags := FstabDiags("/etc/fstab", entries, nil)
-	// Mount entries become mount units now (FstabMounts): only the swap
-	// entry, which gosd does not enable, is named.
+	// Mount and swap entries become units now (FstabMounts): only a swap
+	// entry whose device has no name is named.
 	if len(diags) != 1 || diags[0].Severity != Warning ||
-		!strings.Contains(diags[0].String(), "/etc/fstab:4: warning: swap /dev/vdc is not enabled") {
+		!strings.Contains(diags[0].String(), "/etc/fstab:6: warning: swap swapfile is not enabled") {
 		t.Fatalf("diags: %v", diags)
 	}
 }
@@ -67,7 +68,7 @@ func TestFstabMounts(t *testing.T) {
 		byName[m.Name] = m
 		names = append(names, m.Name)
 	}
-	want := []string{"srv-my\\x20data.mount", "opt.mount", "scratch.mount", "mnt-nfs.mount"}
+	want := []string{"srv-my\\x20data.mount", "dev-vdc.swap", "opt.mount", "scratch.mount", "mnt-nfs.mount"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Fatalf("units %q, want %q", names, want)
 	}
@@ -87,8 +88,26 @@ func TestFstabMounts(t *testing.T) {
 	if m := byName["scratch.mount"]; m.WantedBy != "" {
 		t.Fatalf("noauto: %+v", m)
 	}
+	sw := Build("dev-vdc.swap", byName["dev-vdc.swap"].Entries, BuildInfo{})
+	if m := byName["dev-vdc.swap"]; m.WantedBy != "swap.target" || m.Wants || len(sw.Diags) != 0 || sw.Swap.What != "/dev/vdc" {
+		t.Fatalf("swap: %+v %+v %v", m, sw.Swap, sw.Diags)
+	}
 	n := Build("mnt-nfs.mount", byName["mnt-nfs.mount"].Entries, BuildInfo{})
 	if m := byName["mnt-nfs.mount"]; m.WantedBy != "remote-fs.target" || strings.Join(n.Unit.RequiresMountsFor, " ") != "/srv" {
 		t.Fatalf("nfs: %+v %+v", m, n.Unit)
+	}
+}
+
+// A swap entry by UUID= is named by its udev node; pri= is Priority=,
+// nofail pulls it in with Wants=.
+func TestFstabSwapByUUID(t *testing.T) {
+	got := FstabMounts("/etc/fstab", ParseFstab("UUID=ab-cd none swap sw,pri=5,nofail,discard 0 0\n"))
+	if len(got) != 1 || got[0].Name != `dev-disk-by\x2duuid-ab\x2dcd.swap` || !got[0].Wants || got[0].WantedBy != "swap.target" {
+		t.Fatalf("got %+v", got)
+	}
+	u := Build(got[0].Name, got[0].Entries, BuildInfo{})
+	if len(u.Diags) != 0 || u.Swap.What != "/dev/disk/by-uuid/ab-cd" || u.Swap.Priority == nil || *u.Swap.Priority != 5 ||
+		u.Swap.Options != "discard" {
+		t.Fatalf("swap %+v %v", u.Swap, u.Diags)
 	}
 }

@@ -31,6 +31,7 @@ type buildTarget struct {
 	tmr  *Timer
 	pth  *Path
 	mnt  *Mount
+	swp  *Swap
 	exec *ExecContext
 	kill *KillContext
 	res  *ResourceControl
@@ -739,6 +740,32 @@ var mountKeys = map[string]keyDef{
 	"ForceUnmount":  boolKey(func(t *buildTarget) *bool { return &t.mnt.ForceUnmount }),
 	"DirectoryMode": modeKey(func(t *buildTarget) *uint32 { return &t.mnt.DirectoryMode }),
 	"TimeoutSec":    timeKey(func(t *buildTarget) *time.Duration { return &t.mnt.TimeoutSec }, true),
+}
+
+// ---- [Swap] ----
+
+var swapKeys = map[string]keyDef{
+	"What": withSpecifiers(func(t *buildTarget, v string) error {
+		t.swp.What = v
+		return nil
+	}),
+	"Priority": literal(func(t *buildTarget, v string) error {
+		if v == "" {
+			t.swp.Priority = nil
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < -1 || n > 32767 {
+			return fmt.Errorf("invalid priority %q", v)
+		}
+		t.swp.Priority = &n
+		return nil
+	}),
+	"Options": withSpecifiers(func(t *buildTarget, v string) error {
+		t.swp.Options = v
+		return nil
+	}),
+	"TimeoutSec": timeKey(func(t *buildTarget) *time.Duration { return &t.swp.TimeoutSec }, true),
 }
 
 // timerUnenforced: accepted without effect (gosd does not watch the clock

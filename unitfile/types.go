@@ -91,6 +91,7 @@ type Unit struct {
 	Timer   *Timer         `json:"timer,omitempty"`
 	Path    *Path          `json:"path,omitempty"`
 	Mount   *Mount         `json:"mount,omitempty"`
+	Swap    *Swap          `json:"swap,omitempty"`
 	// Extra holds unknown sections and X- keys, kept as written.
 	Extra []Entry `json:"extra,omitempty"`
 }
@@ -578,6 +579,17 @@ type Mount struct {
 	DirectoryMode uint32        `json:"directory_mode"` // default 0755
 	TimeoutSec    time.Duration `json:"timeout_sec"`    // default 90s
 	// Exec and Kill are what mount(8) and umount(8) run under.
+	Exec ExecContext `json:"exec"`
+	Kill KillContext `json:"kill"`
+}
+
+// Swap is [Swap] (systemd.swap(5)).
+type Swap struct {
+	What       string        `json:"what"` // the unit's name unescaped
+	Priority   *int          `json:"priority,omitempty"`
+	Options    string        `json:"options,omitempty"`
+	TimeoutSec time.Duration `json:"timeout_sec"` // default 90s
+	// Exec and Kill are what swapon(8) and swapoff(8) run under.
 	Exec ExecContext `json:"exec"`
 	Kill KillContext `json:"kill"`
 }

@@ -1,0 +1,187 @@
+package manager
+
+import (
+	"path"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"gosd/unitfile"
+)
+
+// Swap units (systemd.swap(5)). A start asks the reactor whether the
+// device or file is in use as swap already (ProbeSwap, /proc/swaps) and,
+// if not, runs "swapon [-p PRIORITY] [-o OPTIONS] WHAT" as the unit's
+// control process; a stop runs "swapoff WHAT". Both are bounded by
+// TimeoutSec=. Where gosd differs from systemd: /proc/swaps is not
+// followed afterwards, and the other names udev gives the same device
+// are not units.
+
+// swapRun is the runtime state of a swap unit.
+type swapRun struct {
+	baseType
+	control
+	probing bool
+}
+
+// swapType registers swap units (unitTypes).
+var swapType = typeEntry{
+	has:       func(d *unitfile.Unit) bool { return d.Swap != nil && d.LoadState == unitfile.Loaded },
+	make:      func(u *unit) unitVTable { return &swapRun{} },
+	processes: true,
+}
+
+func (*swapRun) activeOf(sub SubState) ActiveState {
+	switch sub {
+	case SubDead:
+		return ActiveInactive
+	case SubFailed:
+		return ActiveFailed
+	case SubActivating:
+		return ActiveActivating
+	case SubDeactivating:
+		return ActiveDeactivating
+	}
+	return ActiveActive
+}
+
+// addDeps: systemd.swap(5) "Implicit Dependencies" (the device, or the
+// mounts a swap file lies on) and "Default Dependencies".
+func (*swapRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
+	d := u.def.Swap
+	if d == nil {
+		return
+	}
+	if strings.HasPrefix(d.What, "/dev/") {
+		if name, err := unitfile.EscapePath(d.What); err == nil {
+			implicit(name+".device", depBindsTo, depAfter)
+		}
+	} else if strings.HasPrefix(d.What, "/") {
+		for _, name := range mountUnitsFor(path.Dir(d.What)) {
+			implicit(name, depRequires, depAfter)
+		}
+	}
+	if u.def.Unit.DefaultDependencies {
+		implicit("swap.target", depBefore)
+		implicit("umount.target", depConflicts, depBefore)
+	}
+}
+
+func (*swapRun) startable(m *Manager, u *unit) bool  { return u.sub == SubDead || u.sub == SubFailed }
+func (*swapRun) startLimited() bool                  { return true }
+func (r *swapRun) ctl() *control                     { return &r.control }
+func (r *swapRun) busy() bool                        { return r.controlPID != 0 || r.controlSpawn != 0 }
+func (r *swapRun) forceDown(m *Manager, u *unit) int { return r.controlPID }
+
+func (r *swapRun) status(m *Manager, u *unit, s *UnitStatus) { s.ControlPID = r.controlPID }
+
+func (r *swapRun) fillControl(m *Manager, u *unit, sp *Spawn) {
+	if d := u.def.Swap; d != nil {
+		sp.Exec = &d.Exec
+	}
+}
+
+func (r *swapRun) start(m *Manager, u *unit) {
+	u.result = "success"
+	r.probing = true
+	m.setTimeout(u, "state", u.def.Swap.TimeoutSec)
+	m.setState(u, SubActivating)
+	m.emit(ProbeSwap{Unit: u.name, What: u.def.Swap.What})
+}
+
+func (m *Manager) onSwapProbed(e SwapProbed) {
+	u := m.units[e.Unit]
+	var r *swapRun
+	if u != nil {
+		r, _ = u.impl.(*swapRun)
+	}
+	if r == nil || !r.probing || u.sub != SubActivating {
+		m.logf(u, LevelDebug, "ignoring swap probe of %s", e.Unit)
+		return
+	}
+	r.probing = false
+	if e.Active {
+		m.cancelTimer(u, "state")
+		m.setState(u, SubActive)
+		return
+	}
+	d := u.def.Swap
+	argv := []string{"swapon"}
+	if d.Priority != nil {
+		argv = append(argv, "-p", strconv.Itoa(*d.Priority))
+	}
+	if d.Options != "" {
+		argv = append(argv, "-o", d.Options)
+	}
+	argv = append(argv, d.What)
+	m.runControl(u, SubActivating, []unitfile.ExecCommand{{Path: "swapon", Argv: argv, Pos: settingPos(u.def, "What")}})
+}
+
+func (r *swapRun) controlDone(m *Manager, u *unit, phase SubState, ok bool, st WaitStatus, res string) {
+	m.cancelTimer(u, "state")
+	if phase == SubActivating && ok {
+		m.setState(u, SubActive)
+		return
+	}
+	if !ok {
+		m.setResult(u, res)
+	}
+	m.swapDead(u)
+}
+
+func (r *swapRun) stop(m *Manager, u *unit, restart bool) {
+	delete(m.pendingChecks, u.name)
+	switch u.sub {
+	case SubDead, SubFailed, SubDeactivating:
+		return
+	case SubActivating:
+		if r.probing {
+			r.probing = false
+			m.swapDead(u)
+			return
+		}
+		if r.controlPID != 0 {
+			m.emit(Kill{Unit: u.name, Pid: r.controlPID, Group: true, Signal: int(syscall.SIGKILL)})
+		}
+		m.forgetProcesses(u)
+	}
+	m.setTimeout(u, "state", u.def.Swap.TimeoutSec)
+	m.runControl(u, SubDeactivating, []unitfile.ExecCommand{{Path: "swapoff", Argv: []string{"swapoff", u.def.Swap.What},
+		Pos: settingPos(u.def, "What")}})
+}
+
+func (r *swapRun) timer(m *Manager, u *unit, kind string) {
+	if kind != "state" {
+		return
+	}
+	m.logAt(u, "TimeoutSec", LevelWarning, "%s timed out. Killing.", u.sub)
+	if r.controlPID != 0 {
+		m.emit(Kill{Unit: u.name, Pid: r.controlPID, Group: true, Signal: int(syscall.SIGKILL)})
+	}
+	m.forgetProcesses(u)
+	r.probing = false
+	m.setResult(u, "timeout")
+	m.swapDead(u)
+}
+
+func (m *Manager) swapDead(u *unit) {
+	m.cancelTimer(u, "state")
+	if u.result == "" || u.result == "success" {
+		u.result = "success"
+		m.setState(u, SubDead)
+		return
+	}
+	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
+	m.setState(u, SubFailed)
+}
+
+// keepForStop: a swap unit whose file went away still runs swapoff.
+func (*swapRun) keepForStop(u *unit, old *unitfile.Unit) {
+	if u.def.Swap != nil || old == nil || old.Swap == nil {
+		return
+	}
+	nd := *u.def
+	sw := *old.Swap
+	nd.Swap = &sw
+	u.def = &nd
+}
