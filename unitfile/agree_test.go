@@ -1041,6 +1041,11 @@ func compareSandbox(d *unitDiffs, u *Unit, ec *ExecContext, sd *sdUnit) {
 		}
 	}
 	d.eq("CPUAffinity", cpuRanges(ec.CPUAffinity), joined("CPUAffinity"))
+	if v, ok := one("KeyringMode"); ok && ec.KeyringMode != "" {
+		// Compared where the unit sets it: left unset, gosd keeps its
+		// own keyring (types.go says why), systemd makes a private one.
+		d.eq("KeyringMode", ec.KeyringMode, v)
+	}
 	if v, ok := one("Personality"); ok || ec.Personality != nil {
 		ours := "unset"
 		if ec.Personality != nil {
