@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 
 	"gosd/unitfile"
 )
@@ -33,6 +36,18 @@ func (c *VerifyCmd) Run() error {
 		diags = append(diags, u.Diags...)
 		units = append(units, verifiedUnit{Unit: u, NotEnforced: notEnforced(u)})
 	}
+	// Templates are checked as the instance "i", as systemd-analyze
+	// verify does, so that their problems and the settings gosd would not
+	// apply are named too; --json lists loadable units only.
+	var templates []verifiedUnit
+	for _, name := range templateNames(c.Paths) {
+		u := set.Get(name)
+		if u.LoadState == unitfile.NotFound {
+			continue
+		}
+		diags = append(diags, u.Diags...)
+		templates = append(templates, verifiedUnit{Unit: u, NotEnforced: notEnforced(u)})
+	}
 	sort.SliceStable(diags, func(i, j int) bool {
 		if diags[i].Pos.File != diags[j].Pos.File {
 			return diags[i].Pos.File < diags[j].Pos.File
@@ -46,7 +61,7 @@ func (c *VerifyCmd) Run() error {
 			failed = true
 		}
 	}
-	for _, u := range units {
+	for _, u := range append(append([]verifiedUnit(nil), units...), templates...) {
 		for _, s := range u.NotEnforced {
 			fmt.Fprintf(os.Stderr, "%s: note: %s is not enforced by gosd\n", u.Name, s)
 		}
@@ -74,6 +89,33 @@ func notEnforced(u *unitfile.Unit) []string {
 		out = append(out, fmt.Sprintf("%s= (%s)", e.Key, e.Pos))
 	}
 	return out
+}
+
+// templateNames lists the template unit files among paths (named, or in
+// a named directory) as instance names "NAME@i.TYPE".
+func templateNames(paths []string) []string {
+	var names []string
+	add := func(base string) {
+		if unitfile.ValidName(base) && unitfile.IsTemplate(base) {
+			names = append(names, strings.Replace(base, "@.", "@i.", 1))
+		}
+	}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if !st.IsDir() {
+			add(filepath.Base(p))
+			continue
+		}
+		entries, _ := os.ReadDir(p)
+		for _, e := range entries {
+			add(e.Name())
+		}
+	}
+	sort.Strings(names)
+	return slices.Compact(names)
 }
 
 // dedupDiags drops repeats (a drop-in shared by many units is reported once).
