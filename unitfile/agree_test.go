@@ -1426,6 +1426,9 @@ func TestLoaderSystemdSemantics(t *testing.T) {
 	}
 	// Socket defaults; instance slices; paths simplified; names once.
 	u := buildText(t, "a@b.socket", "[Socket]\nListenStream=/run/a.sock\n")
+	if v := buildText(t, "v.socket", "[Socket]\nListenStream=1\nAccept=yes\nMaxConnectionsPerSource=3\n"); len(v.Socket.Exec.Unenforced) != 1 {
+		t.Errorf("MaxConnectionsPerSource= not named as not enforced: %v", v.Socket.Exec.Unenforced)
+	}
 	if u.Socket.Backlog != SomaxconnDeluxe || u.Socket.MaxConnectionsPerSource != 0 || u.Socket.Resources.Slice != `system-a.slice` {
 		t.Errorf("backlog %d, per source %d, slice %q", u.Socket.Backlog, u.Socket.MaxConnectionsPerSource, u.Socket.Resources.Slice)
 	}

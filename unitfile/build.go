@@ -515,6 +515,11 @@ func (b *builder) finishSocket() {
 			s.TriggerLimitBurst = 200
 		}
 	}
+	if s.MaxConnectionsPerSource > 0 {
+		// Accepted, not applied: gosd counts connections per socket only.
+		s.Exec.Unenforced = append(s.Exec.Unenforced, Entry{Section: "Socket", Key: "MaxConnectionsPerSource",
+			Value: fmt.Sprint(s.MaxConnectionsPerSource), Pos: settingPosOf(b.u, "MaxConnectionsPerSource")})
+	}
 	if len(s.Listen) == 0 {
 		b.diag(pos, Error, "Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing.")
 		return
