@@ -34,7 +34,7 @@ type debianRun struct {
 // debianEssential must be active under both inits at the report: a
 // login prompt on the serial console, the journal, udev, the system bus,
 // cron and ssh.
-var debianEssential = []string{"serial-getty@ttyS0.service", "systemd-journald.service",
+var debianEssential = []string{"multi-user.target", "serial-getty@ttyS0.service", "systemd-journald.service",
 	"systemd-udevd.service", "dbus.service", "cron.service", "ssh.service", "systemd-logind.service"}
 
 var debianReport = regexp.MustCompile(`GOSD-REPORT uptime=(\S+) init=(\S+)`)
@@ -49,7 +49,7 @@ func debianWaitFor(vm *qemuVM, s string, deadline time.Time) time.Duration {
 	vm.t.Helper()
 	for {
 		vm.mu.Lock()
-		found := strings.Contains(stripANSI(vm.console.String()), s)
+		found := containsAny(stripANSI(vm.console.String()), s)
 		changed := vm.changed
 		vm.mu.Unlock()
 		if found {
@@ -61,13 +61,23 @@ func debianWaitFor(vm *qemuVM, s string, deadline time.Time) time.Duration {
 		select {
 		case <-changed:
 		case <-vm.done:
-			if !strings.Contains(stripANSI(vm.output()), s) {
+			if !containsAny(stripANSI(vm.output()), s) {
 				vm.t.Fatalf("qemu exited (%v) before the console showed %q", vm.exitErr, s)
 			}
 		case <-time.After(time.Until(deadline)):
 			vm.t.Fatalf("no %q on the console after %v", s, time.Since(vm.start).Round(time.Second))
 		}
 	}
+}
+
+// containsAny reports whether s holds any of the '|'-separated texts.
+func containsAny(s, texts string) bool {
+	for _, x := range strings.Split(texts, "|") {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
 }
 
 func between(s, begin, end string) string {
@@ -96,7 +106,14 @@ func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi boo
 	}()
 	deadline := time.Now().Add(debianBudget)
 	if multi {
-		r.multiUser = debianWaitFor(vm, "Reached target multi-user.target", deadline)
+		// An init's status line can be lost on a slow serial console
+		// (systemd under a loaded host printed none once, though its
+		// report listed multi-user.target active): the report then
+		// stands in for the time, and says so.
+		r.multiUser = debianWaitFor(vm, "Reached target multi-user.target|GOSD-REPORT", deadline)
+		if !strings.Contains(stripANSI(vm.output()), "Reached target multi-user.target") {
+			t.Logf("%s: the console showed no \"Reached target multi-user.target\"; its time is the report's", name)
+		}
 	}
 	r.report = debianWaitFor(vm, "GOSD-REPORT", deadline)
 	debianWaitFor(vm, "GOSD-POWEROFF", deadline)
