@@ -113,8 +113,14 @@ func (w *pathWatcher) read() (spec int, recheck bool, err error) {
 			spec = i
 		}
 		switch {
-		case mask&(unix.IN_Q_OVERFLOW|unix.IN_IGNORED) != 0, w.own[wd], name == "":
+		case mask&(unix.IN_Q_OVERFLOW|unix.IN_IGNORED) != 0, name == "":
 			recheck = true
+		case w.own[wd]:
+			// A hidden or backup file in a watched directory changes
+			// no check (DirectoryNotEmpty= ignores them): a user who
+			// can write there cannot make gosd read the directory
+			// again for each one.
+			recheck = recheck || !hiddenOrBackup(name)
 		case w.leadsTo(wd, name):
 			recheck = true
 		}
