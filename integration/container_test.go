@@ -435,14 +435,22 @@ func TestContainerDebianServices(t *testing.T) {
 			if err != nil {
 				t.Error(err)
 			}
-			// cron: its pid file names a live cron of the container.
-			pidData, err := os.ReadFile(fmt.Sprintf("/proc/%d/root/run/crond.pid", gosd))
+			// cron: its pid file names a live cron of the container. cron is
+			// Type=simple, so it may write the file after the target is up.
+			var pidData []byte
+			cronAlive := false
+			for wait := time.Now().Add(30 * time.Second); ; {
+				pidData, err = os.ReadFile(fmt.Sprintf("/proc/%d/root/run/crond.pid", gosd))
+				for _, p := range pid1Descendants(gosd) {
+					cronAlive = cronAlive || p.comm == "cron"
+				}
+				if (cronAlive && strings.TrimSpace(string(pidData)) != "") || time.Now().After(wait) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 			if err != nil {
 				t.Errorf("cron pid file: %v", err)
-			}
-			var cronAlive bool
-			for _, p := range pid1Descendants(gosd) {
-				cronAlive = cronAlive || p.comm == "cron"
 			}
 			if !cronAlive || strings.TrimSpace(string(pidData)) == "" {
 				t.Errorf("cron not running (pid file %q)", pidData)
