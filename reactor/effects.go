@@ -397,19 +397,28 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		spec.ListenFDs = append(spec.ListenFDs, fd)
 		spec.ListenNames = append(spec.ListenNames, name)
 	}
+	var mk *cgroupMake
 	if r.cg != nil {
 		// Created before the first process, which starts inside it.
 		rc := s.Resources
 		if rc == nil {
 			rc = r.resources(s.Unit)
 		}
-		c, err := r.cgroupFor(s.Unit, rc)
-		if err != nil {
-			r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "cannot create the unit's cgroup: "+err.Error())
-			r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("cgroup: %w", err)})
-			return
+		if r.cgUnits[s.Unit] == nil && r.spawning[s.Unit] == 0 {
+			// Made on the spawner thread, before the spawn (cgroupMake).
+			mk = &cgroupMake{h: r.cg, unit: s.Unit, rc: rc, memory: !r.cgNoMemory}
+			if rc != nil {
+				mk.slice = rc.Slice
+			}
+		} else {
+			c, err := r.cgroupFor(s.Unit, rc)
+			if err != nil {
+				r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "cannot create the unit's cgroup: "+err.Error())
+				r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("cgroup: %w", err)})
+				return
+			}
+			spec.CgroupFD = c.dirFD
 		}
-		spec.CgroupFD = c.dirFD
 	} else if rc := r.resources(s.Unit); rc != nil && (rc.Devices.Restricted() || rc.IPAccess.Restricted()) && !r.warned["bpf:"+s.Unit] {
 		r.warned["bpf:"+s.Unit] = true
 		r.warn(s.Unit, "DeviceAllow=, DevicePolicy=, IPAddressAllow=, IPAddressDeny= NOT applied: no cgroup v2 for units here")
@@ -446,7 +455,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		}
 	}
 	// The rest happens on the spawner thread, then in spawnDone.
-	if r.handOff(&spawnJob{s: s, spec: spec, readFD: readFD, errFD: errFD, errRoute: errRoute}) {
+	if r.handOff(&spawnJob{s: s, spec: spec, readFD: readFD, errFD: errFD, errRoute: errRoute, mkCgroup: mk}) {
 		started = true // the job owns the read ends now
 	}
 }

@@ -346,6 +346,7 @@ func (r *Reactor) Run() int {
 		r.dispatch()
 		if r.done {
 			r.finishSpawns() // every child known, every fd closed
+			r.spawner.stop()
 			return r.exitCode
 		}
 		timeout := time.Duration(-1)

@@ -34,6 +34,7 @@ import (
 type spawnJob struct {
 	remove        *unitCgroup // not a spawn: this emptied cgroup's rmdir (removeCgroup)
 	seq           uint64      // of a spawn, in the order handed off
+	mkCgroup      *cgroupMake // the unit's cgroup, made here before the spawn
 	removal       *cgroupRemoval
 	s             manager.Spawn
 	spec          exec.Spec
@@ -52,11 +53,12 @@ type spawnJob struct {
 // child's exec. Locked, because a child's parent-death signal is tied to
 // the thread that forked it, and this thread never exits.
 type spawner struct {
-	mu   sync.Mutex
-	jobs []*spawnJob
-	kick chan struct{} // capacity 1: jobs are queued
-	once sync.Once
-	done chan *spawnJob // results, for the loop (wake-up follows each)
+	mu      sync.Mutex
+	jobs    []*spawnJob
+	kick    chan struct{} // capacity 1: jobs are queued
+	stopped bool          // stop: the loop ended
+	once    sync.Once
+	done    chan *spawnJob // results, for the loop (wake-up follows each)
 }
 
 func newSpawner() *spawner {
@@ -67,11 +69,27 @@ func newSpawner() *spawner {
 func (sp *spawner) submit(r *Reactor, j *spawnJob) {
 	sp.once.Do(func() { go sp.run(r) })
 	sp.mu.Lock()
+	if sp.stopped {
+		sp.mu.Unlock()
+		panic("reactor: spawn after the loop ended")
+	}
 	sp.jobs = append(sp.jobs, j)
 	sp.mu.Unlock()
 	select {
 	case sp.kick <- struct{}{}:
 	default:
+	}
+}
+
+// stop ends the spawner's thread once Run is over (finishSpawns took
+// every result): a test makes many reactors.
+func (sp *spawner) stop() {
+	sp.once.Do(func() {}) // never started: nothing to end
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if !sp.stopped {
+		sp.stopped = true
+		close(sp.kick)
 	}
 }
 
@@ -110,6 +128,12 @@ func (j *spawnJob) start() {
 			rm.err, rm.done = c.g.Remove(), true
 		}
 		return
+	}
+	if mk := j.mkCgroup; mk != nil {
+		if mk.make(); mk.err != nil {
+			return
+		}
+		j.spec.CgroupFD = mk.c.dirFD // the cgroup's own fd: not the job's to close
 	}
 	j.p, j.err = startProcess(j.spec)
 }
@@ -251,6 +275,13 @@ func (r *Reactor) spawnDone(j *spawnJob) {
 		}
 		r.releaseHeld(s.Unit)
 	}()
+	if mk := j.mkCgroup; mk != nil && mk.c != nil {
+		r.madeCgroup(mk)
+	} else if mk != nil && mk.err != nil {
+		r.logAt(s.Unit, s.Cmd.Pos, manager.LevelError, "cannot create the unit's cgroup: "+mk.err.Error())
+		r.Feed(manager.Spawned{ID: s.ID, Err: fmt.Errorf("cgroup: %w", mk.err)})
+		return
+	}
 	if j.panicked != nil {
 		r.logf(s.Unit, "panic in effect %T: %v\n%s", s, j.panicked, j.stack)
 		r.Feed(manager.Spawned{ID: s.ID, Err: errors.New("internal error while spawning (see log)")})
