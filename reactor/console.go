@@ -274,8 +274,8 @@ func (c *consoleWriter) commit() {
 func (c *consoleWriter) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return
+	if c.closed || (len(c.queue) == 0 && c.dropped == 0 && c.started) {
+		return // nothing new: no writer wake-up (a turn per spawn is common)
 	}
 	if !c.started {
 		c.started = true

@@ -130,7 +130,7 @@ type Reactor struct {
 	spawnsDone uint64          // seq of the last spawn done
 	deferred   []pendingEffect // JobFinished effects waiting for spawns (afterSpawns)
 	spawning   map[string]int  // unit -> spawns in flight
-	early      []manager.Exited
+	early      []manager.Event // Exited and Notify held for spawns in flight
 	heldEmpty  map[string]bool
 	groups     map[string]map[int]bool // unit -> live process groups it leads
 	timers     timers
@@ -785,7 +785,9 @@ func (r *Reactor) readNotify() {
 		if pid := lastMainPID(m.Fields); pid > 0 {
 			n.MainPID = r.pidOwner(pid)
 		}
-		r.Feed(n)
+		if !r.holdNotify(n) {
+			r.Feed(n)
+		}
 	}
 }
 

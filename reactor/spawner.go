@@ -61,6 +61,9 @@ type spawner struct {
 	done    chan *spawnJob // results, for the loop (wake-up follows each)
 }
 
+// wakeEvery is how many spawns of a backlog the loop hears about at once.
+const wakeEvery = 16
+
 func newSpawner() *spawner {
 	return &spawner{kick: make(chan struct{}, 1), done: make(chan *spawnJob, 1024)}
 }
@@ -104,10 +107,18 @@ func (sp *spawner) run(r *Reactor) {
 			if len(jobs) == 0 {
 				break
 			}
-			for _, j := range jobs {
+			for i, j := range jobs {
 				j.start()
 				sp.done <- j
-				r.poll.wake()
+				// A backlog (a boot's first batch) is reported every
+				// wakeEvery spawns and at its end, not after each: a
+				// wake-up is a loop turn with its flushes, and one per
+				// spawn cost gosd half again its CPU to the target at
+				// 1000 units. A lone spawn (a chain, a socket's
+				// service) is reported at once.
+				if i == len(jobs)-1 || (i+1)%wakeEvery == 0 {
+					r.poll.wake()
+				}
 			}
 		}
 	}
@@ -300,15 +311,21 @@ func (r *Reactor) spawnDone(j *spawnJob) {
 		return
 	}
 	started = true
-	var exited manager.Exited
+	// What came from this pid before its Spawned (held, in order).
+	var held []manager.Event
 	early := false
-	for i, ev := range r.early {
-		if ev.Pid == p.Pid {
-			exited, early = ev, true
-			r.early = append(r.early[:i], r.early[i+1:]...)
-			break
+	kept := r.early[:0]
+	for _, ev := range r.early {
+		if heldPid(ev) != p.Pid {
+			kept = append(kept, ev)
+			continue
+		}
+		held = append(held, ev)
+		if _, ok := ev.(manager.Exited); ok {
+			early = true
 		}
 	}
+	r.early = kept
 	if early {
 		// Reaped already: nothing to watch.
 		if p.PidFD >= 0 {
@@ -343,10 +360,23 @@ func (r *Reactor) spawnDone(j *spawnJob) {
 		}
 	}
 	r.Feed(manager.Spawned{ID: s.ID, Pid: p.Pid})
+	for _, ev := range held {
+		r.Feed(ev)
+	}
 	if early {
-		r.Feed(exited)
 		r.checkEmpty(s.Unit)
 	}
+}
+
+// heldPid is the pid an event held by holdExit or holdNotify is about.
+func heldPid(ev manager.Event) int {
+	switch e := ev.(type) {
+	case manager.Exited:
+		return e.Pid
+	case manager.Notify:
+		return e.Pid
+	}
+	return 0
 }
 
 // A job's end (JobFinished: "Started X", "Reached target", the answer
@@ -393,6 +423,18 @@ func (r *Reactor) holdExit(ev manager.Exited) bool {
 	return true
 }
 
+// holdNotify keeps a notification (READY=1 ...) from a pid the loop does
+// not know while spawns are in flight: a service started on the spawner
+// can exec and notify before its Spawned is fed, and the manager would
+// refuse it as from a stranger (NotifyAccess=main). true: held.
+func (r *Reactor) holdNotify(ev manager.Notify) bool {
+	if r.inFlight == 0 || r.procs[ev.Pid] != nil {
+		return false
+	}
+	r.early = append(r.early, ev)
+	return true
+}
+
 // feedEmpty feeds CgroupEmpty, or holds it while the unit has a spawn in
 // flight: the Spawned must come first (spawnDone feeds it at once, so an
 // emptiness seen after that is in order).
@@ -416,7 +458,7 @@ func (r *Reactor) releaseHeld(unit string) {
 		r.checkEmpty(unit)
 	}
 	if r.inFlight == 0 && len(r.early) > 0 {
-		for _, ev := range r.early { // in the order they were reaped
+		for _, ev := range r.early { // in the order they came
 			r.Feed(ev)
 		}
 		r.early = nil

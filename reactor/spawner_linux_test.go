@@ -3,6 +3,7 @@ package reactor
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,58 @@ func TestJobFinishedAfterItsSpawn(t *testing.T) {
 	runWithin(t, r, 30*time.Second)
 	if len(early) > 0 || finished != n {
 		t.Fatalf("%d of %d jobs announced while their spawn was in flight: %v", len(early), finished, early)
+	}
+}
+
+// A service started on the spawner can notify before its Spawned is fed;
+// the manager must hear READY=1 after the Spawned (it accepts it only from
+// the main pid it knows): 100 services that notify at once.
+func TestNotifyAfterItsSpawned(t *testing.T) {
+	const n = 100
+	sock := filepath.Join(t.TempDir(), "notify")
+	spawned := map[int]bool{}
+	var problems []string
+	ready, exits, sent := 0, 0, 0
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch e := ev.(type) {
+		case manager.Request:
+			var effs []manager.Effect
+			for i := range n {
+				s := spawn(uint64(i+1), fmt.Sprintf("n%03d.service", i), "systemd-notify --ready")
+				s.Notify = true
+				effs = append(effs, s)
+			}
+			return effs
+		case manager.Spawned:
+			spawned[e.Pid] = true
+		case manager.Notify:
+			for _, f := range e.Fields {
+				if f == [2]string{"READY", "1"} {
+					ready++
+					if !spawned[e.Pid] {
+						problems = append(problems, fmt.Sprintf("READY=1 from %d (unit %q, me %d, %d spawned) before its Spawned", e.Pid, e.Unit, os.Getpid(), len(spawned)))
+					}
+				}
+			}
+		case manager.Exited:
+			if !spawned[e.Pid] {
+				break // a process of theirs the subreaper got
+			}
+			if e.Status.Exited && e.Status.Code == 0 {
+				sent++ // systemd-notify sent it (it fails on a full socket queue)
+			}
+			if exits++; exits == n {
+				// Datagrams read in the same turn as the last exit are
+				// dispatched after it: let them in before ending.
+				return []manager.Effect{manager.SetTimer{ID: manager.TimerID{Kind: "end"}, At: now + 300*time.Millisecond}}
+			}
+		case manager.TimerFired:
+			return []manager.Effect{manager.Exit{}}
+		}
+		return nil
+	})
+	runWithin(t, newReactor(t, Config{Manager: m, NotifySocket: sock, Subreaper: true, Log: &syncBuffer{}}), 60*time.Second)
+	if len(problems) > 0 || ready != sent || sent < n/2 {
+		t.Fatalf("%d READY=1 received, %d sent, of %d; %d problems: %v", ready, sent, n, len(problems), problems[:min(3, len(problems))])
 	}
 }
