@@ -461,10 +461,15 @@ func (r *Reactor) reapply() {
 // onCgroupEvent reads cgroup.events after EPOLLPRI.
 func (r *Reactor) onCgroupEvent(unit string) {
 	c := r.cgUnits[unit]
-	if c == nil {
+	if c == nil || c.removal != nil {
+		// A removal on its way makes the kernel signal the events file
+		// once more, and reading it then gives ENODEV: nothing to learn.
 		return
 	}
 	populated, err := cgroups.PopulatedFD(c.eventsFD)
+	if errors.Is(err, syscall.ENODEV) {
+		populated, err = false, nil // removed behind gosd's back: a populated cgroup cannot be
+	}
 	if err != nil {
 		r.logf(unit, "%v", err)
 		return
