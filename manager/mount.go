@@ -169,7 +169,7 @@ func (m *Manager) onMountProbed(e MountProbed) {
 	case e.Err != nil:
 		m.logAt(u, "Where", LevelError, "Failed to make mount point %s: %v", d.Where, e.Err)
 		u.result = "resources"
-		m.mountDead(u)
+		m.controlUnitDead(u)
 	case e.Mounted:
 		m.logf(u, LevelDebug, "%s is mounted already", d.Where)
 		m.cancelTimer(u, "state")
@@ -229,12 +229,12 @@ func (r *mountRun) controlDone(m *Manager, u *unit, phase SubState, ok bool, st 
 			return
 		}
 		m.setResult(u, res)
-		m.mountDead(u)
+		m.controlUnitDead(u)
 	case SubUnmounting:
 		if !ok {
 			m.setResult(u, res)
 		}
-		m.mountDead(u)
+		m.controlUnitDead(u)
 	}
 }
 
@@ -253,15 +253,12 @@ func (r *mountRun) stop(m *Manager, u *unit, restart bool) {
 		if r.probing {
 			r.probing = false
 			m.cancelTimer(u, "state")
-			m.mountDead(u)
+			m.controlUnitDead(u)
 			return
 		}
 		// mount(8) is running: end it, then unmount what it may have
 		// mounted.
-		if r.controlPID != 0 {
-			m.emit(Kill{Unit: u.name, Pid: r.controlPID, Group: true, Signal: int(syscall.SIGKILL)})
-		}
-		m.forgetProcesses(u)
+		m.abortControl(u, r.controlPID)
 	}
 	m.setTimeout(u, "state", u.def.Mount.TimeoutSec)
 	m.runControl(u, SubUnmounting, []unitfile.ExecCommand{umountCommand(u)})
@@ -272,16 +269,15 @@ func (r *mountRun) timer(m *Manager, u *unit, kind string) {
 		return
 	}
 	m.logAt(u, "TimeoutSec", LevelWarning, "%s timed out. Killing.", u.sub)
-	if r.controlPID != 0 {
-		m.emit(Kill{Unit: u.name, Pid: r.controlPID, Group: true, Signal: int(syscall.SIGKILL)})
-	}
-	m.forgetProcesses(u)
+	m.abortControl(u, r.controlPID)
 	r.probing = false
 	m.setResult(u, "timeout")
-	m.mountDead(u)
+	m.controlUnitDead(u)
 }
 
-func (m *Manager) mountDead(u *unit) {
+// controlUnitDead ends a unit whose work is done by control commands
+// (mount, swap): dead on success, failed with its result otherwise.
+func (m *Manager) controlUnitDead(u *unit) {
 	m.cancelTimer(u, "state")
 	if u.result == "" || u.result == "success" {
 		u.result = "success"
@@ -290,6 +286,15 @@ func (m *Manager) mountDead(u *unit) {
 	}
 	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
 	m.setState(u, SubFailed)
+}
+
+// abortControl kills a unit's running control command (mount(8),
+// swapon(8)...) and forgets its processes.
+func (m *Manager) abortControl(u *unit, pid int) {
+	if pid != 0 {
+		m.emit(Kill{Unit: u.name, Pid: pid, Group: true, Signal: int(syscall.SIGKILL)})
+	}
+	m.forgetProcesses(u)
 }
 
 func (r *mountRun) forceDown(m *Manager, u *unit) int { return r.controlPID }
@@ -333,7 +338,7 @@ func (m *Manager) onMountsChanged(e MountsChanged) {
 				m.setState(u, SubMounted)
 			case !mounted && u.sub == SubMounted:
 				m.logf(u, LevelInfo, "%s was unmounted (not by gosd).", p)
-				m.mountDead(u)
+				m.controlUnitDead(u)
 			}
 		}
 	}

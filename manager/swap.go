@@ -4,7 +4,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"gosd/unitfile"
 )
@@ -126,7 +125,7 @@ func (r *swapRun) controlDone(m *Manager, u *unit, phase SubState, ok bool, st W
 	if !ok {
 		m.setResult(u, res)
 	}
-	m.swapDead(u)
+	m.controlUnitDead(u)
 }
 
 func (r *swapRun) stop(m *Manager, u *unit, restart bool) {
@@ -137,13 +136,10 @@ func (r *swapRun) stop(m *Manager, u *unit, restart bool) {
 	case SubActivating:
 		if r.probing {
 			r.probing = false
-			m.swapDead(u)
+			m.controlUnitDead(u)
 			return
 		}
-		if r.controlPID != 0 {
-			m.emit(Kill{Unit: u.name, Pid: r.controlPID, Group: true, Signal: int(syscall.SIGKILL)})
-		}
-		m.forgetProcesses(u)
+		m.abortControl(u, r.controlPID)
 	}
 	m.setTimeout(u, "state", u.def.Swap.TimeoutSec)
 	m.runControl(u, SubDeactivating, []unitfile.ExecCommand{{Path: "swapoff", Argv: []string{"swapoff", u.def.Swap.What},
@@ -155,24 +151,10 @@ func (r *swapRun) timer(m *Manager, u *unit, kind string) {
 		return
 	}
 	m.logAt(u, "TimeoutSec", LevelWarning, "%s timed out. Killing.", u.sub)
-	if r.controlPID != 0 {
-		m.emit(Kill{Unit: u.name, Pid: r.controlPID, Group: true, Signal: int(syscall.SIGKILL)})
-	}
-	m.forgetProcesses(u)
+	m.abortControl(u, r.controlPID)
 	r.probing = false
 	m.setResult(u, "timeout")
-	m.swapDead(u)
-}
-
-func (m *Manager) swapDead(u *unit) {
-	m.cancelTimer(u, "state")
-	if u.result == "" || u.result == "success" {
-		u.result = "success"
-		m.setState(u, SubDead)
-		return
-	}
-	m.logf(u, LevelWarning, "Failed with result '%s'.", u.result)
-	m.setState(u, SubFailed)
+	m.controlUnitDead(u)
 }
 
 // keepForStop: a swap unit whose file went away still runs swapoff.
