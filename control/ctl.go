@@ -145,19 +145,23 @@ type ctl struct {
 	runtimeLinks bool
 }
 
+// recoverExit turns kong's exit (an exitPanic) into the deferring
+// function's exit code; any other panic goes on.
+func recoverExit(code *int) {
+	if r := recover(); r != nil {
+		if e, ok := r.(exitPanic); ok {
+			*code = int(e)
+			return
+		}
+		panic(r)
+	}
+}
+
 // Main runs the client with systemctl's verbs and exit codes; name is
 // how it was invoked (for messages).
 func Main(name string, args []string, stdout, stderr io.Writer) (code int) {
 	var cli ctlCLI
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(exitPanic); ok {
-				code = int(e)
-				return
-			}
-			panic(r)
-		}
-	}()
+	defer recoverExit(&code)
 	args = followFlag(args)
 	parser, err := kong.New(&cli, kong.Name(name),
 		kong.Description("Control gosd, with systemctl's verbs."),

@@ -239,15 +239,7 @@ type journalCLI struct {
 // JournalMain runs gosd as journalctl (the binary called by that name).
 func JournalMain(name string, args []string, stdout, stderr io.Writer) (code int) {
 	var cli journalCLI
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(exitPanic); ok {
-				code = int(e)
-				return
-			}
-			panic(r)
-		}
-	}()
+	defer recoverExit(&code)
 	parser, err := kong.New(&cli, kong.Name(name),
 		kong.Description("Read gosd's log (gosd stands in for journalctl when systemd's is not installed)."),
 		kong.Writers(stdout, stderr),
