@@ -215,6 +215,29 @@ func Start(spec Spec) (Process, error) {
 			return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitNamespace, Err: fmt.Errorf("%s: %w", InaccessibleDir, err)}
 		}
 	}
+	if sb != nil && !(ec.PrivateUsers && !spec.Cmd.FullPrivileges) {
+		// One network and IPC namespace for all the unit's processes.
+		// Not under PrivateUsers=: a process in a user namespace of its
+		// own may not enter a namespace owned by gosd's, so each gets
+		// its own, as before.
+		key := namespaceKey(spec.Unit, spec.JoinsNamespaceOf)
+		for _, ns := range []struct {
+			want bool
+			kind string
+			at   *int
+			exit int
+		}{{sb.Network && sb.NetNSPath == "", "net", &sb.NetFD, exitNetwork}, {sb.IPC, "ipc", &sb.IPCFD, exitNamespace}} {
+			if !ns.want {
+				continue
+			}
+			fd, err := sharedNamespace(spec.Unit, key, ns.kind)
+			if err != nil {
+				return Process{Pid: -1, PidFD: -1}, &ExitError{Status: ns.exit, Err: fmt.Errorf("%s namespace: %w", ns.kind, err)}
+			}
+			*ns.at = len(files)
+			files = append(files, uintptr(fd))
+		}
+	}
 	if ec.PrivateUsers && !spec.Cmd.FullPrivileges {
 		if err := privateUsers(attr, cred); err != nil {
 			return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitUser, Err: err}

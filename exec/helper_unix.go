@@ -21,6 +21,13 @@ func applyAndExec(ins *instructions) (int, error) {
 		// becomes the target, so its pid is the right one.
 		env = append(env, "LISTEN_PID="+strconv.Itoa(os.Getpid()))
 	}
+	if ins.Sandbox != nil {
+		// First: the namespace fds are beyond the listening ones, and
+		// the next step closes those.
+		if status, err := joinSharedNamespaces(ins.Sandbox); err != nil {
+			return status, err
+		}
+	}
 	if err := closeStrayFDs(3 + ins.NListen); err != nil {
 		return exitFDs, err
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"gosd/unitfile"
 )
@@ -23,6 +24,10 @@ type sandbox struct {
 	Mount *mountPlan `json:",omitempty"` // nil: no mount namespace
 	// PrivateNetwork=: a network namespace with only "lo", brought up.
 	Network bool `json:",omitempty"`
+	// NetFD, IPCFD: the unit's shared network and IPC namespaces, at
+	// these fds in the helper, joined instead of new ones (0: none).
+	NetFD int `json:",omitempty"`
+	IPCFD int `json:",omitempty"`
 	// NetworkNamespacePath=: join this network namespace.
 	NetNSPath string `json:",omitempty"`
 	IPC       bool   `json:",omitempty"` // PrivateIPC=
@@ -321,24 +326,48 @@ func comparePaths(a, b string) int {
 	return len(ac) - len(bc)
 }
 
-// Private /tmp directories, per namespace key: created at the first spawn,
-// shared by every process of the unit (and of the units that join its
-// namespace), removed when the last of them stops.
-var privateTmp struct {
+// What a unit's processes share, per namespace key (the unit, or the unit
+// whose namespace it joins): the PrivateTmp= directories and the
+// PrivateNetwork=/PrivateIPC= namespaces. Made at the first spawn that
+// needs them, shared by every process of the unit and of the units that
+// join its namespace (systemd.exec(5) "PrivateNetwork=": "all processes of
+// the unit share the same network namespace"), released when the last of
+// them stops.
+var shared struct {
 	sync.Mutex
-	dirs  map[string][2]string       // key -> the two host directories
-	users map[string]map[string]bool // key -> units using them
-	keyOf map[string]string          // unit -> key
+	byKey map[string]*sharedRuntime
+	keyOf map[string]string // unit -> key
+}
+
+type sharedRuntime struct {
+	tmp   [2]string       // the two host directories behind /tmp, /var/tmp
+	net   int             // network namespace fd, or -1
+	ipc   int             // IPC namespace fd, or -1
+	users map[string]bool // units using them
+}
+
+// sharedFor returns the key's runtime, made if new, with unit counted as
+// a user. The caller holds shared's lock.
+func sharedFor(unit, key string) *sharedRuntime {
+	if shared.byKey == nil {
+		shared.byKey, shared.keyOf = map[string]*sharedRuntime{}, map[string]string{}
+	}
+	rt := shared.byKey[key]
+	if rt == nil {
+		rt = &sharedRuntime{net: -1, ipc: -1, users: map[string]bool{}}
+		shared.byKey[key] = rt
+	}
+	rt.users[unit] = true
+	shared.keyOf[unit] = key
+	return rt
 }
 
 func privateTmpDirs(unit, key string) (string, string, error) {
-	privateTmp.Lock()
-	defer privateTmp.Unlock()
-	if privateTmp.dirs == nil {
-		privateTmp.dirs, privateTmp.users, privateTmp.keyOf = map[string][2]string{}, map[string]map[string]bool{}, map[string]string{}
-	}
-	d, ok := privateTmp.dirs[key]
-	if !ok {
+	shared.Lock()
+	defer shared.Unlock()
+	rt := sharedFor(unit, key)
+	if rt.tmp[0] == "" {
+		var d [2]string
 		for i, root := range PrivateTmpRoots {
 			// A fresh name each time (MkdirTemp), 0700, owned by root: a
 			// user who guesses it cannot have made it first.
@@ -355,12 +384,29 @@ func privateTmpDirs(unit, key string) (string, string, error) {
 				return "", "", &ExitError{Status: exitNamespace, Err: fmt.Errorf("PrivateTmp=: %w", err)}
 			}
 		}
-		privateTmp.dirs[key] = d
-		privateTmp.users[key] = map[string]bool{}
+		rt.tmp = d
 	}
-	privateTmp.users[key][unit] = true
-	privateTmp.keyOf[unit] = key
-	return d[0], d[1], nil
+	return rt.tmp[0], rt.tmp[1], nil
+}
+
+// sharedNamespace returns the key's network (kind "net") or IPC ("ipc")
+// namespace as an fd the caller must not close, made if new.
+func sharedNamespace(unit, key, kind string) (int, error) {
+	shared.Lock()
+	defer shared.Unlock()
+	rt := sharedFor(unit, key)
+	fd := &rt.net
+	if kind == "ipc" {
+		fd = &rt.ipc
+	}
+	if *fd < 0 {
+		n, err := newNamespace(kind)
+		if err != nil {
+			return -1, err
+		}
+		*fd = n
+	}
+	return *fd, nil
 }
 
 func removePrivateTmp(d [2]string) error {
@@ -373,25 +419,29 @@ func removePrivateTmp(d [2]string) error {
 	return errors.Join(errs...)
 }
 
-// CleanupSandbox removes what the unit's sandbox left on the host once it
-// has stopped: its PrivateTmp= directories, unless a unit that joined its
-// namespace still runs.
+// CleanupSandbox releases what the unit's sandbox holds on the host once
+// it has stopped: its PrivateTmp= directories and shared namespaces,
+// unless a unit that joined its namespace still runs.
 func CleanupSandbox(unit string) error {
-	privateTmp.Lock()
-	defer privateTmp.Unlock()
-	key, ok := privateTmp.keyOf[unit]
+	shared.Lock()
+	defer shared.Unlock()
+	key, ok := shared.keyOf[unit]
 	if !ok {
 		return nil
 	}
-	delete(privateTmp.keyOf, unit)
-	delete(privateTmp.users[key], unit)
-	if len(privateTmp.users[key]) > 0 {
+	delete(shared.keyOf, unit)
+	rt := shared.byKey[key]
+	delete(rt.users, unit)
+	if len(rt.users) > 0 {
 		return nil
 	}
-	d := privateTmp.dirs[key]
-	delete(privateTmp.dirs, key)
-	delete(privateTmp.users, key)
-	return removePrivateTmp(d)
+	delete(shared.byKey, key)
+	for _, fd := range []int{rt.net, rt.ipc} {
+		if fd >= 0 {
+			syscall.Close(fd)
+		}
+	}
+	return removePrivateTmp(rt.tmp)
 }
 
 // namespaceKey is the unit whose namespace a unit shares: itself, or the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -27,7 +28,7 @@ func applySandbox(sb *sandbox) (int, error) {
 		if err != nil {
 			return exitNetwork, fmt.Errorf("NetworkNamespacePath=%s: %w", sb.NetNSPath, err)
 		}
-	} else if sb.Network {
+	} else if sb.Network && sb.NetFD == 0 {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return exitNetwork, fmt.Errorf("PrivateNetwork=: %w", err)
 		}
@@ -35,7 +36,7 @@ func applySandbox(sb *sandbox) (int, error) {
 			return exitNetwork, fmt.Errorf("PrivateNetwork=: bringing up lo: %w", err)
 		}
 	}
-	if sb.IPC {
+	if sb.IPC && sb.IPCFD == 0 {
 		if err := unix.Unshare(unix.CLONE_NEWIPC); err != nil {
 			return exitNamespace, fmt.Errorf("PrivateIPC=: %w", err)
 		}
@@ -60,6 +61,76 @@ func applySandbox(sb *sandbox) (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// joinSharedNamespaces enters the unit's shared network and IPC
+// namespaces (sb.NetFD, sb.IPCFD, made by gosd) and closes their fds: the
+// program must not inherit them.
+func joinSharedNamespaces(sb *sandbox) (int, error) {
+	for _, j := range []struct {
+		fd, flag, status int
+		setting          string
+	}{{sb.NetFD, unix.CLONE_NEWNET, exitNetwork, "PrivateNetwork="}, {sb.IPCFD, unix.CLONE_NEWIPC, exitNamespace, "PrivateIPC="}} {
+		if j.fd == 0 {
+			continue
+		}
+		err := unix.Setns(j.fd, j.flag)
+		unix.Close(j.fd)
+		if err != nil {
+			return j.status, fmt.Errorf("%s joining the unit's namespace: %w", j.setting, err)
+		}
+	}
+	return 0, nil
+}
+
+// newNamespace makes a network ("net", with "lo" up) or IPC ("ipc")
+// namespace for a unit and returns an fd for it. It is made on a locked
+// thread that goes back to its own namespace afterwards; if it cannot, the
+// thread stays locked, and Go ends it with the goroutine (or, the main
+// thread, parks it for good), so no goroutine of gosd runs in the unit's
+// namespace.
+func newNamespace(kind string) (int, error) {
+	type result struct {
+		fd  int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		flag := unix.CLONE_NEWIPC
+		if kind == "net" {
+			flag = unix.CLONE_NEWNET
+		}
+		self := "/proc/thread-self/ns/" + kind
+		orig, err := unix.Open(self, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- result{-1, err}
+			return
+		}
+		defer unix.Close(orig)
+		if err := unix.Unshare(flag); err != nil {
+			runtime.UnlockOSThread()
+			done <- result{-1, err}
+			return
+		}
+		fd := -1
+		if kind == "net" {
+			err = loopbackUp()
+			if err != nil {
+				err = fmt.Errorf("bringing up lo: %w", err)
+			}
+		}
+		if err == nil {
+			fd, err = unix.Open(self, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		}
+		if unix.Setns(orig, flag) == nil {
+			runtime.UnlockOSThread()
+		}
+		done <- result{fd, err}
+	}()
+	r := <-done
+	return r.fd, r.err
 }
 
 func isPrivilegeError(err error) bool {

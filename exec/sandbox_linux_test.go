@@ -376,3 +376,53 @@ func BenchmarkSpawnRedisSandboxed(b *testing.B) {
 	defer func() { CleanupSandbox(""); InaccessibleDir, PrivateTmpRoots = oldIn, oldTmp }()
 	benchSpawnWith(b, redisSandboxed(b), false)
 }
+
+// PrivateNetwork= and PrivateIPC= are one namespace for every process of
+// a unit and of the units that join it (systemd.exec(5)), another unit
+// gets its own, and the namespace of a stopped unit is let go.
+func TestSandboxSharedNamespaces(t *testing.T) {
+	sandboxDirs(t)
+	ec := ctx()
+	ec.PrivateNetwork, ec.PrivateIPC = true, true
+	nsOf := func(unit string, joins ...string) string {
+		out, ws := run(t, Spec{Unit: unit, JoinsNamespaceOf: joins, Cmd: shell("readlink /proc/self/ns/net /proc/self/ns/ipc; ls -l /proc/self/fd | grep -c net: || true"), Exec: ec})
+		if ws.ExitStatus() != 0 {
+			t.Fatalf("%s: %v: %s", unit, ws, out)
+		}
+		return out
+	}
+	first := nsOf("shared-a.service")
+	own, _ := os.Readlink("/proc/self/ns/net")
+	if strings.Contains(first, own) {
+		t.Fatalf("not in a network namespace of its own: %q", first)
+	}
+	if !strings.HasSuffix(first, "\n0\n") {
+		t.Errorf("the namespace fd leaked to the program: %q", first)
+	}
+	if again := nsOf("shared-a.service"); again != first {
+		t.Errorf("second process of the unit: %q, first %q", again, first)
+	}
+	if joined := nsOf("shared-b.service", "shared-a.service"); joined != first {
+		t.Errorf("JoinsNamespaceOf=shared-a.service: %q, want %q", joined, first)
+	}
+	if other := nsOf("shared-c.service"); strings.Fields(other)[0] == strings.Fields(first)[0] || strings.Fields(other)[1] == strings.Fields(first)[1] {
+		t.Errorf("another unit shares the namespaces: %q and %q", other, first)
+	}
+	fds := func() int { d, _ := os.ReadDir("/proc/self/fd"); return len(d) }
+	before := fds()
+	for _, u := range []string{"shared-a.service", "shared-b.service", "shared-c.service"} {
+		if err := CleanupSandbox(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := fds(); after != before-4 {
+		t.Errorf("fds after the units stopped: %d, want %d (two namespaces of two keys let go)", after, before-4)
+	}
+	if again := nsOf("shared-a.service"); again == first {
+		t.Errorf("a restarted unit got its old namespace back: %q", again)
+	}
+	CleanupSandbox("shared-a.service")
+	if now, _ := os.Readlink("/proc/self/ns/net"); now != own {
+		t.Errorf("gosd's own network namespace changed: %s, was %s", now, own)
+	}
+}

@@ -27,3 +27,9 @@ func applySandbox(sb *sandbox) (int, error) {
 	}
 	return 0, nil
 }
+
+func joinSharedNamespaces(sb *sandbox) (int, error) { return 0, nil }
+
+func newNamespace(kind string) (int, error) {
+	return -1, fmt.Errorf("%s namespaces need Linux (%s)", kind, runtime.GOOS)
+}
