@@ -398,12 +398,12 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		spec.ListenNames = append(spec.ListenNames, name)
 	}
 	var mk *cgroupMake
+	rc := s.Resources
+	if rc == nil {
+		rc = r.resources(s.Unit)
+	}
 	if r.cg != nil {
 		// Created before the first process, which starts inside it.
-		rc := s.Resources
-		if rc == nil {
-			rc = r.resources(s.Unit)
-		}
 		if r.cgUnits[s.Unit] == nil && r.spawning[s.Unit] == 0 {
 			// Made on the spawner thread, before the spawn (cgroupMake).
 			mk = &cgroupMake{h: r.cg, unit: s.Unit, rc: rc, memory: !r.cgNoMemory}
@@ -419,7 +419,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 			}
 			spec.CgroupFD = c.dirFD
 		}
-	} else if rc := r.resources(s.Unit); rc != nil && (rc.Devices.Restricted() || rc.IPAccess.Restricted()) && !r.warned["bpf:"+s.Unit] {
+	} else if rc != nil && (rc.Devices.Restricted() || rc.IPAccess.Restricted()) && !r.warned["bpf:"+s.Unit] {
 		r.warned["bpf:"+s.Unit] = true
 		r.warn(s.Unit, "DeviceAllow=, DevicePolicy=, IPAddressAllow=, IPAddressDeny= NOT applied: no cgroup v2 for units here")
 	}
