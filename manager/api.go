@@ -313,6 +313,9 @@ type UnitChanged struct {
 	Result string
 	// Description is the unit's Description= (for the console).
 	Description string
+	// BusDaemon: the unit is dbus.service or has it as an alias
+	// (dbus-broker.service on Debian), the system bus's daemon.
+	BusDaemon bool
 }
 
 // JobStarted and JobFinished bracket a job; ID is the Request's or 0.

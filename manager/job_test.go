@@ -513,3 +513,26 @@ func TestPrivateTmpImplicitDependencies(t *testing.T) {
 		t.Fatal("var-tmp.mount loaded though absent")
 	}
 }
+
+// The reactor dials the system bus when its daemon becomes active, and
+// knows it only from UnitChanged: by name or by its alias dbus.service.
+func TestUnitChangedNamesTheBusDaemon(t *testing.T) {
+	broker := svc("dbus-broker.service", "simple")
+	broker.Names = []string{"dbus.service"}
+	other := svc("other.service", "simple")
+	h := newHarness(t, memSource{}.add(broker, other))
+	h.spawnAll(h.start("dbus-broker.service"))
+	h.spawnAll(h.start("other.service"))
+	seen := map[string]bool{}
+	for _, c := range find[UnitChanged](h.all) {
+		if c.Active == "active" {
+			seen[c.Unit] = c.BusDaemon
+		}
+	}
+	if bus, ok := seen["dbus-broker.service"]; !ok || !bus {
+		t.Errorf("dbus-broker.service (alias dbus.service) active: BusDaemon %v (seen %v)", bus, ok)
+	}
+	if bus, ok := seen["other.service"]; !ok || bus {
+		t.Errorf("other.service active: BusDaemon %v (seen %v)", bus, ok)
+	}
+}

@@ -3,6 +3,7 @@ package manager
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -620,8 +621,13 @@ func (m *Manager) setState(u *unit, sub SubState) {
 	}
 	u.active, u.sub = active, sub
 	m.emit(UnitChanged{Unit: u.name, Active: active.String(), Sub: sub.String(), Result: u.result,
-		Description: u.def.Unit.Description})
+		Description: u.def.Unit.Description, BusDaemon: isBusDaemon(u)})
 	m.unitStateChanged(u, old)
+}
+
+// isBusDaemon: the unit is the system bus's daemon, by name or alias.
+func isBusDaemon(u *unit) bool {
+	return u.name == "dbus.service" || slices.Contains(u.def.Names, "dbus.service")
 }
 
 func isInactive(u *unit) bool            { return isInactiveState(u.active) }

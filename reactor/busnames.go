@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -96,31 +95,21 @@ func (r *Reactor) unwatchBusName(unit, name string) {
 
 // busTrigger is called on every unit state change: the moments worth
 // another connection attempt (no timer polls for the bus).
-func (r *Reactor) busTrigger(unit, active string) {
+func (r *Reactor) busTrigger(e manager.UnitChanged) {
 	b := r.bus
 	if b == nil || b.conn != nil || b.dialing || len(b.names) == 0 {
 		return
 	}
 	waiting := false
 	for _, u := range b.names {
-		if u == unit {
+		if u == e.Unit {
 			waiting = true
 			break
 		}
 	}
-	if waiting || (active == "active" && r.isBusDaemon(unit)) {
+	if waiting || (e.Active == "active" && e.BusDaemon) {
 		r.busConnect()
 	}
-}
-
-// isBusDaemon: dbus.service, or the unit that has it as an alias
-// (dbus-broker.service on Debian).
-func (r *Reactor) isBusDaemon(unit string) bool {
-	if unit == "dbus.service" {
-		return true
-	}
-	u := r.unit(unit)
-	return u != nil && slices.Contains(u.Names, "dbus.service")
 }
 
 func busAddress() string {

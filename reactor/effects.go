@@ -96,7 +96,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 	case manager.UnitChanged:
 		r.onUnitState(e.Unit, e.Active)
 		r.progress(e)
-		r.busTrigger(e.Unit, e.Active)
+		r.busTrigger(e)
 	case manager.WatchBusName:
 		r.watchBusName(e.Unit, e.Name)
 	case manager.UnwatchBusName:
