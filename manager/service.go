@@ -554,6 +554,13 @@ func (s *serviceRun) fillControl(m *Manager, u *unit, sp *Spawn) {
 	c := &s.control
 	{
 		sp.Exec, sp.Resources = &u.def.Service.Exec, &u.def.Service.Resources
+		if u.def.Service.RootDirectoryStartOnly && sp.Exec.RootDirectory != "" {
+			// systemd.service(5): RootDirectory= then applies only to
+			// ExecStart=, not to the other commands.
+			ec := *sp.Exec
+			ec.RootDirectory = ""
+			sp.Exec = &ec
+		}
 		sp.Env = append([]string{"INVOCATION_ID=" + s.invocation}, s.runTrigger...)
 		if s.mainPID != 0 {
 			sp.Env = append(sp.Env, "MAINPID="+strconv.Itoa(s.mainPID))

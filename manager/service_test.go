@@ -790,3 +790,35 @@ func TestExecRunsOfControlCommands(t *testing.T) {
 		t.Fatalf("after a new start: %+v", st.ExecRuns)
 	}
 }
+
+// RootDirectoryStartOnly=yes: RootDirectory= applies to ExecStart= only;
+// the other commands run in the host's root (systemd.service(5)).
+func TestRootDirectoryStartOnly(t *testing.T) {
+	for _, only := range []bool{false, true} {
+		a := svc("a.service", "simple")
+		a.Service.Exec.RootDirectory = "/srv/root"
+		a.Service.RootDirectoryStartOnly = only
+		a.Service.ExecStartPre = []unitfile.ExecCommand{cmd("/bin/pre")}
+		h := newHarness(t, memSource{}.add(a))
+		effs := h.start("a.service")
+		pre := spawnsOf(effs, "a.service")
+		if len(pre) != 1 || pre[0].Role != "control" {
+			t.Fatalf("ExecStartPre=:\n%s", dump(effs))
+		}
+		want := "/srv/root"
+		if only {
+			want = ""
+		}
+		if pre[0].Exec.RootDirectory != want {
+			t.Errorf("RootDirectoryStartOnly=%v: ExecStartPre= root %q, want %q", only, pre[0].Exec.RootDirectory, want)
+		}
+		h.step(Spawned{ID: pre[0].ID, Pid: 50})
+		main := spawnsOf(h.step(Exited{Pid: 50, Status: exited(0)}), "a.service")
+		if len(main) != 1 || main[0].Role != "main" || main[0].Exec.RootDirectory != "/srv/root" {
+			t.Fatalf("ExecStart= after pre: %+v", main)
+		}
+		if a.Service.Exec.RootDirectory != "/srv/root" {
+			t.Errorf("the unit's definition changed: %q", a.Service.Exec.RootDirectory)
+		}
+	}
+}
