@@ -165,3 +165,39 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// An Accept=yes socket unit still accepts after daemon-reexec: the new gosd
+// learns from the handover that its listening socket hands out connections.
+func TestDaemonReexecKeepsAcceptYes(t *testing.T) {
+	units := map[string]string{
+		"default.target": "[Unit]\nWants=acc.socket\n",
+		"acc.socket":     "[Socket]\nListenStream=@T@/acc.sock\nAccept=yes\n",
+		"acc@.service":   "[Service]\nExecStart=/bin/echo instance-answer\nStandardInput=socket\nStandardOutput=socket\n",
+	}
+	in := start(t, asSubreaper, units)
+	state := func(u string) string {
+		r := ctlRun(t, in, "show", "-p", "ActiveState", "-p", "SubState", "--value", u)
+		return strings.Join(strings.Fields(r.out), " ")
+	}
+	in.waitFor("acc.socket listening", 15*time.Second, func() bool { return state("acc.socket") == "active listening" })
+	ask := func(when string) {
+		t.Helper()
+		c, err := net.Dial("unix", filepath.Join(in.dir, "acc.sock"))
+		if err != nil {
+			t.Fatalf("connect %s: %v", when, err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(c)
+		if string(got) != "instance-answer\n" {
+			t.Fatalf("%s: the connection got %q (%v), want an instance's answer", when, got, err)
+		}
+	}
+	ask("before daemon-reexec")
+	ctlWant(t, in, 0, "daemon-reexec")
+	in.waitOutput("Reexecuted: ", 10*time.Second)
+	ask("after daemon-reexec")
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM\n%s", code, in.out.String())
+	}
+}

@@ -45,6 +45,9 @@ type handover struct {
 	Groups  map[string][]int
 	Pipes   []hoPipe
 	Sets    map[string]sockets.SavedSet
+	// Accepts names the Sets of Accept=yes socket units. nil: a handover
+	// from a gosd that did not record it (its definitions tell then).
+	Accepts map[string]bool
 	Watched []string
 	Notify  *hoNotify
 	ConnNr  uint64
@@ -143,7 +146,7 @@ func (r *Reactor) reexecNow() error {
 		return err
 	}
 	h := handover{Version: handoverVersion, Zero: int64(monoNow() - r.Now()), Manager: saved,
-		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, ConnNr: r.connNr, GlobalEnv: r.globalEnv}
+		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, Accepts: map[string]bool{}, ConnNr: r.connNr, GlobalEnv: r.globalEnv}
 	var keep []int
 	for pid, p := range r.procs {
 		h.Procs = append(h.Procs, hoProc{Pid: pid, Unit: p.unit})
@@ -161,6 +164,9 @@ func (r *Reactor) reexecNow() error {
 	}
 	for unit, set := range r.sets {
 		h.Sets[unit] = set.Save()
+		if r.accepts[unit] {
+			h.Accepts[unit] = true
+		}
 		keep = append(keep, set.FDs()...)
 	}
 	for unit := range r.watched {
@@ -288,8 +294,10 @@ func (r *Reactor) restore(fd int) bool {
 	for unit, s := range h.Sets {
 		restoreCloexec(s.FDs)
 		r.sets[unit] = sockets.RestoreSet(s)
-		if u := r.unit(unit); u != nil && u.Socket != nil {
-			r.accepts[unit] = u.Socket.Accept
+		if h.Accepts != nil {
+			r.accepts[unit] = h.Accepts[unit]
+		} else if u := r.unit(unit); u != nil && u.Socket != nil {
+			r.accepts[unit] = u.Socket.Accept // handed over by an older gosd
 		}
 	}
 	for _, unit := range h.Watched {
