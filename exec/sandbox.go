@@ -444,6 +444,70 @@ func CleanupSandbox(unit string) error {
 	return removePrivateTmp(rt.tmp)
 }
 
+// SavedSandbox is what units' sandboxes hold on the host, handed to the
+// new gosd by daemon-reexec: a running unit keeps its /tmp and its
+// namespaces, and the directories are still removed when it stops.
+type SavedSandbox []SavedRuntime
+
+// SavedRuntime is one namespace key's share; Net and IPC are fds kept open
+// across the execve (-1: none).
+type SavedRuntime struct {
+	Key      string
+	Tmp      [2]string
+	Net, IPC int
+	Users    []string
+}
+
+// SaveSandbox returns the state for daemon-reexec.
+func SaveSandbox() SavedSandbox {
+	shared.Lock()
+	defer shared.Unlock()
+	var out SavedSandbox
+	for key, rt := range shared.byKey {
+		sr := SavedRuntime{Key: key, Tmp: rt.tmp, Net: rt.net, IPC: rt.ipc}
+		for u := range rt.users {
+			sr.Users = append(sr.Users, u)
+		}
+		out = append(out, sr)
+	}
+	return out
+}
+
+// FDs are the namespace fds that must stay open across the execve.
+func (s SavedSandbox) FDs() []int {
+	var fds []int
+	for _, r := range s {
+		for _, fd := range []int{r.Net, r.IPC} {
+			if fd >= 0 {
+				fds = append(fds, fd)
+			}
+		}
+	}
+	return fds
+}
+
+// RestoreSandbox takes the state over after daemon-reexec; the fds become
+// close-on-exec again.
+func RestoreSandbox(s SavedSandbox) {
+	shared.Lock()
+	defer shared.Unlock()
+	for _, sr := range s {
+		rt := sharedFor("", sr.Key)
+		delete(rt.users, "")
+		delete(shared.keyOf, "")
+		rt.tmp, rt.net, rt.ipc = sr.Tmp, sr.Net, sr.IPC
+		for _, fd := range []int{sr.Net, sr.IPC} {
+			if fd >= 0 {
+				syscall.CloseOnExec(fd)
+			}
+		}
+		for _, u := range sr.Users {
+			rt.users[u] = true
+			shared.keyOf[u] = sr.Key
+		}
+	}
+}
+
 // namespaceKey is the unit whose namespace a unit shares: itself, or the
 // first (by name) of the units it joins (JoinsNamespaceOf=).
 func namespaceKey(unit string, joins []string) string {

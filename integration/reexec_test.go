@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -199,5 +200,44 @@ func TestDaemonReexecKeepsAcceptYes(t *testing.T) {
 	ask("after daemon-reexec")
 	if code := in.stop(20 * time.Second); code != 0 {
 		t.Fatalf("exit status %d after SIGTERM\n%s", code, in.out.String())
+	}
+}
+
+// daemon-reexec keeps a running unit's sandbox: ExecReload= after it sees
+// the /tmp and the network namespace ExecStart= made, and stopping the
+// unit afterwards still removes its private /tmp from the host.
+func TestDaemonReexecKeepsSandbox(t *testing.T) {
+	units := map[string]string{
+		"default.target": "[Unit]\nWants=reexec-sandbox.service\n",
+		"reexec-sandbox.service": "[Service]\nPrivateTmp=yes\nPrivateNetwork=yes\nBindPaths=@T@\n" +
+			"ExecStart=/bin/sh -c 'echo kept > /tmp/mark; readlink /proc/self/ns/net > @T@/start.ns; exec sleep 1000'\n" +
+			"ExecReload=/bin/sh -c 'cat /tmp/mark > @T@/reload.out; readlink /proc/self/ns/net > @T@/reload.ns'\n",
+	}
+	glob := "/tmp/systemd-private-reexec-sandbox.service-*"
+	before, _ := filepath.Glob(glob) // left by a killed run
+	in := start(t, asPID1, units)
+	startNS := strings.TrimSpace(in.waitFile("start.ns", 15*time.Second))
+	all, _ := filepath.Glob(glob)
+	var privs []string
+	for _, p := range all {
+		if !slices.Contains(before, p) {
+			privs = append(privs, p)
+		}
+	}
+	if len(privs) != 1 {
+		t.Fatalf("private /tmp on the host: %v", privs)
+	}
+	ctlWant(t, in, 0, "daemon-reexec")
+	in.waitOutput("Reexecuted: ", 10*time.Second)
+	ctlWant(t, in, 0, "reload", "reexec-sandbox.service")
+	if got := strings.TrimSpace(in.waitFile("reload.out", 10*time.Second)); got != "kept" {
+		t.Errorf("ExecReload= after daemon-reexec reads /tmp/mark: %q, want kept", got)
+	}
+	if got := strings.TrimSpace(in.waitFile("reload.ns", 10*time.Second)); got != startNS {
+		t.Errorf("ExecReload= after daemon-reexec in network namespace %q, ExecStart= in %q", got, startNS)
+	}
+	ctlWant(t, in, 0, "stop", "reexec-sandbox.service")
+	if _, err := os.Stat(privs[0]); err == nil {
+		t.Errorf("private /tmp %s left on the host after the unit stopped", privs[0])
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gosd/exec"
 	"gosd/logstore"
 	"gosd/manager"
 	"gosd/sockets"
@@ -61,6 +62,8 @@ type handover struct {
 	Extra      json.RawMessage
 	// GlobalEnv is the manager's environment block (set-environment).
 	GlobalEnv []string `json:",omitempty"`
+	// Sandbox: the units' PrivateTmp= directories and shared namespaces.
+	Sandbox exec.SavedSandbox `json:",omitempty"`
 }
 
 type hoLogSocket struct {
@@ -179,6 +182,8 @@ func (r *Reactor) reexecNow() error {
 	for _, u := range saved.Units {
 		keep = append(keep, u.Fds...)
 	}
+	h.Sandbox = exec.SaveSandbox()
+	keep = append(keep, h.Sandbox.FDs()...)
 	for _, ls := range r.logSocks {
 		h.LogSockets = append(h.LogSockets, hoLogSocket{Kind: ls.kind, Path: ls.path, Holder: ls.holder, FD: ls.fd})
 		if ls.fd >= 0 {
@@ -278,6 +283,7 @@ func (r *Reactor) restore(fd int) bool {
 	r.connNr = h.ConnNr
 	r.restoredExtra = h.Extra
 	r.globalEnv = h.GlobalEnv
+	exec.RestoreSandbox(h.Sandbox)
 	if h.Notify != nil {
 		unix.CloseOnExec(h.Notify.FD)
 		if r.notify != nil {
