@@ -210,8 +210,8 @@ func TestDaemonReexecKeepsSandbox(t *testing.T) {
 	units := map[string]string{
 		"default.target": "[Unit]\nWants=reexec-sandbox.service\n",
 		"reexec-sandbox.service": "[Service]\nPrivateTmp=yes\nPrivateNetwork=yes\nBindPaths=@T@\n" +
-			"ExecStart=/bin/sh -c 'echo kept > /tmp/mark; readlink /proc/self/ns/net > @T@/start.ns; exec sleep 1000'\n" +
-			"ExecReload=/bin/sh -c 'cat /tmp/mark > @T@/reload.out; readlink /proc/self/ns/net > @T@/reload.ns'\n",
+			"ExecStart=/bin/sh -c 'echo kept > /tmp/mark; readlink /proc/self/ns/net > @T@/start.tmp && mv @T@/start.tmp @T@/start.ns; exec sleep 1000'\n" +
+			"ExecReload=/bin/sh -c 'readlink /proc/self/ns/net > @T@/reload.tmp; mv @T@/reload.tmp @T@/reload.ns; cat /tmp/mark > @T@/reload.tmp; mv @T@/reload.tmp @T@/reload.out'\n",
 	}
 	glob := "/tmp/systemd-private-reexec-sandbox.service-*"
 	before, _ := filepath.Glob(glob) // left by a killed run
