@@ -243,11 +243,28 @@ func (g *Group) OpenFD() (int, error) {
 
 // Procs lists the pids in the group and in any cgroup below it (a
 // delegated subtree).
-func (g *Group) Procs() ([]int, error) {
-	// The common case, a unit that made no cgroups of its own, is two
-	// small reads: walking the directory (a getdents and an lstat of
-	// some 30 files) was half of the stop path's cgroup time at 1000
-	// units (CPU profile of gosd stopping 1000 simple services).
+func (g *Group) Procs() ([]int, error) { return g.ProcsFD(-1) }
+
+// ProcsFD is Procs through the group's directory fd (OpenFD; -1: by
+// path). With the fd, the common case, a unit that made no cgroups of
+// its own, is an fstat and one small read without a path lookup from the
+// root: kernfs keeps a directory's link count at 2 + its subdirectories.
+// Measured stopping 1000 simple services, the reads by path (cgroup.stat,
+// then cgroup.procs) were two thirds of gosd's signalling cost.
+func (g *Group) ProcsFD(dirFD int) ([]int, error) {
+	if dirFD >= 0 {
+		var st unix.Stat_t
+		if err := unix.Fstat(dirFD, &st); err == nil && st.Nlink == 2 {
+			b, err := readSmallAt(dirFD, "cgroup.procs")
+			if err != nil {
+				return nil, fmt.Errorf("cgroups: %w", &os.PathError{Op: "read", Path: filepath.Join(g.dir, "cgroup.procs"), Err: err})
+			}
+			return parsePids(nil, b), nil
+		}
+	}
+	// The common case by path is two small reads: walking the directory
+	// (a getdents and an lstat of some 30 files) was half of the stop
+	// path's cgroup time at 1000 units.
 	if b, err := readSmall(filepath.Join(g.dir, "cgroup.stat")); err == nil && descendants(b) == 0 {
 		b, err := readSmall(filepath.Join(g.dir, "cgroup.procs"))
 		if err != nil {
@@ -393,7 +410,13 @@ func (g *Group) killEach() error {
 // in turn, from one listing). Processes forked while it runs may be
 // missed; use Kill to end a group.
 func (g *Group) Signal(sig syscall.Signal, more ...syscall.Signal) error {
-	pids, err := g.Procs()
+	return g.SignalFD(-1, sig, more...)
+}
+
+// SignalFD is Signal listing the processes through the group's
+// directory fd (ProcsFD).
+func (g *Group) SignalFD(dirFD int, sig syscall.Signal, more ...syscall.Signal) error {
+	pids, err := g.ProcsFD(dirFD)
 	if err != nil {
 		return err
 	}
@@ -518,6 +541,20 @@ func readSmall(p string) ([]byte, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: p, Err: err}
 	}
+	return readAll(fd, p)
+}
+
+// readSmallAt is readSmall of a file in the directory dirFD.
+func readSmallAt(dirFD int, name string) ([]byte, error) {
+	fd, err := unix.Openat(dirFD, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return readAll(fd, name)
+}
+
+// readAll reads fd to its end and closes it.
+func readAll(fd int, p string) ([]byte, error) {
 	defer unix.Close(fd)
 	b := make([]byte, 0, 512)
 	for {

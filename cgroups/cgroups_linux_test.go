@@ -420,6 +420,52 @@ func TestSignal(t *testing.T) {
 	}
 }
 
+// TestSignalFDReachesSubgroups: through the directory fd, the group's own
+// processes and those of a cgroup the unit made below it (a delegated
+// subtree) are signalled, before and after the subgroup exists.
+func TestSignalFDReachesSubgroups(t *testing.T) {
+	h := testHierarchy(t)
+	g, err := h.Create("signalfd.service", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirFD, err := g.OpenFD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dirFD)
+	a := spawn(t, g, "/bin/sleep", "1000")
+	if pids, err := g.ProcsFD(dirFD); err != nil || !slices.Equal(pids, []int{a}) {
+		t.Fatalf("ProcsFD = %v, %v; want [%d]", pids, err, a)
+	}
+	if err := g.SignalFD(dirFD, syscall.SIGTERM, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if ws := reap(t, a); ws.Signal() != syscall.SIGTERM {
+		t.Errorf("pid %d: status %v, want SIGTERM", a, ws)
+	}
+	sub := &Group{dir: filepath.Join(g.Path(), "worker")}
+	if err := unix.Mkdir(sub.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { destroy(t, sub.dir) })
+	b := spawn(t, g, "/bin/sleep", "1000")
+	c := spawn(t, sub, "/bin/sleep", "1000")
+	pids, err := g.ProcsFD(dirFD)
+	slices.Sort(pids)
+	if want := []int{min(b, c), max(b, c)}; err != nil || !slices.Equal(pids, want) {
+		t.Fatalf("ProcsFD with a subgroup = %v, %v; want %v", pids, err, want)
+	}
+	if err := g.SignalFD(dirFD, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range []int{b, c} {
+		if ws := reap(t, pid); ws.Signal() != syscall.SIGTERM {
+			t.Errorf("pid %d: status %v, want SIGTERM", pid, ws)
+		}
+	}
+}
+
 func TestNestedSliceAndUnitOf(t *testing.T) {
 	h := testHierarchy(t)
 	g, err := h.Create("web.service", "app-web.slice")

@@ -42,8 +42,12 @@ func (g *Group) Populated() (bool, error)                                { retur
 func (g *Group) EventsFD() (int, error)                                  { return -1, errNoCgroups }
 func (g *Group) Kill() error                                             { return errNoCgroups }
 func (g *Group) Signal(sig syscall.Signal, more ...syscall.Signal) error { return errNoCgroups }
-func (g *Group) Remove() error                                           { return errNoCgroups }
-func (g *Group) Apply(rc unitfile.ResourceControl) ([]string, error)     { return nil, errNoCgroups }
+func (g *Group) ProcsFD(dirFD int) ([]int, error)                        { return nil, errNoCgroups }
+func (g *Group) SignalFD(dirFD int, sig syscall.Signal, more ...syscall.Signal) error {
+	return errNoCgroups
+}
+func (g *Group) Remove() error                                       { return errNoCgroups }
+func (g *Group) Apply(rc unitfile.ResourceControl) ([]string, error) { return nil, errNoCgroups }
 
 // Stats are the figures of a group; there are none here.
 type Stats struct {

@@ -605,9 +605,9 @@ func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
 		err = c.g.Kill()
 	} else {
 		if sig == syscall.SIGCONT {
-			err = c.g.Signal(sig)
+			err = c.g.SignalFD(c.dirFD, sig)
 		} else {
-			err = c.g.Signal(sig, syscall.SIGCONT)
+			err = c.g.SignalFD(c.dirFD, sig, syscall.SIGCONT)
 		}
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
