@@ -40,6 +40,8 @@ type config struct {
 	floodSvcs  int
 	floodRate  int
 	peers      bool
+	baseline   string // another gosd binary, run as a third side (A/B)
+	writeTo    string // write the generated trees there and exit (for profiling by hand)
 }
 
 type bins struct{ gosd, floor, helper string }
@@ -48,6 +50,7 @@ type ttResult struct {
 	shape, typ                   string
 	n, critical                  int
 	gosdT, floorT, gosdX, floorX []float64 // time to target / to exit, ms
+	baseT, baseX                 []float64 // the -baseline gosd's (not in the report)
 	failures                     []string
 }
 
@@ -64,6 +67,8 @@ func main() {
 	flag.BoolVar(&c.peers, "peers", true, "run the peers suite (runit, s6, supervisor; installed with apt-get when missing)")
 	flag.Int64Var(&c.seed, "seed", 1, "DAG seed")
 	flag.StringVar(&c.out, "out", "docs", "directory for benchmarks.md and the SVG plots ('' = do not write)")
+	flag.StringVar(&c.writeTo, "write", "", "write the generated trees (DIR/SHAPE-TYPE-N/units, spec.json) and exit, for profiling by hand")
+	flag.StringVar(&c.baseline, "baseline", "", "a gosd binary to compare with (A/B): run as a third side, interleaved; its figures go to stderr only (use with -out '')")
 	flag.Parse()
 	if ns == "" {
 		ns = "10,100,1000"
@@ -99,6 +104,23 @@ func main() {
 	c.idleWindow, c.floodFor, c.floodSvcs, c.floodRate = 10*time.Second, 10*time.Second, 4, 100000
 	if c.quick {
 		c.idleWindow, c.floodFor = 3*time.Second, 3*time.Second
+	}
+	if c.writeTo != "" {
+		// The notify type's helper is the bench's: built next to the trees.
+		helper, _ := filepath.Abs(filepath.Join(c.writeTo, "helper"))
+		build(helper, "./bench/helper")
+		for _, n := range c.ns {
+			for _, shape := range c.shapes {
+				for _, typ := range c.types {
+					tree := genTree(shape, typ, n, c.seed, helper)
+					dir := filepath.Join(c.writeTo, fmt.Sprintf("%s-%s-%d", shape, typ, n))
+					check(writeFiles(filepath.Join(dir, "units"), unitFiles(tree, nil)))
+					data, _ := json.Marshal(tree)
+					check(os.WriteFile(filepath.Join(dir, "spec.json"), data, 0o644))
+				}
+			}
+		}
+		return
 	}
 	if os.Geteuid() != 0 {
 		fatal("run as root (gosd manages services as root)")
@@ -208,17 +230,23 @@ func timeToTarget(c config, b bins, work, shape, typ string, n int) *ttResult {
 		return msf(t), msf(x), nil
 	}
 	for i := 0; i < runs; i++ {
-		// Interleave, alternating which side goes first.
+		// Interleave, alternating which side goes first (rotating, with
+		// a baseline).
 		sides := []string{"floor", "gosd"}
-		if i%2 == 1 {
-			sides = []string{"gosd", "floor"}
+		if c.baseline != "" {
+			sides = append(sides, "base")
 		}
+		k := i % len(sides)
+		sides = append(sides[k:], sides[:k]...)
 		for _, side := range sides {
 			var t, x float64
 			var err error
-			if side == "floor" {
+			switch side {
+			case "floor":
 				t, x, err = one([]string{b.floor, specPath, filepath.Join(run, "n.sock")}, floorMarker)
-			} else {
+			case "base":
+				t, x, err = one(gosdArgs(bins{gosd: c.baseline}, units, run), gosdMarker)
+			default:
 				t, x, err = one(gosdArgs(b, units, run), gosdMarker)
 			}
 			if err != nil {
@@ -226,15 +254,25 @@ func timeToTarget(c config, b bins, work, shape, typ string, n int) *ttResult {
 				progress("  %s %s N=%d %s run %d FAILED: %v", shape, typ, n, side, i, firstLines(err.Error(), 12))
 				continue
 			}
-			if side == "floor" {
+			switch side {
+			case "floor":
 				res.floorT, res.floorX = append(res.floorT, t), append(res.floorX, x)
-			} else {
+			case "base":
+				res.baseT, res.baseX = append(res.baseT, t), append(res.baseX, x)
+			default:
 				res.gosdT, res.gosdX = append(res.gosdT, t), append(res.gosdX, x)
 			}
 		}
 	}
 	g, f := summarize(res.gosdT), summarize(res.floorT)
 	progress("%-5s %-7s N=%-4d runs=%d  gosd %s ms  floor %s ms  ratio %.2f", shape, typ, n, runs, g, f, g.Median/f.Median)
+	gx, fx := summarize(res.gosdX), summarize(res.floorX)
+	progress("%-5s %-7s N=%-4d stop: gosd %s ms  floor %s ms  ratio %.2f", shape, typ, n, gx, fx, gx.Median/fx.Median)
+	if c.baseline != "" {
+		bt, bx := summarize(res.baseT), summarize(res.baseX)
+		progress("%-5s %-7s N=%-4d baseline: target %s ms (gosd/baseline %.2f, baseline/floor %.2f)  stop %s ms (gosd/baseline %.2f, baseline/floor %.2f)",
+			shape, typ, n, bt, g.Median/bt.Median, bt.Median/f.Median, bx, gx.Median/bx.Median, bx.Median/fx.Median)
+	}
 	return res
 }
 
