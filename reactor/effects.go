@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"gosd/exec"
 	"gosd/logstore"
@@ -64,6 +65,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		}
 		r.Feed(ev)
 	case manager.Cleanup:
+		delete(r.logLimits, e.Unit)
 		if ec := e.Exec; ec != nil {
 			if err := exec.CleanupDirectories(ec, false); err != nil {
 				r.logf(e.Unit, "cleanup: %v", err)
@@ -245,19 +247,44 @@ func (r *Reactor) unit(name string) *unitfile.Unit {
 	return r.cfg.Units.Get(name)
 }
 
-// execContext is a unit's process environment, for what is not an effect
-// (log datagrams its processes send).
-func (r *Reactor) execContext(name string) *unitfile.ExecContext {
-	u := r.unit(name)
-	switch {
-	case u == nil:
-		return nil
-	case u.Service != nil:
-		return &u.Service.Exec
-	case u.Socket != nil:
-		return &u.Socket.Exec
+// logLimits are a unit's LogLevelMax=, LogRateLimitIntervalSec= and
+// LogRateLimitBurst=, as the log sockets apply them.
+type logLimits struct {
+	MaxLevel int // -1: none
+	Interval time.Duration
+	Burst    int
+}
+
+var noLogLimits = logLimits{MaxLevel: -1}
+
+func logLimitsOf(ec *unitfile.ExecContext) logLimits {
+	l := noLogLimits
+	if ec != nil {
+		l.Interval, l.Burst = ec.LogRateLimitIntervalSec, ec.LogRateLimitBurst
+		if ec.LogLevelMax != nil {
+			l.MaxLevel = *ec.LogLevelMax
+		}
 	}
-	return nil
+	return l
+}
+
+// noteLogLimits keeps what a unit's Spawn says of its log settings for
+// its log datagrams (systemd, likewise, hands them to journald when the
+// unit starts).
+func (r *Reactor) noteLogLimits(unit string, ec *unitfile.ExecContext) {
+	if l := logLimitsOf(ec); l != noLogLimits {
+		r.logLimits[unit] = l
+	} else if len(r.logLimits) > 0 {
+		delete(r.logLimits, unit)
+	}
+}
+
+// logLimitsFor is what noteLogLimits kept for unit.
+func (r *Reactor) logLimitsFor(unit string) logLimits {
+	if l, ok := r.logLimits[unit]; ok {
+		return l
+	}
+	return noLogLimits
 }
 
 // describe is the Description= and Type=oneshot of an effect that came
@@ -354,6 +381,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 			r.logAt(s.Unit, en.Pos, manager.LevelWarning, en.Key+"= is not enforced by gosd")
 		}
 	}
+	r.noteLogLimits(s.Unit, s.Exec)
 	spec := exec.Spec{Unit: s.Unit, Cmd: s.Cmd, Exec: s.Exec, Env: s.Env, GlobalEnv: r.globalEnv, Conn: s.Conn, Stdout: -1, Stderr: -1}
 	if s.Exec != nil && s.Exec.DynamicUser {
 		// Held until the unit's Cleanup, across its restarts.

@@ -117,3 +117,69 @@ func TestStderrToKmsgApart(t *testing.T) {
 		t.Errorf("%d entries kept, want the three lines", n)
 	}
 }
+
+// TestLogDatagramsFollowTheSpawn: what a unit's processes send to the log
+// sockets is shaped by LogLevelMax= and LogRateLimitBurst= as its Spawn
+// carried them (the reactor reads no unit definitions: there are none
+// here).
+func TestLogDatagramsFollowTheSpawn(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log")
+	lvl := func(n int) *int { return &n }
+	cases := map[string]*unitfile.ExecContext{
+		"plain.service":  {UMask: 0o022},
+		"shaped.service": {UMask: 0o022, LogLevelMax: lvl(5), LogRateLimitIntervalSec: time.Hour, LogRateLimitBurst: 3},
+	}
+	// The sender stays alive until its datagrams are read: a process that
+	// is gone cannot be placed in its unit.
+	py := `import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for m in (b"<15>t: debug line", b"<11>t: error line", b"<13>t: notice line", b"<14>t: more1", b"<14>t: more2"):
+    s.sendto(m, sys.argv[1])
+time.sleep(1)
+`
+	next := uint64(0)
+	left := len(cases)
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch ev.(type) {
+		case manager.Request:
+			var effects []manager.Effect
+			for unit, ec := range cases {
+				next++
+				cmd := unitfile.ExecCommand{Path: "/usr/bin/env", Argv: []string{"/usr/bin/env", "python3", "-c", py, sock}, NoEnvExpand: true}
+				effects = append(effects, manager.Spawn{ID: next, Unit: unit, Role: "main", Cmd: cmd, Exec: ec, Conn: -1})
+			}
+			return effects
+		case manager.Exited:
+			if left--; left == 0 {
+				return []manager.Effect{manager.SetTimer{ID: manager.TimerID{Unit: "x", Kind: "x"}, At: now + 100*time.Millisecond}}
+			}
+		case manager.TimerFired:
+			return []manager.Effect{manager.Exit{}}
+		}
+		return nil
+	})
+	var log syncBuffer
+	r := newReactor(t, Config{Manager: m, Log: &log, SyslogSocket: sock})
+	runWithin(t, r, 20*time.Second)
+	got := func(unit string) string {
+		var b strings.Builder
+		for _, e := range r.Store().Query(logstore.Filter{Units: []string{unit}}, 0) {
+			if e.Transport == logstore.TransportSyslog {
+				b.WriteString(strconv.Itoa(e.Priority) + "/" + e.Message + ";")
+			}
+		}
+		return b.String()
+	}
+	for unit, want := range map[string]string{
+		"plain.service": "7/debug line;3/error line;5/notice line;6/more1;6/more2;",
+		// three pass the burst, of which debug is over LogLevelMax=notice.
+		"shaped.service": "3/error line;5/notice line;",
+	} {
+		if g := got(unit); g != want {
+			t.Errorf("%s kept %q, want %q\n%s", unit, g, want, log.String())
+		}
+	}
+	if !strings.Contains(log.String(), "Suppressed 2 messages from shaped.service") {
+		t.Errorf("the two datagrams over LogRateLimitBurst=3 were not counted:\n%s", log.String())
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -269,14 +268,9 @@ func (r *Reactor) readLogSocket(ls *logSocket) bool {
 }
 
 func (r *Reactor) logDatagram(ls *logSocket, data []byte, truncated, hadFds bool, pid int, unit string) {
-	maxLevel, interval, burst := -1, time.Duration(0), 0
-	if ec := r.execContext(unit); ec != nil {
-		interval, burst = ec.LogRateLimitIntervalSec, ec.LogRateLimitBurst
-		if ec.LogLevelMax != nil {
-			maxLevel = *ec.LogLevelMax
-		}
-	}
-	if !r.allowLog(unit, interval, burst) {
+	limits := r.logLimitsFor(unit)
+	maxLevel := limits.MaxLevel
+	if !r.allowLog(unit, limits.Interval, limits.Burst) {
 		return
 	}
 	var m logstore.Message

@@ -162,6 +162,10 @@ type Reactor struct {
 	sliceDirs  map[string]bool
 
 	lastActive map[string]string // unit -> last ActiveState seen (console progress)
+	// logLimits: the log settings of units whose last Spawn had any, for
+	// the datagrams their processes send to the log sockets (which come
+	// with no effect); dropped at the unit's Cleanup.
+	logLimits map[string]logLimits
 
 	store    *logstore.Store
 	persist  *logstore.Persister
@@ -233,7 +237,7 @@ func New(cfg Config) (*Reactor, error) {
 		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, spawner: newSpawner(), groups: map[string]map[int]bool{},
 		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, mountFD: -1, watched: map[string]bool{}, warned: map[string]bool{},
-		readBuf: make([]byte, readChunk), lastActive: map[string]string{},
+		readBuf: make([]byte, readChunk), lastActive: map[string]string{}, logLimits: map[string]logLimits{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
 		store: logstore.New(cfg.LogMemoryMax), limiter: limiterOf(cfg), kmsgFD: -1,

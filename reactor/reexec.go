@@ -50,9 +50,12 @@ type handover struct {
 	// from a gosd that did not record it (its definitions tell then).
 	Accepts map[string]bool
 	Watched []string
-	Notify  *hoNotify
-	ConnNr  uint64
-	Log     []logstore.Entry // the log store's entries, oldest first
+	// LogLimits are the units' log settings for their log datagrams.
+	// nil: a handover from a gosd that did not record them.
+	LogLimits map[string]logLimits
+	Notify    *hoNotify
+	ConnNr    uint64
+	Log       []logstore.Entry // the log store's entries, oldest first
 	// LogPersisted: the entries up to this sequence number are on disk.
 	LogPersisted uint64
 	// KmsgNext is the sequence number of the next kernel record to read.
@@ -149,7 +152,7 @@ func (r *Reactor) reexecNow() error {
 		return err
 	}
 	h := handover{Version: handoverVersion, Zero: int64(monoNow() - r.Now()), Manager: saved,
-		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, Accepts: map[string]bool{}, ConnNr: r.connNr, GlobalEnv: r.globalEnv}
+		Groups: map[string][]int{}, Sets: map[string]sockets.SavedSet{}, Accepts: map[string]bool{}, LogLimits: r.logLimits, ConnNr: r.connNr, GlobalEnv: r.globalEnv}
 	var keep []int
 	for pid, p := range r.procs {
 		h.Procs = append(h.Procs, hoProc{Pid: pid, Unit: p.unit})
@@ -309,6 +312,16 @@ func (r *Reactor) restore(fd int) bool {
 	for _, unit := range h.Watched {
 		r.watch(unit)
 	}
+	if h.LogLimits != nil {
+		r.logLimits = h.LogLimits
+	} else {
+		// Handed over by an older gosd: the running units' definitions.
+		for _, su := range h.Manager.Units {
+			if su.Active != "inactive" && su.Active != "failed" {
+				r.noteLogLimits(su.Name, r.definedExec(su.Name))
+			}
+		}
+	}
 	for _, p := range h.Pipes {
 		unix.CloseOnExec(p.FD)
 		if err := r.addSource(p.FD, &outputPipe{unit: p.Unit, pid: p.Pid, fd: p.FD, partial: p.Partial, route: p.Route}); err != nil {
@@ -389,3 +402,17 @@ func (r *Reactor) RestoredExtra() json.RawMessage { return r.restoredExtra }
 
 // Restored says whether this gosd took over from a re-exec.
 func (r *Reactor) Restored() bool { return r.restored }
+
+// definedExec is a unit's process environment as its definition says, for
+// a handover from a gosd that did not record the units' log settings.
+func (r *Reactor) definedExec(name string) *unitfile.ExecContext {
+	switch u := r.unit(name); {
+	case u == nil:
+		return nil
+	case u.Service != nil:
+		return &u.Service.Exec
+	case u.Socket != nil:
+		return &u.Socket.Exec
+	}
+	return nil
+}
