@@ -37,6 +37,7 @@ type Hierarchy struct {
 type Group struct {
 	unit string
 	dir  string
+	root string // the hierarchy's root, up to which Apply enables controllers
 }
 
 // Detect finds cgroup v2 and gosd's place in it, moving gosd into
@@ -165,44 +166,75 @@ func (h *Hierarchy) Create(unit, slice string) (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices, err := slicePath(slice)
-	if err != nil {
-		return nil, err
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for try := 0; ; try++ {
-		dir := h.root
-		if slices != "" {
-			for _, s := range strings.Split(slices, "/") {
-				dir = filepath.Join(dir, s)
-				if h.slices[dir] {
-					continue // one mkdir per unit start, not one per level
-				}
-				created, err := mkdirNew(dir)
-				if err != nil {
-					return nil, err
-				}
-				if created {
-					enableControllers(dir)
-				}
-				if h.slices == nil {
-					h.slices = map[string]bool{}
-				}
-				h.slices[dir] = true
-			}
+		dir, err := h.sliceDir(slice)
+		if err != nil {
+			return nil, err
 		}
 		dir = filepath.Join(dir, name)
-		err := unix.Mkdir(dir, 0o755)
-		if err == unix.ENOENT && try == 0 && slices != "" {
+		err = unix.Mkdir(dir, 0o755)
+		if err == unix.ENOENT && try == 0 && dir != filepath.Join(h.root, name) {
 			h.slices = nil // a slice was removed behind our back: make them again
 			continue
 		}
 		if err != nil && err != unix.EEXIST {
 			return nil, fmt.Errorf("cgroups: %w", &os.PathError{Op: "mkdir", Path: dir, Err: err})
 		}
-		return &Group{unit: unit, dir: dir}, nil
+		return &Group{unit: unit, dir: dir, root: h.root}, nil
 	}
+}
+
+// Slice makes (or reuses) the cgroup of a slice unit ("" is
+// system.slice) and the slices above it, for the slice's own resource
+// settings. "-.slice" is the root, which is not the slice's to set: it
+// is an error.
+func (h *Hierarchy) Slice(slice string) (*Group, error) {
+	if slice == "-.slice" {
+		return nil, fmt.Errorf("cgroups: -.slice is gosd's root cgroup %s, whose settings belong to its parent", h.root)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	dir, err := h.sliceDir(slice)
+	if err != nil {
+		return nil, err
+	}
+	if slice == "" {
+		slice = DefaultSlice
+	}
+	return &Group{unit: slice, dir: dir, root: h.root}, nil
+}
+
+// sliceDir creates the directories of slice and the slices above it
+// (h.mu held) and returns the slice's.
+func (h *Hierarchy) sliceDir(slice string) (string, error) {
+	slices, err := slicePath(slice)
+	if err != nil {
+		return "", err
+	}
+	dir := h.root
+	if slices == "" {
+		return dir, nil
+	}
+	for _, s := range strings.Split(slices, "/") {
+		dir = filepath.Join(dir, s)
+		if h.slices[dir] {
+			continue // one mkdir per unit start, not one per level
+		}
+		created, err := mkdirNew(dir)
+		if err != nil {
+			return "", err
+		}
+		if created {
+			enableControllers(dir)
+		}
+		if h.slices == nil {
+			h.slices = map[string]bool{}
+		}
+		h.slices[dir] = true
+	}
+	return dir, nil
 }
 
 // UnitOf maps pid to the unit whose cgroup (or a cgroup below it) the
@@ -433,24 +465,27 @@ func (g *Group) SignalFD(dirFD int, sig syscall.Signal, more ...syscall.Signal) 
 	return nil
 }
 
-// Apply writes rc's settings to the group. Settings whose controller the
-// group does not have (hybrid layouts usually have none) are returned by
-// name in notApplied, e.g. "MemoryMax"; a refused write is an error.
-func (g *Group) Apply(rc unitfile.ResourceControl) (notApplied []string, err error) {
-	set := settings(rc)
+// Apply writes rc's settings to the group (startup: the system is
+// starting or stopping, see settings). A controller the group lacks is
+// enabled in the subtree_control of each cgroup from the root down to
+// the group's parent, as systemd does when a unit needs it; settings
+// whose controller still is not there (hybrid layouts usually offer
+// none) are returned by name in notApplied, e.g. "MemoryMax"; a refused
+// write is an error.
+func (g *Group) Apply(rc unitfile.ResourceControl, startup bool) (notApplied []string, err error) {
+	set := settings(rc, startup)
 	if len(set) == 0 {
 		return nil, nil // the common case: nothing to read or write
 	}
-	b, err := os.ReadFile(filepath.Join(g.dir, "cgroup.controllers"))
+	have, err := g.controllers()
 	if err != nil {
-		return nil, fmt.Errorf("cgroups: %w", err)
-	}
-	have := map[string]bool{}
-	for _, c := range strings.Fields(string(b)) {
-		have[c] = true
+		return nil, err
 	}
 	var errs []error
 	for _, s := range set {
+		if !have[s.controller] && g.enable(s.controller) {
+			have[s.controller] = true
+		}
 		if !have[s.controller] {
 			notApplied = append(notApplied, s.name)
 			continue
@@ -466,6 +501,44 @@ func (g *Group) Apply(rc unitfile.ResourceControl) (notApplied []string, err err
 		}
 	}
 	return notApplied, errors.Join(errs...)
+}
+
+// controllers reads the group's cgroup.controllers as a set.
+func (g *Group) controllers() (map[string]bool, error) {
+	b, err := os.ReadFile(filepath.Join(g.dir, "cgroup.controllers"))
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	have := map[string]bool{}
+	for _, c := range strings.Fields(string(b)) {
+		have[c] = true
+	}
+	return have, nil
+}
+
+// enable turns controller c on for the group: "+c" in the subtree_control
+// of the root and of every cgroup below it down to the group's parent,
+// top first (a level can only pass on what it was given). A refusal
+// (the root's parent does not offer c, or a level holds processes: EBUSY)
+// leaves it off. It reports whether the group has c now.
+func (g *Group) enable(c string) bool {
+	if g.root == "" {
+		return false
+	}
+	rel, err := filepath.Rel(g.root, filepath.Dir(g.dir))
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return false
+	}
+	dir := g.root
+	_ = writeFile(filepath.Join(dir, "cgroup.subtree_control"), "+"+c)
+	if rel != "." {
+		for _, part := range strings.Split(rel, "/") {
+			dir = filepath.Join(dir, part)
+			_ = writeFile(filepath.Join(dir, "cgroup.subtree_control"), "+"+c)
+		}
+	}
+	have, err := g.controllers()
+	return err == nil && have[c]
 }
 
 // Remove deletes the group (and any cgroups below it). It fails while

@@ -537,7 +537,7 @@ func TestApply(t *testing.T) {
 		CPUWeight: n(200), CPUQuota: n(50), MemoryLow: n(1 << 20), MemoryHigh: n(512 << 20),
 		MemoryMax: n(unitfile.RlimInfinity), TasksMax: n(64), IOWeight: n(300),
 	}
-	notApplied, err := g.Apply(rc)
+	notApplied, err := g.Apply(rc, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,7 +553,7 @@ func TestApply(t *testing.T) {
 		"memory.high": "536870912", "memory.max": "max", "pids.max": "64", "io.weight": "default 300",
 	}
 	var wantNot []string
-	for _, s := range settings(rc) {
+	for _, s := range settings(rc, false) {
 		if !slices.Contains(have, s.controller) {
 			wantNot = append(wantNot, s.name)
 			if _, err := os.Stat(filepath.Join(g.Path(), s.file)); err == nil {
@@ -569,9 +569,59 @@ func TestApply(t *testing.T) {
 	if !slices.Equal(notApplied, wantNot) {
 		t.Errorf("notApplied = %v, want %v", notApplied, wantNot)
 	}
-	if notApplied, err := g.Apply(unitfile.ResourceControl{}); err != nil || len(notApplied) != 0 {
+	if notApplied, err := g.Apply(unitfile.ResourceControl{}, false); err != nil || len(notApplied) != 0 {
 		t.Errorf("empty Apply: %v %v", notApplied, err)
 	}
+}
+
+// A slice's group is the directory its members' groups are made in; its
+// settings go to its own files, and a controller it lacks is enabled from
+// the root down when the root offers it (else named as not applied).
+func TestSliceGroupApply(t *testing.T) {
+	h := testHierarchy(t)
+	s, err := h.Slice("lim-a.slice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(h.Root(), "lim.slice", "lim-a.slice"); s.Path() != want || s.Unit() != "lim-a.slice" {
+		t.Fatalf("Slice dir %s (%s), want %s", s.Path(), s.Unit(), want)
+	}
+	member, err := h.Create("m.service", "lim-a.slice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(member.Path()) != s.Path() {
+		t.Fatalf("member %s is not in the slice %s", member.Path(), s.Path())
+	}
+	if _, err := h.Slice("-.slice"); err == nil {
+		t.Error("Slice(-.slice) gave the root to set")
+	}
+	n := func(v uint64) *uint64 { return &v }
+	rc := unitfile.ResourceControl{TasksMax: n(5), MemoryMax: n(64 << 20), CPUWeight: n(50), AllowedCPUs: []int{0}}
+	// What the root's parent offers decides what can be enabled below it.
+	parent, _ := os.ReadFile(filepath.Join(filepath.Dir(h.Root()), "cgroup.subtree_control"))
+	offered := strings.Fields(string(parent))
+	notApplied, err := s.Apply(rc, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the root's parent offers %v; not applied: %v", offered, notApplied)
+	for _, c := range []struct{ name, controller, file, want string }{
+		{"CPUWeight", "cpu", "cpu.weight", "50"}, {"MemoryMax", "memory", "memory.max", "67108864"},
+		{"TasksMax", "pids", "pids.max", "5"}, {"AllowedCPUs", "cpuset", "cpuset.cpus", "0"},
+	} {
+		if !slices.Contains(offered, c.controller) {
+			if !slices.Contains(notApplied, c.name) {
+				t.Errorf("%s: controller %s not offered, yet not named as not applied", c.name, c.controller)
+			}
+			continue
+		}
+		got, err := os.ReadFile(filepath.Join(s.Path(), c.file))
+		if err != nil || strings.TrimSpace(string(got)) != c.want {
+			t.Errorf("%s reads %q %v, want %q", c.file, got, err, c.want)
+		}
+	}
+	member.Remove()
 }
 
 func TestRemove(t *testing.T) {

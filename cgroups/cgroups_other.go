@@ -46,8 +46,11 @@ func (g *Group) ProcsFD(dirFD int) ([]int, error)                        { retur
 func (g *Group) SignalFD(dirFD int, sig syscall.Signal, more ...syscall.Signal) error {
 	return errNoCgroups
 }
-func (g *Group) Remove() error                                       { return errNoCgroups }
-func (g *Group) Apply(rc unitfile.ResourceControl) ([]string, error) { return nil, errNoCgroups }
+func (g *Group) Remove() error { return errNoCgroups }
+func (g *Group) Apply(rc unitfile.ResourceControl, startup bool) ([]string, error) {
+	return nil, errNoCgroups
+}
+func (h *Hierarchy) Slice(slice string) (*Group, error) { return nil, errNoCgroups }
 
 // Stats are the figures of a group; there are none here.
 type Stats struct {

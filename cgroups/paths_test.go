@@ -152,13 +152,30 @@ func TestSettings(t *testing.T) {
 		{"TasksMax", "pids", "pids.max", "42"},
 		{"IOWeight", "io", "io.weight", "default 300"},
 	}
-	if got := settings(rc); !reflect.DeepEqual(got, want) {
+	if got := settings(rc, false); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %v\nwant %v", got, want)
 	}
-	if got := settings(unitfile.ResourceControl{CPUQuota: n(0)}); got[0].value != "1000 100000" {
+	if got := settings(unitfile.ResourceControl{CPUQuota: n(0)}, false); got[0].value != "1000 100000" {
 		t.Errorf("CPUQuota=0%% gave %q, want the kernel's 1ms minimum", got[0].value)
 	}
-	if got := settings(unitfile.ResourceControl{}); len(got) != 0 {
+	if got := settings(unitfile.ResourceControl{}, true); len(got) != 0 {
 		t.Errorf("empty ResourceControl gave %v", got)
+	}
+	// StartupCPUWeight= replaces CPUWeight= while starting and stopping,
+	// and only when set.
+	rc = unitfile.ResourceControl{CPUWeight: n(100), StartupCPUWeight: n(1000)}
+	if got := settings(rc, true); len(got) != 1 || got[0].value != "1000" || got[0].name != "StartupCPUWeight" {
+		t.Errorf("startup: %v", got)
+	}
+	if got := settings(rc, false); len(got) != 1 || got[0].value != "100" {
+		t.Errorf("after startup: %v", got)
+	}
+	if got := settings(unitfile.ResourceControl{CPUWeight: n(100)}, true); len(got) != 1 || got[0].value != "100" {
+		t.Errorf("startup without StartupCPUWeight: %v", got)
+	}
+	rc = unitfile.ResourceControl{AllowedCPUs: []int{0, 1, 2, 5, 7, 8}, AllowedMemoryNodes: []int{0}}
+	want = []setting{{"AllowedCPUs", "cpuset", "cpuset.cpus", "0-2,5,7-8"}, {"AllowedMemoryNodes", "cpuset", "cpuset.mems", "0"}}
+	if got := settings(rc, false); !reflect.DeepEqual(got, want) {
+		t.Errorf("cpuset: got %v, want %v", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"strconv"
+	"strings"
 
 	"gosd/unitfile"
 )
@@ -17,8 +18,10 @@ type setting struct {
 // cpuQuotaPeriodUS is systemd's default CPUQuotaPeriodSec= (100ms).
 const cpuQuotaPeriodUS = 100000
 
-// settings lists the writes rc asks for, in a fixed order.
-func settings(rc unitfile.ResourceControl) []setting {
+// settings lists the writes rc asks for, in a fixed order. startup: the
+// system is starting up or shutting down, when StartupCPUWeight= replaces
+// CPUWeight= (systemd.resource-control(5)).
+func settings(rc unitfile.ResourceControl, startup bool) []setting {
 	var out []setting
 	add := func(name, controller, file string, v *uint64, format func(uint64) string) {
 		if v != nil {
@@ -33,7 +36,11 @@ func settings(rc unitfile.ResourceControl) []setting {
 		}
 		return plain(v)
 	}
-	add("CPUWeight", "cpu", "cpu.weight", rc.CPUWeight, plain)
+	if startup && rc.StartupCPUWeight != nil {
+		add("StartupCPUWeight", "cpu", "cpu.weight", rc.StartupCPUWeight, plain)
+	} else {
+		add("CPUWeight", "cpu", "cpu.weight", rc.CPUWeight, plain)
+	}
 	add("CPUQuota", "cpu", "cpu.max", rc.CPUQuota, func(percent uint64) string {
 		// percent of one CPU per period: 100% is the whole period.
 		quota := percent * cpuQuotaPeriodUS / 100
@@ -51,5 +58,33 @@ func settings(rc unitfile.ResourceControl) []setting {
 	add("IOWeight", "io", "io.weight", rc.IOWeight, func(v uint64) string {
 		return "default " + plain(v)
 	})
+	cpuset := func(name, file string, list []int) {
+		if list != nil {
+			out = append(out, setting{name, "cpuset", file, cpuList(list)})
+		}
+	}
+	cpuset("AllowedCPUs", "cpuset.cpus", rc.AllowedCPUs)
+	cpuset("AllowedMemoryNodes", "cpuset.mems", rc.AllowedMemoryNodes)
 	return out
+}
+
+// cpuList writes sorted CPU (or node) numbers as the kernel's list format,
+// ranges joined: [0 1 2 5] is "0-2,5".
+func cpuList(list []int) string {
+	var b strings.Builder
+	for i := 0; i < len(list); {
+		j := i
+		for j+1 < len(list) && list[j+1] == list[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(list[i]))
+		if j > i {
+			b.WriteString("-" + strconv.Itoa(list[j]))
+		}
+		i = j + 1
+	}
+	return b.String()
 }

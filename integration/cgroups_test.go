@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -243,6 +244,43 @@ func TestCgroupResourceSettings(t *testing.T) {
 		if b, _ := os.ReadFile(filepath.Join(dir, "pids.max")); has("pids") && strings.TrimSpace(string(b)) != "10" {
 			t.Fatalf("pids.max %q", b)
 		}
+	}
+	in.stop(20 * time.Second)
+}
+
+// A slice's settings go to the slice's own cgroup, the parent of its
+// members' cgroups: in the files where the controllers exist (the qemu
+// test), named as not applied on this hybrid machine, never silent.
+func TestCgroupSliceSettings(t *testing.T) {
+	var mainPid int
+	in := start(t, asSubreaper, map[string]string{
+		"default.target": "[Unit]\nWants=member.service\n",
+		"lim-web.slice":  "[Slice]\nMemoryMax=50M\nTasksMax=7\nCPUWeight=30\n",
+		"member.service": "[Service]\nSlice=lim-web.slice\nExecStart=/bin/sh -c 'echo $$$$ > @T@/main.pid; exec sleep 1000'\n",
+	})
+	cleanupCgroups(t, in, &mainPid)
+	mainPid = pidFile(t, in, "main.pid")
+	dir := procCgroupDir(t, mainPid)
+	slice := filepath.Dir(dir)
+	if filepath.Base(dir) != "member.service" || filepath.Base(slice) != "lim-web.slice" || filepath.Base(filepath.Dir(slice)) != "lim.slice" {
+		t.Fatalf("member's cgroup %s, want .../lim.slice/lim-web.slice/member.service", dir)
+	}
+	ctrl, _ := os.ReadFile(filepath.Join(slice, "cgroup.controllers"))
+	have := strings.Fields(string(ctrl))
+	want := map[string][2]string{"memory": {"memory.max", "52428800"}, "pids": {"pids.max", "7"}, "cpu": {"cpu.weight", "30"}}
+	var missing []string
+	for c, f := range want {
+		if !slices.Contains(have, c) {
+			missing = append(missing, c)
+			continue
+		}
+		if b, _ := os.ReadFile(filepath.Join(slice, f[0])); strings.TrimSpace(string(b)) != f[1] {
+			t.Errorf("%s of the slice reads %q, want %s", f[0], b, f[1])
+		}
+	}
+	if len(missing) > 0 {
+		t.Logf("the slice lacks the controllers %v: their settings must be named", missing)
+		in.waitOutput("lim-web.slice: warning: resource settings NOT applied", 5*time.Second)
 	}
 	in.stop(20 * time.Second)
 }

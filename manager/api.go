@@ -221,6 +221,9 @@ type Spawn struct {
 	// cgroup settings, applied when its cgroup is made for this process.
 	JoinsNamespaceOf []string
 	Resources        *unitfile.ResourceControl
+	// Slices are the settings of the slices the unit's cgroup is in, top
+	// first, written to their cgroups before the unit's (slice.go).
+	Slices []SliceSettings
 }
 
 // Kill sends Signal to Pid, or with Group to the unit's whole control group

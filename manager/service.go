@@ -456,7 +456,8 @@ func (m *Manager) spawnMain(u *unit, cmd unitfile.ExecCommand) {
 	s.mainSpawn = id
 	sp := Spawn{ID: id, Unit: u.name, Role: "main", Cmd: cmd, Exec: &d.Exec,
 		Env: append([]string{"INVOCATION_ID=" + s.invocation}, s.runTrigger...), Sockets: m.socketsFor(u),
-		Conn: -1, Notify: notifyEnabled(d), JoinsNamespaceOf: u.def.Unit.JoinsNamespaceOf, Resources: &d.Resources}
+		Conn: -1, Notify: notifyEnabled(d), JoinsNamespaceOf: u.def.Unit.JoinsNamespaceOf, Resources: &d.Resources,
+		Slices: m.slicesAbove(d.Resources.Slice)}
 	if s.hasConn {
 		// The Spawn hands the connection to the reactor, which closes its
 		// copy once the process has it.
@@ -546,6 +547,9 @@ func (m *Manager) spawnControl(u *unit) {
 	c.controlSpawn = id
 	sp := Spawn{ID: id, Unit: u.name, Role: "control", Cmd: cmd, Conn: -1, JoinsNamespaceOf: u.def.Unit.JoinsNamespaceOf}
 	u.impl.fillControl(m, u, &sp)
+	if sp.Resources != nil {
+		sp.Slices = m.slicesAbove(sp.Resources.Slice)
+	}
 	m.emit(sp)
 }
 

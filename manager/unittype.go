@@ -101,6 +101,7 @@ var unitTypes = map[string]typeEntry{
 	"path":    pathType,
 	"mount":   mountType,
 	"swap":    swapType,
+	"slice":   sliceType,
 }
 
 // resetRuntime gives u the runtime of its type when its definition has

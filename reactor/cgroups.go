@@ -325,6 +325,7 @@ type cgroupMake struct {
 	unit, slice string
 	rc          *unitfile.ResourceControl
 	memory      bool // try memory.events (not known to be missing)
+	startup     bool // StartupCPUWeight= applies (startupPhase)
 
 	c                       *unitCgroup // made; nil on failure
 	err, memErr             error
@@ -361,7 +362,7 @@ func (mk *cgroupMake) make() {
 		}
 	}
 	if rc := mk.rc; rc != nil {
-		mk.notApplied, mk.applyErr = g.Apply(*rc)
+		mk.notApplied, mk.applyErr = g.Apply(*rc, mk.startup)
 		_, mk.devErr = g.ApplyDevices(rc.Devices)
 		_, mk.ipErr = g.ApplyIPAccess(rc.IPAccess)
 	}
@@ -402,7 +403,7 @@ func (r *Reactor) madeCgroup(mk *cgroupMake) {
 		r.sliceDirs[d] = true
 	}
 	if rc := mk.rc; rc != nil {
-		r.applied(c, rc, mk.notApplied, mk.applyErr)
+		r.applied(c.unit, &c.applied, rc, mk.notApplied, mk.applyErr)
 		if mk.devErr != nil {
 			r.warn(c.unit, "DeviceAllow=/DevicePolicy= NOT applied: "+mk.devErr.Error())
 		}
@@ -419,27 +420,32 @@ func (r *Reactor) apply(c *unitCgroup, rc *unitfile.ResourceControl) {
 	if rc == nil {
 		return
 	}
-	notApplied, err := c.g.Apply(*rc)
-	r.applied(c, rc, notApplied, err)
+	notApplied, err := c.g.Apply(*rc, r.startupPhase())
+	r.applied(c.unit, &c.applied, rc, notApplied, err)
 }
 
-// applied says what apply (or cgroupMake) could not apply.
-func (r *Reactor) applied(c *unitCgroup, rc *unitfile.ResourceControl, notApplied []string, err error) {
+// startupPhase: the system is starting up (the boot target's job has not
+// finished) or shutting down, when StartupCPUWeight= applies.
+func (r *Reactor) startupPhase() bool { return !r.bootDone || r.shuttingDown }
+
+// applied says what apply (or cgroupMake) could not apply; last holds
+// the unit's previous message, so each outcome is said once.
+func (r *Reactor) applied(unit string, last *string, rc *unitfile.ResourceControl, notApplied []string, err error) {
 	for name := range rc.Percent {
 		notApplied = append(notApplied, name+" (percentage)")
 	}
 	if err != nil {
-		r.warn(c.unit, "resource settings: "+err.Error())
+		r.warn(unit, "resource settings: "+err.Error())
 	}
 	msg := ""
 	if len(notApplied) > 0 {
 		msg = fmt.Sprintf("resource settings NOT applied (their cgroup v2 controller is not available here: %s): %s",
 			orNone(strings.Join(r.cg.Controllers(), " ")), strings.Join(notApplied, ", "))
 	}
-	if msg != c.applied {
-		c.applied = msg
+	if msg != *last {
+		*last = msg
 		if msg != "" {
-			r.warn(c.unit, msg)
+			r.warn(unit, msg)
 		}
 	}
 }
@@ -451,10 +457,59 @@ func orNone(s string) string {
 	return "the root offers " + s
 }
 
-// reapply writes every loaded unit's settings again (daemon-reload).
+// sliceCgroup is the reactor's handle on a slice unit's cgroup, made to
+// hold its settings.
+type sliceCgroup struct {
+	g       *cgroups.Group
+	applied string // the last "NOT applied" message
+}
+
+// realizeSlices makes the cgroups of slices (top first) and writes the
+// settings of each the first time it is seen: before a member's first
+// process, or when the slice unit starts. A daemon-reload writes them
+// again (reapply). Without cgroups, setupCgroups said once that no
+// resource setting is applied.
+func (r *Reactor) realizeSlices(slices []manager.SliceSettings) {
+	if r.cg == nil {
+		return
+	}
+	for _, s := range slices {
+		if r.cgSlices[s.Name] != nil {
+			continue
+		}
+		g, err := r.cg.Slice(s.Name)
+		if err != nil {
+			r.warn(s.Name, "cannot create the slice's cgroup, its resource settings are NOT applied: "+err.Error())
+			continue
+		}
+		sc := &sliceCgroup{g: g}
+		r.cgSlices[s.Name] = sc
+		for d := g.Path(); d != r.cg.Root() && strings.HasPrefix(d, r.cg.Root()); d = filepath.Dir(d) {
+			r.sliceDirs[d] = true
+		}
+		r.applySlice(s.Name, sc, s.Resources)
+	}
+}
+
+func (r *Reactor) applySlice(name string, sc *sliceCgroup, rc *unitfile.ResourceControl) {
+	if rc == nil {
+		return
+	}
+	notApplied, err := sc.g.Apply(*rc, r.startupPhase())
+	r.applied(name, &sc.applied, rc, notApplied, err)
+}
+
+// reapply writes every loaded unit's and slice's settings again
+// (daemon-reload, and the end and start of the startup phase, where
+// StartupCPUWeight= gives way to CPUWeight= and back).
 func (r *Reactor) reapply() {
 	for _, c := range r.cgUnits {
 		r.apply(c, r.resources(c.unit))
+	}
+	for name, sc := range r.cgSlices {
+		if u := r.unit(name); u != nil && u.Slice != nil {
+			r.applySlice(name, sc, &u.Slice.Resources)
+		}
 	}
 }
 

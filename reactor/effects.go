@@ -111,8 +111,14 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.console(e, desc, oneshot)
 		if e.ID == BootJobID {
 			r.trimHeap = true
+			if !r.bootDone {
+				r.bootDone = true
+				r.reapply() // StartupCPUWeight= gives way to CPUWeight=
+			}
 			r.onBootJob(e)
 		}
+	case manager.RealizeSlice:
+		r.realizeSlices(e.Slices)
 	case manager.JobStarted:
 		// Queued, not yet running: systemd prints "Starting ..." only when
 		// the unit actually begins to change (see progress).
@@ -431,10 +437,12 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		rc = r.resources(s.Unit)
 	}
 	if r.cg != nil {
-		// Created before the first process, which starts inside it.
+		// The slices' settings first, then the unit's cgroup, before the
+		// first process, which starts inside it.
+		r.realizeSlices(s.Slices)
 		if r.cgUnits[s.Unit] == nil && r.spawning[s.Unit] == 0 {
 			// Made on the spawner thread, before the spawn (cgroupMake).
-			mk = &cgroupMake{h: r.cg, unit: s.Unit, rc: rc, memory: !r.cgNoMemory}
+			mk = &cgroupMake{h: r.cg, unit: s.Unit, rc: rc, memory: !r.cgNoMemory, startup: r.startupPhase()}
 			if rc != nil {
 				mk.slice = rc.Slice
 			}

@@ -158,8 +158,12 @@ type Reactor struct {
 	cg         *cgroups.Hierarchy // nil: process groups
 	cgPrivate  bool               // cg's root was made by gosd (DetectAt)
 	cgNoMemory bool               // units' cgroups have no memory.events
-	cgUnits    map[string]*unitCgroup
-	sliceDirs  map[string]bool
+	cgSlices   map[string]*sliceCgroup
+	// bootDone: the boot target's job finished; StartupCPUWeight= gives
+	// way to CPUWeight=.
+	bootDone  bool
+	cgUnits   map[string]*unitCgroup
+	sliceDirs map[string]bool
 
 	lastActive map[string]string // unit -> last ActiveState seen (console progress)
 	// logLimits: the log settings of units whose last Spawn had any, for
@@ -238,7 +242,7 @@ func New(cfg Config) (*Reactor, error) {
 		sources: map[int]any{}, procs: map[int]*proc{}, spawner: newSpawner(), groups: map[string]map[int]bool{},
 		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, mountFD: -1, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{}, logLimits: map[string]logLimits{},
-		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{},
+		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{}, cgSlices: map[string]*sliceCgroup{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
 		store: logstore.New(cfg.LogMemoryMax), limiter: limiterOf(cfg), kmsgFD: -1,
 		selfPid:  os.Getpid(),
@@ -339,6 +343,8 @@ func (r *Reactor) Run() int {
 	}
 	if r.cfg.Target != "" && !r.restored {
 		r.Feed(manager.Request{ID: BootJobID, Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
+	} else {
+		r.bootDone = true // no boot job (none asked, or a re-exec after boot): no startup phase
 	}
 
 	ready := make([]int, 0, 256)
@@ -648,6 +654,7 @@ func (r *Reactor) shutdown(action string, sig syscall.Signal) {
 		return
 	}
 	r.shuttingDown = true
+	r.reapply() // StartupCPUWeight= again, as systemd does while shutting down
 	r.Feed(manager.Shutdown{Action: action})
 }
 

@@ -62,6 +62,9 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 	case "swap":
 		u.Swap = &Swap{TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
 		b.t.swp, b.t.exec, b.t.kill = u.Swap, &u.Swap.Exec, &u.Swap.Kill
+	case "slice":
+		u.Slice = &Slice{}
+		b.t.res = &u.Slice.Resources
 	case "path":
 		u.Path = &Path{DirectoryMode: 0o755, TriggerLimitIntervalSec: 2 * time.Second, TriggerLimitBurst: 200}
 		b.t.pth = u.Path
@@ -138,7 +141,7 @@ func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
 		if def, ok := execKeys[e.Key]; ok {
 			return def, true, false, false
 		}
-		return keyDef{}, false, serviceUnenforced[e.Key] || execUnenforced[e.Key], false
+		return keyDef{}, false, serviceUnenforced[e.Key] || execUnenforced[e.Key] || resourceUnenforced[e.Key], false
 	case section == "Socket" && b.u.Socket != nil:
 		if def, ok := socketKeys[e.Key]; ok {
 			return def, true, false, false
@@ -146,10 +149,13 @@ func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
 		if def, ok := execKeys[e.Key]; ok {
 			return def, true, false, false
 		}
-		return keyDef{}, false, socketUnenforced[e.Key] || execUnenforced[e.Key], false
+		return keyDef{}, false, socketUnenforced[e.Key] || execUnenforced[e.Key] || resourceUnenforced[e.Key], false
 	case section == "Mount" && b.u.Mount != nil:
 		if def, ok := mountKeys[e.Key]; ok {
 			return def, true, false, false
+		}
+		if _, _, un := resourceKey("mount", e.Key); un {
+			return keyDef{}, false, true, false // mounts get no cgroup of their own here
 		}
 		if def, ok := execKeys[e.Key]; ok {
 			return def, true, false, false
@@ -159,10 +165,16 @@ func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
 		if def, ok := swapKeys[e.Key]; ok {
 			return def, true, false, false
 		}
+		if _, _, un := resourceKey("swap", e.Key); un {
+			return keyDef{}, false, true, false
+		}
 		if def, ok := execKeys[e.Key]; ok {
 			return def, true, false, false
 		}
 		return keyDef{}, false, execUnenforced[e.Key], false
+	case section == "Slice" && b.u.Slice != nil:
+		def, applied, un := resourceKey("slice", e.Key)
+		return def, applied, un, false
 	case section == "Path" && b.u.Path != nil:
 		def, ok := pathKeys[e.Key]
 		return def, ok, false, false

@@ -11,5 +11,11 @@ func (u *Unit) NotEnforced() []Entry {
 	if u.Socket != nil {
 		out = append(out, u.Socket.Exec.Unenforced...)
 	}
+	if u.Mount != nil {
+		out = append(out, u.Mount.Exec.Unenforced...)
+	}
+	if u.Swap != nil {
+		out = append(out, u.Swap.Exec.Unenforced...)
+	}
 	return out
 }

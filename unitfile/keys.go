@@ -1118,7 +1118,14 @@ var execKeys = map[string]keyDef{
 	"WatchdogSignal":  signalKey(func(t *buildTarget) *int { return &t.kill.WatchdogSignal }),
 
 	// systemd.resource-control(5), the part gosd applies.
-	"CPUWeight": weightKey(func(t *buildTarget) **uint64 { return &t.res.CPUWeight }),
+	"CPUWeight":        weightKey(func(t *buildTarget) **uint64 { return &t.res.CPUWeight }),
+	"StartupCPUWeight": weightKey(func(t *buildTarget) **uint64 { return &t.res.StartupCPUWeight }),
+	"AllowedCPUs": literal(func(t *buildTarget, v string) error {
+		return cpuListKey(&t.res.AllowedCPUs, v, "CPU")
+	}),
+	"AllowedMemoryNodes": literal(func(t *buildTarget, v string) error {
+		return cpuListKey(&t.res.AllowedMemoryNodes, v, "NUMA node")
+	}),
 	"CPUQuota": literal(func(t *buildTarget, v string) error {
 		if v == "" {
 			t.res.CPUQuota = nil
@@ -1438,13 +1445,17 @@ var execUnenforced = keySet(`AppArmorProfile CoredumpFilter
 	SystemCallLog TTYColumns TTYRows
  TimeoutCleanSec TimerSlackNSec
  ImportCredential Capabilities
-	AllowedCPUs AllowedMemoryNodes BPFProgram CPUAccounting CPUQuotaPeriodSec
+`)
+
+// resourceUnenforced are the keys of systemd.resource-control(5) that gosd
+// understands but does not apply, in every section that takes them.
+var resourceUnenforced = keySet(`BPFProgram CPUAccounting CPUQuotaPeriodSec
  DisableControllers IOAccounting IODeviceLatencyTargetSec IODeviceWeight
 	IOReadBandwidthMax IOReadIOPSMax IOWriteBandwidthMax IOWriteIOPSMax IPAccounting
  IPEgressFilterPath IPIngressFilterPath
 	ManagedOOMMemoryPressure ManagedOOMMemoryPressureLimit ManagedOOMPreference ManagedOOMSwap
 	MemoryAccounting MemoryZSwapMax RestrictNetworkInterfaces SocketBindAllow SocketBindDeny
-	StartupAllowedCPUs StartupAllowedMemoryNodes StartupCPUWeight StartupIOWeight
+	StartupAllowedCPUs StartupAllowedMemoryNodes StartupIOWeight
 	StartupMemoryLow StartupMemoryHigh StartupMemoryMax StartupMemorySwapMax TasksAccounting
 	DefaultMemoryLow DefaultMemoryMin
 	CPUShares StartupCPUShares MemoryLimit BlockIOAccounting BlockIOWeight StartupBlockIOWeight

@@ -42,13 +42,23 @@ func TestKeysCoverManPages(t *testing.T) {
 		case "Service":
 			_, ok := serviceKeys[key]
 			_, ex := execKeys[key]
-			return ok || ex || serviceUnenforced[key] || execUnenforced[key]
+			return ok || ex || serviceUnenforced[key] || execUnenforced[key] || resourceUnenforced[key]
 		case "Socket":
 			_, ok := socketKeys[key]
 			_, ex := execKeys[key]
-			return ok || ex || socketUnenforced[key] || execUnenforced[key]
+			return ok || ex || socketUnenforced[key] || execUnenforced[key] || resourceUnenforced[key]
+		case "Slice":
+			_, applied, unenforced := resourceKey("slice", key)
+			return applied || unenforced
 		}
 		return false
+	}
+	// Every resource-control key is taken by a slice too (applied or
+	// named as not enforced).
+	for _, k := range manKeys(t, "systemd.resource-control") {
+		if !known("Slice", k) {
+			t.Errorf("systemd.resource-control(5) documents %s=, unknown in [Slice]", k)
+		}
 	}
 	pages := map[string]string{
 		"systemd.unit": "Unit", "systemd.service": "Service", "systemd.socket": "Socket",

@@ -237,30 +237,7 @@ var securityKeys = map[string]keyDef{
 		return nil
 	}),
 	"CPUAffinity": withSpecifiers(func(t *buildTarget, v string) error {
-		if v == "" {
-			t.exec.CPUAffinity = nil
-			return nil
-		}
-		// Assignments add up; words are CPUs or ranges, by spaces or commas.
-		for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-			lo, hi, isRange := strings.Cut(w, "-")
-			a, err1 := strconv.Atoi(lo)
-			b := a
-			var err2 error
-			if isRange {
-				b, err2 = strconv.Atoi(hi)
-			}
-			if err1 != nil || err2 != nil || a < 0 || b < a || b >= 8192 {
-				return fmt.Errorf("Failed to parse CPU affinity %q", w)
-			}
-			for c := a; c <= b; c++ {
-				if !slices.Contains(t.exec.CPUAffinity, c) {
-					t.exec.CPUAffinity = append(t.exec.CPUAffinity, c)
-				}
-			}
-		}
-		slices.Sort(t.exec.CPUAffinity)
-		return nil
+		return cpuListKey(&t.exec.CPUAffinity, v, "CPU affinity")
 	}),
 	"IOSchedulingClass": literal(func(t *buildTarget, v string) error {
 		if v == "" {
@@ -724,4 +701,33 @@ func ipAccessKey(p func(t *buildTarget) *[]netip.Prefix) keyDef {
 func init() {
 	execKeys["IPAddressAllow"] = ipAccessKey(func(t *buildTarget) *[]netip.Prefix { return &t.res.IPAddressAllow })
 	execKeys["IPAddressDeny"] = ipAccessKey(func(t *buildTarget) *[]netip.Prefix { return &t.res.IPAddressDeny })
+}
+
+// cpuListKey adds the CPUs (or NUMA nodes) of one assignment to *list, as
+// systemd's CPU sets: assignments add up, an empty one resets; words are
+// numbers or ranges, by spaces or commas. The list stays sorted.
+func cpuListKey(list *[]int, v, what string) error {
+	if v == "" {
+		*list = nil
+		return nil
+	}
+	for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
+		lo, hi, isRange := strings.Cut(w, "-")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 0 || b < a || b >= 8192 {
+			return fmt.Errorf("Failed to parse %s %q", what, w)
+		}
+		for c := a; c <= b; c++ {
+			if !slices.Contains(*list, c) {
+				*list = append(*list, c)
+			}
+		}
+	}
+	slices.Sort(*list)
+	return nil
 }

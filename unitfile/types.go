@@ -92,6 +92,7 @@ type Unit struct {
 	Path    *Path          `json:"path,omitempty"`
 	Mount   *Mount         `json:"mount,omitempty"`
 	Swap    *Swap          `json:"swap,omitempty"`
+	Slice   *Slice         `json:"slice,omitempty"`
 	// Extra holds unknown sections and X- keys, kept as written.
 	Extra []Entry `json:"extra,omitempty"`
 }
@@ -404,17 +405,24 @@ type KillContext struct {
 // ResourceControl is the subset of systemd.resource-control(5) gosd applies
 // through cgroup v2. Unset values are nil / zero.
 type ResourceControl struct {
-	CPUWeight     *uint64 `json:"cpu_weight,omitempty"`
-	CPUQuota      *uint64 `json:"cpu_quota_percent,omitempty"` // percent of one CPU
-	MemoryMin     *uint64 `json:"memory_min,omitempty"`
-	MemoryLow     *uint64 `json:"memory_low,omitempty"`
-	MemoryHigh    *uint64 `json:"memory_high,omitempty"`
-	MemoryMax     *uint64 `json:"memory_max,omitempty"` // RlimInfinity = "infinity"
-	MemorySwapMax *uint64 `json:"memory_swap_max,omitempty"`
-	TasksMax      *uint64 `json:"tasks_max,omitempty"`
-	IOWeight      *uint64 `json:"io_weight,omitempty"`
-	Delegate      bool    `json:"delegate,omitempty"`
-	Slice         string  `json:"slice,omitempty"`
+	CPUWeight *uint64 `json:"cpu_weight,omitempty"`
+	// StartupCPUWeight replaces CPUWeight while the system starts up and
+	// shuts down.
+	StartupCPUWeight *uint64 `json:"startup_cpu_weight,omitempty"`
+	// AllowedCPUs and AllowedMemoryNodes are cpuset.cpus and cpuset.mems,
+	// sorted.
+	AllowedCPUs        []int   `json:"allowed_cpus,omitempty"`
+	AllowedMemoryNodes []int   `json:"allowed_memory_nodes,omitempty"`
+	CPUQuota           *uint64 `json:"cpu_quota_percent,omitempty"` // percent of one CPU
+	MemoryMin          *uint64 `json:"memory_min,omitempty"`
+	MemoryLow          *uint64 `json:"memory_low,omitempty"`
+	MemoryHigh         *uint64 `json:"memory_high,omitempty"`
+	MemoryMax          *uint64 `json:"memory_max,omitempty"` // RlimInfinity = "infinity"
+	MemorySwapMax      *uint64 `json:"memory_swap_max,omitempty"`
+	TasksMax           *uint64 `json:"tasks_max,omitempty"`
+	IOWeight           *uint64 `json:"io_weight,omitempty"`
+	Delegate           bool    `json:"delegate,omitempty"`
+	Slice              string  `json:"slice,omitempty"`
 	// Percent holds Memory*= and TasksMax= values given as a percentage
 	// (of physical memory, or of the system's task limit), keyed by the
 	// setting name ("MemoryMax"), in hundredths of a percent; the pointer
