@@ -202,6 +202,27 @@ func TestQemuCgroupLimits(t *testing.T) {
 	qemucgLine(t, status, `CPU: \d`)
 	qemucgLine(t, status, `CGroup: /system.slice/holder.service`)
 
+	// (5) lim.slice's settings are in the slice's own cgroup, not its
+	// member's, and bind the member: of 20 forks, the two shells leave
+	// room for 3 under the slice's TasksMax=5.
+	qemucgLine(t, console, `SLICE cgroup=/lim.slice pids.max=5 memory.max=83886080 cpu.weight=30 member.pids.max=max\n`)
+	if strings.Contains(console, "SLICEFORK-NO-LIMIT") {
+		t.Error("the member of lim.slice forked 20 times under the slice's TasksMax=5")
+	}
+	sliceStarted := 0
+	for _, m := range regexp.MustCompile(`SLICEFORK started (\d+)`).FindAllStringSubmatch(console, -1) {
+		sliceStarted, _ = strconv.Atoi(m[1])
+	}
+	if sliceStarted != 3 {
+		t.Errorf("%d sleeps started in lim.slice under TasksMax=5 with two shells, want 3", sliceStarted)
+	}
+	if m := qemucgLine(t, console, `SLICEFORK-RESULT pids.current=(\d+)`); m != nil {
+		if cur, _ := strconv.Atoi(m[1]); cur > 5 {
+			t.Errorf("lim.slice's pids.current %d above TasksMax=5", cur)
+		}
+	}
+	t.Logf("slicefork: %d sleeps started under lim.slice's TasksMax=5", sliceStarted)
+
 	if !strings.Contains(console, "reboot: Power down") {
 		t.Error("no orderly power-off")
 	}

@@ -29,5 +29,8 @@ echo "REPORT-STATUS-BEGIN"
 gosdctl status holder.service
 echo "REPORT-STATUS-END"
 gosdctl status memhog.service
+echo "REPORT-SLICE-BEGIN"
+gosdctl status lim.slice
+echo "REPORT-SLICE-END"
 echo "REPORT-END"
 kill -38 1
