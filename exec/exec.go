@@ -257,6 +257,7 @@ func Start(spec Spec) (Process, error) {
 	// "$@" untouched, so no quoting; /bin/sh must be ours (no
 	// RootDirectory=) and argv[0] the program ("$@" cannot change it).
 	shellOK := ec.RootDirectory == "" && !spec.Cmd.ArgvZero && argv[0] == path && listenPIDShell != ""
+	keyring := keyringFor(spec.Unit, ec, cred)
 	if spec.ForceHelper || sb != nil || needsHelper(spec, ec, shellOK) {
 		ins := instructions{
 			Path: path, Argv: argv, NListen: len(spec.ListenFDs),
@@ -266,12 +267,7 @@ func Start(spec Spec) (Process, error) {
 			Sandbox: sb,
 		}
 		ins.Sched = schedFrom(&ec.ProcessSecurity)
-		if keyringOwn(ec) {
-			ins.Keyring = &keyringSettings{Shared: ec.KeyringMode == "shared", Uid: -1, Gid: -1}
-			if cred != nil {
-				ins.Keyring.Uid, ins.Keyring.Gid = int(cred.uid), int(cred.gid)
-			}
-		}
+		ins.Keyring = keyring
 		ins.Utmp = utmpFor(ec, cred)
 		implied := impliedSeccomp(ec)
 		if spec.Cmd.FullPrivileges || runtime.GOOS != "linux" {
@@ -320,13 +316,17 @@ func Start(spec Spec) (Process, error) {
 			attr.Credential = &syscall.Credential{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}
 		}
 		setAmbient(attr, caps)
-		if needsThread(ec) {
-			var status int
-			if pid, status, err = spawnOnThread(path, argv, pa, ec); err != nil && status != exitExec {
-				return Process{Pid: -1, PidFD: -1}, &ExitError{Status: status, Err: err}
-			}
-		} else {
+		var status int
+		switch {
+		case needsThread(ec):
+			pid, status, err = spawnOnThread(path, argv, pa, ec, keyring)
+		case keyring != nil:
+			pid, status, err = forkWithKeyring(path, argv, pa, keyring)
+		default:
 			pid, err = syscall.ForkExec(path, argv, pa)
+		}
+		if err != nil && status != exitExec && status != 0 {
+			return Process{Pid: -1, PidFD: -1}, &ExitError{Status: status, Err: err}
 		}
 	}
 	if err != nil {
@@ -360,14 +360,7 @@ func needsHelper(spec Spec, ec *unitfile.ExecContext, shellOK bool) bool {
 		len(privateRoots(ec)) > 0 ||
 		ec.Seccomp() || // filters are loaded last, by the process that execs
 		ec.ProcessSettings() ||
-		ec.UtmpIdentifier != "" || // recorded with the process's own pid, before it runs
-		keyringOwn(ec) // the session keyring is the exec'ing thread's
-}
-
-// keyringOwn says whether KeyringMode= gives the process a session
-// keyring of its own.
-func keyringOwn(ec *unitfile.ExecContext) bool {
-	return ec.KeyringMode == "private" || ec.KeyringMode == "shared"
+		ec.UtmpIdentifier != "" // recorded with the process's own pid, before it runs
 }
 
 // needsThread says whether the child needs state that spawnOnThread gives

@@ -429,9 +429,13 @@ func TestSignalGroup(t *testing.T) {
 func benchSpawn(b *testing.B, helper bool) { benchSpawnWith(b, ctx(), helper) }
 
 func benchSpawnWith(b *testing.B, ec *unitfile.ExecContext, helper bool) {
+	benchSpawnUnit(b, "", ec, helper)
+}
+
+func benchSpawnUnit(b *testing.B, unit string, ec *unitfile.ExecContext, helper bool) {
 	useBenchHelper(b)
 	for i := 0; i < b.N; i++ {
-		p, err := Start(Spec{Cmd: unitfile.ExecCommand{Path: "/bin/true", Argv: []string{"true"}}, Exec: ec, Conn: -1, Stdout: -1, Stderr: -1, ForceHelper: helper})
+		p, err := Start(Spec{Unit: unit, Cmd: unitfile.ExecCommand{Path: "/bin/true", Argv: []string{"true"}}, Exec: ec, Conn: -1, Stdout: -1, Stderr: -1, ForceHelper: helper})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -448,6 +452,10 @@ func benchSpawnWith(b *testing.B, ec *unitfile.ExecContext, helper bool) {
 
 func BenchmarkSpawnDirect(b *testing.B) { benchSpawn(b, false) }
 func BenchmarkSpawnHelper(b *testing.B) { benchSpawn(b, true) }
+
+// BenchmarkSpawnService is a plain service: its private session keyring
+// (KeyringMode='s default) is made on a thread of its own.
+func BenchmarkSpawnService(b *testing.B) { benchSpawnUnit(b, "bench.service", ctx(), false) }
 
 // hardened is what Debian's daemons commonly ask for (udevd, dbus,
 // e2scrub_reap): no resource limits, so the thread path serves it.

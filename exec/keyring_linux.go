@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,22 +20,22 @@ import (
 // keyrings or forbids them (a container's seccomp profile), the process
 // runs without, as under systemd.
 func setupKeyring(k *keyringSettings, env []string) error {
+	// The raw system calls change this thread's ids only (Go's
+	// syscall.Setreuid changes every thread's: in PID1 that would be
+	// every thread of gosd).
 	if gid := os.Getgid(); k.Gid >= 0 && k.Gid != gid {
-		if err := syscall.Setregid(k.Gid, -1); err != nil {
+		if err := setreThread(unix.SYS_SETREGID, k.Gid); err != nil {
 			return fmt.Errorf("KeyringMode=: changing the real gid: %w", err)
 		}
-		defer syscall.Setregid(gid, -1)
+		defer setreThread(unix.SYS_SETREGID, gid)
 	}
 	if uid := os.Getuid(); k.Uid >= 0 && k.Uid != uid {
-		if err := syscall.Setreuid(k.Uid, -1); err != nil {
+		if err := setreThread(unix.SYS_SETREUID, k.Uid); err != nil {
 			return fmt.Errorf("KeyringMode=: changing the real uid: %w", err)
 		}
-		defer syscall.Setreuid(uid, -1)
+		defer setreThread(unix.SYS_SETREUID, uid)
 	}
-	// A NULL name: a new anonymous keyring (x/sys/unix passes "" as a
-	// name, which the kernel refuses).
-	if _, _, e := unix.Syscall(unix.SYS_KEYCTL, unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0); e != 0 {
-		var err error = e
+	if err := joinAnonymousKeyring(); err != nil {
 		if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.EDQUOT) {
 			return nil
 		}
@@ -65,6 +64,25 @@ func setupKeyring(k *keyringSettings, env []string) error {
 			}
 		}
 		break
+	}
+	return nil
+}
+
+// setreThread sets the calling thread's real uid or gid (trap
+// SYS_SETREUID or SYS_SETREGID), leaving the effective one.
+func setreThread(trap uintptr, id int) error {
+	if _, _, e := unix.RawSyscall(trap, uintptr(id), uintptr(^uint32(0)), 0); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// joinAnonymousKeyring makes a new anonymous keyring the calling thread's
+// session keyring. A NULL name asks for that (x/sys/unix passes "" as a
+// name, which the kernel refuses).
+func joinAnonymousKeyring() error {
+	if _, _, e := unix.Syscall(unix.SYS_KEYCTL, unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0); e != 0 {
+		return e
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package exec
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,12 +38,17 @@ func TestKeyringMode(t *testing.T) {
 	}
 	const inv = "0123456789abcdef0123456789abcdef"
 	script := fmt.Sprintf(keyringProbe, unix.SYS_KEYCTL)
-	for _, mode := range []string{"private", "shared", "inherit"} {
+	for _, tc := range []struct{ unit, setting, mode string }{
+		{"k.service", "private", "private"}, {"k.service", "shared", "shared"}, {"k.service", "inherit", "inherit"},
+		// The defaults: private for services, inherit for other units.
+		{"k.service", "", "private"}, {"k.socket", "", "inherit"},
+	} {
+		mode := tc.mode
 		ec := ctx()
-		ec.KeyringMode = mode
+		ec.KeyringMode = tc.setting
 		ec.User = "nobody"
 		cmd := shell("exec python3 -c '" + script + "'")
-		out, ws := run(t, Spec{Unit: "k.service", Cmd: cmd, Exec: ec, Env: []string{"INVOCATION_ID=" + inv}})
+		out, ws := run(t, Spec{Unit: tc.unit, Cmd: cmd, Exec: ec, Env: []string{"INVOCATION_ID=" + inv}})
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		if ws.ExitStatus() != 0 || len(lines) != 3 {
 			t.Fatalf("%s: exit %v: %s", mode, ws, out)
@@ -64,6 +71,17 @@ func TestKeyringMode(t *testing.T) {
 			}
 			if want := map[string]string{"private": "unlinked", "shared": "linked"}[mode]; lines[2] != want {
 				t.Errorf("%s: the user keyring is %s, want %s", mode, lines[2], want)
+			}
+		}
+	}
+	// The keyring was set up on a thread of this process, with its real
+	// uid switched for the moment: every thread left is root's still.
+	tasks, _ := filepath.Glob("/proc/self/task/*/status")
+	for _, st := range tasks {
+		b, _ := os.ReadFile(st)
+		for _, l := range strings.Split(string(b), "\n") {
+			if (strings.HasPrefix(l, "Uid:") || strings.HasPrefix(l, "Gid:")) && len(strings.Fields(l)) == 5 && strings.Fields(l)[1] != "0" {
+				t.Errorf("%s: %s", st, l)
 			}
 		}
 	}

@@ -71,7 +71,7 @@ func setCredentials(c *helperCred, ambient []int) (int, error) {
 // rather than clone from the calling thread; the Go helper does it.
 const threadSpawn = false
 
-func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfile.ExecContext) (int, int, error) {
+func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfile.ExecContext, keyring *keyringSettings) (int, int, error) {
 	return -1, exitExec, errLinuxOnly
 }
 
@@ -79,4 +79,10 @@ func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfil
 // than run with more privileges than it asked for.
 func privateUsers(attr *syscall.SysProcAttr, cred *credentials) error {
 	return fmt.Errorf("PrivateUsers= needs Linux user namespaces")
+}
+
+// forkWithKeyring: kernel keyrings are Linux's (keyringFor asks for none
+// elsewhere).
+func forkWithKeyring(path string, argv []string, pa *syscall.ProcAttr, keyring *keyringSettings) (int, int, error) {
+	return -1, exitExec, errLinuxOnly
 }

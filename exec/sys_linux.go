@@ -169,7 +169,7 @@ const threadSpawn = true
 // instead of reusing its changed state. oom_score_adj belongs to the
 // process: it is set around the clone and put back (the reactor spawns
 // one child at a time). The status says which step failed.
-func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfile.ExecContext) (pid, status int, err error) {
+func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfile.ExecContext, keyring *keyringSettings) (pid, status int, err error) {
 	type result struct {
 		pid, status int
 		err         error
@@ -188,19 +188,25 @@ func spawnOnThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfil
 			// /proc/PID/status shows its state to everyone, gosd's own
 			// ConditionCapability= included: while this goroutine holds it,
 			// another thread does the work, and it is given back untouched.
-			pid, status, err := spawnOnThread(path, argv, pa, ec)
+			pid, status, err := spawnOnThread(path, argv, pa, ec, keyring)
 			runtime.UnlockOSThread()
 			done <- result{pid, status, err}
 			return
 		}
-		pid, status, err := forkFromThisThread(path, argv, pa, ec)
+		pid, status, err := forkFromThisThread(path, argv, pa, ec, keyring)
 		done <- result{pid, status, err}
 	}()
 	r := <-done
 	return r.pid, r.status, r.err
 }
 
-func forkFromThisThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfile.ExecContext) (int, int, error) {
+func forkFromThisThread(path string, argv []string, pa *syscall.ProcAttr, ec *unitfile.ExecContext, keyring *keyringSettings) (int, int, error) {
+	if keyring != nil {
+		// The session keyring is this thread's, and the child's.
+		if err := setupKeyring(keyring, pa.Env); err != nil {
+			return -1, exitKeyring, err
+		}
+	}
 	if int(ec.UMask) != processUmask {
 		// The umask lives in the fs_struct all threads share: this one
 		// gets its own copy first.
@@ -260,4 +266,19 @@ func privateUsers(attr *syscall.SysProcAttr, cred *credentials) error {
 	}
 	attr.GidMappingsEnableSetgroups = true
 	return nil
+}
+
+// forkWithKeyring gives the child a session keyring of its own (the
+// default KeyringMode=private of services) without a thread of its own:
+// the keyring is this thread's while it forks, then the thread joins a
+// fresh empty one, so that no later child of it shares the service's.
+func forkWithKeyring(path string, argv []string, pa *syscall.ProcAttr, keyring *keyringSettings) (int, int, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := setupKeyring(keyring, pa.Env); err != nil {
+		return -1, exitKeyring, err
+	}
+	pid, err := syscall.ForkExec(path, argv, pa)
+	joinAnonymousKeyring()
+	return pid, exitExec, err
 }

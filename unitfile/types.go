@@ -274,9 +274,9 @@ type ExecContext struct {
 	Nice                     *int   `json:"nice,omitempty"`
 	OOMScoreAdjust           *int   `json:"oom_score_adjust,omitempty"`
 	// KeyringMode: "private" (a session keyring of the service's own)
-	// or "shared" (with the user's keyring linked in); "" and "inherit"
-	// leave the process gosd's. systemd's default for system services
-	// is private; gosd applies it only where a unit says so.
+	// or "shared" (with the user's keyring linked in); "inherit" leaves
+	// the process gosd's. "" is systemd's default: private for services,
+	// inherit for other units.
 	KeyringMode string `json:"keyring_mode,omitempty"`
 	// Limits maps the resource name without "Limit" (NOFILE, CORE, ...).
 	Limits map[string]Rlimit `json:"limits,omitempty"`
