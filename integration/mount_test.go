@@ -118,3 +118,59 @@ func TestMountTableFollowedAsPID1(t *testing.T) {
 		t.Fatalf("the mount made by another was not unmounted at the end:\n%s", in.out.String())
 	}
 }
+
+// Every mount of the table gets a unit, as under systemd: -.mount,
+// proc.mount and sys.mount are listed loaded, active and mounted without a
+// unit file; a tmpfs a service mounts where no unit file names it gets a
+// unit that show describes by its path, and goes when the service
+// unmounts it; gosd's stop leaves the table's mounts alone and exits 0.
+func TestMountUnitsFromTableAsPID1(t *testing.T) {
+	needRoot(t)
+	spot := filepath.Join(t.TempDir(), "spot")
+	n, err := unitfile.EscapePath(spot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spotUnit := n + ".mount"
+	in := start(t, asPID1, map[string]string{
+		"default.target": "[Unit]\nWants=mounter.service\n",
+		"mounter.service": "[Service]\nType=oneshot\nRemainAfterExit=yes\n" +
+			"ExecStart=/bin/sh -c 'mkdir -p " + spot + " && mount -t tmpfs -o size=1m tmpfs " + spot + " && touch @T@/mounted'\n" +
+			"ExecStop=/bin/sh -c 'umount " + spot + "'\n",
+	})
+	in.waitOutput("Reached target default.target", 20*time.Second)
+	in.waitFile("mounted", 10*time.Second)
+	list := ctlWant(t, in, 0, "list-units", "--all", "--no-legend", "--plain", "--type=mount").out
+	for _, name := range []string{"-.mount", "proc.mount", "sys.mount"} {
+		found := false
+		for _, line := range strings.Split(list, "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 4 && f[0] == name {
+				found = true
+				if f[1] != "loaded" || f[2] != "active" || f[3] != "mounted" {
+					t.Errorf("%s listed as %q", name, line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s not listed:\n%s", name, list)
+		}
+	}
+	in.waitFor(spotUnit+" active", 10*time.Second, func() bool { return showValue(t, in, spotUnit, "ActiveState") == "active" })
+	if v := showValue(t, in, spotUnit, "Description"); v != spot {
+		t.Errorf("%s Description %q, want its path", spotUnit, v)
+	}
+	if v := showValue(t, in, spotUnit, "SourcePath"); v != "/proc/self/mountinfo" {
+		t.Errorf("%s SourcePath %q", spotUnit, v)
+	}
+	ctlWant(t, in, 0, "stop", "mounter.service")
+	in.waitFor(spotUnit+" gone", 10*time.Second, func() bool {
+		return !strings.Contains(ctlRun(t, in, "list-units", "--all", "--no-legend", "--plain").out, spotUnit)
+	})
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, in.out.String())
+	}
+	if strings.Contains(in.out.String(), "Unmounting") {
+		t.Errorf("gosd's stop unmounted a mount of the table:\n%s", in.out.String())
+	}
+}

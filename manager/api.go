@@ -674,11 +674,20 @@ func (ProbeMount) isEffect() {}
 
 // MountsChanged reports mount points that appeared in or went from the
 // mount table (/proc/self/mountinfo) since the last report; the reactor
-// feeds it at start (everything mounted then) and after every change. A
-// mount unit follows it: mounted when its mount point appears, dead when
-// it goes, whoever mounted or unmounted it.
+// feeds it at start (everything mounted then) and after every change,
+// parents before children. A mount unit follows it: mounted when its
+// mount point appears, dead when it goes, whoever mounted or unmounted
+// it; a mount point without a unit file gets a unit made from the table
+// (manager/mount.go), as under systemd.
 type MountsChanged struct {
-	Added, Removed []string
+	Added   []MountPoint
+	Removed []string
+}
+
+// MountPoint is one mount point of the table, as its unit shows it: the
+// topmost mount when several are stacked on it.
+type MountPoint struct {
+	Where, What, Type, Options string
 }
 
 func (MountsChanged) isEvent() {}

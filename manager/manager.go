@@ -323,6 +323,13 @@ func (m *Manager) load(name string) *unit {
 	if def == nil { // the contract says never nil; do not trust it blindly
 		def = &unitfile.Unit{Name: name, LoadState: unitfile.NotFound}
 	}
+	return m.loadDef(name, def)
+}
+
+// loadDef adds the unit called name with its definition def (from the
+// source, or made by the manager: a mount of the mount table), and the
+// units it names.
+func (m *Manager) loadDef(name string, def *unitfile.Unit) *unit {
 	canon := def.Name
 	if canon == "" {
 		canon = name
@@ -649,7 +656,7 @@ func (m *Manager) checkExit() {
 	if !m.shuttingDown || m.exitSent {
 		return
 	}
-	if m.jobs == 0 && m.busyUnits == 0 {
+	if m.jobs == 0 && m.busyUnits == m.leftAtShutdown() {
 		m.exitSent = true
 		m.logf(nil, LevelInfo, "All units stopped, shutdown complete")
 		m.emit(Exit{Action: m.shutdownAct, Code: m.exitCode})
@@ -667,10 +674,26 @@ func (m *Manager) onShutdown(action string) {
 	m.shuttingDown, m.shutdownAct = true, action
 	m.logf(nil, LevelInfo, "Shutting down (%s)", action)
 	for _, u := range m.loadOrder {
+		if u.job == nil && u.impl.followsOnly(u) {
+			continue
+		}
 		if !isInactive(u) || (u.job != nil && u.job.kind != JobStop) {
 			m.request(0, u.name, JobStop, ModeReplace)
 		}
 	}
+}
+
+// leftAtShutdown counts the busy units that gosd's shutdown leaves as
+// they are (unitVTable.followsOnly): the shutdown is complete without
+// them.
+func (m *Manager) leftAtShutdown() int {
+	n := 0
+	for _, u := range m.loadOrder {
+		if !isInactive(u) && u.job == nil && u.impl.followsOnly(u) {
+			n++
+		}
+	}
+	return n
 }
 
 // forget unloads a finished Accept=yes instance and its edges, so that a

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -21,8 +22,12 @@ import (
 // The mount table is followed too (MountsChanged, from
 // /proc/self/mountinfo): a mount unit whose mount point someone mounts is
 // mounted, one whose file system someone unmounts is dead, as under
-// systemd. Where gosd differs: there are no units for mounts that have no
-// unit file (-.mount).
+// systemd. Every mount point without a unit file gets a unit made from
+// the table (-.mount, sys.mount, proc.mount...; unitfile.MountFromTable),
+// loaded and mounted, with the implicit dependencies systemd gives it;
+// when it is unmounted the unit goes, unless a job holds it (systemd
+// collects it as garbage). gosd's shutdown leaves such units alone: as
+// PID1, boot's final shutdown unmounts what is left, as systemd-shutdown.
 
 // mountRun is the runtime state of a mount unit.
 type mountRun struct {
@@ -31,6 +36,15 @@ type mountRun struct {
 	// probing: ProbeMount sent, MountProbed not yet back.
 	probing bool
 }
+
+// fromTable: the unit has no file; it was made from the mount table.
+func fromTable(def *unitfile.Unit) bool {
+	return def.FragmentPath == "" && def.Unit.SourcePath == unitfile.MountTable
+}
+
+// maxUnitName is systemd's UNIT_NAME_MAX less the NUL: a mount point
+// whose unit name would be longer gets no unit (systemd warns, too).
+const maxUnitName = 255
 
 // mountType registers mount units (unitTypes).
 var mountType = typeEntry{
@@ -106,22 +120,32 @@ func (*mountRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
 	if d == nil {
 		return
 	}
-	// Requires= and After= the mount units above; BindsTo= and After=
-	// the device it mounts.
+	// Requires= and After= the mount units above.
 	if d.Where != "/" {
 		for _, name := range mountUnitsFor(path.Dir(d.Where)) {
 			implicit(name, depRequires, depAfter)
 		}
 	}
-	if strings.HasPrefix(d.What, "/dev/") && !hasOption(d.Options, "bind") && !hasOption(d.Options, "rbind") {
+	// The device it mounts: BindsTo= and After= for a unit with a file,
+	// Requires= and After= for one made from the mount table (systemd
+	// does not bind those to devices: another tool may have mounted
+	// them from a different one) unless x-systemd.device-bound says so.
+	// Not for bind mounts, for / nor for /dev/root and /dev/nfs, which
+	// name no device.
+	if strings.HasPrefix(d.What, "/dev/") && d.What != "/dev/root" && d.What != "/dev/nfs" && d.Where != "/" &&
+		!hasOption(d.Options, "bind") && !hasOption(d.Options, "rbind") {
 		if name, err := unitfile.EscapePath(d.What); err == nil {
-			implicit(name+".device", depBindsTo, depAfter)
+			kind := depBindsTo
+			if fromTable(u.def) && !hasOption(d.Options, "x-systemd.device-bound") {
+				kind = depRequires
+			}
+			implicit(name+".device", kind, depAfter)
 		}
 	}
-	if !u.def.Unit.DefaultDependencies {
+	if !u.def.Unit.DefaultDependencies || extrinsicMount(d.Where, d.Options) {
 		return
 	}
-	nofail := hasOption(d.Options, "nofail")
+	nofail := hasOption(d.Options, "nofail") || hasOption(d.Options, "x-systemd.automount")
 	if networkFS(d.Type) || hasOption(d.Options, "_netdev") {
 		implicit("remote-fs-pre.target", depAfter)
 		implicit("network.target", depAfter)
@@ -135,7 +159,29 @@ func (*mountRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
 			implicit("local-fs.target", depBefore)
 		}
 	}
+	if d.Type == "tmpfs" {
+		// Unmounted before swap goes: its pages may be in swap.
+		implicit("swap.target", depAfter)
+	}
 	implicit("umount.target", depConflicts, depBefore)
+}
+
+// extrinsicMount: systemd gives the mount no default dependencies (its
+// fstab_is_extrinsic): the OS itself (/, /usr, /etc), what lives from
+// before boot to after shutdown (/run/initramfs), the API file systems
+// (/proc, /sys, /dev and below) and x-initrd.mount mounts outside the
+// initrd.
+func extrinsicMount(where, options string) bool {
+	switch where {
+	case "/", "/usr", "/etc":
+		return true
+	}
+	for _, top := range []string{"/run/initramfs", "/proc", "/sys", "/dev"} {
+		if where == top || strings.HasPrefix(where, top+"/") {
+			return true
+		}
+	}
+	return hasOption(options, "x-initrd.mount")
 }
 
 func (*mountRun) startable(m *Manager, u *unit) bool { return u.sub == SubDead || u.sub == SubFailed }
@@ -301,9 +347,21 @@ func (r *mountRun) forceDown(m *Manager, u *unit) int { return r.controlPID }
 
 func (r *mountRun) status(m *Manager, u *unit, s *UnitStatus) { s.ControlPID = r.controlPID }
 
+// followsOnly: a unit made from the mount table is not unmounted by
+// gosd's shutdown (gosd may not be the init; as PID1 boot's final
+// shutdown unmounts it in the kernel's order).
+func (r *mountRun) followsOnly(u *unit) bool {
+	return fromTable(u.def) && !r.busy() && !r.probing
+}
+
 // keepForStop: a mount unit whose file went away still unmounts what the
-// old file mounted.
+// old file mounted; one made from the mount table keeps what the table
+// gave it (it never had a file).
 func (*mountRun) keepForStop(u *unit, old *unitfile.Unit) {
+	if u.def.LoadState == unitfile.NotFound && old != nil && fromTable(old) {
+		u.def = old
+		return
+	}
 	if u.def.Mount != nil || old == nil || old.Mount == nil {
 		return
 	}
@@ -313,35 +371,89 @@ func (*mountRun) keepForStop(u *unit, old *unitfile.Unit) {
 	u.def = &nd
 }
 
-// onMountsChanged follows the mount table for the mount units that are
-// loaded (no unit is made for a mount point without one). A unit in the
-// middle of its own mount(8) or umount(8) waits for the command instead.
+// onMountsChanged follows the mount table. A unit in the middle of its
+// own mount(8) or umount(8) waits for the command instead. A mount point
+// without a unit file gets one made from the table; one whose unit name
+// would not be valid gets none, with a warning (systemd's too).
 func (m *Manager) onMountsChanged(e MountsChanged) {
-	follow := func(points []string, mounted bool) {
-		for _, p := range points {
-			name, err := unitfile.EscapePath(p)
-			if err != nil {
-				continue
-			}
-			u := m.units[name+".mount"]
-			if u == nil {
-				continue
-			}
-			r, ok := u.impl.(*mountRun)
-			if !ok || r.probing || r.controlPID != 0 || r.controlSpawn != 0 {
-				continue
-			}
-			switch {
-			case mounted && (u.sub == SubDead || u.sub == SubFailed):
-				m.logf(u, LevelInfo, "%s was mounted (not by gosd).", p)
-				u.result = "success"
-				m.setState(u, SubMounted)
-			case !mounted && u.sub == SubMounted:
-				m.logf(u, LevelInfo, "%s was unmounted (not by gosd).", p)
-				m.controlUnitDead(u)
-			}
+	for _, p := range e.Removed {
+		name, err := unitfile.EscapePath(p)
+		if err != nil {
+			continue // never got a unit; warned about when it came
+		}
+		u := m.units[name+".mount"]
+		if u == nil {
+			continue
+		}
+		r, ok := u.impl.(*mountRun)
+		if !ok || r.probing || r.busy() {
+			continue
+		}
+		if u.sub == SubMounted {
+			m.logf(u, LevelInfo, "%s was unmounted (not by gosd).", p)
+			m.controlUnitDead(u)
+		}
+		if fromTable(u.def) && isInactive(u) && u.job == nil {
+			m.forget(u)
 		}
 	}
-	follow(e.Removed, false)
-	follow(e.Added, true)
+	for _, p := range e.Added {
+		name, err := unitfile.EscapePath(p.Where)
+		if err == nil && len(name)+len(".mount") > maxUnitName {
+			err = fmt.Errorf("unit name longer than %d characters", maxUnitName)
+		}
+		if err != nil {
+			m.logf(nil, LevelWarning, "Failed to make a mount unit for %q, ignoring mount point: %v", p.Where, err)
+			continue
+		}
+		name += ".mount"
+		u := m.units[name]
+		if u == nil || u.def.LoadState == unitfile.NotFound {
+			u = m.unitFromTable(name, u, p)
+		}
+		r, ok := u.impl.(*mountRun)
+		if !ok || r.probing || r.busy() {
+			continue
+		}
+		if u.sub == SubDead || u.sub == SubFailed {
+			if fromTable(u.def) {
+				m.logf(u, LevelDebug, "%s is mounted.", p.Where)
+			} else {
+				m.logf(u, LevelInfo, "%s was mounted (not by gosd).", p.Where)
+			}
+			u.result = "success"
+			m.setState(u, SubMounted)
+		}
+	}
+}
+
+// unitFromTable makes the unit of a mount point without a unit file (u,
+// when not nil, is the not-found unit something named it by).
+func (m *Manager) unitFromTable(name string, u *unit, p MountPoint) *unit {
+	def := unitfile.MountFromTable(name, p.Where, p.What, p.Type, p.Options)
+	m.loading++
+	if u == nil {
+		u = m.loadDef(name, def)
+	} else {
+		u.def = def
+		m.resetRuntime(u)
+		m.addEdges(u)
+	}
+	m.loading--
+	if m.loading == 0 {
+		m.addTargetDeps()
+	}
+	return u
+}
+
+// TableUnit is the definition of a unit the manager made from the mount
+// table (a copy: the caller may fill in defaults), nil for any other:
+// the unit source does not know these.
+func (m *Manager) TableUnit(name string) *unitfile.Unit {
+	u := m.units[name]
+	if u == nil || !fromTable(u.def) {
+		return nil
+	}
+	c := *u.def
+	return &c
 }

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,12 +155,10 @@ func TestMountFollowsMountTable(t *testing.T) {
 	user.Unit.BindsTo, user.Unit.After = []string{"srv.mount"}, []string{"srv.mount"}
 	h := newHarness(t, memSource{}.add(mountUnit("srv.mount", "tmpfs", "/srv", "tmpfs", ""),
 		mountUnit("opt.mount", "tmpfs", "/opt", "tmpfs", ""), user))
-	h.step(MountsChanged{Added: []string{"/", "/srv", "/proc"}})
+	h.step(MountsChanged{Added: points("/", "/proc", "/srv")})
 	h.wantState("srv.mount", "active/mounted")
 	h.wantState("opt.mount", "inactive/dead")
-	if _, ok := h.m.Status("-.mount"); ok {
-		t.Fatal("a unit was made for / without a unit file")
-	}
+	h.wantState("-.mount", "active/mounted") // made from the table
 	effs := h.start("user.service")
 	h.runOnce(effs, "user.service")
 	h.wantState("user.service", "active/exited")
@@ -170,8 +169,147 @@ func TestMountFollowsMountTable(t *testing.T) {
 	h.start("opt.mount")
 	effs = h.step(MountProbed{Unit: "opt.mount"})
 	_, pid := h.controlArgv(effs, "opt.mount")
-	h.step(MountsChanged{Added: []string{"/opt"}}) // mount(8) did it; its exit decides
+	h.step(MountsChanged{Added: points("/opt")}) // mount(8) did it; its exit decides
 	h.wantState("opt.mount", "activating/mounting")
 	h.step(Exited{Pid: pid, Status: exited(0)})
 	h.wantState("opt.mount", "active/mounted")
+}
+
+// points are mount points of tmpfs file systems, as the reactor reports
+// them.
+func points(where ...string) []MountPoint {
+	var out []MountPoint
+	for _, w := range where {
+		out = append(out, MountPoint{Where: w, What: "tmpfs", Type: "tmpfs", Options: "rw,nosuid"})
+	}
+	return out
+}
+
+// Every mount point of the table without a unit file gets a loaded,
+// mounted unit, as under systemd: described by its path ("Root Mount"
+// for /), listed, with the implicit dependencies systemd gives it (the
+// mount above, the device by Requires= not BindsTo=, local-fs.target and
+// umount.target unless it is the OS itself or an API file system). An
+// unmount by someone else makes it go; a mount point too long for a unit
+// name is named in a warning, not skipped silently.
+func TestMountUnitsFromTable(t *testing.T) {
+	targets := []*unitfile.Unit{target("local-fs.target"), target("local-fs-pre.target"), target("umount.target"),
+		target("swap.target")}
+	dev := baseUnit("dev-vdb.device")
+	h := newHarness(t, memSource{}.add(append(targets, dev)...))
+	long := "/" + strings.Repeat("x", 300)
+	effs := h.step(MountsChanged{Added: []MountPoint{
+		{Where: "/", What: "/dev/vda", Type: "ext4", Options: "rw,relatime"},
+		{Where: "/proc", What: "proc", Type: "proc", Options: "rw,nosuid"},
+		{Where: "/srv", What: "/dev/vdb", Type: "ext4", Options: "rw"},
+		{Where: "/srv/cache", What: "tmpfs", Type: "tmpfs", Options: "rw"},
+		{Where: "/sys", What: "sysfs", Type: "sysfs", Options: "rw"},
+		{Where: long, What: "tmpfs", Type: "tmpfs"},
+	}})
+	warned := false
+	for _, l := range find[Log](effs) {
+		if l.Level == LevelWarning && strings.Contains(l.Msg, long) {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Fatalf("no warning for the mount point without a unit name:\n%s", dump(effs))
+	}
+	for _, n := range []string{"-.mount", "proc.mount", "srv.mount", "srv-cache.mount", "sys.mount"} {
+		h.wantState(n, "active/mounted")
+		st, _ := h.m.Status(n)
+		if st.LoadState != "loaded" {
+			t.Fatalf("%s is %s", n, st.LoadState)
+		}
+	}
+	if st, _ := h.m.Status("-.mount"); st.Description != "Root Mount" {
+		t.Fatalf("-.mount described as %q", st.Description)
+	}
+	if st, _ := h.m.Status("srv-cache.mount"); st.Description != "/srv/cache" {
+		t.Fatalf("srv-cache.mount described as %q", st.Description)
+	}
+	listed := 0
+	for _, st := range h.m.List() {
+		if strings.HasSuffix(st.Name, ".mount") {
+			listed++
+		}
+	}
+	if listed != 5 {
+		t.Fatalf("%d mount units listed, want 5", listed)
+	}
+	u := func(n string) *unit { return h.m.units[n] }
+	has := func(list []*unit, n string) bool { return inUnits(list, u(n)) }
+	srv, cache := u("srv.mount"), u("srv-cache.mount")
+	if !has(srv.deps[depRequires], "dev-vdb.device") || has(srv.deps[depBindsTo], "dev-vdb.device") ||
+		!has(srv.deps[depAfter], "dev-vdb.device") || !has(srv.deps[depRequires], "-.mount") ||
+		!has(srv.deps[depBefore], "local-fs.target") || !has(srv.deps[depConflicts], "umount.target") {
+		t.Fatalf("srv.mount: requires %v after %v before %v", names(srv.deps[depRequires]), names(srv.deps[depAfter]),
+			names(srv.deps[depBefore]))
+	}
+	if !has(cache.deps[depRequires], "srv.mount") || !has(cache.deps[depAfter], "srv.mount") ||
+		!has(cache.deps[depAfter], "swap.target") {
+		t.Fatalf("srv-cache.mount: requires %v after %v", names(cache.deps[depRequires]), names(cache.deps[depAfter]))
+	}
+	for _, n := range []string{"-.mount", "proc.mount", "sys.mount"} {
+		if x := u(n); has(x.deps[depBefore], "local-fs.target") || has(x.deps[depConflicts], "umount.target") {
+			t.Fatalf("%s has default dependencies: before %v", n, names(x.deps[depBefore]))
+		}
+	}
+
+	// Unmounted by someone else: dead, and gone.
+	h.step(MountsChanged{Removed: []string{"/srv/cache"}})
+	if _, ok := h.m.Status("srv-cache.mount"); ok {
+		t.Fatal("srv-cache.mount is still loaded after its unmount")
+	}
+	if has(srv.deps[depRequiredBy], "srv-cache.mount") {
+		t.Fatal("an edge to the forgotten unit is left")
+	}
+	// Mounted again: back.
+	h.step(MountsChanged{Added: points("/srv/cache")})
+	h.wantState("srv-cache.mount", "active/mounted")
+
+	// A unit named by another before its mount appeared is loaded then.
+	h.step(Request{Unit: "later.mount", Kind: JobStart})
+	h.wantState("later.mount", "inactive/dead")
+	h.step(MountsChanged{Added: points("/later")})
+	h.wantState("later.mount", "active/mounted")
+	if st, _ := h.m.Status("later.mount"); st.LoadState != "loaded" {
+		t.Fatalf("later.mount is %s", st.LoadState)
+	}
+}
+
+// gosd's shutdown leaves the units made from the table mounted (boot's
+// final shutdown unmounts, as PID1) and completes without them; a unit
+// with a file is unmounted by umount(8).
+func TestMountShutdownLeavesTableMounts(t *testing.T) {
+	h := newHarness(t, memSource{}.add(mountUnit("srv.mount", "tmpfs", "/srv", "tmpfs", "")))
+	h.step(MountsChanged{Added: points("/", "/proc", "/srv")})
+	h.wantState("srv.mount", "active/mounted")
+	effs := h.step(Shutdown{Action: "exit"})
+	argv, pid := h.controlArgv(effs, "srv.mount")
+	if argv[0] != "umount" {
+		t.Fatalf("stop of srv.mount ran %q", argv)
+	}
+	for _, sp := range find[Spawn](effs) {
+		if sp.Unit != "srv.mount" {
+			t.Fatalf("shutdown spawned for %s:\n%s", sp.Unit, dump(effs))
+		}
+	}
+	effs = h.step(Exited{Pid: pid, Status: exited(0)})
+	if len(find[Exit](effs)) != 1 {
+		t.Fatalf("shutdown did not complete:\n%s", dump(effs))
+	}
+	h.wantState("-.mount", "active/mounted")
+	h.wantState("proc.mount", "active/mounted")
+}
+
+// A daemon-reload keeps the units made from the table loaded.
+func TestMountTableUnitsSurviveReload(t *testing.T) {
+	h := newHarness(t, memSource{})
+	h.step(MountsChanged{Added: points("/", "/run")})
+	h.step(Reload{Units: memSource{}})
+	h.wantState("run.mount", "active/mounted")
+	if st, _ := h.m.Status("run.mount"); st.LoadState != "loaded" {
+		t.Fatalf("run.mount is %s after a reload", st.LoadState)
+	}
 }

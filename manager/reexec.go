@@ -89,6 +89,9 @@ func (m *Manager) Save() (Saved, error) {
 		if c := u.impl.ctl(); c != nil && (c.controlPID != 0 || c.controlSpawn != 0) {
 			return Saved{}, fmt.Errorf("%s runs a control process (pid %d)", u.name, c.controlPID)
 		}
+		if u.job == nil && u.impl.followsOnly(u) {
+			continue
+		}
 		if u.active == ActiveInactive && (u.result == "" || u.result == "success") && u.inactiveExit == 0 &&
 			u.activeEnter == 0 && u.cgroupPath == "" && !u.impl.holdsFDs() {
 			continue // never touched: nothing to hand over

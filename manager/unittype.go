@@ -62,6 +62,12 @@ type unitVTable interface {
 	// needs (gone.go); reloaded runs after a daemon-reload swapped it.
 	keepForStop(u *unit, old *unitfile.Unit)
 	reloaded(m *Manager, u *unit)
+	// followsOnly: the unit only follows the outside world (a mount of
+	// the mount table without a unit file): gosd's shutdown does not
+	// stop it (as PID1, boot's final shutdown unmounts what is left)
+	// and a re-exec does not hand it over (the new gosd reads the table
+	// again).
+	followsOnly(u *unit) bool
 	// status fills the type's fields of a snapshot.
 	status(m *Manager, u *unit, s *UnitStatus)
 	// unsettled says why the unit cannot be handed over to a re-exec
@@ -149,6 +155,7 @@ func (baseType) triggerDown(*Manager, *unit, *unit)                             
 func (baseType) keepForStop(*unit, *unitfile.Unit)                               {}
 func (baseType) reloaded(*Manager, *unit)                                        {}
 func (baseType) status(*Manager, *unit, *UnitStatus)                             {}
+func (baseType) followsOnly(*unit) bool                                          { return false }
 func (baseType) save(*SavedUnit)                                                 {}
 func (baseType) restore(*Manager, *unit, SavedUnit) bool                         { return false }
 func (baseType) rearm(*Manager, *unit, string)                                   {}

@@ -3,6 +3,7 @@ package reactor
 import (
 	"errors"
 	"slices"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -31,6 +32,7 @@ func (r *Reactor) openMountWatch() {
 	}
 	r.sources[fd] = mountinfoSource{}
 	r.mountFD = fd
+	r.mountPoints = map[string]bool{}
 	r.onMountsChanged()
 }
 
@@ -50,28 +52,49 @@ func (r *Reactor) onMountsChanged() {
 		r.logf("", "reading the mount table: %v", err)
 		return
 	}
-	now := map[string]bool{}
+	// The topmost mount of each point (the table is in mount order).
+	now := map[string]mountinfo.Mount{}
 	for _, m := range mountinfo.Parse(text) {
-		now[m.Point] = true
+		now[m.Point] = m
 	}
 	var ev manager.MountsChanged
-	for p := range now {
+	for p, m := range now {
 		if !r.mountPoints[p] {
-			ev.Added = append(ev.Added, p)
+			ev.Added = append(ev.Added, manager.MountPoint{Where: p, What: m.Source, Type: m.FSType,
+				Options: mountOptionsOf(m)})
 		}
 	}
 	for p := range r.mountPoints {
-		if !now[p] {
+		if _, ok := now[p]; !ok {
 			ev.Removed = append(ev.Removed, p)
 		}
 	}
-	r.mountPoints = now
 	if len(ev.Added)+len(ev.Removed) == 0 {
 		return
 	}
-	slices.Sort(ev.Added)
+	for _, a := range ev.Added {
+		r.mountPoints[a.Where] = true
+	}
+	for _, p := range ev.Removed {
+		delete(r.mountPoints, p)
+	}
+	// Parents before children: a unit's implicit Requires= on the
+	// mount above it needs that unit to exist.
+	slices.SortFunc(ev.Added, func(a, b manager.MountPoint) int { return strings.Compare(a.Where, b.Where) })
 	slices.Sort(ev.Removed)
 	r.Feed(ev)
+}
+
+// mountOptionsOf is a mount's options as systemd shows them (Options=):
+// the per-mount ones, then those of the superblock that are not the same.
+func mountOptionsOf(m mountinfo.Mount) string {
+	opts := strings.Split(m.Options, ",")
+	for _, o := range strings.Split(m.SuperOptions, ",") {
+		if o != "" && !slices.Contains(opts, o) {
+			opts = append(opts, o)
+		}
+	}
+	return strings.Join(opts, ",")
 }
 
 // readAllAt reads a whole file from offset 0 with pread (the mount table

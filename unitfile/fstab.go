@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"gosd/internal/mountinfo"
 )
@@ -200,4 +201,25 @@ func fstabSwap(file string, e FstabEntry) (FstabMount, bool) {
 		m.WantedBy, m.Wants = "swap.target", mountinfo.HasOption(e.Options, "nofail")
 	}
 	return m, true
+}
+
+// MountTable is the SourcePath of the units MountFromTable makes.
+const MountTable = "/proc/self/mountinfo"
+
+// MountFromTable is the mount unit systemd makes for a mount of the mount
+// table that has no unit file (mount_setup_new_unit): loaded, described
+// by its mount point ("Root Mount" for /), with What=, Where=, Type= and
+// Options= as the table has them and every other setting at its default.
+// name is the unit's name (EscapePath of where plus ".mount").
+func MountFromTable(name, where, what, fstype, options string) *Unit {
+	desc := where
+	if where == "/" {
+		desc = "Root Mount"
+	}
+	u := &Unit{Name: name, Type: "mount", LoadState: Loaded, Unit: defaultUnitSection()}
+	u.Unit.Description, u.Unit.SourcePath = desc, MountTable
+	u.Unit.IgnoreOnIsolate = true
+	u.Mount = &Mount{What: what, Where: where, Type: fstype, Options: options, DirectoryMode: 0o755,
+		TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
+	return u
 }

@@ -92,7 +92,14 @@ func (b *backend) Status(name string) (manager.UnitStatus, bool) {
 		Active: "inactive", Sub: "dead"}, true
 }
 
-func (b *backend) Unit(name string) *unitfile.Unit { return b.units().Get(name) }
+// Unit is a unit's definition: from the unit files, or the one the
+// manager made for a mount of the mount table.
+func (b *backend) Unit(name string) *unitfile.Unit {
+	if d := b.m.TableUnit(name); d != nil {
+		return d
+	}
+	return b.units().Get(name)
+}
 
 // LoadedAt is when the unit files were last read (control.LoadTimer).
 func (b *backend) LoadedAt() time.Time { return b.loadedAt() }
