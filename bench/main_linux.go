@@ -6,6 +6,9 @@
 //	go run ./bench -n 10,100 -runs 10 -shapes flat,chain -types simple
 //	go run ./bench -quick -peers=false  # without the peers suite (runit, s6, supervisor)
 //	go run ./bench -quick -skip target,socket,footprint  # the peers suite alone
+//	go run ./bench -qemu      # only the qemu suite: the trees booted under systemd, gosd and the
+//	                          # floor in the Debian image (an hour or more); its section of
+//	                          # docs/benchmarks.md is replaced, the rest kept
 package main
 
 import (
@@ -42,6 +45,12 @@ type config struct {
 	peers      bool
 	baseline   string // another gosd binary, run as a third side (A/B)
 	writeTo    string // write the generated trees there and exit (for profiling by hand)
+	qemu       bool
+	qemuTrees  []string
+	qemuRuns   int
+	qemuBudget time.Duration
+	qemuInits  []string
+	qemuArgs   []string
 }
 
 type bins struct{ gosd, floor, helper string }
@@ -66,6 +75,14 @@ func main() {
 	flag.StringVar(&skip, "skip", "", "comma-separated suites to skip: target,socket,footprint,peers")
 	flag.BoolVar(&c.peers, "peers", true, "run the peers suite (runit, s6, supervisor; installed with apt-get when missing)")
 	flag.Int64Var(&c.seed, "seed", 1, "DAG seed")
+	var qemuTrees string
+	flag.BoolVar(&c.qemu, "qemu", false, "run only the qemu suite (integration's TestDebianBench) and replace its section of benchmarks.md")
+	flag.StringVar(&qemuTrees, "qemu-trees", strings.Join(qemuDefaultTrees(), ","), "trees for -qemu, as SHAPE-TYPE-N")
+	flag.IntVar(&c.qemuRuns, "qemu-runs", 1, "boots per tree and init for -qemu")
+	var qemuInits, qemuArgs string
+	flag.StringVar(&qemuArgs, "qemu-args", "-icount shift=0,sleep=off", "for -qemu: more qemu arguments (space-separated); the default makes the guest's clock count instructions")
+	flag.StringVar(&qemuInits, "qemu-inits", "", "for -qemu: boot only these inits (floor,systemd,gosd), for diagnosis")
+	flag.DurationVar(&c.qemuBudget, "qemu-budget", 15*time.Minute, "time limit of one boot for -qemu")
 	flag.StringVar(&c.out, "out", "docs", "directory for benchmarks.md and the SVG plots ('' = do not write)")
 	flag.StringVar(&c.writeTo, "write", "", "write the generated trees (DIR/SHAPE-TYPE-N/units, spec.json) and exit, for profiling by hand")
 	flag.StringVar(&c.baseline, "baseline", "", "a gosd binary to compare with (A/B): run as a third side, interleaved; its figures go to stderr only (use with -out '')")
@@ -94,6 +111,11 @@ func main() {
 		if c.quick {
 			c.bigRuns = c.runs
 		}
+	}
+	c.qemuTrees = strings.Split(qemuTrees, ",")
+	c.qemuArgs = strings.Fields(qemuArgs)
+	if qemuInits != "" {
+		c.qemuInits = strings.Split(qemuInits, ",")
 	}
 	c.shapes = strings.Split(shapes, ",")
 	c.types = strings.Split(types, ",")
@@ -140,6 +162,17 @@ func main() {
 	build(b.floor, "./bench/floor")
 	build(b.helper, "./bench/helper")
 
+	if c.qemu {
+		m := qemuSuite(c, b, work)
+		if c.out != "" {
+			writeQemu(c.out, m)
+			md, _ := os.ReadFile(filepath.Join(c.out, "benchmarks.md"))
+			out := spliceSection(string(md), qemuHeading, pid1Heading, m.section(c.out))
+			check(os.WriteFile(filepath.Join(c.out, "benchmarks.md"), []byte(out), 0o644))
+			progress("wrote %s and its section of %s", filepath.Join(c.out, qemuResults), filepath.Join(c.out, "benchmarks.md"))
+		}
+		return
+	}
 	r := &report{cfg: c, cmdline: "go run ./bench " + strings.Join(os.Args[1:], " ")}
 	if !c.skip["target"] {
 		for _, n := range c.ns {

@@ -183,6 +183,9 @@ func (r *report) write(dir string) {
 	if r.peersRan {
 		r.writePeers(&b)
 	}
+	if m := readQemu(dir); m != nil {
+		b.WriteString(m.section(dir))
+	}
 	r.writePID1(&b, "docs")
 	b.WriteString(notesSection)
 	check(os.WriteFile(filepath.Join(dir, "benchmarks.md"), []byte(b.String()), 0o644))
@@ -370,7 +373,7 @@ func citedTable(path, heading string) string {
 }
 
 func (r *report) writePID1(b *strings.Builder, dir string) {
-	b.WriteString("## PID1 peers (in qemu; measured elsewhere, quoted)\n\n")
+	b.WriteString(pid1Heading + " (in qemu; measured elsewhere, quoted)\n\n")
 	b.WriteString("Booting an init as PID1 needs a VM, which this harness does not start. Those comparisons are the\n")
 	b.WriteString("integration tests' (one run each, host clock, 2 shared vCPUs under TCG: compare only within a table);\n")
 	b.WriteString("the tables below are copied from their documents when this report is written.\n\n")

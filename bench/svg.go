@@ -16,6 +16,11 @@ type series struct {
 
 // plotLogLog draws a hand-written SVG with log axes on both sides.
 func plotLogLog(title string, ss []series) string {
+	return plotLogLogY(title, "time to target, ms (median, log)", ss)
+}
+
+// plotLogLogY is plotLogLog with another label on the y axis.
+func plotLogLogY(title, ylabel string, ss []series) string {
 	const w, h, left, right, top, bottom = 640.0, 400.0, 70.0, 170.0, 40.0, 50.0
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, s := range ss {
@@ -56,7 +61,7 @@ func plotLogLog(title string, ss []series) string {
 	}
 	fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="black"/>`+"\n", left, top, w-left-right, h-top-bottom)
 	fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="middle">N services (log)</text>`+"\n", (left+w-right)/2, h-12)
-	fmt.Fprintf(&b, `<text x="16" y="%g" text-anchor="middle" transform="rotate(-90 16 %g)">time to target, ms (median, log)</text>`+"\n", (top+h-bottom)/2, (top+h-bottom)/2)
+	fmt.Fprintf(&b, `<text x="16" y="%g" text-anchor="middle" transform="rotate(-90 16 %g)">%s</text>`+"\n", (top+h-bottom)/2, (top+h-bottom)/2, esc(ylabel))
 	for i, s := range ss {
 		var pts []string
 		for j := range s.X {

@@ -61,8 +61,9 @@ var debianSkip = []string{"usr/share/doc/", "usr/share/man/", "usr/share/info/",
 // (the cloud kernel has virtio_blk as a module, so the root cannot be a
 // disk without an initramfs of modules; the tree itself as the initramfs
 // needs none), with gosd as /sbin/gosd and testdata/debian/rootfs laid
-// over it. The kernel starts its init with rdinit=.
-func debianInitramfs(t *testing.T, tarball, gosd string) string {
+// over it, then the extra overlay directories in order (the peer benchmark's
+// generated trees). The kernel starts its init with rdinit=.
+func debianInitramfs(t *testing.T, tarball, gosd string, extra ...string) string {
 	if !qemuIsStatic(gosd) {
 		t.Fatalf("%s is not static", gosd)
 	}
@@ -88,9 +89,10 @@ func debianInitramfs(t *testing.T, tarball, gosd string) string {
 	// GOSD_DEBIAN_OVERLAY names a directory laid over the image after
 	// testdata's, for diagnostics (e.g. perf and its libraries).
 	ovRoots := []string{filepath.Join("testdata", "debian", "rootfs")}
-	if extra := os.Getenv("GOSD_DEBIAN_OVERLAY"); extra != "" {
-		ovRoots = append(ovRoots, extra)
+	if diag := os.Getenv("GOSD_DEBIAN_OVERLAY"); diag != "" {
+		ovRoots = append(ovRoots, diag)
 	}
+	ovRoots = append(ovRoots, extra...)
 	type ovFile struct {
 		rel  string
 		mode uint32
