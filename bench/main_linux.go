@@ -51,6 +51,7 @@ type config struct {
 	qemuBudget time.Duration
 	qemuInits  []string
 	qemuArgs   []string
+	qemuReport bool
 }
 
 type bins struct{ gosd, floor, helper string }
@@ -78,6 +79,7 @@ func main() {
 	var qemuTrees string
 	flag.BoolVar(&c.qemu, "qemu", false, "run only the qemu suite (integration's TestDebianBench) and replace its section of benchmarks.md")
 	flag.StringVar(&qemuTrees, "qemu-trees", strings.Join(qemuDefaultTrees(), ","), "trees for -qemu, as SHAPE-TYPE-N")
+	flag.BoolVar(&c.qemuReport, "qemu-report", false, "only re-render the qemu section of benchmarks.md and its plots from docs/bench-qemu.json")
 	flag.IntVar(&c.qemuRuns, "qemu-runs", 1, "boots per tree and init for -qemu")
 	var qemuInits, qemuArgs string
 	flag.StringVar(&qemuArgs, "qemu-args", "-icount shift=0,sleep=off", "for -qemu: more qemu arguments (space-separated); the default makes the guest's clock count instructions")
@@ -144,6 +146,14 @@ func main() {
 		}
 		return
 	}
+	if c.qemuReport {
+		m := readQemu(c.out)
+		if m == nil {
+			fatal("no %s in %s", qemuResults, c.out)
+		}
+		writeQemuSection(c.out, m)
+		return
+	}
 	if os.Geteuid() != 0 {
 		fatal("run as root (gosd manages services as root)")
 	}
@@ -166,10 +176,7 @@ func main() {
 		m := qemuSuite(c, b, work)
 		if c.out != "" {
 			writeQemu(c.out, m)
-			md, _ := os.ReadFile(filepath.Join(c.out, "benchmarks.md"))
-			out := spliceSection(string(md), qemuHeading, pid1Heading, m.section(c.out))
-			check(os.WriteFile(filepath.Join(c.out, "benchmarks.md"), []byte(out), 0o644))
-			progress("wrote %s and its section of %s", filepath.Join(c.out, qemuResults), filepath.Join(c.out, "benchmarks.md"))
+			writeQemuSection(c.out, m)
 		}
 		return
 	}
