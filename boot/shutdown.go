@@ -20,8 +20,11 @@ const (
 //
 // As PID1 it sends SIGTERM (and SIGCONT, so stopped processes see it) to
 // every process left, reaps for up to termGrace, sends SIGKILL, reaps for up
-// to killGrace, syncs, unmounts what it can (or remounts it read-only), and
-// calls reboot(2) with the action. In a container (InContainer) and when
+// to killGrace, syncs, and then, as systemd-shutdown, remounts read-only
+// and unmounts every file system in reverse mount order and turns every
+// swap off, in passes while they make progress, detaching lazily only in
+// a last pass (unmountAll; / ends read-only), and calls reboot(2) with
+// the action. In a container (InContainer) and when
 // gosd is not PID1 at all it exits with status instead: reboot(2) would not
 // reach a machine, and the caller's status (0 after an orderly shutdown) is
 // what the runtime reports. Outside PID1 nothing is killed: kill(-1) would

@@ -176,7 +176,8 @@ func helperUnmount(_ Logf) error {
 		}
 	}
 	// Busy: an open file keeps /c from being unmounted, not from going
-	// read-only (it is open for reading only).
+	// read-only (it is open for reading only); the last pass detaches it
+	// (nothing is mounted under it), after the read-only remount.
 	os.WriteFile(d+"/c/f", []byte("x"), 0o644)
 	f, err := os.Open(d + "/c/f")
 	if err != nil {
@@ -192,8 +193,19 @@ func helperUnmount(_ Logf) error {
 			return fmt.Errorf("%s still mounted: %+v", p, m)
 		}
 	}
-	if m := mountedAt(mounts, d+"/c"); m == nil || !hasOption(m.Options, "ro") {
-		return fmt.Errorf("busy /c: %+v, want mounted read-only", m)
+	if m := mountedAt(mounts, d+"/c"); m != nil {
+		return fmt.Errorf("busy /c: %+v, want detached", m)
+	}
+	log := strings.Join(rec.lines, "\n")
+	ro := strings.Index(log, "remounted "+d+"/c read-only")
+	det := strings.Index(log, "detached (lazily) "+d+"/c")
+	if ro < 0 || det < ro {
+		return fmt.Errorf("busy /c: read-only at %d, detached at %d, want both in that order:\n%s", ro, det, log)
+	}
+	for _, p := range []string{"/a/b", "/a"} {
+		if !strings.Contains(log, "boot: unmounted "+d+p+"\n") {
+			return fmt.Errorf("%s not unmounted by the first passes:\n%s", p, log)
+		}
 	}
 	if m := mountedAt(mounts, d+"/p"); m == nil || m.FSType != "proc" {
 		return fmt.Errorf("API filesystem /p: %+v, want left alone", m)
@@ -213,3 +225,14 @@ var rootWasRO = func() bool {
 	m := mountedAt(readMountinfo(), "/")
 	return m != nil && hasOption(m.Options, "ro")
 }()
+
+// /proc/swaps: the header is not a swap, names are unescaped.
+func TestParseSwaps(t *testing.T) {
+	text := "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n" +
+		"/dev/vdb2                               partition\t1048572\t\t0\t\t-2\n" +
+		"/swap\\040file                          file\t\t65532\t\t0\t\t-3\n"
+	got := parseSwaps(text)
+	if len(got) != 2 || got[0] != "/dev/vdb2" || got[1] != "/swap file" {
+		t.Fatalf("parseSwaps: %q", got)
+	}
+}
