@@ -480,6 +480,24 @@ func TestPID1BootTargetMissing(t *testing.T) {
 	lone.waitOutput("powering off", time.Second)
 }
 
+// Without emergency.target, a boot target that cannot be started falls
+// back to rescue.target: the manager refuses the first fallback, and the
+// next is asked for.
+func TestPID1BootFallsBackToRescue(t *testing.T) {
+	in := start(t, asPID1, map[string]string{
+		"rescue.target":  "[Unit]\nDescription=Rescue Mode\nWants=rescue.service\nAllowIsolate=yes\n",
+		"rescue.service": "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo rescued > @T@/rescue'\n",
+	}, "--target", "missing.target")
+	in.waitFile("rescue", 10*time.Second)
+	in.waitOutput("Falling back to rescue.target", time.Second)
+	if strings.Contains(in.out.String(), "Falling back to emergency.target") {
+		t.Errorf("fell back to an emergency.target that does not exist:\n%s", in.out.String())
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after an orderly stop", code)
+	}
+}
+
 // TestPID1AnnouncesSystemd: as PID1, gosd tells programs that a
 // systemd-compatible manager runs, as systemd does — checked with
 // libsystemd's own sd_booted (systemd-notify --booted), systemd's own

@@ -109,19 +109,25 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 			desc, oneshot = r.describe(e.Unit)
 		}
 		r.console(e, desc, oneshot)
-		if e.ID == BootJobID {
+		switch e.ID {
+		case BootJobID:
 			r.trimHeap = true
 			if !r.bootDone {
 				r.bootDone = true
 				r.reapply() // StartupCPUWeight= gives way to CPUWeight=
 			}
 			r.onBootJob(e)
+		case fallbackJobID:
+			r.onFallbackJob(e)
 		}
 	case manager.RealizeSlice:
 		r.realizeSlices(e.Slices)
 	case manager.JobStarted:
 		// Queued, not yet running: systemd prints "Starting ..." only when
 		// the unit actually begins to change (see progress).
+		if e.ID == fallbackJobID {
+			r.logf("", "Falling back to %s.", e.Unit)
+		}
 	case manager.Action:
 		if r.cfg.OnAction != nil {
 			r.cfg.OnAction(e)

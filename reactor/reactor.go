@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -192,6 +193,8 @@ type Reactor struct {
 	done         bool
 	exitCode     int
 	exitAction   string
+
+	bootFailed string // the boot target that could not be queued (onBootJob)
 
 	handedOver bool // started by a daemon-reexec (the state may still fail to load)
 	selfPid    int  // gosd\'s own pid: never a unit\'s main process
@@ -880,26 +883,50 @@ func (r *Reactor) Reload() error {
 // number their requests from 1, far below it).
 const BootJobID = 1 << 62
 
+// fallbackJobID is the ID of the start requests of the targets a failed
+// boot falls back to (fallbackTargets).
+const fallbackJobID = BootJobID + 1
+
+// fallbackTargets are what a boot target that cannot be queued falls back
+// to, in order, as in systemd.
+var fallbackTargets = []string{"emergency.target", "rescue.target"}
+
 // onBootJob handles a boot target that could not even be queued (missing,
 // masked, a broken transaction): as systemd does, fall back to
-// emergency.target (then rescue.target) when it exists; a PID1 with neither
-// powers off after saying why, since nothing would ever run. A boot target
-// whose start job merely failed is not this case: its units' own
-// FailureAction=/OnFailure= decide, as in systemd.
+// emergency.target (then rescue.target) when it can be started; a PID1
+// with neither powers off after saying why, since nothing would ever run.
+// A boot target whose start job merely failed is not this case: its
+// units' own FailureAction=/OnFailure= decide, as in systemd.
 func (r *Reactor) onBootJob(e manager.JobFinished) {
 	if e.Error == "" || r.shuttingDown {
 		return
 	}
 	r.logf(e.Unit, "Failed to start default target %s: %s", e.Unit, e.Error)
-	for _, fallback := range []string{"emergency.target", "rescue.target"} {
-		if fallback == e.Unit {
+	r.bootFailed = e.Unit
+	r.fallBack(0)
+}
+
+// onFallbackJob: a fallback target refused too (not found, masked...)
+// makes way for the next. The manager says whether one can be started;
+// the reactor reads no unit definitions ("Falling back" is said when the
+// manager queued its job: JobStarted).
+func (r *Reactor) onFallbackJob(e manager.JobFinished) {
+	if e.Error == "" || r.shuttingDown {
+		return
+	}
+	if i := slices.Index(fallbackTargets, e.Unit); i >= 0 {
+		r.fallBack(i + 1)
+	}
+}
+
+// fallBack asks for fallbackTargets[from:]'s first, or gives up.
+func (r *Reactor) fallBack(from int) {
+	for _, fallback := range fallbackTargets[from:] {
+		if fallback == r.bootFailed {
 			continue
 		}
-		if u := r.unit(fallback); u != nil && u.LoadState == unitfile.Loaded {
-			r.logf("", "Falling back to %s.", fallback)
-			r.Feed(manager.Request{Unit: fallback, Kind: manager.JobStart, Mode: manager.ModeIsolate})
-			return
-		}
+		r.Feed(manager.Request{ID: fallbackJobID, Unit: fallback, Kind: manager.JobStart, Mode: manager.ModeIsolate})
+		return
 	}
 	if r.cfg.PID1 {
 		r.logf("", "No emergency.target or rescue.target to fall back to: powering off.")
