@@ -90,3 +90,11 @@ func (g *Group) ApplyIPAccess(a unitfile.IPAccess) (bool, error) {
 	}
 	return true, errNoCgroups
 }
+
+// ReplaceAccess: device and address programs are Linux cgroup v2's.
+func (g *Group) ReplaceAccess(d unitfile.Devices, a unitfile.IPAccess) (bool, bool, error) {
+	if !d.Restricted() && !a.Restricted() {
+		return false, false, nil
+	}
+	return d.Restricted(), a.Restricted(), errNoCgroups
+}

@@ -180,7 +180,7 @@ func (g *Group) ApplyDevices(d unitfile.Devices) (bool, error) {
 	if !d.Restricted() {
 		return false, nil
 	}
-	fd, err := loadProgram(15, 6, deviceProgram(deviceRules(d))) // BPF_PROG_TYPE_CGROUP_DEVICE, BPF_CGROUP_DEVICE
+	fd, err := loadProgram(15, attachDevice, deviceProgram(deviceRules(d))) // BPF_PROG_TYPE_CGROUP_DEVICE
 	if err != nil {
 		return true, fmt.Errorf("loading the device program: %w", err)
 	}
@@ -190,7 +190,7 @@ func (g *Group) ApplyDevices(d unitfile.Devices) (bool, error) {
 		return true, err
 	}
 	defer unix.Close(dir)
-	if err := attachProgram(dir, fd, 6); err != nil {
+	if err := attachProgram(dir, fd, attachDevice); err != nil {
 		return true, fmt.Errorf("attaching the device program: %w", err)
 	}
 	return true, nil

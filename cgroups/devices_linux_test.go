@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"net/netip"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -57,5 +58,75 @@ func TestDevicePolicy(t *testing.T) {
 	}
 	if on, err := (&Group{}).ApplyDevices(unitfile.Devices{}); on || err != nil {
 		t.Errorf("no rules: %v %v", on, err)
+	}
+}
+
+// A daemon-reload that changes DeviceAllow= or IPAddressDeny= replaces
+// the group's programs: what is newly allowed works, what is newly denied
+// is refused, and settings that restrict nothing any more leave no
+// program behind.
+func TestReplaceAccess(t *testing.T) {
+	h := testHierarchy(t)
+	g, err := h.Create("replace-access.service", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Remove()
+	try := func() string {
+		fd, err := g.OpenFD()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Close(fd)
+		cmd := exec.Command("/bin/sh", "-c", `for d in /dev/null /dev/zero; do if head -c0 $d 2>&-; then echo "$d ok"; else echo "$d denied"; fi; done`)
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	count := func() int {
+		fd, err := g.OpenFD()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Close(fd)
+		n := 0
+		for _, typ := range []uint32{attachDevice, attachIngress, attachEgress} {
+			ids, err := attachedPrograms(fd, typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(ids)
+		}
+		return n
+	}
+	only := func(dev string) unitfile.Devices {
+		return unitfile.Devices{DevicePolicy: "strict", DeviceAllow: []unitfile.DeviceRule{{Spec: dev, Access: "r"}}}
+	}
+	deny := unitfile.IPAccess{IPAddressDeny: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}}
+	if _, err := g.ApplyDevices(only("/dev/null")); err != nil {
+		t.Fatal(err)
+	}
+	if got := try(); got != "/dev/null ok\n/dev/zero denied\n" {
+		t.Fatalf("before: %q", got)
+	}
+	for i, step := range []struct {
+		d     unitfile.Devices
+		a     unitfile.IPAccess
+		want  string
+		progs int
+	}{
+		{only("/dev/zero"), deny, "/dev/null denied\n/dev/zero ok\n", 3},
+		{only("/dev/null"), unitfile.IPAccess{}, "/dev/null ok\n/dev/zero denied\n", 1},
+		{unitfile.Devices{}, unitfile.IPAccess{}, "/dev/null ok\n/dev/zero ok\n", 0},
+	} {
+		if _, _, err := g.ReplaceAccess(step.d, step.a); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if got := try(); got != step.want {
+			t.Errorf("step %d: %q, want %q", i, got, step.want)
+		}
+		if n := count(); n != step.progs {
+			t.Errorf("step %d: %d programs attached, want %d", i, n, step.progs)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package cgroups
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -31,6 +32,7 @@ const (
 	progTypeSkb      = 8 // BPF_PROG_TYPE_CGROUP_SKB
 	attachIngress    = 0 // BPF_CGROUP_INET_INGRESS
 	attachEgress     = 1 // BPF_CGROUP_INET_EGRESS
+	attachDevice     = 6 // BPF_CGROUP_DEVICE
 )
 
 // prefixWords is a prefix as the 32-bit words (in the order loaded from
@@ -197,6 +199,79 @@ func attachProgram(cgroupFD, prog int, attachType uint32) error {
 	const bpfProgAttach, allowMulti = 8, 2
 	att := struct{ target, prog, typ, flags, replace uint32 }{uint32(cgroupFD), uint32(prog), attachType, allowMulti, 0}
 	if _, _, e := unix.Syscall(unix.SYS_BPF, bpfProgAttach, uintptr(unsafe.Pointer(&att)), unsafe.Sizeof(att)); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// ReplaceAccess puts the unit's current device and address programs in
+// place of the ones attached to the group before (daemon-reload changed
+// DeviceAllow=, IPAddressDeny= or their kin): the new ones are attached
+// first, then the old ones detached, so the group is never without a
+// program it had. The two bools say whether device and address settings
+// restrict anything.
+func (g *Group) ReplaceAccess(d unitfile.Devices, a unitfile.IPAccess) (bool, bool, error) {
+	dir, err := g.OpenFD()
+	if err != nil {
+		return d.Restricted(), a.Restricted(), err
+	}
+	defer unix.Close(dir)
+	types := []uint32{attachDevice, attachIngress, attachEgress}
+	old := make([][]uint32, len(types))
+	for i, typ := range types {
+		if old[i], err = attachedPrograms(dir, typ); err != nil {
+			return d.Restricted(), a.Restricted(), fmt.Errorf("listing the attached programs: %w", err)
+		}
+	}
+	devs, errD := g.ApplyDevices(d)
+	ips, errI := g.ApplyIPAccess(a)
+	if errD != nil || errI != nil {
+		// The old programs stay: better the old restrictions than none.
+		return devs, ips, errors.Join(errD, errI)
+	}
+	for i, typ := range types {
+		for _, id := range old[i] {
+			if err := detachProgram(dir, id, typ); err != nil {
+				return devs, ips, fmt.Errorf("detaching the old program: %w", err)
+			}
+		}
+	}
+	return devs, ips, nil
+}
+
+// attachedPrograms lists the ids of the programs attached to the cgroup
+// itself (not its ancestors) for attachType (bpf(BPF_PROG_QUERY)).
+func attachedPrograms(cgroupFD int, attachType uint32) ([]uint32, error) {
+	const bpfProgQuery = 16
+	ids := make([]uint32, 64)
+	attr := struct {
+		target, typ, queryFlags, attachFlags uint32
+		ids                                  uint64
+		count                                uint32
+		_                                    uint32
+	}{target: uint32(cgroupFD), typ: attachType, ids: uint64(uintptr(unsafe.Pointer(&ids[0]))), count: uint32(len(ids))}
+	_, _, e := unix.Syscall(unix.SYS_BPF, bpfProgQuery, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(ids)
+	if e != 0 {
+		return nil, e
+	}
+	return ids[:attr.count], nil
+}
+
+// detachProgram detaches the program with this id from the cgroup.
+func detachProgram(cgroupFD int, id, attachType uint32) error {
+	const bpfProgGetFDByID, bpfProgDetach = 13, 9
+	byID := struct{ id, next, flags uint32 }{id: id}
+	fd, _, e := unix.Syscall(unix.SYS_BPF, bpfProgGetFDByID, uintptr(unsafe.Pointer(&byID)), unsafe.Sizeof(byID))
+	if e == unix.ENOENT {
+		return nil // gone meanwhile
+	}
+	if e != 0 {
+		return e
+	}
+	defer unix.Close(int(fd))
+	att := struct{ target, prog, typ, flags, replace uint32 }{uint32(cgroupFD), uint32(fd), attachType, 0, 0}
+	if _, _, e := unix.Syscall(unix.SYS_BPF, bpfProgDetach, uintptr(unsafe.Pointer(&att)), unsafe.Sizeof(att)); e != 0 && e != unix.ENOENT {
 		return e
 	}
 	return nil

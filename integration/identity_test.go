@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,6 +79,32 @@ func TestDevicePolicyUnit(t *testing.T) {
 			t.Errorf("got %q\n%s", got, in.out.String())
 		}
 	})
+}
+
+// daemon-reload with a changed DeviceAllow= replaces a running service's
+// device program: its next process (ExecReload=) sees the new rules.
+func TestDevicePolicyReload(t *testing.T) {
+	unit := func(dev string) string {
+		return "[Service]\nDevicePolicy=strict\nDeviceAllow=/dev/" + dev + " r\nExecStart=/bin/sleep 1000\n" +
+			"ExecReload=/bin/sh -c 'for d in zero full; do head -c0 /dev/$d 2>&- && echo $d open || echo $d denied; done > @T@/devs.tmp; mv @T@/devs.tmp @T@/devs'\n"
+	}
+	in := start(t, asPID1, map[string]string{"devreload.service": unit("zero"), "default.target": "[Unit]\nWants=devreload.service\n"})
+	in.waitOutput("Reached target default.target", 15*time.Second)
+	check := func(when, want string) {
+		t.Helper()
+		os.Remove(filepath.Join(in.dir, "devs"))
+		ctlWant(t, in, 0, "reload", "devreload")
+		if got := in.waitFile("devs", 10*time.Second); got != want {
+			t.Errorf("%s: %q, want %q\n%s", when, got, want, in.out.String())
+		}
+	}
+	check("before daemon-reload", "zero open\nfull denied\n")
+	body := strings.ReplaceAll(unit("full"), "@T@", in.dir)
+	if err := os.WriteFile(filepath.Join(in.dir, "units", "devreload.service"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctlWant(t, in, 0, "daemon-reload")
+	check("after daemon-reload", "zero denied\nfull open\n")
 }
 
 // IPAddressDeny=any keeps a service off even the loopback;

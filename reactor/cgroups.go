@@ -37,6 +37,10 @@ type unitCgroup struct {
 	// spawn.
 	killed  bool
 	applied string
+	// access: the device and address settings whose programs are
+	// attached (accessKey), so a daemon-reload replaces them only when
+	// they changed.
+	access string
 	// removal: an rmdir is queued on the spawner (removeCgroup); nil:
 	// none.
 	removal *cgroupRemoval
@@ -301,6 +305,7 @@ func (r *Reactor) cgroupFor(unit string, rc *unitfile.ResourceControl) (*unitCgr
 		r.sliceDirs[d] = true
 	}
 	r.apply(c, rc)
+	c.access = accessKey(rc)
 	if rc != nil {
 		// Once per cgroup, before its first process. Where the kernel has
 		// no cgroup device programs systemd goes on with a warning; so
@@ -404,6 +409,7 @@ func (r *Reactor) madeCgroup(mk *cgroupMake) {
 	}
 	if rc := mk.rc; rc != nil {
 		r.applied(c.unit, &c.applied, rc, mk.notApplied, mk.applyErr)
+		c.access = accessKey(rc)
 		if mk.devErr != nil {
 			r.warn(c.unit, "DeviceAllow=/DevicePolicy= NOT applied: "+mk.devErr.Error())
 		}
@@ -499,12 +505,33 @@ func (r *Reactor) applySlice(name string, sc *sliceCgroup, rc *unitfile.Resource
 	r.applied(name, &sc.applied, rc, notApplied, err)
 }
 
+// accessKey names the device and address settings, "" when they restrict
+// nothing.
+func accessKey(rc *unitfile.ResourceControl) string {
+	if rc == nil || !rc.Devices.Restricted() && !rc.IPAccess.Restricted() {
+		return ""
+	}
+	return fmt.Sprintf("%v|%v", rc.Devices, rc.IPAccess)
+}
+
 // reapply writes every loaded unit's and slice's settings again
 // (daemon-reload, and the end and start of the startup phase, where
 // StartupCPUWeight= gives way to CPUWeight= and back).
 func (r *Reactor) reapply() {
 	for _, c := range r.cgUnits {
-		r.apply(c, r.resources(c.unit))
+		rc := r.resources(c.unit)
+		r.apply(c, rc)
+		if key := accessKey(rc); key != c.access {
+			c.access = key
+			var d unitfile.Devices
+			var a unitfile.IPAccess
+			if rc != nil {
+				d, a = rc.Devices, rc.IPAccess
+			}
+			if _, _, err := c.g.ReplaceAccess(d, a); err != nil {
+				r.warn(c.unit, "DeviceAllow=/IPAddressAllow= and their kin: the changed settings are NOT applied: "+err.Error())
+			}
+		}
 	}
 	for name, sc := range r.cgSlices {
 		if u := r.unit(name); u != nil && u.Slice != nil {
