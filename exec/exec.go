@@ -468,3 +468,14 @@ func searchPath(ec *unitfile.ExecContext) string {
 	}
 	return defaultPath
 }
+
+// Resolve finds a bare command name where a process of ec would find it
+// (ExecSearchPath=, else systemd's fixed search path; under
+// RootDirectory=): the reactor asks before a mount or swap unit runs
+// mount(8) and friends, to use the system call where they are missing.
+func Resolve(name string, ec *unitfile.ExecContext) (string, error) {
+	if ec == nil {
+		ec = &unitfile.ExecContext{}
+	}
+	return resolvePath(name, name, ec.RootDirectory, searchPath(ec))
+}

@@ -174,3 +174,48 @@ func TestMountUnitsFromTableAsPID1(t *testing.T) {
 		t.Errorf("gosd's stop unmounted a mount of the table:\n%s", in.out.String())
 	}
 }
+
+// Without mount(8) and umount(8) (ExecSearchPath= names an empty
+// directory, as on a minimal microVM) a mount unit mounts and unmounts
+// with the system calls through gosd's mount helper, with its options
+// turned into flags, and the log says which way was taken.
+func TestMountUnitsWithoutMountToolAsPID1(t *testing.T) {
+	needRoot(t)
+	base := t.TempDir()
+	mp := filepath.Join(base, "m")
+	empty := filepath.Join(base, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unitfile.EscapePath(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := n + ".mount"
+	in := start(t, asPID1, map[string]string{
+		"default.target": "[Unit]\nWants=" + unit + " looker.service\n",
+		unit: "[Mount]\nWhat=tmpfs\nWhere=" + mp + "\nType=tmpfs\nOptions=size=1m,nosuid,nodev,mode=0700,nofail\n" +
+			"ExecSearchPath=" + empty + "\n",
+		"looker.service": "[Unit]\nAfter=" + unit + "\n[Service]\nType=oneshot\nRemainAfterExit=yes\n" +
+			"ExecStart=/bin/sh -c 'grep \" " + mp + " \" /proc/self/mountinfo > @T@/seen'\n",
+	})
+	in.waitOutput("Reached target default.target", 20*time.Second)
+	seen := in.waitFile("seen", 10*time.Second)
+	if !strings.Contains(seen, "nosuid") || !strings.Contains(seen, "nodev") || !strings.Contains(seen, "mode=700") ||
+		!strings.Contains(seen, " tmpfs tmpfs ") {
+		t.Fatalf("the mount is not as its options say: %q", seen)
+	}
+	if v := showValue(t, in, unit, "SubState"); v != "mounted" {
+		t.Fatalf("%s SubState %q", unit, v)
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, in.out.String())
+	}
+	out := in.out.String()
+	for _, want := range []string{"mount(8) not found: using the mount(2) system call",
+		"umount(8) not found: using the umount2(2) system call", "Unmounted " + unit} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

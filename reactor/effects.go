@@ -394,6 +394,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		}
 	}
 	r.noteLogLimits(s.Unit, s.Exec)
+	r.mountTool(&s)
 	spec := exec.Spec{Unit: s.Unit, Cmd: s.Cmd, Exec: s.Exec, Env: s.Env, GlobalEnv: r.globalEnv, Conn: s.Conn, Stdout: -1, Stderr: -1}
 	if s.Exec != nil && s.Exec.DynamicUser {
 		// Held until the unit's Cleanup, across its restarts.

@@ -1,12 +1,15 @@
 package reactor
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"gosd/exec"
 	"gosd/internal/mountinfo"
 	"gosd/manager"
+	"gosd/unitfile"
 )
 
 // probeMount carries out ProbeMount (the reactor's hook of manager/mount.go):
@@ -51,3 +54,48 @@ func (r *Reactor) probeSwap(e manager.ProbeSwap) manager.SwapProbed {
 	}
 	return res
 }
+
+// mountTools are the programs a mount or swap unit runs as its control
+// process; gosd's mount helper does their system call where they are
+// missing (boot.MountHelper).
+var mountTools = map[string]bool{"mount": true, "umount": true, "swapon": true, "swapoff": true}
+
+// mountTool makes a mount or swap unit's control process the mount helper
+// ("gosd mount-helper TOOL ARGS...", the same command line) when the tool
+// is not in the unit's search path, and says in the log which was used.
+func (r *Reactor) mountTool(s *manager.Spawn) {
+	if s.Role != "control" || !mountTools[s.Cmd.Path] || len(s.Cmd.Argv) == 0 ||
+		!(strings.HasSuffix(s.Unit, ".mount") || strings.HasSuffix(s.Unit, ".swap")) {
+		return
+	}
+	var ec *unitfile.ExecContext
+	if s.Exec != nil {
+		ec = s.Exec
+	}
+	tool := s.Cmd.Path
+	// Said at info when it changes (the first use, a tool installed or
+	// gone since), at debug for every other use.
+	say := func(how, msg string) {
+		lvl := manager.LevelDebug
+		if r.toolPaths[tool] != how {
+			r.toolPaths[tool] = how
+			lvl = manager.LevelInfo
+		}
+		r.logAt(s.Unit, s.Cmd.Pos, lvl, msg)
+	}
+	if p, err := exec.Resolve(tool, ec); err == nil {
+		say(p, fmt.Sprintf("Using %s(8): %s", tool, p))
+		return
+	}
+	self, err := os.Executable()
+	if err != nil {
+		self = "/proc/self/exe"
+	}
+	say("mount-helper", fmt.Sprintf("%s(8) not found: using the %s(2) system call (gosd mount-helper)", tool, syscallOf[tool]))
+	cmd := s.Cmd
+	cmd.Path = self
+	cmd.Argv = append([]string{"gosd", "mount-helper"}, s.Cmd.Argv...)
+	s.Cmd = cmd
+}
+
+var syscallOf = map[string]string{"mount": "mount", "umount": "umount2", "swapon": "swapon", "swapoff": "swapoff"}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"gosd/boot"
 	"gosd/control"
 )
 
@@ -46,6 +47,10 @@ func realMain(args []string) int {
 		return control.JournalMain(name, args[1:], os.Stdout, os.Stderr)
 	case len(args) > 1 && args[1] == "ctl":
 		return ctlMain("gosd ctl", args[2:])
+	case len(args) > 1 && args[1] == "mount-helper":
+		// mount(8) and friends where they are missing: the reactor runs
+		// this as a mount or swap unit's control process.
+		return boot.MountHelper(args[2:], os.Stderr)
 	}
 	if len(args) < 2 || args[1] != "verify" {
 		managerHooks()
