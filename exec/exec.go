@@ -56,7 +56,8 @@ type Spec struct {
 }
 
 // Process is a started process. It is its own session and process group
-// leader, so Pgid == Pid.
+// leader, so Pgid == Pid, unless it was started with SamePgrp (Pgid is
+// gosd's own group then).
 type Process struct {
 	Pid   int
 	PidFD int // -1 when the platform has no pidfds
@@ -185,7 +186,11 @@ func Start(spec Spec) (Process, error) {
 	}
 	files = append(files, uintptrs(spec.ListenFDs)...)
 
-	attr := &syscall.SysProcAttr{Setsid: true, Chroot: ec.RootDirectory}
+	// A process gets its own session, but mount(8) and umount(8) stay in
+	// gosd's process group (SamePgrp): autofs lets that group through an
+	// automount point without a request, so a mount over one does not
+	// wait for itself (systemd's same_pgrp for mount units).
+	attr := &syscall.SysProcAttr{Setsid: !ec.SamePgrp, Chroot: ec.RootDirectory}
 	if ec.StandardInput.Kind == "tty" || strings.HasPrefix(ec.StandardInput.Kind, "tty-") {
 		attr.Setctty = true
 		attr.Ctty = 0
@@ -336,7 +341,11 @@ func Start(spec Spec) (Process, error) {
 	if cred != nil {
 		uid, gid = int(cred.uid), int(cred.gid)
 	}
-	return Process{Pid: pid, PidFD: pidfd, Pgid: pid, Uid: uid, Gid: gid}, nil
+	pgid := pid
+	if ec.SamePgrp {
+		pgid = syscall.Getpgrp()
+	}
+	return Process{Pid: pid, PidFD: pidfd, Pgid: pgid, Uid: uid, Gid: gid}, nil
 }
 
 func uintptrs(fds []int) []uintptr {

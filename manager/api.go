@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"syscall"
 	"time"
 
 	"gosd/unitfile"
@@ -710,3 +711,81 @@ type SwapProbed struct {
 
 func (SwapProbed) isEvent() {}
 func (ProbeSwap) isEffect() {}
+
+// ---- automount units (systemd.automount(5); manager/automount.go) ----
+
+// StartAutomount asks the reactor to set up an automount point: the
+// directory made (mkdir -p, DirectoryMode), an autofs file system mounted
+// on it (protocol 5, direct, with ExtraOptions) whose requests arrive on a
+// pipe the reactor reads, and its idle timeout set (TimeoutIdle; 0: the
+// kernel never offers it for expiry). Answered by AutomountStarted; then
+// each request of the kernel comes as AutomountRequest until
+// StopAutomount.
+type StartAutomount struct {
+	Unit          string
+	Where         string
+	ExtraOptions  string
+	DirectoryMode uint32
+	TimeoutIdle   time.Duration
+}
+
+// AutomountStarted answers StartAutomount. Unsupported: the kernel has no
+// autofs (Err says what was found); AlreadyMounted: Where is a mount point
+// already; Err: the setup failed otherwise (nothing is left mounted).
+type AutomountStarted struct {
+	Unit           string
+	Unsupported    bool
+	AlreadyMounted bool
+	Err            error
+}
+
+// AutomountRequest is one request of the kernel for an automount point:
+// Expire is an unmount request (the mount has been idle for TimeoutIdle),
+// otherwise a process (PID, Comm; 0 when unknown) looked at Where and
+// waits for the mount. Token names the request in AutomountReply.
+// Covered: Where is no longer the autofs directory itself (something was
+// mounted over it meanwhile). Err: the pipe failed or gave a malformed
+// packet (the unit fails with result resources).
+type AutomountRequest struct {
+	Unit    string
+	Expire  bool
+	Token   uint32
+	PID     uint32
+	Comm    string
+	Covered bool
+	Err     error
+}
+
+// AutomountReply answers the kernel's requests Tokens: Err 0 lets the
+// waiting processes go on (the mount is there, or it was unmounted for an
+// expiry), another errno fails their access (or the expiry) with it.
+type AutomountReply struct {
+	Unit   string
+	Where  string
+	Tokens []uint32
+	Err    syscall.Errno
+}
+
+// ExpireAutomount asks the kernel to offer Where's mount for unmounting
+// if it has been idle for the unit's TimeoutIdle (an Expire request
+// follows); the reactor runs it off its own thread, since the kernel
+// holds the call until the request is answered.
+type ExpireAutomount struct {
+	Unit  string
+	Where string
+}
+
+// StopAutomount unmounts the automount point (and whatever is mounted on
+// it, detached, as systemd does) and closes its pipe; a pending setup is
+// undone. Nothing happens when none is set up.
+type StopAutomount struct {
+	Unit  string
+	Where string
+}
+
+func (AutomountStarted) isEvent() {}
+func (AutomountRequest) isEvent() {}
+func (StartAutomount) isEffect()  {}
+func (AutomountReply) isEffect()  {}
+func (ExpireAutomount) isEffect() {}
+func (StopAutomount) isEffect()   {}

@@ -12,7 +12,7 @@ import (
 
 // Units of types gosd does not run (unitfile/extern.go): a device whose
 // node is missing fails its BindsTo= dependents at once; one that exists
-// is active; a path unit wanted by a target is "unsupported" and the target is
+// is active; a scope unit wanted by a target is "unsupported" and the target is
 // still reached; a "-" ExecStart whose program is missing does not fail
 // the unit.
 func TestUnsupportedTypes(t *testing.T) {
@@ -30,8 +30,8 @@ func TestUnsupportedTypes(t *testing.T) {
 	rf.Unit.After = []string{"dev-rfkill.device"}
 	opt := svc("opt.service", "oneshot")
 	opt.Service.ExecStart = []unitfile.ExecCommand{{Path: "/sbin/modprobe", Argv: []string{"/sbin/modprobe"}, IgnoreFailure: true}}
-	tm := baseUnit("apt.automount")
-	h := newHarness(t, memSource{}.add(target("t.target", "getty-S0.service", "rfkill.service", "apt.automount", "opt.service"),
+	tm := baseUnit("apt.scope")
+	h := newHarness(t, memSource{}.add(target("t.target", "getty-S0.service", "rfkill.service", "apt.scope", "opt.service"),
 		dev("dev-ttyS0.device", "/dev/ttyS0"), dev("dev-rfkill.device", "/dev/rfkill"), getty, rf, tm, opt))
 	effs := h.start("t.target")
 	var all []Effect
@@ -55,13 +55,13 @@ func TestUnsupportedTypes(t *testing.T) {
 	h.wantState("dev-ttyS0.device", "active/plugged")
 	h.wantJob("dev-rfkill.device", ResultTimeout)
 	h.wantJob("rfkill.service", ResultDependency)
-	h.wantJob("apt.automount", ResultUnsupported)
-	h.wantState("apt.automount", "inactive/dead")
+	h.wantJob("apt.scope", ResultUnsupported)
+	h.wantState("apt.scope", "inactive/dead")
 	h.wantJob("opt.service", ResultDone)
 	if len(spawnsOf(all, "getty-S0.service")) != 1 {
 		t.Fatalf("getty not started:\n%s", dump(all))
 	}
-	if !hasLog(all, "gosd has no udev device tracking: /dev/rfkill") || !hasLog(all, "gosd does not run automount units") {
+	if !hasLog(all, "gosd has no udev device tracking: /dev/rfkill") || !hasLog(all, "gosd does not run scope units") {
 		t.Fatalf("no explanation logged:\n%s", dump(all))
 	}
 	h.wantJob("t.target", ResultDone)

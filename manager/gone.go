@@ -119,6 +119,10 @@ func (m *Manager) unitOf(ev Event) *unit {
 		// not about one unit
 	case SwapProbed:
 		name = e.Unit
+	case AutomountStarted:
+		name = e.Unit
+	case AutomountRequest:
+		name = e.Unit
 	case ResetFailed:
 		name = e.Unit
 	}

@@ -261,6 +261,10 @@ func (m *Manager) Step(now time.Duration, ev Event) (effects []Effect) {
 		m.onMountsChanged(e)
 	case SwapProbed:
 		m.onSwapProbed(e)
+	case AutomountStarted:
+		m.onAutomountStarted(e)
+	case AutomountRequest:
+		m.onAutomountRequest(e)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:

@@ -100,14 +100,15 @@ type typeEntry struct {
 // the one line a new type adds outside its own file. Types not listed run
 // as plainUnit. It is a constant table, never written.
 var unitTypes = map[string]typeEntry{
-	"service": serviceType,
-	"socket":  socketType,
-	"target":  targetType,
-	"timer":   timerType,
-	"path":    pathType,
-	"mount":   mountType,
-	"swap":    swapType,
-	"slice":   sliceType,
+	"service":   serviceType,
+	"socket":    socketType,
+	"target":    targetType,
+	"timer":     timerType,
+	"path":      pathType,
+	"mount":     mountType,
+	"swap":      swapType,
+	"slice":     sliceType,
+	"automount": automountType,
 }
 
 // resetRuntime gives u the runtime of its type when its definition has

@@ -157,6 +157,8 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.feedNext(r.probeMount(e))
 	case manager.ProbeSwap:
 		r.feedNext(r.probeSwap(e))
+	case manager.StartAutomount, manager.AutomountReply, manager.ExpireAutomount, manager.StopAutomount:
+		r.automountEffect(e)
 	default:
 		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
 	}
@@ -529,7 +531,15 @@ func (r *Reactor) kill(k manager.Kill) {
 	own := syscall.Getpgrp()
 	pgids := r.groups[k.Unit]
 	if k.Pid > 1 {
-		if g, err := syscall.Getpgid(k.Pid); err == nil && g != own {
+		if g, err := syscall.Getpgid(k.Pid); err == nil && g == own {
+			// A control process kept in gosd's group (mount(8)): only
+			// itself.
+			if _, ok := r.procs[k.Pid]; ok {
+				if err := syscall.Kill(k.Pid, sig); err != nil && err != syscall.ESRCH {
+					r.logf(k.Unit, "kill %d %v: %v", k.Pid, sig, err)
+				}
+			}
+		} else if err == nil {
 			if pgids == nil {
 				pgids = map[int]bool{}
 				r.groups[k.Unit] = pgids
@@ -677,6 +687,14 @@ func effectUnit(e manager.Effect) string {
 	case manager.ProbeMount:
 		return e.Unit
 	case manager.ProbeSwap:
+		return e.Unit
+	case manager.StartAutomount:
+		return e.Unit
+	case manager.AutomountReply:
+		return e.Unit
+	case manager.ExpireAutomount:
+		return e.Unit
+	case manager.StopAutomount:
 		return e.Unit
 	}
 	return ""

@@ -20,7 +20,7 @@ func (r *Reactor) probeMount(e manager.ProbeMount) manager.MountProbed {
 	res := manager.MountProbed{Unit: e.Unit}
 	if mounts, err := mountinfo.Read(); err == nil {
 		for _, m := range mounts {
-			if m.Point == e.Where {
+			if m.Point == e.Where && m.FSType != "autofs" {
 				res.Mounted = true
 				return res
 			}

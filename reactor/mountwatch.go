@@ -55,6 +55,11 @@ func (r *Reactor) onMountsChanged() {
 	// The topmost mount of each point (the table is in mount order).
 	now := map[string]mountinfo.Mount{}
 	for _, m := range mountinfo.Parse(text) {
+		if m.FSType == "autofs" {
+			// An automount point is not a mount unit's file system
+			// (systemd leaves autofs mounts out too).
+			continue
+		}
 		now[m.Point] = m
 	}
 	var ev manager.MountsChanged

@@ -149,13 +149,17 @@ type Reactor struct {
 	// toolPaths: where mount(8), umount(8), swapon(8) and swapoff(8)
 	// were found last ("mount-helper": not found), to log a change (mounts.go).
 	toolPaths map[string]string
-	watched   map[string]bool
-	connNr    uint64
-	notify    *sockets.NotifySocket
-	journal   *journal   // nil: service output goes to the log only
-	bus       *busClient // nil until a Type=dbus service's name is watched
-	warned    map[string]bool
-	dyn       *exec.DynamicUsers
+	// automounts: the automount units' autofs mounts (automount_*.go);
+	// autofsDevFD is /dev/autofs once opened (-1 before).
+	automounts  map[string]*autofsPoint
+	autofsDevFD int
+	watched     map[string]bool
+	connNr      uint64
+	notify      *sockets.NotifySocket
+	journal     *journal   // nil: service output goes to the log only
+	bus         *busClient // nil until a Type=dbus service's name is watched
+	warned      map[string]bool
+	dyn         *exec.DynamicUsers
 	// globalEnv is the manager's environment block (set-environment).
 	globalEnv []string
 
@@ -246,7 +250,7 @@ func New(cfg Config) (*Reactor, error) {
 	return &Reactor{
 		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, spawner: newSpawner(), groups: map[string]map[int]bool{},
-		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, mountFD: -1, toolPaths: map[string]string{}, watched: map[string]bool{}, warned: map[string]bool{},
+		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, mountFD: -1, toolPaths: map[string]string{}, automounts: map[string]*autofsPoint{}, autofsDevFD: -1, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{}, logLimits: map[string]logLimits{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{}, cgSlices: map[string]*sliceCgroup{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
@@ -745,6 +749,8 @@ func (r *Reactor) handleFD(fd int) {
 		r.guard("", "mount table", r.onMountsChanged)
 	case *pathSource:
 		r.guard(s.unit, "path events", func() { r.onPathEvent(s.unit) })
+	case *autofsSource:
+		r.guard(s.unit, "autofs requests", func() { r.onAutofsPacket(s.unit) })
 	case clockSource:
 		r.guard("", "clock change", func() { r.onClockChanged(fd) })
 	}

@@ -344,7 +344,11 @@ func (r *Reactor) spawnDone(j *spawnJob) {
 	if r.groups[s.Unit] == nil {
 		r.groups[s.Unit] = map[int]bool{}
 	}
-	r.groups[s.Unit][p.Pgid] = true
+	if p.Pgid != syscall.Getpgrp() {
+		// A process kept in gosd's own group (mount(8)) does not make
+		// that group the unit's.
+		r.groups[s.Unit][p.Pgid] = true
+	}
 	ident := syslogIdentifier(s.Cmd.Path, s.Exec)
 	for _, w := range []struct {
 		fd    int

@@ -58,6 +58,7 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		b.t.tmr = u.Timer
 	case "mount":
 		u.Mount = &Mount{DirectoryMode: 0o755, TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
+		u.Mount.Exec.SamePgrp = true
 		b.t.mnt, b.t.exec, b.t.kill = u.Mount, &u.Mount.Exec, &u.Mount.Kill
 	case "swap":
 		u.Swap = &Swap{TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
@@ -65,6 +66,9 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 	case "slice":
 		u.Slice = &Slice{}
 		b.t.res = &u.Slice.Resources
+	case "automount":
+		u.Automount = &Automount{DirectoryMode: 0o755}
+		b.t.amt = u.Automount
 	case "path":
 		u.Path = &Path{DirectoryMode: 0o755, TriggerLimitIntervalSec: 2 * time.Second, TriggerLimitBurst: 200}
 		b.t.pth = u.Path
@@ -88,6 +92,8 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		b.finishMount()
 	case u.Swap != nil:
 		b.finishSwap()
+	case u.Automount != nil:
+		b.finishAutomount()
 	}
 	return u
 }
@@ -175,6 +181,9 @@ func (b *builder) lookup(e Entry) (def keyDef, found, unenforced, extra bool) {
 	case section == "Slice" && b.u.Slice != nil:
 		def, applied, un := resourceKey("slice", e.Key)
 		return def, applied, un, false
+	case section == "Automount" && b.u.Automount != nil:
+		def, ok := automountKeys[e.Key]
+		return def, ok, false, false
 	case section == "Path" && b.u.Path != nil:
 		def, ok := pathKeys[e.Key]
 		return def, ok, false, false
@@ -607,6 +616,41 @@ func (b *builder) finishMount() {
 	}
 	if m.What == "" {
 		b.diag(b.refusalPos(), Error, "What= setting is missing. Refusing.")
+	}
+}
+
+// finishAutomount is systemd's automount_verify(): Where= is the unit's
+// name unescaped (set from it when missing), never the root directory. A
+// unit built without entries (no file) is left alone.
+func (b *builder) finishAutomount() {
+	a := b.u.Automount
+	if len(b.u.Entries) == 0 {
+		return
+	}
+	prefix, _, _ := SplitName(b.u.Name)
+	where, err := UnescapePath(prefix)
+	switch {
+	case err != nil:
+		b.diag(b.refusalPos(), Error, "Cannot generate automount point path from unit name. Refusing.")
+		return
+	case a.Where == "":
+		a.Where = where
+	case a.Where != where:
+		b.diag(settingPosOf(b.u, "Where"), Error, "Where= setting doesn't match unit name. Refusing.")
+		return
+	}
+	if a.Where == "/" {
+		b.diag(b.refusalPos(), Error, "Cannot have an automount unit for the root directory. Refusing.")
+	}
+	// The options gosd sets itself on the autofs mount: one given here
+	// would point the kernel at another pipe or process group.
+	for _, o := range strings.Split(a.ExtraOptions, ",") {
+		name, _, _ := strings.Cut(o, "=")
+		switch name {
+		case "fd", "pgrp", "minproto", "maxproto", "direct", "indirect":
+			b.diag(settingPosOf(b.u, "ExtraOptions"), Error, "ExtraOptions= setting may not contain reserved option %s. Refusing.", name)
+			return
+		}
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 )
 
 // Units of the types gosd has no runtime for (systemd.unit(5): device,
-// automount, swap, slice, scope) still load, so that
+// slice, scope) still load, so that
 // units naming them in Wants=/After=/Requires= behave as they would under
 // systemd where that is possible. What gosd can honestly say about them
 // is added here as checks the manager already knows how to run:
@@ -29,11 +29,11 @@ const ExternalCheck = "(gosd: unsupported unit type)"
 
 // UnsupportedType reports whether gosd has no runtime for units of type t
 // (the suffix without the dot). Targets, services, sockets, timers,
-// paths and mounts run; slices group cgroups and are treated as always
+// paths, mounts, swaps and automounts run; slices group cgroups and are treated as always
 // active.
 func UnsupportedType(t string) bool {
 	switch t {
-	case "device", "automount", "scope":
+	case "device", "scope":
 		return true
 	}
 	return false

@@ -76,7 +76,8 @@ type FstabMount struct {
 // Where=, Type=, Options= and TimeoutSec= (x-systemd.mount-timeout=), and
 // x-systemd.requires=, .after=, .before=, .requires-mounts-for= as [Unit]
 // settings. local-fs.target pulls it in, remote-fs.target for network file
-// systems and _netdev.
+// systems and _netdev. An entry with x-systemd.automount also gets
+// NAME.automount, which the target pulls in instead of the mount unit.
 func FstabMounts(file string, entries []FstabEntry) []FstabMount {
 	var out []FstabMount
 	for _, e := range entries {
@@ -127,16 +128,46 @@ func FstabMounts(file string, entries []FstabEntry) []FstabMount {
 		if e.Options != "" && e.Options != "defaults" {
 			m.Entries = append(m.Entries, ent("Mount", "Options", e.Options))
 		}
+		target := "local-fs.target"
+		if mountinfo.HasOption(e.Options, "_netdev") || networkFSType(e.Type) {
+			target = "remote-fs.target"
+		}
+		nofail := mountinfo.HasOption(e.Options, "nofail")
+		if mountinfo.HasOption(e.Options, "x-systemd.automount") {
+			// The target pulls in the automount unit instead, noauto or
+			// not (systemd.mount(5)); the mount waits for an access.
+			out = append(out, m, fstabAutomount(file, e, name, target, nofail))
+			continue
+		}
 		if !mountinfo.HasOption(e.Options, "noauto") {
-			m.WantedBy = "local-fs.target"
-			if mountinfo.HasOption(e.Options, "_netdev") || networkFSType(e.Type) {
-				m.WantedBy = "remote-fs.target"
-			}
-			m.Wants = mountinfo.HasOption(e.Options, "nofail")
+			m.WantedBy, m.Wants = target, nofail
 		}
 		out = append(out, m)
 	}
 	return out
+}
+
+// fstabAutomount is the automount unit systemd-fstab-generator makes for
+// an entry with x-systemd.automount: Where= the mount point,
+// TimeoutIdleSec= from x-systemd.idle-timeout=, pulled in by target
+// (Wants= with nofail). The x-systemd.requires=/after=/before= options
+// stay with the mount unit (systemd.mount(5)).
+func fstabAutomount(file string, e FstabEntry, name, target string, nofail bool) FstabMount {
+	pos := Pos{File: file, Line: e.Line}
+	ent := func(section, key, value string) Entry {
+		return Entry{Section: section, Key: key, Value: value, Pos: pos}
+	}
+	a := FstabMount{Name: name + ".automount", WantedBy: target, Wants: nofail}
+	a.Entries = append(a.Entries,
+		ent("Unit", "Documentation", "man:fstab(5) man:systemd-fstab-generator(8)"),
+		ent("Unit", "SourcePath", file),
+		ent("Automount", "Where", e.Where))
+	for _, o := range strings.Split(e.Options, ",") {
+		if v, ok := strings.CutPrefix(o, "x-systemd.idle-timeout="); ok {
+			a.Entries = append(a.Entries, ent("Automount", "TimeoutIdleSec", v))
+		}
+	}
+	return a
 }
 
 // networkFSType: the file system types systemd counts as network file

@@ -111,3 +111,40 @@ func TestFstabSwapByUUID(t *testing.T) {
 		t.Fatalf("swap %+v %v", u.Swap, u.Diags)
 	}
 }
+
+// x-systemd.automount: the target pulls in NAME.automount (noauto or not;
+// nofail makes it Wants=), the mount unit is left to be triggered, and
+// x-systemd.idle-timeout= is the automount's TimeoutIdleSec=.
+func TestFstabAutomount(t *testing.T) {
+	entries := ParseFstab("/dev/vdb /data ext4 x-systemd.automount,x-systemd.idle-timeout=1min,noauto 0 2\n" +
+		"srv:/x /mnt/x nfs x-systemd.automount,nofail 0 0\n")
+	got := FstabMounts("/etc/fstab", entries)
+	var names []string
+	byName := map[string]FstabMount{}
+	for _, m := range got {
+		names = append(names, m.Name)
+		byName[m.Name] = m
+	}
+	if strings.Join(names, " ") != "data.mount data.automount mnt-x.mount mnt-x.automount" {
+		t.Fatalf("units %q", names)
+	}
+	if m := byName["data.mount"]; m.WantedBy != "" {
+		t.Errorf("data.mount pulled in by %s; only its automount should be", m.WantedBy)
+	}
+	a := byName["data.automount"]
+	if a.WantedBy != "local-fs.target" || a.Wants {
+		t.Errorf("data.automount: wanted by %q (wants %v), want Requires= from local-fs.target", a.WantedBy, a.Wants)
+	}
+	if a := byName["mnt-x.automount"]; a.WantedBy != "remote-fs.target" || !a.Wants {
+		t.Errorf("mnt-x.automount: wanted by %q (wants %v), want Wants= from remote-fs.target", a.WantedBy, a.Wants)
+	}
+	u := Build("data.automount", a.Entries, BuildInfo{})
+	if len(u.Diags) != 0 || u.LoadState != Loaded || u.Automount.Where != "/data" ||
+		u.Automount.TimeoutIdle != time.Minute || u.Automount.DirectoryMode != 0o755 || u.Unit.SourcePath != "/etc/fstab" {
+		t.Fatalf("data.automount: %+v %v", u.Automount, u.Diags)
+	}
+	m := Build("data.mount", byName["data.mount"].Entries, BuildInfo{})
+	if len(m.Diags) != 0 || m.Mount.What != "/dev/vdb" || m.Mount.Where != "/data" {
+		t.Fatalf("data.mount: %+v %v", m.Mount, m.Diags)
+	}
+}

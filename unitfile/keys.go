@@ -32,6 +32,7 @@ type buildTarget struct {
 	pth  *Path
 	mnt  *Mount
 	swp  *Swap
+	amt  *Automount
 	exec *ExecContext
 	kill *KillContext
 	res  *ResourceControl
@@ -740,6 +741,24 @@ var mountKeys = map[string]keyDef{
 	"ForceUnmount":  boolKey(func(t *buildTarget) *bool { return &t.mnt.ForceUnmount }),
 	"DirectoryMode": modeKey(func(t *buildTarget) *uint32 { return &t.mnt.DirectoryMode }),
 	"TimeoutSec":    timeKey(func(t *buildTarget) *time.Duration { return &t.mnt.TimeoutSec }, true),
+}
+
+// ---- [Automount] ----
+
+var automountKeys = map[string]keyDef{
+	"Where": withSpecifiers(func(t *buildTarget, v string) error {
+		if !path.IsAbs(v) {
+			return fmt.Errorf("not an absolute path: %s", v)
+		}
+		t.amt.Where = path.Clean(v)
+		return nil
+	}),
+	"ExtraOptions": withSpecifiers(func(t *buildTarget, v string) error {
+		t.amt.ExtraOptions = v
+		return nil
+	}),
+	"DirectoryMode":  modeKey(func(t *buildTarget) *uint32 { return &t.amt.DirectoryMode }),
+	"TimeoutIdleSec": timeKey(func(t *buildTarget) *time.Duration { return &t.amt.TimeoutIdle }, false),
 }
 
 // ---- [Swap] ----

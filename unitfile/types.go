@@ -93,6 +93,8 @@ type Unit struct {
 	Mount   *Mount         `json:"mount,omitempty"`
 	Swap    *Swap          `json:"swap,omitempty"`
 	Slice   *Slice         `json:"slice,omitempty"`
+	// Automount is [Automount] (systemd.automount(5)).
+	Automount *Automount `json:"automount,omitempty"`
 	// Extra holds unknown sections and X- keys, kept as written.
 	Extra []Entry `json:"extra,omitempty"`
 }
@@ -257,6 +259,10 @@ type Stdio struct {
 
 // ExecContext is the process environment of systemd.exec(5).
 type ExecContext struct {
+	// SamePgrp keeps the process in gosd's process group instead of a
+	// session of its own: set for mount units' mount(8) and umount(8),
+	// never from a unit file (systemd's same_pgrp).
+	SamePgrp         bool      `json:"same_pgrp,omitempty"`
 	Environment      []string  `json:"environment,omitempty"` // KEY=VALUE, in order, later wins
 	EnvironmentFiles []EnvFile `json:"environment_files,omitempty"`
 	PassEnvironment  []string  `json:"pass_environment,omitempty"`
@@ -589,6 +595,15 @@ type Mount struct {
 	// Exec and Kill are what mount(8) and umount(8) run under.
 	Exec ExecContext `json:"exec"`
 	Kill KillContext `json:"kill"`
+}
+
+// Automount is [Automount] (systemd.automount(5)).
+type Automount struct {
+	Where string `json:"where"` // the unit's name unescaped
+	// ExtraOptions are added to the autofs mount's own options.
+	ExtraOptions  string        `json:"extra_options,omitempty"`
+	DirectoryMode uint32        `json:"directory_mode"`             // default 0755
+	TimeoutIdle   time.Duration `json:"timeout_idle_sec,omitempty"` // 0: never expire
 }
 
 // Swap is [Swap] (systemd.swap(5)).
