@@ -544,9 +544,7 @@ func (r *Reactor) reapply() {
 func (r *Reactor) onCgroupEvent(unit string) {
 	c := r.cgUnits[unit]
 	if c == nil || c.removal != nil {
-		// A removal on its way makes the kernel signal the events file
-		// once more, and reading it then gives ENODEV: nothing to learn.
-		return
+		return // a removal on its way: not watched (removeCgroup)
 	}
 	populated, err := cgroups.PopulatedFD(c.eventsFD)
 	if errors.Is(err, syscall.ENODEV) {
@@ -620,7 +618,36 @@ func (r *Reactor) removeCgroup(c *unitCgroup) {
 	}
 	c.removal = &cgroupRemoval{}
 	r.removals++
+	r.unwatchCgroup(c)
 	r.spawner.submit(r, &spawnJob{remove: c, removal: c.removal})
+}
+
+// unwatchCgroup stops watching a group whose removal is queued. Its
+// events file is signalled once more, late (the kernel rate-limits those
+// notifications), and by the removal; unread, and unreadable once the
+// group is removed (ENODEV), it stays ready for a level-triggered epoll:
+// the loop spun on it, measured as 37% of its CPU to the target at 1000
+// oneshots, until the rmdir's turn came behind the spawns.
+func (r *Reactor) unwatchCgroup(c *unitCgroup) {
+	for _, fd := range []int{c.eventsFD, c.memFD} {
+		if fd >= 0 {
+			r.removeSource(fd)
+		}
+	}
+}
+
+// watchCgroup watches a group again whose removal did not happen.
+func (r *Reactor) watchCgroup(c *unitCgroup) {
+	if c.eventsFD >= 0 && r.sources[c.eventsFD] == nil {
+		if err := r.poll.addPri(c.eventsFD); err != nil {
+			r.logf(c.unit, "cannot watch cgroup.events: %v", err)
+		} else {
+			r.sources[c.eventsFD] = &cgroupSource{unit: c.unit}
+		}
+	}
+	if c.memFD >= 0 && r.sources[c.memFD] == nil && r.poll.addPri(c.memFD) == nil {
+		r.sources[c.memFD] = &memEventsSource{unit: c.unit}
+	}
 }
 
 func (r *Reactor) closeCgroup(c *unitCgroup) {

@@ -161,6 +161,7 @@ func (r *Reactor) cancelRemoval(c *unitCgroup) bool {
 	}
 	rm.cancelled = true
 	c.removal = nil // removed() will find it taken back
+	r.watchCgroup(c)
 	return true
 }
 
@@ -172,7 +173,10 @@ func (r *Reactor) removed(c *unitCgroup, rm *cgroupRemoval) {
 	}
 	c.removal = nil
 	if rm.err != nil {
-		return // a process came back meanwhile: keep it and its watch
+		// A process came back meanwhile: keep the group, watch it again
+		// (a change since the last read shows at once).
+		r.watchCgroup(c)
+		return
 	}
 	r.closeCgroup(c)
 }

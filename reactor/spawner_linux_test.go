@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"gosd/exec"
 	"gosd/manager"
 )
 
@@ -220,4 +222,79 @@ func TestNotifyAfterItsSpawned(t *testing.T) {
 	if len(problems) > 0 || ready != sent || sent < n/2 {
 		t.Fatalf("%d READY=1 received, %d sent, of %d; %d problems: %v", ready, sent, n, len(problems), problems[:min(3, len(problems))])
 	}
+}
+
+// A unit's emptied cgroup whose removal waits behind a slow spawn on the
+// spawner thread is not watched meanwhile: the kernel signals its
+// cgroup.events once more after the loop's last read (its notifications
+// are rate-limited and come from a work queue), and a level-triggered
+// epoll would report that file on every turn until the rmdir ran: a
+// loop spinning on a core. Here a oneshot's group is queued for removal
+// behind a spawn held for 400 ms; the process's CPU time over that
+// window stays well under the window (a spin takes all of it).
+func TestNoSpinWhileRemovalWaits(t *testing.T) {
+	root := fmt.Sprintf("gosd-spawner-spin-test-%d", os.Getpid())
+	release := make(chan struct{})
+	startProcess = func(spec exec.Spec) (exec.Process, error) {
+		if spec.Unit == "slow.service" {
+			<-release
+		}
+		return exec.Start(spec)
+	}
+	defer func() { startProcess = exec.Start }()
+	var r *Reactor
+	watched := make(chan bool, 1)
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch e := ev.(type) {
+		case manager.Request:
+			return []manager.Effect{spawn(1, "once.service", "exec true")}
+		case manager.Exited:
+			if e.Status.Code != 0 || e.Status.Signal != 0 {
+				t.Errorf("exit %+v", e.Status)
+			}
+			if r.spawning["slow.service"] == 0 && r.cgUnits["slow.service"] == nil && r.inFlight == 0 {
+				// The slow spawn first, then the group's removal behind it.
+				return []manager.Effect{spawn(2, "slow.service", "exec true"),
+					manager.UnitChanged{Unit: "once.service", Active: "inactive"},
+					manager.SetTimer{ID: manager.TimerID{Kind: "look"}, At: now + 50*time.Millisecond}}
+			}
+			return []manager.Effect{manager.Exit{}}
+		case manager.TimerFired:
+			c := r.cgUnits["once.service"]
+			watched <- c != nil && c.removal != nil && r.sources[c.eventsFD] != nil
+		}
+		return nil
+	})
+	r = newReactor(t, Config{Manager: m, Subreaper: true, CgroupRoot: root, Log: &syncBuffer{}})
+	done := make(chan int, 1)
+	go func() { done <- r.Run() }()
+	var stillWatched bool
+	select {
+	case stillWatched = <-watched:
+	case <-time.After(30 * time.Second):
+		close(release)
+		t.Fatal("no look at the queued removal")
+	}
+	before := cpuTime()
+	time.Sleep(400 * time.Millisecond)
+	used := cpuTime() - before
+	close(release)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("reactor did not exit")
+	}
+	if stillWatched {
+		t.Errorf("the events file of a cgroup queued for removal is still watched")
+	}
+	if used > 200*time.Millisecond {
+		t.Errorf("%v of CPU in 400 ms while the removal waited: the loop spins", used)
+	}
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
