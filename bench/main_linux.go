@@ -9,6 +9,7 @@
 //	go run ./bench -qemu      # only the qemu suite: the trees booted under systemd, gosd and the
 //	                          # floor in the Debian image (an hour or more); its section of
 //	                          # docs/benchmarks.md is replaced, the rest kept
+//	go run ./bench -skip target,socket,footprint,peers  # spawn cost alone (its section of benchmarks.md is replaced)
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"gosd/bench/spec"
+	gexec "gosd/exec"
 )
 
 type config struct {
@@ -65,6 +67,11 @@ type ttResult struct {
 }
 
 func main() {
+	if v := os.Getenv(spawnOneEnv); v != "" {
+		work, helper, _ := strings.Cut(v, ":")
+		spawnOne(work, helper)
+	}
+	gexec.RunHelperIfRequested() // as gosd does: a plain unit takes gosd's direct path
 	var c config
 	var ns, shapes, types, skip string
 	flag.BoolVar(&c.quick, "quick", false, "fast pass: N=10,100, 3 runs, short footprint windows")
@@ -73,7 +80,7 @@ func main() {
 	flag.IntVar(&c.bigRuns, "bigruns", 0, "runs for N>=1000 (default 5; quick = runs)")
 	flag.StringVar(&shapes, "shapes", "flat,chain,dag", "shapes")
 	flag.StringVar(&types, "types", "simple,notify,oneshot", "service types")
-	flag.StringVar(&skip, "skip", "", "comma-separated suites to skip: target,socket,footprint,peers")
+	flag.StringVar(&skip, "skip", "", "comma-separated suites to skip: target,socket,footprint,peers,spawn")
 	flag.BoolVar(&c.peers, "peers", true, "run the peers suite (runit, s6, supervisor; installed with apt-get when missing)")
 	flag.Int64Var(&c.seed, "seed", 1, "DAG seed")
 	var qemuTrees string
@@ -88,6 +95,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "docs", "directory for benchmarks.md and the SVG plots ('' = do not write)")
 	flag.StringVar(&c.writeTo, "write", "", "write the generated trees (DIR/SHAPE-TYPE-N/units, spec.json) and exit, for profiling by hand")
 	flag.StringVar(&c.baseline, "baseline", "", "a gosd binary to compare with (A/B): run as a third side, interleaved; its figures go to stderr only (use with -out '')")
+	keep := flag.Bool("keep", false, "keep the work directory (generated units, the C floors and their sources)")
 	flag.Parse()
 	if ns == "" {
 		ns = "10,100,1000"
@@ -164,7 +172,11 @@ func main() {
 	// cleaned under a long run. Keep it short: unix socket paths.
 	work, err := os.MkdirTemp(os.TempDir(), "gb-")
 	check(err)
-	defer os.RemoveAll(work)
+	if *keep {
+		defer progress("kept %s", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 
 	progress("building gosd, floor and helper (CGO_ENABLED=0, -s -w) in %s", work)
 	b := bins{gosd: filepath.Join(work, "gosd"), floor: filepath.Join(work, "floor"), helper: filepath.Join(work, "helper")}
@@ -199,6 +211,9 @@ func main() {
 	if c.peers && !c.skip["peers"] {
 		r.peers, r.peerNotes = peersSuite(c, b, work)
 		r.peersRan = true
+	}
+	if !c.skip["spawn"] {
+		r.spawn = spawnCost(c, b, work)
 	}
 	if c.out != "" {
 		r.write(c.out)

@@ -283,7 +283,11 @@ func Start(spec Spec) (Process, error) {
 			if ec.Personality != nil {
 				persona = *ec.Personality // LockPersonality= keeps Personality= when set
 			}
-			ins.Seccomp = &seccompSettings{Sec: ec.ProcessSecurity, Persona: persona, Implied: implied}
+			progs, status, err := seccompPrograms(&seccompSettings{Sec: ec.ProcessSecurity, Persona: persona, Implied: implied})
+			if err != nil {
+				return Process{Pid: -1, PidFD: -1}, &ExitError{Status: status, Err: err}
+			}
+			ins.Seccomp = progs
 		}
 		for name, l := range ec.Limits {
 			res, ok := rlimitResource(name)

@@ -1,7 +1,10 @@
 package exec
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,7 +15,8 @@ import (
 )
 
 // The in-child helper is gosd's own binary started with argv[0] ==
-// HelperArgv0 and the instructions as JSON in argv[1]. It applies what
+// HelperArgv0, the instructions as JSON in argv[1] and, for a unit with
+// system call filters, the programs in argv[2] (encodeFilters). It applies what
 // SysProcAttr cannot (FINDINGS.md "Spawning": LISTEN_PID, umask, rlimits,
 // nice, oom_score_adj, the capability bounding set, no_new_privs, stray
 // fds) and then execve's the target with the environment it was given.
@@ -47,7 +51,7 @@ type instructions struct {
 	Dir             string
 	IgnoreSIGPIPE   bool
 	PrivateDirs     []privateRoot // DynamicUser= directories (private_linux.go)
-	Seccomp         *seccompSettings
+	Seccomp         [][]byte      // the unit's seccomp programs, in load order (seccompPrograms)
 	// Sandbox: namespaces and the file system view (sandbox.go), set up
 	// first, while the helper is still root.
 	Sandbox *sandbox `json:",omitempty"`
@@ -88,6 +92,16 @@ func openHelper() (string, error) {
 	return path, nil
 }
 
+// UseHelperBinary makes path, a gosd binary, the in-child helper instead
+// of this process's own executable: for a program that spawns as gosd
+// does without being gosd (the benchmark harness, which measures the
+// release binary's helper).
+func UseHelperBinary(path string) {
+	helper.mu.Lock()
+	defer helper.mu.Unlock()
+	helper.path = path
+}
+
 // RunHelperIfRequested must be the first call in main (and in TestMain of
 // any test that spawns through the helper). In helper mode it never
 // returns: it sets the process up and execs the target, or exits with
@@ -95,11 +109,18 @@ func openHelper() (string, error) {
 // fd gosd inherited (above 2) close-on-exec, so no service ever sees one,
 // opens the helper binary for later spawns and returns.
 func RunHelperIfRequested() {
-	if len(os.Args) == 2 && os.Args[0] == HelperArgv0 {
+	if (len(os.Args) == 2 || len(os.Args) == 3) && os.Args[0] == HelperArgv0 {
 		runtime.LockOSThread() // per-thread state (nice, caps, creds) must be on the exec'ing thread
 		var ins instructions
 		if err := json.Unmarshal([]byte(os.Args[1]), &ins); err != nil {
 			helperFail(exitExec, fmt.Errorf("bad helper instructions: %w", err))
+		}
+		if len(os.Args) == 3 {
+			progs, err := decodeFilters(os.Args[2])
+			if err != nil {
+				helperFail(exitSeccomp, fmt.Errorf("bad helper instructions: %w", err))
+			}
+			ins.Seccomp = progs
 		}
 		status, err := applyAndExec(&ins)
 		helperFail(status, err)
@@ -138,5 +159,38 @@ func startHelper(ins instructions, pa *syscall.ProcAttr) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return syscall.ForkExec(path, []string{HelperArgv0, string(data)}, pa)
+	argv := []string{HelperArgv0, string(data)}
+	if ins.Seccomp != nil {
+		argv = append(argv, encodeFilters(ins.Seccomp))
+	}
+	return syscall.ForkExec(path, argv, pa)
+}
+
+// encodeFilters packs programs as base64 of, for each, its length in
+// bytes (4, little endian) and its bytes; none gives "" (the helper then
+// still sets no_new_privs as for a unit with filters).
+func encodeFilters(progs [][]byte) string {
+	var b []byte
+	for _, p := range progs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
+		b = append(b, p...)
+	}
+	return base64.RawStdEncoding.EncodeToString(b)
+}
+
+func decodeFilters(s string) ([][]byte, error) {
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	progs := [][]byte{}
+	for len(b) > 0 {
+		if len(b) < 4 || uint64(len(b)-4) < uint64(binary.LittleEndian.Uint32(b)) {
+			return nil, errors.New("truncated seccomp program")
+		}
+		n := binary.LittleEndian.Uint32(b)
+		progs = append(progs, b[4:4+n])
+		b = b[4+n:]
+	}
+	return progs, nil
 }

@@ -118,11 +118,7 @@ func applyAndExec(ins *instructions) (int, error) {
 	}
 	if ins.Seccomp != nil {
 		// Last, as in systemd: the filters may forbid what came before.
-		progs, status, err := seccompPrograms(ins.Seccomp)
-		if err != nil {
-			return status, err
-		}
-		return execFiltered(ins.Path, ins.Argv, env, progs)
+		return execFiltered(ins.Path, ins.Argv, env, ins.Seccomp)
 	}
 	err := syscall.Exec(ins.Path, ins.Argv, env)
 	return exitExec, fmt.Errorf("%s: %w", ins.Path, err)

@@ -2,7 +2,10 @@ package exec
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -11,9 +14,7 @@ import (
 	"gosd/unitfile"
 )
 
-// seccompSettings are what the helper needs to build the unit's filters
-// (built there, not passed: an allow list's programs would not fit one
-// argument string).
+// seccompSettings are what the unit's filters are built from.
 type seccompSettings struct {
 	Sec     unitfile.ProcessSecurity
 	Persona uint32 // the personality LockPersonality= keeps
@@ -23,8 +24,11 @@ type seccompSettings struct {
 
 // seccompPrograms builds the unit's filters in systemd's order (the
 // system call filter last: it may block seccomp(2) and execve(2) itself),
-// with the exit status for a failure.
-func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
+// merged into as few programs as keep every verdict (seccomp.Merge), as
+// the kernel reads them, with the exit status for a failure. gosd builds
+// them and the helper only loads them: the helper then needs neither the
+// system call tables nor the settings.
+func seccompPrograms(s *seccompSettings) ([][]byte, int, error) {
 	abis := runningABIs()
 	sec := &s.Sec
 	var filters []seccomp.Filter
@@ -97,13 +101,60 @@ func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
 		progs = append(progs, p...)
 	}
 	if sec.SystemCallFilter != nil {
-		p, err := seccomp.ProgramsFor(seccomp.SyscallFilter(*sec.SystemCallFilter, sec.SystemCallErrorNumber), abis)
+		p, err := syscallFilterPrograms(sec.SystemCallFilter, sec.SystemCallErrorNumber, abis)
 		if err != nil {
 			return nil, exitSeccomp, err
 		}
 		progs = append(progs, p...)
 	}
-	return progs, 0, nil
+	out := [][]byte{} // not nil: a unit with filters always goes through execFiltered
+	for _, p := range seccomp.Merge(progs) {
+		out = append(out, seccomp.Bytes(p))
+	}
+	return out, 0, nil
+}
+
+// filterCache keeps the programs last built for each unit's system call
+// list: @system-service and the like are some 400 rules per ABI, and
+// building them at every spawn cost the spawner about as much CPU (with
+// the garbage collection of what it allocates) as it saves the helper.
+// An entry is used only while the list still has the content it was
+// built from, so a list changed in place is never judged by stale rules.
+var filterCache struct {
+	sync.Mutex
+	m map[*seccomp.SyscallList]cachedFilter
+}
+
+type cachedFilter struct {
+	calls map[string]int // a copy of the list's content when built
+	allow bool
+	errno int
+	abis  []seccomp.Arch
+	progs [][]seccomp.Instruction
+}
+
+// maxCachedFilters bounds the cache: lists of units removed by a reload
+// are forgotten when it fills.
+const maxCachedFilters = 256
+
+func syscallFilterPrograms(l *seccomp.SyscallList, errno int, abis []seccomp.Arch) ([][]seccomp.Instruction, error) {
+	filterCache.Lock()
+	c, ok := filterCache.m[l]
+	filterCache.Unlock()
+	if ok && c.allow == l.AllowList && c.errno == errno && slices.Equal(c.abis, abis) && maps.Equal(c.calls, l.Calls) {
+		return c.progs, nil
+	}
+	progs, err := seccomp.ProgramsFor(seccomp.SyscallFilter(*l, errno), abis)
+	if err != nil {
+		return nil, err
+	}
+	filterCache.Lock()
+	if filterCache.m == nil || len(filterCache.m) >= maxCachedFilters {
+		filterCache.m = map[*seccomp.SyscallList]cachedFilter{}
+	}
+	filterCache.m[l] = cachedFilter{calls: maps.Clone(l.Calls), allow: l.AllowList, errno: errno, abis: slices.Clone(abis), progs: progs}
+	filterCache.Unlock()
+	return progs, nil
 }
 
 // currentPersona is the process's execution domain without its flags,
@@ -129,7 +180,7 @@ func hasSysAdmin() bool {
 // runtime runs on this thread that a filter could refuse (or kill it for).
 // Without CAP_SYS_ADMIN the kernel wants no_new_privs first, which
 // systemd implies then too.
-func execFiltered(path string, argv, env []string, progs [][]seccomp.Instruction) (int, error) {
+func execFiltered(path string, argv, env []string, progs [][]byte) (int, error) {
 	argv0, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return exitExec, err
@@ -147,7 +198,10 @@ func execFiltered(path string, argv, env []string, progs [][]seccomp.Instruction
 		if len(p) == 0 {
 			continue
 		}
-		fprogs[i] = unix.SockFprog{Len: uint16(len(p)), Filter: (*unix.SockFilter)(unsafe.Pointer(&p[0]))}
+		if len(p)%8 != 0 || len(p)/8 > 0xffff {
+			return exitSeccomp, fmt.Errorf("seccomp program %d: %d bytes", i, len(p))
+		}
+		fprogs[i] = unix.SockFprog{Len: uint16(len(p) / 8), Filter: (*unix.SockFilter)(unsafe.Pointer(&p[0]))}
 	}
 	if !hasSysAdmin() {
 		if err := setNoNewPrivs(); err != nil {

@@ -1,10 +1,12 @@
 package exec
 
 import (
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 
+	"gosd/internal/seccomp"
 	"gosd/unitfile"
 )
 
@@ -158,5 +160,50 @@ func TestPersonalityAndSecureBits(t *testing.T) {
 	out, ws := run(t, Spec{Cmd: shell(`capsh --print | grep -E 'secure-(noroot|no-suid-fixup):'`), Exec: ec})
 	if ws.ExitStatus() != 0 || !strings.Contains(out, "secure-noroot: yes") || !strings.Contains(out, "secure-no-suid-fixup: yes") {
 		t.Errorf("SecureBits=: %q %v", out, ws)
+	}
+}
+
+// The programs reach the helper as they were built: none, an empty one
+// and several; a truncated argument is refused, never read past.
+func TestFiltersArgument(t *testing.T) {
+	for _, progs := range [][][]byte{{}, {{}}, {{1, 2, 3, 4, 5, 6, 7, 8}, make([]byte, 8*300)}} {
+		got, err := decodeFilters(encodeFilters(progs))
+		if err != nil || len(got) != len(progs) {
+			t.Fatalf("%d programs: got %d, %v", len(progs), len(got), err)
+		}
+		for i := range progs {
+			if string(got[i]) != string(progs[i]) {
+				t.Errorf("program %d differs", i)
+			}
+		}
+	}
+	arg := encodeFilters([][]byte{make([]byte, 16)})
+	for _, bad := range []string{arg[:len(arg)-4], "AAAA", "!"} {
+		if _, err := decodeFilters(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// The cache of built filters never serves a list that changed in place.
+func TestFilterCacheFollowsContent(t *testing.T) {
+	var l seccomp.SyscallList
+	l.Add("~getpid")
+	abis := runningABIs()
+	first, err := syscallFilterPrograms(&l, 0, abis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := syscallFilterPrograms(&l, 0, abis)
+	if len(again) == 0 || &again[0][0] != &first[0][0] {
+		t.Error("the same list was built twice")
+	}
+	l.Add("~uname")
+	changed, _ := syscallFilterPrograms(&l, 0, abis)
+	if len(changed[0]) == len(first[0]) {
+		t.Errorf("a list changed in place got its old programs (%d instructions)", len(changed[0]))
+	}
+	if other, _ := syscallFilterPrograms(&l, 1, abis); reflect.DeepEqual(other, changed) {
+		t.Error("another error number got the same programs")
 	}
 }

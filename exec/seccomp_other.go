@@ -4,8 +4,6 @@ package exec
 
 import (
 	"errors"
-
-	"gosd/internal/seccomp"
 	"gosd/unitfile"
 )
 
@@ -15,12 +13,12 @@ type seccompSettings struct {
 	Implied impliedFilters
 }
 
-func seccompPrograms(s *seccompSettings) ([][]seccomp.Instruction, int, error) {
+func seccompPrograms(s *seccompSettings) ([][]byte, int, error) {
 	return nil, exitSeccomp, errors.New("system call filters need Linux seccomp")
 }
 
 func currentPersona() uint32 { return 0 }
 
-func execFiltered(path string, argv, env []string, progs [][]seccomp.Instruction) (int, error) {
+func execFiltered(path string, argv, env []string, progs [][]byte) (int, error) {
 	return exitSeccomp, errors.New("system call filters need Linux seccomp")
 }

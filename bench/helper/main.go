@@ -4,6 +4,7 @@
 //	helper lsock           answer one byte per connection on the socket passed as fd 3 (LISTEN_FDS)
 //	helper flood RATE FILE write RATE lines/s to stdout; every 500 ms record the lines
 //	                       written, the slowest write() and the fullest the pipe was (FIONREAD) in FILE
+//	helper exec PATH ARG... exec PATH at once (the spawn-cost suite's minimal Go program)
 //	helper up FIFO NAME MODE  the peers suite's service: signal readiness as MODE says
 //	                       (notify: READY=1 to $NOTIFY_SOCKET; s6notify: a newline to fd 3, s6's
 //	                       notification-fd), then write "NAME PID\n" to FIFO (one atomic write),
@@ -26,6 +27,13 @@ func main() {
 		os.Exit(2)
 	}
 	switch os.Args[1] {
+	case "exec":
+		if len(os.Args) < 3 {
+			os.Exit(2)
+		}
+		err := syscall.Exec(os.Args[2], os.Args[3:], os.Environ())
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(203)
 	case "notify":
 		notify()
 	case "lsock":
