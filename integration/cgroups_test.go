@@ -337,3 +337,59 @@ func TestCgroupPID1(t *testing.T) {
 		t.Fatalf("exit status %d", code)
 	}
 }
+
+// A daemon-reload writes a running unit's and its slice's new resource
+// settings to their cgroups at once (systemd does too): in the files where
+// the controllers exist, else named as not applied.
+func TestCgroupDaemonReloadAppliesResources(t *testing.T) {
+	var mainPid int
+	in := start(t, asSubreaper, map[string]string{
+		"default.target": "[Unit]\nWants=res.service\n",
+		"rel.slice":      "[Slice]\nMemoryMax=60M\n",
+		"res.service":    "[Service]\nSlice=rel.slice\nMemoryMax=50M\nExecStart=/bin/sh -c 'echo $$$$ > @T@/main.pid; exec sleep 1000'\n",
+	})
+	cleanupCgroups(t, in, &mainPid)
+	mainPid = pidFile(t, in, "main.pid")
+	dir := procCgroupDir(t, mainPid)
+	slice := filepath.Dir(dir)
+	units := filepath.Join(in.dir, "units")
+	if err := os.WriteFile(filepath.Join(units, "res.service"), []byte("[Service]\nSlice=rel.slice\nMemoryMax=50M\nTasksMax=9\n"+
+		"ExecStart=/bin/sh -c 'echo $$$$ > "+filepath.Join(in.dir, "main.pid")+"; exec sleep 1000'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(units, "rel.slice"), []byte("[Slice]\nMemoryMax=60M\nTasksMax=8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := cgctl(t, in, "daemon-reload"); strings.TrimSpace(out) != "" {
+		t.Fatalf("daemon-reload: %s", out)
+	}
+	for _, c := range []struct{ unit, dir, pids string }{{"res.service", dir, "9"}, {"rel.slice", slice, "8"}} {
+		ctrl, _ := os.ReadFile(filepath.Join(c.dir, "cgroup.controllers"))
+		if !slices.Contains(strings.Fields(string(ctrl)), "pids") {
+			in.waitFor(c.unit+"'s new settings named as not applied", 5*time.Second, func() bool {
+				for _, l := range strings.Split(in.out.String(), "\n") {
+					if strings.HasPrefix(l, c.unit+": warning: resource settings NOT applied") && strings.HasSuffix(l, ": MemoryMax, TasksMax") {
+						return true
+					}
+				}
+				return false
+			})
+			continue
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			b, _ := os.ReadFile(filepath.Join(c.dir, "pids.max"))
+			if strings.TrimSpace(string(b)) == c.pids {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: pids.max %q after daemon-reload, want %s", c.unit, b, c.pids)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if !alive(mainPid) {
+		t.Fatal("the service did not survive the daemon-reload")
+	}
+	in.stop(20 * time.Second)
+}

@@ -533,6 +533,17 @@ type CgroupEmpty struct{ Unit string }
 // unit (memory.events oom_kill went up). OOMPolicy= decides what follows.
 type OOMKilled struct{ Unit string }
 
+// ApplyResources carries a unit's resource settings after a daemon-reload:
+// the reactor writes them to the unit's cgroup, or the slice's, when it
+// has one, and keeps them for the next change of the startup phase
+// (StartupCPUWeight=). Resources is nil for a unit that has none any more.
+type ApplyResources struct {
+	Unit      string
+	Resources *unitfile.ResourceControl
+}
+
+func (ApplyResources) isEffect() {}
+
 func (CgroupsAvailable) isEvent() {}
 func (CgroupCreated) isEvent()    {}
 func (CgroupEmpty) isEvent()      {}

@@ -511,7 +511,31 @@ func (m *Manager) onReload(src UnitSource) {
 			m.recount(j)
 		}
 	}
+	// The new resource settings of every unit that has a cgroup (nil when
+	// it has none any more), and of every slice (systemd applies them at
+	// once too).
+	for _, u := range m.loadOrder {
+		if u.cgroupPath != "" || u.def.Slice != nil {
+			m.emit(ApplyResources{Unit: u.name, Resources: resourcesOf(u.def)})
+		}
+	}
 	m.logf(nil, LevelInfo, "Reloaded unit definitions (%d units)", len(src.Names()))
+}
+
+// resourcesOf is the [Service], [Socket] or [Slice] section's resource
+// settings of a unit; nil for the others.
+func resourcesOf(d *unitfile.Unit) *unitfile.ResourceControl {
+	switch {
+	case d == nil:
+		return nil
+	case d.Service != nil:
+		return &d.Service.Resources
+	case d.Socket != nil:
+		return &d.Socket.Resources
+	case d.Slice != nil:
+		return &d.Slice.Resources
+	}
+	return nil
 }
 
 // ---- small helpers ----

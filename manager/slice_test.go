@@ -39,3 +39,29 @@ func TestSliceSettingsTravelWithSpawn(t *testing.T) {
 	h.step(Request{ID: 9, Unit: "lim-web.slice", Kind: JobStop})
 	h.wantState("lim-web.slice", "inactive/dead")
 }
+
+// A daemon-reload hands the new resource settings of every unit with a
+// cgroup and of every slice to the reactor (ApplyResources), which reads
+// no unit definitions; a unit without a cgroup gets none.
+func TestReloadAppliesResources(t *testing.T) {
+	a, b := svc("a.service", "simple"), svc("b.service", "simple")
+	h := newHarness(t, memSource{}.add(a, b, sliceUnitDef("lim.slice", 50)))
+	h.step(CgroupsAvailable{})
+	h.spawnAll(h.start("a.service"))
+	h.step(CgroupCreated{Unit: "a.service", Path: "/system.slice/a.service"})
+	nine := uint64(9)
+	a2, b2 := svc("a.service", "simple"), svc("b.service", "simple")
+	a2.Service.Resources.TasksMax = &nine
+	effs := h.step(Reload{Units: memSource{}.add(a2, b2, sliceUnitDef("lim.slice", 7))})
+	got := map[string]uint64{}
+	for _, e := range find[ApplyResources](effs) {
+		if e.Resources == nil || e.Resources.TasksMax == nil {
+			t.Fatalf("ApplyResources without the new settings:\n%s", dump(effs))
+		}
+		got[e.Unit] = *e.Resources.TasksMax
+	}
+	if len(got) != 2 || got["a.service"] != 9 || got["lim.slice"] != 7 {
+		t.Fatalf("ApplyResources %v, want a.service 9 and lim.slice 7:\n%s", got, dump(effs))
+	}
+	h.wantState("a.service", "active/running")
+}

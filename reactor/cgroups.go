@@ -41,6 +41,9 @@ type unitCgroup struct {
 	// attached (accessKey), so a daemon-reload replaces them only when
 	// they changed.
 	access string
+	// rc: the settings the cgroup was made with, or a daemon-reload's
+	// (ApplyResources), written again when the startup phase changes.
+	rc *unitfile.ResourceControl
 	// removal: an rmdir is queued on the spawner (removeCgroup); nil:
 	// none.
 	removal *cgroupRemoval
@@ -304,6 +307,7 @@ func (r *Reactor) cgroupFor(unit string, rc *unitfile.ResourceControl) (*unitCgr
 	for d := filepath.Dir(g.Path()); d != r.cg.Root() && strings.HasPrefix(d, r.cg.Root()); d = filepath.Dir(d) {
 		r.sliceDirs[d] = true
 	}
+	c.rc = rc
 	r.apply(c, rc)
 	c.access = accessKey(rc)
 	if rc != nil {
@@ -407,6 +411,7 @@ func (r *Reactor) madeCgroup(mk *cgroupMake) {
 	for d := filepath.Dir(c.g.Path()); d != r.cg.Root() && strings.HasPrefix(d, r.cg.Root()); d = filepath.Dir(d) {
 		r.sliceDirs[d] = true
 	}
+	c.rc = mk.rc
 	if rc := mk.rc; rc != nil {
 		r.applied(c.unit, &c.applied, rc, mk.notApplied, mk.applyErr)
 		c.access = accessKey(rc)
@@ -467,7 +472,8 @@ func orNone(s string) string {
 // hold its settings.
 type sliceCgroup struct {
 	g       *cgroups.Group
-	applied string // the last "NOT applied" message
+	applied string                    // the last "NOT applied" message
+	rc      *unitfile.ResourceControl // as for unitCgroup
 }
 
 // realizeSlices makes the cgroups of slices (top first) and writes the
@@ -488,7 +494,7 @@ func (r *Reactor) realizeSlices(slices []manager.SliceSettings) {
 			r.warn(s.Name, "cannot create the slice's cgroup, its resource settings are NOT applied: "+err.Error())
 			continue
 		}
-		sc := &sliceCgroup{g: g}
+		sc := &sliceCgroup{g: g, rc: s.Resources}
 		r.cgSlices[s.Name] = sc
 		for d := g.Path(); d != r.cg.Root() && strings.HasPrefix(d, r.cg.Root()); d = filepath.Dir(d) {
 			r.sliceDirs[d] = true
@@ -514,29 +520,58 @@ func accessKey(rc *unitfile.ResourceControl) string {
 	return fmt.Sprintf("%v|%v", rc.Devices, rc.IPAccess)
 }
 
-// reapply writes every loaded unit's and slice's settings again
-// (daemon-reload, and the end and start of the startup phase, where
-// StartupCPUWeight= gives way to CPUWeight= and back).
+// reapply writes every unit's and slice's settings again at the end and
+// the start of the startup phase, where StartupCPUWeight= gives way to
+// CPUWeight= and back.
 func (r *Reactor) reapply() {
 	for _, c := range r.cgUnits {
-		rc := r.resources(c.unit)
-		r.apply(c, rc)
-		if key := accessKey(rc); key != c.access {
-			c.access = key
-			var d unitfile.Devices
-			var a unitfile.IPAccess
-			if rc != nil {
-				d, a = rc.Devices, rc.IPAccess
-			}
-			if _, _, err := c.g.ReplaceAccess(d, a); err != nil {
-				r.warn(c.unit, "DeviceAllow=/IPAddressAllow= and their kin: the changed settings are NOT applied: "+err.Error())
-			}
-		}
+		r.applyUnit(c)
 	}
 	for name, sc := range r.cgSlices {
-		if u := r.unit(name); u != nil && u.Slice != nil {
-			r.applySlice(name, sc, &u.Slice.Resources)
+		r.applySlice(name, sc, sc.rc)
+	}
+}
+
+// applyUnit writes the settings the unit's cgroup holds (rc), replacing
+// its device and address programs when those settings changed.
+func (r *Reactor) applyUnit(c *unitCgroup) {
+	rc := c.rc
+	r.apply(c, rc)
+	if key := accessKey(rc); key != c.access {
+		c.access = key
+		var d unitfile.Devices
+		var a unitfile.IPAccess
+		if rc != nil {
+			d, a = rc.Devices, rc.IPAccess
 		}
+		if _, _, err := c.g.ReplaceAccess(d, a); err != nil {
+			r.warn(c.unit, "DeviceAllow=/IPAddressAllow= and their kin: the changed settings are NOT applied: "+err.Error())
+		}
+	}
+}
+
+// forgetResources: a daemon-reload is being stepped, whose ApplyResources
+// effects give the settings that hold from now on (none for a unit that
+// lost them).
+func (r *Reactor) forgetResources() {
+	for _, c := range r.cgUnits {
+		c.rc = nil
+	}
+	for _, sc := range r.cgSlices {
+		sc.rc = nil
+	}
+}
+
+// applyResources writes a daemon-reload's settings of a unit or slice to
+// its cgroup, when it has one.
+func (r *Reactor) applyResources(e manager.ApplyResources) {
+	if c := r.cgUnits[e.Unit]; c != nil {
+		c.rc = e.Resources
+		r.applyUnit(c)
+	}
+	if sc := r.cgSlices[e.Unit]; sc != nil {
+		sc.rc = e.Resources
+		r.applySlice(e.Unit, sc, sc.rc)
 	}
 }
 

@@ -122,6 +122,8 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		}
 	case manager.RealizeSlice:
 		r.realizeSlices(e.Slices)
+	case manager.ApplyResources:
+		r.applyResources(e)
 	case manager.JobStarted:
 		// Queued, not yet running: systemd prints "Starting ..." only when
 		// the unit actually begins to change (see progress).
@@ -695,6 +697,8 @@ func effectUnit(e manager.Effect) string {
 	case manager.ExpireAutomount:
 		return e.Unit
 	case manager.StopAutomount:
+		return e.Unit
+	case manager.ApplyResources:
 		return e.Unit
 	}
 	return ""

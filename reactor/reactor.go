@@ -470,7 +470,7 @@ func (r *Reactor) dispatch() {
 		}
 		if e, ok := ev.(manager.Reload); ok && e.Units != nil {
 			r.cfg.Units = e.Units
-			defer r.reapply()
+			r.forgetResources()
 		}
 		var effects []manager.Effect
 		r.guardOf(eventUnit(ev), "manager step on %T", ev, func() {
