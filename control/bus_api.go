@@ -25,6 +25,7 @@ const (
 	ifaceService        = "org.freedesktop.systemd1.Service"
 	ifaceSocket         = "org.freedesktop.systemd1.Socket"
 	ifaceTimer          = "org.freedesktop.systemd1.Timer"
+	ifaceDevice         = "org.freedesktop.systemd1.Device"
 	ifaceProperties     = "org.freedesktop.DBus.Properties"
 	ifacePeer           = "org.freedesktop.DBus.Peer"
 	ifaceIntrospectable = "org.freedesktop.DBus.Introspectable"
@@ -68,6 +69,7 @@ var typeIfaces = map[string]busIface{
 	ifaceService: {name: ifaceService, props: busProps(serviceProps)},
 	ifaceSocket:  {name: ifaceSocket, props: busProps(socketProps)},
 	ifaceTimer:   {name: ifaceTimer, props: busProps(timerProps)},
+	ifaceDevice:  {name: ifaceDevice, props: busProps(deviceProps)},
 }
 
 // busProps is a property table's names and types.
@@ -228,7 +230,7 @@ func (c *busConn) call(m *dbus.Message) (string, []any, error) {
 			return "", nil, busErrorf(errUnknownInterface, "Unknown interface %s.", m.Interface)
 		}
 		return c.callManager(m)
-	case ifaceUnit, ifaceService, ifaceSocket, ifaceTimer:
+	case ifaceUnit, ifaceService, ifaceSocket, ifaceTimer, ifaceDevice:
 		if obj.unit == "" {
 			return "", nil, busErrorf(errUnknownInterface, "Unknown interface %s.", m.Interface)
 		}

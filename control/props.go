@@ -226,7 +226,9 @@ var unitProps = concat(
 		{name: "FailureActionExitStatus", sig: "i", get: func(p *propSrc) any { return exitStatusSetting(p, p.u.Unit.FailureActionExitStatus) }},
 		{name: "SuccessActionExitStatus", sig: "i", get: func(p *propSrc) any { return exitStatusSetting(p, p.u.Unit.SuccessActionExitStatus) }},
 		{name: "RebootArgument", sig: "s", get: func(p *propSrc) any { return p.u.Unit.RebootArgument }},
-		{name: "JobRunningTimeoutUSec", sig: "t", get: func(p *propSrc) any { return spanUsec(unitfile.Infinity) }},
+		{name: "JobRunningTimeoutUSec", sig: "t", get: func(p *propSrc) any {
+			return spanUsec(orSpan(p.u.Unit.JobRunningTimeoutSec, unitfile.Infinity))
+		}},
 		{name: "CollectMode", sig: "s", get: func(p *propSrc) any { return "inactive" }},
 		{name: "InvocationID", sig: "ay", get: func(p *propSrc) any {
 			id, err := hex.DecodeString(p.st.Invocation)
@@ -490,8 +492,16 @@ func unitTypeProps(name string) (iface string, props []prop) {
 		return ifaceSocket, socketProps
 	case strings.HasSuffix(name, ".timer"):
 		return ifaceTimer, timerProps
+	case strings.HasSuffix(name, ".device"):
+		return ifaceDevice, deviceProps
 	}
 	return "", nil
+}
+
+// deviceProps are org.freedesktop.systemd1.Device's: the device a plugged
+// unit stands for.
+var deviceProps = []prop{
+	{name: "SysFSPath", sig: "s", get: func(p *propSrc) any { return p.st.SysFSPath }},
 }
 
 // triggers is what a unit activates: a socket its service, a timer or a

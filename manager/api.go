@@ -429,6 +429,8 @@ type UnitStatus struct {
 	// Invocation is a service's $INVOCATION_ID since it last started (32
 	// hex digits; "" before).
 	Invocation string
+	// SysFSPath is a plugged device unit's device (/sys/devices/...).
+	SysFSPath string
 }
 
 // CheckResult is one check of a unit's conditions or asserts: when, whether
@@ -800,3 +802,34 @@ func (StartAutomount) isEffect()  {}
 func (AutomountReply) isEffect()  {}
 func (ExpireAutomount) isEffect() {}
 func (StopAutomount) isEffect()   {}
+
+// ---- device units (systemd.device(5); manager/device.go) ----
+
+// Device is one device as the reactor sees it. Ready: it is there and
+// counts for systemd (udev: tagged "systemd" and SYSTEMD_READY= not 0;
+// without udev: a block, net or tty device the kernel reports, as udev's
+// 99-systemd.rules would tag it); false when it went away or is not
+// ready. The paths name its units: SysPath the main one
+// (/sys/devices/...), Node its device node (/dev/sda), Links udev's
+// symbolic links to it (/dev/disk/by-uuid/...), Aliases its
+// SYSTEMD_ALIAS= paths. Wants are its SYSTEMD_WANTS= words.
+type Device struct {
+	SysPath string
+	Ready   bool
+	Node    string
+	Links   []string
+	Aliases []string
+	Wants   []string
+}
+
+// DevicesChanged reports devices that came, changed or went. The reactor
+// feeds it at start with Coldplug and every device present (a full
+// report: a device unit plugged before whose device is not in it is
+// dead), and after each uevent. Until the first one, device units are
+// taken as present when started (where nothing follows devices).
+type DevicesChanged struct {
+	Devices  []Device
+	Coldplug bool
+}
+
+func (DevicesChanged) isEvent() {}

@@ -61,7 +61,7 @@ func TestUnsupportedTypes(t *testing.T) {
 	if len(spawnsOf(all, "getty-S0.service")) != 1 {
 		t.Fatalf("getty not started:\n%s", dump(all))
 	}
-	if !hasLog(all, "gosd has no udev device tracking: /dev/rfkill") || !hasLog(all, "gosd does not run scope units") {
+	if !hasLog(all, "gosd follows no devices here: /dev/rfkill") || !hasLog(all, "gosd does not run scope units") {
 		t.Fatalf("no explanation logged:\n%s", dump(all))
 	}
 	h.wantJob("t.target", ResultDone)

@@ -172,7 +172,7 @@ func (m *Manager) runJobOn(j *job, u *unit) {
 			m.refuseGone(j)
 			return
 		}
-		j.running = true
+		m.jobRuns(j)
 		m.startUnit(u)
 	case JobVerifyActive:
 		switch {
@@ -185,14 +185,14 @@ func (m *Manager) runJobOn(j *job, u *unit) {
 			m.finishJob(j, ResultFailed)
 		}
 	case JobStop:
-		j.running = true
+		m.jobRuns(j)
 		if isInactive(u) && !m.unitBusy(u) {
 			m.finishJob(j, ResultDone)
 			return
 		}
 		m.stopUnit(u, false)
 	case JobRestart:
-		j.running = true
+		m.jobRuns(j)
 		if u.sub == SubAutoRestart {
 			m.cancelTimer(u, "restart")
 			m.restartToStart(j)
@@ -216,10 +216,25 @@ func (m *Manager) runJobOn(j *job, u *unit) {
 			m.refuseGone(j)
 			return
 		}
-		j.running = true
+		m.jobRuns(j)
 		m.reloadUnit(u)
 	default:
 		m.finishJob(j, ResultInvalid)
+	}
+}
+
+// jobRuns marks j running and arms JobRunningTimeoutSec= (systemd.unit(5):
+// the time a job may run, not counting its wait for other jobs).
+func (m *Manager) jobRuns(j *job) {
+	if j.running {
+		return
+	}
+	j.running = true
+	u := j.u
+	if jt := u.def.Unit.JobRunningTimeoutSec; jt > 0 && jt != unitfile.Infinity {
+		if _, armed := u.timers["jobrun"]; !armed {
+			m.setTimer(u, "jobrun", m.now+jt)
+		}
 	}
 }
 
@@ -239,6 +254,7 @@ func (m *Manager) finishJob(j *job, result JobResult) {
 	u.job = nil
 	m.jobs--
 	m.cancelTimer(u, "job")
+	m.cancelTimer(u, "jobrun")
 	m.unblock(j)
 	// One JobFinished per request merged into this job.
 	fin := JobFinished{Unit: u.name, Kind: j.asked, Result: result, Skipped: j.skipped,

@@ -54,6 +54,13 @@ type Manager struct {
 	// clock is the last ClockSet, received at monotonic clockMono.
 	clock     ClockSet
 	clockMono time.Duration
+
+	// devicesFollowed: the reactor reports devices (DevicesChanged);
+	// devNames maps a device's /sys path to its units' names, devOwner
+	// each such name to the device that has it now (device.go).
+	devicesFollowed bool
+	devNames        map[string][]string
+	devOwner        map[string]string
 }
 
 type spawnRef struct {
@@ -265,6 +272,8 @@ func (m *Manager) Step(now time.Duration, ev Event) (effects []Effect) {
 		m.onAutomountStarted(e)
 	case AutomountRequest:
 		m.onAutomountRequest(e)
+	case DevicesChanged:
+		m.onDevicesChanged(e)
 	case nil:
 		m.logf(nil, LevelWarning, "ignoring nil event")
 	default:
@@ -609,9 +618,10 @@ func (m *Manager) onTimer(id TimerID) {
 		return
 	}
 	delete(u.timers, id.Kind)
-	if id.Kind == "job" {
+	if id.Kind == "job" || id.Kind == "jobrun" {
 		if j := u.job; j != nil {
-			m.logAt(u, "JobTimeoutSec", LevelWarning, "Job %s/%s timed out.", u.name, j.asked)
+			key := map[string]string{"job": "JobTimeoutSec", "jobrun": "JobRunningTimeoutSec"}[id.Kind]
+			m.logAt(u, key, LevelWarning, "Job %s/%s timed out.", u.name, j.asked)
 			m.finishJob(j, ResultTimeout)
 			if a := u.def.Unit.JobTimeoutAction; a != "" && a != "none" {
 				m.action(u, a, -1)
@@ -730,7 +740,7 @@ func (m *Manager) forget(u *unit) {
 	if u.job != nil || !isInactive(u) || m.unitBusy(u) {
 		return
 	}
-	for _, k := range []string{"state", "restart", "watchdog", "runtime", "job"} {
+	for _, k := range []string{"state", "restart", "watchdog", "runtime", "job", "jobrun"} {
 		m.cancelTimer(u, k)
 	}
 	for k := dep(0); k < numDeps; k++ {

@@ -273,11 +273,11 @@ func (m *Manager) onConditions(e ConditionsChecked) {
 	if ext := strings.Contains(e.Failed, unitfile.ExternalCheck); ext && (!e.AssertOK || !e.Met) {
 		// The check gosd added to a unit of a type it does not run
 		// (unitfile/extern.go): say so, and end the job as systemd ends
-		// one it cannot run (JOB_UNSUPPORTED for mounts; a device that
-		// never appears fails its dependents, after systemd's 90 s
-		// device timeout, here at once).
+		// one it cannot run (JOB_UNSUPPORTED; a device that never
+		// appears fails its dependents, after systemd's 90 s device
+		// timeout, here at once where gosd follows no devices).
 		if u.def.Type == "device" {
-			m.logf(u, LevelWarning, "gosd has no udev device tracking: %s does not exist, failing the job now instead of waiting for the device.", u.def.Unit.Description)
+			m.logf(u, LevelWarning, "gosd follows no devices here: %s does not exist, failing the job now instead of waiting for the device.", u.def.Unit.Description)
 			m.finishJob(j, ResultTimeout)
 			return
 		}

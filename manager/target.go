@@ -29,9 +29,9 @@ func (*targetUnit) stop(m *Manager, u *unit, restart bool) {
 	m.setState(u, SubDead)
 }
 
-// plainUnit is a unit of a type gosd does not run: devices and mounts it
-// finds in place (unitfile/extern.go), the unsupported types, and what a
-// unit that is not loaded needs to be stopped.
+// plainUnit is a unit of a type gosd does not run: the unsupported types
+// (unitfile/extern.go), and what a unit that is not loaded needs to be
+// stopped.
 type plainUnit struct{ baseType }
 
 func plainActive(sub SubState) ActiveState {
@@ -48,11 +48,6 @@ func (*plainUnit) activeOf(sub SubState) ActiveState { return plainActive(sub) }
 
 func (*plainUnit) start(m *Manager, u *unit) {
 	switch {
-	case u.def.Type == "device" || u.def.Type == "mount":
-		// In place already (the checks of unitfile/extern.go passed):
-		// active, as systemd shows a plugged device or a mount it found.
-		sub := map[string]SubState{"device": SubPlugged, "mount": SubMounted}[u.def.Type]
-		m.setState(u, sub)
 	case unitfile.UnsupportedType(u.def.Type):
 		m.logf(u, LevelNotice, "gosd does not run %s units: %s not started (unsupported).", u.def.Type, u.name)
 		if u.job != nil {

@@ -109,6 +109,7 @@ var unitTypes = map[string]typeEntry{
 	"swap":      swapType,
 	"slice":     sliceType,
 	"automount": automountType,
+	"device":    deviceType,
 }
 
 // resetRuntime gives u the runtime of its type when its definition has

@@ -45,6 +45,12 @@ func Build(name string, entries []Entry, info BuildInfo) *Unit {
 		// IgnoreOnIsolate=no (systemd sets this for these types).
 		u.Unit.IgnoreOnIsolate = true
 	}
+	if u.Type == "device" {
+		// systemd.device(5): jobs of device units time out by default
+		// (DefaultTimeoutStartSec=, 90 s) once they run, since nothing
+		// else bounds the wait for a device that never appears.
+		u.Unit.JobRunningTimeoutSec = 90 * time.Second
+	}
 	b := &builder{u: u, info: info, t: &buildTarget{u: u, expand: info.Expand}, warnedSections: map[string]bool{}}
 	switch u.Type {
 	case "service":
@@ -313,6 +319,7 @@ func defaultUnitSection() UnitSection {
 		DefaultDependencies:     true,
 		OnFailureJobMode:        "replace",
 		JobTimeoutSec:           Infinity,
+		JobRunningTimeoutSec:    Infinity,
 		JobTimeoutAction:        "none",
 		StartLimitIntervalSec:   10 * time.Second,
 		StartLimitBurst:         5,

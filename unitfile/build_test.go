@@ -356,6 +356,7 @@ SuccessAction=exit
 SuccessActionExitStatus=7
 JobTimeoutSec=0
 JobRunningTimeoutSec=5
+CollectMode=inactive
 [Service]
 ExecStart=/bin/true
 StartLimitBurst=9
@@ -369,7 +370,7 @@ Alias=v.service
 	if us.Description != "Hello u.service" || len(us.Documentation) != 2 || len(us.Requires) != 2 ||
 		us.BindsTo[0] != "c.service" || us.PropagatesReloadTo[0] != "d.service" ||
 		us.StartLimitIntervalSec != time.Minute || us.StartLimitBurst != 9 || us.SuccessAction != "exit" ||
-		us.SuccessActionExitStatus != 7 || us.JobTimeoutSec != Infinity {
+		us.SuccessActionExitStatus != 7 || us.JobTimeoutSec != Infinity || us.JobRunningTimeoutSec != 5*time.Second {
 		t.Errorf("%+v", us)
 	}
 	wantConds := []Condition{
@@ -379,7 +380,7 @@ Alias=v.service
 	if !reflect.DeepEqual(us.Conditions, wantConds) || len(us.Asserts) != 1 || !us.Asserts[0].Negate {
 		t.Errorf("conditions %+v asserts %+v", us.Conditions, us.Asserts)
 	}
-	if len(us.Unenforced) != 1 || us.Unenforced[0].Key != "JobRunningTimeoutSec" {
+	if len(us.Unenforced) != 1 || us.Unenforced[0].Key != "CollectMode" {
 		t.Errorf("unenforced %+v", us.Unenforced)
 	}
 	if !reflect.DeepEqual(u.Install.WantedBy, []string{"default.target"}) || u.Install.Alias[0] != "v.service" {

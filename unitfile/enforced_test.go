@@ -115,7 +115,7 @@ func TestMeasureEnforcementCounts(t *testing.T) {
 	for name, text := range map[string]string{
 		"plain.service":  "[Service]\nExecStart=/bin/true\n",
 		"weak.service":   "[Service]\nExecStart=/bin/true\nTimerSlackNSec=50\nTimerSlackNSec=60\nCPUAccounting=yes\n",
-		"weak@.service":  "[Unit]\nJobRunningTimeoutSec=5\n[Service]\nExecStart=/bin/true\n",
+		"weak@.service":  "[Unit]\nCollectMode=inactive-or-failed\n[Service]\nExecStart=/bin/true\n",
 		"other.socket":   "[Socket]\nListenStream=/run/x\nTimestamping=us\n",
 		"masked.service": "",
 	} {
@@ -127,7 +127,7 @@ func TestMeasureEnforcementCounts(t *testing.T) {
 	os.Symlink("/dev/null", filepath.Join(dir, "masked.service"))
 	res := measureEnforcement([]string{dir, dir})
 	if res.services != 3 || res.enforced != 1 || len(res.byKey["TimerSlackNSec"]) != 1 ||
-		len(res.byKey["CPUAccounting"]) != 1 || strings.Join(res.byKey["JobRunningTimeoutSec"], " ") != "weak@i.service" {
+		len(res.byKey["CPUAccounting"]) != 1 || strings.Join(res.byKey["CollectMode"], " ") != "weak@i.service" {
 		t.Errorf("got %+v\n%s", res, res.report())
 	}
 }

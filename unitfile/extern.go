@@ -2,26 +2,29 @@ package unitfile
 
 import (
 	"os"
+	"runtime"
 	"strings"
 )
 
-// Units of the types gosd has no runtime for (systemd.unit(5): device,
-// slice, scope) still load, so that
-// units naming them in Wants=/After=/Requires= behave as they would under
-// systemd where that is possible. What gosd can honestly say about them
-// is added here as checks the manager already knows how to run:
+// Units of the types gosd has no runtime for (systemd.unit(5): scope)
+// still load, so that units naming them in Wants=/After=/Requires=
+// behave as they would under systemd where that is possible. What gosd
+// can honestly say about them is added here as checks the manager already
+// knows how to run.
 //
-//   - a device unit has no file: systemd makes it from udev. gosd
-//     synthesises one whose start asserts that its node exists
-//     (dev-ttyS0.device: /dev/ttyS0). It is active when the node is
-//     there, and fails at once when it is not, where systemd would wait
-//     for udev up to its 90 s device timeout and then fail the same
-//     dependents.
-//   - a swap unit: gosd enables no swap; it ends "unsupported". (Mount
-//     units run: manager/mount.go mounts them.)
+// A device unit has no file: systemd makes it from udev, and so does gosd
+// on Linux (manager/device.go follows the devices the reactor reports).
+// Where gosd follows no devices (FreeBSD, darwin), the synthesised unit's
+// start asserts that its node exists (dev-ttyS0.device: /dev/ttyS0): it is
+// active when the node is there and fails at once when it is not, where
+// systemd would wait for the device.
 //
 // Each added check carries Pos{File: ExternalCheck} so the manager can
 // tell it from the unit's own lines and log why.
+
+// FollowsDevices says whether gosd follows devices as they come and go on
+// this system (the kernel's uevents and udev's database, Linux only).
+const FollowsDevices = runtime.GOOS == "linux"
 
 // ExternalCheck is the Pos.File of the conditions and asserts gosd adds to
 // units of types it does not run.
@@ -29,11 +32,11 @@ const ExternalCheck = "(gosd: unsupported unit type)"
 
 // UnsupportedType reports whether gosd has no runtime for units of type t
 // (the suffix without the dot). Targets, services, sockets, timers,
-// paths, mounts, swaps and automounts run; slices group cgroups and are treated as always
-// active.
+// paths, mounts, swaps, automounts and devices run; slices group cgroups
+// and are treated as always active.
 func UnsupportedType(t string) bool {
 	switch t {
-	case "device", "scope":
+	case "scope":
 		return true
 	}
 	return false
@@ -57,16 +60,34 @@ func devicePath(name string) (string, bool) {
 	return p, true
 }
 
-// syntheticDevice is the unit gosd loads for a device unit without a file.
-func syntheticDevice(name string) *Unit {
+// syntheticDevice is the unit gosd loads for a device unit without a
+// file; its drop-ins apply (fstab's x-systemd.device-timeout= is one:
+// JobRunningTimeoutSec=).
+func (s *Set) syntheticDevice(name string) *Unit {
 	p, ok := devicePath(name)
 	if !ok {
 		return nil
 	}
-	u := Build(name, nil, BuildInfo{})
-	u.Name, u.LoadState = name, Loaded
-	u.Unit.Description = p
-	u.Unit.Asserts = append(u.Unit.Asserts, Condition{Kind: "PathExists", Value: p, Pos: Pos{File: ExternalCheck}})
+	var entries []Entry
+	var syntax []Diag
+	var dropPaths []string
+	for _, d := range s.effectiveDropIns([]string{name}) {
+		entries = append(entries, d.entries...)
+		syntax = append(syntax, d.diags...)
+		dropPaths = append(dropPaths, d.path)
+	}
+	u := Build(name, entries, BuildInfo{DropIns: dropPaths})
+	u.Name, u.LoadState, u.DropIns = name, Loaded, dropPaths
+	if u.Unit.Description == "" {
+		u.Unit.Description = p
+	}
+	if !FollowsDevices {
+		u.Unit.Asserts = append(u.Unit.Asserts, Condition{Kind: "PathExists", Value: p, Pos: Pos{File: ExternalCheck}})
+	}
+	for i := range syntax {
+		syntax[i].Unit = name
+	}
+	u.Diags = append(syntax, u.Diags...)
 	u.fill(name)
 	return u
 }

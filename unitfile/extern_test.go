@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestSerialGettys(t *testing.T) {
@@ -15,19 +16,31 @@ func TestSerialGettys(t *testing.T) {
 	}
 }
 
-// A device unit has no file: it loads with an assert on its node; a mount
-// unit loads as the file says (gosd mounts it).
+// A device unit has no file: it loads with the default job timeout of
+// devices (90 s once running) and its drop-ins; where gosd follows no
+// devices, with an assert on its node. A mount unit loads as the file
+// says (gosd mounts it).
 func TestExternalUnits(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "dev-hugepages.mount"), []byte("[Mount]\nWhat=hugetlbfs\nWhere=/dev/hugepages\n"), 0o644)
+	os.Mkdir(filepath.Join(dir, "dev-vdb.device.d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "dev-vdb.device.d", "50-device-timeout.conf"), []byte("[Unit]\nJobRunningTimeoutSec=3\n"), 0o644)
 	s := Load(Options{SearchPath: []string{dir}})
 	d := s.Get("dev-ttyS0.device")
-	if d.LoadState != Loaded || len(d.Unit.Asserts) != 1 || d.Unit.Asserts[0].Value != "/dev/ttyS0" ||
-		d.Unit.Asserts[0].Pos.File != ExternalCheck {
+	if d.LoadState != Loaded || d.Unit.Description != "/dev/ttyS0" || d.Unit.JobRunningTimeoutSec != 90*time.Second {
 		t.Fatalf("device: %+v", d)
 	}
-	if n := s.Get("sys-subsystem-net-devices-eth0.device"); n.Unit.Asserts[0].Value != "/sys/class/net/eth0" {
-		t.Fatalf("net device: %+v", n.Unit.Asserts)
+	if FollowsDevices != (len(d.Unit.Asserts) == 0) {
+		t.Fatalf("device asserts where gosd follows devices=%v: %+v", FollowsDevices, d.Unit.Asserts)
+	}
+	if !FollowsDevices && (d.Unit.Asserts[0].Value != "/dev/ttyS0" || d.Unit.Asserts[0].Pos.File != ExternalCheck) {
+		t.Fatalf("device: %+v", d)
+	}
+	if n := s.Get("sys-subsystem-net-devices-eth0.device"); n.Unit.Description != "/sys/class/net/eth0" {
+		t.Fatalf("net device: %+v", n.Unit)
+	}
+	if v := s.Get("dev-vdb.device"); v.Unit.JobRunningTimeoutSec != 3*time.Second || len(v.DropIns) != 1 {
+		t.Fatalf("device drop-in: %+v %v", v.Unit, v.DropIns)
 	}
 	m := s.Get("dev-hugepages.mount")
 	if m.LoadState != Loaded || len(m.Unit.Conditions) != 0 || m.Mount == nil || m.Mount.What != "hugetlbfs" ||

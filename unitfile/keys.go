@@ -360,6 +360,7 @@ var unitKeys = map[string]keyDef{
 		"fail", "replace", "replace-irreversibly", "isolate", "flush", "ignore-dependencies", "ignore-requirements"),
 
 	"JobTimeoutSec":         timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.JobTimeoutSec }, true),
+	"JobRunningTimeoutSec":  timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.JobRunningTimeoutSec }, true),
 	"JobTimeoutAction":      actionKey(func(t *buildTarget) *string { return &t.u.Unit.JobTimeoutAction }),
 	"StartLimitIntervalSec": timeKey(func(t *buildTarget) *time.Duration { return &t.u.Unit.StartLimitIntervalSec }, false),
 	// The older name, which systemd still takes in [Unit] too.
@@ -376,7 +377,7 @@ var unitKeys = map[string]keyDef{
 
 // unitUnenforced are [Unit] keys of systemd.unit(5) that gosd accepts
 // without acting on them.
-var unitUnenforced = keySet(`JobRunningTimeoutSec JobTimeoutRebootArgument CollectMode
+var unitUnenforced = keySet(`JobTimeoutRebootArgument CollectMode
 	OnSuccessJobMode PropagatesStopTo StopPropagatedFrom OnFailureIsolate`)
 
 // ---- [Install] ----
@@ -1502,7 +1503,7 @@ var unenforcedBools = keySet(`CPUAccounting IOAccounting
 	MemoryAccounting TasksAccounting IPAccounting BlockIOAccounting
 	PassFileDescriptorsToExec SELinuxContextFromNet`)
 
-var unenforcedTimes = keySet(`JobRunningTimeoutSec RuntimeRandomizedExtraSec TimeoutCleanSec
+var unenforcedTimes = keySet(`RuntimeRandomizedExtraSec TimeoutCleanSec
 	CPUQuotaPeriodSec DeferAcceptSec PollLimitIntervalSec`)
 
 // cgroupControllers are the names Delegate= accepts

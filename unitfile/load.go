@@ -613,7 +613,7 @@ func (s *Set) build(name string) *Unit {
 		return fail(LoadError, Pos{}, err.Error())
 	}
 	if uf == nil {
-		if u := syntheticDevice(name); u != nil {
+		if u := s.syntheticDevice(name); u != nil {
 			return u
 		}
 		return fail(NotFound, Pos{}, fmt.Sprintf("unit %s not found", name))

@@ -130,8 +130,11 @@ type UnitSection struct {
 	IgnoreOnIsolate     bool   `json:"ignore_on_isolate,omitempty"`
 	OnFailureJobMode    string `json:"on_failure_job_mode,omitempty"` // default "replace"
 
-	JobTimeoutSec           time.Duration `json:"job_timeout_sec"` // default Infinity
-	JobTimeoutAction        string        `json:"job_timeout_action,omitempty"`
+	JobTimeoutSec    time.Duration `json:"job_timeout_sec"` // default Infinity
+	JobTimeoutAction string        `json:"job_timeout_action,omitempty"`
+	// JobRunningTimeoutSec bounds a job from when it runs (not while it
+	// waits for others); default Infinity, 90 s for device units.
+	JobRunningTimeoutSec    time.Duration `json:"job_running_timeout_sec"`
 	StartLimitIntervalSec   time.Duration `json:"start_limit_interval_sec"`   // default 10s
 	StartLimitBurst         int           `json:"start_limit_burst"`          // default 5
 	StartLimitAction        string        `json:"start_limit_action"`         // default "none"
@@ -146,7 +149,7 @@ type UnitSection struct {
 	Asserts    []Condition `json:"asserts,omitempty"`
 
 	// Unenforced lists [Unit] and [Install] settings gosd understands but
-	// does not act on (JobRunningTimeoutSec=, CollectMode=, ...).
+	// does not act on (CollectMode=, ...).
 	Unenforced []Entry `json:"unenforced,omitempty"`
 }
 
