@@ -27,7 +27,9 @@ import (
 //
 // Where gosd differs: no "tentative" state (a device seen only in the
 // mount table); a stop job makes a plugged unit dead at once (systemd's
-// waits for the device to go), since gosd's shutdown stops every unit.
+// waits for the device to go). Shutdown leaves device units as they are
+// and a re-exec does not hand them over (followsOnly): the new gosd reads
+// every device again.
 
 // deviceRun is the runtime state of a device unit.
 type deviceRun struct {
@@ -63,6 +65,8 @@ func (r *deviceRun) stop(m *Manager, u *unit, restart bool) {
 	delete(m.pendingChecks, u.name)
 	m.setState(u, SubDead)
 }
+
+func (*deviceRun) followsOnly(*unit) bool { return true }
 
 func (r *deviceRun) status(m *Manager, u *unit, s *UnitStatus) {
 	if r.sysPath != "" {

@@ -178,9 +178,9 @@ func TestDeviceWants(t *testing.T) {
 	h.wantState("dev-blx.device", "unknown") // unloaded: nothing refers to it
 }
 
-// The first report is complete: a unit plugged before it (carried over
-// by a re-exec) whose device is gone is dead after it. A stop job of a
-// plugged device ends at once (gosd's shutdown stops every unit).
+// The first report is complete: a unit plugged before it whose device is
+// gone is dead after it. Shutdown leaves device units plugged, as
+// systemd's, and completes without them.
 func TestDeviceColdplugAndStop(t *testing.T) {
 	h := newDevHarness(t, bound("a.service", "dev-vdx.device"), bound("b.service", "dev-vdy.device"))
 	h.step(DevicesChanged{Coldplug: true, Devices: []Device{disk("/sys/devices/vdx", "/dev/vdx"), disk("/sys/devices/vdy", "/dev/vdy")}})
@@ -189,13 +189,19 @@ func TestDeviceColdplugAndStop(t *testing.T) {
 	h.wantState("dev-vdx.device", "inactive/dead")
 	h.wantState("dev-vdy.device", "active/plugged")
 	h.step(Shutdown{})
-	h.wantState("dev-vdy.device", "inactive/dead")
+	h.wantState("dev-vdy.device", "active/plugged")
 	if len(find[Exit](h.all)) != 1 {
 		t.Fatalf("shutdown did not finish:\n%s", dump(h.all))
 	}
 	// After shutdown began, a device that comes plugs nothing.
 	h.step(DevicesChanged{Devices: []Device{disk("/sys/devices/vdx", "/dev/vdx")}})
 	h.wantState("dev-vdx.device", "inactive/dead")
+	// A stop job of a plugged device ends at once.
+	h2 := newDevHarness(t)
+	h2.step(DevicesChanged{Coldplug: true, Devices: []Device{disk("/sys/devices/vdy", "/dev/vdy")}})
+	h2.step(Request{ID: 2, Unit: "dev-vdy.device", Kind: JobStop})
+	h2.wantJob("dev-vdy.device", ResultDone)
+	h2.wantState("dev-vdy.device", "inactive/dead")
 }
 
 // Two devices that want one link (two disks with the same label): the

@@ -30,6 +30,12 @@ const (
 func ConsoleLine(e manager.Effect, desc string, oneshot bool) string {
 	switch e := e.(type) {
 	case manager.JobStarted:
+		if unitType(e.Unit) == "device" {
+			if e.Kind == manager.JobStart {
+				return MarkNone + markIndent + "Expecting device " + named(e.Unit, desc) + "..."
+			}
+			return ""
+		}
 		if unitType(e.Unit) == "mount" {
 			switch e.Kind {
 			case manager.JobStart:
@@ -71,6 +77,17 @@ func ConsoleLine(e manager.Effect, desc string, oneshot bool) string {
 func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 	typ := unitType(e.Unit)
 	n := named(e.Unit, desc)
+	if typ == "device" {
+		// systemd's device unit messages: only its start jobs have any.
+		switch {
+		case e.Kind != manager.JobStart:
+			return ""
+		case e.Result == manager.ResultDone:
+			return MarkOK + " Found device " + n + "."
+		case e.Result == manager.ResultTimeout:
+			return MarkTime + " Timed out waiting for device " + n + "."
+		}
+	}
 	switch e.Kind {
 	case manager.JobStart, manager.JobRestart, manager.JobVerifyActive:
 		switch e.Result {

@@ -126,7 +126,12 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.applyResources(e)
 	case manager.JobStarted:
 		// Queued, not yet running: systemd prints "Starting ..." only when
-		// the unit actually begins to change (see progress).
+		// the unit actually begins to change (see progress). A device unit
+		// never does: its job waits for the device from the start.
+		if e.Kind == manager.JobStart && unitType(e.Unit) == "device" {
+			desc, _ := r.describe(e.Unit)
+			r.console(e, desc, false)
+		}
 		if e.ID == fallbackJobID {
 			r.logf("", "Falling back to %s.", e.Unit)
 		}

@@ -153,6 +153,12 @@ type Reactor struct {
 	// autofsDevFD is /dev/autofs once opened (-1 before).
 	automounts  map[string]*autofsPoint
 	autofsDevFD int
+	// ueventFD is the uevent socket (devices_linux.go), -1 without;
+	// devReported holds the /sys paths of the devices last reported
+	// ready.
+	ueventFD    int
+	devFS       deviceFS
+	devReported map[string]bool
 	watched     map[string]bool
 	connNr      uint64
 	notify      *sockets.NotifySocket
@@ -250,7 +256,7 @@ func New(cfg Config) (*Reactor, error) {
 	return &Reactor{
 		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
 		sources: map[int]any{}, procs: map[int]*proc{}, spawner: newSpawner(), groups: map[string]map[int]bool{},
-		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, mountFD: -1, toolPaths: map[string]string{}, automounts: map[string]*autofsPoint{}, autofsDevFD: -1, watched: map[string]bool{}, warned: map[string]bool{},
+		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, mountFD: -1, ueventFD: -1, toolPaths: map[string]string{}, automounts: map[string]*autofsPoint{}, autofsDevFD: -1, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{}, logLimits: map[string]logLimits{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{}, cgSlices: map[string]*sliceCgroup{},
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
@@ -346,6 +352,8 @@ func (r *Reactor) Run() int {
 	r.Feed(r.clockSet())
 	r.openMountWatch()
 	defer r.closeMountWatch()
+	r.openDeviceWatch()
+	defer r.closeDeviceWatch()
 	if fd := openClockWatch(); fd >= 0 {
 		if err := r.addSource(fd, clockSource{}); err != nil {
 			syscall.Close(fd)
@@ -747,6 +755,8 @@ func (r *Reactor) handleFD(fd int) {
 		r.guard(s.unit, "memory events", func() { r.onMemoryEvent(s.unit) })
 	case mountinfoSource:
 		r.guard("", "mount table", r.onMountsChanged)
+	case ueventSource:
+		r.guard("", "device events", r.readUevents)
 	case *pathSource:
 		r.guard(s.unit, "path events", func() { r.onPathEvent(s.unit) })
 	case *autofsSource:
