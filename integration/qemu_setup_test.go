@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -248,6 +249,13 @@ func (c *cpioWriter) close() error {
 // the applets the scripts use, and testdata/qemu/rootfs (units, scripts,
 // /etc/hostname, an empty /etc/machine-id).
 func qemuInitramfs(t *testing.T, initBin string) string {
+	return qemuInitramfsWith(t, initBin, nil)
+}
+
+// qemuInitramfsWith is qemuInitramfs with more files (path without the
+// leading slash -> content; executable under bin/), for one test's own
+// units and configuration; their directories must exist in the tree.
+func qemuInitramfsWith(t *testing.T, initBin string, extra map[string]string) string {
 	if !qemuIsStatic(initBin) {
 		t.Fatalf("%s is not static: it cannot run as /init", initBin)
 	}
@@ -286,6 +294,18 @@ func qemuInitramfs(t *testing.T, initBin string) string {
 	}
 	if err := c.tree(filepath.Join("testdata", "qemu", "rootfs"), map[string]bool{"bin": true, "etc": true}); err != nil {
 		t.Fatal(err)
+	}
+	names := make([]string, 0, len(extra))
+	for name := range extra {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		mode := uint32(0o644)
+		if strings.HasPrefix(name, "bin/") {
+			mode = 0o755
+		}
+		c.file(name, mode, []byte(extra[name]))
 	}
 	if err := c.close(); err != nil {
 		t.Fatal(err)

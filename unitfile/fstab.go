@@ -121,7 +121,9 @@ func FstabMounts(file string, entries []FstabEntry) []FstabMount {
 				m.Entries = append(m.Entries, ent("Mount", "TimeoutSec", v))
 			}
 		}
-		m.Entries = append(m.Entries, ent("Mount", "What", e.What), ent("Mount", "Where", e.Where))
+		// UUID=, LABEL=, ... name the udev link, as the generator writes
+		// What= (and so the mount waits for that device).
+		m.Entries = append(m.Entries, ent("Mount", "What", fstabNode(e.What)), ent("Mount", "Where", e.Where))
 		if e.Type != "" && e.Type != "auto" {
 			m.Entries = append(m.Entries, ent("Mount", "Type", e.Type))
 		}

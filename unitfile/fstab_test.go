@@ -148,3 +148,15 @@ func TestFstabAutomount(t *testing.T) {
 		t.Fatalf("data.mount: %+v %v", m.Mount, m.Diags)
 	}
 }
+
+// A mount entry by UUID= mounts the udev node, as the generator writes
+// What= (so its unit waits for that device).
+func TestFstabMountByUUID(t *testing.T) {
+	got := FstabMounts("/etc/fstab", ParseFstab("UUID=ab-cd /data ext4 nofail 0 2\n"))
+	if len(got) != 1 || got[0].Name != "data.mount" {
+		t.Fatalf("got %+v", got)
+	}
+	if u := Build("data.mount", got[0].Entries, BuildInfo{}); u.Mount.What != "/dev/disk/by-uuid/ab-cd" {
+		t.Fatalf("What=%q", u.Mount.What)
+	}
+}
