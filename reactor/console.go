@@ -101,14 +101,19 @@ func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 				return MarkOK + " Mounted " + n + "."
 			case "swap":
 				return MarkOK + " Activated swap " + n + "."
+			case "automount":
+				return MarkOK + " Set up automount " + n + "."
 			}
 			if oneshot {
 				return MarkOK + " Finished " + n + "."
 			}
 			return MarkOK + " Started " + n + "."
 		case manager.ResultFailed:
-			if typ == "mount" {
+			switch typ {
+			case "mount":
 				return MarkFailed + " Failed to mount " + n + "."
+			case "automount":
+				return MarkFailed + " Failed to set up automount " + n + "."
 			}
 			return MarkFailed + " Failed to start " + n + "."
 		case manager.ResultDependency:
@@ -130,11 +135,16 @@ func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 				return MarkOK + " Unmounted " + n + "."
 			case "swap":
 				return MarkOK + " Deactivated swap " + n + "."
+			case "automount":
+				return MarkOK + " Unset automount " + n + "."
 			}
 			return MarkOK + " Stopped " + n + "."
 		case manager.ResultFailed:
-			if typ == "mount" {
+			switch typ {
+			case "mount":
 				return MarkFailed + " Failed unmounting " + n + "."
+			case "automount":
+				return MarkFailed + " Failed to unset automount " + n + "."
 			}
 			return MarkFailed + " Stopped " + n + "."
 		case manager.ResultTimeout:

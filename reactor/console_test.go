@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"gosd/manager"
 )
 
 // gatedWriter takes nothing until open is closed: a console whose reader
@@ -48,5 +50,23 @@ func TestConsoleQueueHoldsABootsProgress(t *testing.T) {
 	g.mu.Unlock()
 	if n := strings.Count(out, "\n"); n != 2001 || strings.Contains(out, "suppressed") || !strings.HasSuffix(out, "Reached target default.target - Benchmark target.\n") {
 		t.Fatalf("%d lines reached the console (want 2001); suppressed: %v", n, strings.Contains(out, "suppressed"))
+	}
+}
+
+// Automount units' job lines are systemd's (automount.c's status
+// messages): no line when the job begins.
+func TestConsoleAutomountLines(t *testing.T) {
+	for _, c := range []struct {
+		e    manager.Effect
+		want string
+	}{
+		{manager.JobStarted{Unit: "data.automount", Kind: manager.JobStart}, ""},
+		{manager.JobFinished{Unit: "data.automount", Kind: manager.JobStart, Result: manager.ResultDone}, MarkOK + " Set up automount data.automount - D."},
+		{manager.JobFinished{Unit: "data.automount", Kind: manager.JobStart, Result: manager.ResultFailed}, MarkFailed + " Failed to set up automount data.automount - D."},
+		{manager.JobFinished{Unit: "data.automount", Kind: manager.JobStop, Result: manager.ResultDone}, MarkOK + " Unset automount data.automount - D."},
+	} {
+		if got := ConsoleLine(c.e, "D", false); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.e, got, c.want)
+		}
 	}
 }

@@ -14,7 +14,9 @@
 // reactor reads unit definitions itself only to re-apply settings after
 // a daemon-reload or re-exec. A unit type's hooks live in their own files:
 // paths.go and pathwatch_*.go watch path units' paths (inotify) and answer
-// WatchPaths with PathsChecked.
+// WatchPaths with PathsChecked; automount*.go hold automount units'
+// autofs mounts, read the kernel's requests from their pipes
+// (AutomountRequest) and answer them (AutomountReply).
 //
 // cmd/gosd calls exec.RunHelperIfRequested first thing in main and, for
 // the manager (not the gosdctl, systemctl or journalctl client),
