@@ -395,6 +395,9 @@ func floorSource(rec *recording) string {
 			fmt.Fprintf(&b, "static struct fprog p%d = { %d, f%d };\n", i, len(c.mem[3])/8, i)
 			ref[2] = fmt.Sprintf("(long)&p%d", i)
 		}
+		if c.nr == syscall.SYS_OPENAT && c.args[2]&(0x200000 /* O_PATH */ |syscall.O_WRONLY|syscall.O_RDWR|syscall.O_CREAT) == 0 {
+			continue // opened to be read: a probe (the fd's close is left out with it)
+		}
 		if c.nr == syscall.SYS_OPENAT && c.ret >= 0 {
 			fmt.Fprintf(&body, "\tfd_at(syscall(%d, %s), %d);\n", c.nr, strings.Join(ref[:4], ", "), c.ret)
 			opened[uint64(c.ret)] = true
@@ -420,7 +423,7 @@ func floorSummary(rec *recording) []string {
 	names := map[uint64]string{syscall.SYS_MOUNT: "mount", syscall.SYS_UNSHARE: "unshare", sysSeccomp: "seccomp",
 		syscall.SYS_PRCTL: "prctl", syscall.SYS_OPENAT: "openat", syscall.SYS_CLOSE: "close", syscall.SYS_SYMLINKAT: "symlinkat",
 		syscall.SYS_MKNODAT: "mknodat", syscall.SYS_MKDIRAT: "mkdirat", syscall.SYS_WRITE: "write", syscall.SYS_CAPSET: "capset",
-		syscall.SYS_SETRESUID: "setresuid", syscall.SYS_SETRESGID: "setresgid", syscall.SYS_SETGROUPS: "setgroups",
+		syscall.SYS_SETRESUID: "setresuid", syscall.SYS_SETREUID: "setreuid", syscall.SYS_SETREGID: "setregid", syscall.SYS_SETRESGID: "setresgid", syscall.SYS_SETGROUPS: "setgroups",
 		syscall.SYS_PRLIMIT64: "prlimit64", syscall.SYS_UMASK: "umask", syscall.SYS_CHDIR: "chdir", syscall.SYS_KEYCTL: "keyctl",
 		syscall.SYS_PERSONALITY: "personality", syscall.SYS_FCHMODAT: "fchmodat", syscall.SYS_FCHOWNAT: "fchownat",
 		436 /* close_range */ : "close_range", syscall.SYS_SETHOSTNAME: "sethostname"}

@@ -161,16 +161,29 @@ func (f Filter) Program(a Arch) ([]Instruction, error) {
 		p.emit(bpfJgeK, 1, 0, x32Bit)
 		p.emit(bpfRetK, 0, 0, uint32(ActAllow))
 	}
+	// Rules with argument checks keep their order and come first; a call
+	// that an unconditional rule decides goes into a table searched in
+	// ranges of consecutive numbers with one action (@system-service is
+	// some 400 calls in a few dozen ranges): a short program is cheaper
+	// for the kernel to load and for every system call of the service.
+	// Rules for a call after its unconditional one could never match.
+	decided := map[uint32]bool{}
+	var table []numAction
 	for _, r := range f.Rules {
 		nr, ok := Number(r.Syscall, a)
-		if !ok || !r.appliesTo(a) {
+		if !ok || !r.appliesTo(a) || decided[nr] {
 			continue
 		}
-		if err := p.rule(nr, r); err != nil {
-			return nil, err
+		if len(r.Conds) > 0 {
+			if err := p.rule(nr, r); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		decided[nr] = true
+		table = append(table, numAction{nr, uint32(r.Action)})
 	}
-	p.emit(bpfRetK, 0, 0, uint32(f.Default))
+	p.search(ranges(table), uint32(f.Default))
 	if len(p.ins) > maxInstructions {
 		return nil, fmt.Errorf("seccomp filter for %s has %d instructions (at most %d)", a, len(p.ins), maxInstructions)
 	}
@@ -178,6 +191,50 @@ func (f Filter) Program(a Arch) ([]Instruction, error) {
 }
 
 type program struct{ ins []Instruction }
+
+type numAction struct{ nr, action uint32 }
+
+// numRange is lo..hi (inclusive), all with one action.
+type numRange struct{ lo, hi, action uint32 }
+
+// ranges sorts the table and joins consecutive numbers with one action.
+func ranges(table []numAction) []numRange {
+	sort.Slice(table, func(i, j int) bool { return table[i].nr < table[j].nr })
+	var out []numRange
+	for _, t := range table {
+		if n := len(out); n > 0 && out[n-1].hi+1 == t.nr && out[n-1].action == t.action {
+			out[n-1].hi = t.nr
+			continue
+		}
+		out = append(out, numRange{t.nr, t.nr, t.action})
+	}
+	return out
+}
+
+// search emits a binary search of rs for the number in A, returning the
+// range's action, or def for a number in none. Conditional jumps go at
+// most 2 ahead; a long way is an unconditional jump (32-bit offset).
+func (p *program) search(rs []numRange, def uint32) {
+	if len(rs) <= 4 {
+		for _, r := range rs {
+			if r.lo == r.hi {
+				p.emit(bpfJeqK, 0, 1, r.lo)
+			} else {
+				p.emit(bpfJgeK, 0, 2, r.lo) // below: the next range
+				p.emit(bpfJgtK, 1, 0, r.hi) // above: the next range
+			}
+			p.emit(bpfRetK, 0, 0, r.action)
+		}
+		p.emit(bpfRetK, 0, 0, def)
+		return
+	}
+	mid := len(rs) / 2
+	p.emit(bpfJgeK, 0, 1, rs[mid].lo)
+	jump := p.emit(bpfJa, 0, 0, 0) // to the upper half, patched
+	p.search(rs[:mid], def)
+	p.ins[jump].K = uint32(len(p.ins) - jump - 1)
+	p.search(rs[mid:], def)
+}
 
 func (p *program) emit(code uint16, jt, jf uint8, k uint32) int {
 	p.ins = append(p.ins, Instruction{Code: code, Jt: jt, Jf: jf, K: k})
