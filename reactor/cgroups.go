@@ -738,13 +738,15 @@ func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
 	if c == nil {
 		return false
 	}
-	if !r.populated(unit) {
-		// Nothing to signal (one pread instead of reading cgroup.procs
-		// twice, for SIGTERM and SIGCONT).
-		return true
-	}
 	var err error
 	if sig == syscall.SIGKILL {
+		if !r.populated(unit) {
+			// Nothing to kill, and a group written to cgroup.kill is
+			// replaced before its next spawn (unitCgroup.killed). Other
+			// signals go to what cgroup.procs lists, nothing for an
+			// empty group: one read, not a pread before it.
+			return true
+		}
 		c.killed = true
 		err = c.g.Kill()
 	} else {
