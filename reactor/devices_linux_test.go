@@ -18,6 +18,30 @@ import (
 	"gosd/unitfile"
 )
 
+// tool runs a command while a reactor may run in this process: its
+// wait4(-1) reaper can take the command's exit status (os/exec then says
+// "no child processes"), so what counts is the check done says the
+// command did.
+func tool(t *testing.T, done func() bool, argv ...string) {
+	t.Helper()
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	deadline := time.Now().Add(5 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v %s", strings.Join(argv, " "), err, out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func fileThere(p string) func() bool {
+	return func() bool { _, err := os.Stat(p); return err == nil }
+}
+
+func fileGone(p string) func() bool {
+	return func() bool { _, err := os.Stat(p); return err != nil }
+}
+
 func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -151,6 +175,7 @@ type deviceRig struct {
 	done    chan int
 	console syncBuffer
 	log     syncBuffer
+	stopped bool
 }
 
 func startDeviceRig(t *testing.T, dir, target string) *deviceRig {
@@ -170,6 +195,9 @@ func startDeviceRig(t *testing.T, dir, target string) *deviceRig {
 		}}
 	g.r = newReactor(t, cfg)
 	go func() { g.done <- g.r.Run() }()
+	// Stopped whatever happens: a reactor left running would reap the
+	// children of the tests after this one.
+	t.Cleanup(g.stop)
 	return g
 }
 
@@ -205,12 +233,15 @@ func (g *deviceRig) index(line string) int {
 }
 
 func (g *deviceRig) stop() {
-	defer func() { g.t.Logf("changes:\n%s", strings.Join(g.changes, "\n")) }()
+	if g.stopped {
+		return
+	}
+	g.stopped = true
 	g.r.Submit(func() { g.r.Feed(manager.Shutdown{Action: "exit"}) })
 	select {
 	case <-g.done:
 	case <-time.After(30 * time.Second):
-		g.t.Fatal("reactor did not exit")
+		g.t.Error("reactor did not exit")
 	}
 }
 
@@ -245,15 +276,14 @@ func TestDeviceUnitsFollowNetLink(t *testing.T) {
 			"\n[Service]\nExecStart=/bin/sleep 1000\n",
 		never + ".d/timeout.conf": "[Unit]\nJobRunningTimeoutSec=1\n",
 	})
-	defer exec.Command("ip", "link", "del", link).Run()
+	sysLink := "/sys/class/net/" + link
+	t.Cleanup(func() { exec.Command("ip", "link", "del", link).Run() })
 	g := startDeviceRig(t, dir, "boot.target")
 	time.Sleep(time.Second)
 	if g.index("wait.service active/running") >= 0 {
 		t.Fatal("started before its device")
 	}
-	if out, err := exec.Command("ip", "link", "add", link, "type", "ifb").CombinedOutput(); err != nil {
-		t.Fatalf("ip link add: %v %s", err, out)
-	}
+	tool(t, fileThere(sysLink), "ip", "link", "add", link, "type", "ifb")
 	g.waitFor(dev + " active/plugged")
 	g.waitFor(dev + " start=done")
 	g.waitFor("wait.service active/running")
@@ -262,9 +292,7 @@ func TestDeviceUnitsFollowNetLink(t *testing.T) {
 	if g.index(never+" start=timeout") > g.index("never.service start=dependency") {
 		t.Fatal("dependency failed before the device timed out")
 	}
-	if out, err := exec.Command("ip", "link", "del", link).CombinedOutput(); err != nil {
-		t.Fatalf("ip link del: %v %s", err, out)
-	}
+	tool(t, fileGone(sysLink), "ip", "link", "del", link)
 	g.waitFor(dev + " inactive/dead")
 	g.waitFor("wait.service inactive/dead")
 	g.stop()
@@ -312,22 +340,16 @@ func TestDeviceUnitsFollowLoop(t *testing.T) {
 	if g.index("loop.service active/running") >= 0 {
 		t.Fatal("started before its device had a backing file")
 	}
-	if out, err := exec.Command("losetup", node, back).CombinedOutput(); err != nil {
-		g.stop()
-		t.Fatalf("losetup %s (another process may have taken it): %v %s", node, err, out)
-	}
-	detached := false
-	defer func() {
-		if !detached {
+	backing := "/sys/block/" + filepath.Base(node) + "/loop/backing_file"
+	t.Cleanup(func() {
+		if _, err := os.Stat(backing); err == nil {
 			exec.Command("losetup", "-d", node).Run()
 		}
-	}()
+	})
+	tool(t, fileThere(backing), "losetup", node, back)
 	g.waitFor(unit + " active/plugged")
 	g.waitFor("loop.service active/running")
-	if out, err := exec.Command("losetup", "-d", node).CombinedOutput(); err != nil {
-		t.Fatalf("losetup -d: %v %s", err, out)
-	}
-	detached = true
+	tool(t, fileGone(backing), "losetup", "-d", node)
 	g.waitFor(unit + " inactive/dead")
 	g.waitFor("loop.service inactive/dead")
 	g.stop()
