@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -239,5 +240,45 @@ func TestDaemonReexecKeepsSandbox(t *testing.T) {
 	ctlWant(t, in, 0, "stop", "reexec-sandbox.service")
 	if _, err := os.Stat(privs[0]); err == nil {
 		t.Errorf("private /tmp %s left on the host after the unit stopped", privs[0])
+	}
+}
+
+// daemon-reexec takes over a unit's cgroup where it is, in its slice (the
+// manager hands its settings over), so a stop still reaches a process the
+// service left in the background.
+func TestDaemonReexecKeepsSliceCgroup(t *testing.T) {
+	units := map[string]string{
+		"default.target": "[Unit]\nWants=bg.service\n",
+		"rx.slice":       "[Slice]\nTasksMax=50\n",
+		"bg.service":     "[Service]\nSlice=rx.slice\nExecStart=/bin/sh -c 'sleep 1000 & echo $! > @T@/child.pid; exec sleep 1000'\n",
+	}
+	in := start(t, asSubreaper, units)
+	in.waitState(t, "bg.service", "active", 15*time.Second)
+	child, err := strconv.Atoi(strings.TrimSpace(in.waitFile("child.pid", 10*time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cgroupOf := func() string {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", child))
+		return string(b)
+	}
+	before := cgroupOf()
+	if !strings.Contains(before, "/rx.slice/bg.service") {
+		t.Fatalf("the background child's cgroup: %q", before)
+	}
+	ctlWant(t, in, 0, "daemon-reexec")
+	in.waitOutput("Reexecuted: ", 10*time.Second)
+	if got := showValue(t, in, "bg.service", "ControlGroup"); !strings.HasSuffix(got, "/rx.slice/bg.service") {
+		t.Errorf("ControlGroup after daemon-reexec: %q", got)
+	}
+	ctlWant(t, in, 0, "stop", "bg.service")
+	in.waitFor("the background child killed by the stop", 10*time.Second, func() bool {
+		return syscall.Kill(child, 0) != nil
+	})
+	if strings.Contains(in.out.String(), "re-opening the unit's cgroup") {
+		t.Errorf("a cgroup was not re-opened:\n%s", in.out.String())
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM\n%s", code, in.out.String())
 	}
 }

@@ -539,6 +539,8 @@ type OOMKilled struct{ Unit string }
 // the reactor writes them to the unit's cgroup, or the slice's, when it
 // has one, and keeps them for the next change of the startup phase
 // (StartupCPUWeight=). Resources is nil for a unit that has none any more.
+// Restore (daemon-reexec) emits it for every unit whose cgroup the new
+// reactor takes over: it re-opens that cgroup with these settings.
 type ApplyResources struct {
 	Unit      string
 	Resources *unitfile.ResourceControl

@@ -2,6 +2,8 @@ package manager
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"gosd/unitfile"
@@ -135,6 +137,7 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 		m.cgroups = true
 	}
 	n := 0
+	var cgroups []*unit
 	for _, su := range s.Units {
 		active, okA := ParseActiveState(su.Active)
 		sub, okS := ParseSubState(su.Sub)
@@ -183,7 +186,15 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 		for _, k := range su.Timers {
 			m.rearm(u, k)
 		}
+		if u.cgroupPath != "" && !isInactive(u) {
+			cgroups = append(cgroups, u)
+		}
 		n++
+	}
+	// The reactor re-opens these units' cgroups with their settings.
+	slices.SortFunc(cgroups, func(a, b *unit) int { return strings.Compare(a.name, b.name) })
+	for _, u := range cgroups {
+		m.emit(ApplyResources{Unit: u.name, Resources: resourcesOf(u.def)})
 	}
 	out := m.out
 	m.out = nil

@@ -57,3 +57,33 @@ func TestSaveRestore(t *testing.T) {
 		t.Fatalf("no restart timer: %s", dump(out))
 	}
 }
+
+// Restore hands the reactor the settings of every running unit whose
+// cgroup it takes over (ApplyResources), so it re-opens that cgroup in
+// the unit's slice without reading unit definitions; not for a unit that
+// is not running.
+func TestRestoreHandsOverCgroupSettings(t *testing.T) {
+	a, b := svc("a.service", "simple"), svc("b.service", "simple")
+	a.Service.Resources.Slice = "x.slice"
+	src := memSource{}.add(a, b)
+	h := newHarness(t, src)
+	h.step(CgroupsAvailable{})
+	h.spawnAll(h.start("a.service"))
+	h.step(CgroupCreated{Unit: "a.service", Path: "/x.slice/a.service"})
+	pids, _ := h.spawnAll(h.start("b.service"))
+	h.step(CgroupCreated{Unit: "b.service", Path: "/system.slice/b.service"})
+	h.step(Request{ID: 5, Unit: "b.service", Kind: JobStop})
+	h.step(Exited{Pid: pids["b.service/main"], Status: killed(sigTERM())})
+	h.step(CgroupEmpty{Unit: "b.service"})
+	h.wantState("b.service", "inactive/dead")
+	saved, err := h.m.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2 := New(src)
+	effs, _ := m2.Restore(h.now, saved)
+	ar := find[ApplyResources](effs)
+	if len(ar) != 1 || ar[0].Unit != "a.service" || ar[0].Resources == nil || ar[0].Resources.Slice != "x.slice" {
+		t.Fatalf("ApplyResources after Restore:\n%s", dump(effs))
+	}
+}

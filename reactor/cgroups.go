@@ -565,6 +565,10 @@ func (r *Reactor) forgetResources() {
 // applyResources writes a daemon-reload's settings of a unit or slice to
 // its cgroup, when it has one.
 func (r *Reactor) applyResources(e manager.ApplyResources) {
+	if r.reopen[e.Unit] && r.cgUnits[e.Unit] == nil {
+		r.reopenCgroup(e.Unit, e.Resources)
+		return
+	}
 	if c := r.cgUnits[e.Unit]; c != nil {
 		c.rc = e.Resources
 		r.applyUnit(c)

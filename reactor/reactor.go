@@ -173,6 +173,9 @@ type Reactor struct {
 	cgPrivate  bool               // cg's root was made by gosd (DetectAt)
 	cgNoMemory bool               // units' cgroups have no memory.events
 	cgSlices   map[string]*sliceCgroup
+	// reopen: the units whose cgroups a daemon-reexec hands over, while
+	// the manager's Restore is performed (reexec.go).
+	reopen map[string]bool
 	// bootDone: the boot target's job finished; StartupCPUWeight= gives
 	// way to CPUWeight=.
 	bootDone  bool

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -357,25 +358,21 @@ func (r *Reactor) restore(fd int) bool {
 		}
 	}
 	// The units' cgroups: same root (same pid, same place), re-opened with
-	// their event watches. CgroupsAvailable was fed by setupCgroups.
+	// their event watches when the manager's Restore hands over their
+	// settings (ApplyResources). CgroupsAvailable was fed by setupCgroups.
 	r.dispatch()
 	if r.cg != nil {
-		units := []string{}
+		r.reopen = map[string]bool{}
 		for _, u := range h.Manager.Units {
 			if u.CgroupPath != "" && u.Active != "inactive" && u.Active != "failed" {
-				units = append(units, u.Name)
-			}
-		}
-		slices.Sort(units)
-		for _, unit := range units {
-			if _, err := r.cgroupFor(unit, r.resources(unit)); err != nil {
-				r.logf(unit, "daemon-reexec: re-opening the unit's cgroup: %v", err)
+				r.reopen[u.Name] = true
 			}
 		}
 	}
 	sv, ok := r.cfg.Manager.(Saver)
 	if !ok {
 		r.logf("", "daemon-reexec: the manager cannot take the state over")
+		r.reopen = nil
 		return false
 	}
 	var effects []manager.Effect
@@ -383,6 +380,12 @@ func (r *Reactor) restore(fd int) bool {
 	r.guard("", "restoring the manager", func() { effects, n = sv.Restore(r.Now(), h.Manager) })
 	for _, e := range effects {
 		r.perform(e)
+	}
+	// A cgroup the manager said nothing of: re-opened without settings.
+	left := slices.Sorted(maps.Keys(r.reopen))
+	r.reopen = nil
+	for _, unit := range left {
+		r.reopenCgroup(unit, nil)
 	}
 	r.notice("", fmt.Sprintf("Reexecuted: %d units restored", n))
 	for _, u := range h.Manager.Units {
@@ -415,4 +418,13 @@ func (r *Reactor) definedExec(name string) *unitfile.ExecContext {
 		return &u.Socket.Exec
 	}
 	return nil
+}
+
+// reopenCgroup takes over the cgroup of a unit a daemon-reexec handed
+// over (its settings as the manager's Restore gave them).
+func (r *Reactor) reopenCgroup(unit string, rc *unitfile.ResourceControl) {
+	delete(r.reopen, unit)
+	if _, err := r.cgroupFor(unit, rc); err != nil {
+		r.logf(unit, "daemon-reexec: re-opening the unit's cgroup: %v", err)
+	}
 }
