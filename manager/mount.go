@@ -398,6 +398,9 @@ func (m *Manager) onMountsChanged(e MountsChanged) {
 		}
 	}
 	for _, p := range e.Added {
+		if unitfile.IgnoredMountPoint(p.Where) {
+			continue // systemd makes no unit of these
+		}
 		name, err := unitfile.EscapePath(p.Where)
 		if err == nil && len(name)+len(".mount") > maxUnitName {
 			err = fmt.Errorf("unit name longer than %d characters", maxUnitName)

@@ -155,7 +155,7 @@ func TestMountFollowsMountTable(t *testing.T) {
 	user.Unit.BindsTo, user.Unit.After = []string{"srv.mount"}, []string{"srv.mount"}
 	h := newHarness(t, memSource{}.add(mountUnit("srv.mount", "tmpfs", "/srv", "tmpfs", ""),
 		mountUnit("opt.mount", "tmpfs", "/opt", "tmpfs", ""), user))
-	h.step(MountsChanged{Added: points("/", "/proc", "/srv")})
+	h.step(MountsChanged{Added: points("/", "/sys/kernel/debug", "/srv")})
 	h.wantState("srv.mount", "active/mounted")
 	h.wantState("opt.mount", "inactive/dead")
 	h.wantState("-.mount", "active/mounted") // made from the table
@@ -204,6 +204,8 @@ func TestMountUnitsFromTable(t *testing.T) {
 		{Where: "/srv", What: "/dev/vdb", Type: "ext4", Options: "rw"},
 		{Where: "/srv/cache", What: "tmpfs", Type: "tmpfs", Options: "rw"},
 		{Where: "/sys", What: "sysfs", Type: "sysfs", Options: "rw"},
+		{Where: "/sys/fs/cgroup/unified", What: "cgroup2", Type: "cgroup2", Options: "rw"},
+		{Where: "/sys/kernel/debug", What: "debugfs", Type: "debugfs", Options: "rw"},
 		{Where: long, What: "tmpfs", Type: "tmpfs"},
 	}})
 	warned := false
@@ -215,7 +217,14 @@ func TestMountUnitsFromTable(t *testing.T) {
 	if !warned {
 		t.Fatalf("no warning for the mount point without a unit name:\n%s", dump(effs))
 	}
-	for _, n := range []string{"-.mount", "proc.mount", "srv.mount", "srv-cache.mount", "sys.mount"} {
+	// The API file systems get none, as under systemd
+	// (mount_point_is_api): nothing may depend on them.
+	for _, n := range []string{"proc.mount", "sys.mount", "sys-fs-cgroup-unified.mount"} {
+		if _, ok := h.m.Status(n); ok {
+			t.Errorf("%s was made from the table", n)
+		}
+	}
+	for _, n := range []string{"-.mount", "sys-kernel-debug.mount", "srv.mount", "srv-cache.mount"} {
 		h.wantState(n, "active/mounted")
 		st, _ := h.m.Status(n)
 		if st.LoadState != "loaded" {
@@ -234,8 +243,8 @@ func TestMountUnitsFromTable(t *testing.T) {
 			listed++
 		}
 	}
-	if listed != 5 {
-		t.Fatalf("%d mount units listed, want 5", listed)
+	if listed != 4 {
+		t.Fatalf("%d mount units listed, want 4", listed)
 	}
 	u := func(n string) *unit { return h.m.units[n] }
 	has := func(list []*unit, n string) bool { return inUnits(list, u(n)) }
@@ -250,7 +259,7 @@ func TestMountUnitsFromTable(t *testing.T) {
 		!has(cache.deps[depAfter], "swap.target") {
 		t.Fatalf("srv-cache.mount: requires %v after %v", names(cache.deps[depRequires]), names(cache.deps[depAfter]))
 	}
-	for _, n := range []string{"-.mount", "proc.mount", "sys.mount"} {
+	for _, n := range []string{"-.mount", "sys-kernel-debug.mount"} {
 		if x := u(n); has(x.deps[depBefore], "local-fs.target") || has(x.deps[depConflicts], "umount.target") {
 			t.Fatalf("%s has default dependencies: before %v", n, names(x.deps[depBefore]))
 		}
@@ -283,7 +292,7 @@ func TestMountUnitsFromTable(t *testing.T) {
 // with a file is unmounted by umount(8).
 func TestMountShutdownLeavesTableMounts(t *testing.T) {
 	h := newHarness(t, memSource{}.add(mountUnit("srv.mount", "tmpfs", "/srv", "tmpfs", "")))
-	h.step(MountsChanged{Added: points("/", "/proc", "/srv")})
+	h.step(MountsChanged{Added: points("/", "/sys/kernel/debug", "/srv")})
 	h.wantState("srv.mount", "active/mounted")
 	effs := h.step(Shutdown{Action: "exit"})
 	argv, pid := h.controlArgv(effs, "srv.mount")
@@ -300,16 +309,16 @@ func TestMountShutdownLeavesTableMounts(t *testing.T) {
 		t.Fatalf("shutdown did not complete:\n%s", dump(effs))
 	}
 	h.wantState("-.mount", "active/mounted")
-	h.wantState("proc.mount", "active/mounted")
+	h.wantState("sys-kernel-debug.mount", "active/mounted")
 }
 
 // A daemon-reload keeps the units made from the table loaded.
 func TestMountTableUnitsSurviveReload(t *testing.T) {
 	h := newHarness(t, memSource{})
-	h.step(MountsChanged{Added: points("/", "/run")})
+	h.step(MountsChanged{Added: points("/", "/run/user/0")})
 	h.step(Reload{Units: memSource{}})
-	h.wantState("run.mount", "active/mounted")
-	if st, _ := h.m.Status("run.mount"); st.LoadState != "loaded" {
-		t.Fatalf("run.mount is %s after a reload", st.LoadState)
+	h.wantState("run-user-0.mount", "active/mounted")
+	if st, _ := h.m.Status("run-user-0.mount"); st.LoadState != "loaded" {
+		t.Fatalf("run-user-0.mount is %s after a reload", st.LoadState)
 	}
 }

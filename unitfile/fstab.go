@@ -87,8 +87,8 @@ func FstabMounts(file string, entries []FstabEntry) []FstabMount {
 			}
 			continue
 		}
-		if !strings.HasPrefix(e.Where, "/") || e.Where == "/" || e.Where == "/usr" {
-			continue
+		if !strings.HasPrefix(e.Where, "/") || e.Where == "/" || e.Where == "/usr" || IgnoredMountPoint(e.Where) {
+			continue // an API file system ("proc /proc proc defaults") is gosd's to mount, as systemd's
 		}
 		name, err := EscapePath(e.Where)
 		if err != nil {
@@ -234,6 +234,20 @@ func fstabSwap(file string, e FstabEntry) (FstabMount, bool) {
 		m.WantedBy, m.Wants = "swap.target", mountinfo.HasOption(e.Options, "nofail")
 	}
 	return m, true
+}
+
+// IgnoredMountPoint says whether systemd leaves a mount point out of its
+// mount units and of fstab (mount_point_is_api, mount_point_ignore): the
+// API file systems it mounts itself, everything below /sys/fs/cgroup/,
+// and the ones container managers bind in. Nothing may depend on them.
+func IgnoredMountPoint(where string) bool {
+	switch where {
+	case "/proc", "/sys", "/dev", "/dev/shm", "/dev/pts", "/run", "/sys/kernel/security",
+		"/sys/fs/cgroup", "/sys/fs/pstore", "/sys/firmware/efi/efivars", "/sys/fs/bpf", "/sys/fs/smackfs",
+		"/sys/fs/selinux", "/dev/console", "/proc/kmsg", "/proc/sys", "/proc/sys/kernel/random/boot_id":
+		return true
+	}
+	return strings.HasPrefix(where, "/sys/fs/cgroup/") || where == "/run/host" || strings.HasPrefix(where, "/run/host/")
 }
 
 // MountTable is the SourcePath of the units MountFromTable makes.

@@ -60,7 +60,9 @@ func TestFstabMounts(t *testing.T) {
 		"/dev/vdd /opt ext4 nofail 0 2\n" +
 		"tmpfs /scratch tmpfs noauto\n" +
 		"srv:/export /mnt/nfs nfs _netdev,x-systemd.requires=/srv 0 0\n" +
-		"/dev/vde /usr ext4 defaults 0 2\n")
+		"/dev/vde /usr ext4 defaults 0 2\n" +
+		"proc /proc proc defaults 0 0\n" + // API file systems: not fstab's (mount_point_is_api)
+		"tmpfs /dev/shm tmpfs defaults 0 0\n")
 	got := FstabMounts("/etc/fstab", entries)
 	byName := map[string]FstabMount{}
 	var names []string
