@@ -182,6 +182,11 @@ func (s *Set) generateFstab() {
 	}
 	entries := ParseFstab(string(text))
 	s.diags = append(s.diags, FstabDiags("/etc/fstab", entries, nil)...)
+	for _, d := range FstabDeviceTimeouts("/etc/fstab", entries) {
+		key := dirKey{d.Device + ".d", 0}
+		s.dropIns[key] = append(s.dropIns[key], dropIn{base: "50-device-timeout.conf", path: "/etc/fstab",
+			entries: []Entry{d.Entry}})
+	}
 	for _, m := range FstabMounts("/etc/fstab", entries) {
 		if _, ok := s.files[m.Name]; ok {
 			continue // a unit file of that name wins, as it would over /run/systemd/generator

@@ -172,6 +172,39 @@ func fstabAutomount(file string, e FstabEntry, name, target string, nofail bool)
 	return a
 }
 
+// FstabDeviceTimeout is the drop-in systemd-fstab-generator writes for
+// x-systemd.device-timeout=: JobRunningTimeoutSec= of the device unit the
+// entry waits for.
+type FstabDeviceTimeout struct {
+	Device string // the device unit's name
+	Entry  Entry  // [Unit] JobRunningTimeoutSec=, at the fstab line
+}
+
+// FstabDeviceTimeouts lists the device timeouts of the entries that name
+// a device (a path under /dev, or UUID=, LABEL=...).
+func FstabDeviceTimeouts(file string, entries []FstabEntry) []FstabDeviceTimeout {
+	var out []FstabDeviceTimeout
+	for _, e := range entries {
+		node := fstabNode(e.What)
+		if !strings.HasPrefix(node, "/dev/") {
+			continue
+		}
+		for _, o := range strings.Split(e.Options, ",") {
+			v, ok := strings.CutPrefix(o, "x-systemd.device-timeout=")
+			if !ok {
+				continue
+			}
+			name, err := EscapePath(node)
+			if err != nil {
+				continue
+			}
+			out = append(out, FstabDeviceTimeout{Device: name + ".device", Entry: Entry{Section: "Unit",
+				Key: "JobRunningTimeoutSec", Value: v, Pos: Pos{File: file, Line: e.Line}}})
+		}
+	}
+	return out
+}
+
 // networkFSType: the file system types systemd counts as network file
 // systems (fstype_is_network).
 func networkFSType(t string) bool {

@@ -162,3 +162,15 @@ func TestFstabMountByUUID(t *testing.T) {
 		t.Fatalf("What=%q", u.Mount.What)
 	}
 }
+
+// x-systemd.device-timeout= is the device unit's JobRunningTimeoutSec=,
+// for a device named by UUID= too; an entry that names no device has none.
+func TestFstabDeviceTimeouts(t *testing.T) {
+	got := FstabDeviceTimeouts("/etc/fstab", ParseFstab("UUID=ab-cd /data ext4 nofail,x-systemd.device-timeout=1s 0 2\n"+
+		"tmpfs /t tmpfs x-systemd.device-timeout=5s\n/dev/vdc none swap x-systemd.device-timeout=2min\n"))
+	if len(got) != 2 || got[0].Device != `dev-disk-by\x2duuid-ab\x2dcd.device` || got[0].Entry.Value != "1s" ||
+		got[0].Entry.Key != "JobRunningTimeoutSec" || got[0].Entry.Pos.Line != 1 ||
+		got[1].Device != "dev-vdc.device" || got[1].Entry.Value != "2min" {
+		t.Fatalf("got %+v", got)
+	}
+}
