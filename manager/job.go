@@ -322,8 +322,12 @@ type txn struct {
 
 func (m *Manager) refuse(id uint64, name string, kind JobKind, result JobResult, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	fin := JobFinished{ID: id, Unit: name, Kind: kind, Result: result, Error: msg}
+	if u := m.units[name]; u != nil {
+		fin.Description, fin.Oneshot = u.def.Unit.Description, u.def.Service != nil && u.def.Service.Type == "oneshot"
+	}
 	m.logf(m.units[name], LevelWarning, "Requested job %s/%s refused: %s", name, kind, msg)
-	m.emit(JobFinished{ID: id, Unit: name, Kind: kind, Result: result, Error: msg})
+	m.emit(fin)
 }
 
 // refusesManual refuses a user's job that RefuseManualStart= or

@@ -34,3 +34,16 @@ func TestRefuseManualStartStop(t *testing.T) {
 		t.Fatalf("stop as a dependency: %s", dump(effs))
 	}
 }
+
+// A refused request's JobFinished names the unit as the console does
+// (Description=, Type=oneshot), so the reactor needs no unit definition.
+func TestRefusedJobCarriesDescription(t *testing.T) {
+	a := oneshot("a.service")
+	a.Unit.Description = "The Refused One"
+	a.Unit.RefuseManualStart = true
+	h := newHarness(t, memSource{}.add(a))
+	fin := find[JobFinished](h.step(Request{ID: 3, Unit: "a.service", Kind: JobStart, Manual: true}))
+	if len(fin) != 1 || fin[0].Error == "" || fin[0].Description != "The Refused One" || !fin[0].Oneshot {
+		t.Fatalf("JobFinished %+v", fin)
+	}
+}

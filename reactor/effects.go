@@ -257,10 +257,13 @@ func (r *Reactor) progress(e manager.UnitChanged) {
 }
 
 // unit reads a unit's definition from the reactor's source. The manager
-// puts what an effect needs in the effect itself; this is only for a
-// daemon-reload or re-exec the reactor carries out (the settings to apply
-// again) and for effects of a manager that leaves them out (tests that
-// script one).
+// puts what an effect needs in the effect itself (issue 15), and the
+// reactor reads no definition for effects of the real manager. What is
+// left: effects of a manager that leaves their data out (tests that
+// script one: OpenSockets without Socket, a Spawn without Resources, a
+// JobFinished or UnitChanged without Description), and a daemon-reexec
+// handover from a gosd that did not record Accept= and the log settings
+// (reexec.go).
 func (r *Reactor) unit(name string) *unitfile.Unit {
 	if r.cfg.Units == nil || name == "" {
 		return nil

@@ -121,7 +121,16 @@ type Reactor struct {
 	pending []manager.Event
 	front   int         // events feedNext put at the head of pending for this step
 	sources map[int]any // fd -> *outputPipe, *procSource, *listenSource, notifySource
-	procs   map[int]*proc
+	// procs: the processes gosd spawned and has not reaped, by pid, with
+	// their pidfds (a reactor resource: race-free signals, a wake source)
+	// and their unit, for what the reactor answers off the manager: the
+	// unit of a log datagram's or a notification's sender, of a MAINPID=
+	// candidate's process tree without cgroups (pidOwner), which cgroup
+	// to read when one is reaped, and which exits and notifications are
+	// of spawns in flight (holdExit, holdNotify). Exits and notifications
+	// go to the manager with their raw pid: it routes them by its own pid
+	// table. This is the reactor's one pid table.
+	procs map[int]*proc
 	// Spawns in flight on the spawner (spawner.go), and what waits for
 	// them: exits of unknown children, CgroupEmpty of their units.
 	spawner    *spawner
