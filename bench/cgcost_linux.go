@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -38,7 +39,13 @@ func cgroupCost(n, rounds int) *cgCost {
 		res.err = err.Error()
 		return res
 	}
-	defer os.Remove(h.Root())
+	defer func() {
+		// The units' slice, then the root (rmdir: deepest first).
+		os.Remove(filepath.Join(h.Root(), "system.slice"))
+		if err := os.Remove(h.Root()); err != nil {
+			progress("cgroup price: %v", err)
+		}
+	}()
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	check(err)
 	defer null.Close()
