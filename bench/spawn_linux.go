@@ -136,7 +136,30 @@ func startAndWait(spec gexec.Spec) error {
 	if p.PidFD >= 0 {
 		syscall.Close(p.PidFD)
 	}
-	return waitOK(p.Pid)
+	if err := waitOK(p.Pid); err != nil {
+		return fmt.Errorf("%w; again with its stderr: %s", err, stderrOf(spec))
+	}
+	return nil
+}
+
+// stderrOf spawns spec once more with its output in a file, for the
+// message of a failed spawn (the helper says what failed there).
+func stderrOf(spec gexec.Spec) string {
+	f, err := os.CreateTemp("", "spawn-stderr-")
+	if err != nil {
+		return err.Error()
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	spec.Stdout, spec.Stderr = int(f.Fd()), int(f.Fd())
+	p, err := gexec.Start(spec)
+	if err != nil {
+		return err.Error()
+	}
+	var ws syscall.WaitStatus
+	syscall.Wait4(p.Pid, &ws, 0, nil)
+	data, _ := os.ReadFile(f.Name())
+	return fmt.Sprintf("status %d, %q", ws.ExitStatus(), data)
 }
 
 func waitOK(pid int) error {
@@ -213,12 +236,13 @@ func spawnCost(c config, b bins, work string) *spawnResult {
 		if err != nil {
 			hardFloor.skipped = fmt.Sprintf("recording failed: %v", err)
 		} else {
-			path, err := buildC(cdir, "hardened-floor", floorSource(rec))
+			src, made := floorSource(rec)
+			path, err := buildC(cdir, "hardened-floor", src)
 			if err != nil {
 				hardFloor.skipped = err.Error()
 			} else {
 				hardFloor.spawn = func() error { return forkExecWait(path, []string{path}) }
-				res.floorNote = floorSummary(rec)
+				res.floorNote = floorSummary(rec, made)
 			}
 		}
 	}

@@ -334,7 +334,8 @@ func readStrings(tid int, addr uintptr) []string {
 // calls are made too (they cost what they cost); their results are not
 // checked. Calls the helper made on fds it did not open in the recording
 // (the Go runtime's) are left out.
-func floorSource(rec *recording) string {
+func floorSource(rec *recording) (string, []sysCall) {
+	var made []sysCall
 	var b strings.Builder
 	b.WriteString("#define _GNU_SOURCE\n#include <unistd.h>\n#include <sys/syscall.h>\n\n")
 	b.WriteString("static void fd_at(long got, long want) { if (got >= 0 && got != want) { dup2(got, want); close(got); } }\n\n")
@@ -398,6 +399,7 @@ func floorSource(rec *recording) string {
 		if c.nr == syscall.SYS_OPENAT && c.args[2]&(0x200000 /* O_PATH */ |syscall.O_WRONLY|syscall.O_RDWR|syscall.O_CREAT) == 0 {
 			continue // opened to be read: a probe (the fd's close is left out with it)
 		}
+		made = append(made, c)
 		if c.nr == syscall.SYS_OPENAT && c.ret >= 0 {
 			fmt.Fprintf(&body, "\tfd_at(syscall(%d, %s), %d);\n", c.nr, strings.Join(ref[:4], ", "), c.ret)
 			opened[uint64(c.ret)] = true
@@ -415,11 +417,11 @@ func floorSource(rec *recording) string {
 	cArray("argv", rec.argv)
 	cArray("envp", rec.env)
 	fmt.Fprintf(&b, "\nint main(void) {\n%s\tsyscall(%d, %s, argv, envp);\n\treturn 203;\n}\n", body.String(), syscall.SYS_EXECVE, strconv.Quote(rec.path))
-	return b.String()
+	return b.String(), made
 }
 
-// floorSummary counts the recorded calls by kind, for the report.
-func floorSummary(rec *recording) []string {
+// floorSummary counts the calls the floor makes by kind, for the report.
+func floorSummary(rec *recording, made []sysCall) []string {
 	names := map[uint64]string{syscall.SYS_MOUNT: "mount", syscall.SYS_UNSHARE: "unshare", sysSeccomp: "seccomp",
 		syscall.SYS_PRCTL: "prctl", syscall.SYS_OPENAT: "openat", syscall.SYS_CLOSE: "close", syscall.SYS_SYMLINKAT: "symlinkat",
 		syscall.SYS_MKNODAT: "mknodat", syscall.SYS_MKDIRAT: "mkdirat", syscall.SYS_WRITE: "write", syscall.SYS_CAPSET: "capset",
@@ -429,7 +431,7 @@ func floorSummary(rec *recording) []string {
 		436 /* close_range */ : "close_range", syscall.SYS_SETHOSTNAME: "sethostname"}
 	count := map[string]int{}
 	insns := 0
-	for _, c := range rec.calls {
+	for _, c := range made {
 		n := names[c.nr]
 		if n == "" {
 			n = fmt.Sprintf("#%d", c.nr)
@@ -444,7 +446,7 @@ func floorSummary(rec *recording) []string {
 		parts = append(parts, fmt.Sprintf("%s %d", n, k))
 	}
 	sort.Strings(parts)
-	out := []string{fmt.Sprintf("calls replayed (%d): %s; seccomp programs: %d instructions in all", len(rec.calls), strings.Join(parts, ", "), insns)}
+	out := []string{fmt.Sprintf("calls made (%d): %s; seccomp programs: %d instructions in all", len(made), strings.Join(parts, ", "), insns)}
 	if len(rec.unknown) > 0 {
 		var u []string
 		for n, k := range rec.unknown {

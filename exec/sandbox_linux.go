@@ -227,13 +227,15 @@ func applyMounts(p *mountPlan) error {
 	}
 	// Flags, parents first: a deeper entry's own setting wins over its
 	// parent's, so each entry leaves alone the mounts of deeper entries
-	// of another kind. The mount table does not change in this pass but
-	// for the flags, which are tracked here.
+	// of another kind. The mount table is read once: this pass changes
+	// nothing but flags, and each mount's are computed from all entries
+	// before it is remounted.
 	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
 	ops := flagOps(done)
+	var changes []flagChange
 	for i, e := range ops {
 		var set, clear uintptr
 		switch {
@@ -257,9 +259,10 @@ func applyMounts(p *mountPlan) error {
 				skip = append(skip, at(d.Path))
 			}
 		}
-		if err := remountTree(mounts, at(e.Path), set, clear, skip); err != nil {
-			return fmt.Errorf("%s: %w", e.Path, err)
-		}
+		changes = append(changes, flagChange{path: e.Path, dir: at(e.Path), set: set, clear: clear, skip: skip})
+	}
+	if err := remountAll(mounts, changes); err != nil {
+		return err
 	}
 	prop := uintptr(unix.MS_SHARED)
 	switch p.Propagation {
@@ -582,39 +585,70 @@ func tmpfsOptions(e mountEntry) (uintptr, string) {
 	return flags, strings.Join(append([]string{mode}, data...), ",")
 }
 
-// remountTree sets and clears per-mount flags on dir and every mount below
-// it, except those at or below skip; each keeps its other flags. Only the
-// top mount of a stack at one point is visible, and gets the flags; mounts
-// records them for the next call.
-func remountTree(mounts []mountinfo.Mount, dir string, set, clear uintptr, skip []string) error {
+// flagChange sets and clears per-mount flags on dir and every mount below
+// it, except those at or below skip.
+type flagChange struct {
+	path       string // the entry's path, for messages
+	dir        string
+	set, clear uintptr
+	skip       []string
+}
+
+func (c flagChange) covers(point string) bool {
+	if !isUnder(point, c.dir) {
+		return false
+	}
+	for _, s := range c.skip {
+		if isUnder(point, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// remountAll applies the changes, in order, to every mount they cover,
+// each keeping its other flags, with one remount per mount that changes
+// (ProtectSystem=strict with NoExecPaths=/ would remount every mount
+// twice otherwise). Only the top mount of a stack at one point is
+// visible, and gets the flags. A mount that refuses the joint remount
+// gets the changes one by one, as if made apart: a mount below a
+// change's own path that cannot be remounted (one we cannot see into, or
+// that a submount hides) is left as it is for that change only.
+func remountAll(mounts []mountinfo.Mount, changes []flagChange) error {
 	for i := range mounts {
 		m := &mounts[i]
-		if !isUnder(m.Point, dir) || obstructed(mounts, i) {
-			continue
-		}
-		skipped := false
-		for _, s := range skip {
-			if isUnder(m.Point, s) {
-				skipped = true
-				break
-			}
-		}
-		if skipped {
+		if obstructed(mounts, i) {
 			continue
 		}
 		old := mountFlags(m.Options)
-		flags := old&^clear | set
+		flags := old
+		var applied []flagChange
+		for _, c := range changes {
+			if c.covers(m.Point) {
+				flags = flags&^c.clear | c.set
+				applied = append(applied, c)
+			}
+		}
 		if flags == old {
 			continue
 		}
-		if err := unix.Mount("", m.Point, "", unix.MS_BIND|unix.MS_REMOUNT|flags, ""); err != nil {
-			if m.Point != dir && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOENT)) {
-				// A mount we cannot see into or that a submount hides.
+		if unix.Mount("", m.Point, "", unix.MS_BIND|unix.MS_REMOUNT|flags, "") == nil {
+			continue
+		}
+		cur := old
+		for _, c := range applied {
+			next := cur&^c.clear | c.set
+			if next == cur {
 				continue
 			}
-			return fmt.Errorf("remount %s: %w", m.Point, err)
+			if err := unix.Mount("", m.Point, "", unix.MS_BIND|unix.MS_REMOUNT|next, ""); err != nil {
+				if m.Point != c.dir && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOENT)) {
+					continue
+				}
+				return fmt.Errorf("%s: remount %s: %w", c.path, m.Point, err)
+			}
+			cur = next
 		}
-		m.Options = flagOptions(flags)
 	}
 	return nil
 }
@@ -631,25 +665,6 @@ func obstructed(mounts []mountinfo.Mount, i int) bool {
 		}
 	}
 	return false
-}
-
-// flagOptions writes flags back in mountinfo's form, for mountFlags.
-func flagOptions(f uintptr) string {
-	opts := []string{"rw"}
-	if f&unix.MS_RDONLY != 0 {
-		opts[0] = "ro"
-	}
-	for _, o := range []struct {
-		flag uintptr
-		name string
-	}{{unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"},
-		{unix.MS_NOATIME, "noatime"}, {unix.MS_NODIRATIME, "nodiratime"},
-		{unix.MS_RELATIME, "relatime"}, {unix.MS_STRICTATIME, "strictatime"}} {
-		if f&o.flag != 0 {
-			opts = append(opts, o.name)
-		}
-	}
-	return strings.Join(opts, ",")
 }
 
 // mountFlags are the per-mount flags in mountinfo's options that a bind
