@@ -16,7 +16,10 @@ import (
 // kernel's side): /data is an automount point (data.automount,
 // TimeoutIdleSec=2s) for a tmpfs (data.mount). A service writes into
 // /data, which mounts the tmpfs; left idle, the kernel offers it for
-// expiry and gosd unmounts it; a second access mounts it again.
+// expiry and gosd unmounts it; a second access mounts it again. /auto is
+// an /etc/fstab entry with x-systemd.automount. The autofs module is
+// loaded by the kernel itself for the first autofs mount, through the
+// guest's /sbin/modprobe (insmod of the module from the kernel package).
 
 // qemuKernelModule returns a module of the cached kernel package (path
 // inside it, e.g. kernel/fs/autofs/autofs4.ko), extracted once; "" when the
@@ -86,7 +89,7 @@ func qemuamInitramfs(t *testing.T, module string) string {
 		c.file("lib/modules/autofs4.ko", 0o644, read(module))
 	}
 	c.file("etc/machine-id", 0o444, nil)
-	have := map[string]bool{"bin": true, "etc": true, "etc/gosd": true, "etc/gosd/units": true}
+	have := map[string]bool{"bin": true, "sbin": true, "etc": true, "etc/gosd": true, "etc/gosd/units": true}
 	if err := c.tree(filepath.Join("testdata", "qemuam", "rootfs"), have); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +152,19 @@ func TestQemuAutomount(t *testing.T) {
 		if !strings.Contains(console, want) {
 			t.Errorf("console lacks %q", want)
 		}
+	}
+	// From /etc/fstab: the automount unit set up at boot, its mount unit
+	// started by the access only.
+	if l := line("fstab automount"); !strings.Contains(l, "automount=[active waiting ]") ||
+		!strings.Contains(l, "source=/etc/fstab") || !strings.Contains(l, "mount=[inactive dead ]") {
+		t.Errorf("the fstab automount: %s", l)
+	}
+	if l := line("fstab ls"); !strings.Contains(l, "rc=0") || !strings.Contains(l, "automount=[active running ]") ||
+		!strings.Contains(l, "mount=[active mounted ]") || !strings.Contains(l, "fs=[autofs tmpfs ]") {
+		t.Errorf("the access to the fstab automount: %s", l)
+	}
+	if module != "" && !strings.Contains(console, "MODPROBE fs-autofs") {
+		t.Error("the kernel did not ask for the autofs module: was autofs mounted at all?")
 	}
 	if !strings.Contains(console, "reboot: Power down") || strings.Contains(console, "Kernel panic") {
 		t.Error("no clean power-off")

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Reports, from a process outside gosd's process group (so autofs holds
-# it), how /data behaves: the autofs point waiting, a first access that
+# it), how /data (and /auto, from /etc/fstab) behaves: the autofs point waiting, a first access that
 # mounts the tmpfs through data.mount, the idle expiry that unmounts it,
 # and a second access that mounts it again. Then asks PID1 to power off.
 exec >/dev/console 2>&1
@@ -21,5 +21,10 @@ done
 echo "PROBE expired after $i polls automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
 ls /data >/dev/null
 echo "PROBE again ls rc=$? automount=[$(state data.automount)] mount=[$(state data.mount)] hello=$(cat /data/hello 2>/dev/null || echo gone)"
+# /auto comes from /etc/fstab (x-systemd.automount): local-fs.target
+# pulls in the automount unit, not the mount.
+echo "PROBE fstab automount=[$(state auto.automount)] source=$(gosdctl show -p SourcePath --value auto.automount) mount=[$(state auto.mount)]"
+ls /auto >/dev/null
+echo "PROBE fstab ls rc=$? automount=[$(state auto.automount)] mount=[$(state auto.mount)] fs=[$(grep " /auto " /proc/self/mountinfo | sed 's/.* - \([^ ]*\) .*/\1/' | tr '\n' ' ')]"
 echo "PROBE-END"
 kill -38 1
