@@ -86,7 +86,12 @@ func (r *Reactor) feedColdplug() {
 
 // readUevents reads what the socket holds, up to ueventBurst datagrams.
 func (r *Reactor) readUevents() {
-	buf := make([]byte, 16<<10)
+	if r.ueventBuf == nil {
+		// udev's messages are at most 8 KiB (libudev's monitor buffer),
+		// the kernel's 2 KiB; a longer one is cut and dropped.
+		r.ueventBuf = make([]byte, 16<<10)
+	}
+	buf := r.ueventBuf
 	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 	var ev manager.DevicesChanged
 	for i := 0; i < ueventBurst; i++ {

@@ -168,6 +168,7 @@ type Reactor struct {
 	ueventFD    int
 	devFS       deviceFS
 	devReported map[string]bool
+	ueventBuf   []byte
 	watched     map[string]bool
 	connNr      uint64
 	notify      *sockets.NotifySocket
