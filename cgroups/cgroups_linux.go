@@ -688,6 +688,53 @@ func (g *Group) Stats() Stats {
 	return s
 }
 
+// Node is one cgroup below a group, for status' tree: its directory name
+// (a unit's name, "_"-escaped as Create makes it, or a slice's), the
+// processes in it and the cgroups below it.
+type Node struct {
+	Name     string
+	Pids     []int
+	Children []Node
+}
+
+// Tree reads the group's own processes and the cgroups below it, as
+// systemctl status prints a slice's members. Children are in name order;
+// a cgroup removed meanwhile is left out.
+func (g *Group) Tree() Node {
+	return readNode(g.dir, filepath.Base(g.dir))
+}
+
+func readNode(dir, name string) Node {
+	n := Node{Name: name}
+	if b, err := readSmall(filepath.Join(dir, "cgroup.procs")); err == nil {
+		n.Pids = parsePids(nil, b)
+	}
+	entries, _ := os.ReadDir(dir) // sorted by name
+	for _, e := range entries {
+		if e.IsDir() {
+			n.Children = append(n.Children, readNode(filepath.Join(dir, e.Name()), e.Name()))
+		}
+	}
+	return n
+}
+
+// FindSlice returns the group of a slice whose cgroup exists, making
+// nothing ("" is system.slice, "-.slice" the root).
+func (h *Hierarchy) FindSlice(slice string) (*Group, bool) {
+	rel, err := slicePath(slice)
+	if err != nil {
+		return nil, false
+	}
+	dir := filepath.Join(h.root, rel)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, false
+	}
+	if slice == "" {
+		slice = DefaultSlice
+	}
+	return &Group{unit: slice, dir: dir, root: h.root}, true
+}
+
 // MemoryEventsFD opens memory.events (memory controller only) for
 // EPOLLPRI; OOMKillsFD reads its oom_kill count. The caller closes it.
 func (g *Group) MemoryEventsFD() (int, error) {

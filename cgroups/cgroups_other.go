@@ -69,6 +69,16 @@ func (h *Hierarchy) Rel(dir string) string    { return "" }
 func (g *Group) Stats() Stats                 { return Stats{} }
 func (g *Group) MemoryEventsFD() (int, error) { return -1, errNoCgroups }
 
+// Node is one cgroup below a group; there are none here.
+type Node struct {
+	Name     string
+	Pids     []int
+	Children []Node
+}
+
+func (g *Group) Tree() Node                                { return Node{} }
+func (h *Hierarchy) FindSlice(slice string) (*Group, bool) { return nil, false }
+
 // OwnDir fails: cgroups exist only on Linux.
 func OwnDir() (string, error) { return "", errNoCgroups }
 

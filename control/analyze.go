@@ -157,18 +157,35 @@ func fillProcesses(details []UnitDetail, root bool) {
 		if cg == nil {
 			continue
 		}
-		cg.Processes = []CgroupProcess{}
-		sort.Ints(cg.Pids)
-		for n, pid := range cg.Pids {
-			if n == maxCgroupProcesses {
-				break
-			}
-			line := comm(pid)
-			if root {
-				line = cmdline(pid)
-			}
-			cg.Processes = append(cg.Processes, CgroupProcess{Pid: pid, Cmdline: line})
+		budget := maxCgroupProcesses
+		cg.Processes = processesOf(cg.Pids, root, &budget)
+		fillNodes(cg.Children, root, &budget)
+	}
+}
+
+// processesOf names pids (sorted in place), up to *budget of them in all.
+func processesOf(pids []int, root bool, budget *int) []CgroupProcess {
+	out := []CgroupProcess{}
+	sort.Ints(pids)
+	for _, pid := range pids {
+		if *budget <= 0 {
+			break
 		}
+		*budget--
+		line := comm(pid)
+		if root {
+			line = cmdline(pid)
+		}
+		out = append(out, CgroupProcess{Pid: pid, Cmdline: line})
+	}
+	return out
+}
+
+// fillNodes names the processes of a slice's tree, depth first.
+func fillNodes(nodes []CgroupNode, root bool, budget *int) {
+	for i := range nodes {
+		nodes[i].Processes = processesOf(nodes[i].Pids, root, budget)
+		fillNodes(nodes[i].Children, root, budget)
 	}
 }
 

@@ -87,4 +87,17 @@ type CgroupStats struct {
 	HaveMemory    bool            `json:"have_memory,omitempty"`
 	CPUUsageNSec  uint64          `json:"cpu_usage_nsec,omitempty"`
 	HaveCPU       bool            `json:"have_cpu,omitempty"`
+	// Children are the cgroups below a slice's (its members), printed as
+	// systemctl prints a slice's tree; nil for other units.
+	Children []CgroupNode `json:"children,omitempty"`
+}
+
+// CgroupNode is one cgroup below a slice's: a member unit (or a slice in
+// it) by its directory name, its processes and the cgroups below it.
+type CgroupNode struct {
+	Name string `json:"name"`
+	Pids []int  `json:"pids,omitempty"`
+	// Processes is filled by the server from Pids, as in CgroupStats.
+	Processes []CgroupProcess `json:"processes,omitempty"`
+	Children  []CgroupNode    `json:"children,omitempty"`
 }

@@ -26,6 +26,7 @@ const (
 	ifaceSocket         = "org.freedesktop.systemd1.Socket"
 	ifaceTimer          = "org.freedesktop.systemd1.Timer"
 	ifaceDevice         = "org.freedesktop.systemd1.Device"
+	ifaceSlice          = "org.freedesktop.systemd1.Slice"
 	ifaceProperties     = "org.freedesktop.DBus.Properties"
 	ifacePeer           = "org.freedesktop.DBus.Peer"
 	ifaceIntrospectable = "org.freedesktop.DBus.Introspectable"
@@ -70,6 +71,7 @@ var typeIfaces = map[string]busIface{
 	ifaceSocket:  {name: ifaceSocket, props: busProps(socketProps)},
 	ifaceTimer:   {name: ifaceTimer, props: busProps(timerProps)},
 	ifaceDevice:  {name: ifaceDevice, props: busProps(deviceProps)},
+	ifaceSlice:   {name: ifaceSlice, props: busProps(sliceProps)},
 }
 
 // busProps is a property table's names and types.
@@ -230,7 +232,7 @@ func (c *busConn) call(m *dbus.Message) (string, []any, error) {
 			return "", nil, busErrorf(errUnknownInterface, "Unknown interface %s.", m.Interface)
 		}
 		return c.callManager(m)
-	case ifaceUnit, ifaceService, ifaceSocket, ifaceTimer, ifaceDevice:
+	case ifaceUnit, ifaceService, ifaceSocket, ifaceTimer, ifaceDevice, ifaceSlice:
 		if obj.unit == "" {
 			return "", nil, busErrorf(errUnknownInterface, "Unknown interface %s.", m.Interface)
 		}

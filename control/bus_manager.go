@@ -31,6 +31,7 @@ var busManagerMethods = []busMethod{
 	{"DisableUnitFilesWithFlagsAndInstallInfo", "ast", "ba(sss)"},
 	{"MaskUnitFiles", "asbb", "a(sss)"}, {"UnmaskUnitFiles", "asb", "a(sss)"},
 	{"GetDefaultTarget", "", "s"}, {"SetDefaultTarget", "sb", "a(sss)"},
+	{"GetUnitProcesses", "s", "a(sus)"},
 	{"KillUnit", "ssi", ""}, {"ResetFailed", "", ""}, {"ResetFailedUnit", "s", ""},
 	{"SetEnvironment", "as", ""}, {"UnsetEnvironment", "as", ""}, {"UnsetAndSetEnvironment", "asas", ""},
 	{"PowerOff", "", ""}, {"Reboot", "", ""}, {"Halt", "", ""}, {"Exit", "", ""}, {"SetExitCode", "y", ""},
@@ -93,6 +94,32 @@ func (c *busConn) callManagerMore(m *dbus.Message) (sig string, body []any, err 
 			err = busErrorf(errFailed, "%v", rerr)
 		}
 		return
+	case "GetUnitProcesses":
+		// What systemctl status draws the CGroup: tree from: every
+		// process of the unit's cgroup (a slice's: of its members'), with
+		// the cgroup it is in.
+		if err = args(m, "s"); err != nil {
+			return
+		}
+		name := m.Body[0].(string)
+		var cg CgroupStats
+		found, has := false, false
+		err = c.onReactor(func() {
+			if _, found = c.srv.b.Status(name); found {
+				cg, has = c.srv.b.Cgroup(name)
+			}
+		})
+		if err != nil {
+			return
+		}
+		if !found {
+			return "", nil, busErrorf(errNoSuchUnit, "Unit %s not loaded.", name), true
+		}
+		rows := []dbus.Struct{}
+		if has {
+			rows = processRows(rows, cg.Path, cg.Pids, cg.Children)
+		}
+		return "a(sus)", []any{rows}, nil, true
 	case "ListUnitsFiltered", "ListUnitsByPatterns", "ListUnitsByNames":
 		var states, patterns, names []string
 		switch m.Member {
@@ -352,6 +379,18 @@ func unitNameArg(name string) error {
 }
 
 // unitRow is one ListUnits row.
+// processRows lists the processes of a cgroup at path and below as
+// GetUnitProcesses returns them: (cgroup path, pid, command line).
+func processRows(rows []dbus.Struct, path string, pids []int, children []CgroupNode) []dbus.Struct {
+	for _, pid := range pids {
+		rows = append(rows, dbus.Struct{path, uint32(pid), cmdline(pid)})
+	}
+	for _, ch := range children {
+		rows = processRows(rows, path+"/"+ch.Name, ch.Pids, ch.Children)
+	}
+	return rows
+}
+
 func unitRow(st manager.UnitStatus) dbus.Struct {
 	return dbus.Struct{st.Name, or(st.Description, st.Name), st.LoadState, st.Active, st.Sub,
 		"", unitPath(st.Name), uint32(0), string(st.Job), dbus.ObjectPath("/")}

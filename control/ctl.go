@@ -1136,16 +1136,30 @@ func (c *ctl) printCgroup(g *CgroupStats) {
 		fmt.Fprintf(c.out, "        CPU: %s\n", fmtSpan(time.Duration(g.CPUUsageNSec)))
 	}
 	fmt.Fprintf(c.out, "     CGroup: %s\n", g.Path)
+	c.printTree("             ", g.Processes, g.Children)
+}
+
+// printTree prints a cgroup's processes, then the cgroups below it with
+// theirs, as systemctl draws a slice ("├─cron.service", "│ └─612 cron").
+func (c *ctl) printTree(prefix string, procs []CgroupProcess, children []CgroupNode) {
 	width := 0
-	for _, p := range g.Processes {
+	for _, p := range procs {
 		width = max(width, len(strconv.Itoa(p.Pid)))
 	}
-	for n, p := range g.Processes {
+	for n, p := range procs {
 		branch := "├─"
-		if n == len(g.Processes)-1 {
+		if n == len(procs)-1 && len(children) == 0 {
 			branch = "└─"
 		}
-		fmt.Fprintf(c.out, "             %s%*d %s\n", branch, width, p.Pid, p.Cmdline)
+		fmt.Fprintf(c.out, "%s%s%*d %s\n", prefix, branch, width, p.Pid, p.Cmdline)
+	}
+	for n, ch := range children {
+		branch, more := "├─", "│ "
+		if n == len(children)-1 {
+			branch, more = "└─", "  "
+		}
+		fmt.Fprintf(c.out, "%s%s%s\n", prefix, branch, ch.Name)
+		c.printTree(prefix+more, ch.Processes, ch.Children)
 	}
 }
 

@@ -414,6 +414,38 @@ var socketProps = []prop{
 }
 
 // timerProps is org.freedesktop.systemd1.Timer (the part gosd knows).
+// sliceProps is org.freedesktop.systemd1.Slice: its place and its
+// cgroup's figures, what systemctl status prints of a slice.
+var sliceProps = append([]prop{
+	{name: "Slice", sig: "s", get: func(p *propSrc) any { return parentSlice(p.st.Name) }},
+}, pickProps(serviceProps, "ControlGroup", "MemoryCurrent", "CPUUsageNSec", "TasksCurrent")...)
+
+// parentSlice is the slice a slice is in: a-b.slice is in a.slice, a
+// top-level one in -.slice, which is in none.
+func parentSlice(name string) string {
+	base, _ := strings.CutSuffix(name, ".slice")
+	if base == "-" {
+		return ""
+	}
+	if i := strings.LastIndexByte(base, '-'); i > 0 {
+		return base[:i] + ".slice"
+	}
+	return "-.slice"
+}
+
+// pickProps takes the named properties of a table, in the order given.
+func pickProps(table []prop, names ...string) []prop {
+	var out []prop
+	for _, n := range names {
+		for _, p := range table {
+			if p.name == n {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 var timerProps = []prop{
 	{name: "Unit", sig: "s", get: func(p *propSrc) any { return p.st.Triggers }},
 	{name: "NextElapseUSecRealtime", sig: "t", get: func(p *propSrc) any { return wallUsecU(p.st.NextElapse) }},
@@ -494,6 +526,8 @@ func unitTypeProps(name string) (iface string, props []prop) {
 		return ifaceTimer, timerProps
 	case strings.HasSuffix(name, ".device"):
 		return ifaceDevice, deviceProps
+	case strings.HasSuffix(name, ".slice"):
+		return ifaceSlice, sliceProps
 	}
 	return "", nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -255,6 +256,7 @@ func TestCgroupSliceSettings(t *testing.T) {
 	var mainPid int
 	in := start(t, asSubreaper, map[string]string{
 		"default.target": "[Unit]\nWants=member.service\n",
+		"lim.slice":      "[Unit]\nDescription=Limits\n",
 		"lim-web.slice":  "[Slice]\nMemoryMax=50M\nTasksMax=7\nCPUWeight=30\n",
 		"member.service": "[Service]\nSlice=lim-web.slice\nExecStart=/bin/sh -c 'echo $$$$ > @T@/main.pid; exec sleep 1000'\n",
 	})
@@ -282,6 +284,19 @@ func TestCgroupSliceSettings(t *testing.T) {
 		t.Logf("the slice lacks the controllers %v: their settings must be named", missing)
 		in.waitOutput("lim-web.slice: warning: resource settings NOT applied", 5*time.Second)
 	}
+	// The member pulled its slice in (Slice= is Requires= and After=), and
+	// status of the slice shows its members as systemctl draws them.
+	out := cgctl(t, in, "status", "lim-web.slice")
+	rel := strings.TrimPrefix(slice, cgroup2Mount(t))
+	tree := regexp.MustCompile(`(?m)^\s+CGroup: ` + regexp.QuoteMeta(rel) + `\n\s+└─member\.service\n\s+└─` + strconv.Itoa(mainPid) + ` sleep 1000\n`)
+	if !strings.Contains(out, "Active: active") || !tree.MatchString(out) {
+		t.Errorf("status lim-web.slice, want it active with member.service and pid %d under %s:\n%s", mainPid, rel, out)
+	}
+	t.Logf("status lim-web.slice:\n%s", out)
+	if out := cgctl(t, in, "status", "lim.slice"); !strings.Contains(out, "└─lim-web.slice\n") || !strings.Contains(out, "└─member.service\n") {
+		t.Errorf("status lim.slice lacks its sub-slice and member:\n%s", out)
+	}
+	in.waitOutput("[  OK  ] Created slice lim-web.slice.", 5*time.Second)
 	in.stop(20 * time.Second)
 }
 

@@ -44,9 +44,11 @@ func clientUnits() map[string]string {
 		"hidden.service": "[Unit]\nDescription=Masked, to be unmasked\n[Service]\nExecStart=/bin/sleep 1000\n",
 		"old.service": "[Unit]\nDescription=Enabled, to be disabled\n[Service]\nExecStart=/bin/sleep 1000\n" +
 			"[Install]\nWantedBy=multi-user.target\n",
-		"plain.service":   "[Unit]\nDescription=No reload\n[Service]\nExecStart=/bin/sh -c 'echo started >> @T@/plain.log; exec sleep 1000'\n",
-		"cond.service":    "[Unit]\nConditionPathExists=!/\nConditionPathExists=/nonexistent\n[Service]\nExecStart=/bin/true\n",
-		"prefail.service": "[Service]\nExecStartPre=/bin/true\nExecStartPre=/bin/sh -c 'exit 2'\nExecStart=/bin/sleep 1000\n",
+		"plain.service":      "[Unit]\nDescription=No reload\n[Service]\nExecStart=/bin/sh -c 'echo started >> @T@/plain.log; exec sleep 1000'\n",
+		"cond.service":       "[Unit]\nConditionPathExists=!/\nConditionPathExists=/nonexistent\n[Service]\nExecStart=/bin/true\n",
+		"prefail.service":    "[Service]\nExecStartPre=/bin/true\nExecStartPre=/bin/sh -c 'exit 2'\nExecStart=/bin/sleep 1000\n",
+		"grp.slice":          "[Unit]\nDescription=Group\n[Slice]\nTasksMax=50\n",
+		"grp-member.service": "[Unit]\nDescription=Member\n[Service]\nSlice=grp.slice\nExecStart=/bin/sleep 1000\n",
 		"envprobe.service": "[Service]\nType=oneshot\nEnvironment=OWN=unit\n" +
 			"ExecStart=/bin/sh -c 'echo \"$GREETING $OWN\" > @T@/env'\n",
 	}
@@ -221,6 +223,17 @@ func TestSystemdSystemctlDrivesGosd(t *testing.T) {
 		if theirs != ours || theirs == "" {
 			t.Errorf("status %s differs\nsystemd's systemctl:\n%s\ngosd's:\n%s", u, theirs, ours)
 		}
+	}
+
+	// A slice: both clients draw its members' tree under its CGroup:
+	// line (systemd's from GetUnitProcesses).
+	sc(0, "start", "grp-member")
+	memberPid := strings.TrimSpace(e.gosdctl("show", "-p", "MainPID", "--value", "grp-member").out)
+	tree := regexp.MustCompile(`(?m)^\s+CGroup: /\S*grp\.slice\n\s+└─grp-member\.service\n\s+└─` + memberPid + ` /bin/sleep 1000\n`)
+	theirSlice, ourSlice := e.run(nil, "systemctl", "status", "--no-pager", "grp.slice").out, e.gosdctl("status", "grp.slice").out
+	t.Logf("systemd's systemctl status grp.slice:\n%s", theirSlice)
+	if !tree.MatchString(theirSlice) || !tree.MatchString(ourSlice) || head(theirSlice) != head(ourSlice) {
+		t.Errorf("status grp.slice\nsystemd's systemctl:\n%s\ngosd's:\n%s", theirSlice, ourSlice)
 	}
 
 	// A failed ExecStartPre=: systemd's systemctl and gosd's print the

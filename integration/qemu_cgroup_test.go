@@ -222,6 +222,18 @@ func TestQemuCgroupLimits(t *testing.T) {
 		}
 	}
 	t.Logf("slicefork: %d sleeps started under lim.slice's TasksMax=5", sliceStarted)
+	// status of the slice: active (its member pulled it in), with the
+	// slice's figures and its member's processes in the CGroup: tree.
+	if b, e := strings.Index(console, "REPORT-SLICE-BEGIN"), strings.Index(console, "REPORT-SLICE-END"); b < 0 || e < b {
+		t.Error("no status of lim.slice on the console")
+	} else {
+		st := console[b:e]
+		t.Logf("status lim.slice:\n%s", st)
+		qemucgLine(t, st, "Active: (\x1b\\[[0-9;]*m)?active")
+		qemucgLine(t, st, `Tasks: [1-5]\b`)
+		qemucgLine(t, st, `Memory: \d`)
+		qemucgLine(t, st, `CGroup: /lim\.slice\s+└─slicefork\.service\s+(├|└)─\d+ sleep 60`)
+	}
 
 	if !strings.Contains(console, "reboot: Power down") {
 		t.Error("no orderly power-off")

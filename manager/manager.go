@@ -433,6 +433,12 @@ func (m *Manager) addEdges(u *unit) {
 		}
 	}
 	u.impl.addDeps(m, u, implicit)
+	// Slice= (systemd.resource-control(5)): Requires= and After= on the
+	// slice, where its unit exists (system.slice has no file, as in
+	// systemd 252, where it is built in).
+	if rc := resourcesOf(u.def); rc != nil && u.def.Slice == nil {
+		implicit(sliceOf(rc), depRequires, depAfter)
+	}
 	// RequiresMountsFor= (systemd.unit(5)): Requires= and After= on the
 	// mount unit of each path and of every directory above it, where
 	// such a unit exists.

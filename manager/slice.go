@@ -39,6 +39,26 @@ func (RealizeSlice) isEffect() {}
 
 func (*sliceUnit) activeOf(sub SubState) ActiveState { return plainActive(sub) }
 
+// addDeps: systemd.slice(5) "Implicit Dependencies" and "Default
+// Dependencies".
+func (*sliceUnit) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
+	if name, _ := strings.CutSuffix(u.name, ".slice"); strings.Contains(name, "-") {
+		parent := name[:strings.LastIndexByte(name, '-')] + ".slice"
+		implicit(parent, depRequires, depAfter)
+	}
+	if u.def.Unit.DefaultDependencies {
+		implicit("shutdown.target", depConflicts, depBefore)
+	}
+}
+
+// sliceOf is the slice a unit's cgroup is in.
+func sliceOf(rc *unitfile.ResourceControl) string {
+	if rc.Slice == "" {
+		return "system.slice"
+	}
+	return rc.Slice
+}
+
 func (*sliceUnit) start(m *Manager, u *unit) {
 	m.emit(RealizeSlice{Unit: u.name, Slices: m.slicesAbove(u.name)})
 	m.setState(u, SubActive)

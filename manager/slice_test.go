@@ -30,14 +30,25 @@ func TestSliceSettingsTravelWithSpawn(t *testing.T) {
 		t.Fatalf("b.service's spawn: %+v", sp)
 	}
 
-	effs = h.start("lim-web.slice")
+	// Slice= pulls the slice in with Requires= and After=, and a slice
+	// its parent: both are realized before the member spawns.
 	rs := find[RealizeSlice](effs)
-	if len(rs) != 1 || rs[0].Unit != "lim-web.slice" || len(rs[0].Slices) != 2 || rs[0].Slices[1].Name != "lim-web.slice" {
-		t.Fatalf("slice start:\n%s", dump(effs))
+	if len(rs) != 2 || rs[0].Unit != "lim.slice" || rs[1].Unit != "lim-web.slice" || len(rs[1].Slices) != 2 ||
+		rs[1].Slices[1].Name != "lim-web.slice" {
+		t.Fatalf("slices realized:\n%s", dump(effs))
 	}
+	realized := index(effs, func(e Effect) bool { r, ok := e.(RealizeSlice); return ok && r.Unit == "lim-web.slice" })
+	spawned := index(effs, func(e Effect) bool { sp, ok := e.(Spawn); return ok && sp.Unit == "a.service" })
+	if realized > spawned {
+		t.Errorf("lim-web.slice realized after a.service spawned:\n%s", dump(effs))
+	}
+	h.wantState("lim.slice", "active/active")
 	h.wantState("lim-web.slice", "active/active")
+	// Stopping the slice stops its member first (Requires=, After=).
 	h.step(Request{ID: 9, Unit: "lim-web.slice", Kind: JobStop})
-	h.wantState("lim-web.slice", "inactive/dead")
+	if st := h.state("a.service"); st == "active/running" {
+		t.Errorf("a.service still %s after its slice's stop", st)
+	}
 }
 
 // A daemon-reload hands the new resource settings of every unit with a

@@ -766,16 +766,31 @@ func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
 	return true
 }
 
-// CgroupInfo is what status shows about a unit's cgroup.
+// CgroupInfo is what status shows about a unit's cgroup. A slice's has
+// Tree, its members' cgroups and their processes.
 type CgroupInfo struct {
 	Path string // as /proc/PID/cgroup shows it
 	cgroups.Stats
+	Tree *cgroups.Node
 }
 
 // CgroupInfo reads the unit's cgroup figures; false when the unit has no
 // cgroup (cgroups unavailable or never started). Reactor goroutine only:
 // call it from a function given to Submit.
 func (r *Reactor) CgroupInfo(unit string) (CgroupInfo, bool) {
+	if strings.HasSuffix(unit, ".slice") && r.cg != nil {
+		var g *cgroups.Group
+		if sc := r.cgSlices[unit]; sc != nil {
+			g = sc.g
+		} else if found, ok := r.cg.FindSlice(unit); ok && unit != "-.slice" {
+			g = found // a slice without settings, made for its members
+		}
+		if g == nil {
+			return CgroupInfo{}, false
+		}
+		tree := g.Tree()
+		return CgroupInfo{Path: r.cg.Rel(g.Path()), Stats: g.Stats(), Tree: &tree}, true
+	}
 	c := r.cgUnits[unit]
 	if c == nil {
 		return CgroupInfo{}, false

@@ -103,6 +103,8 @@ func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 				return MarkOK + " Activated swap " + n + "."
 			case "automount":
 				return MarkOK + " Set up automount " + n + "."
+			case "slice":
+				return MarkOK + " Created slice " + n + "."
 			}
 			if oneshot {
 				return MarkOK + " Finished " + n + "."
@@ -137,6 +139,8 @@ func finishedLine(e manager.JobFinished, desc string, oneshot bool) string {
 				return MarkOK + " Deactivated swap " + n + "."
 			case "automount":
 				return MarkOK + " Unset automount " + n + "."
+			case "slice":
+				return MarkOK + " Removed slice " + n + "."
 			}
 			return MarkOK + " Stopped " + n + "."
 		case manager.ResultFailed:

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gosd/boot"
+	"gosd/cgroups"
 	"gosd/control"
 	"gosd/logstore"
 	"gosd/manager"
@@ -232,9 +233,23 @@ func (b *backend) Cgroup(name string) (control.CgroupStats, bool) {
 	if !ok {
 		return control.CgroupStats{}, false
 	}
-	return control.CgroupStats{
+	cs := control.CgroupStats{
 		Path: ci.Path, Pids: ci.Pids, TasksCurrent: ci.TasksCurrent,
 		MemoryCurrent: ci.MemoryCurrent, HaveMemory: ci.HaveMemory,
 		CPUUsageNSec: ci.CPUUsageNSec, HaveCPU: ci.HaveCPU,
-	}, true
+	}
+	if ci.Tree != nil {
+		// A slice: its own processes (none, normally) and its members.
+		cs.Pids = ci.Tree.Pids
+		cs.Children = cgroupNodes(ci.Tree.Children)
+	}
+	return cs, true
+}
+
+func cgroupNodes(in []cgroups.Node) []control.CgroupNode {
+	out := []control.CgroupNode{}
+	for _, n := range in {
+		out = append(out, control.CgroupNode{Name: n.Name, Pids: n.Pids, Children: cgroupNodes(n.Children)})
+	}
+	return out
 }
