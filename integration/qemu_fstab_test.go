@@ -23,6 +23,19 @@ gosdctl list-units --all --failed --no-legend --plain > /dev/console 2>&1
 echo "FSTAB-FAILED-END" > /dev/console
 echo "FSTAB-MISSING $(gosdctl show -p ActiveState --value missing.mount)" > /dev/console
 echo "FSTAB-ROOT $(gosdctl show -p ActiveState --value -- -.mount) $(gosdctl show -p SubState --value -- -.mount)" > /dev/console
+# Swaps turned on and off by others (gosd's mount helper, called by hand):
+# /proc/swaps is followed.
+state() { gosdctl show -p ActiveState --value "$1"; }
+wait_state() { i=0; while [ "$(state "$1")" != "$2" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; }
+/init mount-helper swapon /data/swapfile2 > /dev/null
+wait_state data-swapfile2.swap active
+echo "FSTAB-OTHER $(state data-swapfile2.swap) $(gosdctl show -p SourcePath --value data-swapfile2.swap)" > /dev/console
+/init mount-helper swapoff /data/swapfile > /dev/null
+wait_state data-swapfile.swap inactive
+echo "FSTAB-OFF $(state data-swapfile.swap)" > /dev/console
+/init mount-helper swapon /data/swapfile > /dev/null
+wait_state data-swapfile.swap active
+echo "FSTAB-ON $(state data-swapfile.swap)" > /dev/console
 echo "FSTAB-CHECKED" > /dev/console
 sleep 1
 kill -38 1
@@ -37,7 +50,9 @@ kill -38 1
 // skipped when its device timeout ends, without failing anything, and
 // at the power-off the swap goes off and the disk is unmounted cleanly:
 // after qemu exits, dumpe2fs says the file system is clean, its journal
-// needs no recovery. The initramfs has busybox's mount(8) but no
+// needs no recovery. A second swap file turned on by hand gets a unit
+// made from /proc/swaps, and the fstab swap turned off and on by hand is
+// followed; both go off before /data is unmounted. The initramfs has busybox's mount(8) but no
 // umount(8), swapon(8) or swapoff(8): those go through gosd's mount
 // helper, and the log says so.
 func TestQemuFstab(t *testing.T) {
@@ -56,12 +71,14 @@ func TestQemuFstab(t *testing.T) {
 	// A swap file without holes (swapon refuses those; mkfs.ext4 -d
 	// leaves blocks of zeros out): non-zero bytes, then the swap
 	// signature, in 4 KiB blocks (mkswap's zeros fill a 1 KiB one).
-	swap := filepath.Join(content, "swapfile")
-	if err := os.WriteFile(swap, []byte(strings.Repeat("gosd", 2<<20)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mkswap", swap).CombinedOutput(); err != nil {
-		t.Fatalf("mkswap: %v\n%s", err, out)
+	for _, name := range []string{"swapfile", "swapfile2"} {
+		swap := filepath.Join(content, name)
+		if err := os.WriteFile(swap, []byte(strings.Repeat("gosd", 1<<20)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("mkswap", swap).CombinedOutput(); err != nil {
+			t.Fatalf("mkswap: %v\n%s", err, out)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(content, "hello"), []byte("from the host\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -105,6 +122,14 @@ func TestQemuFstab(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`FSTAB-MISSING (\S+)`).FindStringSubmatch(console); m == nil || m[1] != "inactive" {
 		t.Errorf("the nofail mount of the missing disk: %v, want inactive", m)
+	}
+	// Swaps turned on and off by someone else: a unit made from
+	// /proc/swaps for the one without a unit file; the fstab one follows.
+	for _, want := range []string{"FSTAB-OTHER active /proc/swaps", "FSTAB-OFF inactive", "FSTAB-ON active",
+		"boot: all file systems unmounted (or read-only), all swaps off"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
 	}
 	if !strings.Contains(console, "FSTAB-ROOT active mounted") {
 		t.Errorf("-.mount is not active/mounted (a unit made from the mount table)")

@@ -718,6 +718,24 @@ type ProbeSwap struct {
 	What string
 }
 
+// SwapsChanged reports swaps that were turned on or off (/proc/swaps)
+// since the last report; the reactor feeds it at start (every swap on
+// then) and after every change. A swap unit follows it, whoever ran
+// swapon or swapoff; a swap without a unit file gets a unit made from the
+// table (manager/swap.go), as under systemd.
+type SwapsChanged struct {
+	Added   []SwapDevice
+	Removed []string
+}
+
+// SwapDevice is one line of /proc/swaps.
+type SwapDevice struct {
+	What, Type string
+	Priority   int
+}
+
+func (SwapsChanged) isEvent() {}
+
 // SwapProbed answers ProbeSwap.
 type SwapProbed struct {
 	Unit   string

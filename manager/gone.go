@@ -119,6 +119,8 @@ func (m *Manager) unitOf(ev Event) *unit {
 		// not about one unit
 	case SwapProbed:
 		name = e.Unit
+	case SwapsChanged:
+		// not about one unit
 	case AutomountStarted:
 		name = e.Unit
 	case AutomountRequest:

@@ -268,6 +268,8 @@ func (m *Manager) Step(now time.Duration, ev Event) (effects []Effect) {
 		m.onMountsChanged(e)
 	case SwapProbed:
 		m.onSwapProbed(e)
+	case SwapsChanged:
+		m.onSwapsChanged(e)
 	case AutomountStarted:
 		m.onAutomountStarted(e)
 	case AutomountRequest:

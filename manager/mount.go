@@ -450,11 +450,11 @@ func (m *Manager) unitFromTable(name string, u *unit, p MountPoint) *unit {
 }
 
 // TableUnit is the definition of a unit the manager made from the mount
-// table (a copy: the caller may fill in defaults), nil for any other:
+// table or /proc/swaps (a copy: the caller may fill in defaults), nil for any other:
 // the unit source does not know these.
 func (m *Manager) TableUnit(name string) *unitfile.Unit {
 	u := m.units[name]
-	if u == nil || !fromTable(u.def) {
+	if u == nil || !fromTable(u.def) && !swapFromTable(u.def) {
 		return nil
 	}
 	c := *u.def

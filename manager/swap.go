@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -12,9 +13,14 @@ import (
 // device or file is in use as swap already (ProbeSwap, /proc/swaps) and,
 // if not, runs "swapon [-p PRIORITY] [-o OPTIONS] WHAT" as the unit's
 // control process; a stop runs "swapoff WHAT". Both are bounded by
-// TimeoutSec=. Where gosd differs from systemd: /proc/swaps is not
-// followed afterwards, and the other names udev gives the same device
-// are not units.
+// TimeoutSec=. /proc/swaps is followed (SwapsChanged): a swap unit whose
+// swap someone turns on is active, one someone turns off is dead, and a
+// swap without a unit file gets a unit made from the table
+// (unitfile.SwapFromTable), which goes when the swap goes and which
+// gosd's shutdown leaves alone (as PID1 the final shutdown turns every
+// swap off). Where gosd differs from systemd: the other names udev gives
+// the same device are not units, so a unit whose What= is a link
+// (/dev/disk/by-uuid/...) follows only its own swapon and swapoff.
 
 // swapRun is the runtime state of a swap unit.
 type swapRun struct {
@@ -52,6 +58,10 @@ func (*swapRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
 		return
 	}
 	if strings.HasPrefix(d.What, "/dev/") {
+		if swapFromTable(u.def) {
+			// systemd binds only swap units with a file to devices.
+			return
+		}
 		if name, err := unitfile.EscapePath(d.What); err == nil {
 			implicit(name+".device", depBindsTo, depAfter)
 		}
@@ -157,8 +167,12 @@ func (r *swapRun) timer(m *Manager, u *unit, kind string) {
 	m.controlUnitDead(u)
 }
 
-// keepForStop: a swap unit whose file went away still runs swapoff.
-func (*swapRun) keepForStop(u *unit, old *unitfile.Unit) {
+// keepForStop: a swap unit whose file went away still runs swapoff; one
+// made from the table keeps what the table gave it.
+func (r *swapRun) keepForStop(u *unit, old *unitfile.Unit) {
+	if r.keepFromTable(u, old) {
+		return
+	}
 	if u.def.Swap != nil || old == nil || old.Swap == nil {
 		return
 	}
@@ -166,4 +180,90 @@ func (*swapRun) keepForStop(u *unit, old *unitfile.Unit) {
 	sw := *old.Swap
 	nd.Swap = &sw
 	u.def = &nd
+}
+
+// swapFromTable: the unit has no file; it was made from /proc/swaps.
+func swapFromTable(def *unitfile.Unit) bool {
+	return def.FragmentPath == "" && def.Unit.SourcePath == unitfile.SwapTable
+}
+
+// followsOnly: a swap made from the table is not turned off by gosd's
+// shutdown (gosd may not be the init; as PID1 the final shutdown does).
+func (r *swapRun) followsOnly(u *unit) bool {
+	return swapFromTable(u.def) && !r.busy() && !r.probing
+}
+
+// keepForStop on a reload: a unit made from the table keeps its definition.
+func (r *swapRun) keepFromTable(u *unit, old *unitfile.Unit) bool {
+	if u.def.LoadState == unitfile.NotFound && old != nil && swapFromTable(old) {
+		u.def = old
+		return true
+	}
+	return false
+}
+
+// onSwapsChanged follows /proc/swaps. A unit running its own swapon or
+// swapoff waits for the command instead.
+func (m *Manager) onSwapsChanged(e SwapsChanged) {
+	for _, what := range e.Removed {
+		name, err := unitfile.EscapePath(what)
+		if err != nil {
+			continue
+		}
+		u := m.units[name+".swap"]
+		if u == nil {
+			continue
+		}
+		r, ok := u.impl.(*swapRun)
+		if !ok || r.probing || r.busy() {
+			continue
+		}
+		if u.sub == SubActive {
+			m.logf(u, LevelInfo, "%s was turned off (not by gosd).", what)
+			m.controlUnitDead(u)
+		}
+		if swapFromTable(u.def) && isInactive(u) && u.job == nil {
+			m.forget(u)
+		}
+	}
+	for _, sw := range e.Added {
+		name, err := unitfile.EscapePath(sw.What)
+		if err == nil && len(name)+len(".swap") > maxUnitName {
+			err = fmt.Errorf("unit name longer than %d characters", maxUnitName)
+		}
+		if err != nil {
+			m.logf(nil, LevelWarning, "Failed to make a swap unit for %q, ignoring it: %v", sw.What, err)
+			continue
+		}
+		name += ".swap"
+		u := m.units[name]
+		if u == nil || u.def.LoadState == unitfile.NotFound {
+			def := unitfile.SwapFromTable(name, sw.What, sw.Priority)
+			m.loading++
+			if u == nil {
+				u = m.loadDef(name, def)
+			} else {
+				u.def = def
+				m.resetRuntime(u)
+				m.addEdges(u)
+			}
+			m.loading--
+			if m.loading == 0 {
+				m.addTargetDeps()
+			}
+		}
+		r, ok := u.impl.(*swapRun)
+		if !ok || r.probing || r.busy() {
+			continue
+		}
+		if u.sub == SubDead || u.sub == SubFailed {
+			if swapFromTable(u.def) {
+				m.logf(u, LevelDebug, "%s is on.", sw.What)
+			} else {
+				m.logf(u, LevelInfo, "%s was turned on (not by gosd).", sw.What)
+			}
+			u.result = "success"
+			m.setState(u, SubActive)
+		}
+	}
 }

@@ -57,3 +57,61 @@ func TestSwapOnAndOff(t *testing.T) {
 	h.step(Exited{Pid: pid, Status: exited(255)})
 	h.wantState("dev-vdy.swap", "failed/failed")
 }
+
+// /proc/swaps is followed: a swap unit whose swap someone turns on is
+// active, off is dead; a swap without a unit file gets a loaded unit made
+// from the table (Requires= the mount its file is on), which goes when
+// the swap goes, and which gosd's shutdown leaves on.
+func TestSwapFollowsSwapTable(t *testing.T) {
+	h := newHarness(t, memSource{}.add(swapUnit("dev-vdz.swap", "/dev/vdz"), mountUnit("data.mount", "/dev/vdb", "/data", "ext4", ""),
+		target("swap.target")))
+	h.step(MountsChanged{Added: points("/", "/data")})
+	h.step(SwapsChanged{Added: []SwapDevice{{What: "/dev/vdz", Type: "partition", Priority: -2},
+		{What: "/data/swap file", Type: "file", Priority: 5}, {What: "/dev/vdy", Type: "partition"}}})
+	h.wantState("dev-vdz.swap", "active/active")
+	name := `data-swap\x20file.swap`
+	h.wantState(name, "active/active")
+	st, _ := h.m.Status(name)
+	if st.LoadState != "loaded" || st.Description != "/data/swap file" {
+		t.Fatalf("%s: %+v", name, st)
+	}
+	u := h.m.units[name]
+	if !inUnits(u.deps[depRequires], h.m.units["data.mount"]) || !inUnits(u.deps[depBefore], h.m.units["swap.target"]) {
+		t.Fatalf("%s: requires %v before %v", name, names(u.deps[depRequires]), names(u.deps[depBefore]))
+	}
+	if d := h.m.TableUnit(name); d == nil || d.Unit.SourcePath != "/proc/swaps" || *d.Swap.Priority != 5 {
+		t.Fatalf("table unit %+v", d)
+	}
+	// The shutdown leaves dev-vdy.swap on; the swap file goes off because
+	// the mount it is on is unmounted (a stop of data.mount stops what
+	// requires it first), as under systemd.
+	effs := h.step(Shutdown{Action: "exit"})
+	off := false
+	for _, sp := range find[Spawn](effs) {
+		if sp.Unit == "dev-vdy.swap" || sp.Unit == "data.mount" {
+			t.Fatalf("shutdown ran %q for %s first:\n%s", sp.Cmd.Argv, sp.Unit, dump(effs))
+		}
+		if sp.Unit == name && sp.Cmd.Argv[0] == "swapoff" {
+			off = true
+		}
+	}
+	if !off {
+		t.Fatalf("the swap file on /data was not turned off:\n%s", dump(effs))
+	}
+	h.step(SwapsChanged{Removed: []string{"/dev/vdy"}})
+	if _, ok := h.m.Status("dev-vdy.swap"); ok {
+		t.Fatal("dev-vdy.swap still loaded after swapoff")
+	}
+}
+
+// A swap unit with a file turned off by someone else is dead.
+func TestSwapTurnedOffByOthers(t *testing.T) {
+	h := newHarness(t, memSource{}.add(swapUnit("dev-vdz.swap", "/dev/vdz")))
+	h.step(SwapsChanged{Added: []SwapDevice{{What: "/dev/vdz", Type: "partition"}}})
+	h.wantState("dev-vdz.swap", "active/active")
+	h.step(SwapsChanged{Removed: []string{"/dev/vdz"}})
+	h.wantState("dev-vdz.swap", "inactive/dead")
+	if _, ok := h.m.Status("dev-vdz.swap"); !ok {
+		t.Fatal("a swap unit with a file was unloaded")
+	}
+}

@@ -158,6 +158,9 @@ type Reactor struct {
 	// toolPaths: where mount(8), umount(8), swapon(8) and swapoff(8)
 	// were found last ("mount-helper": not found), to log a change (mounts.go).
 	toolPaths map[string]string
+	// swapFD watches /proc/swaps (swapwatch.go); swaps are the swaps on.
+	swapFD int
+	swaps  map[string]bool
 	// automounts: the automount units' autofs mounts (automount_*.go);
 	// autofsDevFD is /dev/autofs once opened (-1 before).
 	automounts  map[string]*autofsPoint
@@ -365,6 +368,8 @@ func (r *Reactor) Run() int {
 	r.Feed(r.clockSet())
 	r.openMountWatch()
 	defer r.closeMountWatch()
+	r.openSwapWatch()
+	defer r.closeSwapWatch()
 	r.openDeviceWatch()
 	defer r.closeDeviceWatch()
 	if fd := openClockWatch(); fd >= 0 {
@@ -768,6 +773,8 @@ func (r *Reactor) handleFD(fd int) {
 		r.guard(s.unit, "memory events", func() { r.onMemoryEvent(s.unit) })
 	case mountinfoSource:
 		r.guard("", "mount table", r.onMountsChanged)
+	case swapsSource:
+		r.guard("", "swap table", r.onSwapsChanged)
 	case ueventSource:
 		r.guard("", "device events", r.readUevents)
 	case *pathSource:

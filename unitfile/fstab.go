@@ -303,3 +303,17 @@ func MountFromTable(name, where, what, fstype, options string) *Unit {
 		TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
 	return u
 }
+
+// SwapTable is the SourcePath of the units SwapFromTable makes.
+const SwapTable = "/proc/swaps"
+
+// SwapFromTable is the swap unit systemd makes for a swap of /proc/swaps
+// that has no unit file: loaded, described by its path, What= and
+// Priority= as the table has them.
+func SwapFromTable(name, what string, priority int) *Unit {
+	u := &Unit{Name: name, Type: "swap", LoadState: Loaded, Unit: defaultUnitSection()}
+	u.Unit.Description, u.Unit.SourcePath = what, SwapTable
+	u.Unit.IgnoreOnIsolate = true
+	u.Swap = &Swap{What: what, Priority: &priority, TimeoutSec: 90 * time.Second, Exec: defaultExec(), Kill: defaultKill()}
+	return u
+}
