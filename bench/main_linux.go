@@ -31,29 +31,30 @@ import (
 )
 
 type config struct {
-	quick      bool
-	ns         []int
-	runs       int
-	bigRuns    int
-	shapes     []string
-	types      []string
-	seed       int64
-	out        string
-	skip       map[string]bool
-	idleWindow time.Duration
-	floodFor   time.Duration
-	floodSvcs  int
-	floodRate  int
-	peers      bool
-	baseline   string // another gosd binary, run as a third side (A/B)
-	writeTo    string // write the generated trees there and exit (for profiling by hand)
-	qemu       bool
-	qemuTrees  []string
-	qemuRuns   int
-	qemuBudget time.Duration
-	qemuInits  []string
-	qemuArgs   []string
-	qemuReport bool
+	quick       bool
+	ns          []int
+	runs        int
+	bigRuns     int
+	shapes      []string
+	types       []string
+	seed        int64
+	out         string
+	skip        map[string]bool
+	idleWindow  time.Duration
+	floodFor    time.Duration
+	floodSvcs   int
+	floodRate   int
+	peers       bool
+	baseline    string // another gosd binary, run as a third side (A/B)
+	writeTo     string // write the generated trees there and exit (for profiling by hand)
+	qemu        bool
+	qemuTrees   []string
+	qemuRuns    int
+	qemuBudget  time.Duration
+	qemuInits   []string
+	qemuArgs    []string
+	qemuReport  bool
+	qemuCmdline map[string]string
 }
 
 type bins struct{ gosd, floor, helper string }
@@ -91,7 +92,8 @@ func main() {
 	flag.StringVar(&qemuTrees, "qemu-trees", strings.Join(qemuDefaultTrees(), ","), "trees for -qemu, as SHAPE-TYPE-N")
 	flag.BoolVar(&c.qemuReport, "qemu-report", false, "only re-render the qemu section of benchmarks.md and its plots from docs/bench-qemu.json")
 	flag.IntVar(&c.qemuRuns, "qemu-runs", 1, "boots per tree and init for -qemu")
-	var qemuInits, qemuArgs string
+	var qemuInits, qemuArgs, qemuCmdline string
+	flag.StringVar(&qemuCmdline, "qemu-cmdline", "", "for -qemu: INIT=WORDS;... added to that init's kernel command line (e.g. 'systemd=systemd.show_status=false')")
 	flag.StringVar(&qemuArgs, "qemu-args", "-icount shift=0,sleep=off", "for -qemu: more qemu arguments (space-separated); the default makes the guest's clock count instructions")
 	flag.StringVar(&qemuInits, "qemu-inits", "", "for -qemu: boot only these inits (floor,systemd,gosd), for diagnosis")
 	flag.DurationVar(&c.qemuBudget, "qemu-budget", 15*time.Minute, "time limit of one boot for -qemu")
@@ -127,6 +129,14 @@ func main() {
 	}
 	c.qemuTrees = strings.Split(qemuTrees, ",")
 	c.qemuArgs = strings.Fields(qemuArgs)
+	for _, kv := range strings.Split(qemuCmdline, ";") {
+		if init, words, ok := strings.Cut(kv, "="); ok {
+			if c.qemuCmdline == nil {
+				c.qemuCmdline = map[string]string{}
+			}
+			c.qemuCmdline[init] = words
+		}
+	}
 	if qemuInits != "" {
 		c.qemuInits = strings.Split(qemuInits, ",")
 	}

@@ -52,6 +52,7 @@ type qemuMeta struct {
 	LoadBefore, LoadAfter          string
 	Runs                           int
 	QemuArgs                       []string
+	Cmdline                        map[string]string `json:",omitempty"`
 	Trees                          []string
 	Boots                          []qemuBoot
 }
@@ -141,7 +142,7 @@ mount -t proc proc /proc
 // its results (also written to docs/bench-qemu.json).
 func qemuSuite(c config, b bins, work string) *qemuMeta {
 	dir := filepath.Join(work, "qemu")
-	meta := &qemuMeta{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Commit: gitCommit(), Runs: c.qemuRuns, QemuArgs: c.qemuArgs,
+	meta := &qemuMeta{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Commit: gitCommit(), Runs: c.qemuRuns, QemuArgs: c.qemuArgs, Cmdline: c.qemuCmdline,
 		Command: "go run ./bench " + strings.Join(os.Args[1:], " "), LoadBefore: loadavg()}
 	cpu, kernel := machine()
 	meta.Machine = fmt.Sprintf("%d CPUs (nproc), %s, host %s", runtime.NumCPU(), cpu, kernel)
@@ -180,7 +181,7 @@ func qemuSuite(c config, b bins, work string) *qemuMeta {
 	}
 	results := filepath.Join(dir, "results.json")
 	plan, _ := json.MarshalIndent(map[string]any{"gosd": b.gosd, "results": results, "runs": c.qemuRuns,
-		"budget": c.qemuBudget.String(), "trees": trees, "inits": c.qemuInits, "qemu_args": c.qemuArgs}, "", "  ")
+		"budget": c.qemuBudget.String(), "trees": trees, "inits": c.qemuInits, "qemu_args": c.qemuArgs, "cmdline": c.qemuCmdline}, "", "  ")
 	planPath := filepath.Join(dir, "plan.json")
 	check(os.WriteFile(planPath, plan, 0o644))
 	progress("qemu: %d trees × %d runs × 3 inits (plan %s)", len(trees), c.qemuRuns, planPath)
@@ -331,13 +332,16 @@ func (m *qemuMeta) section(dir string) string {
 	for _, r := range m.rows() {
 		ratio := (r.gosd - r.floor) / (r.systemd - r.floor)
 		cpu := r.pidGosd / r.pidSystemd
-		goal := "—"
-		if r.n >= 1000 {
+		goal, cpuGoal := "—", "—"
+		if r.n >= 1000 && !math.IsNaN(ratio) {
 			goal = verdict(ratio <= 0.3)
+		}
+		if !math.IsNaN(cpu) {
+			cpuGoal = verdict(cpu <= 1.0/3)
 		}
 		rows = append(rows, []string{r.shape, r.typ, fmt.Sprint(r.n), fmt.Sprintf("%d/%d/%d", r.nFloor, r.nSystemd, r.nGos),
 			secs(r.floor), secs(r.systemd), secs(r.gosd), secs(r.systemd - r.floor), secs(r.gosd - r.floor),
-			fmt.Sprintf("%.2f", ratio), goal, secs(r.pidSystemd), secs(r.pidGosd), fmt.Sprintf("%.2f", cpu), verdict(cpu <= 1.0/3),
+			secs(ratio), goal, secs(r.pidSystemd), secs(r.pidGosd), secs(cpu), cpuGoal,
 			secs(r.idleSystemd) + " / " + secs(r.idleGosd)})
 	}
 	b.WriteString(table([]string{"shape", "type", "N", "boots floor/systemd/gosd", "floor", "systemd", "gosd", "systemd − floor", "gosd − floor",
