@@ -93,7 +93,7 @@ func main() {
 	flag.BoolVar(&c.qemuReport, "qemu-report", false, "only re-render the qemu section of benchmarks.md and its plots from docs/bench-qemu.json")
 	flag.IntVar(&c.qemuRuns, "qemu-runs", 1, "boots per tree and init for -qemu")
 	var qemuInits, qemuArgs, qemuCmdline string
-	flag.StringVar(&qemuCmdline, "qemu-cmdline", "", "for -qemu: INIT=WORDS;... added to that init's kernel command line (e.g. 'systemd=systemd.show_status=false')")
+	flag.StringVar(&qemuCmdline, "qemu-cmdline", "all=quiet", "for -qemu: INIT=WORDS;... added to that init's kernel command line (INIT all: to every one's); quiet keeps the kernel's and systemd's messages off the serial console, whose 115200 baud would be measured instead")
 	flag.StringVar(&qemuArgs, "qemu-args", "-icount shift=0,sleep=off", "for -qemu: more qemu arguments (space-separated); the default makes the guest's clock count instructions")
 	flag.StringVar(&qemuInits, "qemu-inits", "", "for -qemu: boot only these inits (floor,systemd,gosd), for diagnosis")
 	flag.DurationVar(&c.qemuBudget, "qemu-budget", 15*time.Minute, "time limit of one boot for -qemu")

@@ -32,8 +32,8 @@ type benchPlan struct {
 	// the guest's clock count instructions, so that the host's load does
 	// not move the figures.
 	QemuArgs []string `json:"qemu_args,omitempty"`
-	// Cmdline adds words to one init's kernel command line (by init name),
-	// e.g. systemd.show_status=false to weigh what the serial console costs.
+	// Cmdline adds words to one init's kernel command line (by init name;
+	// "all" to every init's), e.g. quiet.
 	Cmdline map[string]string `json:"cmdline,omitempty"`
 }
 
@@ -124,7 +124,7 @@ func TestDebianBench(t *testing.T) {
 		for run := 0; run < plan.Runs; run++ {
 			for k := range inits {
 				in := inits[(ti+run+k)%len(inits)]
-				cmdline := strings.TrimSpace(in.cmdline + " " + plan.Cmdline[in.name])
+				cmdline := strings.Join(strings.Fields(plan.Cmdline["all"]+" "+in.cmdline+" "+plan.Cmdline[in.name]), " ")
 				r := benchBootOne(t, tree, in.name, kernel, initrd, cmdline, budget, plan.QemuArgs)
 				r.Run, r.Order = run, k
 				results = append(results, r)
