@@ -301,12 +301,32 @@ func (m *qemuMeta) section(dir string) string {
 	b.WriteString("uptime at the report: from the kernel's start to the target**, the kernel's own boot and the\n")
 	b.WriteString("unpacking of the 138 MB initramfs included (the same for all three).\n\n")
 	b.WriteString("- systemd: `rdinit=/lib/systemd/systemd systemd.unit=bench.target` (Debian's systemd 252 as it\n")
-	b.WriteString("  comes: its generators, the whole image's units loaded, a cgroup per unit, status on the console).\n")
+	b.WriteString("  comes: its generators, the whole image's units loaded, a cgroup per unit).\n")
 	b.WriteString("- gosd: `rdinit=/sbin/gosd systemd.unit=bench.target` (release build of the commit below; per-unit\n")
-	b.WriteString("  cgroups on, the default; status on the console).\n")
+	b.WriteString("  cgroups on, the default; its status lines on the console).\n")
 	b.WriteString("- floor: `rdinit=/sbin/bench-floor-init`, a shell script that mounts /proc and runs `bench/floor`\n")
 	b.WriteString("  on the same tree (the host benchmark's floor: fork/exec and wait4 with the same ordering and\n")
 	b.WriteString("  readiness, nothing else); its `all up` starts the same report script.\n\n")
+	if len(m.Cmdline) > 0 {
+		var words []string
+		for _, k := range []string{"all", "floor", "systemd", "gosd"} {
+			if m.Cmdline[k] != "" {
+				words = append(words, k+": `"+m.Cmdline[k]+"`")
+			}
+		}
+		fmt.Fprintf(&b, "Added to the kernel command line (`console=ttyS0 panic=-1 reboot=k`): %s.\n", strings.Join(words, "; "))
+		if strings.Contains(m.Cmdline["all"], "quiet") {
+			b.WriteString("`quiet` keeps the kernel's messages below error and systemd's status lines off the serial\n")
+			b.WriteString("console (gosd ignores the word and prints its status lines, from a goroutine that never holds the\n")
+			b.WriteString("loop back). Without it the console's 115200 baud is what gets measured: with no journald in a\n")
+			b.WriteString("tree of DefaultDependencies=no units, every service under systemd logs \"Failed to connect stdout\n")
+			b.WriteString("to the journal socket, ignoring\" to the kernel log, and the kernel prints each such line on the\n")
+			b.WriteString("serial console, busy-waiting on the UART. Measured without `quiet` (2026-12-07, same image and clock):\n")
+			b.WriteString("flat-oneshot-1000 under systemd 18.76 s (3.47 s of it idle, waiting on the UART; 300 KB of\n")
+			b.WriteString("console), floor 2.85 s; at N=100, flat oneshot/simple/notify: systemd 3.07/3.03/3.18 s, gosd\n")
+			b.WriteString("2.26/2.19/2.35 s, floor 2.01/2.01/2.28 s.\n\n")
+		}
+	}
 	if strings.Contains(strings.Join(m.QemuArgs, " "), "icount") {
 		fmt.Fprintf(&b, "**The guest's clock counts instructions** (`%s`: one guest instruction is one\n", strings.Join(m.QemuArgs, " "))
 		b.WriteString("nanosecond of guest time, and idle time is skipped), so the host's load does not move the figures:\n")
@@ -314,8 +334,9 @@ func (m *qemuMeta) section(dir string) string {
 		b.WriteString("instructions the guest ran up to the report. What that leaves out: an instruction costs the same\n")
 		b.WriteString("whatever it does, so cache misses, TLB refills and the kernel's slower paths weigh less than on\n")
 		b.WriteString("real hardware; the guest never waits for I/O (everything is in RAM). Without `-icount` the same\n")
-		b.WriteString("boots measured host time, which moved 3x with the other tests on this machine (one pair at load\n")
-		b.WriteString("5-20: floor 6.5-20 s; see the Debian boot test's figures).\n\n")
+		b.WriteString("boots measured host time, which moved 3x with the other tests on this machine (the floor of\n")
+		b.WriteString("flat-oneshot-100 took 6.5 s at load 5 and 20 s at load 12); with it, two boots of flat-oneshot-100\n")
+		b.WriteString("at host loads 5 to 47 gave floor 2.01/2.01 s, systemd 3.05/3.07 s, gosd 2.27/2.26 s.\n\n")
 	}
 	fmt.Fprintf(&b, "- Date: %s; commit %s; `%s`\n", m.Date, m.Commit, m.Command)
 	fmt.Fprintf(&b, "- Host: %s. Host load average (1, 5, 15 min) before: %s, after: %s — other engineers'\n", m.Machine, m.LoadBefore, m.LoadAfter)
@@ -372,7 +393,7 @@ func (m *qemuMeta) section(dir string) string {
 	if len(left) > 0 {
 		fmt.Fprintf(&b, "\nNot booted in this run: %s.\n", strings.Join(left, ", "))
 	}
-	b.WriteString("\nEvery boot (the kernel's time of \"Run ... as init process\" and the uptime at the report, s; PID1's CPU and the guest's busy/idle ticks of 10 ms at the\n")
+	b.WriteString("\nEvery boot (the uptime at the report, s; PID1's CPU and the guest's busy/idle ticks of 10 ms at the\n")
 	b.WriteString("report; the host's load average when the boot started):\n\n")
 	var brows [][]string
 	for _, bt := range m.Boots {
@@ -380,11 +401,11 @@ func (m *qemuMeta) section(dir string) string {
 		if bt.Error != "" {
 			up = "failed"
 		}
-		brows = append(brows, []string{bt.Tree, fmt.Sprint(bt.Run), fmt.Sprint(bt.Order + 1), bt.Init, secs(bt.Exec), up, fmt.Sprint(bt.PID1),
+		brows = append(brows, []string{bt.Tree, fmt.Sprint(bt.Run), fmt.Sprint(bt.Order + 1), bt.Init, up, fmt.Sprint(bt.PID1),
 			fmt.Sprintf("%d / %d", bt.Busy, bt.Idle), bt.Units, bt.Load})
 	}
 	b.WriteString("<details><summary>" + fmt.Sprint(len(brows)) + " boots</summary>\n\n")
-	b.WriteString(table([]string{"tree", "run", "order", "init", "init's exec", "uptime at the report", "PID1 ticks", "busy / idle ticks", "services by state", "host load"}, brows))
+	b.WriteString(table([]string{"tree", "run", "order", "init", "uptime at the report", "PID1 ticks", "busy / idle ticks", "services by state", "host load"}, brows))
 	b.WriteString("\n</details>\n\n")
 	for _, shape := range []string{"flat", "chain", "dag"} {
 		name := "bench-qemu-" + shape + ".svg"
