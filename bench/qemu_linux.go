@@ -55,6 +55,7 @@ type qemuMeta struct {
 	Cmdline                        map[string]string `json:",omitempty"`
 	Trees                          []string
 	Boots                          []qemuBoot
+	Notes                          []string `json:",omitempty"` // what was seen in this run, by hand
 }
 
 // qemuBoot mirrors integration's benchBoot.
@@ -376,6 +377,12 @@ func (m *qemuMeta) section(dir string) string {
 	if len(fails) > 0 {
 		b.WriteString("\nFailed boots (excluded from the figures):\n\n```\n" + strings.Join(fails, "\n") + "\n```\n")
 	}
+	if len(m.Notes) > 0 {
+		b.WriteString("\nNotes on this run:\n\n")
+		for _, n := range m.Notes {
+			b.WriteString("- " + n + "\n")
+		}
+	}
 	var left []string
 	have := map[string]bool{}
 	for _, t := range m.Trees {
@@ -400,6 +407,9 @@ func (m *qemuMeta) section(dir string) string {
 		up := secs(bt.Uptime)
 		if bt.Error != "" {
 			up = "failed"
+			if bt.Uptime > 0 {
+				up = "failed (" + secs(bt.Uptime) + ")"
+			}
 		}
 		brows = append(brows, []string{bt.Tree, fmt.Sprint(bt.Run), fmt.Sprint(bt.Order + 1), bt.Init, up, fmt.Sprint(bt.PID1),
 			fmt.Sprintf("%d / %d", bt.Busy, bt.Idle), bt.Units, bt.Load})

@@ -159,7 +159,7 @@ func benchBootOne(t *testing.T, tree benchTree, init, kernel, initrd, cmdline st
 			os.MkdirAll("testdata/debian/out", 0o755)
 			os.WriteFile("testdata/debian/out/"+name, []byte(vm.output()), 0o644)
 			if t.Failed() {
-				r.Error = "see integration/testdata/debian/out/" + name
+				r.Error = strings.TrimPrefix(r.Error+"; console: integration/testdata/debian/out/"+name, "; ")
 			}
 		}()
 		r.Host = debianWaitFor(vm, "GOSD-REPORT", deadline).Seconds()
@@ -199,7 +199,8 @@ func benchBootOne(t *testing.T, tree benchTree, init, kernel, initrd, cmdline st
 				want = "inactive=" + strconv.Itoa(tree.N)
 			}
 			if r.Units != want {
-				t.Errorf("%s under %s: generated services by state %q, want %q", tree.Name, init, r.Units, want)
+				r.Error = fmt.Sprintf("generated services by state %q, want %q", r.Units, want)
+				t.Errorf("%s under %s: %s", tree.Name, init, r.Error)
 			}
 		}
 	})
