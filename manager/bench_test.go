@@ -118,3 +118,19 @@ func BenchmarkListMountTable(b *testing.B) {
 		runtime.KeepAlive(m)
 	})
 }
+
+// BenchmarkMountTableFeed: the first report of a mount table of 2000
+// mounts, to a manager with 2000 services loaded (each new mount unit
+// looks for the units that need its path).
+func BenchmarkMountTableFeed(b *testing.B) {
+	const n = 2000
+	src := bigSource(n, false)
+	points := tablePoints(n)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		m := New(src)
+		b.StartTimer()
+		m.Step(0, MountsChanged{Added: points})
+	}
+}

@@ -397,6 +397,16 @@ func (m *Manager) onMountsChanged(e MountsChanged) {
 			m.forget(u)
 		}
 	}
+	// Who needs mount units by path, found once per report (a container's
+	// table may bring thousands of mounts at once).
+	var needs []mountNeed
+	found := false
+	needsOnce := func() []mountNeed {
+		if !found {
+			needs, found = m.mountNeeds(), true
+		}
+		return needs
+	}
 	for _, p := range e.Added {
 		if unitfile.IgnoredMountPoint(p.Where) {
 			continue // systemd makes no unit of these
@@ -412,7 +422,7 @@ func (m *Manager) onMountsChanged(e MountsChanged) {
 		name += ".mount"
 		u := m.units[name]
 		if u == nil || u.def.LoadState == unitfile.NotFound {
-			u = m.unitFromTable(name, u, p)
+			u = m.unitFromTable(name, u, p, needsOnce)
 		}
 		r, ok := u.impl.(*mountRun)
 		if !ok || r.probing || r.busy() {
@@ -432,7 +442,7 @@ func (m *Manager) onMountsChanged(e MountsChanged) {
 
 // unitFromTable makes the unit of a mount point without a unit file (u,
 // when not nil, is the not-found unit something named it by).
-func (m *Manager) unitFromTable(name string, u *unit, p MountPoint) *unit {
+func (m *Manager) unitFromTable(name string, u *unit, p MountPoint, needs func() []mountNeed) *unit {
 	def := unitfile.MountFromTable(name, p.Where, p.What, p.Type, p.Options)
 	m.loading++
 	if u == nil {
@@ -446,7 +456,65 @@ func (m *Manager) unitFromTable(name string, u *unit, p MountPoint) *unit {
 	if m.loading == 0 {
 		m.addTargetDeps()
 	}
+	m.addMountDependents(u, needs())
 	return u
+}
+
+// mountNeed is a unit that needs the mount units of some paths: of
+// dirs (and every directory above them).
+type mountNeed struct {
+	u    *unit
+	dirs []string
+}
+
+// mountNeeds lists the units that need mount units by path, but those
+// made from the table (their own edges were made when they were): units
+// with RequiresMountsFor=, mount units with a file (the mount above them)
+// and swap files.
+func (m *Manager) mountNeeds() []mountNeed {
+	var out []mountNeed
+	for _, o := range m.loadOrder {
+		if !loaded(o) {
+			continue
+		}
+		var dirs []string
+		for _, p := range o.def.Unit.RequiresMountsFor {
+			dirs = append(dirs, path.Clean(p))
+		}
+		if d := o.def.Mount; d != nil && !fromTable(o.def) && d.Where != "/" {
+			dirs = append(dirs, path.Dir(d.Where))
+		}
+		if d := o.def.Swap; d != nil && strings.HasPrefix(d.What, "/") && !strings.HasPrefix(d.What, "/dev/") {
+			dirs = append(dirs, path.Dir(d.What))
+		}
+		if len(dirs) > 0 {
+			out = append(out, mountNeed{o, dirs})
+		}
+	}
+	return out
+}
+
+// addMountDependents gives the units of needs that need what is at or
+// under u's mount point their Requires= and After= on it, as systemd does
+// when a mount unit appears (the units loaded before it had no unit to
+// name). A waiting job counts its new ordering.
+func (m *Manager) addMountDependents(u *unit, needs []mountNeed) {
+	where := u.def.Mount.Where
+	under := func(p string) bool {
+		return where == "/" || p == where || strings.HasPrefix(p, where+"/")
+	}
+	for _, n := range needs {
+		o := n.u
+		if o == u || !slices.ContainsFunc(n.dirs, under) {
+			continue
+		}
+		_, had := m.edgeSeen[edgeKey{o, u, depAfter}]
+		m.edge(o, u, depRequires)
+		m.edge(o, u, depAfter)
+		if j := o.job; !had && j != nil && !j.running {
+			m.recount(j)
+		}
+	}
 }
 
 // TableUnit is the definition of a unit the manager made from the mount

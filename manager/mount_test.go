@@ -322,3 +322,35 @@ func TestMountTableUnitsSurviveReload(t *testing.T) {
 		t.Fatalf("run-user-0.mount is %s after a reload", st.LoadState)
 	}
 }
+
+// A unit made from the table gives the units loaded before it that need
+// its path (RequiresMountsFor=, a mount unit below it, a swap file on it)
+// Requires= and After= on it, as systemd does when a mount unit appears;
+// a job waiting on one of them then waits for it too.
+func TestMountFromTableGetsDependents(t *testing.T) {
+	db := oneshot("db.service")
+	db.Unit.RequiresMountsFor = []string{"/srv/db/data"}
+	other := oneshot("other.service")
+	other.Unit.RequiresMountsFor = []string{"/srvx"}
+	h := newHarness(t, memSource{}.add(db, other, mountUnit("srv-db-sub.mount", "tmpfs", "/srv/db/sub", "tmpfs", ""),
+		swapUnit("srv-swap.swap", "/srv/swap")))
+	h.step(MountsChanged{Added: points("/", "/srv")})
+	u := func(n string) *unit { return h.m.units[n] }
+	srv := u("srv.mount")
+	for _, n := range []string{"db.service", "srv-db-sub.mount", "srv-swap.swap"} {
+		if !inUnits(u(n).deps[depRequires], srv) || !inUnits(u(n).deps[depAfter], srv) {
+			t.Errorf("%s: requires %v after %v", n, names(u(n).deps[depRequires]), names(u(n).deps[depAfter]))
+		}
+		if !inUnits(u(n).deps[depRequires], u("-.mount")) {
+			t.Errorf("%s does not require -.mount", n)
+		}
+	}
+	if inUnits(u("other.service").deps[depRequires], srv) {
+		t.Error("/srvx is not under /srv")
+	}
+	// Unmounted: the unit goes, and with it the edges.
+	h.step(MountsChanged{Removed: []string{"/srv"}})
+	if inUnits(u("db.service").deps[depRequires], srv) {
+		t.Error("db.service still requires the forgotten srv.mount")
+	}
+}
