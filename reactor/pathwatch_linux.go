@@ -29,23 +29,26 @@ type pathWatcher struct {
 	buf     []byte
 }
 
-// pathEvents is what each kind watches on its own path (systemd's
-// path.c flags_table); parentEvents is what each directory above it is
-// watched for: what can make the path appear.
-var pathEvents = map[string]uint32{
-	"PathExists":        unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB,
-	"PathExistsGlob":    unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_ATTRIB,
-	"PathChanged":       changedEvents,
-	"PathModified":      changedEvents | unix.IN_MODIFY,
-	"DirectoryNotEmpty": unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_MOVED_TO,
+// inotifyMask is the inotify events that tell of what interest names.
+func inotifyMask(interest pathInterest) uint32 {
+	var m uint32
+	for _, f := range []struct {
+		bit  pathInterest
+		mask uint32
+	}{
+		{entryAdded, unix.IN_CREATE | unix.IN_MOVED_TO},
+		{entryRemoved, unix.IN_DELETE | unix.IN_MOVED_FROM},
+		{pathGone, unix.IN_DELETE_SELF | unix.IN_MOVE_SELF},
+		{attribChange, unix.IN_ATTRIB},
+		{closedWrite, unix.IN_CLOSE_WRITE},
+		{anyWrite, unix.IN_MODIFY},
+	} {
+		if interest&f.bit != 0 {
+			m |= f.mask
+		}
+	}
+	return m
 }
-
-const (
-	changedEvents = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_CLOSE_WRITE |
-		unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO
-	parentEvents = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_MOVED_TO |
-		unix.IN_DELETE | unix.IN_MOVED_FROM
-)
 
 func newPathWatcher() (*pathWatcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
@@ -56,25 +59,25 @@ func newPathWatcher() (*pathWatcher, error) {
 		buf: make([]byte, 16<<10)}, nil
 }
 
-// watch adds spec i: its path and every directory above it. A path that
-// does not exist (yet) is only watched through its directories.
+// watch adds spec i: its path and every directory above it
+// (pathTargets).
 func (w *pathWatcher) watch(i int, s unitfile.PathSpec) {
-	for p := s.Path; p != "/"; p = path.Dir(p) {
-		d := path.Dir(p)
-		if wd, err := unix.InotifyAddWatch(w.fd, d, parentEvents|unix.IN_MASK_ADD); err == nil {
-			name := path.Base(p)
-			if !containsString(w.parents[int32(wd)], name) {
-				w.parents[int32(wd)] = append(w.parents[int32(wd)], name)
-			}
+	for _, t := range pathTargets(s) {
+		wd, err := unix.InotifyAddWatch(w.fd, t.path, inotifyMask(t.interest)|unix.IN_MASK_ADD)
+		if err != nil {
+			continue
 		}
-	}
-	wd, err := unix.InotifyAddWatch(w.fd, s.Path, pathEvents[s.Kind]|unix.IN_MASK_ADD)
-	if err != nil {
-		return
-	}
-	w.own[int32(wd)] = true
-	if s.Kind == "PathChanged" || s.Kind == "PathModified" {
-		w.primary[int32(wd)] = i
+		switch {
+		case !t.own:
+			if !containsString(w.parents[int32(wd)], t.name) {
+				w.parents[int32(wd)] = append(w.parents[int32(wd)], t.name)
+			}
+		case t.trigger:
+			w.own[int32(wd)] = true
+			w.primary[int32(wd)] = i
+		default:
+			w.own[int32(wd)] = true
+		}
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build linux || freebsd
+
 package reactor
 
 import (
@@ -185,6 +187,39 @@ func TestPathChangedAndModifiedRealFiles(t *testing.T) {
 			p.waitRuns(2)
 		})
 	}
+}
+
+// A file replaced by a rename over it (an editor's atomic save) is watched
+// anew: a write to the new file triggers PathModified= (kqueue follows the
+// open file, inotify the inode; both are re-armed by the fresh watch).
+func TestPathModifiedFollowsAReplacedFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "conf")
+	os.WriteFile(file, []byte("a\n"), 0o644)
+	p := startPathRig(t, dir, unitList{
+		"p.path":    buildUnit(t, "p.path", "Path.PathModified="+file),
+		"p.service": pathService(t, dir, "true"),
+	})
+	p.waitFor("p.path waiting", func() bool { return p.state("p.path") == "active/waiting" })
+	tmp := filepath.Join(dir, "conf.new")
+	os.WriteFile(tmp, []byte("b\n"), 0o644)
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
+	// The replacement itself may trigger (the old file lost its name);
+	// wait until that has settled.
+	time.Sleep(300 * time.Millisecond)
+	p.waitFor("p.path waiting after the rename", func() bool {
+		return p.state("p.path") == "active/waiting" && p.state("p.service") == "inactive/dead"
+	})
+	before := p.runs()
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("c\n"))
+	f.Close()
+	p.waitFor("a run for the write to the new file", func() bool { return p.runs() > before })
 }
 
 // DirectoryNotEmpty= with MakeDirectory=: the directory is made with
