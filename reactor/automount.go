@@ -23,3 +23,10 @@ func (r *Reactor) automountEffect(e manager.Effect) {
 		r.stopAutomount(e.Unit)
 	}
 }
+
+// closeAutomounts undoes every automount point still set up.
+func (r *Reactor) closeAutomounts() {
+	for unit := range r.automounts {
+		r.stopAutomount(unit)
+	}
+}

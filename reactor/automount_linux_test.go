@@ -178,3 +178,20 @@ func openFDs(t *testing.T) int {
 	}
 	return len(ents)
 }
+
+// The loop's end undoes the automount points still set up: the pipe
+// leaves the poller and is closed.
+func TestCloseAutomounts(t *testing.T) {
+	r, _ := pipeReactor(t, t.TempDir())
+	fd := r.automounts["x.automount"].pipe
+	r.closeAutomounts()
+	if len(r.automounts) != 0 {
+		t.Fatal("an automount point is left")
+	}
+	if _, ok := r.sources[fd]; ok {
+		t.Fatal("the pipe is still polled")
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != unix.EBADF {
+		t.Fatalf("the pipe is still open: %v", err)
+	}
+}

@@ -370,6 +370,9 @@ func (r *Reactor) Run() int {
 	defer r.closeMountWatch()
 	r.openSwapWatch()
 	defer r.closeSwapWatch()
+	// An automount point still set up when the loop ends (an exit that did
+	// not stop its unit) is not left behind mounted without its reader.
+	defer r.closeAutomounts()
 	r.openDeviceWatch()
 	defer r.closeDeviceWatch()
 	if fd := openClockWatch(); fd >= 0 {
