@@ -354,3 +354,54 @@ func TestDeviceUnitsFollowLoop(t *testing.T) {
 	g.waitFor("loop.service inactive/dead")
 	g.stop()
 }
+
+// A burst larger than the socket's buffer: the kernel drops uevents and
+// says so (ENOBUFS); the reactor then reads every device again and feeds
+// a full report, so a device whose uevent was lost is still known. Real
+// uevents from interfaces made and removed, into a socket whose buffer
+// is made tiny here.
+func TestUeventOverflowRereadsDevices(t *testing.T) {
+	needRoot(t)
+	if _, err := os.Stat("/run/udev/control"); err == nil {
+		t.Skip("udev runs here: the kernel's uevents are not followed")
+	}
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_KOBJECT_UEVENT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1) // the kernel's minimum
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: uevent.GroupKernel}); err != nil {
+		t.Fatal(err)
+	}
+	r := newReactor(t, Config{Manager: script(func(time.Duration, manager.Event) []manager.Effect { return nil }), Log: &syncBuffer{}})
+	r.devFS, r.devReported, r.ueventFD = hostDeviceFS, map[string]bool{}, fd
+	defer unix.Close(fd)
+	base := fmt.Sprintf("gso%d", os.Getpid()%100000)
+	for i := 0; i < 6; i++ {
+		name := fmt.Sprintf("%s%d", base, i)
+		if out, err := exec.Command("ip", "link", "add", name, "type", "ifb").CombinedOutput(); err != nil {
+			t.Fatalf("ip link add: %v %s", err, out)
+		}
+		defer exec.Command("ip", "link", "del", name).Run()
+	}
+	r.readUevents()
+	var full *manager.DevicesChanged
+	for _, ev := range r.pending {
+		if dc, ok := ev.(manager.DevicesChanged); ok && dc.Coldplug {
+			full = &dc
+		}
+	}
+	if full == nil {
+		t.Fatalf("no full report after the overflow (%d events: %+v)", len(r.pending), r.pending)
+	}
+	var found int
+	for _, d := range full.Devices {
+		if strings.HasPrefix(filepath.Base(d.SysPath), base) {
+			found++
+		}
+	}
+	if found != 6 {
+		t.Fatalf("the full report has %d of the 6 interfaces: %+v", found, full.Devices)
+	}
+}
