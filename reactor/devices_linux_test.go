@@ -42,6 +42,22 @@ func fileGone(p string) func() bool {
 	return func() bool { _, err := os.Stat(p); return err != nil }
 }
 
+// linkType is a kind of network interface this kernel can make without
+// hardware (ifb here; dummy on kernels built with it instead). Called
+// before any reactor runs in the test.
+func linkType(t *testing.T) string {
+	t.Helper()
+	probe := fmt.Sprintf("gsp%d", os.Getpid()%1000000)
+	for _, kind := range []string{"ifb", "dummy"} {
+		if exec.Command("ip", "link", "add", probe, "type", kind).Run() == nil {
+			exec.Command("ip", "link", "del", probe).Run()
+			return kind
+		}
+	}
+	t.Fatal("the kernel makes neither ifb nor dummy interfaces (ip link add)")
+	return ""
+}
+
 func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -102,7 +118,7 @@ func TestUeventSenderChecks(t *testing.T) {
 		t.Fatal("uevent socket blocking")
 	}
 	link := fmt.Sprintf("gsc%d", os.Getpid()%1000000)
-	if out, err := exec.Command("ip", "link", "add", link, "type", "ifb").CombinedOutput(); err != nil {
+	if out, err := exec.Command("ip", "link", "add", link, "type", linkType(t)).CombinedOutput(); err != nil {
 		t.Fatalf("ip link add: %v %s", err, out)
 	}
 	b, oob, from := recvUevent(t, fd, "add@/devices/virtual/net/"+link+"\x00")
@@ -277,13 +293,14 @@ func TestDeviceUnitsFollowNetLink(t *testing.T) {
 		never + ".d/timeout.conf": "[Unit]\nJobRunningTimeoutSec=1\n",
 	})
 	sysLink := "/sys/class/net/" + link
+	kind := linkType(t)
 	t.Cleanup(func() { exec.Command("ip", "link", "del", link).Run() })
 	g := startDeviceRig(t, dir, "boot.target")
 	time.Sleep(time.Second)
 	if g.index("wait.service active/running") >= 0 {
 		t.Fatal("started before its device")
 	}
-	tool(t, fileThere(sysLink), "ip", "link", "add", link, "type", "ifb")
+	tool(t, fileThere(sysLink), "ip", "link", "add", link, "type", kind)
 	g.waitFor(dev + " active/plugged")
 	g.waitFor(dev + " start=done")
 	g.waitFor("wait.service active/running")
@@ -378,9 +395,10 @@ func TestUeventOverflowRereadsDevices(t *testing.T) {
 	r.devFS, r.devReported, r.ueventFD = hostDeviceFS, map[string]bool{}, fd
 	defer unix.Close(fd)
 	base := fmt.Sprintf("gso%d", os.Getpid()%100000)
+	kind := linkType(t)
 	for i := 0; i < 6; i++ {
 		name := fmt.Sprintf("%s%d", base, i)
-		if out, err := exec.Command("ip", "link", "add", name, "type", "ifb").CombinedOutput(); err != nil {
+		if out, err := exec.Command("ip", "link", "add", name, "type", kind).CombinedOutput(); err != nil {
 			t.Fatalf("ip link add: %v %s", err, out)
 		}
 		defer exec.Command("ip", "link", "del", name).Run()
