@@ -17,7 +17,8 @@
 //     processes, its table from sub-states to active states, save and
 //     restore for daemon-reexec), and unitTypes, the table of types.
 //   - one file per type: service.go (with busname.go), socket.go,
-//     timer.go, target.go (and plainUnit for types gosd does not run).
+//     timer.go, path.go, mount.go, swap.go, automount.go, device.go,
+//     target.go (and plainUnit for types gosd does not run).
 //   - gone.go: units whose file went away, and panics; reexec.go:
 //     daemon-reexec.
 //

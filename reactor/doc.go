@@ -16,7 +16,9 @@
 // paths.go and pathwatch_*.go watch path units' paths (inotify) and answer
 // WatchPaths with PathsChecked; automount*.go hold automount units'
 // autofs mounts, read the kernel's requests from their pipes
-// (AutomountRequest) and answer them (AutomountReply).
+// (AutomountRequest) and answer them (AutomountReply); devices*.go follow
+// devices for device units (the uevent netlink socket, /sys and udev's
+// database) and feed DevicesChanged.
 //
 // cmd/gosd calls exec.RunHelperIfRequested first thing in main and, for
 // the manager (not the gosdctl, systemctl or journalctl client),
