@@ -224,3 +224,39 @@ func TestMountUnitsWithoutMountToolAsPID1(t *testing.T) {
 		}
 	}
 }
+
+// Mount-table reads are rate-limited (5 a second, as systemd): a service
+// that mounts and unmounts in a loop does not lose gosd the last state:
+// the loop's mount point ends with no unit, the mount made after the loop
+// has one, active.
+func TestMountTableRateLimitAsPID1(t *testing.T) {
+	needRoot(t)
+	base := t.TempDir()
+	loop, last := filepath.Join(base, "loop"), filepath.Join(base, "last")
+	unitOf := func(p string) string {
+		n, err := unitfile.EscapePath(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n + ".mount"
+	}
+	in := start(t, asPID1, map[string]string{
+		"default.target": "[Unit]\nWants=churn.service\n",
+		"churn.service": "[Service]\nType=oneshot\nRemainAfterExit=yes\n" +
+			"ExecStart=/bin/sh -c 'mkdir -p " + loop + " " + last + "; i=0; while [ $i -lt 40 ]; do " +
+			"mount -t tmpfs tmpfs " + loop + " && umount " + loop + "; i=$((i+1)); done; " +
+			"mount -t tmpfs tmpfs " + last + " && touch @T@/churned'\n" +
+			"ExecStop=/bin/sh -c 'umount " + last + "'\n",
+	})
+	in.waitOutput("Reached target default.target", 20*time.Second)
+	in.waitFile("churned", 20*time.Second)
+	in.waitFor(unitOf(last)+" active", 10*time.Second, func() bool {
+		return showValue(t, in, unitOf(last), "ActiveState") == "active"
+	})
+	if list := ctlRun(t, in, "list-units", "--all", "--no-legend", "--plain").out; strings.Contains(list, unitOf(loop)) {
+		t.Errorf("the loop's mount point, unmounted at the end, has a unit:\n%s", list)
+	}
+	if code := in.stop(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d\n%s", code, in.out.String())
+	}
+}

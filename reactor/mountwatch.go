@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -41,6 +42,47 @@ func (r *Reactor) closeMountWatch() {
 		r.removeSource(r.mountFD)
 		unix.Close(r.mountFD)
 		r.mountFD = -1
+	}
+}
+
+// Mount-table reads are rate-limited as systemd limits them (5 a
+// second): a program that mounts and unmounts in a loop (a user's FUSE
+// mounts) must not keep PID1 parsing a table of thousands of lines. The
+// kernel reports a change once per poll, so a change that comes over the
+// limit is read when the second ends (mountReadTimer), and none is lost.
+const (
+	mountReadBurst  = 5
+	mountReadWindow = time.Second
+)
+
+// mountReadTimer is the reactor's own deadline for a deferred read; it
+// never reaches the manager (fireTimers).
+var mountReadTimer = manager.TimerID{Kind: "gosd-mount-table"}
+
+// onMountsEvent is a change signalled on the mountinfo fd: read now, or
+// when the rate limit's window ends.
+func (r *Reactor) onMountsEvent() {
+	now := r.Now()
+	if now-r.mountReadStart >= mountReadWindow {
+		r.mountReadStart, r.mountReads = now, 0
+	}
+	if r.mountReads >= mountReadBurst {
+		if !r.mountReadDeferred {
+			r.mountReadDeferred = true
+			r.timers.set(mountReadTimer, r.mountReadStart+mountReadWindow)
+		}
+		return
+	}
+	r.mountReads++
+	r.onMountsChanged()
+}
+
+// onMountReadTimer reads a change deferred by the rate limit.
+func (r *Reactor) onMountReadTimer() {
+	r.mountReadDeferred = false
+	r.mountReadStart, r.mountReads = r.Now(), 1
+	if r.mountFD >= 0 {
+		r.onMountsChanged()
 	}
 }
 

@@ -155,6 +155,11 @@ type Reactor struct {
 	// is the table as last reported.
 	mountFD     int
 	mountPoints map[string]bool
+	// The rate limit of mount-table reads (mountwatch.go): reads in the
+	// window that began at mountReadStart, and a read deferred to its end.
+	mountReadStart    time.Duration
+	mountReads        int
+	mountReadDeferred bool
 	// toolPaths: where mount(8), umount(8), swapon(8) and swapoff(8)
 	// were found last ("mount-helper": not found), to log a change (mounts.go).
 	toolPaths map[string]string
@@ -632,6 +637,10 @@ func (r *Reactor) writeLog(unit string, pos unitfile.Pos, level manager.Level, m
 
 func (r *Reactor) fireTimers() {
 	for _, id := range r.timers.expired(r.Now()) {
+		if id == mountReadTimer {
+			r.guard("", "mount table", r.onMountReadTimer)
+			continue
+		}
 		r.Feed(manager.TimerFired{ID: id})
 	}
 }
@@ -775,7 +784,7 @@ func (r *Reactor) handleFD(fd int) {
 	case *memEventsSource:
 		r.guard(s.unit, "memory events", func() { r.onMemoryEvent(s.unit) })
 	case mountinfoSource:
-		r.guard("", "mount table", r.onMountsChanged)
+		r.guard("", "mount table", r.onMountsEvent)
 	case swapsSource:
 		r.guard("", "swap table", r.onSwapsChanged)
 	case ueventSource:
