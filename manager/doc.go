@@ -16,9 +16,10 @@
 //     (as systemd's UnitVTable: start, stop, reload, its deadlines and
 //     processes, its table from sub-states to active states, save and
 //     restore for daemon-reexec), and unitTypes, the table of types.
-//   - one file per type: service.go (with busname.go), socket.go,
-//     timer.go, path.go, mount.go, swap.go, automount.go, device.go,
-//     target.go (and plainUnit for types gosd does not run).
+//   - one file per type, each registered in unitTypes: service.go (with
+//     busname.go), socket.go, timer.go, path.go, mount.go, swap.go,
+//     automount.go, slice.go, device.go, target.go (and plainUnit for
+//     types gosd does not run: scope, and units without a file).
 //   - gone.go: units whose file went away, and panics; reexec.go:
 //     daemon-reexec.
 //

@@ -13,12 +13,17 @@
 // open, the conditions to check, the exec context to clean up); the
 // reactor reads unit definitions itself only to re-apply settings after
 // a daemon-reload or re-exec. A unit type's hooks live in their own files:
-// paths.go and pathwatch_*.go watch path units' paths (inotify) and answer
-// WatchPaths with PathsChecked; automount*.go hold automount units'
-// autofs mounts, read the kernel's requests from their pipes
-// (AutomountRequest) and answer them (AutomountReply); devices*.go follow
-// devices for device units (the uevent netlink socket, /sys and udev's
-// database) and feed DevicesChanged.
+// paths.go watches path units' paths (pathinterest.go says what each kind
+// watches; pathwatch_linux.go with inotify, pathwatch_freebsd.go with
+// kqueue EVFILT_VNODE) and answers WatchPaths with PathsChecked; mounts.go
+// and mountwatch.go probe mount points and follow the mount table for
+// mount units, swapwatch.go /proc/swaps for swap units; automount*.go hold
+// automount units' autofs mounts, read the kernel's requests from their
+// pipes (AutomountRequest) and answer them (AutomountReply); devices*.go
+// follow devices for device units (the uevent netlink socket, /sys and
+// udev's database) and feed DevicesChanged; cgroups.go makes a slice's
+// cgroup with its settings (RealizeSlice, and Spawn.Slices before a
+// member's first process).
 //
 // cmd/gosd calls exec.RunHelperIfRequested first thing in main and, for
 // the manager (not the gosdctl, systemctl or journalctl client),
