@@ -35,10 +35,13 @@
 //
 // Slices hold no processes; each slice enables for its children the
 // controllers gosd uses (cpu, io, memory, pids) when its parent offers
-// them. On a hybrid layout those controllers are usually bound to the v1
-// hierarchies and missing from cgroup.controllers: groups still work for
-// placement, killing and events, and Apply reports the settings it could
-// not apply.
+// them. Slice gives a slice unit's own group, to which Apply writes its
+// [Slice] settings as it writes a unit's; a controller a group lacks
+// (cpuset, for AllowedCPUs=) is enabled by Apply from the root down, as
+// systemd does when a unit needs it. On a hybrid layout those
+// controllers are usually bound to the v1 hierarchies and missing from
+// cgroup.controllers: groups still work for placement, killing and
+// events, and Apply reports the settings it could not apply.
 //
 // # Events
 //
