@@ -235,19 +235,6 @@ func (r *Reactor) warn(unit, msg string) {
 	r.logAt(unit, unitfile.Pos{}, manager.LevelWarning, msg)
 }
 
-func (r *Reactor) resources(name string) *unitfile.ResourceControl {
-	u := r.unit(name)
-	switch {
-	case u == nil:
-		return nil
-	case u.Service != nil:
-		return &u.Service.Resources
-	case u.Socket != nil:
-		return &u.Socket.Resources
-	}
-	return nil
-}
-
 // cgroupFor returns the unit's cgroup, creating it (with its resource
 // settings and its watches) before the unit's first process.
 func (r *Reactor) cgroupFor(unit string, rc *unitfile.ResourceControl) (*unitCgroup, error) {

@@ -260,8 +260,8 @@ func (r *Reactor) progress(e manager.UnitChanged) {
 // puts what an effect needs in the effect itself (issue 15), and the
 // reactor reads no definition for effects of the real manager. What is
 // left: effects of a manager that leaves their data out (tests that
-// script one: OpenSockets without Socket, a Spawn without Resources, a
-// JobFinished or UnitChanged without Description), and a daemon-reexec
+// script one: OpenSockets without Socket, a JobFinished or UnitChanged
+// without Description), and a daemon-reexec
 // handover from a gosd that did not record Accept= and the log settings
 // (reexec.go).
 func (r *Reactor) unit(name string) *unitfile.Unit {
@@ -451,10 +451,7 @@ func (r *Reactor) spawn(s manager.Spawn) {
 		spec.ListenNames = append(spec.ListenNames, name)
 	}
 	var mk *cgroupMake
-	rc := s.Resources
-	if rc == nil {
-		rc = r.resources(s.Unit)
-	}
+	rc := s.Resources // nil for a mount or swap unit: no settings
 	if r.cg != nil {
 		// The slices' settings first, then the unit's cgroup, before the
 		// first process, which starts inside it.
