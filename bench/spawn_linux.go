@@ -136,30 +136,20 @@ func startAndWait(spec gexec.Spec) error {
 	if p.PidFD >= 0 {
 		syscall.Close(p.PidFD)
 	}
-	if err := waitOK(p.Pid); err != nil {
-		return fmt.Errorf("%w; again with its stderr: %s", err, stderrOf(spec))
-	}
-	return nil
+	return waitOK(p.Pid)
 }
 
-// stderrOf spawns spec once more with its output in a file, for the
-// message of a failed spawn (the helper says what failed there).
-func stderrOf(spec gexec.Spec) string {
-	f, err := os.CreateTemp("", "spawn-stderr-")
-	if err != nil {
-		return err.Error()
+// logged is spec with its output appended to log, whose end a failed
+// spawn's message quotes (the helper says there what failed).
+func logged(spec gexec.Spec, log *os.File) func() error {
+	spec.Stdout, spec.Stderr = int(log.Fd()), int(log.Fd())
+	return func() error {
+		if err := startAndWait(spec); err != nil {
+			data, _ := os.ReadFile(log.Name())
+			return fmt.Errorf("%w; its last output: %q", err, data[max(0, len(data)-600):])
+		}
+		return nil
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	spec.Stdout, spec.Stderr = int(f.Fd()), int(f.Fd())
-	p, err := gexec.Start(spec)
-	if err != nil {
-		return err.Error()
-	}
-	var ws syscall.WaitStatus
-	syscall.Wait4(p.Pid, &ws, 0, nil)
-	data, _ := os.ReadFile(f.Name())
-	return fmt.Sprintf("status %d, %q", ws.ExitStatus(), data)
 }
 
 func waitOK(pid int) error {
@@ -209,12 +199,15 @@ func spawnCost(c config, b bins, work string) *spawnResult {
 	plain := gexec.Spec{Unit: "plain.service", Cmd: unitfile.ExecCommand{Path: "/bin/true", Argv: []string{"/bin/true"}}, Conn: -1, Stdout: -1, Stderr: -1}
 	forced := plain
 	forced.ForceHelper = true
+	log, err := os.Create(filepath.Join(work, "spawn-output"))
+	check(err)
+	defer log.Close()
 
 	rows := []*spawnRow{
 		{name: "raw fork+exec", what: "`syscall.ForkExec` of /bin/true (setsid, /dev/null stdio)", spawn: func() error { return forkExecWait("/bin/true", []string{"true"}) }},
 		{name: "gosd, plain unit", what: "`exec.Start` of a unit with no settings (the direct spawn)", spawn: func() error { return startAndWait(plain) }},
-		{name: "gosd, redis-server.service", what: "`exec.Start` of Debian's unit (User=" + user + "): the release gosd binary as the exec helper", spawn: func() error { return startAndWait(redis) }},
-		{name: "gosd helper, nothing to apply", what: "`exec.Start` of the plain unit forced through the helper: the helper's fixed cost", spawn: func() error { return startAndWait(forced) }},
+		{name: "gosd, redis-server.service", what: "`exec.Start` of Debian's unit (User=" + user + "): the release gosd binary as the exec helper", spawn: logged(redis, log)},
+		{name: "gosd helper, nothing to apply", what: "`exec.Start` of the plain unit forced through the helper: the helper's fixed cost", spawn: logged(forced, log)},
 		{name: "minimal Go program", what: "a static Go program (`bench/helper exec`) that only execs /bin/true", spawn: func() error {
 			return forkExecWait(b.helper, []string{"helper", "exec", "/bin/true"})
 		}},
