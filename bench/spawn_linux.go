@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -77,6 +78,7 @@ type spawnRow struct {
 }
 
 type spawnResult struct {
+	load      [2]string // /proc/loadavg before and after
 	rows      []*spawnRow
 	floorNote []string
 	user      string
@@ -247,6 +249,7 @@ func spawnCost(c config, b bins, work string) *spawnResult {
 		rounds = 5
 	}
 	progress("spawn cost: %d rounds of %d spawns per row, rows interleaved", rounds, res.perRound)
+	res.load[0] = loadNow()
 	for r := 0; r < rounds; r++ {
 		for i := range rows {
 			row := rows[(i+r)%len(rows)] // a different row goes first each round
@@ -264,7 +267,19 @@ func spawnCost(c config, b bins, work string) *spawnResult {
 			row.cpu = append(row.cpu, (cpuMs()-cpu0)/float64(res.perRound))
 		}
 	}
+	res.load[1] = loadNow()
 	return res
+}
+
+// loadNow is the 1-minute load average: on a shared machine the wall
+// figures mean little when it exceeds the CPUs.
+func loadNow() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
 
 func (s *spawnResult) write(b *strings.Builder) {
@@ -294,7 +309,11 @@ func (s *spawnResult) write(b *strings.Builder) {
 	if f != nil && f.skipped == "" {
 		fmt.Fprintf(b, "- hardened floor / plain: %.2f wall, %.2f CPU\n", med(f, false)/med(base, false), med(f, true)/med(base, true))
 		fmt.Fprintf(b, "- gosd hardened / hardened floor: %.2f wall, %.2f CPU\n", med(g, false)/med(f, false), med(g, true)/med(f, true))
+		if e := s.row("C program, exec only"); e != nil && e.skipped == "" {
+			fmt.Fprintf(b, "- the settings' kernel work alone (hardened floor − C exec only) / plain: %.2f CPU\n", (med(f, true)-med(e, true))/med(base, true))
+		}
 	}
+	fmt.Fprintf(b, "- Load average (1 min) at the start and end of the suite: %s, %s, on %d CPUs\n", s.load[0], s.load[1], runtime.NumCPU())
 	for _, n := range s.floorNote {
 		fmt.Fprintf(b, "- Hardened floor: %s\n", n)
 	}
