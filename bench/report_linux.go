@@ -437,6 +437,9 @@ func (r *report) spawnSection() string {
 	b.WriteString("runtime, no decoding, no stat or mount-table probes — then execs /bin/true: what the kernel\n")
 	b.WriteString("charges for the settings. Goal (issue 13): gosd hardened / plain under 2.\n\n")
 	r.spawn.write(&b)
+	if n := schedNote(); n != "" {
+		b.WriteString("- " + n + "\n")
+	}
 	b.WriteString("\n")
 	return b.String()
 }
