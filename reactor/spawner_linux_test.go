@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gosd/cgroups"
 	"gosd/exec"
 	"gosd/manager"
 )
@@ -21,6 +22,7 @@ import (
 func TestSpawnedBeforeExitAndEmpty(t *testing.T) {
 	const n = 200
 	root := fmt.Sprintf("gosd-spawner-test-%d", os.Getpid())
+	removeCgroupRootAfter(t, root)
 	spawnedAt := map[int]int{} // pid -> event index of its Spawned
 	unitSpawned := map[string]bool{}
 	var problems []string
@@ -83,6 +85,7 @@ func TestSpawnedBeforeExitAndEmpty(t *testing.T) {
 func TestRestartWhileCgroupIsRemoved(t *testing.T) {
 	const n = 100
 	root := fmt.Sprintf("gosd-spawner-rm-test-%d", os.Getpid())
+	removeCgroupRootAfter(t, root)
 	var problems []string
 	starts := 0
 	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
@@ -234,6 +237,7 @@ func TestNotifyAfterItsSpawned(t *testing.T) {
 // window stays well under the window (a spin takes all of it).
 func TestNoSpinWhileRemovalWaits(t *testing.T) {
 	root := fmt.Sprintf("gosd-spawner-spin-test-%d", os.Getpid())
+	removeCgroupRootAfter(t, root)
 	release := make(chan struct{})
 	startProcess = func(spec exec.Spec) (exec.Process, error) {
 		if spec.Unit == "slow.service" {
@@ -297,4 +301,17 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// removeCgroupRootAfter removes the test's cgroup root, with whatever a
+// failed or cut-short run left in it (a script that never stops its units
+// leaves their groups), once the test is over.
+func removeCgroupRootAfter(t *testing.T, root string) {
+	t.Cleanup(func() {
+		if h, err := cgroups.DetectAt(root); err == nil {
+			if _, err := cgroups.RemoveTree(h.Root(), 5*time.Second); err != nil {
+				t.Logf("removing the test's cgroups: %v", err)
+			}
+		}
+	})
 }
