@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"reflect"
 	"strings"
 
 	"gosd/unitfile"
@@ -42,9 +43,10 @@ func (*sliceUnit) activeOf(sub SubState) ActiveState { return plainActive(sub) }
 // addDeps: systemd.slice(5) "Implicit Dependencies" and "Default
 // Dependencies".
 func (*sliceUnit) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
-	if name, _ := strings.CutSuffix(u.name, ".slice"); strings.Contains(name, "-") {
-		parent := name[:strings.LastIndexByte(name, '-')] + ".slice"
-		implicit(parent, depRequires, depAfter)
+	// a-b.slice is in a.slice; a.slice and -.slice (the root) in none
+	// that gosd sets.
+	if name, _ := strings.CutSuffix(u.name, ".slice"); strings.LastIndexByte(name, '-') > 0 {
+		implicit(name[:strings.LastIndexByte(name, '-')]+".slice", depRequires, depAfter)
 	}
 	if u.def.Unit.DefaultDependencies {
 		implicit("shutdown.target", depConflicts, depBefore)
@@ -60,6 +62,11 @@ func sliceOf(rc *unitfile.ResourceControl) string {
 }
 
 func (*sliceUnit) start(m *Manager, u *unit) {
+	if u.name == "-.slice" && !reflect.DeepEqual(u.def.Slice.Resources, unitfile.ResourceControl{}) {
+		// The root cgroup's limits belong to whoever made it (the kernel,
+		// a container runtime, the host's manager): said, not dropped.
+		m.logf(u, LevelWarning, "resource settings of -.slice NOT applied: it is gosd's root cgroup, whose settings belong to its parent")
+	}
 	m.emit(RealizeSlice{Unit: u.name, Slices: m.slicesAbove(u.name)})
 	m.setState(u, SubActive)
 }

@@ -76,3 +76,16 @@ func TestReloadAppliesResources(t *testing.T) {
 	}
 	h.wantState("a.service", "active/running")
 }
+
+// -.slice, the root, has no parent to pull in.
+func TestRootSliceHasNoParent(t *testing.T) {
+	h := newHarness(t, memSource{}.add(sliceUnitDef("-.slice", 10)))
+	effs := h.start("-.slice")
+	h.wantState("-.slice", "active/active")
+	if rs := find[RealizeSlice](effs); len(rs) != 1 || len(rs[0].Slices) != 0 {
+		t.Errorf("-.slice realized with settings (the root is not gosd's to set):\n%s", dump(effs))
+	}
+	if !hasLog(effs, "resource settings of -.slice NOT applied") {
+		t.Errorf("-.slice's settings dropped silently:\n%s", dump(effs))
+	}
+}
