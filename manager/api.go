@@ -327,6 +327,9 @@ type JobStarted struct {
 	ID   uint64
 	Unit string
 	Kind JobKind
+	// Description is the unit's Description= (the console's line for a
+	// device unit's job, which waits from the start).
+	Description string
 }
 
 type JobFinished struct {

@@ -739,7 +739,7 @@ func (m *Manager) install(t *txn, id uint64) {
 		u.job = j
 		m.jobs++
 		fresh = append(fresh, j)
-		m.emit(JobStarted{ID: firstID(j), Unit: u.name, Kind: j.kind})
+		m.emit(JobStarted{ID: firstID(j), Unit: u.name, Kind: j.kind, Description: u.def.Unit.Description})
 		// systemd.unit(5) JobTimeoutSec=: the job, not the unit, times out.
 		if jt := u.def.Unit.JobTimeoutSec; jt > 0 && jt != unitfile.Infinity {
 			m.setTimer(u, "job", m.now+jt)

@@ -536,3 +536,15 @@ func TestUnitChangedNamesTheBusDaemon(t *testing.T) {
 		t.Errorf("other.service active: BusDaemon %v (seen %v)", bus, ok)
 	}
 }
+
+// JobStarted names the unit as the console does, so the reactor prints a
+// waiting device job's line without reading the unit's definition.
+func TestJobStartedCarriesDescription(t *testing.T) {
+	a := svc("a.service", "simple")
+	a.Unit.Description = "Service A"
+	h := newHarness(t, memSource{}.add(a))
+	st := find[JobStarted](h.start("a.service"))
+	if len(st) != 1 || st[0].Description != "Service A" {
+		t.Fatalf("JobStarted %+v", st)
+	}
+}

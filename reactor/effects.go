@@ -129,7 +129,10 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		// the unit actually begins to change (see progress). A device unit
 		// never does: its job waits for the device from the start.
 		if e.Kind == manager.JobStart && unitType(e.Unit) == "device" {
-			desc, _ := r.describe(e.Unit)
+			desc := e.Description
+			if desc == "" {
+				desc, _ = r.describe(e.Unit)
+			}
 			r.console(e, desc, false)
 		}
 		if e.ID == fallbackJobID {
