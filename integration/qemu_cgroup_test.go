@@ -232,7 +232,7 @@ func TestQemuCgroupLimits(t *testing.T) {
 		qemucgLine(t, st, "Active: (\x1b\\[[0-9;]*m)?active")
 		qemucgLine(t, st, `Tasks: [1-5]\b`)
 		qemucgLine(t, st, `Memory: \d`)
-		qemucgLine(t, st, `CGroup: /lim\.slice\s+└─slicefork\.service\s+(├|└)─\d+ sleep 60`)
+		qemucgLine(t, st, `CGroup: /lim\.slice\s+└─slicefork\.service\s+(├|└)─ *\d+ sleep 60`)
 	}
 
 	if !strings.Contains(console, "reboot: Power down") {

@@ -16,8 +16,8 @@ import (
 // slices with the unit's own cgroup.
 type sliceUnit struct{ baseType }
 
-// sliceType registers slice units (unitTypes). A slice without a file
-// (system-foo.slice of a template) stays a plainUnit: nothing to apply.
+// sliceType registers slice units (unitTypes), with a file or without
+// (unitfile loads every slice name, as systemd does).
 var sliceType = typeEntry{
 	has:  func(d *unitfile.Unit) bool { return d.LoadState == unitfile.Loaded && d.Slice != nil },
 	make: func(*unit) unitVTable { return &sliceUnit{} },
@@ -43,10 +43,11 @@ func (*sliceUnit) activeOf(sub SubState) ActiveState { return plainActive(sub) }
 // addDeps: systemd.slice(5) "Implicit Dependencies" and "Default
 // Dependencies".
 func (*sliceUnit) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
-	// a-b.slice is in a.slice; a.slice and -.slice (the root) in none
-	// that gosd sets.
+	// a-b.slice is in a.slice, a.slice in -.slice, the root.
 	if name, _ := strings.CutSuffix(u.name, ".slice"); strings.LastIndexByte(name, '-') > 0 {
 		implicit(name[:strings.LastIndexByte(name, '-')]+".slice", depRequires, depAfter)
+	} else if u.name != "-.slice" {
+		implicit("-.slice", depRequires, depAfter)
 	}
 	if u.def.Unit.DefaultDependencies {
 		implicit("shutdown.target", depConflicts, depBefore)

@@ -68,6 +68,41 @@ func (s *Set) syntheticDevice(name string) *Unit {
 	if !ok {
 		return nil
 	}
+	u := s.withoutFile(name, p)
+	if !FollowsDevices {
+		u.Unit.Asserts = append(u.Unit.Asserts, Condition{Kind: "PathExists", Value: p, Pos: Pos{File: ExternalCheck}})
+	}
+	return u
+}
+
+// syntheticSlice is a slice unit without a file, loaded as systemd loads
+// every slice name (a slice's file is optional): -.slice, system.slice,
+// and the system-NAME.slice that holds the instances of NAME@.service.
+// Its drop-ins apply; it is described as systemd describes it.
+func (s *Set) syntheticSlice(name string) *Unit {
+	prefix, _, suffix := SplitName(name)
+	if suffix != "slice" || strings.Contains(name, "@") {
+		return nil
+	}
+	desc := "Slice /"
+	switch name {
+	case "-.slice":
+		desc = "Root Slice"
+	case "system.slice":
+		desc = "System Slice"
+	default:
+		p, err := UnescapePath(prefix)
+		if err != nil {
+			return nil
+		}
+		desc += strings.TrimPrefix(p, "/")
+	}
+	return s.withoutFile(name, desc)
+}
+
+// withoutFile builds a unit that has no file from its drop-ins alone,
+// described as desc unless a drop-in says otherwise.
+func (s *Set) withoutFile(name, desc string) *Unit {
 	var entries []Entry
 	var syntax []Diag
 	var dropPaths []string
@@ -79,10 +114,7 @@ func (s *Set) syntheticDevice(name string) *Unit {
 	u := Build(name, entries, BuildInfo{DropIns: dropPaths})
 	u.Name, u.LoadState, u.DropIns = name, Loaded, dropPaths
 	if u.Unit.Description == "" {
-		u.Unit.Description = p
-	}
-	if !FollowsDevices {
-		u.Unit.Asserts = append(u.Unit.Asserts, Condition{Kind: "PathExists", Value: p, Pos: Pos{File: ExternalCheck}})
+		u.Unit.Description = desc
 	}
 	for i := range syntax {
 		syntax[i].Unit = name

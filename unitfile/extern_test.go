@@ -51,3 +51,25 @@ func TestExternalUnits(t *testing.T) {
 		t.Fatal("a missing service must stay not-found")
 	}
 }
+
+// A slice loads without a file, as under systemd, described as systemd
+// describes it; its drop-ins apply; a file wins.
+func TestSlicesWithoutFile(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "system-getty.slice.d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "system-getty.slice.d", "limit.conf"), []byte("[Slice]\nTasksMax=7\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "user.slice"), []byte("[Unit]\nDescription=User and Session Slice\n"), 0o644)
+	s := Load(Options{SearchPath: []string{dir}})
+	for name, desc := range map[string]string{
+		"-.slice": "Root Slice", "system.slice": "System Slice", "system-getty.slice": "Slice /system/getty",
+		"system-serial\\x2dgetty.slice": "Slice /system/serial-getty", "user.slice": "User and Session Slice",
+	} {
+		u := s.Get(name)
+		if u.LoadState != Loaded || u.Slice == nil || u.Unit.Description != desc {
+			t.Errorf("%s: %s %q slice=%v", name, u.LoadState, u.Unit.Description, u.Slice != nil)
+		}
+	}
+	if g := s.Get("system-getty.slice"); g.Slice.Resources.TasksMax == nil || len(g.DropIns) != 1 {
+		t.Errorf("drop-in of a slice without a file: %+v %v", g.Slice.Resources.TasksMax, g.DropIns)
+	}
+}

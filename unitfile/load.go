@@ -616,6 +616,9 @@ func (s *Set) build(name string) *Unit {
 		if u := s.syntheticDevice(name); u != nil {
 			return u
 		}
+		if u := s.syntheticSlice(name); u != nil {
+			return u
+		}
 		return fail(NotFound, Pos{}, fmt.Sprintf("unit %s not found", name))
 	}
 	names := s.namesOf(canon, name)
@@ -666,12 +669,26 @@ func (s *Set) build(name string) *Unit {
 	return u
 }
 
-// fill sets Type, Template and Instance from the unit's name.
+// fill sets Type, Template and Instance from the unit's name, and an
+// instance's default slice: systemd puts the instances of NAME@ in
+// system-NAME.slice (NAME escaped, so its dashes are not levels).
 func (u *Unit) fill(name string) {
-	_, inst, suffix := SplitName(name)
+	prefix, inst, suffix := SplitName(name)
 	u.Type = suffix
 	if IsInstance(name) {
 		u.Template, u.Instance = TemplateOf(name), inst
+		var sections []*ResourceControl
+		if u.Service != nil {
+			sections = append(sections, &u.Service.Resources)
+		}
+		if u.Socket != nil {
+			sections = append(sections, &u.Socket.Resources)
+		}
+		for _, rc := range sections {
+			if rc.Slice == "" {
+				rc.Slice = "system-" + Escape(prefix) + ".slice"
+			}
+		}
 	}
 }
 
