@@ -31,6 +31,9 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 var stopProfile = func() {}
 
 func main() {
+	if os.Getpid() == 1 {
+		liftFileLimit(os.Args)
+	}
 	code := realMain(os.Args)
 	stopProfile()
 	os.Exit(code)

@@ -5,5 +5,6 @@
 	while read -r src dst fs rest; do
 		echo "MOUNT $dst $fs"
 	done < /proc/self/mounts
+	echo "NOFILE init=$(awk '/Max open files/ {print $4 ":" $5}' /proc/1/limits) own=$(ulimit -Sn):$(ulimit -Hn)"
 	echo "MARKER-END"
 } > /dev/console
