@@ -20,7 +20,7 @@ const qemuBudget = 90 * time.Second
 // rootfs/bin/marker.sh): what EarlyBoot set up, seen from a service.
 func qemuCheckEarlyBoot(t *testing.T, console string) {
 	t.Helper()
-	m := regexp.MustCompile(`MARKER pid=\d+ hostname=(\S*) machine-id=(\S*) lo-flags=(\S*)`).FindStringSubmatch(console)
+	m := regexp.MustCompile(`MARKER pid=\d+ hostname=(\S*) machine-id=([0-9a-f]*) lo-flags=(0x[0-9a-f]+)`).FindStringSubmatch(console)
 	if m == nil {
 		t.Fatal("no MARKER line")
 	}
