@@ -117,10 +117,31 @@ func (r *Reactor) readUevents() {
 		if !ok {
 			continue
 		}
+		if !m.Udev && r.devFS.udevRunning() {
+			r.leaveKernelGroup()
+			continue
+		}
 		r.devFS.uevent(m, r.devReported, &ev)
 	}
 	r.feedPending(&ev)
 }
+
+// leaveKernelGroup stops the kernel's own uevents once udev serves the
+// system: then only udev's count, as for systemd, which listens to udev's
+// alone, and udev-trigger's flood of a few thousand is not received twice.
+func (r *Reactor) leaveKernelGroup() {
+	if r.ueventKernelLeft {
+		return
+	}
+	r.ueventKernelLeft = true
+	if err := unix.SetsockoptInt(r.ueventFD, unix.SOL_NETLINK, unix.NETLINK_DROP_MEMBERSHIP, ueventKernelGroupNumber); err != nil {
+		r.logf("", "uevent socket: leaving the kernel's group: %v", err)
+	}
+}
+
+// ueventKernelGroupNumber is the kernel's group (uevent.GroupKernel, a
+// mask) as the number NETLINK_DROP_MEMBERSHIP takes.
+const ueventKernelGroupNumber = 1
 
 func (r *Reactor) feedPending(ev *manager.DevicesChanged) {
 	if len(ev.Devices) > 0 {

@@ -423,3 +423,51 @@ func TestUeventOverflowRereadsDevices(t *testing.T) {
 		t.Fatalf("the full report has %d of the 6 interfaces: %+v", found, full.Devices)
 	}
 }
+
+// Once udev serves the system (its control socket exists), the first
+// kernel uevent makes the socket leave the kernel's group: only udev's
+// messages count then, as for systemd, and udev-trigger's flood is not
+// received twice.
+func TestUeventSocketLeavesKernelGroupUnderUdev(t *testing.T) {
+	needRoot(t)
+	fd, err := openUeventSocket(uevent.GroupKernel | uevent.GroupUdev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	groups := func() int {
+		g, err := unix.GetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_LIST_MEMBERSHIPS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	if g := groups(); g != int(uevent.GroupKernel|uevent.GroupUdev) {
+		t.Fatalf("groups at the start: %#x", g)
+	}
+	udev := t.TempDir()
+	if err := os.WriteFile(filepath.Join(udev, "control"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := newReactor(t, Config{Manager: script(func(time.Duration, manager.Event) []manager.Effect { return nil }), Log: &syncBuffer{}})
+	r.devFS, r.devReported, r.ueventFD = deviceFS{sys: "/sys", udev: udev, dev: "/dev"}, map[string]bool{}, fd
+	name := fmt.Sprintf("gsk%d", os.Getpid()%100000)
+	kind := linkType(t)
+	if out, err := exec.Command("ip", "link", "add", name, "type", kind).CombinedOutput(); err != nil {
+		t.Fatalf("ip link add: %v %s", err, out)
+	}
+	defer exec.Command("ip", "link", "del", name).Run()
+	deadline := time.Now().Add(5 * time.Second)
+	for groups() != int(uevent.GroupUdev) && time.Now().Before(deadline) {
+		r.readUevents()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := groups(); g != int(uevent.GroupUdev) {
+		t.Fatalf("groups after a kernel uevent under udev: %#x, want udev's only (%#x)", g, uevent.GroupUdev)
+	}
+	for _, ev := range r.pending {
+		if dc, ok := ev.(manager.DevicesChanged); ok && len(dc.Devices) > 0 {
+			t.Errorf("a kernel uevent was taken under udev: %+v", dc)
+		}
+	}
+}

@@ -172,18 +172,20 @@ type Reactor struct {
 	autofsDevFD int
 	// ueventFD is the uevent socket (devices_linux.go), -1 without;
 	// devReported holds the /sys paths of the devices last reported
-	// ready.
-	ueventFD    int
-	devFS       deviceFS
-	devReported map[string]bool
-	ueventBuf   []byte
-	watched     map[string]bool
-	connNr      uint64
-	notify      *sockets.NotifySocket
-	journal     *journal   // nil: service output goes to the log only
-	bus         *busClient // nil until a Type=dbus service's name is watched
-	warned      map[string]bool
-	dyn         *exec.DynamicUsers
+	// ready; ueventKernelLeft: the socket left the kernel's group
+	// because udev serves the system.
+	ueventFD         int
+	devFS            deviceFS
+	devReported      map[string]bool
+	ueventBuf        []byte
+	ueventKernelLeft bool
+	watched          map[string]bool
+	connNr           uint64
+	notify           *sockets.NotifySocket
+	journal          *journal   // nil: service output goes to the log only
+	bus              *busClient // nil until a Type=dbus service's name is watched
+	warned           map[string]bool
+	dyn              *exec.DynamicUsers
 	// globalEnv is the manager's environment block (set-environment).
 	globalEnv []string
 
