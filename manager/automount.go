@@ -52,15 +52,8 @@ func automountMountName(u *unit) string {
 	return strings.TrimSuffix(u.name, ".automount") + ".mount"
 }
 
-func (*automountRun) activeOf(sub SubState) ActiveState {
-	switch sub {
-	case SubDead:
-		return ActiveInactive
-	case SubFailed:
-		return ActiveFailed
-	}
-	return ActiveActive // waiting, running
-}
+// activeOf: waiting and running are both active.
+func (*automountRun) activeOf(sub SubState) ActiveState { return plainActive(sub) }
 
 // addDeps: systemd.automount(5) "Implicit Dependencies" (Requires= and
 // After= the mount units above Where, Before= and Triggers= the mount unit)

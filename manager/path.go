@@ -48,15 +48,8 @@ func pathUnitName(u *unit) string {
 	return strings.TrimSuffix(u.name, ".path") + ".service"
 }
 
-func (*pathRun) activeOf(sub SubState) ActiveState {
-	switch sub {
-	case SubDead:
-		return ActiveInactive
-	case SubFailed:
-		return ActiveFailed
-	}
-	return ActiveActive // waiting, running
-}
+// activeOf: waiting and running are both active.
+func (*pathRun) activeOf(sub SubState) ActiveState { return plainActive(sub) }
 
 func (*pathRun) addDeps(m *Manager, u *unit, implicit func(string, ...dep)) {
 	if u.def.Unit.DefaultDependencies {
