@@ -66,13 +66,7 @@ func (r *Reactor) openDeviceWatch() {
 	r.feedColdplug()
 }
 
-func (r *Reactor) closeDeviceWatch() {
-	if r.ueventFD >= 0 {
-		r.removeSource(r.ueventFD)
-		unix.Close(r.ueventFD)
-		r.ueventFD = -1
-	}
-}
+func (r *Reactor) closeDeviceWatch() { r.closeSource(&r.ueventFD) }
 
 // feedColdplug reports every device present, a full report.
 func (r *Reactor) feedColdplug() {

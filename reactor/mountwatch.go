@@ -37,13 +37,7 @@ func (r *Reactor) openMountWatch() {
 	r.onMountsChanged()
 }
 
-func (r *Reactor) closeMountWatch() {
-	if r.mountFD >= 0 {
-		r.removeSource(r.mountFD)
-		unix.Close(r.mountFD)
-		r.mountFD = -1
-	}
-}
+func (r *Reactor) closeMountWatch() { r.closeSource(&r.mountFD) }
 
 // Mount-table reads are rate-limited as systemd limits them (5 a
 // second): a program that mounts and unmounts in a loop (a user's FUSE

@@ -761,6 +761,16 @@ func (r *Reactor) removeSource(fd int) {
 	}
 }
 
+// closeSource stops watching *fd, closes it and sets it to -1; nothing
+// when it is -1 already.
+func (r *Reactor) closeSource(fd *int) {
+	if *fd >= 0 {
+		r.removeSource(*fd)
+		syscall.Close(*fd)
+		*fd = -1
+	}
+}
+
 func (r *Reactor) handleFD(fd int) {
 	src := r.sources[fd]
 	switch s := src.(type) {

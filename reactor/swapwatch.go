@@ -35,13 +35,7 @@ func (r *Reactor) openSwapWatch() {
 	r.onSwapsChanged()
 }
 
-func (r *Reactor) closeSwapWatch() {
-	if r.swapFD >= 0 {
-		r.removeSource(r.swapFD)
-		unix.Close(r.swapFD)
-		r.swapFD = -1
-	}
-}
+func (r *Reactor) closeSwapWatch() { r.closeSource(&r.swapFD) }
 
 // onSwapsChanged reads /proc/swaps through the watched fd and feeds what
 // changed.
