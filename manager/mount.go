@@ -411,15 +411,11 @@ func (m *Manager) onMountsChanged(e MountsChanged) {
 		if unitfile.IgnoredMountPoint(p.Where) {
 			continue // systemd makes no unit of these
 		}
-		name, err := unitfile.EscapePath(p.Where)
-		if err == nil && len(name)+len(".mount") > maxUnitName {
-			err = fmt.Errorf("unit name longer than %d characters", maxUnitName)
-		}
+		name, err := tableUnitName(p.Where, ".mount")
 		if err != nil {
 			m.logf(nil, LevelWarning, "Failed to make a mount unit for %q, ignoring mount point: %v", p.Where, err)
 			continue
 		}
-		name += ".mount"
 		u := m.units[name]
 		if u == nil || u.def.LoadState == unitfile.NotFound {
 			u = m.unitFromTable(name, u, p, needsOnce)
@@ -443,7 +439,15 @@ func (m *Manager) onMountsChanged(e MountsChanged) {
 // unitFromTable makes the unit of a mount point without a unit file (u,
 // when not nil, is the not-found unit something named it by).
 func (m *Manager) unitFromTable(name string, u *unit, p MountPoint, needs func() []mountNeed) *unit {
-	def := unitfile.MountFromTable(name, p.Where, p.What, p.Type, p.Options)
+	u = m.loadFromTable(name, u, unitfile.MountFromTable(name, p.Where, p.What, p.Type, p.Options))
+	m.addMountDependents(u, needs())
+	return u
+}
+
+// loadFromTable loads def, the unit made for what the kernel's table (the
+// mount table, /proc/swaps) shows without a unit file; u, when not nil, is
+// the not-found unit something named it by.
+func (m *Manager) loadFromTable(name string, u *unit, def *unitfile.Unit) *unit {
 	m.loading++
 	if u == nil {
 		u = m.loadDef(name, def)
@@ -456,8 +460,17 @@ func (m *Manager) unitFromTable(name string, u *unit, p MountPoint, needs func()
 	if m.loading == 0 {
 		m.addTargetDeps()
 	}
-	m.addMountDependents(u, needs())
 	return u
+}
+
+// tableUnitName is the unit name of a path in a kernel table, with the
+// suffix; an error when there is none (systemd warns and makes no unit).
+func tableUnitName(path, suffix string) (string, error) {
+	name, err := unitfile.EscapePath(path)
+	if err == nil && len(name)+len(suffix) > maxUnitName {
+		err = fmt.Errorf("unit name longer than %d characters", maxUnitName)
+	}
+	return name + suffix, err
 }
 
 // mountNeed is a unit that needs the mount units of some paths: of

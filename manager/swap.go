@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -227,30 +226,14 @@ func (m *Manager) onSwapsChanged(e SwapsChanged) {
 		}
 	}
 	for _, sw := range e.Added {
-		name, err := unitfile.EscapePath(sw.What)
-		if err == nil && len(name)+len(".swap") > maxUnitName {
-			err = fmt.Errorf("unit name longer than %d characters", maxUnitName)
-		}
+		name, err := tableUnitName(sw.What, ".swap")
 		if err != nil {
 			m.logf(nil, LevelWarning, "Failed to make a swap unit for %q, ignoring it: %v", sw.What, err)
 			continue
 		}
-		name += ".swap"
 		u := m.units[name]
 		if u == nil || u.def.LoadState == unitfile.NotFound {
-			def := unitfile.SwapFromTable(name, sw.What, sw.Priority)
-			m.loading++
-			if u == nil {
-				u = m.loadDef(name, def)
-			} else {
-				u.def = def
-				m.resetRuntime(u)
-				m.addEdges(u)
-			}
-			m.loading--
-			if m.loading == 0 {
-				m.addTargetDeps()
-			}
+			u = m.loadFromTable(name, u, unitfile.SwapFromTable(name, sw.What, sw.Priority))
 		}
 		r, ok := u.impl.(*swapRun)
 		if !ok || r.probing || r.busy() {
