@@ -142,3 +142,53 @@ func TestPIDFileRules(t *testing.T) {
 		})
 	}
 }
+
+// MAINPID= counts only while the service starts, runs, reloads or
+// stops: an ExecStartPre= process (NotifyAccess=all) or a process left in
+// the cgroup of a dead service cannot hand the unit a main process.
+func TestMainPIDOnlyWhileItRuns(t *testing.T) {
+	n := svc("n.service", "notify")
+	n.Service.NotifyAccess = "all"
+	n.Service.ExecStartPre = []unitfile.ExecCommand{cmd("/bin/pre")}
+	h := newHarness(t, memSource{}.add(n))
+	effs := h.start("n.service")
+	var pre Spawn
+	for _, sp := range find[Spawn](effs) {
+		pre = sp
+	}
+	if pre.Role != "control" {
+		t.Fatalf("want the ExecStartPre= spawn first:\n%s", dump(h.all))
+	}
+	ctl := 7100
+	h.step(Spawned{ID: pre.ID, Pid: ctl})
+	h.wantState("n.service", "activating/start-pre")
+	// The pre process names a child of its own, in the unit's cgroup.
+	const child = 7101
+	h.step(Notify{Pid: ctl, Privileged: true, MainPID: PidOwner{Pid: child, Unit: "n.service"},
+		Fields: [][2]string{{"MAINPID", strconv.Itoa(child)}}})
+	if st, _ := h.m.Status("n.service"); st.MainPID != 0 {
+		t.Fatalf("MAINPID= taken in start-pre: %d", st.MainPID)
+	}
+
+	// The unit runs, stops and is dead; a process left in its cgroup speaks.
+	d := svc("d.service", "notify")
+	d.Service.NotifyAccess = "all"
+	h2 := newHarness(t, memSource{}.add(d))
+	pids, _ := h2.spawnAll(h2.start("d.service"))
+	main := pids["d.service/main"]
+	h2.step(Notify{Pid: main, Fields: [][2]string{{"READY", "1"}}})
+	h2.wantState("d.service", "active/running")
+	h2.step(Exited{Pid: main, Status: exited(0)})
+	h2.step(CgroupEmpty{Unit: "d.service"})
+	h2.wantState("d.service", "inactive/dead")
+	const stray = 7200
+	h2.all = nil
+	h2.step(Notify{Pid: stray, Unit: "d.service", Privileged: true, MainPID: PidOwner{Pid: stray, Unit: "d.service"},
+		Fields: [][2]string{{"MAINPID", strconv.Itoa(stray)}}})
+	if st, _ := h2.m.Status("d.service"); st.MainPID != 0 {
+		t.Fatalf("MAINPID= taken by a dead unit: %d\n%s", st.MainPID, dump(h2.all))
+	}
+	if !hasLog(h2.all, "Ignoring MAINPID=") {
+		t.Fatalf("not logged:\n%s", dump(h2.all))
+	}
+}

@@ -1319,6 +1319,21 @@ func (m *Manager) setMainPID(u *unit, pid int) {
 	m.pids[pid] = pidRef{u: u, role: "main"}
 }
 
+// mainPIDWelcome says whether a service in state sub takes a new main
+// pid from MAINPID=: only while it starts, runs, reloads or stops, as
+// systemd's service_notify_message. Before its main process (condition,
+// start-pre) or after its run (dead, failed, auto-restart) a leftover or
+// helper process must not give the unit a process to watch and signal.
+func mainPIDWelcome(sub SubState) bool {
+	switch sub {
+	case SubStart, SubStartPost, SubRunning, SubReload,
+		SubStop, SubStopWatchdog, SubStopSigterm, SubStopSigkill, SubStopPost,
+		SubFinalSigterm, SubFinalSigkill:
+		return true
+	}
+	return false
+}
+
 // suitableMainPID applies systemd's rules to a new main pid a service
 // names (sd_notify(3) MAINPID=, systemd.service(5) PIDFile=, systemd's
 // service_is_suitable_main_pid): never the manager (gosd's own pid, or
@@ -1542,6 +1557,10 @@ func (m *Manager) onNotify(e Notify) {
 			n, err := strconv.Atoi(v)
 			if err != nil || n <= 0 {
 				m.logf(u, LevelWarning, "Invalid MAINPID=%q", v)
+				continue
+			}
+			if !mainPIDWelcome(u.sub) {
+				m.logf(u, LevelDebug, "Ignoring MAINPID=%d in state %s.", n, u.sub)
 				continue
 			}
 			if n == s.mainPID {
