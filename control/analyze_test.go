@@ -4,6 +4,7 @@ package control
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -101,4 +102,32 @@ func TestStatusCgroup(t *testing.T) {
 	out = f.expect(0, "ControlGroup=/system.slice/foo.service\nMemoryCurrent=3145728\nCPUUsageNSec=[not set]\nTasksCurrent=7\n",
 		"show", "-p", "ControlGroup,MemoryCurrent,CPUUsageNSec,TasksCurrent", "foo")
 	f.expect(0, "TasksCurrent=[not set]", "show", "bar")
+}
+
+// status of several units shows each its own last lines, read in one pass
+// off the loop.
+func TestStatusLogsOfSeveralUnits(t *testing.T) {
+	f := newFixture(t)
+	f.b.do(func() {
+		for i := 0; i < 3; i++ {
+			f.b.emit("foo.service", fmt.Sprintf("foo line %d", i))
+			f.b.emit("bar.service", fmt.Sprintf("bar line %d", i))
+			f.b.emit("other.service", fmt.Sprintf("other line %d", i))
+		}
+	})
+	out := f.expect(3, "foo line 2", "status", "-n", "2", "foo", "bar") // 3: bar is inactive
+	for _, want := range []string{"foo line 1", "bar line 1", "bar line 2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	for _, unwanted := range []string{"foo line 0", "bar line 0", "other line"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("status has %q:\n%s", unwanted, out)
+		}
+	}
+	// foo's lines come under foo, bar's under bar.
+	if i, j := strings.Index(out, "foo line 2"), strings.Index(out, "bar line 1"); i < 0 || j < i {
+		t.Errorf("lines out of place:\n%s", out)
+	}
 }

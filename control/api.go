@@ -23,9 +23,6 @@ type Backend interface {
 	Status(name string) (manager.UnitStatus, bool)
 	// Unit returns the unit definition (never nil; LoadState says if missing).
 	Unit(name string) *unitfile.Unit
-	// Logs returns up to n of the last log lines of a unit, as journalctl
-	// prints them (n <= 0: all kept), for status.
-	Logs(name string, n int) []string
 	// LogStore is the log store and the persistent log's directory ("" =
 	// none), for `logs`. Unlike the other methods it may be called from
 	// any goroutine: the answer never changes.

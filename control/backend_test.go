@@ -111,15 +111,6 @@ func (b *fakeBackend) Unit(name string) *unitfile.Unit {
 	return &unitfile.Unit{Name: name, LoadState: unitfile.NotFound}
 }
 
-func (b *fakeBackend) Logs(name string, n int) []string {
-	b.check()
-	var out []string
-	for _, e := range b.store.Query(logstore.Filter{Units: []string{name}}, n) {
-		out = append(out, e.Message)
-	}
-	return out
-}
-
 func (b *fakeBackend) LogStore() (*logstore.Store, string) { return b.store, "" }
 
 // emit logs a line on the loop, as a service's output would arrive.

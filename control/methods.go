@@ -250,11 +250,14 @@ func runStatus(k *call) {
 		return
 	}
 	root := k.c.uid == 0
+	withLogs := root && p.Lines > 0
 	withProcs := false
 	var detached []UnitDetail
 	var derr error
+	var store *logstore.Store
 	k.reactor(func() {
 		b := k.be()
+		store, _ = b.LogStore()
 		now := k.c.srv.opts.now()
 		out := []UnitDetail{}
 		for _, name := range expand(b, p.Units) {
@@ -264,17 +267,15 @@ func runStatus(k *call) {
 				continue
 			}
 			d := UnitDetail{Found: true, Info: k.info(st, now), Unit: b.Unit(name)}
-			if root && p.Lines > 0 {
-				d.Logs = b.Logs(name, p.Lines)
-			}
 			if cg, ok := b.Cgroup(name); ok && (len(cg.Pids) > 0 || st.Active != "inactive" && st.Active != "failed") {
 				d.Cgroup = &cg
 			}
 			withProcs = withProcs || d.Cgroup != nil || st.MainPID > 0 || st.ControlPID > 0
 			out = append(out, d)
 		}
-		if withProcs {
-			// Process names are read off the reactor, on a copy.
+		if withProcs || withLogs {
+			// Process names and logs are read off the reactor, on a
+			// copy: a root `status '*'` walks the whole log store.
 			detached, derr = detachDetails(out)
 			return
 		}
@@ -282,15 +283,37 @@ func runStatus(k *call) {
 		// manager state that a later daemon-reload may change.
 		k.result(out)
 	})
-	if k.answered.Load() || !withProcs {
+	if k.answered.Load() || !withProcs && !withLogs {
 		return
 	}
 	if derr != nil {
 		k.fail(errorf(CodeInternalError, "%v", derr))
 		return
 	}
-	fillProcesses(detached, root)
+	if withProcs {
+		fillProcesses(detached, root)
+	}
+	if withLogs && store != nil {
+		fillLogs(detached, store, p.Lines)
+	}
 	k.result(detached)
+}
+
+// fillLogs gives each found unit its last n log lines as journalctl
+// prints them, from one pass over the store.
+func fillLogs(out []UnitDetail, store *logstore.Store, n int) {
+	var names []string
+	for _, d := range out {
+		if d.Found {
+			names = append(names, d.Info.Name)
+		}
+	}
+	tails := store.Tails(names, n)
+	for i := range out {
+		for _, e := range tails[out[i].Info.Name] {
+			out[i].Logs = append(out[i].Logs, logstore.Format(e, "short", false))
+		}
+	}
 }
 
 func runCat(k *call) {

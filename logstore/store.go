@@ -243,6 +243,38 @@ func (s *Store) query(f Filter, lines int) []Entry {
 	return out
 }
 
+// Tails is the last n entries of each of units (exact names), oldest
+// first, from one walk back through the store: `status` of many units
+// costs one pass, not one per unit.
+func (s *Store) Tails(units []string, n int) map[string][]Entry {
+	out := make(map[string][]Entry, len(units))
+	if n <= 0 {
+		return out
+	}
+	for _, u := range units {
+		out[u] = nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	missing := len(out)
+	for i := s.n - 1; i >= 0 && missing > 0; i-- {
+		e := s.at(i)
+		got, ok := out[e.Unit]
+		if !ok || len(got) >= n {
+			continue
+		}
+		if got = append(got, *e); len(got) == n {
+			missing--
+		}
+		out[e.Unit] = got
+	}
+	for u, got := range out {
+		slices.Reverse(got)
+		out[u] = got
+	}
+	return out
+}
+
 // Snapshot is what a reader of the store and the persistent log needs at
 // once: the matching entries in memory and the oldest entry kept at all
 // (entries of this boot from before it are only on disk).

@@ -105,15 +105,6 @@ func (b *backend) Unit(name string) *unitfile.Unit {
 // LoadedAt is when the unit files were last read (control.LoadTimer).
 func (b *backend) LoadedAt() time.Time { return b.loadedAt() }
 
-// Logs is a unit's last n log entries as journalctl prints them (status).
-func (b *backend) Logs(name string, n int) []string {
-	var lines []string
-	for _, e := range b.r.Store().Query(logstore.Filter{Units: []string{name}}, n) {
-		lines = append(lines, logstore.Format(e, "short", false))
-	}
-	return lines
-}
-
 func (b *backend) LogStore() (*logstore.Store, string) { return b.r.Store(), b.r.LogDir() }
 
 func (b *backend) Enqueue(unit string, kind manager.JobKind, mode manager.JobMode, done func(manager.JobResult)) {
