@@ -317,9 +317,10 @@ func (m *qemuMeta) section(dir string) string {
 		}
 		fmt.Fprintf(&b, "Added to the kernel command line (`console=ttyS0 panic=-1 reboot=k`): %s.\n", strings.Join(words, "; "))
 		if strings.Contains(m.Cmdline["all"], "quiet") {
-			b.WriteString("`quiet` keeps the kernel's messages below error and systemd's status lines off the serial\n")
-			b.WriteString("console (gosd ignores the word and prints its status lines, from a goroutine that never holds the\n")
-			b.WriteString("loop back). Without it the console's 115200 baud is what gets measured: with no journald in a\n")
+			b.WriteString("`quiet` keeps the kernel's messages below error and both inits' status lines but failures off\n")
+			b.WriteString("the serial console (gosd honours the word since 2026-12-08; before, it printed every status line,\n")
+			b.WriteString("from a goroutine that never holds the loop back). Without it the console's 115200 baud is what\n")
+			b.WriteString("gets measured: with no journald in a\n")
 			b.WriteString("tree of DefaultDependencies=no units, every service under systemd logs \"Failed to connect stdout\n")
 			b.WriteString("to the journal socket, ignoring\" to the kernel log, and the kernel prints each such line on the\n")
 			b.WriteString("serial console, busy-waiting on the UART. Measured without `quiet` (2026-12-07, same image and clock):\n")

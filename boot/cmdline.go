@@ -18,6 +18,9 @@ type Cmdline struct {
 	LogLevel string
 	// ShowStatus from systemd.show_status= (as given; "" when absent).
 	ShowStatus string
+	// Quiet: the word quiet, which makes the status lines' default
+	// "error" (systemd(1), systemd.show_status).
+	Quiet bool
 	// MachineID from systemd.machine_id= (32 lower-case hex digits), used
 	// when /etc/machine-id is empty.
 	MachineID string
@@ -64,6 +67,8 @@ func ParseKernelCmdline(cmdline string) Cmdline {
 			if strings.Contains(val, "=") {
 				c.Environment = append(c.Environment, val)
 			}
+		case w == "quiet":
+			c.Quiet = true
 		case !hasVal:
 			if u := runlevelUnit(w); u != "" {
 				c.Unit = u
@@ -71,6 +76,26 @@ func ParseKernelCmdline(cmdline string) Cmdline {
 		}
 	}
 	return c
+}
+
+// StatusShown is what the status lines on the console show, as systemd(1)
+// reads systemd.show_status= and quiet: "all", "error" (only failures) or
+// "none". systemd's "auto" shows nothing until the boot is slow and then
+// everything; gosd shows failures only for it. A word it does not know
+// leaves the default.
+func (c Cmdline) StatusShown() string {
+	switch strings.ToLower(c.ShowStatus) {
+	case "1", "yes", "y", "true", "t", "on":
+		return "all"
+	case "0", "no", "n", "false", "f", "off":
+		return "none"
+	case "error", "auto":
+		return "error"
+	}
+	if c.Quiet {
+		return "error"
+	}
+	return "all"
 }
 
 // runlevelUnit maps the SysV words systemd still honours to targets.

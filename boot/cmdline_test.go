@@ -12,7 +12,7 @@ func TestParseKernelCmdline(t *testing.T) {
 		want Cmdline
 	}{
 		{"", Cmdline{}},
-		{"BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet", Cmdline{}},
+		{"BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet", Cmdline{Quiet: true}},
 		{"console=ttyS0 systemd.unit=multi-user.target", Cmdline{Unit: "multi-user.target"}},
 		{"gosd.unit=a.target systemd.unit=b.target", Cmdline{Unit: "b.target"}},
 		{"systemd.unit=b.target gosd.unit=a.target", Cmdline{Unit: "a.target"}},
@@ -32,6 +32,7 @@ func TestParseKernelCmdline(t *testing.T) {
 		{"gosd.log_level=info", Cmdline{LogLevel: "info"}},
 		{"systemd.show_status", Cmdline{ShowStatus: "true"}},
 		{"systemd.show_status=0", Cmdline{ShowStatus: "0"}},
+		{"ro quiet splash", Cmdline{Quiet: true}},
 		{"systemd.machine_id=0123456789abcdef0123456789abcdef", Cmdline{MachineID: "0123456789abcdef0123456789abcdef"}},
 		{"systemd.machine_id=XYZ", Cmdline{}},
 		{"systemd.machine_id=00000000000000000000000000000000", Cmdline{}},
@@ -41,6 +42,25 @@ func TestParseKernelCmdline(t *testing.T) {
 	} {
 		if got := ParseKernelCmdline(tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ParseKernelCmdline(%q) = %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestStatusShown(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                "all",
+		"quiet":                           "error",
+		"quiet systemd.show_status=1":     "all",
+		"quiet systemd.show_status":       "all",
+		"systemd.show_status=no":          "none",
+		"systemd.show_status=false quiet": "none",
+		"systemd.show_status=error":       "error",
+		"systemd.show_status=auto":        "error",
+		"systemd.show_status=bogus":       "all",
+		"systemd.show_status=bogus quiet": "error",
+	} {
+		if got := ParseKernelCmdline(in).StatusShown(); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}
 }

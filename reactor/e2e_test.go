@@ -1,10 +1,12 @@
 package reactor
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"gosd/logstore"
 	"gosd/manager"
 	"gosd/unitfile"
 )
@@ -86,5 +88,41 @@ func TestBootWithRealManager(t *testing.T) {
 	}
 	if lines := unitLines(r, "prep.service"); len(lines) != 1 || !strings.HasSuffix(lines[0], "] prepared") {
 		t.Errorf("prep output %q", lines)
+	}
+}
+
+// systemd.show_status=error (or quiet): the console shows failures only;
+// the log keeps every status line.
+func TestConsoleErrorsOnly(t *testing.T) {
+	units := unitList{
+		"boot.target": buildUnit(t, "boot.target", "Unit.Description=Boot", "Unit.Wants=good.service bad.service",
+			"Unit.After=good.service bad.service"),
+		"good.service": buildUnit(t, "good.service", "Unit.Description=Good", "Service.Type=oneshot",
+			"Service.ExecStart=/bin/true"),
+		"bad.service": buildUnit(t, "bad.service", "Unit.Description=Bad", "Service.Type=oneshot",
+			"Service.ExecStart=/bin/false"),
+	}
+	var console, log syncBuffer
+	var r *Reactor
+	cfg := Config{Units: units, Target: "boot.target", Manager: manager.New(units), Console: &console, Log: &log,
+		ConsoleErrorsOnly: true, NotifySocket: "-", Subreaper: true,
+		Observe: func(e manager.Effect) {
+			if jf, ok := e.(manager.JobFinished); ok && jf.Unit == "boot.target" && jf.Kind == manager.JobStart {
+				r.Feed(manager.Shutdown{Action: "exit"})
+			}
+		}}
+	r = newReactor(t, cfg)
+	if code := runWithin(t, r, 20*time.Second); code != 0 {
+		t.Fatalf("code %d\nlog:\n%s", code, log.String())
+	}
+	if got, want := console.String(), "[FAILED] Failed to start bad.service - Bad.\n"; got != want {
+		t.Errorf("console %q, want %q", got, want)
+	}
+	var logged []string
+	for _, e := range r.Store().Query(logstore.Filter{Units: []string{"good.service"}}, 0) {
+		logged = append(logged, e.Message)
+	}
+	if !slices.Contains(logged, "Finished good.service - Good.") {
+		t.Errorf("the log lacks good.service's status line: %q", logged)
 	}
 }

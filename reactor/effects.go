@@ -212,8 +212,10 @@ func (r *Reactor) console(e manager.Effect, desc string, oneshot bool) {
 		return
 	}
 	if line := ConsoleLine(e, desc, oneshot); line != "" {
-		r.con.WriteString(line)
-		r.con.WriteByte('\n')
+		if !r.cfg.ConsoleErrorsOnly || failureLine(line) {
+			r.con.WriteString(line)
+			r.con.WriteByte('\n')
+		}
 		// systemd logs its status lines too: journalctl -u shows
 		// "Starting ...", "Finished ..." (without the console's mark).
 		unit, msg := effectUnit(e), strings.TrimSpace(line[len(MarkOK):])
@@ -221,6 +223,12 @@ func (r *Reactor) console(e manager.Effect, desc string, oneshot bool) {
 		r.store.Add(logstore.Entry{Unit: unit, Pid: ownPid, Ident: "gosd", Priority: 6, Facility: 3,
 			Message: msg, Transport: logstore.TransportDriver, Forwarded: sent})
 	}
+}
+
+// failureLine says whether a console line reports a failure, which
+// systemd.show_status=error still shows.
+func failureLine(line string) bool {
+	return strings.HasPrefix(line, MarkFailed) || strings.HasPrefix(line, MarkTime)
 }
 
 // progress prints "Starting/Stopping/Reloading X..." when a unit actually

@@ -45,6 +45,10 @@ type Config struct {
 	Log io.Writer
 	// Console receives systemd-style progress lines (ConsoleLine); nil = none.
 	Console io.Writer
+	// ConsoleErrorsOnly keeps every line but failures ([FAILED], [ TIME ])
+	// off the Console (systemd.show_status=error, or quiet); the log
+	// still has them all.
+	ConsoleErrorsOnly bool
 	// NotifySocket is the sd_notify socket path; "" = DefaultNotifySocket,
 	// "-" = no notify socket.
 	NotifySocket string

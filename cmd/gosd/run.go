@@ -75,6 +75,10 @@ func (c *RunCmd) Run() error {
 	// A FreeBSD jail's init (docs/jail.md), or --detach: from here on only
 	// the supervising child runs; bootDone lets the waiting parent exit.
 	bootDone := detachIfAsked(c.Detach, c.NoDetach, reexeced, bootLog)
+	// The status lines go to stdout, the console as PID1; the kernel
+	// command line may quieten them (systemd.show_status=, quiet).
+	var console io.Writer = os.Stdout
+	consoleErrorsOnly := false
 	if pid1 {
 		// Before anything else: spawning needs /dev/null, sockets need /run.
 		if reexeced {
@@ -95,6 +99,12 @@ func (c *RunCmd) Run() error {
 		}
 		if cl.LogLevel != "" {
 			cfg.LogLevel = cl.LogLevel
+		}
+		switch cl.StatusShown() {
+		case "none":
+			console = nil
+		case "error":
+			consoleErrorsOnly = true
 		}
 	}
 	minLevel, err := parseLogLevel(cfg.LogLevel)
@@ -132,14 +142,15 @@ func (c *RunCmd) Run() error {
 		loadedAt: func() time.Time { return loadedAt }, paths: cfg.UnitPath,
 		waiting: map[uint64]func(manager.JobResult){}, bootDone: bootDone}
 	r, err := reactor.New(reactor.Config{
-		Units:         current,
-		Target:        cfg.Target,
-		Manager:       m,
-		Log:           os.Stderr,
-		Console:       os.Stdout,
-		NotifySocket:  cfg.NotifySocket,
-		JournalSocket: cfg.journalSocket(pid1),
-		TimerStampDir: timerStampDir(pid1),
+		Units:             current,
+		Target:            cfg.Target,
+		Manager:           m,
+		Log:               os.Stderr,
+		Console:           console,
+		ConsoleErrorsOnly: consoleErrorsOnly,
+		NotifySocket:      cfg.NotifySocket,
+		JournalSocket:     cfg.journalSocket(pid1),
+		TimerStampDir:     timerStampDir(pid1),
 
 		LogMemoryMax:      logs.memoryMax,
 		Persist:           logs.persist,
