@@ -140,14 +140,13 @@ func TestQemuBootGosd(t *testing.T) {
 	qemuCheckEarlyBoot(t, console)
 	qemuCheckOrder(t, console)
 	qemuCheckSocket(t, console)
-	// gosd as PID1 lifts its own open-file limit to fs.nr_open (1048576
-	// by default), as systemd does, and its services keep the kernel's
-	// 1024 soft limit.
-	if m := regexp.MustCompile(`NOFILE init=(\d+):(\d+) own=(\d+):`).FindStringSubmatch(console); m == nil {
+	// gosd as PID1 lifts its open-file limit, and its services get
+	// systemd's DefaultLimitNOFILE=1024:524288.
+	if m := regexp.MustCompile(`NOFILE init=(\d+):(\d+) own=(\d+):(\d+)`).FindStringSubmatch(console); m == nil {
 		t.Error("no NOFILE line")
-	} else if soft, _ := strconv.Atoi(m[1]); soft < 1048575 || m[2] != "1048576" || m[3] != "1024" {
+	} else if soft, _ := strconv.Atoi(m[1]); soft < 524287 || m[2] != "524288" || m[3] != "1024" || m[4] != "524288" {
 		// Go keeps its own soft limit one under the hard one.
-		t.Errorf("open-file limits: gosd %s:%s (want 1048575 or more : 1048576, fs.nr_open), its service %s soft (want 1024)", m[1], m[2], m[3])
+		t.Errorf("open-file limits: gosd %s:%s (want 524287 or more : 524288), its service %s:%s (want 1024:524288)", m[1], m[2], m[3], m[4])
 	}
 	if !strings.Contains(console, "Listening on answer.socket") {
 		t.Error("answer.socket was not listening")
