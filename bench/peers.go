@@ -23,7 +23,7 @@ type peerInfo struct {
 
 var peerSides = []peerInfo{
 	{name: "floor", types: map[string]bool{"simple": true, "notify": true, "oneshot": true},
-		does: "After= ordering; waits for up before starting dependents (simple: spawned, notify: READY=1, oneshot: exited)"},
+		does: "After= ordering; waits for up before starting dependents (simple: spawned, notify: READY=1, oneshot: exited); stops in the reverse order"},
 	{name: "gosd", types: map[string]bool{"simple": true, "notify": true, "oneshot": true},
 		does: "unit files as generated; After= ordering, Wants=; waits for up before starting dependents (as the floor)"},
 	{name: "runit", pkg: "runit", bin: "runsvdir", types: map[string]bool{"simple": true},

@@ -4,8 +4,11 @@
 // reaps the services of a generated tree with the same ordering and the same
 // parallelism, and nothing else (no unit files, no cgroups, no logging, no
 // control socket). It prints "floor: all up" when every service is up
-// (simple: spawned; notify: READY=1 received; oneshot: exited), stops
-// everything on SIGTERM and exits 0.
+// (simple: spawned; notify: READY=1 received; oneshot: exited). On SIGTERM
+// it stops everything in the reverse of the After= order, as systemd and
+// gosd do (systemd.unit(5): "the inverse of the start-up order is
+// applied"): a service gets its SIGTERM once every service ordered After=
+// it has exited. When all have exited it exits 0.
 //
 //	floor SPEC.json NOTIFY_SOCKET_PATH
 package main
@@ -28,6 +31,10 @@ type svc struct {
 	idx        int
 	pid        int
 	up         bool
+	// At stop: dependents still running, and whether this one is done
+	// (exited, or signalled its end was seen).
+	stopWait int
+	gone     bool
 }
 
 func main() {
@@ -124,11 +131,35 @@ func main() {
 			spawn(i)
 		}
 	}
+	stopping := false
 	announced := false
 	announce := func() {
 		if !announced && remaining == 0 {
 			announced = true
 			os.Stdout.WriteString("floor: all up\n")
+		}
+	}
+	// The stop, in the reverse of the start's order: a service is
+	// signalled once every dependent (a service ordered After= it) has
+	// exited; one that is not running is gone at once.
+	var stopOne, goneOne func(i int)
+	stopOne = func(i int) {
+		if s := svcs[i]; s.pid != 0 {
+			syscall.Kill(s.pid, syscall.SIGTERM)
+		} else {
+			goneOne(i)
+		}
+	}
+	goneOne = func(i int) {
+		s := svcs[i]
+		if s.gone {
+			return
+		}
+		s.gone = true
+		for _, a := range s.After {
+			if svcs[a].stopWait--; svcs[a].stopWait == 0 {
+				stopOne(a)
+			}
 		}
 	}
 	reap := func() {
@@ -141,7 +172,9 @@ func main() {
 			if s, ok := byPid[pid]; ok {
 				delete(byPid, pid)
 				s.pid = 0
-				if s.Type == "oneshot" {
+				if stopping {
+					goneOne(s.idx)
+				} else if s.Type == "oneshot" {
 					markUp(s.idx)
 				}
 			}
@@ -149,7 +182,6 @@ func main() {
 	}
 	run()
 	announce()
-	stopping := false
 	for {
 		select {
 		case <-sigs:
@@ -157,8 +189,13 @@ func main() {
 		case <-term:
 			if !stopping {
 				stopping = true
-				for pid := range byPid {
-					syscall.Kill(pid, syscall.SIGTERM)
+				for _, s := range svcs {
+					s.stopWait = len(s.dependents)
+				}
+				for i, s := range svcs {
+					if s.stopWait == 0 {
+						stopOne(i)
+					}
 				}
 				reap()
 			}
