@@ -37,8 +37,9 @@ func TestStopReverseOrder(t *testing.T) {
 			var tree spec.Tree
 			for i, a := range after {
 				// The trap runs between two short sleeps: the log line
-				// is written before the service exits.
-				script := fmt.Sprintf("trap 'echo %d >> %s; exit 0' TERM; while :; do sleep 0.02; done", i, log)
+				// is written before the service exits; "armed" says the
+				// trap is set (a SIGTERM before it would go unlogged).
+				script := fmt.Sprintf("trap 'echo %d >> %s; exit 0' TERM; echo %d >> %s.armed; while :; do sleep 0.02; done", i, log, i, log)
 				tree.Services = append(tree.Services, spec.Service{Name: fmt.Sprint(i), Type: "simple",
 					Argv: []string{"/bin/sh", "-c", script}, After: a})
 			}
@@ -59,6 +60,15 @@ func TestStopReverseOrder(t *testing.T) {
 			line, err := bufio.NewReader(out).ReadString('\n')
 			if err != nil || line != "floor: all up\n" {
 				t.Fatalf("first line %q, %v", line, err)
+			}
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				b, _ := os.ReadFile(log + ".armed")
+				if len(strings.Fields(string(b))) == len(after) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("services armed: %q", b)
+				}
 			}
 			cmd.Process.Signal(syscall.SIGTERM)
 			exited := make(chan error, 1)
