@@ -362,6 +362,7 @@ func timeToTarget(c config, b bins, work, shape, typ string, n int) *ttResult {
 
 type sockResult struct {
 	gosd, floor []float64
+	base        []float64 // the -baseline gosd's (not in the report)
 	failures    []string
 }
 
@@ -414,38 +415,54 @@ func socketActivation(c config, b bins, work string) *sockResult {
 		} else {
 			res.floor = append(res.floor, d)
 		}
-		// gosd
-		d, err = func() (float64, error) {
-			os.Remove(sockPath)
-			p, err := startProc(gosdArgs(b, units, run), gosdMarker)
-			if err != nil {
-				return 0, err
-			}
-			if _, err := p.waitReady(30 * time.Second); err != nil {
-				p.kill()
-				return 0, err
-			}
-			defer func() {
-				if _, err := p.stop(10 * time.Second); err != nil {
-					p.kill()
-				}
-			}()
-			time.Sleep(200 * time.Millisecond) // settle: the socket is idle
-			t := time.Now()
-			if err := readOneByte(sockPath); err != nil {
-				return 0, fmt.Errorf("%v; output:\n%s", err, p.Tail())
-			}
-			return msf(time.Since(t)), nil
-		}()
+		// gosd, then the -baseline gosd (A/B) when given
+		d, err = gosdSocketSample(b, units, run, sockPath)
 		if err != nil {
 			res.failures = append(res.failures, "gosd: "+firstLines(err.Error(), 12))
 		} else {
 			res.gosd = append(res.gosd, d)
 		}
+		if c.baseline != "" {
+			d, err = gosdSocketSample(bins{gosd: c.baseline}, units, run, sockPath)
+			if err != nil {
+				res.failures = append(res.failures, "baseline: "+firstLines(err.Error(), 12))
+			} else {
+				res.base = append(res.base, d)
+			}
+		}
 	}
 	g, f := summarize(res.gosd), summarize(res.floor)
 	progress("socket activation: gosd %s ms  floor %s ms  diff %.2f ms (%d failures)", g, f, g.Median-f.Median, len(res.failures))
+	if c.baseline != "" {
+		bs := summarize(res.base)
+		progress("socket activation baseline: %s ms  diff %.2f ms  (gosd/baseline %.2f)", bs, bs.Median-f.Median, g.Median/bs.Median)
+	}
 	return res
+}
+
+// gosdSocketSample starts gosd (b.gosd) on the socket unit, lets it settle
+// and times one connection from connect to the first byte answered.
+func gosdSocketSample(b bins, units, run, sockPath string) (float64, error) {
+	os.Remove(sockPath)
+	p, err := startProc(gosdArgs(b, units, run), gosdMarker)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := p.waitReady(30 * time.Second); err != nil {
+		p.kill()
+		return 0, err
+	}
+	defer func() {
+		if _, err := p.stop(10 * time.Second); err != nil {
+			p.kill()
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // settle: the socket is idle
+	t := time.Now()
+	if err := readOneByte(sockPath); err != nil {
+		return 0, fmt.Errorf("%v; output:\n%s", err, p.Tail())
+	}
+	return msf(time.Since(t)), nil
 }
 
 func readOneByte(path string) error {
