@@ -256,14 +256,18 @@ func Start(spec Spec) (Process, error) {
 		setCgroupFD(attr, spec.CgroupFD)
 	}
 	var pid int
-	// LISTEN_PID=<own pid> by a POSIX shell that execs the program in
-	// place (same pid): about a third of the cost of starting the Go
-	// helper (FINDINGS.md "Spawning"). The program's argv goes through
-	// "$@" untouched, so no quoting; /bin/sh must be ours (no
-	// RootDirectory=) and argv[0] the program ("$@" cannot change it).
+	// LISTEN_PID=<own pid> by the stub or, where there is none, a POSIX
+	// shell; both exec the program in place (same pid) (listenpid.go).
+	// Both run from gosd's root (no RootDirectory=). The program's argv
+	// goes through the shell's "$@" untouched, so no quoting, but "$@"
+	// cannot make argv[0] differ from the program; the stub can.
+	stub := ""
+	if len(spec.ListenFDs) > 0 && ec.RootDirectory == "" {
+		stub = listenPIDStub(len(files))
+	}
 	shellOK := ec.RootDirectory == "" && !spec.Cmd.ArgvZero && argv[0] == path && listenPIDShell != ""
 	keyring := keyringFor(spec.Unit, ec, cred)
-	if spec.ForceHelper || sb != nil || needsHelper(spec, ec, shellOK) {
+	if spec.ForceHelper || sb != nil || needsHelper(spec, ec, stub != "" || shellOK) {
 		ins := instructions{
 			Path: path, Argv: argv, NListen: len(spec.ListenFDs),
 			Umask: int(ec.UMask), Nice: ec.Nice, OOMScoreAdjust: ec.OOMScoreAdjust,
@@ -317,22 +321,50 @@ func Start(spec Spec) (Process, error) {
 		}
 		pid, err = startHelper(ins, pa)
 	} else {
-		if len(spec.ListenFDs) > 0 {
-			argv = append([]string{"sh", "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$@"`, "sh"}, argv...)
-			path = listenPIDShell
-		}
 		if cred != nil {
 			attr.Credential = &syscall.Credential{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}
 		}
 		setAmbient(attr, caps)
 		var status int
+		direct := func(path string, argv []string) {
+			switch {
+			case needsThread(ec):
+				pid, status, err = spawnOnThread(path, argv, pa, ec, keyring)
+			case keyring != nil:
+				pid, status, err = forkWithKeyring(path, argv, pa, keyring)
+			default:
+				pid, err = syscall.ForkExec(path, argv, pa)
+			}
+		}
+		shell := func() {
+			pa.Env = env
+			direct(listenPIDShell, append([]string{"sh", "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$@"`, "sh"}, argv...))
+		}
+		if len(spec.ListenFDs) > 0 {
+			// The stub or the shell execs the program, after the fork
+			// succeeded: a missing one must fail here all the same, as
+			// on the other paths ("-" lets a unit go on without it).
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return Process{Pid: -1, PidFD: -1}, &ExitError{Status: exitExec, Err: fmt.Errorf("%s: %w", path, err)}
+			}
+		}
 		switch {
-		case needsThread(ec):
-			pid, status, err = spawnOnThread(path, argv, pa, ec, keyring)
-		case keyring != nil:
-			pid, status, err = forkWithKeyring(path, argv, pa, keyring)
+		case len(spec.ListenFDs) == 0:
+			direct(path, argv)
+		case stub != "":
+			pa.Env = withListenPIDSlot(env)
+			direct(stub, append([]string{listenPIDArgv0, path}, argv...))
+			if err != nil && shellOK {
+				// The stub never ran (the error is the fork's or its
+				// execve's): an LSM that forbids executing a memfd,
+				// say. The shell tries the same spawn; if it manages,
+				// the stub is not tried again.
+				if shell(); err == nil {
+					stubFailed()
+				}
+			}
 		default:
-			pid, err = syscall.ForkExec(path, argv, pa)
+			shell()
 		}
 		if err != nil && status != exitExec && status != 0 {
 			return Process{Pid: -1, PidFD: -1}, &ExitError{Status: status, Err: err}
@@ -363,11 +395,11 @@ func uintptrs(fds []int) []uintptr {
 // needsHelper says whether the unit needs the Go helper: a step only the
 // child itself can take (FINDINGS.md "Spawning"): resource limits (Go's
 // fork restores its own RLIMIT_NOFILE in the child, so the parent cannot
-// lend them), LISTEN_PID where the shell cannot set it, or per-thread
-// state where threads cannot carry it (spawnOnThread).
-func needsHelper(spec Spec, ec *unitfile.ExecContext, shellOK bool) bool {
+// lend them), LISTEN_PID where neither the stub nor the shell can set it,
+// or per-thread state where threads cannot carry it (spawnOnThread).
+func needsHelper(spec Spec, ec *unitfile.ExecContext, listenPIDOK bool) bool {
 	return len(ec.Limits) > 0 ||
-		len(spec.ListenFDs) > 0 && !shellOK || // LISTEN_PID must be the child's own pid
+		len(spec.ListenFDs) > 0 && !listenPIDOK || // LISTEN_PID must be the child's own pid
 		!threadSpawn && needsThread(ec) ||
 		ec.IgnoreSIGPIPE != sigpipeIgnored || // a child inherits gosd's SIGPIPE disposition
 		len(privateRoots(ec)) > 0 ||

@@ -107,7 +107,8 @@ func UseHelperBinary(path string) {
 // returns: it sets the process up and execs the target, or exits with
 // systemd's exit status for the step that failed. Otherwise it marks every
 // fd gosd inherited (above 2) close-on-exec, so no service ever sees one,
-// opens the helper binary for later spawns and returns.
+// opens the helper binary and makes the LISTEN_PID stub for later spawns
+// and returns.
 func RunHelperIfRequested() {
 	if (len(os.Args) == 2 || len(os.Args) == 3) && os.Args[0] == HelperArgv0 {
 		runtime.LockOSThread() // per-thread state (nice, caps, creds) must be on the exec'ing thread
@@ -128,6 +129,7 @@ func RunHelperIfRequested() {
 	closeStrayFDs(3)
 	ignoreSIGPIPE()
 	openHelper()
+	listenPIDStub(0) // made now, not on a socket's first connection
 }
 
 // sigpipeIgnored says gosd ignores SIGPIPE, so a directly spawned child
