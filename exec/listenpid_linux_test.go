@@ -202,3 +202,28 @@ func TestListenPIDProgramFails(t *testing.T) {
 		t.Errorf("status %v, output %q", ws, out)
 	}
 }
+
+// The Go helper, executed through /proc/self/fd/N, still runs when the
+// child is given fds up to and past N (Go's child dup2s them over 0..n
+// before its execve): it was "permission denied" once they reached the
+// binary's low fd.
+func TestHelperManyFDs(t *testing.T) {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	for _, n := range []int{8, helperFD + 4} {
+		var fds []int
+		var names []string
+		for i := 0; i < n; i++ {
+			fds = append(fds, int(devnull.Fd()))
+			names = append(names, "x")
+		}
+		_, out, ws := startOut(t, Spec{Cmd: shell(`echo "$LISTEN_PID $$ $LISTEN_FDS"`), Exec: ctx(), ForceHelper: true,
+			ListenFDs: fds, ListenNames: names})
+		if f := strings.Fields(out); ws.ExitStatus() != 0 || len(f) != 3 || f[0] != f[1] || f[2] != strconv.Itoa(n) {
+			t.Errorf("%d fds: status %v: %q", n, ws, out)
+		}
+	}
+}
