@@ -819,12 +819,24 @@ type StopAutomount struct {
 	Where string
 }
 
+// AdoptAutomount comes out of Restore (daemon-reexec) for each automount
+// unit whose point was set up before: the reactor takes over the point
+// the old gosd handed over (its pipe, with any request the kernel wrote
+// meanwhile still in it). When it has none, or the point is gone, it says
+// so with an AutomountRequest carrying Err. A handed-over point that no
+// unit adopts is unmounted, so that no process waits on it forever.
+type AdoptAutomount struct {
+	Unit  string
+	Where string
+}
+
 func (AutomountStarted) isEvent() {}
 func (AutomountRequest) isEvent() {}
 func (StartAutomount) isEffect()  {}
 func (AutomountReply) isEffect()  {}
 func (ExpireAutomount) isEffect() {}
 func (StopAutomount) isEffect()   {}
+func (AdoptAutomount) isEffect()  {}
 
 // ---- device units (systemd.device(5); manager/device.go) ----
 

@@ -28,6 +28,9 @@ import (
 //     stops the mount unit and is answered once it is dead.
 //   - stop: pending requests fail with EHOSTDOWN, the autofs mount (and
 //     what is mounted on it) is detached.
+//   - daemon-reexec: a set-up point goes over with its requests not yet
+//     answered (save); the new manager claims it from the reactor, which
+//     was handed its pipe (AdoptAutomount), and re-arms the expiry checks.
 
 // automountRun is the runtime state of an automount unit.
 type automountRun struct {
@@ -38,12 +41,15 @@ type automountRun struct {
 	// tokens are the kernel's mount requests waiting for an answer,
 	// expireTokens its unmount requests.
 	tokens, expireTokens []uint32
+	// where is Where= of the point set up (kept across a re-exec).
+	where string
 }
 
 // automountType registers automount units (unitTypes).
 var automountType = typeEntry{
-	has:  func(d *unitfile.Unit) bool { return d.Automount != nil && d.LoadState == unitfile.Loaded },
-	make: func(u *unit) unitVTable { return &automountRun{} },
+	has:         func(d *unitfile.Unit) bool { return d.Automount != nil && d.LoadState == unitfile.Loaded },
+	make:        func(u *unit) unitVTable { return &automountRun{} },
+	kernelState: true,
 }
 
 // automountMountName is the mount unit an automount unit triggers: the
@@ -90,7 +96,7 @@ func (r *automountRun) start(m *Manager, u *unit) {
 	}
 	d := u.def.Automount
 	u.result = "success"
-	r.settingUp = true
+	r.settingUp, r.where = true, d.Where
 	m.emit(StartAutomount{Unit: u.name, Where: d.Where, ExtraOptions: d.ExtraOptions,
 		DirectoryMode: d.DirectoryMode, TimeoutIdle: d.TimeoutIdle})
 }
@@ -326,11 +332,53 @@ func (*automountRun) keepForStop(u *unit, old *unitfile.Unit) {
 	u.def = &nd
 }
 
-// unsettled: the autofs pipe lives in the reactor and is not handed over
-// a re-exec (yet), so a set-up automount point holds it off.
+// unsettled: a point being set up cannot be handed over (the answer of
+// the setup would reach nobody); a set-up one can (save, restore).
 func (r *automountRun) unsettled(u *unit) string {
-	if r.up || r.settingUp {
-		return "holds an autofs mount point, whose pipe gosd cannot hand over a re-exec yet"
+	if r.settingUp {
+		return "is setting up its autofs mount point"
 	}
 	return unsettled(u)
+}
+
+// save: the reactor hands the point's pipe over; the manager keeps that
+// it is up and the kernel's requests it has not answered yet (the kernel
+// holds their processes until it is).
+func (r *automountRun) save(su *SavedUnit) {
+	su.AutomountUp, su.AutomountWhere = r.up, r.where
+	su.AutomountTokens = append([]uint32(nil), r.tokens...)
+	su.AutomountExpireTokens = append([]uint32(nil), r.expireTokens...)
+}
+
+// restore takes the point over (AdoptAutomount) when it was up. A unit
+// whose file went away before the re-exec keeps its Where, so that its
+// stop still unmounts the point.
+func (r *automountRun) restore(m *Manager, u *unit, su SavedUnit) bool {
+	r.up = su.AutomountUp && (u.sub == SubWaiting || u.sub == SubRunning)
+	if !r.up {
+		return false
+	}
+	r.tokens, r.expireTokens, r.where = su.AutomountTokens, su.AutomountExpireTokens, su.AutomountWhere
+	if u.def.Automount == nil {
+		if su.AutomountWhere == "" {
+			m.logf(u, LevelWarning, "re-exec: the automount point of %s has no path, unmounting it.", u.name)
+			r.up = false
+			return false
+		}
+		nd := *u.def
+		nd.Automount = &unitfile.Automount{Where: su.AutomountWhere, DirectoryMode: 0o755}
+		u.def = &nd
+	}
+	if r.where == "" {
+		r.where = u.def.Automount.Where
+	}
+	m.emit(AdoptAutomount{Unit: u.name, Where: r.where})
+	return false
+}
+
+// rearm: the idle expiry checks go on while the mount is up.
+func (r *automountRun) rearm(m *Manager, u *unit, kind string) {
+	if kind == "expire" && r.up && u.sub == SubRunning {
+		m.automountExpireTimer(u)
+	}
 }

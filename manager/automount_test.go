@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"encoding/json"
 	"syscall"
 	"testing"
 	"time"
@@ -226,5 +227,118 @@ func TestAutomountHostileEvents(t *testing.T) {
 	// Nothing more reaches a failed unit.
 	if effs := h.step(AutomountRequest{Unit: "x.automount", Token: 4}); len(find[AutomountReply](effs))+len(find[StopAutomount](effs)) != 0 {
 		t.Fatalf("request after the failure:\n%s", dump(effs))
+	}
+}
+
+// reexec saves h's manager, sends the state through JSON as daemon-reexec
+// does, and restores it into a fresh manager of src: the harness drives
+// that one from then on. It returns Restore's effects.
+func (h *harness) reexec(src memSource) []Effect {
+	h.t.Helper()
+	saved, err := h.m.Save()
+	if err != nil {
+		h.t.Fatalf("Save: %v", err)
+	}
+	data, err := json.Marshal(saved)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var back Saved
+	if err := json.Unmarshal(data, &back); err != nil {
+		h.t.Fatal(err)
+	}
+	h.m = New(src)
+	effs, _ := h.m.Restore(h.now, back)
+	return effs
+}
+
+// An automount point survives daemon-reexec: a waiting point is adopted
+// (the reactor takes its pipe over) and mounts on the next request; a
+// running one keeps its idle expiry (the timer re-armed) and expires as
+// before. Save refuses only while the point is being set up.
+func TestAutomountSurvivesReexec(t *testing.T) {
+	src := memSource{}.add(automountUnit("srv-data.automount", "/srv/data", 30*time.Second),
+		mountUnit("srv-data.mount", "tmpfs", "/srv/data", "tmpfs", ""),
+		target("local-fs.target"), target("umount.target"), target("local-fs-pre.target"))
+	h := newHarness(t, src)
+	h.start("srv-data.automount")
+	if _, err := h.m.Save(); err == nil {
+		t.Fatal("Save while the point is set up")
+	}
+	h.step(AutomountStarted{Unit: "srv-data.automount"})
+	h.wantState("srv-data.automount", "active/waiting")
+
+	effs := h.reexec(src)
+	if a := find[AdoptAutomount](effs); len(a) != 1 || a[0].Unit != "srv-data.automount" || a[0].Where != "/srv/data" {
+		t.Fatalf("Restore of a waiting point:\n%s", dump(effs))
+	}
+	h.wantState("srv-data.automount", "active/waiting")
+	// A request the new gosd reads mounts the file system.
+	effs = h.step(AutomountRequest{Unit: "srv-data.automount", Token: 7, PID: 321, Comm: "ls"})
+	h.wantState("srv-data.automount", "active/running")
+	effs = h.mountIt(effs, "srv-data.mount")
+	if r := replies(effs); len(r) != 1 || r[7] != 0 {
+		t.Fatalf("replies after the re-exec %v:\n%s", r, dump(effs))
+	}
+
+	// Running, with the expiry checks armed: they are armed again.
+	effs = h.reexec(src)
+	h.wantState("srv-data.automount", "active/running")
+	h.wantState("srv-data.mount", "active/mounted")
+	var timer []SetTimer
+	for _, s := range find[SetTimer](effs) {
+		if s.ID.Kind == "expire" {
+			timer = append(timer, s)
+		}
+	}
+	if len(find[AdoptAutomount](effs)) != 1 || len(timer) != 1 || timer[0].At != h.now+10*time.Second {
+		t.Fatalf("Restore of a running point:\n%s", dump(effs))
+	}
+	h.advance(10 * time.Second)
+	if e := find[ExpireAutomount](h.step(TimerFired{ID: timer[0].ID})); len(e) != 1 || e[0].Where != "/srv/data" {
+		t.Fatal("no expiry after the re-exec")
+	}
+	effs = h.step(AutomountRequest{Unit: "srv-data.automount", Expire: true, Token: 9})
+	_, pid := h.controlArgv(effs, "srv-data.mount")
+	if r := replies(h.step(Exited{Pid: pid, Status: exited(0)})); len(r) != 1 || r[9] != 0 {
+		t.Fatalf("expire replies %v", r)
+	}
+	h.wantState("srv-data.automount", "active/waiting")
+	h.wantState("srv-data.mount", "inactive/dead")
+
+	// Its file gone before the re-exec: the point is still adopted and a
+	// stop unmounts it.
+	gone := memSource{}.add(mountUnit("srv-data.mount", "tmpfs", "/srv/data", "tmpfs", ""),
+		target("local-fs.target"), target("umount.target"), target("local-fs-pre.target"))
+	effs = h.reexec(gone)
+	if a := find[AdoptAutomount](effs); len(a) != 1 || a[0].Where != "/srv/data" {
+		t.Fatalf("Restore without the unit's file:\n%s", dump(effs))
+	}
+	effs = h.step(Request{ID: 2, Unit: "srv-data.automount", Kind: JobStop})
+	if s := find[StopAutomount](effs); len(s) != 1 || s[0].Where != "/srv/data" {
+		t.Fatalf("stop without the unit's file:\n%s", dump(effs))
+	}
+	h.wantState("srv-data.automount", "inactive/dead")
+	// Stopped, there is no point to adopt.
+	if effs := h.reexec(src); len(find[AdoptAutomount](effs)) != 0 {
+		t.Fatalf("Restore of a stopped point:\n%s", dump(effs))
+	}
+}
+
+// Requests the manager had not answered yet go over with the point and
+// are answered by the new manager.
+func TestAutomountReexecKeepsTokens(t *testing.T) {
+	src := memSource{}.add(automountUnit("x.automount", "/x", 0), mountUnit("x.mount", "/dev/vdz", "/x", "ext4", ""))
+	h := newHarness(t, src)
+	h.start("x.automount")
+	h.step(AutomountStarted{Unit: "x.automount"})
+	r := h.m.units["x.automount"].impl.(*automountRun)
+	// Planted: a settled manager has none (answering them ends a job),
+	// but what it holds must not be lost.
+	r.tokens, r.expireTokens = []uint32{4, 5}, []uint32{6}
+	h.reexec(src)
+	effs := h.step(Request{ID: 2, Unit: "x.automount", Kind: JobStop})
+	if r := replies(effs); len(r) != 3 || r[4] != syscall.EHOSTDOWN || r[5] != syscall.EHOSTDOWN || r[6] != syscall.EHOSTDOWN {
+		t.Fatalf("replies %v:\n%s", r, dump(effs))
 	}
 }

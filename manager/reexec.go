@@ -60,6 +60,13 @@ type SavedUnit struct {
 	TimerActivated time.Duration
 	TimerLastMono  time.Duration
 	TimerLastReal  time.Time
+
+	// Automount units: the autofs point is set up (the reactor hands its
+	// pipe over), at Where; the kernel's requests still unanswered.
+	AutomountUp           bool     `json:",omitempty"`
+	AutomountWhere        string   `json:",omitempty"`
+	AutomountTokens       []uint32 `json:",omitempty"`
+	AutomountExpireTokens []uint32 `json:",omitempty"`
 }
 
 // Save captures the state for daemon-reexec. It refuses (and changes
@@ -149,7 +156,7 @@ func (m *Manager) Restore(now time.Duration, s Saved) ([]Effect, int) {
 		if !loaded(u) && (su.MainPID > 0 || su.SockOpen || !isInactiveState(active)) {
 			// Its file went away before the re-exec: keep what stopping
 			// it needs (keepForStop), or its processes are lost.
-			if t, ok := unitTypes[u.def.Type]; ok && t.processes {
+			if t, ok := unitTypes[u.def.Type]; ok && (t.processes || t.kernelState) {
 				if _, plain := u.impl.(*plainUnit); plain {
 					u.impl = t.make(u)
 				}

@@ -88,12 +88,14 @@ type unitVTable interface {
 // whose file went away can still be stopped), make builds the runtime,
 // prepare (optional) completes a definition that has it. processes: the
 // type runs processes, so a unit of it that comes back from a re-exec
-// without its file gets the runtime that stopping them needs.
+// without its file gets the runtime that stopping them needs; kernelState
+// likewise for a type whose units hold kernel state (an autofs mount).
 type typeEntry struct {
-	has       func(def *unitfile.Unit) bool
-	make      func(u *unit) unitVTable
-	prepare   func(def *unitfile.Unit)
-	processes bool
+	has         func(def *unitfile.Unit) bool
+	make        func(u *unit) unitVTable
+	prepare     func(def *unitfile.Unit)
+	processes   bool
+	kernelState bool
 }
 
 // unitTypes maps a unit type's name (its file's suffix) to its runtime:

@@ -21,6 +21,8 @@ func (r *Reactor) automountEffect(e manager.Effect) {
 		r.expireAutomount(e)
 	case manager.StopAutomount:
 		r.stopAutomount(e.Unit)
+	case manager.AdoptAutomount:
+		r.adoptAutomount(e)
 	}
 }
 

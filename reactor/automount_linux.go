@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -29,8 +30,9 @@ type autofsPoint struct {
 	unit, where string
 	pipe        int    // read end of the request pipe, non-blocking
 	dev         uint64 // st_dev of the autofs mount
-	// expiring: an expire call runs (on its own thread).
-	expiring bool
+	// expiring: an expire call runs (on its own thread). frozen: the pipe
+	// is out of the poller while a re-exec is under way.
+	expiring, frozen bool
 }
 
 // The /dev/autofs ioctls (linux/auto_dev-ioctl.h): _IOWR(0x93, nr,
@@ -416,4 +418,97 @@ func processComm(pid int) string {
 		return "n/a"
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// ---- daemon-reexec (reexec.go) ----
+
+// freezeAutomounts takes the request pipes out of the poller once a
+// re-exec is accepted: the kernel's requests queue in them (the kernel
+// holds their processes) for the new gosd, which reads them after it
+// took the points over. A point whose pipe failed stays out.
+func (r *Reactor) freezeAutomounts() {
+	for _, pt := range r.automounts {
+		if _, polled := r.sources[pt.pipe]; polled {
+			r.removeSource(pt.pipe)
+			pt.frozen = true
+		}
+	}
+}
+
+// thawAutomounts undoes freezeAutomounts when the re-exec failed: the
+// requests that queued meanwhile are read now (the poller is
+// level-triggered).
+func (r *Reactor) thawAutomounts() {
+	for unit, pt := range r.automounts {
+		if !pt.frozen {
+			continue
+		}
+		pt.frozen = false
+		if err := r.addSource(pt.pipe, &autofsSource{unit: unit}); err != nil {
+			r.logf(unit, "watching the autofs pipe again: %v", err)
+		}
+	}
+}
+
+// saveAutomounts lists the points to hand over, sorted by unit. A
+// running expire call is not: execve ends its thread, and the kernel
+// then gives up that expiry (an expire request it wrote stays in the
+// pipe and is answered by the new gosd).
+func (r *Reactor) saveAutomounts() []hoAutomount {
+	var out []hoAutomount
+	for unit, pt := range r.automounts {
+		out = append(out, hoAutomount{Unit: unit, Where: pt.where, Pipe: pt.pipe, Dev: pt.dev})
+	}
+	slices.SortFunc(out, func(a, b hoAutomount) int { return strings.Compare(a.Unit, b.Unit) })
+	return out
+}
+
+// adoptAutomount carries out AdoptAutomount: the handed-over point of
+// the unit is checked (its autofs mount is still there, by device) and
+// its pipe read again; without one the unit learns it has none.
+func (r *Reactor) adoptAutomount(e manager.AdoptAutomount) {
+	h, ok := r.handedPoints[e.Unit]
+	if !ok {
+		r.Feed(manager.AutomountRequest{Unit: e.Unit, Err: errors.New("the autofs mount point was not handed over the re-exec")})
+		return
+	}
+	delete(r.handedPoints, e.Unit)
+	pt := &autofsPoint{unit: e.Unit, where: h.Where, pipe: h.Pipe, dev: h.Dev}
+	err := r.checkPoint(pt)
+	if err == nil {
+		if err = r.addSource(pt.pipe, &autofsSource{unit: e.Unit}); err != nil {
+			unmountAll(pt.where)
+		}
+	}
+	if err != nil {
+		unix.Close(pt.pipe)
+		r.Feed(manager.AutomountRequest{Unit: e.Unit, Err: fmt.Errorf("taking over the autofs point after the re-exec: %w", err)})
+		return
+	}
+	r.automounts[e.Unit] = pt
+}
+
+// checkPoint: the autofs mount of pt is still on its path (perhaps
+// covered by the mount it triggered).
+func (r *Reactor) checkPoint(pt *autofsPoint) error {
+	fd, err := r.openMount(pt)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err
+}
+
+// dropHandedPoints unmounts the handed-over points no unit adopted (the
+// unit is gone or no longer set up): waiting processes are let go, and
+// none waits on them later.
+func (r *Reactor) dropHandedPoints() {
+	for unit, h := range r.handedPoints {
+		r.logf(unit, "daemon-reexec: no unit took over the automount point %s, unmounting it", h.Where)
+		pt := &autofsPoint{unit: unit, where: h.Where, pipe: h.Pipe, dev: h.Dev}
+		if r.checkPoint(pt) == nil {
+			unmountAll(h.Where)
+		}
+		unix.Close(h.Pipe)
+	}
+	r.handedPoints = nil
 }

@@ -195,3 +195,81 @@ func TestCloseAutomounts(t *testing.T) {
 		t.Fatalf("the pipe is still open: %v", err)
 	}
 }
+
+// Once a daemon-reexec is accepted the request pipes leave the poller
+// (requests queue in them for the new gosd); a re-exec that fails puts
+// them back, and what queued meanwhile is read then. A pipe that failed
+// before stays out.
+func TestAutomountFreezeThaw(t *testing.T) {
+	r, w := pipeReactor(t, t.TempDir())
+	pt := r.automounts["x.automount"]
+	r.freezeAutomounts()
+	if _, polled := r.sources[pt.pipe]; polled || !pt.frozen {
+		t.Fatal("the pipe is still polled after the freeze")
+	}
+	if _, err := unix.Write(w, autofsPacket(5, autofsMissingDirect, 21, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	// What the new gosd is handed: the pipe, with the request in it.
+	saved := r.saveAutomounts()
+	if len(saved) != 1 || saved[0].Unit != "x.automount" || saved[0].Pipe != pt.pipe || saved[0].Dev != pt.dev || saved[0].Where != pt.where {
+		t.Fatalf("handed over %+v", saved)
+	}
+	r.thawAutomounts()
+	if _, polled := r.sources[pt.pipe]; !polled || pt.frozen {
+		t.Fatal("the pipe is not polled again after the thaw")
+	}
+	r.onAutofsPacket("x.automount")
+	if got := requests(r); len(got) != 1 || got[0].Token != 21 {
+		t.Fatalf("the queued request: %+v", got)
+	}
+	r.removeSource(pt.pipe) // as after a failed read
+	r.freezeAutomounts()
+	r.thawAutomounts()
+	if _, polled := r.sources[pt.pipe]; polled {
+		t.Fatal("a failed pipe was polled again")
+	}
+}
+
+// After a re-exec: a unit adopts its handed-over point only when that
+// point's autofs mount is still there; otherwise (here: no autofs mount
+// of that device is on the path) the pipe is closed and the unit is
+// told. A unit without a handed-over point is told too, and points no unit
+// adopted are closed.
+func TestAutomountAdopt(t *testing.T) {
+	r := newReactor(t, Config{Manager: script(func(time.Duration, manager.Event) []manager.Effect { return nil })})
+	pipe := func() (int, int) {
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(p[1]) })
+		return p[0], p[1]
+	}
+	where := t.TempDir()
+	a, _ := pipe()
+	b, _ := pipe()
+	r.handedPoints = map[string]hoAutomount{
+		"a.automount": {Unit: "a.automount", Where: where, Pipe: a, Dev: 1},
+		"b.automount": {Unit: "b.automount", Where: where, Pipe: b, Dev: 1},
+	}
+	r.adoptAutomount(manager.AdoptAutomount{Unit: "a.automount", Where: where})
+	r.adoptAutomount(manager.AdoptAutomount{Unit: "c.automount", Where: "/c"})
+	got := requests(r)
+	if len(got) != 2 || got[0].Unit != "a.automount" || got[0].Err == nil || got[1].Unit != "c.automount" ||
+		got[1].Err == nil || !strings.Contains(got[1].Err.Error(), "not handed over") {
+		t.Fatalf("adoption: %+v", got)
+	}
+	if len(r.automounts) != 0 {
+		t.Fatalf("adopted a point whose mount is gone: %v", r.automounts)
+	}
+	r.dropHandedPoints()
+	for _, fd := range []int{a, b} {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != unix.EBADF {
+			t.Fatalf("pipe %d is still open: %v", fd, err)
+		}
+	}
+	if r.handedPoints != nil || isMountPoint(where) {
+		t.Fatal("something is left")
+	}
+}

@@ -167,7 +167,7 @@ func (r *Reactor) performUnguarded(e manager.Effect) {
 		r.feedNext(r.probeMount(e))
 	case manager.ProbeSwap:
 		r.feedNext(r.probeSwap(e))
-	case manager.StartAutomount, manager.AutomountReply, manager.ExpireAutomount, manager.StopAutomount:
+	case manager.StartAutomount, manager.AutomountReply, manager.ExpireAutomount, manager.StopAutomount, manager.AdoptAutomount:
 		r.automountEffect(e)
 	default:
 		r.logf(effectUnit(e), "unknown effect %T ignored: %+v", e, e)
@@ -713,6 +713,8 @@ func effectUnit(e manager.Effect) string {
 	case manager.ExpireAutomount:
 		return e.Unit
 	case manager.StopAutomount:
+		return e.Unit
+	case manager.AdoptAutomount:
 		return e.Unit
 	case manager.ApplyResources:
 		return e.Unit

@@ -174,6 +174,9 @@ type Reactor struct {
 	// autofsDevFD is /dev/autofs once opened (-1 before).
 	automounts  map[string]*autofsPoint
 	autofsDevFD int
+	// handedPoints are the automount points the gosd before a
+	// daemon-reexec handed over, until their units adopt them (reexec.go).
+	handedPoints map[string]hoAutomount
 	// ueventFD is the uevent socket (devices_linux.go), -1 without;
 	// devReported holds the /sys paths of the devices last reported
 	// ready; ueventKernelLeft: the socket left the kernel's group

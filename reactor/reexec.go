@@ -68,6 +68,17 @@ type handover struct {
 	GlobalEnv []string `json:",omitempty"`
 	// Sandbox: the units' PrivateTmp= directories and shared namespaces.
 	Sandbox exec.SavedSandbox `json:",omitempty"`
+	// Automounts are the automount units' autofs points: the read end of
+	// each request pipe (the kernel holds the write end; requests it wrote
+	// while gosd re-executed wait in it) and what names the mount to the
+	// /dev/autofs ioctls.
+	Automounts []hoAutomount `json:",omitempty"`
+}
+
+type hoAutomount struct {
+	Unit, Where string
+	Pipe        int
+	Dev         uint64
 }
 
 type hoLogSocket struct {
@@ -109,9 +120,14 @@ func (r *Reactor) Reexec() error {
 	if _, _, err := r.prepareReexec(); err != nil {
 		return err
 	}
+	// From now on the kernel's automount requests wait in their pipes for
+	// the new gosd: read here, one would start a mount job, and a job
+	// running refuses the re-exec.
+	r.freezeAutomounts()
 	time.AfterFunc(100*time.Millisecond, func() {
 		r.Submit(func() {
 			if err := r.reexecNow(); err != nil {
+				r.thawAutomounts()
 				r.logf("", "daemon-reexec failed, still running the old gosd: %v", err)
 			}
 		})
@@ -188,6 +204,10 @@ func (r *Reactor) reexecNow() error {
 	}
 	h.Sandbox = exec.SaveSandbox()
 	keep = append(keep, h.Sandbox.FDs()...)
+	h.Automounts = r.saveAutomounts()
+	for _, a := range h.Automounts {
+		keep = append(keep, a.Pipe)
+	}
 	for _, ls := range r.logSocks {
 		h.LogSockets = append(h.LogSockets, hoLogSocket{Kind: ls.kind, Path: ls.path, Holder: ls.holder, FD: ls.fd})
 		if ls.fd >= 0 {
@@ -288,6 +308,11 @@ func (r *Reactor) restore(fd int) bool {
 	r.restoredExtra = h.Extra
 	r.globalEnv = h.GlobalEnv
 	exec.RestoreSandbox(h.Sandbox)
+	r.handedPoints = map[string]hoAutomount{}
+	for _, a := range h.Automounts {
+		unix.CloseOnExec(a.Pipe)
+		r.handedPoints[a.Unit] = a
+	}
 	if h.Notify != nil {
 		unix.CloseOnExec(h.Notify.FD)
 		if r.notify != nil {
@@ -373,6 +398,7 @@ func (r *Reactor) restore(fd int) bool {
 	if !ok {
 		r.logf("", "daemon-reexec: the manager cannot take the state over")
 		r.reopen = nil
+		r.dropHandedPoints()
 		return false
 	}
 	var effects []manager.Effect
@@ -381,6 +407,9 @@ func (r *Reactor) restore(fd int) bool {
 	for _, e := range effects {
 		r.perform(e)
 	}
+	// The manager adopted the automount points it knows (AdoptAutomount);
+	// one it does not would hold its processes forever.
+	r.dropHandedPoints()
 	// A cgroup the manager said nothing of: re-opened without settings.
 	left := slices.Sorted(maps.Keys(r.reopen))
 	r.reopen = nil
