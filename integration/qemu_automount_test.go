@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -163,10 +164,74 @@ func TestQemuAutomount(t *testing.T) {
 		!strings.Contains(l, "mount=[active mounted ]") || !strings.Contains(l, "fs=[autofs tmpfs ]") {
 		t.Errorf("the access to the fstab automount: %s", l)
 	}
+	qemuAutomountReexec(t, console, line)
 	if module != "" && !strings.Contains(console, "MODPROBE fs-autofs") {
 		t.Error("the kernel did not ask for the autofs module: was autofs mounted at all?")
 	}
 	if !strings.Contains(console, "reboot: Power down") || strings.Contains(console, "Kernel panic") {
 		t.Error("no clean power-off")
+	}
+}
+
+// qemuAutomountReexec checks the probe's daemon-reexec part: the points
+// survive three re-execs of gosd (the autofs pipes and the units' state
+// handed over). A waiting point mounts on the first access after one; a
+// point re-executed while mounted still expires when idle; a request that
+// the kernel holds while the old gosd re-executes is answered by the new.
+func qemuAutomountReexec(t *testing.T, console string, line func(string) string) {
+	t.Helper()
+	if strings.Contains(console, "PROBE daemon-reexec refused") {
+		t.Error("gosd refused daemon-reexec with automount points set up")
+	}
+	attempts := strings.Count(console, "PROBE reexec-3 attempt ") / 2
+	if n := strings.Count(console, "Reexecuted: "); n != 2+attempts {
+		t.Errorf("%d re-execs, want %d", n, 2+attempts)
+	}
+	t.Logf("the request during a re-exec took %d attempt(s)", attempts)
+	for _, n := range []string{"1", "2", "3"} {
+		if l := line("reexec-" + n + " waited"); strings.Contains(l, "300 polls") {
+			t.Errorf("re-exec %s did not finish: %s", n, l)
+		}
+	}
+	waiting := func(l string) bool {
+		return strings.Contains(l, "automount=[active waiting ]") && strings.Contains(l, "mount=[inactive dead ]") &&
+			strings.Contains(l, "fs=[autofs ]") && !strings.Contains(l, "after 200 polls")
+	}
+	mounted := func(l string) bool {
+		return strings.Contains(l, "automount=[active running ]") && strings.Contains(l, "mount=[active mounted ]") &&
+			strings.Contains(l, "fs=[autofs tmpfs ]")
+	}
+	if l := line("reexec-waiting: expired"); !waiting(l) {
+		t.Errorf("before the first re-exec: %s", l)
+	}
+	if l := line("reexec-1 state"); !waiting(l) || !strings.Contains(l, "auto=[active running ]") {
+		t.Errorf("after re-exec 1: %s", l)
+	}
+	if l := line("reexec-1 access"); !strings.Contains(l, "rc=0") || !mounted(l) {
+		t.Errorf("the access after re-exec 1: %s", l)
+	}
+	if l := line("reexec-2 state"); !mounted(l) {
+		t.Errorf("after re-exec 2 (mounted): %s", l)
+	}
+	if l := line("reexec-2 expired"); !waiting(l) {
+		t.Errorf("the idle expiry after re-exec 2: %s", l)
+	}
+	// The hostile one: ls was held by the kernel while the old gosd ran
+	// (the window is short: the probe tries up to three times).
+	held := regexp.MustCompile(`(?m)^PROBE reexec-3 attempt (\d) held pid=(\d+) wchan=autofs_wait old-gosd=yes$`).FindStringSubmatch(console)
+	if held == nil {
+		t.Fatalf("no request was held across a re-exec in %d attempts", attempts)
+	}
+	if l := line("reexec-3 attempt " + held[1] + " access"); !strings.Contains(l, "rc=0 old-gosd=no") {
+		t.Errorf("the access held across the re-exec: %s", l)
+	}
+	if l := line("reexec-3 state"); !mounted(l) {
+		t.Errorf("after the re-exec with a request held: %s", l)
+	}
+	// The new gosd read that request: it logged it after it took over.
+	got := strings.Index(console, "triggered by "+held[2]+" (ls)")
+	k, _ := strconv.Atoi(held[1])
+	if got < 0 || strings.Count(console[:got], "Reexecuted: ") != 2+k {
+		t.Errorf("the held request was not answered by the gosd of re-exec %d", 2+k)
 	}
 }
