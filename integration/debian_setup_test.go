@@ -255,9 +255,10 @@ func walkTar(t *testing.T, path string, fn func(*tar.Header, io.Reader)) {
 
 // debianBoot is qemuBootOn with room for a whole distribution in the
 // initramfs (the image is about 250 MB; the kernel unpacks it into RAM).
-// Its console is long: the test prints what matters itself.
-func debianBoot(t *testing.T, kernel, initrd, cmdline string) *qemuVM {
-	return qemuStart(t, "pc", "2048", kernel, initrd, cmdline, false)
+// Its console is long: the test prints what matters itself. qemuArgs
+// go on qemu's command line (debianQemuArgs: the guest's clock).
+func debianBoot(t *testing.T, kernel, initrd, cmdline string, qemuArgs []string) *qemuVM {
+	return qemuStartWith(t, "pc", "2048", kernel, initrd, cmdline, false, qemuArgs)
 }
 
 // TestResolveInTree: the overlay of the Debian image goes through the
