@@ -230,7 +230,6 @@ type Reactor struct {
 	readBuf  []byte
 
 	shuttingDown bool
-	reapedTurn   bool // reap ran after this turn's wait
 	trimHeap     bool // the boot job ended: free the heap's garbage once
 	forcedExit   int  // exit status when a failure forced the shutdown (0: none)
 	done         bool
@@ -432,7 +431,6 @@ func (r *Reactor) Run() int {
 			continue
 		}
 		_ = woken // the queue is drained on every turn anyway
-		r.reapedTurn = exited
 		if exited {
 			r.reap()
 		}
@@ -727,29 +725,64 @@ func (r *Reactor) reap() {
 		if err != nil || pid <= 0 {
 			return
 		}
-		unit := ""
-		if p := r.procs[pid]; p != nil {
-			unit = p.unit
-			if p.pidfd >= 0 {
+		r.reaped(pid, ws)
+	}
+}
+
+// reapPid reaps one known child whose pidfd says it exited. wait4 for
+// one pid looks at that child alone, where wait4(-1) walks every child
+// gosd has: stopping 1000 services one after the other (a chain), those
+// walks (three per service: the pidfd's sweep, its empty end, the
+// SIGCHLD's) were a quarter of the loop's CPU. Adopted orphans, which
+// have no pidfd, are still swept on SIGCHLD (reap): one walk per exit.
+func (r *Reactor) reapPid(pid int) {
+	for {
+		var ws syscall.WaitStatus
+		got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		switch {
+		case got == pid:
+			r.reaped(pid, ws)
+		case err == syscall.ECHILD:
+			// Not a child to wait for (cannot happen to a pid in procs,
+			// which is only reaped here or by reap): stop watching, or
+			// the ready pidfd would spin the loop.
+			if p := r.procs[pid]; p != nil && p.pidfd >= 0 {
 				r.removeSource(p.pidfd)
 				syscall.Close(p.pidfd)
+				p.pidfd = -1
 			}
-			delete(r.procs, pid)
 		}
-		st := manager.WaitStatus{Exited: ws.Exited(), Code: ws.ExitStatus()}
-		if ws.Signaled() {
-			st = manager.WaitStatus{Signal: int(ws.Signal()), CoreDump: ws.CoreDump()}
+		return
+	}
+}
+
+// reaped is what follows a child's reaping, by either reaper.
+func (r *Reactor) reaped(pid int, ws syscall.WaitStatus) {
+	unit := ""
+	if p := r.procs[pid]; p != nil {
+		unit = p.unit
+		if p.pidfd >= 0 {
+			r.removeSource(p.pidfd)
+			syscall.Close(p.pidfd)
 		}
-		if ev := (manager.Exited{Pid: pid, Status: st}); unit != "" || !r.holdExit(ev) {
-			r.Feed(ev)
-		}
-		// The kernel rate-limits cgroup.events notifications (up to 10 ms
-		// late), but "populated" is already 0 when the last process's exit
-		// is reaped: read it now so a unit's end is not delayed by the
-		// notification. A later EPOLLPRI for the same emptiness is harmless.
-		if unit != "" {
-			r.checkEmpty(unit)
-		}
+		delete(r.procs, pid)
+	}
+	st := manager.WaitStatus{Exited: ws.Exited(), Code: ws.ExitStatus()}
+	if ws.Signaled() {
+		st = manager.WaitStatus{Signal: int(ws.Signal()), CoreDump: ws.CoreDump()}
+	}
+	if ev := (manager.Exited{Pid: pid, Status: st}); unit != "" || !r.holdExit(ev) {
+		r.Feed(ev)
+	}
+	// The kernel rate-limits cgroup.events notifications (up to 10 ms
+	// late), but "populated" is already 0 when the last process's exit
+	// is reaped: read it now so a unit's end is not delayed by the
+	// notification. A later EPOLLPRI for the same emptiness is harmless.
+	if unit != "" {
+		r.checkEmpty(unit)
 	}
 }
 
@@ -788,12 +821,7 @@ func (r *Reactor) handleFD(fd int) {
 	case *kmsgReader:
 		r.guard("", "kernel messages", func() { r.readKmsg(s) })
 	case *procSource:
-		if !r.reapedTurn {
-			// One wait4 sweep collects every exited child: the other
-			// ready pidfds of this turn have nothing more to give.
-			r.reapedTurn = true
-			r.reap()
-		}
+		r.reapPid(s.pid)
 	case *listenSource:
 		r.guard(s.unit, "socket activity", func() { r.onListen(fd, s) })
 	case notifySource:
