@@ -82,6 +82,14 @@ func (h *Hierarchy) FindSlice(slice string) (*Group, bool) { return nil, false }
 // OwnDir fails: cgroups exist only on Linux.
 func OwnDir() (string, error) { return "", errNoCgroups }
 
+// Own is the calling process's place in cgroup v2; there is none here.
+type Own struct{}
+
+func FindOwn() (Own, error)                         { return Own{}, errNoCgroups }
+func (Own) Dir() string                             { return "" }
+func (Own) Detect() (*Hierarchy, error)             { return nil, errNoCgroups }
+func (Own) DetectAt(sub string) (*Hierarchy, error) { return nil, errNoCgroups }
+
 // RemoveTree fails: cgroups exist only on Linux.
 func RemoveTree(dir string, wait time.Duration) (int, error) { return 0, errNoCgroups }
 
