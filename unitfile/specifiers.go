@@ -69,12 +69,10 @@ func SystemSpecifiers() Specifiers {
 	if _, err := os.Stat(osRelease); err != nil {
 		osRelease = "/usr/lib/os-release"
 	}
-	s.OSID = envFileValue(osRelease, "ID")
-	s.VersionID = envFileValue(osRelease, "VERSION_ID")
-	s.VariantID = envFileValue(osRelease, "VARIANT_ID")
-	s.BuildID = envFileValue(osRelease, "BUILD_ID")
-	s.ImageID = envFileValue(osRelease, "IMAGE_ID")
-	s.ImageVersion = envFileValue(osRelease, "IMAGE_VERSION")
+	// One read for the six keys (gosd reads this at every start).
+	rel := envFileValues(osRelease)
+	s.OSID, s.VersionID, s.VariantID = rel["ID"], rel["VERSION_ID"], rel["VARIANT_ID"]
+	s.BuildID, s.ImageID, s.ImageVersion = rel["BUILD_ID"], rel["IMAGE_ID"], rel["IMAGE_VERSION"]
 
 	uid := os.Getuid()
 	if uid == 0 {
@@ -149,23 +147,33 @@ func firstLine(path string) string {
 // envFileValue reads KEY= from an os-release style file, removing one
 // level of quotes.
 func envFileValue(path, key string) string {
+	return envFileValues(path)[key]
+}
+
+// envFileValues reads every KEY=value of an os-release style file; the
+// first of a repeated key counts. Empty when the file cannot be read.
+func envFileValues(path string) map[string]string {
+	vals := map[string]string{}
 	f, err := os.Open(path)
 	if err != nil {
-		return ""
+		return vals
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if !ok || k != key {
+		if !ok {
+			continue
+		}
+		if _, seen := vals[k]; seen {
 			continue
 		}
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
 			v = v[1 : len(v)-1]
 		}
-		return v
+		vals[k] = v
 	}
-	return ""
+	return vals
 }
 
 func passwdShell(uid string) string {
