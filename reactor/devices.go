@@ -24,6 +24,12 @@ import (
 // deviceFS is where devices are read from: /sys, /run/udev and /dev.
 type deviceFS struct{ sys, udev, dev string }
 
+// coldplugResult is what startDeviceWatch's goroutine read (Linux).
+type coldplugResult struct {
+	devs     []manager.Device
+	panicked any
+}
+
 var hostDeviceFS = deviceFS{sys: "/sys", udev: "/run/udev", dev: "/dev"}
 
 // udevRunning says whether udev serves this system (its control socket

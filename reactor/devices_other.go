@@ -7,6 +7,7 @@ package reactor
 
 type ueventSource struct{}
 
+func (r *Reactor) startDeviceWatch() {}
 func (r *Reactor) openDeviceWatch()  {}
 func (r *Reactor) closeDeviceWatch() {}
 func (r *Reactor) readUevents()      {}

@@ -182,6 +182,7 @@ type Reactor struct {
 	// ready; ueventKernelLeft: the socket left the kernel's group
 	// because udev serves the system.
 	ueventFD         int
+	coldplugScan     chan coldplugResult // startDeviceWatch's read, until openDeviceWatch takes it
 	devFS            deviceFS
 	devReported      map[string]bool
 	ueventBuf        []byte
@@ -356,6 +357,8 @@ func (r *Reactor) Run() int {
 			r.logf("", "cannot raise net.unix.max_dgram_qlen: %v", err)
 		}
 	}
+	// First: its read of /sys runs beside the rest of the start.
+	r.startDeviceWatch()
 	hfd := handoverFD()
 	if hfd < 0 {
 		r.openNotify()
