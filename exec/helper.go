@@ -9,11 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
 	"sync"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // The in-child helper is gosd's own binary started with argv[0] ==
@@ -65,49 +62,36 @@ type instructions struct {
 var helper struct {
 	mu   sync.Mutex
 	path string
-	file *os.File // the binary, path /proc/self/fd/<its fd> (unless UseHelperBinary)
 }
 
-// helperFD is where the binary's fd goes, next to the LISTEN_PID stub's
-// (minStubFD, which says why there): Go's child dup2s the fds it is given
-// over 0..n before it execs, so /proc/self/fd/N must be above them.
-const helperFD = 62
-
-// openHelper opens gosd's own binary, by fd where /proc allows it, so that
-// replacing the binary on disk cannot break spawning. A failure is not
-// kept: as the kernel's init, gosd starts before /proc is mounted, and the
-// next spawn (after early boot) must try again.
+// openHelper finds gosd's own binary: /proc/self/exe where /proc allows
+// it, so that replacing the binary on disk cannot break spawning (the link
+// names the running binary's inode, replaced or not). Not an fd of gosd's
+// (/proc/self/fd/N): Go's child moves fds onto numbers it picks before its
+// execve, over 0..len(Files)-1 and from the highest fd it is given + 1 up
+// (its error pipe first), so any fixed N is replaced by another fd for
+// some child, and the exec fails with EACCES. As PID1, journald (fds up to
+// 76, the binary at 77) failed every start so in one Debian boot of four.
+// A failure is not kept: as the kernel's init, gosd starts before /proc
+// is mounted, and the next spawn (after early boot) must try again.
 func openHelper() (string, error) {
-	return helperFor(0)
-}
-
-// helperFor is the helper's path for a child given nfiles fds: by fd when
-// that fd is above them, else the binary on disk.
-func helperFor(nfiles int) (string, error) {
 	helper.mu.Lock()
 	defer helper.mu.Unlock()
-	if helper.path == "" && runtime.GOOS == "linux" {
-		if f, err := os.OpenFile("/proc/self/exe", os.O_RDONLY|syscall.O_CLOEXEC, 0); err == nil {
-			if high, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, helperFD); err == nil {
-				f.Close()
-				f = os.NewFile(uintptr(high), "/proc/self/exe")
-			}
-			helper.file = f
-			helper.path = "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	if helper.path != "" {
+		return helper.path, nil
+	}
+	if runtime.GOOS == "linux" {
+		if _, err := os.Stat("/proc/self/exe"); err == nil {
+			helper.path = "/proc/self/exe"
+			return helper.path, nil
 		}
 	}
-	if helper.path == "" {
-		path, err := os.Executable()
-		if err != nil {
-			return "", err
-		}
-		helper.path = path
+	path, err := os.Executable()
+	if err != nil {
+		return "", err
 	}
-	if f := helper.file; f != nil && int(f.Fd()) < nfiles && helper.path == "/proc/self/fd/"+strconv.Itoa(int(f.Fd())) {
-		// The child's own fds would cover it.
-		return os.Executable()
-	}
-	return helper.path, nil
+	helper.path = path
+	return path, nil
 }
 
 // UseHelperBinary makes path, a gosd binary, the in-child helper instead
@@ -169,7 +153,7 @@ func helperFail(status int, err error) {
 // startHelper forks the helper. Chroot and the working directory are left
 // to it, because the helper path lives outside any RootDirectory=.
 func startHelper(ins instructions, pa *syscall.ProcAttr) (int, error) {
-	path, err := helperFor(len(pa.Files))
+	path, err := openHelper()
 	if err != nil {
 		return 0, fmt.Errorf("helper binary: %w", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"gosd/unitfile"
+
+	"golang.org/x/sys/unix"
 )
 
 // startOut starts spec with stdout and stderr on a pipe and returns the
@@ -203,17 +205,19 @@ func TestListenPIDProgramFails(t *testing.T) {
 	}
 }
 
-// The Go helper, executed through /proc/self/fd/N, still runs when the
-// child is given fds up to and past N (Go's child dup2s them over 0..n
-// before its execve): it was "permission denied" once they reached the
-// binary's low fd.
+// The Go helper still runs when the child is given many fds, and fds with
+// high numbers: Go's child moves fds over 0..n and, its error pipe first,
+// from the highest fd it is given + 1 up before its execve. The helper was
+// executed as /proc/self/fd/N of an fd gosd held, and failed with
+// "permission denied" when the child's fds reached N (journald in the
+// Debian boot: stdout on fd 76, the binary on fd 77).
 func TestHelperManyFDs(t *testing.T) {
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer devnull.Close()
-	for _, n := range []int{8, helperFD + 4} {
+	for _, n := range []int{8, 66} {
 		var fds []int
 		var names []string
 		for i := 0; i < n; i++ {
@@ -224,6 +228,29 @@ func TestHelperManyFDs(t *testing.T) {
 			ListenFDs: fds, ListenNames: names})
 		if f := strings.Fields(out); ws.ExitStatus() != 0 || len(f) != 3 || f[0] != f[1] || f[2] != strconv.Itoa(n) {
 			t.Errorf("%d fds: status %v: %q", n, ws, out)
+		}
+	}
+	// One passed fd at each number below and around where an fd of gosd's
+	// could be: Go's error pipe lands on that number + 1.
+	for high := 4; high < 130; high++ {
+		if err := syscall.Dup3(int(devnull.Fd()), high+200, syscall.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		fd, err := unix.FcntlInt(uintptr(high+200), unix.F_DUPFD_CLOEXEC, high)
+		syscall.Close(high + 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fd != high {
+			// Taken by the test process itself: nothing to learn here.
+			syscall.Close(fd)
+			continue
+		}
+		_, out, ws := startOut(t, Spec{Cmd: shell(`echo "$LISTEN_FDS"`), Exec: ctx(), ForceHelper: true,
+			ListenFDs: []int{fd}, ListenNames: []string{"x"}})
+		syscall.Close(fd)
+		if ws.ExitStatus() != 0 || strings.TrimSpace(out) != "1" {
+			t.Errorf("a passed fd at %d: status %v: %q", high, ws, out)
 		}
 	}
 }
