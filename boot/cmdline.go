@@ -1,8 +1,9 @@
 package boot
 
 import (
-	"os"
 	"strings"
+
+	"gosd/internal/kcmdline"
 )
 
 // Cmdline is what gosd takes from the kernel command line
@@ -28,14 +29,9 @@ type Cmdline struct {
 	Environment []string
 }
 
-// ReadKernelCmdline returns /proc/cmdline, or "" where there is none.
-func ReadKernelCmdline() string {
-	b, err := os.ReadFile("/proc/cmdline")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}
+// ReadKernelCmdline returns the kernel command line's options, "" where
+// there are none: /proc/cmdline, or gosd's own in a container (kcmdline).
+func ReadKernelCmdline() string { return kcmdline.Read() }
 
 // ParseKernelCmdline reads the words gosd knows. Words are separated by
 // white space; double quotes group a value with spaces (the kernel's own

@@ -538,3 +538,26 @@ func TestPID1AnnouncesSystemd(t *testing.T) {
 		t.Errorf("gosd exit %d", code)
 	}
 }
+
+// In a container gosd reads the kernel command line's options from its own
+// arguments, as systemd(1) does: the container's /proc/cmdline is the
+// host's. Options given to it choose the target and quieten the status
+// lines; the host's words (this test host boots with quiet) do not.
+func TestPID1ContainerOptions(t *testing.T) {
+	units := map[string]string{
+		"default.target": "[Unit]\nDescription=Default\n",
+		"other.target":   "[Unit]\nDescription=Other\nWants=bad.service ok.service\n",
+		"ok.service":     "[Service]\nType=oneshot\nExecStart=/bin/true\n",
+		"bad.service":    "[Service]\nType=oneshot\nExecStart=/bin/false\n",
+	}
+	in := start(t, asPID1, units, "systemd.unit=other.target", "quiet")
+	in.waitOutput("Failed to start bad.service", 20*time.Second)
+	ctlWant(t, in, 0, "is-active", "other.target")
+	if out := in.out.String(); strings.Contains(out, "Reached target") || strings.Contains(out, "Finished ok.service") {
+		t.Errorf("quiet: only failures belong on the console:\n%s", out)
+	}
+
+	// Without options: every status line, whatever the host's command line.
+	in = start(t, asPID1, units)
+	in.waitOutput("Reached target default.target", 20*time.Second)
+}

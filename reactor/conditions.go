@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	gexec "gosd/exec"
+	"gosd/internal/kcmdline"
 	"gosd/unitfile"
 )
 
@@ -299,11 +300,7 @@ func matchHost(v string) bool {
 }
 
 func matchCmdline(v string) bool {
-	data, err := os.ReadFile("/proc/cmdline")
-	if err != nil {
-		return false
-	}
-	for _, w := range strings.Fields(string(data)) {
+	for _, w := range strings.Fields(kcmdline.Read()) {
 		if w == v || (!strings.Contains(v, "=") && strings.HasPrefix(w, v+"=")) {
 			return true
 		}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"gosd/internal/kcmdline"
 )
 
 // Units of the types gosd has no runtime for (systemd.unit(5): scope)
@@ -154,12 +156,8 @@ func activeConsoles() string {
 	if b, err := os.ReadFile("/sys/class/tty/console/active"); err == nil {
 		return string(b)
 	}
-	b, err := os.ReadFile("/proc/cmdline")
-	if err != nil {
-		return ""
-	}
 	var names []string
-	for _, w := range strings.Fields(string(b)) {
+	for _, w := range strings.Fields(kcmdline.Read()) {
 		if v, ok := strings.CutPrefix(w, "console="); ok {
 			if i := strings.IndexByte(v, ','); i >= 0 {
 				v = v[:i]
@@ -195,12 +193,10 @@ func (s *Set) generate() {
 // remote-fs.target, and names each swap entry it does not enable, with its
 // /etc/fstab line.
 func (s *Set) generateFstab() {
-	if cmdline, err := os.ReadFile("/proc/cmdline"); err == nil {
-		for _, w := range strings.Fields(string(cmdline)) {
-			if v, ok := strings.CutPrefix(w, "fstab="); ok {
-				if on, err := ParseBool(v); err == nil && !on {
-					return
-				}
+	for _, w := range strings.Fields(kcmdline.Read()) {
+		if v, ok := strings.CutPrefix(w, "fstab="); ok {
+			if on, err := ParseBool(v); err == nil && !on {
+				return
 			}
 		}
 	}

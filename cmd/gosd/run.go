@@ -10,6 +10,7 @@ import (
 
 	"gosd/boot"
 	"gosd/exec"
+	"gosd/internal/kcmdline"
 	"gosd/manager"
 	"gosd/reactor"
 	"gosd/unitfile"
@@ -27,6 +28,9 @@ type RunCmd struct {
 	UserDB        string   `name:"userdb-socket" help:"Serve the dynamic users to nss-systemd here (default /run/systemd/userdb/io.systemd.DynamicUser as PID1, else none; - for none)."`
 	Detach        bool     `help:"Go to the background once the target is reached: the command then exits 0 (1 if gosd died first) while gosd supervises on in its own session. The default in a FreeBSD jail, for jail(8)'s exec.start."`
 	NoDetach      bool     `name:"no-detach" help:"Stay in the foreground, also in a FreeBSD jail."`
+	// Options are read as the kernel command line's in a container, as
+	// systemd reads its own arguments there (kcmdline).
+	Options []string `arg:"" optional:"" name:"option" help:"In a container, kernel command line options for gosd (systemd.unit=, quiet, systemd.show_status=, ...): there /proc/cmdline is the host's and is not read."`
 }
 
 // earlyHooks runs before anything else in main: the in-child exec helper,
@@ -96,6 +100,9 @@ func (c *RunCmd) Run() error {
 	// command line may quieten them (systemd.show_status=, quiet).
 	var console io.Writer = os.Stdout
 	consoleErrorsOnly := false
+	if pid1 && boot.InContainer() {
+		kcmdline.UseOwn(c.Options)
+	}
 	if pid1 {
 		// Before anything else: spawning needs /dev/null, sockets need /run.
 		if reexeced {
