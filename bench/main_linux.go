@@ -9,6 +9,10 @@
 //	go run ./bench -qemu      # only the qemu suite: the trees booted under systemd, gosd and the
 //	                          # floor in the Debian image (an hour or more); its section of
 //	                          # docs/benchmarks.md is replaced, the rest kept
+//	go run ./bench -qemu -qemu-merge -qemu-inits gosd -qemu-trees flat-simple-1000
+//	                          # re-boot some trees under some inits: those boots replace
+//	                          # theirs in docs/bench-qemu.json, the others are kept
+//	go run ./bench -qemu-merge-from WORK/qemu  # merge a kept (-keep) run, even one cut short
 //	go run ./bench -skip target,socket,footprint,peers  # spawn cost alone (its section of benchmarks.md is replaced)
 package main
 
@@ -55,6 +59,8 @@ type config struct {
 	qemuArgs    []string
 	qemuReport  bool
 	qemuCmdline map[string]string
+	qemuMerge   bool   // merge the boots into the last results instead of replacing them
+	qemuFrom    string // a kept run's qemu directory to merge, without booting
 }
 
 type bins struct{ gosd, floor, helper string }
@@ -97,6 +103,8 @@ func main() {
 	flag.StringVar(&qemuArgs, "qemu-args", "-icount shift=0,sleep=off", "for -qemu: more qemu arguments (space-separated); the default makes the guest's clock count instructions")
 	flag.StringVar(&qemuInits, "qemu-inits", "", "for -qemu: boot only these inits (floor,systemd,gosd), for diagnosis")
 	flag.DurationVar(&c.qemuBudget, "qemu-budget", 15*time.Minute, "time limit of one boot for -qemu")
+	flag.BoolVar(&c.qemuMerge, "qemu-merge", false, "for -qemu: merge into docs/bench-qemu.json: the new boots replace the boots of the same tree and init, the others are kept (each boot says its commit and date)")
+	flag.StringVar(&c.qemuFrom, "qemu-merge-from", "", "merge the boots of a kept run (WORK/qemu of -qemu -keep, finished or cut short) into docs/bench-qemu.json and re-render, without booting")
 	flag.StringVar(&c.out, "out", "docs", "directory for benchmarks.md and the SVG plots ('' = do not write)")
 	flag.StringVar(&c.writeTo, "write", "", "write the generated trees (DIR/SHAPE-TYPE-N/units, spec.json) and exit, for profiling by hand")
 	flag.StringVar(&c.baseline, "baseline", "", "a gosd binary to compare with (A/B): run as a third side, interleaved; its figures go to stderr only (use with -out '')")
@@ -175,6 +183,12 @@ func main() {
 		writeQemuSection(c.out, m)
 		return
 	}
+	if c.qemuFrom != "" {
+		add, err := readQemuRun(c.qemuFrom)
+		check(err)
+		saveQemu(c.out, add, true)
+		return
+	}
 	if os.Geteuid() != 0 {
 		fatal("run as root (gosd manages services as root)")
 	}
@@ -198,11 +212,12 @@ func main() {
 	build(b.helper, "./bench/helper")
 
 	if c.qemu {
-		m := qemuSuite(c, b, work)
-		if c.out != "" {
-			writeQemu(c.out, m)
-			writeQemuSection(c.out, m)
+		if old := readQemu(c.out); c.qemuMerge && old != nil {
+			// Refuse before booting, not after an hour.
+			_, err := mergeQemu(old, &qemuMeta{QemuArgs: c.qemuArgs, Cmdline: c.qemuCmdline})
+			check(err)
 		}
+		saveQemu(c.out, qemuSuite(c, b, work), c.qemuMerge)
 		return
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {

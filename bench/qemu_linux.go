@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -33,12 +36,21 @@ const (
 // start per service, ~20 minutes of TCG per boot set).
 func qemuDefaultTrees() []string {
 	var out []string
+	for _, name := range qemuAllTrees() {
+		if !strings.HasSuffix(name, "-notify-1000") {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// qemuAllTrees: every shape and type at N=100 and 1000, in the order of
+// the section's table.
+func qemuAllTrees() []string {
+	var out []string
 	for _, n := range []int{100, 1000} {
 		for _, shape := range []string{"flat", "chain", "dag"} {
 			for _, typ := range []string{"oneshot", "simple", "notify"} {
-				if n >= 1000 && typ == "notify" {
-					continue
-				}
 				out = append(out, fmt.Sprintf("%s-%s-%d", shape, typ, n))
 			}
 		}
@@ -56,6 +68,9 @@ type qemuMeta struct {
 	Trees                          []string
 	Boots                          []qemuBoot
 	Notes                          []string `json:",omitempty"` // what was seen in this run, by hand
+	// Merges: one line per run merged in since (-qemu-merge), which
+	// replaced its trees' boots under its inits and kept the others.
+	Merges []string `json:",omitempty"`
 }
 
 // qemuBoot mirrors integration's benchBoot.
@@ -73,6 +88,8 @@ type qemuBoot struct {
 	Units  string  `json:"units"`
 	Load   string  `json:"load"`
 	Error  string  `json:"error,omitempty"`
+	Commit string  `json:"commit,omitempty"` // the commit gosd and the floor were built from
+	Date   string  `json:"date,omitempty"`   // when the boot started, UTC
 }
 
 // qemuTreeFiles is one tree's overlay on the image: the units (bench.target
@@ -181,12 +198,21 @@ func qemuSuite(c config, b bins, work string) *qemuMeta {
 		meta.Trees = append(meta.Trees, name)
 	}
 	results := filepath.Join(dir, "results.json")
-	plan, _ := json.MarshalIndent(map[string]any{"gosd": b.gosd, "results": results, "runs": c.qemuRuns,
+	plan, _ := json.MarshalIndent(map[string]any{"gosd": b.gosd, "results": results, "runs": c.qemuRuns, "commit": meta.Commit,
 		"budget": c.qemuBudget.String(), "trees": trees, "inits": c.qemuInits, "qemu_args": c.qemuArgs, "cmdline": c.qemuCmdline}, "", "  ")
 	planPath := filepath.Join(dir, "plan.json")
 	check(os.WriteFile(planPath, plan, 0o644))
-	progress("qemu: %d trees × %d runs × 3 inits (plan %s)", len(trees), c.qemuRuns, planPath)
-	timeout := time.Duration(len(trees)*c.qemuRuns*3)*c.qemuBudget + 10*time.Minute
+	// The run without its boots: with results.json (written after every
+	// boot) a run cut short can still be merged (-qemu-merge-from DIR).
+	data, err := json.MarshalIndent(meta, "", "  ")
+	check(err)
+	check(os.WriteFile(filepath.Join(dir, "meta.json"), data, 0o644))
+	inits := len(c.qemuInits)
+	if inits == 0 {
+		inits = 3
+	}
+	progress("qemu: %d trees × %d runs × %d inits (plan %s)", len(trees), c.qemuRuns, inits, planPath)
+	timeout := time.Duration(len(trees)*c.qemuRuns*inits)*c.qemuBudget + 10*time.Minute
 	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestDebianBench$", "-v", "-timeout", timeout.String(), "./integration/")
 	cmd.Env = append(os.Environ(), "GOSD_DEBIAN_BENCH="+planPath)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -194,10 +220,103 @@ func qemuSuite(c config, b bins, work string) *qemuMeta {
 		progress("qemu: TestDebianBench: %v (failed boots are listed in the report)", err)
 	}
 	meta.LoadAfter = loadavg()
-	data, err := os.ReadFile(results)
+	data, err = os.ReadFile(results)
 	check(err)
 	check(json.Unmarshal(data, &meta.Boots))
 	return meta
+}
+
+// readQemuRun reads the run kept in dir (bench -qemu -keep: WORK/qemu),
+// finished or cut short: its meta.json and the boots of its results.json.
+func readQemuRun(dir string) (*qemuMeta, error) {
+	var m qemuMeta
+	data, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	data, err = os.ReadFile(filepath.Join(dir, "results.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &m.Boots)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if m.LoadAfter == "" {
+		m.LoadAfter = "?"
+	}
+	return &m, nil
+}
+
+// stampBoots gives each boot that does not say it the run's commit and
+// date (results written before boots recorded them).
+func stampBoots(m *qemuMeta) {
+	for i := range m.Boots {
+		if m.Boots[i].Commit == "" {
+			m.Boots[i].Commit = m.Commit
+		}
+		if m.Boots[i].Date == "" {
+			m.Boots[i].Date = m.Date
+		}
+	}
+}
+
+// mergeQemu returns old with the boots of add in place of old's boots of
+// the same tree and init; old's other boots, its notes and its first run's
+// description are kept, and the merge is added to Merges. Boots measured
+// with other qemu arguments or kernel command lines are not comparable and
+// are refused.
+func mergeQemu(old, add *qemuMeta) (*qemuMeta, error) {
+	if !slices.Equal(old.QemuArgs, add.QemuArgs) || !maps.Equal(old.Cmdline, add.Cmdline) {
+		return nil, fmt.Errorf("the new boots ran with qemu arguments %q and kernel command line %v, the old ones with %q and %v: not comparable (boot every init of those trees, without merging)",
+			add.QemuArgs, add.Cmdline, old.QemuArgs, old.Cmdline)
+	}
+	out := *old
+	oldBoots := slices.Clone(old.Boots)
+	stampBoots(&qemuMeta{Boots: oldBoots, Commit: old.Commit, Date: old.Date})
+	newBoots := slices.Clone(add.Boots)
+	stampBoots(&qemuMeta{Boots: newBoots, Commit: add.Commit, Date: add.Date})
+	replaced := map[[2]string]bool{}
+	var inits []string
+	for _, b := range newBoots {
+		replaced[[2]string{b.Tree, b.Init}] = true
+		if !slices.Contains(inits, b.Init) {
+			inits = append(inits, b.Init)
+		}
+	}
+	// The trees of both, in the table's order (others after, as given).
+	var trees []string
+	for _, t := range append(qemuAllTrees(), append(slices.Clone(old.Trees), add.Trees...)...) {
+		if !slices.Contains(trees, t) && (slices.Contains(old.Trees, t) || slices.Contains(add.Trees, t)) {
+			trees = append(trees, t)
+		}
+	}
+	out.Trees, out.Boots = trees, nil
+	for _, t := range trees {
+		for _, b := range oldBoots {
+			if b.Tree == t && !replaced[[2]string{b.Tree, b.Init}] {
+				out.Boots = append(out.Boots, b)
+			}
+		}
+		for _, b := range newBoots {
+			if b.Tree == t {
+				out.Boots = append(out.Boots, b)
+			}
+		}
+	}
+	out.Runs = max(old.Runs, add.Runs)
+	line := fmt.Sprintf("%s, commit %s: `%s` booted %s on %s (host load before %s, after %s)",
+		add.Date, add.Commit, add.Command, strings.Join(inits, ", "), strings.Join(add.Trees, ", "), add.LoadBefore, add.LoadAfter)
+	if len(newBoots) == 0 {
+		line += "; no boot finished"
+	}
+	if add.Machine != old.Machine {
+		line += "; host " + add.Machine
+	}
+	out.Merges = append(slices.Clone(old.Merges), line)
+	return &out, nil
 }
 
 func loadavg() string {
@@ -229,6 +348,27 @@ func writeQemuSection(dir string, m *qemuMeta) {
 	out := spliceSection(string(md), qemuHeading, pid1Heading, m.section(dir))
 	check(os.WriteFile(filepath.Join(dir, "benchmarks.md"), []byte(out), 0o644))
 	progress("wrote the qemu section of %s", filepath.Join(dir, "benchmarks.md"))
+}
+
+// saveQemu writes a run's results to dir/bench-qemu.json and the section,
+// merged into the results there if merge (and there are some).
+func saveQemu(dir string, m *qemuMeta, merge bool) {
+	if dir == "" {
+		return
+	}
+	if merge {
+		if _, err := os.Stat(filepath.Join(dir, qemuResults)); err == nil {
+			old := readQemu(dir)
+			if old == nil {
+				fatal("%s: cannot read it to merge into", filepath.Join(dir, qemuResults))
+			}
+			merged, err := mergeQemu(old, m)
+			check(err)
+			m = merged
+		}
+	}
+	writeQemu(dir, m)
+	writeQemuSection(dir, m)
 }
 
 func writeQemu(dir string, m *qemuMeta) {
@@ -340,7 +480,15 @@ func (m *qemuMeta) section(dir string) string {
 		b.WriteString("flat-oneshot-100 took 6.5 s at load 5 and 20 s at load 12); with it, two boots of flat-oneshot-100\n")
 		b.WriteString("at host loads 5 to 47 gave floor 2.01/2.01 s, systemd 3.05/3.07 s, gosd 2.27/2.26 s.\n\n")
 	}
-	fmt.Fprintf(&b, "- Date: %s; commit %s; `%s`\n", m.Date, m.Commit, m.Command)
+	if len(m.Merges) == 0 {
+		fmt.Fprintf(&b, "- Date: %s; commit %s; `%s`\n", m.Date, m.Commit, m.Command)
+	} else {
+		fmt.Fprintf(&b, "- First run: %s; commit %s; `%s`\n", m.Date, m.Commit, m.Command)
+		b.WriteString("- Merged since (`-qemu-merge`: each replaced the boots of its trees under its inits and kept the others):\n")
+		for _, l := range m.Merges {
+			b.WriteString("  - " + l + "\n")
+		}
+	}
 	fmt.Fprintf(&b, "- Host: %s. Host load average (1, 5, 15 min) before: %s, after: %s — other engineers'\n", m.Machine, m.LoadBefore, m.LoadAfter)
 	b.WriteString("  tests ran beside it.\n")
 	fmt.Fprintf(&b, "- %d run(s) per tree and init, interleaved: each run boots the three inits back to back, rotating\n", m.Runs)
@@ -349,6 +497,13 @@ func (m *qemuMeta) section(dir string) string {
 	b.WriteString("  The kernel's own initialisation runs as PID1 before it execs the init and is counted there (the\n")
 	b.WriteString("  floor's PID1, a shell that mounts /proc and forks the floor, shows it: ~0.33 s); what is left is the\n")
 	b.WriteString("  init's own CPU from its exec to the report, in ticks of 10 ms.\n\n")
+	b.WriteString("**Which commit and date each boot comes from** (the commit gosd, the floor and the bench were built\n")
+	b.WriteString("from; under the instruction-counted clock the floor's and systemd's boots do not change when only gosd\n")
+	b.WriteString("does):\n\n")
+	for _, l := range m.bootOrigins() {
+		b.WriteString("- " + l + "\n")
+	}
+	b.WriteString("\n")
 	b.WriteString("Ratio = (gosd − floor) / (systemd − floor): the init's own time above the floor, against systemd's.\n")
 	b.WriteString("Goals (issue 14): ≤ 0.3 at N=1000; PID1's own CPU at the report ≤ 1/3 of systemd's.\n\n")
 	var rows [][]string
@@ -389,17 +544,13 @@ func (m *qemuMeta) section(dir string) string {
 	for _, t := range m.Trees {
 		have[t] = true
 	}
-	for _, n := range []int{100, 1000} {
-		for _, shape := range []string{"flat", "chain", "dag"} {
-			for _, typ := range []string{"oneshot", "simple", "notify"} {
-				if name := fmt.Sprintf("%s-%s-%d", shape, typ, n); !have[name] {
-					left = append(left, name)
-				}
-			}
+	for _, name := range qemuAllTrees() {
+		if !have[name] {
+			left = append(left, name)
 		}
 	}
 	if len(left) > 0 {
-		fmt.Fprintf(&b, "\nNot booted in this run: %s.\n", strings.Join(left, ", "))
+		fmt.Fprintf(&b, "\nNot booted: %s.\n", strings.Join(left, ", "))
 	}
 	b.WriteString("\nEvery boot (the uptime at the report, s; PID1's CPU and the guest's busy/idle ticks of 10 ms at the\n")
 	b.WriteString("report; the host's load average when the boot started):\n\n")
@@ -413,10 +564,10 @@ func (m *qemuMeta) section(dir string) string {
 			}
 		}
 		brows = append(brows, []string{bt.Tree, fmt.Sprint(bt.Run), fmt.Sprint(bt.Order + 1), bt.Init, up, fmt.Sprint(bt.PID1),
-			fmt.Sprintf("%d / %d", bt.Busy, bt.Idle), bt.Units, bt.Load})
+			fmt.Sprintf("%d / %d", bt.Busy, bt.Idle), bt.Units, bt.Load, bt.Commit, bt.Date})
 	}
 	b.WriteString("<details><summary>" + fmt.Sprint(len(brows)) + " boots</summary>\n\n")
-	b.WriteString(table([]string{"tree", "run", "order", "init", "uptime at the report", "PID1 ticks", "busy / idle ticks", "services by state", "host load"}, brows))
+	b.WriteString(table([]string{"tree", "run", "order", "init", "uptime at the report", "PID1 ticks", "busy / idle ticks", "services by state", "host load", "commit", "started"}, brows))
 	b.WriteString("\n</details>\n\n")
 	for _, shape := range []string{"flat", "chain", "dag"} {
 		name := "bench-qemu-" + shape + ".svg"
@@ -426,6 +577,97 @@ func (m *qemuMeta) section(dir string) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// bootOrigins says, init by init, which commit and date its boots come
+// from, one line per set of inits whose boots come from the same ones:
+// "floor and systemd boots: DATE, commit C (trees); DATE2, commit C2 (the
+// other 15 trees)". Boots of one commit are one origin, their dates a range.
+func (m *qemuMeta) bootOrigins() []string {
+	type origin struct {
+		commit       string
+		dates, trees []string
+	}
+	var descs []string
+	initsOf := map[string][]string{}
+	for _, init := range []string{"floor", "systemd", "gosd"} {
+		var origins []*origin
+		for _, bt := range m.Boots {
+			if bt.Init != init {
+				continue
+			}
+			commit, date := bt.Commit, bt.Date
+			if commit == "" {
+				commit, date = m.Commit, m.Date
+			}
+			i := slices.IndexFunc(origins, func(o *origin) bool { return o.commit == commit })
+			if i < 0 {
+				i = len(origins)
+				origins = append(origins, &origin{commit: commit})
+			}
+			o := origins[i]
+			if !slices.Contains(o.dates, date) {
+				o.dates = append(o.dates, date)
+			}
+			if !slices.Contains(o.trees, bt.Tree) {
+				o.trees = append(o.trees, bt.Tree)
+			}
+		}
+		if len(origins) == 0 {
+			continue
+		}
+		for _, o := range origins {
+			sort.Strings(o.dates)
+		}
+		sort.SliceStable(origins, func(i, j int) bool { return origins[i].dates[0] < origins[j].dates[0] })
+		most := 0
+		for i, o := range origins {
+			if len(o.trees) > len(origins[most].trees) {
+				most = i
+			}
+		}
+		var parts []string
+		for i, o := range origins {
+			p := dateRange(o.dates) + ", commit " + o.commit
+			switch {
+			case len(origins) == 1:
+				p += fmt.Sprintf(" (%d trees)", len(o.trees))
+			case i == most:
+				p += fmt.Sprintf(" (the other %d trees)", len(o.trees))
+			default:
+				p += " (" + strings.Join(o.trees, ", ") + ")"
+			}
+			parts = append(parts, p)
+		}
+		desc := strings.Join(parts, "; ")
+		if initsOf[desc] == nil {
+			descs = append(descs, desc)
+		}
+		initsOf[desc] = append(initsOf[desc], init)
+	}
+	var out []string
+	for _, d := range descs {
+		inits := initsOf[d]
+		who := strings.Join(inits, ", ")
+		if len(inits) > 1 {
+			who = strings.Join(inits[:len(inits)-1], ", ") + " and " + inits[len(inits)-1]
+		}
+		out = append(out, who+" boots: "+d)
+	}
+	return out
+}
+
+// dateRange writes sorted dates ("2006-01-02 15:04 UTC") as one: the first
+// and the last, the day once if it is the same.
+func dateRange(dates []string) string {
+	first, last := dates[0], dates[len(dates)-1]
+	switch {
+	case first == last:
+		return first
+	case len(first) == 20 && len(last) == 20 && first[:11] == last[:11] && strings.HasSuffix(first, " UTC") && strings.HasSuffix(last, " UTC"):
+		return first[:16] + "-" + last[11:]
+	}
+	return first + " to " + last
 }
 
 func secs(x float64) string {

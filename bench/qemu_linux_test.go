@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -63,5 +64,122 @@ func TestSpliceSection(t *testing.T) {
 	}
 	if got := spliceSection("## Peers in qemu\nold\n", qemuHeading, pid1Heading, "## Peers in qemu\nnew\n"); got != "## Peers in qemu\nnew\n" {
 		t.Errorf("last section: %q", got)
+	}
+}
+
+// A merge replaces the boots of the same tree and init, keeps the others
+// (each stamped with the commit and date of the run it came from), adds
+// new trees in the table's order, and the section says which boots come
+// from which commit.
+func TestMergeQemu(t *testing.T) {
+	boot := func(tree, init string, up float64) qemuBoot {
+		return qemuBoot{Tree: tree, Init: init, Uptime: up, PID1: 50}
+	}
+	old := &qemuMeta{Date: "2026-12-07 21:59-23:03 UTC", Commit: "aaaa", Command: "go run ./bench -qemu", Runs: 1,
+		QemuArgs: []string{"-icount", "shift=0,sleep=off"}, Cmdline: map[string]string{"all": "quiet"},
+		Trees: []string{"flat-simple-100", "flat-simple-1000"},
+		Boots: []qemuBoot{boot("flat-simple-100", "floor", 2), boot("flat-simple-100", "systemd", 3), boot("flat-simple-100", "gosd", 2.5),
+			boot("flat-simple-1000", "floor", 3), boot("flat-simple-1000", "systemd", 18), boot("flat-simple-1000", "gosd", 0)},
+		Notes: []string{"by hand"}}
+	old.Boots[5].Error = "too many open files"
+	oldJSON, _ := json.Marshal(old)
+	add := &qemuMeta{Date: "2026-12-08 02:15 UTC", Commit: "bbbb", Command: "go run ./bench -qemu -qemu-merge", Runs: 1,
+		QemuArgs: old.QemuArgs, Cmdline: map[string]string{"all": "quiet"}, LoadBefore: "1", LoadAfter: "2",
+		Trees: []string{"flat-notify-1000", "flat-simple-1000", "flat-simple-100"},
+		Boots: []qemuBoot{boot("flat-notify-1000", "gosd", 4), boot("flat-simple-1000", "gosd", 4.2), boot("flat-simple-100", "gosd", 2.2)}}
+	add.Boots[0].Date = "2026-12-08 02:40 UTC" // recorded by the boot itself
+	m, err := mergeQemu(old, add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := json.Marshal(old); string(again) != string(oldJSON) {
+		t.Errorf("the merge changed the old results:\n%s\n%s", oldJSON, again)
+	}
+	if want := []string{"flat-simple-100", "flat-simple-1000", "flat-notify-1000"}; !reflect.DeepEqual(m.Trees, want) {
+		t.Errorf("trees %v, want %v", m.Trees, want)
+	}
+	var got []string
+	for _, b := range m.Boots {
+		got = append(got, fmt.Sprintf("%s %s %g %s %s %q", b.Tree, b.Init, b.Uptime, b.Commit, b.Date, b.Error))
+	}
+	want := []string{
+		`flat-simple-100 floor 2 aaaa 2026-12-07 21:59-23:03 UTC ""`,
+		`flat-simple-100 systemd 3 aaaa 2026-12-07 21:59-23:03 UTC ""`,
+		`flat-simple-100 gosd 2.2 bbbb 2026-12-08 02:15 UTC ""`,
+		`flat-simple-1000 floor 3 aaaa 2026-12-07 21:59-23:03 UTC ""`,
+		`flat-simple-1000 systemd 18 aaaa 2026-12-07 21:59-23:03 UTC ""`,
+		`flat-simple-1000 gosd 4.2 bbbb 2026-12-08 02:15 UTC ""`,
+		`flat-notify-1000 gosd 4 bbbb 2026-12-08 02:40 UTC ""`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("boots:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if m.Commit != "aaaa" || len(m.Notes) != 1 || len(m.Merges) != 1 ||
+		m.Merges[0] != "2026-12-08 02:15 UTC, commit bbbb: `go run ./bench -qemu -qemu-merge` booted gosd on flat-notify-1000, flat-simple-1000, flat-simple-100 (host load before 1, after 2)" {
+		t.Errorf("meta after the merge: commit %q, notes %q, merges %q", m.Commit, m.Notes, m.Merges)
+	}
+	wantOrigins := []string{
+		"floor and systemd boots: 2026-12-07 21:59-23:03 UTC, commit aaaa (2 trees)",
+		"gosd boots: 2026-12-08 02:15-02:40 UTC, commit bbbb (3 trees)",
+	}
+	if o := m.bootOrigins(); !reflect.DeepEqual(o, wantOrigins) {
+		t.Errorf("origins:\n%s\nwant:\n%s", strings.Join(o, "\n"), strings.Join(wantOrigins, "\n"))
+	}
+
+	// Merged again, systemd on one tree only: its origins split.
+	m2, err := mergeQemu(m, &qemuMeta{Date: "2026-12-08 03:00 UTC", Commit: "cccc", QemuArgs: old.QemuArgs, Cmdline: old.Cmdline,
+		Trees: []string{"flat-notify-1000"}, Boots: []qemuBoot{boot("flat-notify-1000", "systemd", 20)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOrigins = []string{
+		"floor boots: 2026-12-07 21:59-23:03 UTC, commit aaaa (2 trees)",
+		"systemd boots: 2026-12-07 21:59-23:03 UTC, commit aaaa (the other 2 trees); 2026-12-08 03:00 UTC, commit cccc (flat-notify-1000)",
+		"gosd boots: 2026-12-08 02:15-02:40 UTC, commit bbbb (3 trees)",
+	}
+	if o := m2.bootOrigins(); !reflect.DeepEqual(o, wantOrigins) {
+		t.Errorf("origins:\n%s\nwant:\n%s", strings.Join(o, "\n"), strings.Join(wantOrigins, "\n"))
+	}
+
+	// The section: the rows use the merged boots, say where they come from
+	// and list the merges.
+	sec := m2.section(t.TempDir())
+	for _, s := range []string{
+		"- First run: 2026-12-07 21:59-23:03 UTC; commit aaaa; `go run ./bench -qemu`\n",
+		"  - 2026-12-08 02:15 UTC, commit bbbb: `go run ./bench -qemu -qemu-merge` booted gosd on ",
+		"- systemd boots: 2026-12-07 21:59-23:03 UTC, commit aaaa (the other 2 trees); 2026-12-08 03:00 UTC, commit cccc (flat-notify-1000)\n",
+		"| flat | simple | 1000 | 1/1/1 | 3.00 | 18.00 | 4.20 | 15.00 | 1.20 | 0.08 | met |",
+		"| flat-simple-1000 | 0 | 1 | gosd | 4.20 | 50 | 0 / 0 |  |  | bbbb | 2026-12-08 02:15 UTC |",
+	} {
+		if !strings.Contains(sec, s) {
+			t.Errorf("the section lacks %q:\n%s", s, sec)
+		}
+	}
+	if strings.Contains(sec, "too many open files") {
+		t.Errorf("the replaced failed boot is still in the section:\n%s", sec)
+	}
+
+	// Boots measured with another clock are not merged.
+	if _, err := mergeQemu(m, &qemuMeta{Cmdline: old.Cmdline, Boots: add.Boots}); err == nil {
+		t.Error("merged boots without -icount into boots with it")
+	}
+	if _, err := mergeQemu(m, &qemuMeta{QemuArgs: old.QemuArgs, Boots: add.Boots}); err == nil {
+		t.Error("merged boots without quiet into boots with it")
+	}
+}
+
+func TestDateRange(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"2026-12-08 02:15 UTC"}, "2026-12-08 02:15 UTC"},
+		{[]string{"2026-12-08 02:15 UTC", "2026-12-08 02:49 UTC"}, "2026-12-08 02:15-02:49 UTC"},
+		{[]string{"2026-12-07 23:15 UTC", "2026-12-08 00:49 UTC"}, "2026-12-07 23:15 UTC to 2026-12-08 00:49 UTC"},
+		{[]string{"2026-12-07 21:59-23:03 UTC", "2026-12-08 00:49 UTC"}, "2026-12-07 21:59-23:03 UTC to 2026-12-08 00:49 UTC"},
+	} {
+		if got := dateRange(c.in); got != c.want {
+			t.Errorf("dateRange(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

@@ -35,6 +35,10 @@ type benchPlan struct {
 	// Cmdline adds words to one init's kernel command line (by init name;
 	// "all" to every init's), e.g. quiet.
 	Cmdline map[string]string `json:"cmdline,omitempty"`
+	// Commit names the gosd (and floor) the boots are made with; every
+	// boot records it, so that results merged from several runs say
+	// which boot came from which.
+	Commit string `json:"commit,omitempty"`
 }
 
 // benchTree is one generated tree: Overlay is laid over the image and holds
@@ -62,6 +66,8 @@ type benchBoot struct {
 	Units  string  `json:"units"`  // the generated services by ACTIVE state at the report, e.g. "active=100"
 	Load   string  `json:"load"`   // the host's /proc/loadavg when the boot started
 	Error  string  `json:"error,omitempty"`
+	Commit string  `json:"commit,omitempty"` // the plan's Commit
+	Date   string  `json:"date,omitempty"`   // when the boot started, UTC
 }
 
 var (
@@ -126,7 +132,7 @@ func TestDebianBench(t *testing.T) {
 				in := inits[(ti+run+k)%len(inits)]
 				cmdline := strings.Join(strings.Fields(plan.Cmdline["all"]+" "+in.cmdline+" "+plan.Cmdline[in.name]), " ")
 				r := benchBootOne(t, tree, in.name, kernel, initrd, cmdline, budget, plan.QemuArgs)
-				r.Run, r.Order = run, k
+				r.Run, r.Order, r.Commit = run, k, plan.Commit
 				results = append(results, r)
 				save()
 				if r.Error != "" {
@@ -145,7 +151,7 @@ func TestDebianBench(t *testing.T) {
 // that fails is recorded with its error (and its console saved), and the
 // benchmark goes on with the next.
 func benchBootOne(t *testing.T, tree benchTree, init, kernel, initrd, cmdline string, budget time.Duration, qemuArgs []string) (r benchBoot) {
-	r = benchBoot{Tree: tree.Name, Init: init}
+	r = benchBoot{Tree: tree.Name, Init: init, Date: time.Now().UTC().Format("2006-01-02 15:04 UTC")}
 	load, _ := os.ReadFile("/proc/loadavg")
 	r.Load = strings.Join(strings.Fields(string(load))[:3], " ")
 	// A failed wait ends the subtest, not the benchmark.
