@@ -48,6 +48,9 @@ type unitCgroup struct {
 	// removal: an rmdir is queued on the spawner (removeCgroup); nil:
 	// none.
 	removal *cgroupRemoval
+	// emptyTurn: the loop turn (Reactor.turn) in which the group was
+	// last read empty; 0: not known to be empty.
+	emptyTurn uint64
 }
 
 // cgroupRemoval is the rmdir of a unit cgroup on the spawner, which the
@@ -592,6 +595,7 @@ func (r *Reactor) onCgroupEvent(unit string) {
 	if populated {
 		return
 	}
+	c.emptyTurn = r.turn // as populated() records it
 	r.feedEmpty(unit)
 	if c.inactive {
 		r.removeCgroup(c)
@@ -621,12 +625,22 @@ func (r *Reactor) checkEmpty(unit string) {
 }
 
 // populated reads the unit's cgroup state now; false without a cgroup.
+// An emptiness read in this loop turn is not read again: nothing gosd
+// does puts a process into the group but a spawn, which forgets it
+// (handOff); a unit's end was asked three times in one turn (its last
+// process reaped, the CgroupEmpty fed, the unit seen inactive).
 func (r *Reactor) populated(unit string) bool {
 	c := r.cgUnits[unit]
 	if c == nil {
 		return false
 	}
+	if c.emptyTurn == r.turn {
+		return false
+	}
 	p, err := cgroups.PopulatedFD(c.eventsFD)
+	if err == nil && !p {
+		c.emptyTurn = r.turn
+	}
 	return err == nil && p
 }
 

@@ -230,6 +230,9 @@ type Reactor struct {
 	kmsgNext uint64 // the next kernel record to read (handed over by daemon-reexec)
 	readBuf  []byte
 
+	// turn counts the loop's waits (from 1): what was read in one turn
+	// holds for the rest of it (populated).
+	turn         uint64
 	shuttingDown bool
 	trimHeap     bool // the boot job ended: free the heap's garbage once
 	forcedExit   int  // exit status when a failure forced the shutdown (0: none)
@@ -292,6 +295,7 @@ func New(cfg Config) (*Reactor, error) {
 		journal: openJournal(cfg.JournalSocket), dyn: exec.NewDynamicUsers(cfg.DynamicUserDir),
 		store: logstore.New(cfg.LogMemoryMax), limiter: limiterOf(cfg), kmsgFD: -1,
 		selfPid:  os.Getpid(),
+		turn:     1,
 		msgLimit: logstore.Limiter{Interval: messageRateInterval, Burst: messageRateBurst},
 	}, nil
 }
@@ -434,6 +438,7 @@ func (r *Reactor) Run() int {
 			continue
 		}
 		_ = woken // the queue is drained on every turn anyway
+		r.turn++
 		if exited {
 			r.reap()
 		}

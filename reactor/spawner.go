@@ -230,6 +230,9 @@ func (r *Reactor) handOff(j *spawnJob) bool {
 		r.spawning = map[string]int{}
 	}
 	r.spawning[j.s.Unit]++
+	if c := r.cgUnits[j.s.Unit]; c != nil {
+		c.emptyTurn = 0 // to be populated: read it again (populated)
+	}
 	r.inFlight++
 	r.spawnSeq++
 	j.seq = r.spawnSeq
