@@ -232,7 +232,10 @@ type Reactor struct {
 
 	// turn counts the loop's waits (from 1): what was read in one turn
 	// holds for the rest of it (populated).
-	turn         uint64
+	turn uint64
+	// sweepDue: a SIGCHLD came; the wait4(-1) sweep (reap) is due at
+	// the end of the turn.
+	sweepDue     bool
 	shuttingDown bool
 	trimHeap     bool // the boot job ended: free the heap's garbage once
 	forcedExit   int  // exit status when a failure forced the shutdown (0: none)
@@ -413,6 +416,11 @@ func (r *Reactor) Run() int {
 		r.dispatch()
 		r.fireTimers()
 		r.dispatch()
+		if r.sweepDue {
+			r.sweepDue = false
+			r.reap()
+			r.dispatch()
+		}
 		if r.done {
 			r.finishSpawns() // every child known, every fd closed
 			r.spawner.stop()
@@ -663,7 +671,11 @@ func (r *Reactor) fireTimers() {
 func (r *Reactor) onSignal(sig syscall.Signal) {
 	switch sig {
 	case syscall.SIGCHLD:
-		r.reap()
+		// Swept after this turn's events are stepped (Run): the exits
+		// of gosd's own children come by their pidfds, and a unit
+		// waiting on one (the next of a stop chain) must not wait for a
+		// walk over every child first.
+		r.sweepDue = true
 	case syscall.SIGTERM, syscall.SIGINT:
 		action := "exit"
 		if r.cfg.PID1 && sig == syscall.SIGINT {
