@@ -480,11 +480,21 @@ func (g *Group) Signal(sig syscall.Signal, more ...syscall.Signal) error {
 // SignalFD is Signal listing the processes through the group's
 // directory fd (ProcsFD).
 func (g *Group) SignalFD(dirFD int, sig syscall.Signal, more ...syscall.Signal) error {
+	return g.SignalFDExcept(dirFD, 0, sig, more...)
+}
+
+// SignalFDExcept is SignalFD sparing process skip (0: none), which the
+// caller signalled itself (a unit's main process, as systemd's
+// cg_kill spares the pids it already signalled).
+func (g *Group) SignalFDExcept(dirFD, skip int, sig syscall.Signal, more ...syscall.Signal) error {
 	pids, err := g.ProcsFD(dirFD)
 	if err != nil {
 		return err
 	}
 	for _, pid := range pids {
+		if pid == skip {
+			continue
+		}
 		for _, s := range append([]syscall.Signal{sig}, more...) {
 			if err := unix.Kill(pid, s); err != nil {
 				if err == unix.ESRCH {

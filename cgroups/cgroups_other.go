@@ -46,6 +46,9 @@ func (g *Group) ProcsFD(dirFD int) ([]int, error)                        { retur
 func (g *Group) SignalFD(dirFD int, sig syscall.Signal, more ...syscall.Signal) error {
 	return errNoCgroups
 }
+func (g *Group) SignalFDExcept(dirFD, skip int, sig syscall.Signal, more ...syscall.Signal) error {
+	return errNoCgroups
+}
 func (g *Group) Remove() error { return errNoCgroups }
 func (g *Group) Apply(rc unitfile.ResourceControl, startup bool) ([]string, error) {
 	return nil, errNoCgroups

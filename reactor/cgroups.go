@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gosd/cgroups"
+	"gosd/exec"
 	"gosd/manager"
 	"gosd/unitfile"
 )
@@ -746,8 +747,9 @@ func (r *Reactor) closeCgroups() {
 // killGroup signals the unit's cgroup (systemd.kill(5)); false when the
 // unit has no cgroup, so the caller uses process groups. SIGKILL goes
 // through cgroup.kill; other signals are followed by SIGCONT, as systemd
-// does, so stopped processes see them.
-func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
+// does, so stopped processes see them. main is the unit's main (or
+// control) process, 0 if none.
+func (r *Reactor) killGroup(unit string, sig syscall.Signal, main int) bool {
 	c := r.cgUnits[unit]
 	if c == nil {
 		return false
@@ -763,17 +765,66 @@ func (r *Reactor) killGroup(unit string, sig syscall.Signal) bool {
 		}
 		c.killed = true
 		err = c.g.Kill()
-	} else {
-		if sig == syscall.SIGCONT {
-			err = c.g.SignalFD(c.dirFD, sig)
-		} else {
-			err = c.g.SignalFD(c.dirFD, sig, syscall.SIGCONT)
+	} else if p := r.procs[main]; main > 1 && p != nil && p.unit == unit && p.pidfd >= 0 {
+		// The main process first, as systemd signals its main pid
+		// before the cgroup: through its pidfd, at once; the listing of
+		// the cgroup for the others (an open, two reads and a close of
+		// cgroup.procs: more than the signals) waits for the end of the
+		// loop turn (signalGroups). Stopping 1000 services, every main
+		// process has its SIGTERM before the first listing; in a chain,
+		// the next unit's process dies while the loop lists.
+		pr := exec.Process{Pid: main, PidFD: p.pidfd}
+		if err = exec.Signal(pr, sig); err == nil && sig != syscall.SIGCONT {
+			err = exec.Signal(pr, syscall.SIGCONT)
 		}
+		if err == syscall.ESRCH {
+			err = nil
+		}
+		r.groupSignals = append(r.groupSignals, groupSignal{unit: unit, sig: sig, main: main})
+	} else {
+		err = r.signalCgroup(c, sig, 0)
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		r.logf(unit, "kill cgroup %s %v: %v", c.rel, sig, err)
 	}
 	return true
+}
+
+// signalCgroup sends sig, then SIGCONT, to the processes cgroup.procs
+// lists, except skip.
+func (r *Reactor) signalCgroup(c *unitCgroup, sig syscall.Signal, skip int) error {
+	if sig == syscall.SIGCONT {
+		return c.g.SignalFDExcept(c.dirFD, skip, sig)
+	}
+	return c.g.SignalFDExcept(c.dirFD, skip, sig, syscall.SIGCONT)
+}
+
+// groupSignal is the rest of a group kill whose main process killGroup
+// signalled: the other processes of the unit's cgroup.
+type groupSignal struct {
+	unit string
+	sig  syscall.Signal
+	main int
+}
+
+// signalGroups sends the group signals killGroup left for later: at the
+// end of each loop turn, and before a spawn (which must not meet an
+// older signal) or a re-exec. A group read empty in this turn, or
+// queued for removal (empty and its unit dead), has nothing to signal.
+func (r *Reactor) signalGroups() {
+	for len(r.groupSignals) > 0 {
+		gs := r.groupSignals
+		r.groupSignals = nil
+		for _, g := range gs {
+			c := r.cgUnits[g.unit]
+			if c == nil || c.removal != nil || c.emptyTurn == r.turn {
+				continue
+			}
+			if err := r.signalCgroup(c, g.sig, g.main); err != nil && !errors.Is(err, os.ErrNotExist) {
+				r.logf(g.unit, "kill cgroup %s %v: %v", c.rel, g.sig, err)
+			}
+		}
+	}
 }
 
 // CgroupInfo is what status shows about a unit's cgroup. A slice's has

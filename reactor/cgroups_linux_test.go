@@ -3,6 +3,7 @@ package reactor
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,5 +105,47 @@ func TestCgroupsDisabled(t *testing.T) {
 	if available || strings.Count(out, "cgroups: disabled by configuration; running on process groups") != 1 ||
 		strings.Contains(out, "pg.service") && strings.Contains(out, "system.slice") {
 		t.Fatalf("fallback: available=%v log:\n%s", available, out)
+	}
+}
+
+// A group kill that names the main process signals it at once and the
+// rest of the cgroup at the end of the loop turn (killGroup,
+// signalGroups): every process, a setsid'ed one too, gets the SIGTERM,
+// and the group empties without a SIGKILL.
+func TestCgroupGroupSignalReachesEveryProcess(t *testing.T) {
+	root := fmt.Sprintf("gosd-reactor-term-%d", os.Getpid())
+	dir := t.TempDir()
+	log := dir + "/terms"
+	var mainPid int
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch e := ev.(type) {
+		case manager.Request:
+			return []manager.Effect{spawn(1, "term.service",
+				"setsid sh -c 'trap \"echo child >> "+log+"; exit 0\" TERM; echo $$ > "+dir+"/child; while :; do sleep 0.05; done' </dev/null >/dev/null 2>&1 & "+
+					"trap 'echo main >> "+log+"; exit 0' TERM; while :; do sleep 0.05; done")}
+		case manager.Spawned:
+			if e.Err != nil {
+				t.Error(e.Err)
+			}
+			mainPid = e.Pid
+			return []manager.Effect{manager.SetTimer{ID: manager.TimerID{Unit: "term.service", Kind: "k"}, At: now + 300*time.Millisecond}}
+		case manager.TimerFired:
+			return []manager.Effect{manager.Kill{Unit: "term.service", Pid: mainPid, Group: true, Signal: int(syscall.SIGTERM)}}
+		case manager.CgroupEmpty:
+			return []manager.Effect{manager.Exit{}}
+		}
+		return nil
+	})
+	r := newReactor(t, Config{Manager: m, Subreaper: true, CgroupRoot: root})
+	runWithin(t, r, 10*time.Second)
+	child, _ := strconv.Atoi(strings.TrimSpace(readFile(dir + "/child")))
+	t.Cleanup(func() {
+		if child > 0 {
+			syscall.Kill(child, syscall.SIGKILL)
+		}
+	})
+	got := strings.Fields(readFile(log))
+	if len(got) != 2 || !slices.Contains(got, "main") || !slices.Contains(got, "child") {
+		t.Fatalf("SIGTERM seen by %v, want main and child", got)
 	}
 }

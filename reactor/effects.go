@@ -40,6 +40,7 @@ func (r *Reactor) performNow(e manager.Effect) {
 func (r *Reactor) performUnguarded(e manager.Effect) {
 	switch e := e.(type) {
 	case manager.Spawn:
+		r.signalGroups() // a group kill's listing must not meet the new process
 		r.spawn(e)
 	case manager.Kill:
 		r.kill(e)
@@ -543,7 +544,7 @@ func (r *Reactor) kill(k manager.Kill) {
 		}
 		return
 	}
-	if r.cg != nil && r.killGroup(k.Unit, sig) {
+	if r.cg != nil && r.killGroup(k.Unit, sig, k.Pid) {
 		return
 	}
 	own := syscall.Getpgrp()

@@ -235,7 +235,10 @@ type Reactor struct {
 	turn uint64
 	// sweepDue: a SIGCHLD came; the wait4(-1) sweep (reap) is due at
 	// the end of the turn.
-	sweepDue     bool
+	sweepDue bool
+	// groupSignals: group kills whose main process was signalled and
+	// whose cgroup listing is due at the end of the turn (killGroup).
+	groupSignals []groupSignal
 	shuttingDown bool
 	trimHeap     bool // the boot job ended: free the heap's garbage once
 	forcedExit   int  // exit status when a failure forced the shutdown (0: none)
@@ -421,6 +424,7 @@ func (r *Reactor) Run() int {
 			r.reap()
 			r.dispatch()
 		}
+		r.signalGroups()
 		if r.done {
 			r.finishSpawns() // every child known, every fd closed
 			r.spawner.stop()

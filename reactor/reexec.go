@@ -164,6 +164,7 @@ func (r *Reactor) reexecNow() error {
 	// would never get.
 	r.finishSpawns()
 	r.dispatch()
+	r.signalGroups()
 	path, saved, err := r.prepareReexec()
 	if err != nil {
 		return err
