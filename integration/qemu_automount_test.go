@@ -183,7 +183,7 @@ func qemuAutomountReexec(t *testing.T, console string, line func(string) string)
 	if strings.Contains(console, "PROBE daemon-reexec refused") {
 		t.Error("gosd refused daemon-reexec with automount points set up")
 	}
-	attempts := strings.Count(console, "PROBE reexec-3 attempt ") / 2
+	attempts := len(regexp.MustCompile(`(?m)^PROBE reexec-3 attempt \d held `).FindAllString(console, -1))
 	if n := strings.Count(console, "Reexecuted: "); n != 2+attempts {
 		t.Errorf("%d re-execs, want %d", n, 2+attempts)
 	}
@@ -225,7 +225,7 @@ func qemuAutomountReexec(t *testing.T, console string, line func(string) string)
 	if l := line("reexec-3 attempt " + held[1] + " access"); !strings.Contains(l, "rc=0 old-gosd=no") {
 		t.Errorf("the access held across the re-exec: %s", l)
 	}
-	if l := line("reexec-3 state"); !mounted(l) {
+	if l := line("reexec-3 attempt " + held[1] + " state"); !mounted(l) {
 		t.Errorf("after the re-exec with a request held: %s", l)
 	}
 	// The new gosd read that request: it logged it after it took over.

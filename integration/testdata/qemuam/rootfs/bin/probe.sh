@@ -58,11 +58,13 @@ echo "PROBE reexec-1 state automount=[$(state data.automount)] mount=[$(state da
 ls /data >/dev/null
 echo "PROBE reexec-1 access rc=$? automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
 # 2. A running point, re-executed while mounted (kept busy meanwhile),
-# still expires when idle: its expiry checks go on.
-sh -c 'cd /data && exec sleep 2' &
+# still expires when idle: its expiry checks go on. The holder stays
+# until the state is printed, however long the re-exec takes.
+sh -c 'cd /data && exec sleep 600' &
 busy=$!
 reexec 2
 echo "PROBE reexec-2 state automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
+kill $busy
 wait $busy
 waitexpiry "reexec-2"
 # 3. Hostile: a request that comes while gosd re-executes. Once it took
@@ -111,7 +113,7 @@ while [ $attempt -le 3 ]; do
 	echo "PROBE reexec-3 attempt $attempt access rc=$rc old-gosd=$old"
 	wait $ctl || echo "PROBE daemon-reexec refused"
 	waitreexec 3
-	echo "PROBE reexec-3 state automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
+	echo "PROBE reexec-3 attempt $attempt state automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
 	[ "$held $w" = "yes autofs_wait" ] && break
 	waitexpiry "reexec-3 attempt $attempt"
 	attempt=$((attempt+1))
