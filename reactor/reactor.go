@@ -288,13 +288,18 @@ func New(cfg Config) (*Reactor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reactor: %w", err)
 	}
+	sp, err := newSpawner()
+	if err != nil {
+		p.close()
+		return nil, fmt.Errorf("reactor: spawner: %w", err)
+	}
 	var con *consoleWriter
 	if cfg.Console != nil {
 		con = newConsoleWriter(cfg.Console, consoleQueueBytes)
 	}
 	return &Reactor{
 		cfg: cfg, poll: p, log: newConsoleWriter(cfg.Log, logQueueBytes), con: con, start: time.Now(),
-		sources: map[int]any{}, procs: map[int]*proc{}, spawner: newSpawner(), groups: map[string]map[int]bool{},
+		sources: map[int]any{}, procs: map[int]*proc{}, spawner: sp, groups: map[string]map[int]bool{},
 		sets: map[string]*sockets.Set{}, accepts: map[string]bool{}, paths: map[string]*pathWatch{}, pathExisted: map[string]bool{}, mountFD: -1, ueventFD: -1, toolPaths: map[string]string{}, automounts: map[string]*autofsPoint{}, autofsDevFD: -1, watched: map[string]bool{}, warned: map[string]bool{},
 		readBuf: make([]byte, readChunk), lastActive: map[string]string{}, logLimits: map[string]logLimits{},
 		cgUnits: map[string]*unitCgroup{}, sliceDirs: map[string]bool{}, cgSlices: map[string]*sliceCgroup{},
@@ -412,6 +417,7 @@ func (r *Reactor) Run() int {
 		r.bootDone = true // no boot job (none asked, or a re-exec after boot): no startup phase
 	}
 
+	r.spawner.start(r)
 	ready := make([]int, 0, 256)
 	for {
 		r.drainQueue()

@@ -55,8 +55,8 @@ type spawnJob struct {
 type spawner struct {
 	mu      sync.Mutex
 	jobs    []*spawnJob
-	kick    chan struct{} // capacity 1: jobs are queued
-	stopped bool          // stop: the loop ended
+	wake    spawnWake // signalled: jobs are queued, or stop
+	stopped bool      // stop: the loop ended
 	once    sync.Once
 	done    chan *spawnJob // results, for the loop (wake-up follows each)
 }
@@ -64,13 +64,24 @@ type spawner struct {
 // wakeEvery is how many spawns of a backlog the loop hears about at once.
 const wakeEvery = 16
 
-func newSpawner() *spawner {
-	return &spawner{kick: make(chan struct{}, 1), done: make(chan *spawnJob, 1024)}
+func newSpawner() (*spawner, error) {
+	w, err := newSpawnWake()
+	if err != nil {
+		return nil, err
+	}
+	return &spawner{wake: w, done: make(chan *spawnJob, 1024)}, nil
+}
+
+// start starts the spawner's thread, if it is not running yet. Run does
+// it before its first turn, so that the first spawn (a socket's service,
+// say) does not wait for a thread to be made.
+func (sp *spawner) start(r *Reactor) {
+	sp.once.Do(func() { go sp.run(r) })
 }
 
 // submit queues j and never waits.
 func (sp *spawner) submit(r *Reactor, j *spawnJob) {
-	sp.once.Do(func() { go sp.run(r) })
+	sp.start(r)
 	sp.mu.Lock()
 	if sp.stopped {
 		sp.mu.Unlock()
@@ -78,27 +89,32 @@ func (sp *spawner) submit(r *Reactor, j *spawnJob) {
 	}
 	sp.jobs = append(sp.jobs, j)
 	sp.mu.Unlock()
-	select {
-	case sp.kick <- struct{}{}:
-	default:
-	}
+	sp.wake.signal()
 }
 
 // stop ends the spawner's thread once Run is over (finishSpawns took
 // every result): a test makes many reactors.
 func (sp *spawner) stop() {
-	sp.once.Do(func() {}) // never started: nothing to end
+	started := true
+	sp.once.Do(func() { started = false }) // never started: nothing to end
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if !sp.stopped {
-		sp.stopped = true
-		close(sp.kick)
+	if sp.stopped {
+		return
+	}
+	sp.stopped = true
+	if started {
+		sp.wake.signal() // run closes it when it ends
+	} else {
+		sp.wake.close()
 	}
 }
 
 func (sp *spawner) run(r *Reactor) {
 	runtime.LockOSThread() // never unlocked: see spawner
-	for range sp.kick {
+	defer sp.wake.close()
+	for {
+		sp.wake.wait()
 		for {
 			sp.mu.Lock()
 			jobs := sp.jobs
@@ -120,6 +136,12 @@ func (sp *spawner) run(r *Reactor) {
 					r.poll.wake()
 				}
 			}
+		}
+		sp.mu.Lock()
+		stopped := sp.stopped
+		sp.mu.Unlock()
+		if stopped {
+			return
 		}
 	}
 }

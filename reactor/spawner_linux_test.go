@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"gosd/cgroups"
 	"gosd/exec"
 	"gosd/manager"
@@ -314,4 +316,42 @@ func removeCgroupRootAfter(t *testing.T, root string) {
 			}
 		}
 	})
+}
+
+// The spawner's thread sleeps on a wake-up fd of its own; the fd is gone
+// once Run returns, whether the thread ever ran a spawn or not (a test, and
+// a re-executing gosd, make many reactors).
+func TestSpawnerWakeClosedAfterRun(t *testing.T) {
+	for _, spawns := range []bool{false, true} {
+		m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+			switch ev.(type) {
+			case manager.Request:
+				if spawns {
+					return []manager.Effect{spawn(1, "w.service", "exec true")}
+				}
+				return []manager.Effect{manager.Exit{}}
+			case manager.Exited:
+				return []manager.Effect{manager.Exit{}}
+			}
+			return nil
+		})
+		r := newReactor(t, Config{Manager: m, Subreaper: true, CgroupRoot: "-"})
+		fd := r.spawner.wake.fd
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			t.Fatalf("spawns=%v: wake-up fd %d not open before Run: %v", spawns, fd, err)
+		}
+		runWithin(t, r, 20*time.Second)
+		// The thread closes it as it ends, just after Run returns.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+			if err == unix.EBADF {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("spawns=%v: wake-up fd %d still open after Run", spawns, fd)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
