@@ -592,3 +592,40 @@ func BenchmarkSpawnExitReap(b *testing.B) {
 	b.ResetTimer()
 	r.Run()
 }
+
+// Orphans that exit together are all reaped, though a SIGCHLD's sweep
+// reaps sweepBatch of them per turn: the sweep goes on in the next turns.
+func TestManyOrphansReaped(t *testing.T) {
+	const orphans = 5*sweepBatch + 3
+	exits, mainPid, mainGone := 0, 0, false
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch e := ev.(type) {
+		case manager.Request:
+			// Each sleep's parent subshell exits at once: the sleeps are
+			// orphans, adopted by the subreaper, and end together.
+			return []manager.Effect{spawn(1, "orphans.service",
+				fmt.Sprintf("for i in $(seq %d); do (sleep 0.3 &); done", orphans))}
+		case manager.Spawned:
+			mainPid = e.Pid
+			return []manager.Effect{manager.SetTimer{ID: manager.TimerID{Unit: "orphans.service", Kind: "block"}, At: now + 150*time.Millisecond}}
+		case manager.TimerFired:
+			// Hold the loop while every orphan exits: their SIGCHLDs
+			// come as one sweep, which must go on past its batch.
+			time.Sleep(400 * time.Millisecond)
+		case manager.Exited:
+			if e.Pid == mainPid {
+				mainGone = true
+			} else {
+				exits++
+			}
+			if mainGone && exits == orphans {
+				return []manager.Effect{manager.Exit{}}
+			}
+		}
+		return nil
+	})
+	runWithin(t, newReactor(t, Config{Manager: m, Subreaper: true}), 10*time.Second)
+	if exits != orphans {
+		t.Errorf("%d orphans reaped, want %d", exits, orphans)
+	}
+}
