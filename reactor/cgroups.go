@@ -61,6 +61,13 @@ type cgroupRemoval struct {
 	cancelled bool  // the loop took the group back
 	done      bool  // the spawner ran the rmdir
 	err       error // its result
+	// The group's fds, the removal's from removeCgroup on: the spawner
+	// closes them before the rmdir. A directory removed while its fds
+	// are open leaves the kernel's dentries of it and of its files to
+	// be freed with its parent: gosd's last rmdir, of system.slice at
+	// its exit, took 4-7 ms after 1000 services, on the loop; closed
+	// first, they go with each unit's rmdir, off the loop.
+	dirFD, eventsFD, memFD int
 }
 
 type cgroupSource struct{ unit string }
@@ -666,9 +673,10 @@ func (r *Reactor) removeCgroup(c *unitCgroup) {
 	if c.removal != nil {
 		return // on its way
 	}
-	c.removal = &cgroupRemoval{}
-	r.removals++
 	r.unwatchCgroup(c)
+	c.removal = &cgroupRemoval{dirFD: c.dirFD, eventsFD: c.eventsFD, memFD: c.memFD}
+	c.dirFD, c.eventsFD, c.memFD = -1, -1, -1 // the removal's now (populated: false)
+	r.removals++
 	r.spawner.submit(r, &spawnJob{remove: c, removal: c.removal})
 }
 
@@ -684,6 +692,29 @@ func (r *Reactor) unwatchCgroup(c *unitCgroup) {
 			r.removeSource(fd)
 		}
 	}
+}
+
+// reopenCgroupFDs opens again the fds of a group whose removal closed them
+// but failed (a process came in meanwhile); false: it cannot be watched.
+func (r *Reactor) reopenCgroupFDs(c *unitCgroup) bool {
+	dirFD, err := c.g.OpenFD()
+	if err != nil {
+		r.logf(c.unit, "cgroup %s: %v", c.rel, err)
+		return false
+	}
+	eventsFD, err := c.g.EventsFD()
+	if err != nil {
+		syscall.Close(dirFD)
+		r.logf(c.unit, "cgroup %s: %v", c.rel, err)
+		return false
+	}
+	c.dirFD, c.eventsFD, c.emptyTurn = dirFD, eventsFD, 0
+	if !r.cgNoMemory {
+		if fd, err := c.g.MemoryEventsFD(); err == nil {
+			c.memFD = fd
+		}
+	}
+	return true
 }
 
 // watchCgroup watches a group again whose removal did not happen.
@@ -721,9 +752,8 @@ func (r *Reactor) closeCgroups() {
 	}
 	dirs := map[string]bool{}
 	for _, c := range r.cgUnits {
-		if c.g.Remove() == nil {
-			r.closeCgroup(c)
-		}
+		r.closeCgroup(c) // before the rmdir: see cgroupRemoval
+		c.g.Remove()
 	}
 	for d := range r.sliceDirs {
 		dirs[d] = true

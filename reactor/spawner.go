@@ -158,6 +158,12 @@ func (j *spawnJob) start() {
 		rm.mu.Lock()
 		defer rm.mu.Unlock()
 		if !rm.cancelled {
+			for _, fd := range []int{rm.dirFD, rm.eventsFD, rm.memFD} {
+				if fd >= 0 {
+					syscall.Close(fd)
+				}
+			}
+			rm.dirFD, rm.eventsFD, rm.memFD = -1, -1, -1
 			rm.err, rm.done = c.g.Remove(), true
 		}
 		return
@@ -181,6 +187,13 @@ func (r *Reactor) cancelRemoval(c *unitCgroup) bool {
 	if rm.done && rm.err == nil {
 		return false
 	}
+	if !rm.done {
+		// Not run: its fds come back untouched.
+		c.dirFD, c.eventsFD, c.memFD = rm.dirFD, rm.eventsFD, rm.memFD
+		rm.dirFD, rm.eventsFD, rm.memFD = -1, -1, -1
+	} else if !r.reopenCgroupFDs(c) {
+		return false // the caller makes it anew
+	}
 	rm.cancelled = true
 	c.removal = nil // removed() will find it taken back
 	r.watchCgroup(c)
@@ -197,7 +210,9 @@ func (r *Reactor) removed(c *unitCgroup, rm *cgroupRemoval) {
 	if rm.err != nil {
 		// A process came back meanwhile: keep the group, watch it again
 		// (a change since the last read shows at once).
-		r.watchCgroup(c)
+		if r.reopenCgroupFDs(c) {
+			r.watchCgroup(c)
+		}
 		return
 	}
 	r.closeCgroup(c)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -353,5 +354,67 @@ func TestSpawnerWakeClosedAfterRun(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
+	}
+}
+
+// A removal whose rmdir is refused (a process came into the emptied
+// group before the spawner got to it) keeps the group and watches it
+// again: the spawner closed the group's fds before its rmdir, so the loop
+// opens them anew. Here a process is moved into a oneshot's group while
+// its removal waits behind a held spawn; the group's emptiness when that
+// process exits is still seen (CgroupEmpty), which only its events file
+// can tell.
+func TestRemovalRefusedWatchesAgain(t *testing.T) {
+	root := fmt.Sprintf("gosd-spawner-busy-test-%d", os.Getpid())
+	removeCgroupRootAfter(t, root)
+	release := make(chan struct{})
+	startProcess = func(spec exec.Spec) (exec.Process, error) {
+		if spec.Unit == "slow.service" {
+			<-release
+		}
+		return exec.Start(spec)
+	}
+	defer func() { startProcess = exec.Start }()
+	var r *Reactor
+	intruder, emptied := 0, false
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		switch e := ev.(type) {
+		case manager.Request:
+			return []manager.Effect{spawn(1, "once.service", "exec true")}
+		case manager.Exited:
+			if intruder == 0 && r.cgUnits["slow.service"] == nil && r.inFlight == 0 {
+				return []manager.Effect{spawn(2, "slow.service", "exec true"),
+					manager.UnitChanged{Unit: "once.service", Active: "inactive"},
+					manager.SetTimer{ID: manager.TimerID{Kind: "intrude"}, At: now + 50*time.Millisecond}}
+			}
+		case manager.TimerFired:
+			c := r.cgUnits["once.service"]
+			if c == nil || c.removal == nil {
+				t.Error("once.service's group is not queued for removal")
+				close(release)
+				return []manager.Effect{manager.Exit{}}
+			}
+			pid, err := syscall.ForkExec("/bin/sleep", []string{"sleep", "0.5"}, &syscall.ProcAttr{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			intruder = pid
+			if err := os.WriteFile(c.g.Path()+"/cgroup.procs", []byte(strconv.Itoa(pid)), 0); err != nil {
+				t.Error(err)
+			}
+			close(release) // the spawn, then the rmdir, which fails
+		case manager.CgroupEmpty:
+			if e.Unit == "once.service" && intruder != 0 {
+				emptied = true
+				return []manager.Effect{manager.Exit{}}
+			}
+		}
+		return nil
+	})
+	var log syncBuffer
+	r = newReactor(t, Config{Manager: m, Subreaper: true, CgroupRoot: root, Log: &log})
+	runWithin(t, r, 30*time.Second)
+	if !emptied {
+		t.Fatalf("no CgroupEmpty after the intruder left\n%s", log.String())
 	}
 }
