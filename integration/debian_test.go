@@ -46,6 +46,8 @@ var (
 	debianPID1CPU = regexp.MustCompile(`GOSD-PID1CPU ns=(\d+)`)
 )
 
+var gettyPrompt = regexp.MustCompile("\n+Debian GNU/Linux [^\n]* ttyS0\n+[^\n ]+ login: ")
+
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
 
 // stripANSI drops the colour escapes systemd writes on the console.
@@ -125,7 +127,10 @@ func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi boo
 	r.report = debianWaitFor(vm, "GOSD-REPORT", deadline)
 	debianWaitFor(vm, "GOSD-POWEROFF", deadline)
 	r.off = vm.waitExit(deadline)
-	console := stripANSI(vm.output())
+	// agetty's prompt on ttyS0 comes when it comes, in the middle of a
+	// line of the report's lists as often as not: take it out, which
+	// joins that line again.
+	console := gettyPrompt.ReplaceAllString(stripANSI(vm.output()), "")
 	m := debianReport.FindStringSubmatch(console)
 	if m == nil {
 		t.Fatalf("%s: no GOSD-REPORT line", name)
@@ -159,6 +164,14 @@ func debianBootOne(t *testing.T, name, kernel, initrd, cmdline string, multi boo
 			t.Errorf("%s: the profile on the console is not base64: %v", name, err)
 		}
 		os.WriteFile(filepath.Join("testdata", "debian", "out", name+".pprof"), b, 0o644)
+	}
+	if script := between(console, "PERF-SCRIPT-BEGIN", "PERF-SCRIPT-END"); script != "" {
+		// The guest's perf samples (GOSD_DEBIAN_OVERLAY of perf-overlay.sh).
+		b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(script), ""))
+		if err != nil {
+			t.Errorf("%s: the perf samples on the console are not base64: %v", name, err)
+		}
+		os.WriteFile(filepath.Join("testdata", "debian", "out", name+"-perf.txt.gz"), b, 0o644)
 	}
 	if plot := between(console, "GOSD-PLOT-BEGIN", "GOSD-PLOT-END"); plot != "" {
 		os.WriteFile(filepath.Join("testdata", "debian", "out", name+"-plot.svg"), []byte(plot), 0o644)

@@ -24,7 +24,7 @@ cat >"$out/sbin/perf-init" <<'INIT'
 #!/bin/sh
 # perf needs /proc to start; the init it runs mounts its own.
 mount -t proc proc /proc
-/usr/bin/perf record -a -g -e cpu-clock -F 200 -o /perf.data >/dev/null 2>&1 &
+/usr/bin/perf record -a -g -e cpu-clock -F ${GOSD_PERF_HZ:-2000} -o /perf.data >/dev/null 2>&1 &
 echo $! >/perf.pid
 sleep 1
 umount /proc
