@@ -60,6 +60,10 @@ type Config struct {
 	JournalSocket string
 	PID1          bool // gosd is PID1: SIGINT means reboot, SIGRTMIN+n shut down
 	Subreaper     bool // become a child subreaper (ignored as PID1)
+	// AfterBoot runs on the loop once, when the boot job has ended (at
+	// the start when there is none), before the heap's garbage is handed
+	// back: cmd/gosd puts the garbage collector's pace back there.
+	AfterBoot func()
 
 	// The log store (logs.go) keeps every line the units write, every
 	// syslog and native datagram gosd receives and gosd's own messages,
@@ -416,6 +420,7 @@ func (r *Reactor) Run() int {
 		r.Feed(manager.Request{ID: BootJobID, Unit: r.cfg.Target, Kind: manager.JobStart, Mode: manager.ModeReplace})
 	} else {
 		r.bootDone = true // no boot job (none asked, or a re-exec after boot): no startup phase
+		r.afterBoot()
 	}
 
 	r.spawner.start(r)
@@ -449,6 +454,7 @@ func (r *Reactor) Run() int {
 			// starting every unit left garbage; give it back to the kernel
 			// now rather than keep it as idle RSS.
 			r.trimHeap = false
+			r.afterBoot()
 			debug.FreeOSMemory()
 		}
 		var woken, exited bool
@@ -1079,5 +1085,13 @@ func (r *Reactor) fallBack(from int) {
 		r.logf("", "No emergency.target or rescue.target to fall back to: powering off.")
 		r.forcedExit = 1 // a failure forced this stop: say so to a container runtime
 		r.shutdown("poweroff", 0)
+	}
+}
+
+// afterBoot runs Config.AfterBoot, once.
+func (r *Reactor) afterBoot() {
+	if f := r.cfg.AfterBoot; f != nil {
+		r.cfg.AfterBoot = nil
+		f()
 	}
 }

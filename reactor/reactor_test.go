@@ -3,6 +3,7 @@ package reactor
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -627,5 +628,61 @@ func TestManyOrphansReaped(t *testing.T) {
 	runWithin(t, newReactor(t, Config{Manager: m, Subreaper: true}), 10*time.Second)
 	if exits != orphans {
 		t.Errorf("%d orphans reaped, want %d", exits, orphans)
+	}
+}
+
+// AfterBoot runs once, on the loop, after the boot job has ended; with no
+// boot job, at the start.
+func TestAfterBoot(t *testing.T) {
+	var finished bool
+	calls := 0
+	var r *Reactor
+	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		req, ok := ev.(manager.Request)
+		if !ok {
+			return nil
+		}
+		switch req.ID {
+		case BootJobID:
+			finished = true
+			return []manager.Effect{manager.JobFinished{ID: BootJobID, Unit: req.Unit, Kind: manager.JobStart, Result: manager.ResultDone}}
+		case 2:
+			return []manager.Effect{manager.Exit{}}
+		}
+		return nil
+	})
+	r = newReactor(t, Config{Manager: m, Log: io.Discard, AfterBoot: func() {
+		calls++
+		if !finished {
+			t.Error("AfterBoot ran before the boot job ended")
+		}
+		// Another turn of the loop, then the exit: a second call would
+		// show on the way.
+		r.Submit(func() { r.Feed(manager.Request{ID: 3, Unit: "more", Kind: manager.JobStart}) })
+		r.Submit(func() { r.Feed(manager.Request{ID: 2, Unit: "exit", Kind: manager.JobStart}) })
+	}})
+	runWithin(t, r, 10*time.Second)
+	if calls != 1 {
+		t.Errorf("AfterBoot ran %d times, want 1", calls)
+	}
+
+	calls = 0
+	exit := script(func(now time.Duration, ev manager.Event) []manager.Effect {
+		if req, ok := ev.(manager.Request); ok && req.ID == 2 {
+			return []manager.Effect{manager.Exit{}}
+		}
+		return nil
+	})
+	r2, err := New(Config{Manager: exit, NotifySocket: "-", Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.cfg.AfterBoot = func() {
+		calls++
+		r2.Submit(func() { r2.Feed(manager.Request{ID: 2, Unit: "exit", Kind: manager.JobStart}) })
+	}
+	runWithin(t, r2, 10*time.Second)
+	if calls != 1 {
+		t.Errorf("no boot job: AfterBoot ran %d times, want 1", calls)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,32 @@ func earlyHooks() {
 func managerHooks() {
 	reactor.InstallSignals()
 	spareProc()
+	endBootGC = bootGC()
+}
+
+// bootGCPercent is the garbage collector's GOGC while the boot job runs:
+// the heap may grow to five times what is live instead of twice. At boot
+// the live heap is small (2 MiB in the Debian boot) and Go's floor for the
+// next collection is then 4 MiB, so loading the units and starting them
+// collected every 2 MiB allocated: 11 cycles in that boot, a quarter of
+// PID1's CPU (the perf profile: 22% in the background mark workers). At
+// 400, PID1's own CPU in that boot went from 195 to 139 ms (GOGC=off:
+// 137, 200: 150, 800: 139; the instruction-counted clock, one boot each).
+const bootGCPercent = 400
+
+// endBootGC puts the collector's pace back (reactor.Config.AfterBoot).
+var endBootGC = func() {}
+
+// bootGC raises the collector's percent for the boot, unless GOGC is set,
+// and returns what puts it back once the boot job has ended; the reactor
+// then hands the boot's garbage back to the kernel, so the idle heap is
+// what it would have been.
+func bootGC() func() {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(bootGCPercent)
+	return func() { debug.SetGCPercent(prev) }
 }
 
 // spareProc gives the Go scheduler one P more than it would take (unless
@@ -188,6 +215,7 @@ func (c *RunCmd) Run() error {
 		Observe:           b.observe,
 		Reload:            func() (manager.UnitSource, error) { return load(), nil },
 		HandoverExtra:     b.handoverExtra,
+		AfterBoot:         endBootGC,
 	})
 	if err != nil {
 		return err
