@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -149,7 +152,7 @@ func TestMergeQemu(t *testing.T) {
 		"  - 2026-12-08 02:15 UTC, commit bbbb: `go run ./bench -qemu -qemu-merge` booted gosd on ",
 		"- systemd boots: 2026-12-07 21:59-23:03 UTC, commit aaaa (the other 2 trees); 2026-12-08 03:00 UTC, commit cccc (flat-notify-1000)\n",
 		"| flat | simple | 1000 | 1/1/1 | 3.00 | 18.00 | 4.20 | 15.00 | 1.20 | 0.08 | met |",
-		"| flat-simple-1000 | 0 | 1 | gosd | 4.20 | 50 | 0 / 0 |  |  | bbbb | 2026-12-08 02:15 UTC |",
+		"| flat-simple-1000 | 0 | 1 | gosd | 4.20 | 50 | 0 / 0 |  |  | 2048 | bbbb | 2026-12-08 02:15 UTC |",
 	} {
 		if !strings.Contains(sec, s) {
 			t.Errorf("the section lacks %q:\n%s", s, sec)
@@ -181,5 +184,51 @@ func TestDateRange(t *testing.T) {
 		if got := dateRange(c.in); got != c.want {
 			t.Errorf("dateRange(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// The floor's init runs the report as "floor" only after the floor's "all
+// up"; a floor that ends without it (killed for memory) reports as
+// floor-failed, which the boot test counts as a failed boot.
+func TestQemuFloorInit(t *testing.T) {
+	for _, c := range []struct{ floor, want string }{
+		{"echo 'floor: all up'; sleep 0.1", "report floor\n"},
+		{"exit 137", "report floor-failed\n"},
+		{"echo 'floor: b0001.service failed'", "report floor-failed\n"},
+	} {
+		dir := t.TempDir()
+		fake := func(name, body string) string {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		script := strings.Replace(qemuFloorInit, "mount -t proc proc /proc\n", "", 1)
+		script = strings.ReplaceAll(script, qemuFloor, fake("floor", c.floor))
+		script = strings.ReplaceAll(script, "/usr/local/sbin/bench-report", fake("report", `echo report "$@"`))
+		out, err := exec.Command("sh", "-c", script).CombinedOutput()
+		if err != nil || string(out) != c.want {
+			t.Errorf("floor %q: %q (%v), want %q", c.floor, out, err, c.want)
+		}
+	}
+}
+
+// Boots of one tree at different guest memory sizes are not merged.
+func TestMergeQemuMemory(t *testing.T) {
+	args := []string{"-icount", "shift=0,sleep=off"}
+	old := &qemuMeta{QemuArgs: args, Trees: []string{"flat-notify-1000"},
+		Boots: []qemuBoot{{Tree: "flat-notify-1000", Init: "floor"}, {Tree: "flat-notify-1000", Init: "systemd"}}}
+	if _, err := mergeQemu(old, &qemuMeta{QemuArgs: args, Trees: old.Trees,
+		Boots: []qemuBoot{{Tree: "flat-notify-1000", Init: "gosd", Memory: 8192}}}); err == nil {
+		t.Error("merged a boot with 8 GiB beside boots with 2 GiB")
+	}
+	m, err := mergeQemu(old, &qemuMeta{QemuArgs: args, Trees: old.Trees,
+		Boots: []qemuBoot{{Tree: "flat-notify-1000", Init: "floor", Memory: 8192}, {Tree: "flat-notify-1000", Init: "systemd", Memory: 8192}}})
+	if err != nil || len(m.Boots) != 2 || m.Boots[0].Memory != 8192 {
+		t.Errorf("every init of the tree booted again at 8 GiB: %v, %+v", err, m)
+	}
+	if qemuTreeMemory("notify", 100) != 2048 || qemuTreeMemory("simple", 1000) != 2048 || qemuTreeMemory("notify", 1000) != 8192 {
+		t.Error("qemuTreeMemory: the trees booted at 2 GiB must stay at 2 GiB")
 	}
 }

@@ -47,7 +47,7 @@ func gitCommit() string {
 	}
 	c := strings.TrimSpace(string(out))
 	if st, _ := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); len(st) > 0 {
-		c += " (working tree had uncommitted changes by other engineers)"
+		c += " (with uncommitted changes)"
 	}
 	return c
 }

@@ -49,6 +49,9 @@ type benchTree struct {
 	Overlay string `json:"overlay"`
 	N       int    `json:"n"`
 	Type    string `json:"type"`
+	// MemoryMB is the guest's memory (default 2048, debianBoot's): more
+	// for trees whose services would not fit.
+	MemoryMB int `json:"memory_mb,omitempty"`
 }
 
 // benchBoot is one boot's result.
@@ -67,6 +70,7 @@ type benchBoot struct {
 	Load   string  `json:"load"`   // the host's /proc/loadavg when the boot started
 	Error  string  `json:"error,omitempty"`
 	Commit string  `json:"commit,omitempty"` // the plan's Commit
+	Memory int     `json:"memory_mb"`        // the guest's memory, MiB
 	Date   string  `json:"date,omitempty"`   // when the boot started, UTC
 }
 
@@ -151,13 +155,16 @@ func TestDebianBench(t *testing.T) {
 // that fails is recorded with its error (and its console saved), and the
 // benchmark goes on with the next.
 func benchBootOne(t *testing.T, tree benchTree, init, kernel, initrd, cmdline string, budget time.Duration, qemuArgs []string) (r benchBoot) {
-	r = benchBoot{Tree: tree.Name, Init: init, Date: time.Now().UTC().Format("2006-01-02 15:04 UTC")}
+	r = benchBoot{Tree: tree.Name, Init: init, Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Memory: tree.MemoryMB}
+	if r.Memory == 0 {
+		r.Memory = 2048
+	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	r.Load = strings.Join(strings.Fields(string(load))[:3], " ")
 	// A failed wait ends the subtest, not the benchmark.
 	ok := t.Run(tree.Name+"/"+init, func(t *testing.T) {
 		// debianBoot's machine, with the plan's qemu arguments.
-		vm := qemuStartWith(t, "pc", "2048", kernel, initrd, cmdline, false, qemuArgs)
+		vm := qemuStartWith(t, "pc", strconv.Itoa(r.Memory), kernel, initrd, cmdline, false, qemuArgs)
 		deadline := time.Now().Add(budget)
 		defer func() {
 			// Every console is kept (testdata/debian/out is ignored by git).
@@ -197,6 +204,13 @@ func benchBootOne(t *testing.T, tree benchTree, init, kernel, initrd, cmdline st
 		if u := benchUnits.FindStringSubmatch(console); u != nil {
 			r.Units = strings.TrimSpace(u[1])
 		}
+		// A process the kernel killed for memory is a boot that measured
+		// something else (the floor's report even comes early, when the
+		// floor itself is killed).
+		if n := strings.Count(console, "Out of memory: Killed process"); n > 0 {
+			r.Error = fmt.Sprintf("the guest ran out of memory (%d MiB): %d processes killed", r.Memory, n)
+			t.Errorf("%s under %s: %s", tree.Name, init, r.Error)
+		}
 		// Under either init every generated service must have started and
 		// none failed (the floor's report comes only once all are up).
 		if init != "floor" {
@@ -205,8 +219,9 @@ func benchBootOne(t *testing.T, tree benchTree, init, kernel, initrd, cmdline st
 				want = "inactive=" + strconv.Itoa(tree.N)
 			}
 			if r.Units != want {
-				r.Error = fmt.Sprintf("generated services by state %q, want %q", r.Units, want)
-				t.Errorf("%s under %s: %s", tree.Name, init, r.Error)
+				msg := fmt.Sprintf("generated services by state %q, want %q", r.Units, want)
+				r.Error = strings.TrimPrefix(r.Error+"; "+msg, "; ")
+				t.Errorf("%s under %s: %s", tree.Name, init, msg)
 			}
 		}
 	})
