@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -301,4 +302,65 @@ func ctl(t *testing.T, in *instance, args ...string) string {
 	cmd := exec.Command(gosdBin, append([]string{"ctl", "--socket", filepath.Join(in.dir, "control.sock")}, args...)...)
 	out, _ := cmd.CombinedOutput()
 	return string(out)
+}
+
+// A socket-activated service that never accepts: its socket stays
+// readable with connections queued, and gosd must neither spin on it (the
+// listening fd is level-triggered) nor start the service again while it
+// runs. The service is a pid file and a sleep; three clients connect and
+// wait.
+func TestSocketServiceNeverAccepts(t *testing.T) {
+	both(t, func(t *testing.T, m mode) {
+		in := start(t, m, map[string]string{
+			"default.target": "[Unit]\nWants=never.socket\n",
+			"never.socket":   "[Socket]\nListenStream=@T@/never.sock\n",
+			"never.service":  "[Service]\nExecStart=/bin/sh -c 'echo $$$$ >>@T@/never.pids; exec sleep 1000'\n",
+		})
+		in.waitOutput("Reached target default.target", 10*time.Second)
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for i := 0; i < 3; i++ {
+			c, err := net.DialTimeout("unix", filepath.Join(in.dir, "never.sock"), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		pid := pidFile(t, in, "never.pids")
+		in.waitFor("never.service active", 10*time.Second, func() bool {
+			return strings.TrimSpace(ctl(t, in, "is-active", "never.service")) == "active"
+		})
+		cpu := func() time.Duration {
+			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", in.gosdPid()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := string(data)
+			f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+			ut, _ := strconv.Atoi(f[11])
+			st, _ := strconv.Atoi(f[12])
+			return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ 100
+		}
+		before := cpu()
+		time.Sleep(time.Second)
+		// An idle gosd uses nothing; a spinning loop took 400-810 ms of
+		// this second when tried (the unwatch removed), on a loaded host.
+		if used := cpu() - before; used > 150*time.Millisecond {
+			t.Errorf("gosd used %v of CPU in 1 s with the connections queued: the loop spins", used)
+		}
+		// (The pid is in gosd's namespace as PID1: its state comes from gosd.)
+		if pids := strings.Fields(in.read("never.pids")); len(pids) != 1 || pids[0] != strconv.Itoa(pid) {
+			t.Errorf("service started %d times (pids %q)", len(pids), pids)
+		}
+		if st := strings.TrimSpace(ctl(t, in, "is-active", "never.service")); st != "active" {
+			t.Errorf("never.service %q after the wait", st)
+		}
+		if code := in.stop(20 * time.Second); code != 0 {
+			t.Fatalf("exit status %d", code)
+		}
+	})
 }
