@@ -423,7 +423,6 @@ func (r *Reactor) Run() int {
 		r.afterBoot()
 	}
 
-	r.spawner.start(r)
 	ready := make([]int, 0, 256)
 	for {
 		r.drainQueue()
