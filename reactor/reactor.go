@@ -423,6 +423,7 @@ func (r *Reactor) Run() int {
 		r.afterBoot()
 	}
 
+	r.spawner.start(r)
 	ready := make([]int, 0, 256)
 	for {
 		r.drainQueue()

@@ -72,9 +72,16 @@ func newSpawner() (*spawner, error) {
 	return &spawner{wake: w, done: make(chan *spawnJob, 1024)}, nil
 }
 
+// start starts the spawner's thread, if it is not running yet. Run does
+// it before its first turn, so that the first spawn (a socket's service,
+// say) does not wait for the thread to be made.
+func (sp *spawner) start(r *Reactor) {
+	sp.once.Do(func() { go sp.run(r) })
+}
+
 // submit queues j and never waits.
 func (sp *spawner) submit(r *Reactor, j *spawnJob) {
-	sp.once.Do(func() { go sp.run(r) })
+	sp.start(r)
 	sp.mu.Lock()
 	if sp.stopped {
 		sp.mu.Unlock()
