@@ -148,6 +148,18 @@ var nullFDs struct {
 	rd, wr int // 0: not open yet
 }
 
+// OpenNullFDs opens the shared /dev/null fds now rather than on first
+// use. A caller about to fork from a thread with a copy of the fd table
+// (the reactor's fork thread) calls it first, so that the copy holds them
+// at the same numbers; it must not use that thread when this fails.
+func OpenNullFDs() error {
+	if _, err := nullFD(os.O_RDONLY); err != nil {
+		return err
+	}
+	_, err := nullFD(os.O_WRONLY)
+	return err
+}
+
 func nullFD(flag int) (uintptr, error) {
 	nullFDs.Lock()
 	defer nullFDs.Unlock()

@@ -45,6 +45,9 @@ type spawnJob struct {
 	err           error
 	panicked      any
 	stack         []byte
+	direct        bool // exec.Direct: may be forked on the fork thread
+	prepared      bool // prepare ran
+	forked        bool // forked on the fork thread: its pidfd is not the loop's
 }
 
 // spawner is one locked OS thread that starts processes in order. One is
@@ -59,6 +62,9 @@ type spawner struct {
 	stopped bool      // stop: the loop ended
 	once    sync.Once
 	done    chan *spawnJob // results, for the loop (wake-up follows each)
+	// fork starts the plain spawns with a small fd table
+	// (forkthread_linux.go); nil: the spawner forks them itself.
+	fork *forkThread
 }
 
 // wakeEvery is how many spawns of a backlog the loop hears about at once.
@@ -112,7 +118,13 @@ func (sp *spawner) stop() {
 
 func (sp *spawner) run(r *Reactor) {
 	runtime.LockOSThread() // never unlocked: see spawner
+	// Here, not on the loop: its start (a thread, its fd table
+	// emptied) is off the loop's way to its first turn.
+	sp.fork = startForkThread(r, sp)
 	defer sp.wake.close()
+	if sp.fork != nil {
+		defer sp.fork.stop() // after the last job handed to it
+	}
 	for {
 		sp.wake.wait()
 		for {
@@ -124,6 +136,16 @@ func (sp *spawner) run(r *Reactor) {
 				break
 			}
 			for i, j := range jobs {
+				if sp.fork != nil && j.direct && j.remove == nil && j.prepare() {
+					// Its cgroup is made: the fork thread starts it and
+					// reports it (and wakes the loop) in order.
+					sp.fork.submit(j)
+					continue
+				}
+				if sp.fork != nil {
+					// What was handed to the fork thread comes first.
+					sp.fork.drain()
+				}
 				j.start()
 				sp.done <- j
 				// A backlog (a boot's first batch) is reported every
@@ -144,6 +166,27 @@ func (sp *spawner) run(r *Reactor) {
 			return
 		}
 	}
+}
+
+// prepare makes the job's cgroup when it needs one, on the spawner
+// thread; false: it could not (or panicked), and the job is done.
+func (j *spawnJob) prepare() (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			j.panicked, j.stack, ok = v, debug.Stack(), false
+		}
+	}()
+	if j.prepared {
+		return j.panicked == nil && (j.mkCgroup == nil || j.mkCgroup.err == nil)
+	}
+	j.prepared = true
+	if mk := j.mkCgroup; mk != nil {
+		if mk.make(); mk.err != nil {
+			return false
+		}
+		j.spec.CgroupFD = mk.c.dirFD // the cgroup's own fd: not the job's to close
+	}
+	return true
 }
 
 // start runs on the spawner thread; a panic becomes the job's failure.
@@ -168,11 +211,8 @@ func (j *spawnJob) start() {
 		}
 		return
 	}
-	if mk := j.mkCgroup; mk != nil {
-		if mk.make(); mk.err != nil {
-			return
-		}
-		j.spec.CgroupFD = mk.c.dirFD // the cgroup's own fd: not the job's to close
+	if !j.prepare() {
+		return
 	}
 	j.p, j.err = startProcess(j.spec)
 }
@@ -266,6 +306,7 @@ func (r *Reactor) handOff(j *spawnJob) bool {
 	if r.spawning == nil {
 		r.spawning = map[string]int{}
 	}
+	j.direct = exec.Direct(j.spec)
 	r.spawning[j.s.Unit]++
 	if c := r.cgUnits[j.s.Unit]; c != nil {
 		c.emptyTurn = 0 // to be populated: read it again (populated)
@@ -376,6 +417,10 @@ func (r *Reactor) spawnDone(j *spawnJob) {
 			syscall.Close(p.PidFD)
 		}
 	} else {
+		if j.forked && p.PidFD < 0 {
+			// The fork thread's pidfd was its own (forkthread_linux.go).
+			p.PidFD = ownPidFD(p.Pid)
+		}
 		pr := &proc{unit: s.Unit, pidfd: p.PidFD}
 		r.procs[p.Pid] = pr
 		if registerPidFD(r.poll, p.PidFD, p.Pid) {
