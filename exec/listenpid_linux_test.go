@@ -254,3 +254,29 @@ func TestHelperManyFDs(t *testing.T) {
 		}
 	}
 }
+
+// The stub is executed by the child after it took the unit's user (and
+// no_new_privs): /proc/self/fd of its own and a memfd anyone may execute.
+// Were it refused, the shell would take over and turn the stub off for
+// good: the environment (no PWD) and the stub still on say it was not.
+func TestListenPIDStubAsUser(t *testing.T) {
+	needStub(t)
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	for _, nnp := range []bool{false, true} {
+		ec := ctx()
+		ec.User, ec.NoNewPrivileges = "nobody", nnp
+		p, out, ws := startOut(t, Spec{Unit: "u.service", Cmd: unitfile.ExecCommand{Path: "/usr/bin/env", Argv: []string{"env"}},
+			Exec: ec, ListenFDs: []int{int(devnull.Fd())}, ListenNames: []string{"x"}})
+		if ws.ExitStatus() != 0 || !strings.Contains(out, "LISTEN_PID="+strconv.Itoa(p.Pid)+"\n") ||
+			!strings.Contains(out, "USER=nobody\n") || strings.Contains(out, "PWD=") {
+			t.Errorf("NoNewPrivileges=%v: status %v: %q", nnp, ws, out)
+		}
+		if listenPIDStub(4) == "" {
+			t.Fatalf("NoNewPrivileges=%v: the stub was turned off", nnp)
+		}
+	}
+}
