@@ -451,10 +451,8 @@ func (s *UnitFileSet) State(name string) string {
 		return "alias" // a link under another unit file's name
 	}
 	for _, d := range s.Paths {
-		for _, kind := range []string{"*.wants", "*.requires"} {
-			if m, _ := filepath.Glob(filepath.Join(d, kind, name)); len(m) > 0 {
-				return "enabled" + s.runtimeSuffix(d)
-			}
+		if linkedFromDeps(d, name) {
+			return "enabled" + s.runtimeSuffix(d)
 		}
 	}
 	in, err := readInstall(file, name)
@@ -475,6 +473,30 @@ func (s *UnitFileSet) State(name string) string {
 		return "indirect"
 	}
 	return "disabled"
+}
+
+// linkedFromDeps says whether a .wants or .requires directory of dir holds
+// name. Not filepath.Glob of dir/*.wants/name: that reads every such
+// directory whole to match name against each entry (PID1 asks this for the
+// journal's sockets at boot: 5% of its CPU in the Debian boot, most of it
+// reading /lib/systemd/system's two dozen .wants directories), and takes
+// the backslash of an escaped name (system-serial\x2dgetty.slice) for a
+// pattern's escape, so such a unit never counted as enabled.
+func linkedFromDeps(dir, name string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	names, _ := f.Readdirnames(-1)
+	f.Close()
+	for _, n := range names {
+		if strings.HasSuffix(n, ".wants") || strings.HasSuffix(n, ".requires") {
+			if _, err := os.Lstat(filepath.Join(dir, n, name)); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runtimeSuffix is "-runtime" for a link in the runtime directory

@@ -210,3 +210,30 @@ func TestPresets(t *testing.T) {
 		}
 	}
 }
+
+// A unit linked from a .wants directory is enabled, its name escaped or
+// not (a backslash in it is no pattern escape), and not because another
+// unit's link is there.
+func TestStateEnabledByLink(t *testing.T) {
+	dir := t.TempDir()
+	vendor := filepath.Join(dir, "lib")
+	os.MkdirAll(filepath.Join(vendor, "getty.target.wants"), 0o755)
+	os.MkdirAll(filepath.Join(vendor, "sockets.target.requires"), 0o755)
+	for _, name := range []string{`serial\x2dgetty@ttyS0.service`, "log.socket", "other.socket"} {
+		os.WriteFile(filepath.Join(vendor, name), []byte("[Unit]\n"), 0o644)
+	}
+	os.Symlink("../"+`serial\x2dgetty@ttyS0.service`, filepath.Join(vendor, "getty.target.wants", `serial\x2dgetty@ttyS0.service`))
+	os.Symlink("../log.socket", filepath.Join(vendor, "sockets.target.requires", "log.socket"))
+	// A file, not a directory, under a .wants name: nothing is in it.
+	os.WriteFile(filepath.Join(vendor, "x.wants"), nil, 0o644)
+	s := NewUnitFileSet("", []string{filepath.Join(dir, "etc"), vendor})
+	for name, want := range map[string]string{
+		`serial\x2dgetty@ttyS0.service`: "enabled",
+		"log.socket":                    "enabled",
+		"other.socket":                  "static",
+	} {
+		if got := s.State(name); got != want {
+			t.Errorf("State(%s) = %q, want %q", name, got, want)
+		}
+	}
+}
