@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"gosd/boot"
 	"gosd/unitfile"
 )
 
@@ -84,6 +85,23 @@ func TestLogSocketsLeftToEnabledUnits(t *testing.T) {
 	}
 	if len(s.notes) != 1 || !strings.Contains(s.notes[0], "systemd-journald-dev-log.socket") {
 		t.Fatalf("notes %q", s.notes)
+	}
+	if want := !boot.InContainer(); s.readKmsg != want {
+		t.Errorf("journald's native socket not provided: reading the kernel's log %v, want %v", s.readKmsg, want)
+	}
+	// Once the native socket is journald's too, so is the kernel's log
+	// (kernel = auto); kernel = yes keeps gosd reading it.
+	os.Symlink("../other.socket", filepath.Join(dir, "sockets.target.wants", "other.socket"))
+	units = unitfile.Load(unitfile.Options{SearchPath: []string{dir}})
+	s, err = LogConfig{}.settings(true, units, []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.native != "" || s.readKmsg || !boot.InContainer() && (len(s.notes) != 3 || !strings.Contains(s.notes[2], "leaves the kernel's log")) {
+		t.Errorf("native socket provided: native %q, reading the kernel's log %v, notes %q", s.native, s.readKmsg, s.notes)
+	}
+	if s, _ := (LogConfig{Kernel: "yes"}).settings(true, units, []string{dir}); !s.readKmsg {
+		t.Error("kernel = yes: the kernel's log is not read")
 	}
 	if s, _ := (LogConfig{}).settings(false, units, []string{dir}); s.syslogPath != "" || s.native != "" {
 		t.Fatal("not PID1: gosd served log sockets without listen = yes")

@@ -111,8 +111,10 @@ func (c LogConfig) settings(pid1 bool, units *unitfile.Set, unitPath []string) (
 		return s, fmt.Errorf("[log] rate_limit_burst = %d: not a count", c.RateLimitBurst)
 	}
 	s.rateBurst = c.RateLimitBurst
+	kernelAuto := false
 	switch c.Kernel {
 	case "", "auto":
+		kernelAuto = true
 		s.readKmsg = pid1 && !boot.InContainer()
 	case "yes":
 		s.readKmsg = true
@@ -143,6 +145,14 @@ func (c LogConfig) settings(pid1 bool, units *unitfile.Set, unitPath []string) (
 		if unit := providedBy(units, unitPath, *p); unit != "" {
 			s.notes = append(s.notes, fmt.Sprintf("%s is enabled and provides %s: gosd leaves it to it", unit, *p))
 			*p = ""
+			if p == &s.native && kernelAuto && s.readKmsg {
+				// journald reads /dev/kmsg itself, from the oldest
+				// record: a second copy in gosd's store would cost
+				// PID1 what systemd's does not spend (2% of PID1's
+				// CPU in the Debian boot).
+				s.readKmsg = false
+				s.notes = append(s.notes, fmt.Sprintf("%s is enabled: gosd leaves the kernel's log to journald", unit))
+			}
 		}
 	}
 	return s, nil
