@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -46,6 +47,7 @@ type forkThread struct {
 	// Both are in gosd's table and, copied, in this thread's.
 	wake, idle spawnWake
 	self       int // pidfd of gosd, in this thread's table
+	forked     atomic.Int64
 }
 
 // startForkThread starts the thread, on the spawner's; nil when it cannot
@@ -124,6 +126,7 @@ func (ft *forkThread) run(r *Reactor, sp *spawner, ready chan<- error, locked ch
 			}
 			for i, j := range jobs {
 				j.forkHere(ft.self)
+				ft.forked.Add(1)
 				sp.done <- j
 				// As the spawner does: a backlog is reported every
 				// wakeEvery spawns and at its end.
@@ -251,6 +254,13 @@ func (ft *forkThread) submit(j *spawnJob) {
 	ft.pending++
 	ft.mu.Unlock()
 	ft.wake.signal()
+}
+
+// busy says the fork thread has jobs not reported yet.
+func (ft *forkThread) busy() bool {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	return ft.pending > 0
 }
 
 // drain waits until the fork thread has reported every job handed to it

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gosd/manager"
+	"gosd/unitfile"
 )
 
 // A plain spawn goes through the fork thread, whose fd table holds only
@@ -17,8 +18,9 @@ import (
 // standard fds however many gosd holds, and the loop has a pidfd of its
 // own for it (its exit is noticed, its kill works).
 func TestForkThreadStartsPlainSpawns(t *testing.T) {
-	// Many fds in gosd's table, as 1000 units make.
-	for i := 0; i < 100; i++ {
+	// Many fds in gosd's table, as 1000 units make (more than
+	// forkThreadFDs).
+	for i := 0; i < forkThreadFDs; i++ {
 		var p [2]int
 		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
 			t.Fatal(err)
@@ -32,7 +34,10 @@ func TestForkThreadStartsPlainSpawns(t *testing.T) {
 	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
 		switch e := ev.(type) {
 		case manager.Request:
-			return []manager.Effect{spawn(1, "fds.service", "ls /proc/self/fd; exec sleep 100")}
+			// systemd's defaults, which a plain spawn has.
+			s := spawn(1, "fds.service", "ls /proc/self/fd; exec sleep 100")
+			s.Exec = &unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
+			return []manager.Effect{s}
 		case manager.Spawned:
 			if e.Err != nil {
 				t.Errorf("spawn: %v", e.Err)
@@ -59,6 +64,9 @@ func TestForkThreadStartsPlainSpawns(t *testing.T) {
 	runWithin(t, r, 10*time.Second)
 	if r.spawner.fork == nil {
 		t.Fatalf("no fork thread: %s", log.String())
+	}
+	if n := r.spawner.fork.forked.Load(); n != 1 {
+		t.Errorf("%d spawns on the fork thread, want 1", n)
 	}
 	if pidfd < 0 {
 		t.Errorf("the loop has no pidfd of the process")

@@ -10,5 +10,6 @@ func startForkThread(r *Reactor, sp *spawner) *forkThread { return nil }
 func (ft *forkThread) submit(j *spawnJob) {}
 func (ft *forkThread) drain()             {}
 func (ft *forkThread) stop()              {}
+func (ft *forkThread) busy() bool         { return false }
 
 func ownPidFD(pid int) int { return -1 }

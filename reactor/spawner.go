@@ -48,7 +48,16 @@ type spawnJob struct {
 	direct        bool // exec.Direct: may be forked on the fork thread
 	prepared      bool // prepare ran
 	forked        bool // forked on the fork thread: its pidfd is not the loop's
+	bigTable      bool // gosd has forkThreadFDs fds or more open
 }
+
+// forkThreadFDs is how many open fds make a plain spawn worth the hand-off
+// to the fork thread (15-50 us for a lone spawn, one more thread wake-up):
+// the child then no longer copies and closes them all (about 90 ns each,
+// 23 us at 256). Below, a lone spawn (a chain's, a socket's service) is
+// forked by the spawner itself, as before; a backlog keeps going to the
+// fork thread once it has started there.
+const forkThreadFDs = 256
 
 // spawner is one locked OS thread that starts processes in order. One is
 // enough: the fork is serialised in the kernel and Go's runtime
@@ -136,7 +145,7 @@ func (sp *spawner) run(r *Reactor) {
 				break
 			}
 			for i, j := range jobs {
-				if sp.fork != nil && j.direct && j.remove == nil && j.prepare() {
+				if sp.fork != nil && j.direct && j.remove == nil && (j.bigTable || sp.fork.busy()) && j.prepare() {
 					// Its cgroup is made: the fork thread starts it and
 					// reports it (and wakes the loop) in order.
 					sp.fork.submit(j)
@@ -307,6 +316,11 @@ func (r *Reactor) handOff(j *spawnJob) bool {
 		r.spawning = map[string]int{}
 	}
 	j.direct = exec.Direct(j.spec)
+	for _, fd := range j.owned {
+		// A dup takes the lowest free number: at least that many fds
+		// are open.
+		j.bigTable = j.bigTable || fd >= forkThreadFDs
+	}
 	r.spawning[j.s.Unit]++
 	if c := r.cgUnits[j.s.Unit]; c != nil {
 		c.emptyTurn = 0 // to be populated: read it again (populated)
