@@ -677,7 +677,22 @@ func (r *Reactor) removeCgroup(c *unitCgroup) {
 	c.removal = &cgroupRemoval{dirFD: c.dirFD, eventsFD: c.eventsFD, memFD: c.memFD}
 	c.dirFD, c.eventsFD, c.memFD = -1, -1, -1 // the removal's now (populated: false)
 	r.removals++
-	r.spawner.submit(r, &spawnJob{remove: c, removal: c.removal})
+	r.newRemovals = append(r.newRemovals, &spawnJob{remove: c, removal: c.removal})
+}
+
+// submitRemovals hands the turn's removals to the spawner at once, at the
+// end of the turn (and before the loop waits for the spawner's work). A
+// removal handed over at once woke the spawner in the middle of the
+// turn: in a stop chain, its rmdir of the unit just stopped then took the
+// free core from the next unit's process, signalled a moment later, whose
+// exit the loop waits for; stopping 1000 at once, it was a wake-up per
+// unit. Until then a removal is already the group's (removeCgroup), and
+// one called off (cancelRemoval) is a no-op on the spawner.
+func (r *Reactor) submitRemovals() {
+	if len(r.newRemovals) > 0 {
+		r.spawner.submitAll(r, r.newRemovals)
+		r.newRemovals = nil
+	}
 }
 
 // unwatchCgroup stops watching a group whose removal is queued. Its

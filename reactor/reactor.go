@@ -244,6 +244,9 @@ type Reactor struct {
 	// groupSignals: group kills whose main process was signalled and
 	// whose cgroup listing is due at the end of the turn (killGroup).
 	groupSignals []groupSignal
+	// newRemovals: cgroup removals of this turn, handed to the spawner
+	// at its end (submitRemovals).
+	newRemovals  []*spawnJob
 	shuttingDown bool
 	trimHeap     bool // the boot job ended: free the heap's garbage once
 	forcedExit   int  // exit status when a failure forced the shutdown (0: none)
@@ -436,6 +439,7 @@ func (r *Reactor) Run() int {
 			r.dispatch()
 		}
 		r.signalGroups()
+		r.submitRemovals()
 		if r.done {
 			r.finishSpawns() // every child known, every fd closed
 			r.spawner.stop()

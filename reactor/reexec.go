@@ -162,9 +162,11 @@ func (r *Reactor) prepareReexec() (string, manager.Saved, error) {
 func (r *Reactor) reexecNow() error {
 	// The manager's state must not wait for a Spawned the new gosd
 	// would never get.
+	r.submitRemovals()
 	r.finishSpawns()
 	r.dispatch()
 	r.signalGroups()
+	r.submitRemovals()
 	path, saved, err := r.prepareReexec()
 	if err != nil {
 		return err

@@ -96,13 +96,18 @@ func (sp *spawner) start(r *Reactor) {
 
 // submit queues j and never waits.
 func (sp *spawner) submit(r *Reactor, j *spawnJob) {
+	sp.submitAll(r, []*spawnJob{j})
+}
+
+// submitAll queues jobs, in order, with one wake-up.
+func (sp *spawner) submitAll(r *Reactor, jobs []*spawnJob) {
 	sp.start(r)
 	sp.mu.Lock()
 	if sp.stopped {
 		sp.mu.Unlock()
 		panic("reactor: spawn after the loop ended")
 	}
-	sp.jobs = append(sp.jobs, j)
+	sp.jobs = append(sp.jobs, jobs...)
 	sp.mu.Unlock()
 	sp.wake.signal()
 }
