@@ -130,9 +130,14 @@ func TestCgroupGroupSignalReachesEveryProcess(t *testing.T) {
 			mainPid = e.Pid
 			return []manager.Effect{manager.SetTimer{ID: manager.TimerID{Unit: "term.service", Kind: "k"}, At: now + 300*time.Millisecond}}
 		case manager.TimerFired:
+			if e.ID.Kind == "end" {
+				return []manager.Effect{manager.Exit{}}
+			}
 			return []manager.Effect{manager.Kill{Unit: "term.service", Pid: mainPid, Group: true, Signal: int(syscall.SIGTERM)}}
 		case manager.CgroupEmpty:
-			return []manager.Effect{manager.Exit{}}
+			// Every process has exited; a moment for the loop to reap
+			// them all, so that no zombie is left to the next test.
+			return []manager.Effect{manager.SetTimer{ID: manager.TimerID{Kind: "end"}, At: now + 300*time.Millisecond}}
 		}
 		return nil
 	})
