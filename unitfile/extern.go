@@ -181,7 +181,7 @@ func (s *Set) generate() {
 	}
 	key := dirKey{"getty.target.wants", 0}
 	for _, n := range SerialGettys(activeConsoles()) {
-		s.deps[key] = appendUnique(s.deps[key], n)
+		s.putDeps(key, appendUnique(s.deps[key], n))
 	}
 }
 
@@ -202,7 +202,7 @@ func (s *Set) generateFstab() {
 	}
 	if _, ok := s.files["systemd-remount-fs.service"]; ok {
 		key := dirKey{"local-fs.target.wants", 0}
-		s.deps[key] = appendUnique(s.deps[key], "systemd-remount-fs.service")
+		s.putDeps(key, appendUnique(s.deps[key], "systemd-remount-fs.service"))
 	}
 	text, err := os.ReadFile("/etc/fstab")
 	if err != nil {
@@ -212,8 +212,8 @@ func (s *Set) generateFstab() {
 	s.diags = append(s.diags, FstabDiags("/etc/fstab", entries, nil)...)
 	for _, d := range FstabDeviceTimeouts("/etc/fstab", entries) {
 		key := dirKey{d.Device + ".d", 0}
-		s.dropIns[key] = append(s.dropIns[key], dropIn{base: "50-device-timeout.conf", path: "/etc/fstab",
-			entries: []Entry{d.Entry}})
+		s.putDropIns(key, append(s.dropIns[key], dropIn{base: "50-device-timeout.conf", path: "/etc/fstab",
+			entries: []Entry{d.Entry}}))
 	}
 	for _, m := range FstabMounts("/etc/fstab", entries) {
 		if _, ok := s.files[m.Name]; ok {
@@ -226,7 +226,7 @@ func (s *Set) generateFstab() {
 				suffix = ".wants"
 			}
 			key := dirKey{m.WantedBy + suffix, 0}
-			s.deps[key] = appendUnique(s.deps[key], m.Name)
+			s.putDeps(key, appendUnique(s.deps[key], m.Name))
 		}
 	}
 }
