@@ -7,7 +7,11 @@
 // in by other goroutines (Submit) into manager events, and performs the
 // manager's effects (spawn through package exec, kill, timers, sockets,
 // PID files, conditions, console and log lines). A panic anywhere in that
-// path is logged with the unit and the loop goes on.
+// path is logged with the unit and the loop goes on. Spawns leave the loop:
+// the spawner thread (spawner.go) makes the unit's cgroup and starts the
+// process, or hands a plain one to the fork thread (forkthread_linux.go),
+// which forks from an fd table of its own so the child does not copy and
+// close all of gosd's; results come back in order as Spawned.
 //
 // An effect carries what carrying it out needs (the [Socket] section to
 // open, the conditions to check, the exec context to clean up); the
