@@ -574,3 +574,19 @@ func helperPathForTest(path string) (old string) {
 	old, helper.path = helper.path, path
 	return old
 }
+
+// The helper's own GODEBUG (helperGODEBUG) never reaches the program; a
+// GODEBUG of the unit's does.
+func TestHelperGODEBUGNotPassed(t *testing.T) {
+	envCmd := unitfile.ExecCommand{Path: "/usr/bin/env", Argv: []string{"env"}}
+	out, ws := run(t, Spec{Cmd: envCmd, Exec: ctx(), ForceHelper: true})
+	if ws.ExitStatus() != 0 || strings.Contains(out, "GODEBUG") {
+		t.Errorf("no GODEBUG of the unit's: status %v, environment:\n%s", ws, out)
+	}
+	ec := ctx()
+	ec.Environment = []string{"GODEBUG=gctrace=0"}
+	out, ws = run(t, Spec{Cmd: envCmd, Exec: ec, ForceHelper: true})
+	if ws.ExitStatus() != 0 || !strings.Contains(out, "GODEBUG=gctrace=0\n") || strings.Contains(out, helperGODEBUG) {
+		t.Errorf("GODEBUG=gctrace=0 of the unit's: status %v, environment:\n%s", ws, out)
+	}
+}

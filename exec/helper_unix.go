@@ -16,6 +16,9 @@ import (
 // no_new_privs, then execve. It returns only on failure.
 func applyAndExec(ins *instructions) (int, error) {
 	env := os.Environ()
+	if len(env) > 0 && env[0] == helperGODEBUG {
+		env = env[1:] // the helper's own (startHelper)
+	}
 	if ins.NListen > 0 {
 		// sd_listen_fds(3) checks LISTEN_PID == getpid(); this process
 		// becomes the target, so its pid is the right one.
