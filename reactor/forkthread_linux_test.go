@@ -18,15 +18,7 @@ import (
 // standard fds however many gosd holds, and the loop has a pidfd of its
 // own for it (its exit is noticed, its kill works).
 func TestForkThreadStartsPlainSpawns(t *testing.T) {
-	// Many fds in gosd's table, as 1000 units make (more than
-	// forkThreadFDs).
-	for i := 0; i < forkThreadFDs; i++ {
-		var p [2]int
-		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { syscall.Close(p[0]); syscall.Close(p[1]) })
-	}
+	manyFDs(t)
 	var log syncBuffer
 	var pid int
 	var r *Reactor
@@ -34,10 +26,7 @@ func TestForkThreadStartsPlainSpawns(t *testing.T) {
 	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
 		switch e := ev.(type) {
 		case manager.Request:
-			// systemd's defaults, which a plain spawn has.
-			s := spawn(1, "fds.service", "ls /proc/self/fd; exec sleep 100")
-			s.Exec = &unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
-			return []manager.Effect{s}
+			return []manager.Effect{plain(spawn(1, "fds.service", "ls /proc/self/fd; exec sleep 100"))}
 		case manager.Spawned:
 			if e.Err != nil {
 				t.Errorf("spawn: %v", e.Err)
@@ -89,6 +78,7 @@ func TestForkThreadStartsPlainSpawns(t *testing.T) {
 // what was open then is dropped from the copy, so a socket gosd closes
 // later is closed for good (a copy would keep it listening).
 func TestForkThreadHoldsNoClosedSocket(t *testing.T) {
+	manyFDs(t) // so that the first spawn starts the fork thread
 	path := filepath.Join(t.TempDir(), "s")
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
@@ -99,7 +89,7 @@ func TestForkThreadHoldsNoClosedSocket(t *testing.T) {
 	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
 		switch e := ev.(type) {
 		case manager.Request:
-			return []manager.Effect{spawn(1, "a.service", "true")}
+			return []manager.Effect{plain(spawn(1, "a.service", "true"))}
 		case manager.Spawned:
 			if e.Err != nil {
 				t.Errorf("spawn: %v", e.Err)
@@ -108,7 +98,7 @@ func TestForkThreadHoldsNoClosedSocket(t *testing.T) {
 			if e.ID == 1 {
 				// The fork thread runs: close the socket now.
 				l.Close()
-				return []manager.Effect{manager.Spawn{ID: 2, Unit: "b.service", Role: "main", Cmd: shell("true"), Exec: spawn(0, "", "").Exec, Conn: -1}}
+				return []manager.Effect{plain(spawn(2, "b.service", "true"))}
 			}
 		case manager.Exited:
 			if e.Status.Code != 0 {
@@ -163,4 +153,23 @@ func TestNoForkThread(t *testing.T) {
 	if r.spawner.fork != nil {
 		t.Fatal("a fork thread despite " + noForkThreadEnv)
 	}
+}
+
+// manyFDs opens more fds than forkThreadFDs in gosd's table (as 1000
+// units make), so that plain spawns go to the fork thread.
+func manyFDs(t *testing.T) {
+	for i := 0; i < forkThreadFDs; i++ {
+		var p [2]int
+		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { syscall.Close(p[0]); syscall.Close(p[1]) })
+	}
+}
+
+// plain gives s systemd's default process settings, which a plain spawn
+// (exec.Direct) has.
+func plain(s manager.Spawn) manager.Spawn {
+	s.Exec = &unitfile.ExecContext{UMask: 0o022, ProcessSecurity: unitfile.ProcessSecurity{IgnoreSIGPIPE: true}}
+	return s
 }
