@@ -263,7 +263,7 @@ func Start(spec Spec) (Process, error) {
 	// cannot make argv[0] differ from the program; the stub can.
 	stub := ""
 	if len(spec.ListenFDs) > 0 && ec.RootDirectory == "" {
-		stub = listenPIDStub(len(files))
+		stub = listenPIDStubFor(files)
 	}
 	shellOK := ec.RootDirectory == "" && !spec.Cmd.ArgvZero && argv[0] == path && listenPIDShell != ""
 	keyring := keyringFor(spec.Unit, ec, cred)

@@ -20,6 +20,7 @@ var listenPID struct {
 	mu       sync.Mutex
 	path     string
 	fd       int
+	low      int  // a second fd of the stub, lower: see listenPIDStubFor
 	disabled bool // the kernel would not execute it (stubFailed)
 }
 
@@ -48,11 +49,46 @@ func listenPIDStub(nfiles int) string {
 			return ""
 		}
 		listenPID.fd, listenPID.path = fd, "/proc/self/fd/"+strconv.Itoa(fd)
+		listenPID.low = -1
+		if low, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, minLowStubFD); err == nil {
+			listenPID.low = low
+		}
 	}
 	if listenPID.fd < nfiles {
 		return ""
 	}
 	return listenPID.path
+}
+
+// minLowStubFD is where the stub's second fd goes: above the fds a child
+// is usually given, below the first.
+const minLowStubFD = 16
+
+// listenPIDStubFor is listenPIDStub for a child given files (gosd's fds,
+// by the child's number). Before it dup2s them into place, Go's fork
+// moves its error pipe, and every fd that a lower-numbered one would
+// overwrite, to the numbers right above the highest of len(files) and
+// files' own (syscall's nextfd): when gosd passes its fd 62 the pipe
+// lands on 63, over the stub, whose exec then fails. A stub fd in that
+// window is passed over for its second, lower fd; with both in it (a
+// child given more fds than that) the caller takes the shell.
+func listenPIDStubFor(files []uintptr) string {
+	if listenPIDStub(len(files)) == "" {
+		return ""
+	}
+	next := len(files)
+	for _, f := range files {
+		next = max(next, int(f)) // int(^uintptr(0)) is -1: no fd
+	}
+	next++
+	listenPID.mu.Lock()
+	defer listenPID.mu.Unlock()
+	for _, fd := range []int{listenPID.fd, listenPID.low} {
+		if fd >= len(files) && (fd < next || fd > next+len(files)) {
+			return "/proc/self/fd/" + strconv.Itoa(fd)
+		}
+	}
+	return ""
 }
 
 // stubFailed turns the stub off after the kernel refused to execute it

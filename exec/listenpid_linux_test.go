@@ -280,3 +280,37 @@ func TestListenPIDStubAsUser(t *testing.T) {
 		}
 	}
 }
+
+// A passed fd right below the stub's: Go's fork puts its error pipe on the
+// next number, the stub's. The stub's second fd starts the process, and
+// the stub stays on.
+func TestListenPIDStubBelowGosdsFD(t *testing.T) {
+	needStub(t)
+	listenPIDStub(0)
+	listenPID.mu.Lock()
+	high, low := listenPID.fd, listenPID.low
+	listenPID.mu.Unlock()
+	if low < 0 || low >= high-1 {
+		t.Fatalf("stub fds %d and %d: no second, lower one", high, low)
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	// gosd's fd high-1 is the passed one, so the fork's pipe goes to high.
+	if err := syscall.Dup3(int(devnull.Fd()), high-1, syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(high - 1)
+	p, out, ws := startOut(t, Spec{Cmd: shell(`echo "$LISTEN_PID"`), Exec: ctx(), ListenFDs: []int{high - 1}, ListenNames: []string{"x"}})
+	if ws.ExitStatus() != 0 || strings.TrimSpace(out) != strconv.Itoa(p.Pid) {
+		t.Errorf("status %v: %q, want LISTEN_PID=%d", ws, out, p.Pid)
+	}
+	if listenPIDStub(4) == "" {
+		t.Error("the stub was turned off")
+	}
+	if got := listenPIDStubFor([]uintptr{0, 1, 2, uintptr(high - 1)}); got != "/proc/self/fd/"+strconv.Itoa(low) {
+		t.Errorf("stub for a child given fd %d: %q, want the lower fd %d", high-1, got, low)
+	}
+}
