@@ -132,13 +132,15 @@ func (sp *spawner) stop() {
 
 func (sp *spawner) run(r *Reactor) {
 	runtime.LockOSThread() // never unlocked: see spawner
+	// Here, not on the loop: its start (a thread, its fd table
+	// emptied) is off the loop's way to its first turn. At the start,
+	// not with the first spawn that needs it: its two eventfds are then
+	// part of gosd's idle fd count (the soak test holds gosd to it).
+	sp.fork = startForkThread(r, sp)
 	defer sp.wake.close()
-	defer func() {
-		if sp.fork != nil {
-			sp.fork.stop() // after the last job handed to it
-		}
-	}()
-	forkTried := false
+	if sp.fork != nil {
+		defer sp.fork.stop() // after the last job handed to it
+	}
 	for {
 		sp.wake.wait()
 		for {
@@ -150,14 +152,6 @@ func (sp *spawner) run(r *Reactor) {
 				break
 			}
 			for i, j := range jobs {
-				if j.direct && j.bigTable && !forkTried {
-					// The first spawn that is worth it starts the fork
-					// thread, here rather than on the loop: a gosd with
-					// few units never pays for it (a thread, its fd
-					// table emptied: 0.4 ms of CPU at start).
-					forkTried = true
-					sp.fork = startForkThread(r, sp)
-				}
 				if sp.fork != nil && j.direct && j.remove == nil && (j.bigTable || sp.fork.busy()) && j.prepare() {
 					// Its cgroup is made: the fork thread starts it and
 					// reports it (and wakes the loop) in order.
