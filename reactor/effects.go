@@ -226,10 +226,11 @@ func (r *Reactor) console(e manager.Effect, desc string, oneshot bool) {
 	}
 }
 
-// failureLine says whether a console line reports a failure, which
-// systemd.show_status=error still shows.
+// failureLine says whether a console line reports a failure ([FAILED],
+// [ TIME ], [DEPEND] "Dependency failed"), which systemd.show_status=error
+// still shows.
 func failureLine(line string) bool {
-	return strings.HasPrefix(line, MarkFailed) || strings.HasPrefix(line, MarkTime)
+	return strings.HasPrefix(line, MarkFailed) || strings.HasPrefix(line, MarkTime) || strings.HasPrefix(line, MarkDepend)
 }
 
 // progress prints "Starting/Stopping/Reloading X..." when a unit actually

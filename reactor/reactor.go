@@ -46,7 +46,7 @@ type Config struct {
 	Log io.Writer
 	// Console receives systemd-style progress lines (ConsoleLine); nil = none.
 	Console io.Writer
-	// ConsoleErrorsOnly keeps every line but failures ([FAILED], [ TIME ])
+	// ConsoleErrorsOnly keeps every line but failures ([FAILED], [ TIME ], [DEPEND])
 	// off the Console (systemd.show_status=error, or quiet); the log
 	// still has them all.
 	ConsoleErrorsOnly bool

@@ -417,6 +417,11 @@ func (r *Reactor) spawnDone(j *spawnJob) {
 		return
 	}
 	started = true
+	if c := r.cgUnits[s.Unit]; c != nil {
+		// An empty read between the hand-off and the fork is stale now
+		// that the process runs: releaseHeld must read the group again.
+		c.emptyTurn = 0
+	}
 	// What came from this pid before its Spawned (held, in order).
 	var held []manager.Event
 	early := false

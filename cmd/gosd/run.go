@@ -127,6 +127,11 @@ func (c *RunCmd) Run() error {
 	// command line may quieten them (systemd.show_status=, quiet).
 	var console io.Writer = os.Stdout
 	consoleErrorsOnly := false
+	if !pid1 && len(c.Options) > 0 {
+		// Only PID1 takes kernel options as words; elsewhere a word is a
+		// mistyped command (gosd verfiy x.service), not a boot.
+		return fmt.Errorf("unexpected argument %q", c.Options[0])
+	}
 	if pid1 && boot.InContainer() {
 		kcmdline.UseOwn(c.Options)
 	}
