@@ -241,14 +241,7 @@ func TestNotifyAfterItsSpawned(t *testing.T) {
 func TestNoSpinWhileRemovalWaits(t *testing.T) {
 	root := fmt.Sprintf("gosd-spawner-spin-test-%d", os.Getpid())
 	removeCgroupRootAfter(t, root)
-	release := make(chan struct{})
-	startProcess = func(spec exec.Spec) (exec.Process, error) {
-		if spec.Unit == "slow.service" {
-			<-release
-		}
-		return exec.Start(spec)
-	}
-	defer func() { startProcess = exec.Start }()
+	release := holdSpawnsOf(t, "slow.service")
 	var r *Reactor
 	watched := make(chan bool, 1)
 	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
@@ -300,6 +293,20 @@ func TestNoSpinWhileRemovalWaits(t *testing.T) {
 }
 
 // cpuTime is the process's user and system time so far.
+// holdSpawnsOf makes the spawner wait, in unit's every start, until the
+// returned channel is closed (or receives).
+func holdSpawnsOf(t *testing.T, unit string) chan struct{} {
+	release := make(chan struct{})
+	startProcess = func(spec exec.Spec) (exec.Process, error) {
+		if spec.Unit == unit {
+			<-release
+		}
+		return exec.Start(spec)
+	}
+	t.Cleanup(func() { startProcess = exec.Start })
+	return release
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -367,14 +374,7 @@ func TestSpawnerWakeClosedAfterRun(t *testing.T) {
 func TestRemovalRefusedWatchesAgain(t *testing.T) {
 	root := fmt.Sprintf("gosd-spawner-busy-test-%d", os.Getpid())
 	removeCgroupRootAfter(t, root)
-	release := make(chan struct{})
-	startProcess = func(spec exec.Spec) (exec.Process, error) {
-		if spec.Unit == "slow.service" {
-			<-release
-		}
-		return exec.Start(spec)
-	}
-	defer func() { startProcess = exec.Start }()
+	release := holdSpawnsOf(t, "slow.service")
 	var r *Reactor
 	intruder, emptied := 0, false
 	m := script(func(now time.Duration, ev manager.Event) []manager.Effect {
