@@ -10,15 +10,20 @@ echo "PROBE before automount=[$(state data.automount)] mount=[$(state data.mount
 echo hello > /data/hello
 echo "PROBE write rc=$? content=$(cat /data/hello)"
 echo "PROBE after automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
+# waitexpiry waits until data.mount has expired and says how long it took
+# (its argument, if any, names the step).
+waitexpiry() {
+	i=0
+	while [ $i -lt 200 ]; do
+		[ "$(gosdctl show -p ActiveState --value data.mount)" = inactive ] && break
+		sleep 0.1
+		i=$((i+1))
+	done
+	echo "PROBE ${1:+$1 }expired after $i polls automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
+}
 # TimeoutIdleSec=2s: gosd asks the kernel every second; nothing touches
 # /data meanwhile.
-i=0
-while [ $i -lt 200 ]; do
-	[ "$(gosdctl show -p ActiveState --value data.mount)" = inactive ] && break
-	sleep 0.1
-	i=$((i+1))
-done
-echo "PROBE expired after $i polls automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
+waitexpiry
 ls /data >/dev/null
 echo "PROBE again ls rc=$? automount=[$(state data.automount)] mount=[$(state data.mount)] hello=$(cat /data/hello 2>/dev/null || echo gone)"
 # /auto comes from /etc/fstab (x-systemd.automount): local-fs.target
@@ -41,15 +46,6 @@ waitreexec() {
 	while [ $i -lt 300 ] && [ "$(stack)" = "$before" ]; do sleep 0.1; i=$((i+1)); done
 	while [ $i -lt 300 ] && ! gosdctl show -p Id --value data.automount >/dev/null 2>&1; do sleep 0.1; i=$((i+1)); done
 	echo "PROBE reexec-$1 waited $i polls"
-}
-waitexpiry() {
-	i=0
-	while [ $i -lt 200 ]; do
-		[ "$(gosdctl show -p ActiveState --value data.mount)" = inactive ] && break
-		sleep 0.1
-		i=$((i+1))
-	done
-	echo "PROBE $1 expired after $i polls automount=[$(state data.automount)] mount=[$(state data.mount)] fs=[$(fstype)]"
 }
 waitexpiry "reexec-waiting:"
 # 1. A waiting point, re-executed, mounts on access.
