@@ -65,11 +65,13 @@ func startForkThread(r *Reactor, sp *spawner) *forkThread {
 	}
 	ft := &forkThread{}
 	var err error
-	if ft.wake, err = newSpawnWake(); err != nil {
-		return nil
+	if ft.wake, err = newSpawnWake(); err == nil {
+		if ft.idle, err = newSpawnWake(); err != nil {
+			ft.wake.close()
+		}
 	}
-	if ft.idle, err = newSpawnWake(); err != nil {
-		ft.wake.close()
+	if err != nil {
+		r.Submit(func() { r.logf("", "spawning from the spawner's thread: eventfd: %v", err) })
 		return nil
 	}
 	ready := make(chan error, 1)
@@ -189,8 +191,9 @@ func (ft *forkThread) setup() (err error) {
 	if ft.self, err = unix.PidfdOpen(os.Getpid(), 0); err != nil {
 		return fmt.Errorf("pidfd_open: %w", err)
 	}
-	// pidfd_getfd works (Linux 5.6) and may take gosd's fds.
-	fd, err := unix.PidfdGetfd(ft.self, 0, 0)
+	// pidfd_getfd works (Linux 5.6) and may take gosd's fds: tried on
+	// an fd gosd surely has (its stdin may be closed when not PID1).
+	fd, err := unix.PidfdGetfd(ft.self, ft.wake.fd, 0)
 	if err != nil {
 		syscall.Close(ft.self)
 		return fmt.Errorf("pidfd_getfd: %w", err)
