@@ -356,10 +356,12 @@ func Start(spec Spec) (Process, error) {
 			direct(stub, append([]string{listenPIDArgv0, path}, argv...))
 			if err != nil && shellOK {
 				// The stub never ran (the error is the fork's or its
-				// execve's): an LSM that forbids executing a memfd,
-				// say. The shell tries the same spawn; if it manages,
-				// the stub is not tried again.
-				if shell(); err == nil {
+				// execve's). The shell tries the same spawn; if the
+				// kernel refused to execute the memfd (an LSM, say)
+				// and the shell manages, the stub is not tried again.
+				// A passing failure (EAGAIN at pids.max) keeps it.
+				refused := errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOEXEC)
+				if shell(); err == nil && refused {
 					stubFailed()
 				}
 			}
