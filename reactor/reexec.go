@@ -167,6 +167,7 @@ func (r *Reactor) reexecNow() error {
 	r.dispatch()
 	r.signalGroups()
 	r.submitRemovals()
+	r.finishSpawns() // an rmdir racing the execve could leave its group behind
 	path, saved, err := r.prepareReexec()
 	if err != nil {
 		return err
