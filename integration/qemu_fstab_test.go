@@ -16,8 +16,13 @@ import (
 const fstabCheck = `#!/bin/sh
 echo "FSTAB-MOUNT $(grep ' /data ' /proc/self/mountinfo)" > /dev/console
 while read -r f rest; do echo "FSTAB-SWAP $f $rest"; done < /proc/swaps > /dev/console
+# Until the missing disk's start is over: its device times out after 2 s
+# and the nofail mount's job fails with it, which its log says.
 i=0
-while gosdctl list-jobs --no-legend 2>/dev/null | grep -q missing.mount && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+while ! gosdctl status -n 20 missing.mount 2>&1 | grep -q "Dependency failed for missing.mount" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i+1))
+done
 echo "FSTAB-FAILED-BEGIN" > /dev/console
 gosdctl list-units --all --failed --no-legend --plain > /dev/console 2>&1
 echo "FSTAB-FAILED-END" > /dev/console
